@@ -1,0 +1,1 @@
+"""Qt-free core: domain rules, the store and services. Nothing below here imports Qt."""

@@ -1,0 +1,57 @@
+"""Alembic migrations shipped inside the package and applied automatically at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, inspect, text
+
+from govshare_desktop.core.errors import UserError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def _config(connection=None):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def upgrade(engine: Engine) -> None:
+    """Upgrade to head. A database written by a newer version of the program is refused untouched."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_config())
+    current = current_revision(engine)
+    if current is not None:
+        try:
+            script.get_revision(current)
+        except Exception:  # alembic raises several types for an unknown revision
+            raise UserError(
+                "该数据库由更新版本的程序创建（数据库版本 "
+                f"{current}），当前程序无法安全打开它。请安装最新版本的 govshare-desktop。"
+            ) from None
+        if current == script.get_current_head():
+            return
+    with engine.begin() as conn:
+        command.upgrade(_config(conn), "head")

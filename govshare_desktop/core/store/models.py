@@ -1,0 +1,184 @@
+"""Typed SQLAlchemy 2 models of the township data model.
+
+Back-flowed records are keyed by their natural keys (公民身份号码, 户号, ID + 险种, ID + 发放年月) and
+carry their provenance: the source department, the import batch and the as-of date (数据时点).
+Social-security records join persons by ID number, never by a foreign key, because they may name people
+who are not in this township's household registry.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+from govshare_desktop.core.domain import pinyin
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Setting(Base):
+    """Key/value facts about this database: which township it serves, whether it is demo data."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Area(Base):
+    """County → township → village/community, keyed by the 12-digit 统计用区划代码."""
+
+    __tablename__ = "area"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16))  # code table area_level
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"), index=True)
+    urban_rural_code: Mapped[str | None] = mapped_column(String(3))
+    # A village first seen in back-flowed data rather than configured: the clerk should confirm it.
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    parent: Mapped[Area | None] = relationship(remote_side=[code])
+
+
+class Batch(Base):
+    """One arrival of data: an imported file or package, or the demo generator."""
+
+    __tablename__ = "batch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(32))
+    source_department: Mapped[str] = mapped_column(String(128))
+    file_name: Mapped[str | None] = mapped_column(String(512))
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    as_of: Mapped[date | None] = mapped_column(Date)
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+    imported_by: Mapped[str] = mapped_column(String(64))
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_inserted: Mapped[int] = mapped_column(Integer, default=0)
+    rows_updated: Mapped[int] = mapped_column(Integer, default=0)
+    rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Provenance:
+    """Columns every back-flowed record carries."""
+
+    source_department: Mapped[str] = mapped_column(String(128))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch.id"))
+    as_of: Mapped[date | None] = mapped_column(Date)
+
+
+class Household(Provenance, Base):
+    __tablename__ = "household"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_no: Mapped[str] = mapped_column(String(32), unique=True)
+    household_type: Mapped[str] = mapped_column(String(2), default="1")  # code table household_type
+    address: Mapped[str | None] = mapped_column(String(256))
+    village_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"), index=True)
+    head_id_number: Mapped[str | None] = mapped_column(String(18))
+    head_name: Mapped[str | None] = mapped_column(String(64))
+
+    village: Mapped[Area | None] = relationship()
+    members: Mapped[list[Person]] = relationship(
+        back_populates="household", order_by="Person.relationship_code"
+    )
+
+
+def _initials_default(context) -> str:  # type: ignore[no-untyped-def]
+    return pinyin.initials(context.get_current_parameters().get("name"))
+
+
+def _spaced_default(context) -> str:  # type: ignore[no-untyped-def]
+    return pinyin.spaced(context.get_current_parameters().get("name"))
+
+
+class Person(Provenance, Base):
+    __tablename__ = "person"
+    __table_args__ = (
+        Index("ix_person_village_name", "village_code", "name_initials", "name"),
+        Index("ix_person_name_initials_name", "name_initials", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    # Search keys derived from the name (kept in step by @validates and by the insert defaults).
+    name_initials: Mapped[str] = mapped_column(String(64), default=_initials_default)
+    name_chars: Mapped[str] = mapped_column(String(160), default=_spaced_default)
+    sex_code: Mapped[str] = mapped_column(String(1))
+    ethnicity_code: Mapped[str | None] = mapped_column(String(2))
+    birth_date: Mapped[date] = mapped_column(Date, index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
+    relationship_code: Mapped[str | None] = mapped_column(String(2))
+    village_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"))
+    status: Mapped[str] = mapped_column(String(16), default="normal", index=True)
+    status_date: Mapped[date | None] = mapped_column(Date)
+    phone: Mapped[str | None] = mapped_column(String(20))
+
+    household: Mapped[Household | None] = relationship(back_populates="members")
+    village: Mapped[Area | None] = relationship()
+
+    @validates("name")
+    def _keep_search_keys(self, _key: str, value: str) -> str:
+        self.name_initials = pinyin.initials(value)
+        self.name_chars = pinyin.spaced(value)
+        return value
+
+
+class Enrollment(Provenance, Base):
+    """A social-security enrollment (参保): one row per person and scheme (险种)."""
+
+    __tablename__ = "ss_enrollment"
+    __table_args__ = (UniqueConstraint("id_number", "scheme_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    scheme_code: Mapped[str] = mapped_column(String(3), index=True)  # code table ss_scheme
+    status_code: Mapped[str] = mapped_column(String(1))  # code table ss_payment_status (AAC031)
+    grade_fen: Mapped[int | None] = mapped_column(Integer)  # 缴费档次, yuan per year × 100
+    start_date: Mapped[date | None] = mapped_column(Date)
+    receiving: Mapped[bool] = mapped_column(Boolean, default=False)  # 待遇领取标志
+    person_no: Mapped[str | None] = mapped_column(String(32))  # 个人编号 (AAC001) where sent
+    village_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"))
+
+
+class Payment(Provenance, Base):
+    """A monthly pension payment (待遇发放); amounts in integer fen."""
+
+    __tablename__ = "ss_payment"
+    __table_args__ = (UniqueConstraint("id_number", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(18))
+    period: Mapped[int] = mapped_column(Integer, index=True)  # YYYYMM
+    basic_fen: Mapped[int] = mapped_column(Integer, default=0)
+    account_fen: Mapped[int] = mapped_column(Integer, default=0)
+    total_fen: Mapped[int] = mapped_column(Integer)
+    paid_date: Mapped[date | None] = mapped_column(Date)
