@@ -1,0 +1,135 @@
+"""Read services for one person or household (the person card, the household view) and overall counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from govshare_desktop.core.store.engine import Store
+from govshare_desktop.core.store.models import (
+    Area,
+    Batch,
+    Enrollment,
+    Household,
+    Payment,
+    Person,
+)
+
+
+@dataclass(frozen=True)
+class PersonCard:
+    """Everything shown on a person card. ``person`` is None for someone known only to 社保."""
+
+    id_number: str
+    name: str
+    person: Person | None
+    household: Household | None
+    village: Area | None
+    enrollments: list[Enrollment]
+    payments: list[Payment]
+
+    @property
+    def in_registry(self) -> bool:
+        return self.person is not None
+
+    @property
+    def total_paid_fen(self) -> int:
+        return sum(p.total_fen for p in self.payments)
+
+
+def person_card(store: Store, id_number: str) -> PersonCard | None:
+    with store.sessions() as session:
+        person = session.scalar(
+            select(Person)
+            .where(Person.id_number == id_number)
+            .options(selectinload(Person.household), selectinload(Person.village))
+        )
+        enrollments = list(
+            session.scalars(
+                select(Enrollment)
+                .where(Enrollment.id_number == id_number)
+                .order_by(Enrollment.scheme_code)
+            )
+        )
+        payments = list(
+            session.scalars(
+                select(Payment)
+                .where(Payment.id_number == id_number)
+                .order_by(Payment.period.desc())
+            )
+        )
+        if person is None and not enrollments and not payments:
+            return None
+        name = person.name if person else (enrollments[0].name if enrollments else "")
+        village = person.village if person else None
+        if village is None and enrollments and enrollments[0].village_code:
+            village = session.get(Area, enrollments[0].village_code)
+        return PersonCard(
+            id_number=id_number,
+            name=name,
+            person=person,
+            household=person.household if person else None,
+            village=village,
+            enrollments=enrollments,
+            payments=payments,
+        )
+
+
+def household_members(store: Store, household_id: int) -> tuple[Household, list[Person]] | None:
+    with store.sessions() as session:
+        household = session.get(Household, household_id, options=[selectinload(Household.village)])
+        if household is None:
+            return None
+        members = list(
+            session.scalars(
+                select(Person)
+                .where(Person.household_id == household_id)
+                .order_by(Person.relationship_code, Person.birth_date)
+            )
+        )
+        return household, members
+
+
+@dataclass(frozen=True)
+class StoreSummary:
+    households: int
+    persons: int
+    persons_normal: int
+    enrollments: int
+    payments: int
+    villages: int
+    as_of: date | None
+    last_import: date | None
+
+
+def summary(store: Store) -> StoreSummary:
+    with store.sessions() as session:
+        return _summary(session)
+
+
+def _summary(session: Session) -> StoreSummary:
+    def count(model: type, *where: object) -> int:
+        return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+    last = session.scalar(select(func.max(Batch.imported_at)))
+    return StoreSummary(
+        households=count(Household),
+        persons=count(Person),
+        persons_normal=count(Person, Person.status == "normal"),
+        enrollments=count(Enrollment),
+        payments=count(Payment),
+        villages=count(Area, Area.level == "village"),
+        as_of=session.scalar(select(func.max(Batch.as_of))),
+        last_import=last.date() if last else None,
+    )
+
+
+def payment_periods(store: Store) -> list[int]:
+    """Distinct 发放年月 present, newest first."""
+    with store.sessions() as session:
+        return list(
+            session.scalars(select(Payment.period).distinct().order_by(Payment.period.desc()))
+        )

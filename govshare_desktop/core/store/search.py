@@ -1,0 +1,106 @@
+"""Finding people by a keystroke: name, full or partial ID number, pinyin initials.
+
+Routing (each kind uses an index; none scans the table):
+
+====================  =================================================================
+query                 how
+====================  =================================================================
+18-char ID / 15-digit  exact match on the unique index of ``person.id_number``
+3+ digits (ID part)    FTS5 trigram index ``person_id_fts`` (any position)
+1–2 digits             prefix range on ``person.id_number``
+Chinese characters     FTS5 unicode61 index over the character-spaced name, phrase query:
+                       finds 1- and 2-character names (王芳) that a trigram index cannot
+Latin letters          prefix range on the pinyin initials index (``zsf`` → 张三丰)
+====================  =================================================================
+
+Functions return SQL fragments so the browse layer can combine search with village filters and
+sorting in one statement (``person.id IN (<fragment>)``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from govshare_desktop.core.domain import idnumber
+from govshare_desktop.core.domain.text import squeeze
+
+
+class SearchKind(str, Enum):
+    EMPTY = "empty"
+    ID_EXACT = "id_exact"
+    ID_FRAGMENT = "id_fragment"
+    ID_PREFIX = "id_prefix"
+    NAME = "name"
+    INITIALS = "initials"
+
+
+@dataclass(frozen=True)
+class PersonSearch:
+    kind: SearchKind
+    text: str
+
+    def sql(self) -> tuple[str, dict[str, object]]:
+        """A ``SELECT id``-shaped SQL fragment over persons and its parameters."""
+        kind, text = self.kind, self.text
+        if kind is SearchKind.ID_EXACT:
+            return "SELECT id FROM person WHERE id_number = :q", {"q": text}
+        if kind is SearchKind.ID_FRAGMENT:
+            return (
+                "SELECT rowid FROM person_id_fts WHERE person_id_fts MATCH :q",
+                {"q": _fts_phrase(text)},
+            )
+        if kind is SearchKind.ID_PREFIX:
+            return (
+                "SELECT id FROM person WHERE id_number >= :lo AND id_number < :hi",
+                {"lo": text, "hi": _prefix_upper(text)},
+            )
+        if kind is SearchKind.NAME:
+            return (
+                "SELECT rowid FROM person_name_fts WHERE person_name_fts MATCH :q",
+                {"q": _fts_phrase(" ".join(text))},
+            )
+        if kind is SearchKind.INITIALS:
+            return (
+                "SELECT id FROM person WHERE name_initials >= :lo AND name_initials < :hi",
+                {"lo": text, "hi": _prefix_upper(text)},
+            )
+        return "SELECT id FROM person", {}
+
+
+_DIGITS = re.compile(r"^\d+X?$")
+_LETTERS = re.compile(r"^[a-z]+$")
+
+
+def classify(raw: str) -> PersonSearch:
+    """Decide how to search for what the clerk typed (full-width and spaces tolerated)."""
+    text = squeeze(raw or "")
+    if not text:
+        return PersonSearch(SearchKind.EMPTY, "")
+    upper = text.upper()
+    if _DIGITS.match(upper):
+        if len(upper) in (15, 18):
+            try:
+                return PersonSearch(SearchKind.ID_EXACT, idnumber.validate(upper))
+            except idnumber.IdNumberError:
+                pass  # an invalid full number may still be a fragment of a stored one
+        if len(upper) >= 3:
+            return PersonSearch(SearchKind.ID_FRAGMENT, upper)
+        return PersonSearch(SearchKind.ID_PREFIX, upper)
+    lower = text.lower()
+    if _LETTERS.match(lower):
+        return PersonSearch(SearchKind.INITIALS, lower)
+    # Names: keep only characters that can be in a name (drops punctuation the tokenizer ignores).
+    name = "".join(ch for ch in text if ch.isalnum() or ch == "·")
+    name = name.replace("·", "")
+    return PersonSearch(SearchKind.NAME, name) if name else PersonSearch(SearchKind.EMPTY, "")
+
+
+def _fts_phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _prefix_upper(prefix: str) -> str:
+    """Smallest string greater than every string starting with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)

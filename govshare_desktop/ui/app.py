@@ -1,0 +1,110 @@
+"""``govshare-desktop`` / ``python -m govshare_desktop``: open the database and show the main window."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+DEFAULT_DEMO_HOUSEHOLDS = 500
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="govshare-desktop", description="govshare-desktop 乡镇数据共享桌面端"
+    )
+    parser.add_argument(
+        "--db", metavar="PATH", help="数据库文件路径（默认：GOVSHARE_DB 或用户数据目录）"
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="数据库为空时直接生成演示乡镇（青禾镇），不询问",
+    )
+    parser.add_argument("--demo-households", type=int, default=DEFAULT_DEMO_HOUSEHOLDS, metavar="N")
+    parser.add_argument(
+        "--quit-after-show",
+        action="store_true",
+        help="显示主窗口后立即退出（用于测量启动时间和冒烟测试）",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from govshare_desktop.core.errors import UserError
+    from govshare_desktop.core.store.engine import open_store
+    from govshare_desktop.core.store.township import get_township
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName("govshare-desktop")
+    app.setApplicationDisplayName("govshare-desktop")
+
+    try:
+        store = open_store(args.db)
+    except UserError as exc:
+        QMessageBox.critical(None, "无法打开数据库", exc.message)
+        return 2
+
+    windows: list[object] = []
+
+    def show_window() -> None:
+        from govshare_desktop.ui.main_window import MainWindow
+
+        window = MainWindow(store)
+        windows.append(window)
+        window.show()
+        if args.quit_after_show:
+            QTimer.singleShot(0, app.quit)
+
+    if get_township(store) is None:
+        choice = "demo"
+        if not args.demo:
+            from govshare_desktop.ui.first_run import FirstRunDialog
+
+            dialog = FirstRunDialog()
+            if not dialog.exec():
+                return 0
+            choice = dialog.choice
+            if choice == "init":
+                from govshare_desktop.core.store.township import init_township
+
+                with store.transaction() as session:
+                    init_township(session, dialog.code, dialog.name)
+        if choice == "demo":
+            from govshare_desktop.core.demo import generate
+            from govshare_desktop.ui.errors import show_error
+            from govshare_desktop.ui.tasks import run_task
+
+            def failed(exc: BaseException) -> None:
+                show_error(None, exc)
+                app.exit(2)
+
+            windows.append(
+                run_task(
+                    None,
+                    "正在生成演示乡镇……",
+                    lambda progress, cancel: generate(
+                        store, households=args.demo_households, progress=progress, cancel=cancel
+                    ),
+                    lambda _summary: show_window(),
+                    failed,
+                )
+            )
+        else:
+            show_window()
+    else:
+        show_window()
+    return int(app.exec())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""The person card and the household view (dialogs opened from any browse page)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from govshare_desktop.core.browse import Column, format_cell
+from govshare_desktop.core.domain import codes, idnumber, masking
+from govshare_desktop.core.records import PersonCard
+from govshare_desktop.core.store.models import Household, Person
+
+_MONEY = Column("money", "", "", kind="money")
+
+
+def _fen(value: int | None) -> str:
+    return format_cell(_MONEY, value, masked=False, today=date.today())
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], parent: QWidget) -> QTableWidget:
+    table = QTableWidget(len(rows), len(headers), parent)
+    table.setHorizontalHeaderLabels(list(headers))
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().setVisible(False)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            item = QTableWidgetItem(value)
+            table.setItem(r, c, item)
+    table.resizeColumnsToContents()
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+class PersonCardDialog(QDialog):
+    """Signals: ``household_requested(int)`` — the clerk asked to open this person's household."""
+
+    household_requested = Signal(int)
+
+    def __init__(
+        self, card: PersonCard, *, masked: bool, today: date, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.card = card
+        name = masking.mask_name(card.name) if masked else card.name
+        self.setWindowTitle(f"人员信息 — {name}")
+        self.setObjectName("person_card")
+        self.resize(720, 640)
+        layout = QVBoxLayout(self)
+
+        title = QLabel(f"<b style='font-size:16pt'>{name}</b>", self)
+        badge = QLabel(self)
+        badge.setObjectName("registry_badge")
+        if card.in_registry:
+            badge.setText("本镇户籍")
+            badge.setStyleSheet("color:#1b5e20; border:1px solid #1b5e20; padding:2px 6px;")
+        else:
+            badge.setText("非本镇户籍（仅社保数据）")
+            badge.setStyleSheet("color:#b45309; border:1px solid #b45309; padding:2px 6px;")
+        head = QHBoxLayout()
+        head.addWidget(title)
+        head.addWidget(badge)
+        head.addStretch(1)
+        layout.addLayout(head)
+
+        facts = QFormLayout()
+        number = masking.mask_id_number(card.id_number) if masked else card.id_number
+        facts.addRow("公民身份号码：", QLabel(number, self))
+        person = card.person
+        info = idnumber.parse(card.id_number) if idnumber.is_valid(card.id_number) else None
+        if person is not None:
+            born = f"{person.birth_date:%Y}-**-**" if masked else f"{person.birth_date}"
+            facts.addRow("性别：", QLabel(codes.table(codes.SEX).label(person.sex_code), self))
+            facts.addRow(
+                "出生日期 / 年龄：",
+                QLabel(f"{born}（{idnumber.age_on(person.birth_date, today)} 岁）", self),
+            )
+            facts.addRow(
+                "民族：", QLabel(codes.table(codes.ETHNICITY).label(person.ethnicity_code), self)
+            )
+            status = codes.table(codes.PERSON_STATUS).label(person.status)
+            if person.status_date:
+                status += f"（{person.status_date}）"
+            facts.addRow("人员状态：", QLabel(status, self))
+            facts.addRow(
+                "联系电话：",
+                QLabel((masking.mask_phone(person.phone) if masked else person.phone) or "—", self),
+            )
+        elif info is not None:
+            facts.addRow(
+                "性别 / 年龄（据证件号）：",
+                QLabel(
+                    f"{codes.table(codes.SEX).label(info.sex_code)}，{info.age_on(today)} 岁", self
+                ),
+            )
+        facts.addRow("所属村（社区）：", QLabel(card.village.name if card.village else "—", self))
+        if card.household is not None and person is not None:
+            household = card.household
+            link = QLabel(f"<a href='#'>{household.household_no}</a>（点击查看全户）", self)
+            link.setObjectName("household_link")
+            link.setTextInteractionFlags(
+                Qt.TextInteractionFlag.LinksAccessibleByMouse
+                | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+            )
+            link.linkActivated.connect(lambda _href: self.household_requested.emit(household.id))
+            facts.addRow("户号：", link)
+            facts.addRow(
+                "与户主关系：",
+                QLabel(codes.table(codes.RELATIONSHIP).label(person.relationship_code), self),
+            )
+            address = masking.mask_address(household.address) if masked else household.address
+            facts.addRow("住址：", QLabel(address or "—", self))
+        if person is not None:
+            facts.addRow(
+                "数据来源：",
+                QLabel(f"{person.source_department}，数据时点 {person.as_of or '—'}", self),
+            )
+        layout.addLayout(facts)
+
+        schemes = codes.table(codes.SS_SCHEME)
+        statuses = codes.table(codes.SS_PAYMENT_STATUS)
+        enroll_box = QGroupBox(f"社会保险参保（{len(card.enrollments)}）", self)
+        box_layout = QVBoxLayout(enroll_box)
+        self.enrollments = _table(
+            ["险种", "缴费状态", "缴费档次（元/年）", "参保日期", "待遇领取", "数据来源"],
+            [
+                [
+                    schemes.label(e.scheme_code),
+                    statuses.label(e.status_code),
+                    _fen(e.grade_fen),
+                    str(e.start_date or ""),
+                    "是" if e.receiving else "否",
+                    e.source_department,
+                ]
+                for e in card.enrollments
+            ],
+            enroll_box,
+        )
+        self.enrollments.setObjectName("enrollments")
+        box_layout.addWidget(self.enrollments)
+        layout.addWidget(enroll_box, 1)
+
+        pay_box = QGroupBox(
+            f"待遇发放（{len(card.payments)} 个月，合计 {_fen(card.total_paid_fen)} 元）", self
+        )
+        pay_layout = QVBoxLayout(pay_box)
+        self.payments = _table(
+            ["发放年月", "基础养老金（元）", "个人账户养老金（元）", "实发金额（元）", "发放日期"],
+            [
+                [
+                    f"{p.period // 100}-{p.period % 100:02d}",
+                    _fen(p.basic_fen),
+                    _fen(p.account_fen),
+                    _fen(p.total_fen),
+                    str(p.paid_date or ""),
+                ]
+                for p in card.payments
+            ],
+            pay_box,
+        )
+        self.payments.setObjectName("payments")
+        for column in range(1, 4):
+            for row in range(self.payments.rowCount()):
+                item = self.payments.item(row, column)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        pay_layout.addWidget(self.payments)
+        layout.addWidget(pay_box, 2)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+
+class HouseholdDialog(QDialog):
+    """Signals: ``person_requested(str)`` — open the card of a member (by ID number)."""
+
+    person_requested = Signal(str)
+
+    def __init__(
+        self,
+        household: Household,
+        members: list[Person],
+        *,
+        masked: bool,
+        today: date,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("household_dialog")
+        self.setWindowTitle(f"户籍信息 — 户号 {household.household_no}")
+        self.resize(760, 420)
+        layout = QVBoxLayout(self)
+        facts = QFormLayout()
+        facts.addRow("户号：", QLabel(household.household_no, self))
+        facts.addRow(
+            "户别：",
+            QLabel(codes.table(codes.HOUSEHOLD_TYPE).label(household.household_type), self),
+        )
+        facts.addRow(
+            "所属村（社区）：", QLabel(household.village.name if household.village else "—", self)
+        )
+        address = masking.mask_address(household.address) if masked else household.address
+        facts.addRow("住址：", QLabel(address or "—", self))
+        facts.addRow(
+            "数据来源：",
+            QLabel(f"{household.source_department}，数据时点 {household.as_of or '—'}", self),
+        )
+        layout.addLayout(facts)
+
+        relationship = codes.table(codes.RELATIONSHIP)
+        statuses = codes.table(codes.PERSON_STATUS)
+        self._members = members
+        self.members = _table(
+            ["与户主关系", "姓名", "公民身份号码", "性别", "年龄", "人员状态"],
+            [
+                [
+                    relationship.label(m.relationship_code),
+                    masking.mask_name(m.name) if masked else m.name,
+                    masking.mask_id_number(m.id_number) if masked else m.id_number,
+                    codes.table(codes.SEX).label(m.sex_code),
+                    str(idnumber.age_on(m.birth_date, today)),
+                    statuses.label(m.status),
+                ]
+                for m in members
+            ],
+            self,
+        )
+        self.members.setObjectName("members")
+        self.members.activated.connect(self._open_member)
+        layout.addWidget(QLabel(f"家庭成员（{len(members)} 人，双击查看人员信息）：", self))
+        layout.addWidget(self.members, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def _open_member(self, index) -> None:  # type: ignore[no-untyped-def]
+        if 0 <= index.row() < len(self._members):
+            self.person_requested.emit(self._members[index.row()].id_number)

@@ -1,0 +1,118 @@
+"""Run long core work off the UI thread, with a progress dialog that appears only after a delay.
+
+Core functions take ``progress(done, total, label)`` and ``cancel() -> bool``; :func:`run_task` calls
+one on the global ``QThreadPool`` and hands the result (or the exception) back on the GUI thread.
+
+Signals of :class:`_Bridge`: ``progressed(int, int, str)``, ``finished(object)``, ``failed(object)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+CancelCheck = Callable[[], bool]
+Work = Callable[[Progress, CancelCheck], Any]
+
+SHOW_AFTER_MS = 500
+
+
+class _Bridge(QObject):
+    progressed = Signal(int, int, str)
+    finished = Signal(object)
+    failed = Signal(object)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, work: Work, bridge: _Bridge, cancelled: threading.Event) -> None:
+        super().__init__()
+        self._work = work
+        self._bridge = bridge
+        self._cancelled = cancelled
+
+    def run(self) -> None:
+        try:
+            result = self._work(self._bridge.progressed.emit, self._cancelled.is_set)
+        except BaseException as exc:  # handed to the GUI thread, which decides what to show
+            self._bridge.failed.emit(exc)
+        else:
+            self._bridge.finished.emit(result)
+
+
+class Task(QObject):
+    """A running piece of work. Keep a reference until it has finished (run_task does)."""
+
+    def __init__(
+        self,
+        parent: QWidget | None,
+        title: str,
+        work: Work,
+        on_success: Callable[[Any], None],
+        on_failure: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._cancelled = threading.Event()
+        self._bridge = _Bridge()
+        self._dialog = QProgressDialog(title, "取消", 0, 0, parent)
+        self._dialog.setWindowTitle(title)
+        self._dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self._dialog.setMinimumDuration(SHOW_AFTER_MS)
+        self._dialog.setAutoClose(False)
+        self._dialog.setAutoReset(False)
+        self._dialog.canceled.connect(self._cancelled.set)
+        self._dialog.reset()  # hidden until progress arrives after the delay
+        self._on_success = on_success
+        self._on_failure = on_failure
+        self.done = False
+        self._bridge.progressed.connect(self._on_progress)
+        self._bridge.finished.connect(self._finish)
+        self._bridge.failed.connect(self._fail)
+        self._show_timer = QTimer(self, singleShot=True, interval=SHOW_AFTER_MS)
+        self._show_timer.timeout.connect(self._dialog.show)
+        self._show_timer.start()
+        QThreadPool.globalInstance().start(_Runnable(work, self._bridge, self._cancelled))
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def _on_progress(self, done: int, total: int, label: str) -> None:
+        self._dialog.setMaximum(max(total, 0))
+        self._dialog.setValue(min(done, total) if total else 0)
+        self._dialog.setLabelText(label)
+
+    def _close(self) -> None:
+        self.done = True
+        self._show_timer.stop()
+        self._dialog.hide()
+        self._dialog.deleteLater()
+
+    def _finish(self, result: Any) -> None:
+        self._close()
+        self._on_success(result)
+
+    def _fail(self, exc: BaseException) -> None:
+        self._close()
+        if self._on_failure is not None:
+            self._on_failure(exc)
+        else:
+            from govshare_desktop.ui.errors import show_error
+
+            show_error(self.parent() if isinstance(self.parent(), QWidget) else None, exc)
+
+
+def run_task(
+    parent: QWidget | None,
+    title: str,
+    work: Work,
+    on_success: Callable[[Any], None],
+    on_failure: Callable[[BaseException], None] | None = None,
+) -> Task:
+    return Task(parent, title, work, on_success, on_failure)

@@ -1,0 +1,45 @@
+"""Shared fixtures. Qt runs offscreen; every test gets real SQLite files under tmp_path."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from govshare_desktop.core.store.engine import Store, open_store
+
+DEMO_HOUSEHOLDS = 300
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = open_store(tmp_path / "govshare.db")
+    yield s
+    s.dispose()
+
+
+@pytest.fixture(scope="session")
+def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from govshare_desktop.core.demo import generate
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    s = open_store(path)
+    generate(s, households=DEMO_HOUSEHOLDS, seed=7)
+    with s.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    s.dispose()
+    return path
+
+
+@pytest.fixture
+def demo_store(_demo_template: Path, tmp_path: Path) -> Store:
+    """A private copy of a 300-household demo township (generated once per test session)."""
+    path = tmp_path / "demo.db"
+    shutil.copyfile(_demo_template, path)
+    s = open_store(path)
+    yield s
+    s.dispose()

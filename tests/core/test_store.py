@@ -1,0 +1,95 @@
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.store import migrate
+from govshare_desktop.core.store.engine import ENV_DB, open_store, resolve_url
+from govshare_desktop.core.store.township import (
+    add_village,
+    get_township,
+    init_township,
+    validate_township_code,
+)
+
+TABLES = {"setting", "area", "batch", "household", "person", "ss_enrollment", "ss_payment"}
+
+
+def test_migrates_an_empty_file_to_head(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    store = open_store(path)
+    assert path.exists()
+    names = set(inspect(store.engine).get_table_names())
+    assert names >= TABLES
+    assert {"person_name_fts", "person_id_fts"} <= names
+    assert migrate.current_revision(store.engine) == migrate.head_revision()
+    store.dispose()
+    # Opening again is a no-op, not a second migration.
+    again = open_store(path)
+    assert migrate.current_revision(again.engine) == migrate.head_revision()
+    again.dispose()
+
+
+def test_downgrade_and_upgrade_round_trip(tmp_path: Path) -> None:
+    from alembic import command
+
+    store = open_store(tmp_path / "rt.db")
+    with store.engine.begin() as conn:
+        command.downgrade(migrate._config(conn), "base")
+    assert not (TABLES & set(inspect(store.engine).get_table_names()))
+    migrate.upgrade(store.engine)
+    assert set(inspect(store.engine).get_table_names()) >= TABLES
+
+
+def test_pragmas(store) -> None:
+    with store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+
+
+def test_database_from_a_newer_program_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    store = open_store(path)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    store.dispose()
+    before = path.read_bytes()
+    with pytest.raises(UserError, match="更新版本"):
+        open_store(path)
+    assert path.read_bytes() == before
+
+
+def test_db_location_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_DB, str(tmp_path / "env.db"))
+    assert resolve_url(None) == f"sqlite:///{tmp_path / 'env.db'}"
+    assert resolve_url(tmp_path / "flag.db") == f"sqlite:///{tmp_path / 'flag.db'}"
+    assert resolve_url("postgresql://u@h/db") == "postgresql://u@h/db"
+    monkeypatch.delenv(ENV_DB)
+    assert resolve_url(None).endswith("govshare-desktop/govshare.db")
+
+
+def test_init_township(store) -> None:
+    with store.transaction() as session:
+        init_township(session, "441900199000", "青禾镇", county_name="东莞市")
+        add_village(session, "441900199201", "东岭村委会", urban_rural_code="220")
+    township = get_township(store)
+    assert township is not None
+    assert (township.code, township.name, township.is_demo) == ("441900199000", "青禾镇", False)
+    with store.transaction() as session, pytest.raises(UserError, match="不属于本乡镇"):
+        add_village(session, "441900198201", "别处村", urban_rural_code="220")
+
+
+def test_one_database_serves_one_township(store) -> None:
+    with store.transaction() as session:
+        init_township(session, "441900199000", "青禾镇")
+    with pytest.raises(UserError, match="只服务一个"), store.transaction() as session:
+        init_township(session, "441900198000", "别的镇")
+    assert get_township(store).code == "441900199000"
+
+
+@pytest.mark.parametrize("code", ["4419001990", "441900000000", "441900199201", "44190019900a"])
+def test_township_code_validation(code: str) -> None:
+    with pytest.raises(UserError):
+        validate_township_code(code)
