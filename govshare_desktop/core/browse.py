@@ -172,7 +172,13 @@ PERSONS = Dataset(
             width=70,
         ),
         Column("village", "所属村（社区）", "v.name", "t.village_code", width=120),
-        Column("household_no", "户号", "h.household_no", "h.household_no", width=110),
+        Column(
+            "household_no",
+            "户号",
+            "h.household_no",
+            "h.household_no, t.relationship_code",
+            width=110,
+        ),
         Column(
             "relationship",
             "与户主关系",
@@ -186,7 +192,7 @@ PERSONS = Dataset(
         Column("status_date", "变动日期", "t.status_date", "t.status_date", "date"),
         Column("phone", "联系电话", "t.phone", None, mask="phone", width=110),
     ),
-    default_sort="village",
+    default_sort="household_no",
     filters={
         "village": _eq("t.village_code", "village"),
         "status": _eq("t.status", "status"),

@@ -47,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("govshare-desktop")
     app.setApplicationDisplayName("govshare-desktop")
+    from govshare_desktop.ui.i18n import install_chinese
+
+    install_chinese(app)
 
     try:
         store = open_store(args.db)

@@ -73,8 +73,11 @@ class BrowseView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        # Show the dataset's default order before enabling sorting, which sorts by the indicator.
+        self.table.horizontalHeader().setSortIndicator(
+            dataset.column_index(dataset.default_sort), Qt.SortOrder.AscendingOrder
+        )
         self.table.setSortingEnabled(True)
-        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)

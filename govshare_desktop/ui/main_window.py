@@ -183,6 +183,9 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget(self)
         self.nav.setObjectName("nav")
         self.nav.setFixedWidth(120)
+        self.nav.setStyleSheet(
+            "QListWidget { font-size: 11pt; } QListWidget::item { padding: 8px 6px; }"
+        )
         self.stack = QStackedWidget(self)
         for position, (key, view) in enumerate(self.views.items(), start=1):
             self.nav.addItem(titles[key])

@@ -154,7 +154,13 @@ class PersonCardDialog(QDialog):
         )
         self.enrollments.setObjectName("enrollments")
         box_layout.addWidget(self.enrollments)
-        layout.addWidget(enroll_box, 1)
+        visible_rows = min(max(len(card.enrollments), 1), 5)
+        self.enrollments.setFixedHeight(
+            self.enrollments.horizontalHeader().sizeHint().height()
+            + visible_rows * self.enrollments.verticalHeader().defaultSectionSize()
+            + 6
+        )
+        layout.addWidget(enroll_box)
 
         pay_box = QGroupBox(
             f"待遇发放（{len(card.payments)} 个月，合计 {_fen(card.total_paid_fen)} 元）", self
@@ -180,9 +186,10 @@ class PersonCardDialog(QDialog):
                 item = self.payments.item(row, column)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         pay_layout.addWidget(self.payments)
-        layout.addWidget(pay_box, 2)
+        layout.addWidget(pay_box, 1)
 
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons = QDialogButtonBox(self)
+        buttons.addButton("关闭", QDialogButtonBox.ButtonRole.RejectRole)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
@@ -245,7 +252,8 @@ class HouseholdDialog(QDialog):
         self.members.activated.connect(self._open_member)
         layout.addWidget(QLabel(f"家庭成员（{len(members)} 人，双击查看人员信息）：", self))
         layout.addWidget(self.members, 1)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons = QDialogButtonBox(self)
+        buttons.addButton("关闭", QDialogButtonBox.ButtonRole.RejectRole)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 

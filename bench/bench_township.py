@@ -1,0 +1,297 @@
+"""Benchmark: a township of 30,000 households (~100,000 persons, ~1.2 M payments).
+
+Prints, each beside a baseline measured in the same run:
+- demo generation time and database size;
+- median latency of 200 searches of each kind through the app's own layer (classify + indexed SQL),
+  through the full table query (joins + sort), and as raw sqlite3 (the naive LIKE scan an app without
+  indexes would run, and the same indexed SQL without the app's layer);
+- table-view interactions on the windowed SQL model (first rows shown, jump to end, sort, filter);
+- cold start of ``govshare-desktop`` to the first window versus a bare PySide6 window.
+
+    python bench/bench_township.py [--households 30000] [--db PATH] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from sqlalchemy import text
+
+from govshare_desktop.core.browse import PERSONS, Browser, Query
+from govshare_desktop.core.demo import generate
+from govshare_desktop.core.store.engine import open_store
+from govshare_desktop.core.store.search import classify
+
+SEARCHES = 200
+TODAY = date(2026, 11, 26)
+
+
+def median_ms(fn: Callable[[str], object], inputs: list[str]) -> float:
+    times = []
+    for value in inputs:
+        start = time.perf_counter()
+        fn(value)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def timed_ms(fn: Callable[[], object], repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def row(label: str, app: float, baseline: float | None = None, base_label: str = "") -> None:
+    extra = f"   {base_label}: {baseline:8.3f} ms" if baseline is not None else ""
+    print(f"  {label:<44} {app:8.3f} ms{extra}")
+
+
+def search_inputs(db: Path) -> dict[str, list[str]]:
+    rng = random.Random(42)
+    conn = sqlite3.connect(db)
+    people = conn.execute("SELECT id_number, name, name_initials FROM person").fetchall()
+    conn.close()
+    sample = [rng.choice(people) for _ in range(SEARCHES)]
+    two_char = [p[1] for p in people if len(p[1]) == 2]
+    return {
+        "name (2 characters, e.g. 王芳)": [rng.choice(two_char) for _ in range(SEARCHES)],
+        "name (3+ characters)": [p[1] if len(p[1]) > 2 else p[1] + p[1][-1] for p in sample],
+        "surname (1 character)": [p[1][0] for p in sample],
+        "ID number (full 18)": [p[0] for p in sample],
+        "ID fragment (6 digits, any position)": [p[0][rng.randrange(0, 12) :][:6] for p in sample],
+        "pinyin initials (zsf)": [p[2] for p in sample],
+    }
+
+
+def raw_naive(conn: sqlite3.Connection, kind: str, value: str) -> list[tuple[int]]:
+    """What an app without the search layer would do: LIKE scans."""
+    if kind.startswith("ID number"):
+        return conn.execute("SELECT id FROM person WHERE id_number = ?", (value,)).fetchall()
+    if kind.startswith("ID"):
+        sql = "SELECT id FROM person WHERE id_number LIKE ?"
+        return conn.execute(sql, (f"%{value}%",)).fetchall()
+    if kind.startswith("pinyin"):
+        sql = "SELECT id FROM person WHERE name_initials LIKE ?"
+        return conn.execute(sql, (f"{value}%",)).fetchall()
+    return conn.execute("SELECT id FROM person WHERE name LIKE ?", (f"%{value}%",)).fetchall()
+
+
+def bench_search(store, db: Path) -> None:
+    print(
+        f"\nSearch — median of {SEARCHES} queries each (target: < 20 ms; indexed/FTS < 1 ms in the app layer)"
+    )
+    print(
+        f"  {'kind':<44} {'app layer':>11}   {'table query':>11}   {'raw indexed':>11}   {'raw LIKE scan':>13}"
+    )
+    browser = Browser(store)
+    raw = sqlite3.connect(db)
+    with store.engine.connect() as conn:
+        for kind, inputs in search_inputs(db).items():
+
+            def app_layer(value: str) -> list[int]:
+                fragment, params = classify(value).sql()
+                return [r[0] for r in conn.execute(text(fragment + " LIMIT 200"), params)]
+
+            def table_query(value: str) -> list[int]:
+                return browser.ids(Query(PERSONS, {"search": value}))
+
+            def raw_indexed(value: str) -> list[tuple[int]]:
+                fragment, params = classify(value).sql()
+                sql = fragment.replace(":q", "?").replace(":lo", "?").replace(":hi", "?")
+                return raw.execute(sql + " LIMIT 200", tuple(params.values())).fetchall()
+
+            a = median_ms(app_layer, inputs)
+            t = median_ms(table_query, inputs)
+            r = median_ms(raw_indexed, inputs)
+            n = median_ms(lambda v, k=kind: raw_naive(raw, k, v), inputs)
+            print(f"  {kind:<44} {a:8.3f} ms   {t:8.3f} ms   {r:8.3f} ms   {n:10.3f} ms")
+    raw.close()
+
+
+def bench_views(store, db: Path) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QTableView
+
+    from govshare_desktop.ui.table_model import SqlTableModel
+
+    app = QApplication.instance() or QApplication([])
+    browser = Browser(store)
+    print(
+        "\nTable view on persons — windowed SQL model (target: < 150 ms each)   raw sqlite3 baseline"
+    )
+    raw = sqlite3.connect(db)
+
+    view = QTableView()
+    view.resize(1200, 800)
+
+    def first_rows() -> None:
+        model = SqlTableModel(browser, Query(PERSONS), today=TODAY)
+        view.setModel(model)
+        view.show()
+        app.processEvents()
+        for r in range(40):
+            for c in range(model.columnCount()):
+                model.data(model.index(r, c))
+
+    model = SqlTableModel(browser, Query(PERSONS), today=TODAY)
+    view.setModel(model)
+
+    def jump_end() -> None:
+        model._pages.clear()  # measure a cold page
+        view.scrollToBottom()
+        app.processEvents()
+        last = model.rowCount() - 1
+        for r in range(last - 40, last + 1):
+            for c in range(model.columnCount()):
+                model.data(model.index(r, c))
+
+    def sort_by(key: str) -> Callable[[], None]:
+        def run() -> None:
+            model.sort(PERSONS.column_index(key), Qt.SortOrder.DescendingOrder)
+            app.processEvents()
+            model.data(model.index(0, 0))
+
+        return run
+
+    def filter_village() -> None:
+        model.set_query(Query(PERSONS, {"village": "441900199203"}))
+        app.processEvents()
+        model.data(model.index(0, 0))
+
+    def filter_search() -> None:
+        model.set_query(Query(PERSONS, {"search": "王"}))
+        app.processEvents()
+        model.data(model.index(0, 0))
+
+    raw_ids = "SELECT id FROM person ORDER BY village_code, name_initials, name, id"
+    raw_page = "SELECT * FROM person WHERE id IN (SELECT id FROM person ORDER BY id LIMIT 200)"
+    cases = [
+        (
+            "first rows shown (query + first page)",
+            first_rows,
+            lambda: (raw.execute(raw_ids).fetchall(), raw.execute(raw_page).fetchall()),
+        ),
+        (
+            "jump to end",
+            jump_end,
+            lambda: raw.execute(raw_page.replace("ORDER BY id", "ORDER BY id DESC")).fetchall(),
+        ),
+        (
+            "sort by name (pinyin order)",
+            sort_by("name"),
+            lambda: raw.execute(
+                "SELECT id FROM person ORDER BY name_initials DESC, name DESC, id DESC"
+            ).fetchall(),
+        ),
+        (
+            "sort by age",
+            sort_by("age"),
+            lambda: raw.execute("SELECT id FROM person ORDER BY birth_date, id").fetchall(),
+        ),
+        (
+            "sort by ID number",
+            sort_by("id_number"),
+            lambda: raw.execute("SELECT id FROM person ORDER BY id_number DESC").fetchall(),
+        ),
+        (
+            "filter by village",
+            filter_village,
+            lambda: raw.execute(
+                "SELECT id FROM person WHERE village_code='441900199203' ORDER BY name_initials, name"
+            ).fetchall(),
+        ),
+        (
+            "filter by search 王 (as you type)",
+            filter_search,
+            lambda: raw.execute("SELECT id FROM person WHERE name LIKE '%王%'").fetchall(),
+        ),
+    ]
+    for label, fn, baseline in cases:
+        row(label, timed_ms(fn), timed_ms(baseline), "raw")
+    raw.close()
+
+
+def bench_start(db: Path) -> None:
+    print(
+        "\nCold start to first window shown (offscreen, median of 5) — target: within 2x of bare PySide6"
+    )
+    bare = (
+        "import sys; from PySide6.QtWidgets import QApplication, QMainWindow; from PySide6.QtCore import QTimer;"
+        "app = QApplication(sys.argv); w = QMainWindow(); w.show(); QTimer.singleShot(0, app.quit); app.exec()"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+
+    def run(cmd: list[str]) -> float:
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, env=env, capture_output=True)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times) * 1000
+
+    bare_ms = run([sys.executable, "-c", bare])
+    app_ms = run([sys.executable, "-m", "govshare_desktop", "--db", str(db), "--quit-after-show"])
+    row("govshare-desktop (100k persons)", app_ms, bare_ms, "bare PySide6 window")
+    print(f"  ratio: {app_ms / bare_ms:.2f}x")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--households", type=int, default=30_000)
+    parser.add_argument(
+        "--db", type=Path, help="reuse (or keep) this database instead of a temporary one"
+    )
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="govshare-bench-"))
+    db = args.db or workdir / "bench.db"
+    print(f"govshare-desktop benchmark — {args.households:,} households, database {db}")
+    store = open_store(db)
+    with store.engine.connect() as conn:
+        existing = conn.execute(text("SELECT COUNT(*) FROM household")).scalar()
+    if not existing:
+        start = time.perf_counter()
+        result = generate(store, households=args.households, seed=1)
+        seconds = time.perf_counter() - start
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        print("\nGeneration")
+        print(
+            f"  {result.households:,} households, {result.persons:,} persons, {result.enrollments:,} enrollments, "
+            f"{result.payments:,} payments in {seconds:.1f} s"
+        )
+    size = sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))
+    print(f"  database size: {size / 1048576:.1f} MB")
+
+    bench_search(store, db)
+    bench_views(store, db)
+    bench_start(db)
+    store.dispose()
+    if not args.keep and not args.db:
+        for p in workdir.iterdir():
+            p.unlink()
+        workdir.rmdir()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

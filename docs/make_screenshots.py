@@ -1,0 +1,63 @@
+"""Regenerate the README screenshots from a fresh demo township (offscreen; needs a CJK font).
+
+QT_QPA_PLATFORM=offscreen python docs/make_screenshots.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtWidgets import QApplication
+
+from govshare_desktop.core.demo import generate
+from govshare_desktop.core.store.engine import open_store
+from govshare_desktop.ui.i18n import install_chinese
+from govshare_desktop.ui.main_window import MainWindow
+
+OUT = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    app = QApplication(sys.argv)
+    install_chinese(app)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(Path(tmp) / "demo.db")
+        generate(store, households=500, seed=1)
+        window = MainWindow(store, today=lambda: date(2026, 11, 26))
+        window.resize(1280, 760)
+        window.show()
+        app.processEvents()
+        window.grab().save(str(OUT / "main_window.png"))
+
+        window.search.setText("wf")
+        window._apply_search()
+        app.processEvents()
+        view = window.current_view
+        view.select_first()
+        card = window.open_person(view.model.raw_row(0)[0])
+        app.processEvents()
+        window.grab().save(str(OUT / "search.png"))
+        if card is not None:
+            card.grab().save(str(OUT / "person_card.png"))
+        window.show_page("household")
+        window.search.clear()
+        window._apply_search()
+        app.processEvents()
+        household = window.open_household(window.current_view.model.row_id(0))
+        app.processEvents()
+        if household is not None:
+            household.grab().save(str(OUT / "household.png"))
+        window.close()
+        store.dispose()
+    print(f"screenshots written to {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""The headless journey: init or demo → info → search, through the installed console script."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def govshare(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "govshare_desktop.cli", *args, "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+
+
+def test_demo_info_search(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    made = govshare("demo", "--households", "60", "--seed", "3", db=db)
+    assert made.returncode == 0, made.stderr
+    assert "演示乡镇已生成：60 户" in made.stdout
+
+    info = govshare("info", db=db)
+    assert info.returncode == 0, info.stderr
+    assert "青禾镇（441900199000）【演示数据】" in info.stdout
+    assert "户籍户数：60" in info.stdout
+    assert "数据库版本：0001" in info.stdout
+
+    found = govshare("search", "441900", db=db)
+    assert found.returncode == 0, found.stderr
+    first = found.stdout.splitlines()[0].split("\t")
+    assert first[0].startswith("441900") and "********" in first[0]  # masked by default
+
+    again = govshare("demo", "--households", "60", db=db)
+    assert again.returncode == 2
+    assert "错误" in again.stderr
+
+
+def test_init_rejects_bad_code(tmp_path: Path) -> None:
+    result = govshare("init", "--area", "12345", "--name", "某镇", db=tmp_path / "x.db")
+    assert result.returncode == 2
+    assert "12位" in result.stderr
+
+
+@pytest.mark.parametrize("args", [("init", "--area", "441900199000", "--name", "青禾镇")])
+def test_init_then_info(tmp_path: Path, args: tuple[str, ...]) -> None:
+    db = tmp_path / "real.db"
+    assert govshare(*args, db=db).returncode == 0
+    info = govshare("info", db=db)
+    assert "青禾镇（441900199000）" in info.stdout and "演示" not in info.stdout

@@ -1,0 +1,149 @@
+"""Main-window journeys with pytest-qt, offscreen, on a real demo township database."""
+
+from datetime import date
+
+import pytest
+from PySide6.QtCore import Qt
+from sqlalchemy import select
+
+from govshare_desktop.core.domain import masking
+from govshare_desktop.core.store.models import Enrollment, Person
+from govshare_desktop.ui.i18n import install_chinese
+from govshare_desktop.ui.main_window import MainWindow
+from govshare_desktop.ui.records import HouseholdDialog, PersonCardDialog
+
+TODAY = date(2026, 11, 26)
+
+
+@pytest.fixture
+def window(qtbot, qapp, demo_store):
+    install_chinese(qapp)
+    win = MainWindow(demo_store, today=lambda: TODAY)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def _a_person(store, **where) -> Person:
+    with store.sessions() as session:
+        stmt = select(Person).where(Person.status == "normal").order_by(Person.id)
+        for key, value in where.items():
+            stmt = stmt.where(getattr(Person, key) == value)
+        return session.scalars(stmt).first()
+
+
+def test_demo_data_is_labelled(window) -> None:
+    assert "演示数据" in window.windowTitle()
+    assert window.findChild(type(window.count_label), "demo_banner").isVisible()
+    assert "户籍" in window.statusBar().currentMessage()
+    assert "数据时点" in window.statusBar().currentMessage()
+
+
+def test_search_by_name_then_open_person_card(qtbot, window, demo_store) -> None:
+    person = _a_person(demo_store)
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.search.hasFocus()
+    qtbot.keyClicks(window.search, person.id_number)  # typed; results follow as you type
+    view = window.current_view
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=2000)
+    qtbot.keyClick(window.search, Qt.Key.Key_Return)  # a single match opens its card
+    qtbot.waitUntil(lambda: any(isinstance(d, PersonCardDialog) for d in window.dialogs))
+    card = next(d for d in window.dialogs if isinstance(d, PersonCardDialog))
+    assert card.card.id_number == person.id_number
+    assert masking.mask_name(person.name) in card.windowTitle()
+    assert person.name not in card.windowTitle() or len(person.name) == 1
+
+
+def test_search_by_pinyin_initials_lists_matches(qtbot, window, demo_store) -> None:
+    person = _a_person(demo_store)
+    window.search.setText(person.name_initials)
+    view = window.current_view
+    qtbot.waitUntil(lambda: view.model.query.filters.get("search") == person.name_initials)
+    assert view.model.rowCount() >= 1
+    assert person.id in [view.model.row_id(r) for r in range(view.model.rowCount())]
+    qtbot.keyClick(window.search, Qt.Key.Key_Down)  # hands over to the results
+    assert view.table.hasFocus()
+    assert view.table.currentIndex().row() == 0
+    qtbot.keyClick(view.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: any(isinstance(d, PersonCardDialog) for d in window.dialogs))
+
+
+def test_escape_clears_search(qtbot, window) -> None:
+    window.search.setText("王")
+    qtbot.keyClick(window.search, Qt.Key.Key_Escape)
+    assert window.search.text() == ""
+
+
+def test_household_view_lists_members_and_opens_a_card(qtbot, window, demo_store) -> None:
+    window.show_page("household")
+    view = window.current_view
+    assert view.dataset.key == "household"
+    view.select_first()
+    qtbot.keyClick(view.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: any(isinstance(d, HouseholdDialog) for d in window.dialogs))
+    dialog = next(d for d in window.dialogs if isinstance(d, HouseholdDialog))
+    assert dialog.members.rowCount() >= 1
+    relationships = [dialog.members.item(r, 0).text() for r in range(dialog.members.rowCount())]
+    assert relationships.count("户主") == 1
+    dialog.members.setCurrentCell(0, 0)
+    dialog.members.activated.emit(dialog.members.currentIndex())
+    qtbot.waitUntil(lambda: any(isinstance(d, PersonCardDialog) for d in window.dialogs))
+
+
+def test_person_card_shows_enrollments_and_payments(qtbot, window, demo_store) -> None:
+    with demo_store.sessions() as session:
+        receiver = session.scalars(
+            select(Enrollment).where(Enrollment.receiving.is_(True)).order_by(Enrollment.id)
+        ).first()
+    card = window.open_person(receiver.id_number)
+    assert card is not None
+    assert card.enrollments.rowCount() >= 1
+    assert card.payments.rowCount() >= 1
+    schemes = [card.enrollments.item(r, 0).text() for r in range(card.enrollments.rowCount())]
+    assert "城乡居民基本养老保险" in schemes
+
+
+def test_social_security_only_people_are_shown_as_such(qtbot, window, demo_store) -> None:
+    window.show_page("ss_enrollment")
+    view = window.current_view
+    view.set_filter("registry", "out")
+    assert view.model.rowCount() > 0
+    registry = view.dataset.column_index("registry")
+    assert view.model.data(view.model.index(0, registry)) == "非本镇户籍"
+    view.select_first()
+    qtbot.keyClick(view.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: any(isinstance(d, PersonCardDialog) for d in window.dialogs))
+    card = next(d for d in window.dialogs if isinstance(d, PersonCardDialog))
+    assert not card.card.in_registry
+    assert "非本镇户籍" in card.findChild(type(window.count_label), "registry_badge").text()
+
+
+def test_village_filter_and_counts(qtbot, window) -> None:
+    view = window.current_view
+    everyone = view.model.rowCount()
+    window.village.setCurrentIndex(window.village.findText("东岭村委会"))
+    assert 0 < view.model.rowCount() < everyone
+    assert "当前列表" in window.count_label.text()
+    assert f"{view.model.rowCount():,}" in window.count_label.text()
+
+
+def test_unmasking_needs_a_reason(qtbot, window, monkeypatch) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("", False))
+    window.unmask_action.trigger()
+    assert window.masked and not window.unmask_action.isChecked()
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("核对养老金发放", True))
+    window.unmask_action.trigger()
+    assert not window.masked
+    id_col = window.current_view.dataset.column_index("id_number")
+    assert "*" not in window.current_view.model.data(window.current_view.model.index(0, id_col))
+
+
+def test_payments_default_to_latest_month(qtbot, window) -> None:
+    window.show_page("ss_payment")
+    view = window.current_view
+    assert view.model.query.filters.get("period") == 202610
+    combo = view.findChild(type(window.village), "filter_period")
+    assert combo.currentText() == "2026年10月"

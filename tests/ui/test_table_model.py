@@ -1,0 +1,76 @@
+from datetime import date
+
+import pytest
+from PySide6.QtCore import Qt
+
+from govshare_desktop.core.browse import DATASETS, PAYMENTS, PERSONS, Browser, Query
+from govshare_desktop.ui.table_model import PAGE_SIZE, RowId, SqlTableModel
+
+TODAY = date(2026, 11, 26)
+
+
+@pytest.mark.parametrize("key", list(DATASETS))
+def test_every_dataset_passes_qmodeltester(qtmodeltester, demo_store, key: str) -> None:
+    query = Query(DATASETS[key])
+    if key == PAYMENTS.key:
+        query = query.with_filter(period=202610)
+    model = SqlTableModel(Browser(demo_store), query, today=TODAY)
+    assert model.rowCount() > 0
+    qtmodeltester.check(model)
+
+
+def _column(model: SqlTableModel, key: str) -> int:
+    return [model.column_key(c) for c in range(model.columnCount())].index(key)
+
+
+def test_masked_by_default_and_unmasked_on_request(demo_store) -> None:
+    model = SqlTableModel(Browser(demo_store), Query(PERSONS), today=TODAY)
+    column = _column(model, "id_number")
+    masked = model.data(model.index(0, column))
+    assert "********" in masked
+    model.set_masked(False)
+    full = model.data(model.index(0, column))
+    assert len(full) == 18 and "*" not in full
+    assert full[:6] == masked[:6] and full[-4:] == masked[-4:]
+
+
+def test_sort_by_age_is_done_in_sql_and_keeps_row_count(demo_store) -> None:
+    model = SqlTableModel(Browser(demo_store), Query(PERSONS), today=TODAY)
+    count = model.rowCount()
+    age = _column(model, "age")
+    model.sort(age, Qt.SortOrder.DescendingOrder)
+    assert model.rowCount() == count
+    ages = [int(model.data(model.index(r, age))) for r in range(0, count, max(1, count // 50))]
+    assert ages == sorted(ages, reverse=True)
+    model.sort(age, Qt.SortOrder.AscendingOrder)
+    first, last = model.data(model.index(0, age)), model.data(model.index(count - 1, age))
+    assert int(first) <= int(last)
+
+
+def test_pages_are_fetched_lazily(demo_store) -> None:
+    calls: list[int] = []
+
+    class CountingBrowser(Browser):
+        def rows(self, dataset, ids):  # type: ignore[no-untyped-def]
+            calls.append(len(ids))
+            return super().rows(dataset, ids)
+
+    model = SqlTableModel(CountingBrowser(demo_store), Query(PERSONS), today=TODAY)
+    assert calls == []  # nothing fetched until a cell is shown
+    model.data(model.index(0, 0))
+    model.data(model.index(1, 1))
+    assert calls == [PAGE_SIZE]
+    model.data(model.index(model.rowCount() - 1, 0))  # jump to the end: one more page
+    assert len(calls) == 2
+
+
+def test_filter_by_village_and_row_ids(demo_store) -> None:
+    browser = Browser(demo_store)
+    model = SqlTableModel(browser, Query(PERSONS), today=TODAY)
+    everyone = model.rowCount()
+    model.set_query(model.query.with_filter(village="441900199201"))
+    assert 0 < model.rowCount() < everyone
+    village = _column(model, "village")
+    assert {model.data(model.index(r, village)) for r in range(model.rowCount())} == {"东岭村委会"}
+    row_id = model.data(model.index(3, 0), RowId)
+    assert model.row_of_id(row_id) == 3
