@@ -1,11 +1,11 @@
-from datetime import date
+from datetime import date, datetime
 
 import pytest
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 
 from govshare_desktop.core.browse import PERSONS, Browser, Query
 from govshare_desktop.core.domain import idnumber
-from govshare_desktop.core.store.models import Person
+from govshare_desktop.core.store.models import Batch, Person, person_name_values
 from govshare_desktop.core.store.search import SearchKind, classify
 from govshare_desktop.core.store.township import init_township
 
@@ -27,6 +27,14 @@ def _id(i: int, birth: date) -> str:
 def people(store):
     with store.transaction() as session:
         init_township(session, "441900199000", "青禾镇")
+        batch = Batch(
+            dataset="person",
+            source_department="测试公安局",
+            imported_at=datetime(2026, 10, 31, 9),
+            imported_by="test",
+        )
+        session.add(batch)
+        session.flush()
         # half through the ORM (validates), half through a Core bulk insert (column defaults)
         for i, (name, birth) in enumerate(PEOPLE[:3]):
             session.add(
@@ -35,7 +43,7 @@ def people(store):
                     name=name,
                     sex_code="1",
                     birth_date=birth,
-                    source_department="test",
+                    batch_id=batch.id,
                 )
             )
         session.execute(
@@ -46,7 +54,7 @@ def people(store):
                     "name": name,
                     "sex_code": "1",
                     "birth_date": birth,
-                    "source_department": "test",
+                    "batch_id": batch.id,
                 }
                 for i, (name, birth) in enumerate(PEOPLE[3:], start=3)
             ],
@@ -120,9 +128,16 @@ def test_index_follows_renames_and_deletes(people) -> None:
     assert names(people, "思远") == ["李思远"]
     assert names(people, "lsy") == ["李思远"]
     assert names(people, "李四") == []
-    with people.transaction() as session:
-        session.execute(delete(Person).where(Person.name == "李思远"))
+    with people.transaction() as session:  # a Core bulk update keeps the keys through the helper
+        session.execute(
+            update(Person).where(Person.name == "李思远").values(**person_name_values("单田芳"))
+        )
+    assert names(people, "田芳") == ["单田芳"]
+    assert names(people, "stf") == ["单田芳"]
     assert names(people, "思远") == []
+    with people.transaction() as session:
+        session.execute(delete(Person).where(Person.name == "单田芳"))
+    assert names(people, "田芳") == []
 
 
 def test_search_combines_with_filters_and_sort(people) -> None:

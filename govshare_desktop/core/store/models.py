@@ -22,7 +22,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    declared_attr,
+    mapped_column,
+    relationship,
+    validates,
+)
 
 from govshare_desktop.core.domain import pinyin
 
@@ -86,11 +93,19 @@ class Batch(Base):
 
 
 class Provenance:
-    """Columns every back-flowed record carries."""
+    """Where a back-flowed record came from: the batch that last brought or changed it (and through it
+    the source department, file and import time) and the data's as-of date (数据时点)."""
 
-    source_department: Mapped[str] = mapped_column(String(128))
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch.id"))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id"))
     as_of: Mapped[date | None] = mapped_column(Date)
+
+    @declared_attr
+    def batch(cls) -> Mapped[Batch]:
+        return relationship(Batch, lazy="joined", innerjoin=True)
+
+    @property
+    def source_department(self) -> str:
+        return self.batch.source_department
 
 
 class Household(Provenance, Base):
@@ -151,6 +166,12 @@ class Person(Provenance, Base):
         return value
 
 
+def person_name_values(name: str) -> dict[str, str]:
+    """Values for a Core ``update(Person).values(**person_name_values(new_name))``: a bulk update that
+    changes the name must change its search keys too (the ORM does it through ``@validates``)."""
+    return {"name": name, "name_initials": pinyin.initials(name), "name_chars": pinyin.spaced(name)}
+
+
 class Enrollment(Provenance, Base):
     """A social-security enrollment (参保): one row per person and scheme (险种)."""
 
@@ -158,7 +179,7 @@ class Enrollment(Provenance, Base):
     __table_args__ = (UniqueConstraint("id_number", "scheme_code"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    id_number: Mapped[str] = mapped_column(String(18))  # indexed by the unique constraint
     name: Mapped[str] = mapped_column(String(64))
     scheme_code: Mapped[str] = mapped_column(String(3), index=True)  # code table ss_scheme
     status_code: Mapped[str] = mapped_column(String(1))  # code table ss_payment_status (AAC031)

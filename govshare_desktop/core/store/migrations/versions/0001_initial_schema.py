@@ -107,8 +107,7 @@ def upgrade() -> None:
         sa.Column("village_code", sa.String(length=12), nullable=True),
         sa.Column("head_id_number", sa.String(length=18), nullable=True),
         sa.Column("head_name", sa.String(length=64), nullable=True),
-        sa.Column("source_department", sa.String(length=128), nullable=False),
-        sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(
             ["batch_id"], ["batch.id"], name=op.f("fk_household_batch_id_batch")
@@ -136,8 +135,7 @@ def upgrade() -> None:
         sa.Column("receiving", sa.Boolean(), nullable=False),
         sa.Column("person_no", sa.String(length=32), nullable=True),
         sa.Column("village_code", sa.String(length=12), nullable=True),
-        sa.Column("source_department", sa.String(length=128), nullable=False),
-        sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(
             ["batch_id"], ["batch.id"], name=op.f("fk_ss_enrollment_batch_id_batch")
@@ -151,7 +149,6 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("ss_enrollment", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_ss_enrollment_id_number"), ["id_number"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_ss_enrollment_scheme_code"), ["scheme_code"], unique=False
         )
@@ -165,8 +162,7 @@ def upgrade() -> None:
         sa.Column("account_fen", sa.Integer(), nullable=False),
         sa.Column("total_fen", sa.Integer(), nullable=False),
         sa.Column("paid_date", sa.Date(), nullable=True),
-        sa.Column("source_department", sa.String(length=128), nullable=False),
-        sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(
             ["batch_id"], ["batch.id"], name=op.f("fk_ss_payment_batch_id_batch")
@@ -193,8 +189,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("status_date", sa.Date(), nullable=True),
         sa.Column("phone", sa.String(length=20), nullable=True),
-        sa.Column("source_department", sa.String(length=128), nullable=False),
-        sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(["batch_id"], ["batch.id"], name=op.f("fk_person_batch_id_batch")),
         sa.ForeignKeyConstraint(
@@ -244,7 +239,6 @@ def downgrade() -> None:
     op.drop_table("ss_payment")
     with op.batch_alter_table("ss_enrollment", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ss_enrollment_scheme_code"))
-        batch_op.drop_index(batch_op.f("ix_ss_enrollment_id_number"))
 
     op.drop_table("ss_enrollment")
     with op.batch_alter_table("household", schema=None) as batch_op:
