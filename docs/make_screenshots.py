@@ -36,7 +36,7 @@ def main() -> int:
         window.grab().save(str(OUT / "main_window.png"))
 
         window.search.setText("wf")
-        window._apply_search()
+        window._apply_filters()
         app.processEvents()
         view = window.current_view
         view.select_first()
@@ -47,7 +47,7 @@ def main() -> int:
             card.grab().save(str(OUT / "person_card.png"))
         window.show_page("household")
         window.search.clear()
-        window._apply_search()
+        window._apply_filters()
         app.processEvents()
         household = window.open_household(window.current_view.model.row_id(0))
         app.processEvents()

@@ -152,8 +152,7 @@ def _registry(value: Any) -> tuple[str, Params] | None:
 PERSONS = Dataset(
     key="person",
     title="人员",
-    from_sql="person t LEFT JOIN area v ON v.code = t.village_code"
-    " LEFT JOIN household h ON h.id = t.household_id",
+    from_sql="person t LEFT JOIN area v ON v.code = t.village_code",
     columns=(
         Column(
             "id_number", "公民身份号码", "t.id_number", "t.id_number", mask="id_number", width=170
@@ -171,12 +170,18 @@ PERSONS = Dataset(
             codes.ETHNICITY,
             width=70,
         ),
-        Column("village", "所属村（社区）", "v.name", "t.village_code", width=120),
+        Column(
+            "village",
+            "所属村（社区）",
+            "v.name",
+            "t.village_code, t.name_initials, t.name",
+            width=120,
+        ),
         Column(
             "household_no",
             "户号",
-            "h.household_no",
-            "h.household_no, t.relationship_code",
+            "t.household_no",
+            "t.household_no, t.relationship_code",
             width=110,
         ),
         Column(
@@ -256,7 +261,12 @@ ENROLLMENTS = Dataset(
     from_sql="ss_enrollment t LEFT JOIN area v ON v.code = t.village_code",
     columns=(
         Column(
-            "id_number", "社会保障号码", "t.id_number", "t.id_number", mask="id_number", width=170
+            "id_number",
+            "社会保障号码",
+            "t.id_number",
+            "t.id_number, t.scheme_code",
+            mask="id_number",
+            width=170,
         ),
         Column("name", "姓名", "t.name", "t.name", mask="name", width=80),
         Column(
@@ -364,16 +374,18 @@ class Query:
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def order_by(self) -> str:
+        """The column's sort terms, flipped for a descending sort, then ``t.id`` as a tie-breaker in
+        the direction of the last term so that an index ending in the rowid covers the whole sort."""
         column = self.dataset.column(self.sort or self.dataset.default_sort)
-        expression = column.sort or "t.id"
         parts = []
-        for term in expression.split(","):
+        desc = self.descending
+        for term in (column.sort or "t.id").split(","):
             term = term.strip()
             flip = term.endswith(" DESC")
-            base = term[: -len(" DESC")] if flip else term
+            base = term.removesuffix(" DESC")
             desc = flip != self.descending
             parts.append(f"{base} DESC" if desc else base)
-        parts.append("t.id DESC" if self.descending else "t.id")
+        parts.append("t.id DESC" if desc else "t.id")
         return " ORDER BY " + ", ".join(parts)
 
 
@@ -387,6 +399,10 @@ class Browser:
         where, params = query.where()
         sql = f"SELECT t.id FROM {query.dataset.from_sql}{where}{query.order_by()}"
         with self._store.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                # 100k ids through the DB-API cursor take ~1/4 of the time of a Result iteration.
+                cursor = conn.connection.driver_connection.execute(sql, params)  # type: ignore[union-attr]
+                return [row[0] for row in cursor.fetchall()]
             return [row[0] for row in conn.execute(text(sql), params)]
 
     def count(self, query: Query) -> int:

@@ -883,6 +883,7 @@ def _person_rows(homes: list[_Household], batch_id: int, as_of: date) -> Iterato
                 "ethnicity_code": p.ethnicity,
                 "birth_date": p.birth,
                 "household_id": home.id,
+                "household_no": home.household_no,
                 "relationship_code": p.relationship,
                 "village_code": p.village_code,
                 "status": p.status,

@@ -36,13 +36,18 @@ class BrowseView(QWidget):
         today: date,
         extra_filters: list[tuple[str, str, list[tuple[str, object]]]] | None = None,
         initial_filters: dict[str, object] | None = None,
+        load: bool = True,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.dataset = dataset
         self._filter_combos: dict[str, QComboBox] = {}
         self.model = SqlTableModel(
-            browser, Query(dataset, dict(initial_filters or {})), today=today, parent=self
+            browser,
+            Query(dataset, dict(initial_filters or {})),
+            today=today,
+            load=load,
+            parent=self,
         )
         self.model.queried.connect(self.counted)
 

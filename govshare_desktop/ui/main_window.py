@@ -1,6 +1,8 @@
 """The main window: navigation between 户籍, 人员, 参保 and 待遇发放, one search box, a village filter.
 
-The window only wires views to core services; every query lives in ``core.browse``/``core.records``.
+The window is built in two steps so that it appears at once: the shell (toolbar, navigation, an empty
+page) needs only Qt; :meth:`MainWindow.attach` then gives it a store, and each page is built the first
+time it is shown. The window only wires views to core services; every query lives in ``core``.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -25,23 +28,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from govshare_desktop.core.browse import ENROLLMENTS, HOUSEHOLDS, PAYMENTS, PERSONS, Browser
-from govshare_desktop.core.domain import codes
-from govshare_desktop.core.records import (
-    household_members,
-    payment_periods,
-    person_card,
-    summary,
-)
-from govshare_desktop.core.store.engine import Store
-from govshare_desktop.core.store.township import get_township, villages
-from govshare_desktop.ui.browse_view import BrowseView
-from govshare_desktop.ui.records import HouseholdDialog, PersonCardDialog
+if TYPE_CHECKING:  # the store, SQLAlchemy and the views load after the window is shown
+    from govshare_desktop.core.browse import Browser
+    from govshare_desktop.core.store.engine import Store
+    from govshare_desktop.ui.browse_view import BrowseView
+    from govshare_desktop.ui.records import HouseholdDialog, PersonCardDialog
 
 log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 150
 ALL = None  # combo data meaning "no filter"
+
+# Pages in navigation order: dataset key and title. Ctrl+1 … Ctrl+4 switch between them.
+PAGES = (
+    ("household", "户籍（户）"),
+    ("person", "人员"),
+    ("ss_enrollment", "社保参保"),
+    ("ss_payment", "待遇发放"),
+)
+START_PAGE = "person"
 
 
 class SearchBox(QLineEdit):
@@ -62,24 +67,19 @@ class SearchBox(QLineEdit):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, store: Store, *, today: Callable[[], date] = date.today) -> None:
+    def __init__(
+        self, store: Store | None = None, *, today: Callable[[], date] = date.today
+    ) -> None:
         super().__init__()
-        self.store = store
+        self.store: Store | None = None
+        self.browser: Browser | None = None
         self._today = today
-        self.browser = Browser(store)
         self.masked = True
         self.dialogs: list[QDialog] = []
+        self.views: dict[str, BrowseView] = {}
         self.setObjectName("main_window")
-
-        self.township = get_township(store)
-        name = self.township.name if self.township else "未初始化"
-        demo = self.township is not None and self.township.is_demo
-        self.setWindowTitle(f"govshare-desktop — {name}" + ("【演示数据】" if demo else ""))
+        self.setWindowTitle("govshare-desktop")
         self.resize(1280, 780)
-
-        with store.sessions() as session:
-            village_list = [(v.code, v.name) for v in villages(session)]
-        periods = payment_periods(store)
 
         # ---------------------------------------------------------------- toolbar
         self.search = SearchBox(self._search_entered, self)
@@ -88,14 +88,12 @@ class MainWindow(QMainWindow):
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(420)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self._apply_search)
+        self._search_timer.timeout.connect(self._apply_filters)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
 
         self.village = QComboBox(self)
         self.village.setObjectName("village")
         self.village.addItem("全部村（社区）", ALL)
-        for code, village_name in village_list:
-            self.village.addItem(village_name, code)
         self.village.currentIndexChanged.connect(lambda _i: self._apply_filters())
 
         self.unmask_action = QAction("显示完整信息", self)
@@ -122,64 +120,7 @@ class MainWindow(QMainWindow):
         find.triggered.connect(self.focus_search)
         self.addAction(find)
 
-        # ---------------------------------------------------------------- pages
-        today_value = today()
-        self.views: dict[str, BrowseView] = {
-            HOUSEHOLDS.key: BrowseView(self.browser, HOUSEHOLDS, today=today_value, parent=self),
-            PERSONS.key: BrowseView(
-                self.browser,
-                PERSONS,
-                today=today_value,
-                extra_filters=[
-                    (
-                        "status",
-                        "人员状态：",
-                        [("全部", ALL)]
-                        + [(label, code) for code, label in codes.table(codes.PERSON_STATUS)],
-                    )
-                ],
-                parent=self,
-            ),
-            ENROLLMENTS.key: BrowseView(
-                self.browser,
-                ENROLLMENTS,
-                today=today_value,
-                extra_filters=[
-                    (
-                        "scheme",
-                        "险种：",
-                        [("全部", ALL)]
-                        + [(label, code) for code, label in codes.table(codes.SS_SCHEME)],
-                    ),
-                    (
-                        "registry",
-                        "户籍：",
-                        [("全部", ALL), ("本镇户籍", "in"), ("非本镇户籍", "out")],
-                    ),
-                ],
-                parent=self,
-            ),
-            PAYMENTS.key: BrowseView(
-                self.browser,
-                PAYMENTS,
-                today=today_value,
-                extra_filters=[
-                    (
-                        "period",
-                        "发放年月：",
-                        [(f"{p // 100}年{p % 100}月", p) for p in periods] + [("全部", ALL)],
-                    )
-                ],
-                initial_filters={"period": periods[0]} if periods else None,
-                parent=self,
-            ),
-        }
-        titles = {
-            HOUSEHOLDS.key: "户籍（户）",
-            PERSONS.key: "人员",
-            ENROLLMENTS.key: "社保参保",
-            PAYMENTS.key: "待遇发放",
-        }
+        # ---------------------------------------------------------------- navigation and pages
         self.nav = QListWidget(self)
         self.nav.setObjectName("nav")
         self.nav.setFixedWidth(120)
@@ -187,21 +128,48 @@ class MainWindow(QMainWindow):
             "QListWidget { font-size: 11pt; } QListWidget::item { padding: 8px 6px; }"
         )
         self.stack = QStackedWidget(self)
-        for position, (key, view) in enumerate(self.views.items(), start=1):
-            self.nav.addItem(titles[key])
+        for position, (key, title) in enumerate(PAGES, start=1):
+            self.nav.addItem(title)
             self.nav.item(position - 1).setToolTip(f"Ctrl+{position}")
-            self.stack.addWidget(view)
-            view.activated_row.connect(self._open_row)
-            view.counted.connect(lambda _n, k=key: self._update_count(k))
-            go = QAction(titles[key], self)
+            self.stack.addWidget(
+                QLabel("正在打开数据库……", self, alignment=Qt.AlignmentFlag.AlignCenter)
+            )
+            go = QAction(title, self)
             go.setShortcut(QKeySequence(f"Ctrl+{position}"))
             go.triggered.connect(lambda _c=False, k=key: self.show_page(k))
             self.addAction(go)
-        self.nav.currentRowChanged.connect(self._page_changed)
 
         central = QWidget(self)
-        outer = QVBoxLayout(central)
-        outer.setContentsMargins(6, 6, 6, 6)
+        self._outer = QVBoxLayout(central)
+        self._outer.setContentsMargins(6, 6, 6, 6)
+        body = QHBoxLayout()
+        body.addWidget(self.nav)
+        body.addWidget(self.stack, 1)
+        self._outer.addLayout(body, 1)
+        self.setCentralWidget(central)
+
+        self.count_label = QLabel(self)
+        self.count_label.setObjectName("count_label")
+        self.statusBar().addPermanentWidget(self.count_label)
+        self.statusBar().showMessage("正在打开数据库……")
+        self.nav.setCurrentRow([k for k, _ in PAGES].index(START_PAGE))
+        self.nav.currentRowChanged.connect(self._page_changed)
+        if store is not None:
+            self.attach(store)
+
+    # ---------------------------------------------------------------- the store
+
+    def attach(self, store: Store) -> None:
+        """Give the window its database: title, villages, status bar, then the current page."""
+        from govshare_desktop.core.browse import Browser
+        from govshare_desktop.core.store.township import get_township, villages
+
+        self.store = store
+        self.browser = Browser(store)
+        township = get_township(store)
+        demo = township is not None and township.is_demo
+        name = township.name if township else "未初始化"
+        self.setWindowTitle(f"govshare-desktop — {name}" + ("【演示数据】" if demo else ""))
         if demo:
             banner = QLabel(
                 "演示数据：青禾镇是虚构的演示乡镇，所有人员、户籍和社保信息均为程序生成，与真实人员无关。",
@@ -209,38 +177,81 @@ class MainWindow(QMainWindow):
             )
             banner.setObjectName("demo_banner")
             banner.setStyleSheet(
-                "background:#fff4ce; color:#7a4f01; border:1px solid #e0b84c; padding:6px; font-weight:bold;"
+                "background:#fff4ce; color:#7a4f01; border:1px solid #e0b84c;"
+                " padding:6px; font-weight:bold;"
             )
-            outer.addWidget(banner)
-        body = QHBoxLayout()
-        body.addWidget(self.nav)
-        body.addWidget(self.stack, 1)
-        outer.addLayout(body, 1)
-        self.setCentralWidget(central)
-
-        self.count_label = QLabel(self)
-        self.count_label.setObjectName("count_label")
-        self.statusBar().addPermanentWidget(self.count_label)
+            self._outer.insertWidget(0, banner)
+        with store.sessions() as session:
+            for village in villages(session):
+                self.village.addItem(village.name, village.code)
         self.refresh_status()
-        self.nav.setCurrentRow(list(self.views).index(PERSONS.key))
+        self._page_changed(self.nav.currentRow())
+
+    def _build_view(self, key: str) -> BrowseView:
+        from govshare_desktop.core.browse import DATASETS
+        from govshare_desktop.core.domain import codes
+        from govshare_desktop.core.records import payment_periods
+        from govshare_desktop.ui.browse_view import BrowseView
+
+        assert self.browser is not None and self.store is not None
+        extra: list[tuple[str, str, list[tuple[str, object]]]] = []
+        initial: dict[str, object] = {}
+        if key == "person":
+            statuses = codes.table(codes.PERSON_STATUS)
+            extra.append(
+                ("status", "人员状态：", [("全部", ALL), *((lbl, c) for c, lbl in statuses)])
+            )
+        elif key == "ss_enrollment":
+            schemes = codes.table(codes.SS_SCHEME)
+            extra.append(("scheme", "险种：", [("全部", ALL), *((lbl, c) for c, lbl in schemes)]))
+            extra.append(
+                ("registry", "户籍：", [("全部", ALL), ("本镇户籍", "in"), ("非本镇户籍", "out")])
+            )
+        elif key == "ss_payment":
+            periods = payment_periods(self.store)
+            options = [(f"{p // 100}年{p % 100}月", p) for p in periods] + [("全部", ALL)]
+            extra.append(("period", "发放年月：", options))
+            if periods:
+                initial["period"] = periods[0]  # the latest month, not 1.2 million rows
+        view = BrowseView(
+            self.browser,
+            DATASETS[key],
+            today=self._today(),
+            extra_filters=extra,
+            initial_filters=initial,
+            load=False,
+            parent=self,
+        )
+        view.set_masked(self.masked)
+        view.activated_row.connect(self._open_row)
+        view.counted.connect(lambda _n, k=key: self._update_count(k))
+        return view
 
     # ---------------------------------------------------------------- navigation
 
     @property
     def current_view(self) -> BrowseView:
-        view = self.stack.currentWidget()
-        assert isinstance(view, BrowseView)
-        return view
+        key = PAGES[self.nav.currentRow()][0]
+        return self.views[key]
 
     def show_page(self, key: str) -> None:
-        self.nav.setCurrentRow(list(self.views).index(key))
+        self.nav.setCurrentRow([k for k, _ in PAGES].index(key))
 
     def _page_changed(self, row: int) -> None:
-        if row < 0:
+        if row < 0 or self.store is None:
             return
+        key = PAGES[row][0]
+        if key not in self.views:
+            view = self._build_view(key)
+            placeholder = self.stack.widget(row)
+            self.stack.insertWidget(row, view)
+            self.stack.removeWidget(placeholder)
+            placeholder.deleteLater()
+            self.views[key] = view
         self.stack.setCurrentIndex(row)
         self._apply_filters()
-        self._update_count(self.current_view.dataset.key)
+        self.views[key].model.ensure_loaded()
+        self._update_count(key)
 
     def focus_search(self) -> None:
         self.search.setFocus()
@@ -248,10 +259,9 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- filters
 
-    def _apply_search(self) -> None:
-        self._apply_filters()
-
     def _apply_filters(self) -> None:
+        if not self.views:
+            return
         view = self.current_view
         changes: dict[str, object] = {"search": self.search.text()}
         if "village" in view.dataset.filters:
@@ -261,13 +271,13 @@ class MainWindow(QMainWindow):
     def _search_entered(self) -> None:
         if self._search_timer.isActive():
             self._search_timer.stop()
-            self._apply_search()
+            self._apply_filters()
+        if not self.views:
+            return
         view = self.current_view
-        if view.model.rowCount() == 1:
-            view.select_first()
+        view.select_first()
+        if view.model.rowCount() == 1:  # a single match: open it straight away
             view.activated_row.emit(view.dataset.key, view.model.row_id(0))
-        else:
-            view.select_first()
 
     # ---------------------------------------------------------------- masking
 
@@ -277,9 +287,7 @@ class MainWindow(QMainWindow):
                 self, "显示完整信息", "查看完整的个人信息需说明事由（将被记录）："
             )
             if not ok or not reason.strip():
-                self.unmask_action.blockSignals(True)
-                self.unmask_action.setChecked(False)
-                self.unmask_action.blockSignals(False)
+                self.set_masked(True)
                 return
             self.set_masked(False, reason=reason.strip())
         else:
@@ -298,15 +306,18 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- records
 
     def _open_row(self, dataset_key: str, row_id: int) -> None:
-        view = self.views[dataset_key]
-        if dataset_key == HOUSEHOLDS.key:
+        if dataset_key == "household":
             self.open_household(row_id)
             return
+        view = self.views[dataset_key]
         row = view.model.raw_row(view.model.row_of_id(row_id))
-        id_number = row[view.dataset.column_index("id_number")]
-        self.open_person(id_number)
+        self.open_person(row[view.dataset.column_index("id_number")])
 
     def open_person(self, id_number: str) -> PersonCardDialog | None:
+        from govshare_desktop.core.records import person_card
+        from govshare_desktop.ui.records import PersonCardDialog
+
+        assert self.store is not None
         card = person_card(self.store, id_number)
         if card is None:
             return None
@@ -316,6 +327,10 @@ class MainWindow(QMainWindow):
         return dialog
 
     def open_household(self, household_id: int) -> HouseholdDialog | None:
+        from govshare_desktop.core.records import household_members
+        from govshare_desktop.ui.records import HouseholdDialog
+
+        assert self.store is not None
         found = household_members(self.store, household_id)
         if found is None:
             return None
@@ -338,6 +353,9 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- status bar
 
     def refresh_status(self) -> None:
+        from govshare_desktop.core.records import summary
+
+        assert self.store is not None
         facts = summary(self.store)
         where = str(self.store.path) if self.store.path else self.store.url
         self.statusBar().showMessage(
@@ -347,5 +365,5 @@ class MainWindow(QMainWindow):
         )
 
     def _update_count(self, key: str) -> None:
-        if key == self.current_view.dataset.key:
+        if self.views and key == self.current_view.dataset.key:
             self.count_label.setText(f"当前列表：{self.current_view.model.rowCount():,} 条 ")

@@ -33,7 +33,10 @@ class SqlTableModel(QAbstractTableModel):
 
     queried = Signal(int)
 
-    def __init__(self, browser: Browser, query: Query, *, today: date, parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self, browser: Browser, query: Query, *, today: date, load: bool = True, parent=None
+    ) -> None:  # type: ignore[no-untyped-def]
+        """``load=False`` defers the first query to :meth:`ensure_loaded` (pages not yet shown)."""
         super().__init__(parent)
         self._browser = browser
         self._query = query
@@ -42,7 +45,9 @@ class SqlTableModel(QAbstractTableModel):
         self._ids: list[int] = []
         self._pages: OrderedDict[int, dict[int, tuple[Any, ...]]] = OrderedDict()
         self._columns: tuple[Column, ...] = query.dataset.columns
-        self._reload()
+        self._loaded = False
+        if load:
+            self._reload()
 
     # ---------------------------------------------------------------- state
 
@@ -54,11 +59,20 @@ class SqlTableModel(QAbstractTableModel):
     def masked(self) -> bool:
         return self._masked
 
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    def ensure_loaded(self) -> None:
+        if not self._loaded:
+            self._reload()
+
     def set_query(self, query: Query) -> None:
         if query == self._query:
             return
         self._query = query
-        self._reload()
+        if self._loaded:
+            self._reload()
 
     def set_masked(self, masked: bool) -> None:
         if masked == self._masked:
@@ -77,6 +91,7 @@ class SqlTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._ids = self._browser.ids(self._query)
         self._pages.clear()
+        self._loaded = True
         self.endResetModel()
         self.queried.emit(len(self._ids))
 
@@ -146,8 +161,15 @@ class SqlTableModel(QAbstractTableModel):
         if not 0 <= column < len(self._columns) or self._columns[column].sort is None:
             return
         descending = order == Qt.SortOrder.DescendingOrder
+        key = self._columns[column].key
+        current = self._query.sort or self._query.dataset.default_sort
+        if (current, self._query.descending) == (key, descending):
+            return  # already in this order (a view enabling sorting asks for it once)
+        if not self._loaded:
+            self._query = self._query.sorted_by(key, descending)
+            return
         self.layoutAboutToBeChanged.emit()
-        self._query = self._query.sorted_by(self._columns[column].key, descending)
+        self._query = self._query.sorted_by(key, descending)
         self._ids = self._browser.ids(self._query)
         self._pages.clear()
         # Persistent indexes point at rows whose ids moved: drop them rather than keep them wrong.

@@ -31,6 +31,10 @@ def test_migrates_an_empty_file_to_head(tmp_path: Path) -> None:
     again.dispose()
 
 
+def test_fast_path_head_matches_alembic() -> None:
+    assert migrate.head_revision() == migrate.SCHEMA_HEAD
+
+
 def test_downgrade_and_upgrade_round_trip(tmp_path: Path) -> None:
     from alembic import command
 

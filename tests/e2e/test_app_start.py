@@ -24,7 +24,7 @@ def test_first_start_with_demo_opens_window_and_keeps_data(tmp_path: Path) -> No
         "40",
     ]
     first = subprocess.run(
-        [*cmd, "--quit-after-show"], capture_output=True, text=True, env=env, timeout=120
+        [*cmd, "--quit-after-load"], capture_output=True, text=True, env=env, timeout=120
     )
     assert first.returncode == 0, first.stderr
     store = open_store(db)
@@ -34,7 +34,7 @@ def test_first_start_with_demo_opens_window_and_keeps_data(tmp_path: Path) -> No
     store.dispose()
     # Second start: the data is there; nothing is generated again.
     second = subprocess.run(
-        [*cmd, "--quit-after-show"], capture_output=True, text=True, env=env, timeout=120
+        [*cmd, "--quit-after-load"], capture_output=True, text=True, env=env, timeout=120
     )
     assert second.returncode == 0, second.stderr
     store = open_store(db)

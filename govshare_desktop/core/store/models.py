@@ -138,6 +138,8 @@ class Person(Provenance, Base):
     __table_args__ = (
         Index("ix_person_village_name", "village_code", "name_initials", "name"),
         Index("ix_person_name_initials_name", "name_initials", "name"),
+        # The default browse order: households together, 户主 first (covers the sort).
+        Index("ix_person_household_no_relationship", "household_no", "relationship_code"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -150,6 +152,8 @@ class Person(Provenance, Base):
     ethnicity_code: Mapped[str | None] = mapped_column(String(2))
     birth_date: Mapped[date] = mapped_column(Date, index=True)
     household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
+    # 户号 as the registry sends it with each person (natural key of the household).
+    household_no: Mapped[str | None] = mapped_column(String(32))
     relationship_code: Mapped[str | None] = mapped_column(String(2))
     village_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"))
     status: Mapped[str] = mapped_column(String(16), default="normal", index=True)

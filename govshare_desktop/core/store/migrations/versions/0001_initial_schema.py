@@ -184,6 +184,7 @@ def upgrade() -> None:
         sa.Column("ethnicity_code", sa.String(length=2), nullable=True),
         sa.Column("birth_date", sa.Date(), nullable=False),
         sa.Column("household_id", sa.Integer(), nullable=True),
+        sa.Column("household_no", sa.String(length=32), nullable=True),
         sa.Column("relationship_code", sa.String(length=2), nullable=True),
         sa.Column("village_code", sa.String(length=12), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -204,6 +205,11 @@ def upgrade() -> None:
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_person_birth_date"), ["birth_date"], unique=False)
         batch_op.create_index(batch_op.f("ix_person_household_id"), ["household_id"], unique=False)
+        batch_op.create_index(
+            "ix_person_household_no_relationship",
+            ["household_no", "relationship_code"],
+            unique=False,
+        )
         batch_op.create_index(batch_op.f("ix_person_name"), ["name"], unique=False)
         batch_op.create_index(
             "ix_person_name_initials_name", ["name_initials", "name"], unique=False
@@ -229,6 +235,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_person_status"))
         batch_op.drop_index("ix_person_name_initials_name")
         batch_op.drop_index(batch_op.f("ix_person_name"))
+        batch_op.drop_index("ix_person_household_no_relationship")
         batch_op.drop_index(batch_op.f("ix_person_household_id"))
         batch_op.drop_index(batch_op.f("ix_person_birth_date"))
 
