@@ -70,6 +70,10 @@ def test_parse_derives_birth_sex_region() -> None:
     assert info.sex_code == "2"  # 17th digit 2: even → female
     assert info.region_code == "110105"
     assert idnumber.parse("440524188001010014").sex_code == "1"
+    assert info.birth_province == "北京市"
+    assert idnumber.parse("522422196403163711").birth_province == "贵州省"
+    unknown = idnumber.make("990000", date(1980, 1, 1), 1, male=True)  # obsolete/unknown region
+    assert idnumber.parse(unknown).birth_province == ""
 
 
 def test_make_builds_valid_numbers_with_sex_digit() -> None:

@@ -46,10 +46,11 @@ class CodeTable:
         widths = {len(c) for c in self.codes if c.isdigit()}
         object.__setattr__(self, "_width", widths.pop() if len(widths) == 1 else None)
 
-    def label(self, code: str | None, default: str = "") -> str:
+    def label(self, code: str | None, default: str | None = None) -> str:
+        """Label of ``code``; an unknown code is shown as itself unless ``default`` is given."""
         if code is None:
-            return default
-        return self.codes.get(code, default or code)
+            return default or ""
+        return self.codes.get(code, code if default is None else default)
 
     def code(self, text: str | int) -> str:
         """Code for a code, label or alias; ``1`` → ``01`` where the table's codes are 2 digits."""

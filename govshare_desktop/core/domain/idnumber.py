@@ -98,6 +98,14 @@ class IdInfo:
     def age_on(self, day: date) -> int:
         return age_on(self.birth_date, day)
 
+    @property
+    def birth_province(self) -> str:
+        """Province of first registration from the first two digits (``""`` if unknown: the code
+        may be obsolete, which is never a reason to reject the number)."""
+        from govshare_desktop.core.domain.codes import table
+
+        return table("province").label(self.region_code[:2], default="")
+
 
 def parse(raw: str) -> IdInfo:
     number = validate(raw)
