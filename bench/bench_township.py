@@ -30,7 +30,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from sqlalchemy import text
 
-from govshare_desktop.core.browse import PERSONS, Browser, Query
+from govshare_desktop.core.browse import (
+    ENROLLMENTS,
+    HOUSEHOLDS,
+    PAYMENTS,
+    PERSONS,
+    Browser,
+    Query,
+)
 from govshare_desktop.core.demo import generate
 from govshare_desktop.core.store.engine import open_store
 from govshare_desktop.core.store.search import classify
@@ -229,12 +236,32 @@ def bench_views(store, db: Path) -> None:
     ]
     for label, fn, baseline in cases:
         row(label, timed_ms(fn), timed_ms(baseline), "raw")
+
+    print("\nOther pages: the slowest sorts (every sortable column, both directions, worst shown)")
+    for dataset, filters in ((HOUSEHOLDS, {}), (ENROLLMENTS, {}), (PAYMENTS, {"period": 202610})):
+        other = SqlTableModel(browser, Query(dataset, filters), today=TODAY)
+        worst = (0.0, "")
+        for column, spec in enumerate(dataset.columns):
+            if spec.sort is None:
+                continue
+            for order in (Qt.SortOrder.DescendingOrder, Qt.SortOrder.AscendingOrder):
+                start = time.perf_counter()
+                other.sort(column, order)
+                other.data(other.index(0, 0))
+                worst = max(worst, ((time.perf_counter() - start) * 1000, spec.header))
+        label = f"{dataset.title} ({other.rowCount():,} rows): sort by {worst[1]}"
+        row(label, worst[0])
+        other.deleteLater()
     raw.close()
+    view.setModel(None)
+    view.deleteLater()
+    model.deleteLater()
+    app.processEvents()
 
 
 def bench_start(db: Path) -> None:
     print(
-        "\nCold start to first window shown (offscreen, median of 5) — target: within 2x of bare PySide6"
+        "\nCold start to first window shown (offscreen, median of 7) — target: within 2x of bare PySide6"
     )
     bare = (
         "import sys; from PySide6.QtWidgets import QApplication, QMainWindow; from PySide6.QtCore import QTimer;"
@@ -242,18 +269,21 @@ def bench_start(db: Path) -> None:
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
 
-    def run(cmd: list[str]) -> float:
-        times = []
-        for _ in range(5):
+    app = [sys.executable, "-m", "govshare_desktop", "--db", str(db)]
+    commands = {
+        "bare": [sys.executable, "-c", bare],
+        "shown": [*app, "--quit-after-show"],
+        "loaded": [*app, "--quit-after-load"],
+    }
+    times: dict[str, list[float]] = {key: [] for key in commands}
+    for _ in range(7):  # interleaved, so that a busy moment hits every command alike
+        for key, cmd in commands.items():
             start = time.perf_counter()
             subprocess.run(cmd, check=True, env=env, capture_output=True)
-            times.append(time.perf_counter() - start)
-        return statistics.median(times) * 1000
-
-    bare_ms = run([sys.executable, "-c", bare])
-    app = [sys.executable, "-m", "govshare_desktop", "--db", str(db)]
-    shown_ms = run([*app, "--quit-after-show"])
-    loaded_ms = run([*app, "--quit-after-load"])
+            times[key].append((time.perf_counter() - start) * 1000)
+    bare_ms, shown_ms, loaded_ms = (
+        statistics.median(times[k]) for k in ("bare", "shown", "loaded")
+    )
     row("govshare-desktop: first window shown", shown_ms, bare_ms, "bare PySide6 window")
     print(f"  ratio: {shown_ms / bare_ms:.2f}x")
     row("govshare-desktop: database open, first rows shown", loaded_ms)

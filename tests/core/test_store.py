@@ -97,3 +97,21 @@ def test_one_database_serves_one_township(store) -> None:
 def test_township_code_validation(code: str) -> None:
     with pytest.raises(UserError):
         validate_township_code(code)
+
+
+def test_models_and_migrations_agree(store) -> None:
+    """A model change without its migration (or the reverse) fails here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from govshare_desktop.core.store.models import Base
+
+    def ours(name, type_, _parent) -> bool:  # type: ignore[no-untyped-def]
+        # The FTS5 tables and their shadow tables are created by raw SQL in the migration.
+        return not (type_ == "table" and "_fts" in (name or ""))
+
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"include_name": ours, "compare_type": True}
+        )
+        assert compare_metadata(context, Base.metadata) == []

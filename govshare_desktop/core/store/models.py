@@ -138,6 +138,8 @@ class Person(Provenance, Base):
     __table_args__ = (
         Index("ix_person_village_name", "village_code", "name_initials", "name"),
         Index("ix_person_name_initials_name", "name_initials", "name"),
+        # Members of a household by status: covers the household view's 在册人数 count.
+        Index("ix_person_household_id_status", "household_id", "status"),
         # The default browse order: households together, 户主 first (covers the sort).
         Index("ix_person_household_no_relationship", "household_no", "relationship_code"),
     )
@@ -151,7 +153,7 @@ class Person(Provenance, Base):
     sex_code: Mapped[str] = mapped_column(String(1))
     ethnicity_code: Mapped[str | None] = mapped_column(String(2))
     birth_date: Mapped[date] = mapped_column(Date, index=True)
-    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"))
     # 户号 as the registry sends it with each person (natural key of the household).
     household_no: Mapped[str | None] = mapped_column(String(32))
     relationship_code: Mapped[str | None] = mapped_column(String(2))
@@ -184,11 +186,11 @@ class Enrollment(Provenance, Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     id_number: Mapped[str] = mapped_column(String(18))  # indexed by the unique constraint
-    name: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(64), index=True)
     scheme_code: Mapped[str] = mapped_column(String(3), index=True)  # code table ss_scheme
     status_code: Mapped[str] = mapped_column(String(1))  # code table ss_payment_status (AAC031)
     grade_fen: Mapped[int | None] = mapped_column(Integer)  # 缴费档次, yuan per year × 100
-    start_date: Mapped[date | None] = mapped_column(Date)
+    start_date: Mapped[date | None] = mapped_column(Date, index=True)
     receiving: Mapped[bool] = mapped_column(Boolean, default=False)  # 待遇领取标志
     person_no: Mapped[str | None] = mapped_column(String(32))  # 个人编号 (AAC001) where sent
     village_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"))

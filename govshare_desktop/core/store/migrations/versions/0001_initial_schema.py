@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises:
+Revises: (none)
 Create Date: 2026-11-26
 
 Also creates the SQLite full-text indexes used by search (see core/store/search.py):
@@ -44,6 +44,7 @@ FTS_SQL = [
         INSERT INTO person_id_fts(rowid, id_number) VALUES (new.id, new.id_number);
     END""",
 ]
+
 FTS_DROP = [
     "DROP TRIGGER IF EXISTS person_fts_au",
     "DROP TRIGGER IF EXISTS person_fts_ad",
@@ -149,8 +150,12 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("ss_enrollment", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ss_enrollment_name"), ["name"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_ss_enrollment_scheme_code"), ["scheme_code"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_ss_enrollment_start_date"), ["start_date"], unique=False
         )
 
     op.create_table(
@@ -204,7 +209,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_person_birth_date"), ["birth_date"], unique=False)
-        batch_op.create_index(batch_op.f("ix_person_household_id"), ["household_id"], unique=False)
+        batch_op.create_index(
+            "ix_person_household_id_status", ["household_id", "status"], unique=False
+        )
         batch_op.create_index(
             "ix_person_household_no_relationship",
             ["household_no", "relationship_code"],
@@ -236,7 +243,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_person_name_initials_name")
         batch_op.drop_index(batch_op.f("ix_person_name"))
         batch_op.drop_index("ix_person_household_no_relationship")
-        batch_op.drop_index(batch_op.f("ix_person_household_id"))
+        batch_op.drop_index("ix_person_household_id_status")
         batch_op.drop_index(batch_op.f("ix_person_birth_date"))
 
     op.drop_table("person")
@@ -245,7 +252,9 @@ def downgrade() -> None:
 
     op.drop_table("ss_payment")
     with op.batch_alter_table("ss_enrollment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ss_enrollment_start_date"))
         batch_op.drop_index(batch_op.f("ix_ss_enrollment_scheme_code"))
+        batch_op.drop_index(batch_op.f("ix_ss_enrollment_name"))
 
     op.drop_table("ss_enrollment")
     with op.batch_alter_table("household", schema=None) as batch_op:
