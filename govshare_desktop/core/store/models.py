@@ -189,7 +189,7 @@ class Enrollment(Provenance, Base):
     name: Mapped[str] = mapped_column(String(64), index=True)
     scheme_code: Mapped[str] = mapped_column(String(3), index=True)  # code table ss_scheme
     status_code: Mapped[str] = mapped_column(String(1))  # code table ss_payment_status (AAC031)
-    grade_fen: Mapped[int | None] = mapped_column(Integer)  # 缴费档次, yuan per year × 100
+    grade_fen: Mapped[int | None] = mapped_column(Integer, index=True)  # 缴费档次, yuan/year × 100
     start_date: Mapped[date | None] = mapped_column(Date, index=True)
     receiving: Mapped[bool] = mapped_column(Boolean, default=False)  # 待遇领取标志
     person_no: Mapped[str | None] = mapped_column(String(32))  # 个人编号 (AAC001) where sent

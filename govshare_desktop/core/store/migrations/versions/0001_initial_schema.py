@@ -150,6 +150,7 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("ss_enrollment", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ss_enrollment_grade_fen"), ["grade_fen"], unique=False)
         batch_op.create_index(batch_op.f("ix_ss_enrollment_name"), ["name"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_ss_enrollment_scheme_code"), ["scheme_code"], unique=False
@@ -255,6 +256,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ss_enrollment_start_date"))
         batch_op.drop_index(batch_op.f("ix_ss_enrollment_scheme_code"))
         batch_op.drop_index(batch_op.f("ix_ss_enrollment_name"))
+        batch_op.drop_index(batch_op.f("ix_ss_enrollment_grade_fen"))
 
     op.drop_table("ss_enrollment")
     with op.batch_alter_table("household", schema=None) as batch_op:
