@@ -25,6 +25,7 @@ test: setup lint
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## Benchmark: 30,000 households (~100k persons, ~1.2M payments) beside raw sqlite3.
 bench: setup

@@ -62,6 +62,7 @@ from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.resources import load_json
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import (
+    Base,
     Batch,
     Enrollment,
     Household,
@@ -254,6 +255,15 @@ class _P:
         "surname",
         "village_code",
     )
+    # Set by _Generator.person() right after construction:
+    age: int
+    male: bool
+    birth: date
+    id_number: str
+    surname: str
+    name: str
+    ethnicity: str
+    phone: str | None
 
     def __init__(self) -> None:
         self.status = "normal"
@@ -808,25 +818,25 @@ def generate(
             (
                 "正在写入户籍（户）…",
                 _batched(_household_rows(homes, batches["household"].id, as_of), CHUNK),
-                lambda rows: session.execute(insert(Household.__table__), rows),
+                lambda rows: session.execute(insert(_table(Household)), rows),
             ),
             (
                 "正在写入人员…",
                 _batched(_person_rows(homes, batches["person"].id, as_of), CHUNK),
                 # name_initials / name_chars come from the Person column defaults (pinyin).
-                lambda rows: session.execute(insert(Person.__table__), rows),
+                lambda rows: session.execute(insert(_table(Person)), rows),
             ),
             (
                 "正在写入参保登记…",
                 _batched(
                     _enrollment_rows(enrollment_people, batches["ss_enrollment"].id, as_of), CHUNK
                 ),
-                lambda rows: session.execute(insert(Enrollment.__table__), rows),
+                lambda rows: session.execute(insert(_table(Enrollment)), rows),
             ),
             (
                 "正在写入养老金发放明细…",
                 _batched(_payment_rows(payers, batches["ss_payment"].id, as_of), PAYMENT_CHUNK),
-                _TupleInserter(session, Payment.__table__, PAYMENT_COLUMNS),
+                _TupleInserter(session, _table(Payment), PAYMENT_COLUMNS),
             ),
         ]
         for label, chunks, write in steps:
@@ -848,6 +858,12 @@ def generate(
         payments=counts["ss_payment"],
         seconds=round(_time.perf_counter() - started, 3),
     )
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def _batched(rows: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import (
     Area,
+    Base,
     Batch,
     Enrollment,
     Household,
@@ -111,7 +112,7 @@ def summary(store: Store) -> StoreSummary:
 
 
 def _summary(session: Session) -> StoreSummary:
-    def count(model: type, *where: object) -> int:
+    def count(model: type[Base], *where: ColumnElement[bool]) -> int:
         return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
     last = session.scalar(select(func.max(Batch.imported_at)))

@@ -7,7 +7,6 @@ SQLAlchemy, the schema check and the first page's query run right after, on the 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -40,9 +39,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from govshare_desktop.ui.logs import install_excepthook, setup_logging
+
+    setup_logging()
+    install_excepthook()
 
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication

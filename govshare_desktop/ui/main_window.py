@@ -284,7 +284,7 @@ class MainWindow(QMainWindow):
     def _unmask_toggled(self, checked: bool) -> None:
         if checked:
             reason, ok = QInputDialog.getText(
-                self, "显示完整信息", "查看完整的个人信息需说明事由（将被记录）："
+                self, "显示完整信息", "查看完整的个人信息需说明事由（将记入运行日志）："
             )
             if not ok or not reason.strip():
                 self.set_masked(True)
@@ -295,6 +295,7 @@ class MainWindow(QMainWindow):
 
     def set_masked(self, masked: bool, *, reason: str = "") -> None:
         if not masked:
+            # Until the audit trail exists (security issue), the reason goes to the log file.
             log.warning("personal data unmasked on screen; reason: %s", reason)
         self.masked = masked
         self.unmask_action.blockSignals(True)

@@ -12,7 +12,7 @@ from govshare_desktop.core.store.township import get_township
 
 def test_first_start_with_demo_opens_window_and_keeps_data(tmp_path: Path) -> None:
     db = tmp_path / "first.db"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_STATE_HOME": str(tmp_path / "state")}
     cmd = [
         sys.executable,
         "-m",

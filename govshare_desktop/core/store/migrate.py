@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 from govshare_desktop.core.errors import UserError
 
@@ -15,7 +19,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SCHEMA_HEAD = "0001"
 
 
-def _config(connection=None):  # type: ignore[no-untyped-def]
+def _config(connection: Connection | None = None) -> Config:
     from alembic.config import Config
 
     config = Config()

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -125,11 +126,11 @@ class Household(Provenance, Base):
     )
 
 
-def _initials_default(context) -> str:  # type: ignore[no-untyped-def]
+def _initials_default(context: DefaultExecutionContext) -> str:
     return pinyin.initials(context.get_current_parameters().get("name"))
 
 
-def _spaced_default(context) -> str:  # type: ignore[no-untyped-def]
+def _spaced_default(context: DefaultExecutionContext) -> str:
     return pinyin.spaced(context.get_current_parameters().get("name"))
 
 
