@@ -194,7 +194,7 @@ class Enrollment(Provenance, Base):
     start_date: Mapped[date | None] = mapped_column(Date, index=True)
     receiving: Mapped[bool] = mapped_column(Boolean, default=False)  # 待遇领取标志
     person_no: Mapped[str | None] = mapped_column(String(32))  # 个人编号 (AAC001) where sent
-    village_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"))
+    village_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"), index=True)
 
 
 class Payment(Provenance, Base):

@@ -158,6 +158,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_ss_enrollment_start_date"), ["start_date"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_ss_enrollment_village_code"), ["village_code"], unique=False
+        )
 
     op.create_table(
         "ss_payment",
@@ -253,6 +256,7 @@ def downgrade() -> None:
 
     op.drop_table("ss_payment")
     with op.batch_alter_table("ss_enrollment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ss_enrollment_village_code"))
         batch_op.drop_index(batch_op.f("ix_ss_enrollment_start_date"))
         batch_op.drop_index(batch_op.f("ix_ss_enrollment_scheme_code"))
         batch_op.drop_index(batch_op.f("ix_ss_enrollment_name"))
