@@ -32,6 +32,16 @@ def _fen(value: int | None) -> str:
     return format_cell(_MONEY, value, masked=False, today=date.today())
 
 
+def _address(household: Household, masked: bool) -> str:
+    address = masking.mask_address(household.address) if masked else household.address
+    return address or "—"
+
+
+def _provenance(record: Household | Person) -> str:
+    """Source department and as-of date (数据时点) of a back-flowed record."""
+    return f"{record.source_department}，数据时点 {record.as_of or '—'}"
+
+
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], parent: QWidget) -> QTableWidget:
     table = QTableWidget(len(rows), len(headers), parent)
     table.setHorizontalHeaderLabels(list(headers))
@@ -124,13 +134,9 @@ class PersonCardDialog(QDialog):
                 "与户主关系：",
                 QLabel(codes.table(codes.RELATIONSHIP).label(person.relationship_code), self),
             )
-            address = masking.mask_address(household.address) if masked else household.address
-            facts.addRow("住址：", QLabel(address or "—", self))
+            facts.addRow("住址：", QLabel(_address(household, masked), self))
         if person is not None:
-            facts.addRow(
-                "数据来源：",
-                QLabel(f"{person.source_department}，数据时点 {person.as_of or '—'}", self),
-            )
+            facts.addRow("数据来源：", QLabel(_provenance(person), self))
         layout.addLayout(facts)
 
         schemes = codes.table(codes.SS_SCHEME)
@@ -222,12 +228,8 @@ class HouseholdDialog(QDialog):
         facts.addRow(
             "所属村（社区）：", QLabel(household.village.name if household.village else "—", self)
         )
-        address = masking.mask_address(household.address) if masked else household.address
-        facts.addRow("住址：", QLabel(address or "—", self))
-        facts.addRow(
-            "数据来源：",
-            QLabel(f"{household.source_department}，数据时点 {household.as_of or '—'}", self),
-        )
+        facts.addRow("住址：", QLabel(_address(household, masked), self))
+        facts.addRow("数据来源：", QLabel(_provenance(household), self))
         layout.addLayout(facts)
 
         relationship = codes.table(codes.RELATIONSHIP)
