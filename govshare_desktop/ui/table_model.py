@@ -170,12 +170,20 @@ class SqlTableModel(QAbstractTableModel):
             return
         self.layoutAboutToBeChanged.emit()
         self._query = self._query.sorted_by(key, descending)
+        persistent = self.persistentIndexList()
+        kept_ids = [self._ids[i.row()] if i.isValid() else None for i in persistent]
         self._ids = self._browser.ids(self._query)
         self._pages.clear()
-        # Persistent indexes point at rows whose ids moved: drop them rather than keep them wrong.
-        self.changePersistentIndexList(
-            self.persistentIndexList(), [QModelIndex()] * len(self.persistentIndexList())
-        )
+        # Keep the selection and current row on the same records, now at their new rows.
+        if persistent:
+            row_of = {row_id: row for row, row_id in enumerate(self._ids)}
+            self.changePersistentIndexList(
+                persistent,
+                [
+                    self.index(row_of[row_id], old.column()) if row_id in row_of else QModelIndex()
+                    for old, row_id in zip(persistent, kept_ids, strict=True)
+                ],
+            )
         self.layoutChanged.emit()
         self.queried.emit(len(self._ids))
 

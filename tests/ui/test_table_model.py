@@ -74,3 +74,19 @@ def test_filter_by_village_and_row_ids(demo_store) -> None:
     assert {model.data(model.index(r, village)) for r in range(model.rowCount())} == {"东岭村委会"}
     row_id = model.data(model.index(3, 0), RowId)
     assert model.row_of_id(row_id) == 3
+
+
+def test_selection_stays_on_the_same_record_after_sorting(qtbot, demo_store) -> None:
+    from PySide6.QtWidgets import QTableView
+
+    model = SqlTableModel(Browser(demo_store), Query(PERSONS), today=TODAY)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.setCurrentIndex(model.index(5, 1))
+    chosen = model.data(model.index(5, 0), RowId)
+    model.sort(_column(model, "age"), Qt.SortOrder.DescendingOrder)
+    current = view.currentIndex()
+    assert current.isValid() and current.column() == 1
+    assert model.data(model.index(current.row(), 0), RowId) == chosen
+    assert current.row() != 5 or model.row_of_id(chosen) == 5
