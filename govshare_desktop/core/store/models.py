@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -90,7 +91,10 @@ class Batch(Base):
     rows_updated: Mapped[int] = mapped_column(Integer, default=0)
     rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    rows_absent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # newly absent
     note: Mapped[str | None] = mapped_column(Text)
+    # The exchange package this batch came from, if any.
+    package_id: Mapped[str | None] = mapped_column(ForeignKey("package_receipt.package_id"))
 
 
 class Provenance:
@@ -99,10 +103,13 @@ class Provenance:
 
     batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id"))
     as_of: Mapped[date | None] = mapped_column(Date)
+    # Set when a full snapshot of this dataset no longer contained the record ("not in latest
+    # back-flow"): the batch that left it out. Cleared when a later back-flow brings it again.
+    absent_batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch.id"))
 
     @declared_attr
     def batch(cls) -> Mapped[Batch]:
-        return relationship(Batch, lazy="joined", innerjoin=True)
+        return relationship(Batch, lazy="joined", innerjoin=True, foreign_keys=[cls.batch_id])
 
     @property
     def source_department(self) -> str:
@@ -210,3 +217,64 @@ class Payment(Provenance, Base):
     account_fen: Mapped[int] = mapped_column(Integer, default=0)
     total_fen: Mapped[int] = mapped_column(Integer)
     paid_date: Mapped[date | None] = mapped_column(Date)
+
+
+class RecordHistory(Base):
+    """The previous value of every field a back-flow changed: what the county changed, and when."""
+
+    __tablename__ = "record_history"
+    __table_args__ = (Index("ix_record_history_dataset_key", "dataset", "record_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(32))
+    record_key: Mapped[str] = mapped_column(String(64))  # natural key, parts joined by "|"
+    field: Mapped[str] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id"), index=True)
+
+
+class ImportMapping(Base):
+    """A column mapping the clerk confirmed for one source layout (the file's header row)."""
+
+    __tablename__ = "import_mapping"
+
+    layout_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the headers
+    dataset: Mapped[str] = mapped_column(String(32))
+    mapping: Mapped[str] = mapped_column(Text)  # JSON: {"column index": "field"}
+    headers: Mapped[str] = mapped_column(Text)  # JSON list, for showing and debugging
+    confirmed_by: Mapped[str] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class TrustedSender(Base):
+    """A sender's Ed25519 public key, registered at installation (never taken from a package)."""
+
+    __tablename__ = "trusted_sender"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PackageReceipt(Base):
+    """Every exchange package seen: applied, held (waiting for an earlier sequence) or refused."""
+
+    __tablename__ = "package_receipt"
+    __table_args__ = (Index("ix_package_receipt_sender_sequence", "sender_code", "sequence"),)
+
+    package_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sender_code: Mapped[str] = mapped_column(String(12))
+    recipient_code: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[str] = mapped_column(String(32))
+    sequence: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # applied | held
+    file_name: Mapped[str] = mapped_column(String(512))
+    sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A held package's bytes (verified), applied once the missing sequence arrives.
+    held_bytes: Mapped[bytes | None] = mapped_column(LargeBinary)
