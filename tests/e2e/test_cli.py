@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from govshare_desktop.core.store.migrate import SCHEMA_HEAD
+
 
 def govshare(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -28,7 +30,7 @@ def test_demo_info_search(tmp_path: Path) -> None:
     assert info.returncode == 0, info.stderr
     assert "青禾镇（441900199000）【演示数据】" in info.stdout
     assert "户籍户数：60" in info.stdout
-    assert "数据库版本：0001" in info.stdout
+    assert f"数据库版本：{SCHEMA_HEAD}" in info.stdout
 
     found = govshare("search", "441900", db=db)
     assert found.returncode == 0, found.stderr

@@ -109,7 +109,9 @@ class Provenance:
 
     @declared_attr
     def batch(cls) -> Mapped[Batch]:
-        return relationship(Batch, lazy="joined", innerjoin=True, foreign_keys=[cls.batch_id])
+        return relationship(
+            Batch, lazy="joined", innerjoin=True, foreign_keys=f"[{cls.__name__}.batch_id]"
+        )
 
     @property
     def source_department(self) -> str:
