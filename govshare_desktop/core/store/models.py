@@ -9,6 +9,7 @@ who are not in this township's household registry.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -108,10 +109,9 @@ class Provenance:
     absent_batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch.id"))
 
     @declared_attr
-    def batch(cls) -> Mapped[Batch]:
-        return relationship(
-            Batch, lazy="joined", innerjoin=True, foreign_keys=f"[{cls.__name__}.batch_id]"
-        )
+    def batch(cls: type[Any]) -> Mapped[Batch]:
+        # Two foreign keys reach batch (batch_id, absent_batch_id): this one is the provenance.
+        return relationship(Batch, lazy="joined", innerjoin=True, foreign_keys=[cls.batch_id])
 
     @property
     def source_department(self) -> str:
