@@ -38,7 +38,7 @@ than two pensioners who are not heads of household, fewer anomalies exist.)
 
 Speed: 30,000 households (~100,000 persons, ~1.1 million payments) take about 20 s on a 2-core
 machine, most of it SQLite (the person FTS triggers, the payment indexes). Rows are written with Core
-executemany in chunks (payments on SQLite straight through the DB-API, see :class:`_TupleInserter`),
+executemany in chunks (payments on SQLite straight through the DB-API, see :class:`~govshare_desktop.core.store.bulk.TupleInserter`),
 and the connection's page cache is raised while generating.
 """
 
@@ -47,19 +47,19 @@ from __future__ import annotations
 import random
 import time as _time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from itertools import accumulate, islice
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from govshare_desktop.core.domain import idnumber
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.resources import load_json
+from govshare_desktop.core.store.bulk import TupleInserter, big_sqlite_cache
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import (
     Base,
@@ -141,10 +141,10 @@ BASIC_PENSION_STEP_FEN = 500  # per year before 2026
 PAY_DAY = 10
 
 CHUNK = 5_000
-SQLITE_CACHE_KIB = 64 * 1024  # page cache while generating (see _big_sqlite_cache)
+SQLITE_CACHE_KIB = 64 * 1024  # page cache while generating (see store.bulk.big_sqlite_cache)
 PAYMENT_CHUNK = 20_000
 GENERATE_REPORT_EVERY = 1_000  # households
-FAST_SQLITE_INSERTS = True  # payments through the DB-API on SQLite (see _TupleInserter)
+FAST_SQLITE_INSERTS = True  # payments through the DB-API on SQLite (see store.bulk.TupleInserter)
 
 T = TypeVar("T")
 
@@ -685,22 +685,6 @@ def _choose_anomalies(gen: _Generator, persons: list[_P]) -> list[_P]:
 # Writing
 
 
-@contextmanager
-def _big_sqlite_cache(session: Session) -> Iterator[None]:
-    """SQLite's default 2 MB page cache makes the random-order index inserts of 100,000 persons
-    disk-bound; use a larger cache for this connection while generating, then restore it."""
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
-    connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size = {int(previous or -2000)}")
-
-
 def _refuse_if_not_empty(session: Session) -> None:
     existing = get_setting(session, KEY_TOWNSHIP_CODE)
     if existing and existing != DEMO_TOWNSHIP_CODE:
@@ -747,7 +731,7 @@ def generate(
         if progress is not None:
             progress(done, total, label)
 
-    with store.transaction() as session, _big_sqlite_cache(session):
+    with store.transaction() as session, big_sqlite_cache(session, SQLITE_CACHE_KIB):
         _refuse_if_not_empty(session)
         report(0, households, "正在生成演示户籍和人员…")
 
@@ -836,7 +820,7 @@ def generate(
             (
                 "正在写入养老金发放明细…",
                 _batched(_payment_rows(payers, batches["ss_payment"].id, as_of), PAYMENT_CHUNK),
-                _TupleInserter(session, _table(Payment), PAYMENT_COLUMNS),
+                TupleInserter(session, _table(Payment), PAYMENT_COLUMNS, fast=FAST_SQLITE_INSERTS),
             ),
         ]
         for label, chunks, write in steps:
@@ -994,59 +978,3 @@ def _payment_rows(
                 )
             period, basic, paid = info
             yield (id_number, period, basic, account, basic + account, paid, batch_id, as_of)
-
-
-class _TupleInserter:
-    """Executemany of positional rows into one table.
-
-    On SQLite the rows go straight to the DB-API cursor (values passed through the columns' own bind
-    processors, memoised, so dates are stored exactly as SQLAlchemy stores them): about three times
-    faster than a Core executemany for the ~1.2 million payments. Elsewhere: a Core executemany.
-    """
-
-    def __init__(self, session: Session, table: Table, columns: Sequence[str]) -> None:
-        self.session = session
-        self.table = table
-        self.columns = tuple(columns)
-        self.connection = session.connection()
-        dialect = self.connection.dialect
-        self.fast = (
-            FAST_SQLITE_INSERTS and dialect.name == "sqlite" and dialect.paramstyle == "qmark"
-        )
-        if self.fast:
-            statement = insert(table).values({c: bindparam(c) for c in self.columns})
-            self.sql = str(statement.compile(dialect=dialect))
-            self.processors = [
-                (i, _memoised(proc))
-                for i, c in enumerate(self.columns)
-                if (proc := table.c[c].type.bind_processor(dialect)) is not None
-            ]
-
-    def __call__(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        if not self.fast:
-            self.session.execute(
-                insert(self.table), [dict(zip(self.columns, r, strict=True)) for r in rows]
-            )
-            return
-        if self.processors:
-            processed = []
-            for row in rows:
-                values = list(row)
-                for i, proc in self.processors:
-                    values[i] = proc(values[i])
-                processed.append(tuple(values))
-            rows = processed
-        self.connection.exec_driver_sql(self.sql, list(rows))
-
-
-def _memoised(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    memo: dict[Any, Any] = {}
-
-    def wrapper(value: Any) -> Any:
-        try:
-            return memo[value]
-        except KeyError:
-            result = memo[value] = proc(value)
-            return result
-
-    return wrapper

@@ -1,0 +1,84 @@
+"""Bulk writes that stay fast at a million rows: the DB-API cursor with SQLAlchemy's own value
+processing, and a bigger SQLite page cache while a large transaction runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert
+from sqlalchemy.orm import Session
+
+
+@contextmanager
+def big_sqlite_cache(session: Session, kib: int = 64 * 1024) -> Iterator[None]:
+    """SQLite's default 2 MB page cache makes the random-order index inserts of a large batch
+    disk-bound; use a larger cache for this connection while it runs, then restore it."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{kib}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(previous or -2000)}")
+
+
+class TupleInserter:
+    """Executemany of positional rows into one table.
+
+    On SQLite the rows go straight to the DB-API cursor (values passed through the columns' own bind
+    processors, memoised, so dates are stored exactly as SQLAlchemy stores them): about three times
+    faster than a Core executemany for a million rows. Elsewhere, or with ``fast=False``: a Core
+    executemany.
+    """
+
+    def __init__(
+        self, session: Session, table: Table, columns: Sequence[str], *, fast: bool = True
+    ) -> None:
+        self.session = session
+        self.table = table
+        self.columns = tuple(columns)
+        self.connection = session.connection()
+        dialect = self.connection.dialect
+        self.fast = fast and dialect.name == "sqlite" and dialect.paramstyle == "qmark"
+        if self.fast:
+            statement = insert(table).values({c: bindparam(c) for c in self.columns})
+            self.sql = str(statement.compile(dialect=dialect))
+            self.processors = [
+                (i, _memoised(proc))
+                for i, c in enumerate(self.columns)
+                if (proc := table.c[c].type.bind_processor(dialect)) is not None
+            ]
+
+    def __call__(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        if not self.fast:
+            self.session.execute(
+                insert(self.table), [dict(zip(self.columns, r, strict=True)) for r in rows]
+            )
+            return
+        if self.processors:
+            processed = []
+            for row in rows:
+                values = list(row)
+                for i, proc in self.processors:
+                    values[i] = proc(values[i])
+                processed.append(tuple(values))
+            rows = processed
+        self.connection.exec_driver_sql(self.sql, list(rows))
+
+
+def _memoised(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    memo: dict[Any, Any] = {}
+
+    def wrapper(value: Any) -> Any:
+        try:
+            return memo[value]
+        except KeyError:
+            result = memo[value] = proc(value)
+            return result
+
+    return wrapper
