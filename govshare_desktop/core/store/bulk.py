@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 
@@ -46,8 +46,11 @@ class TupleInserter:
         dialect = self.connection.dialect
         self.fast = fast and dialect.name == "sqlite" and dialect.paramstyle == "qmark"
         if self.fast:
-            statement = insert(table).values({c: bindparam(c) for c in self.columns})
-            self.sql = str(statement.compile(dialect=dialect))
+            # Column order as given (insert().values() would follow the table's order instead).
+            quote = dialect.identifier_preparer.quote
+            names = ", ".join(quote(c) for c in self.columns)
+            marks = ", ".join("?" for _ in self.columns)
+            self.sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
             self.processors = [
                 (i, _memoised(proc))
                 for i, c in enumerate(self.columns)

@@ -1,0 +1,359 @@
+"""Applying normalised records to the store: match on natural keys, insert new, update changed (keeping
+every previous value in ``record_history``), leave unchanged rows untouched, and mark records that a
+full snapshot no longer contains as "not in latest back-flow".
+
+Everything runs on the caller's session, inside the caller's one transaction. Work is done in chunks
+(one SELECT of the existing rows per chunk, executemany for inserts and updates), never per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from govshare_desktop.core.domain import pinyin
+from govshare_desktop.core.store.bulk import TupleInserter
+from govshare_desktop.core.store.models import (
+    Enrollment,
+    Household,
+    Payment,
+    Person,
+    RecordHistory,
+)
+
+Record = dict[str, Any]  # DB column -> value, only for the columns the file provides
+
+
+@dataclass(frozen=True)
+class Target:
+    """How one dataset is stored: its table, natural key columns and the columns a file may set."""
+
+    dataset: str
+    table: Table
+    key: tuple[str, ...]
+    columns: tuple[str, ...]
+    defaults: dict[str, Any] = field(default_factory=dict)  # for NOT NULL columns a file may omit
+
+    def key_of(self, record: Record) -> tuple[Any, ...]:
+        return tuple(record[k] for k in self.key)
+
+    def key_text(self, key: tuple[Any, ...]) -> str:
+        return "|".join(str(k) for k in key)
+
+
+def _table(model: type) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+TARGETS: dict[str, Target] = {
+    "household": Target(
+        "household",
+        _table(Household),
+        ("household_no",),
+        ("household_type", "address", "village_code", "head_id_number", "head_name"),
+        {"household_type": "1"},
+    ),
+    "person": Target(
+        "person",
+        _table(Person),
+        ("id_number",),
+        (
+            "name",
+            "sex_code",
+            "ethnicity_code",
+            "birth_date",
+            "household_no",
+            "relationship_code",
+            "village_code",
+            "status",
+            "status_date",
+            "phone",
+        ),
+        {"status": "normal"},
+    ),
+    "ss_enrollment": Target(
+        "ss_enrollment",
+        _table(Enrollment),
+        ("id_number", "scheme_code"),
+        (
+            "name",
+            "status_code",
+            "grade_fen",
+            "start_date",
+            "receiving",
+            "person_no",
+            "village_code",
+        ),
+        {"status_code": "1", "receiving": False, "name": ""},
+    ),
+    "ss_payment": Target(
+        "ss_payment",
+        _table(Payment),
+        ("id_number", "period"),
+        ("basic_fen", "account_fen", "total_fen", "paid_date"),
+        {"basic_fen": 0, "account_fen": 0},
+    ),
+}
+
+
+@dataclass
+class Counts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    absent: int = 0
+
+
+@dataclass
+class FieldChange:
+    key: str
+    label: str  # a name to show
+    column: str
+    old: Any
+    new: Any
+
+
+@dataclass
+class Outcome:
+    """What applying did, for the result and the change report."""
+
+    counts: Counts = field(default_factory=Counts)
+    inserted: list[Record] = field(default_factory=list)
+    changes: list[FieldChange] = field(default_factory=list)
+    absent: list[tuple[str, str]] = field(default_factory=list)  # (key, label)
+    table_was_empty: bool = False
+    keep_details: int = 5000  # per list; counts are always exact
+
+    def note_insert(self, record: Record) -> None:
+        if len(self.inserted) < self.keep_details:
+            self.inserted.append(record)
+
+    def note_change(self, change: FieldChange) -> None:
+        if len(self.changes) < self.keep_details * 4:
+            self.changes.append(change)
+
+
+class Applier:
+    """Applies one file's records of one dataset, chunk by chunk, in the caller's transaction."""
+
+    def __init__(
+        self,
+        session: Session,
+        target: Target,
+        provided: Sequence[str],
+        *,
+        batch_id: int,
+        as_of: date | None,
+    ) -> None:
+        self.session = session
+        self.target = target
+        self.provided = tuple(c for c in target.columns if c in provided)
+        self.batch_id = batch_id
+        self.as_of = as_of
+        self.outcome = Outcome()
+        self.outcome.table_was_empty = (
+            session.execute(select(target.table.c.id).limit(1)).first() is None
+        )
+        extra = ("name_initials", "name_chars") if target.dataset == "person" else ()
+        insert_columns = (
+            *target.key,
+            *self.provided,
+            *(c for c in target.defaults if c not in self.provided),
+            *extra,
+            "batch_id",
+            "as_of",
+        )
+        self._insert_columns = insert_columns
+        self._inserter = TupleInserter(session, target.table, insert_columns)
+        self._select_columns = [target.table.c.id, *(target.table.c[c] for c in target.key)]
+        self._select_columns += [target.table.c[c] for c in self.provided]
+        self._select_columns.append(target.table.c.absent_batch_id)
+
+    # ---------------------------------------------------------------- chunks
+
+    def apply(self, records: Sequence[Record]) -> None:
+        if not records:
+            return
+        target = self.target
+        first_key = target.table.c[target.key[0]]
+        firsts = list({r[target.key[0]] for r in records})
+        existing: dict[tuple[Any, ...], Any] = {}
+        for start in range(0, len(firsts), 900):
+            rows = self.session.execute(
+                select(*self._select_columns).where(first_key.in_(firsts[start : start + 900]))
+            )
+            for found in rows:
+                existing[tuple(found[1 : 1 + len(target.key)])] = found
+        inserts: list[tuple[Any, ...]] = []
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        history: list[dict[str, Any]] = []
+        offset = 1 + len(target.key)
+        for record in records:
+            key = target.key_of(record)
+            row = existing.get(key)
+            if row is None:
+                inserts.append(self._insert_tuple(record))
+                self.outcome.counts.inserted += 1
+                self.outcome.note_insert(record)
+                continue
+            changed = {}
+            for i, column in enumerate(self.provided):
+                old, new = row[offset + i], record.get(column)
+                if old != new:
+                    changed[column] = new
+                    history.append(
+                        {
+                            "dataset": target.dataset,
+                            "record_key": target.key_text(key),
+                            "field": column,
+                            "old_value": _as_text(old),
+                            "new_value": _as_text(new),
+                            "batch_id": self.batch_id,
+                        }
+                    )
+                    self.outcome.note_change(
+                        FieldChange(target.key_text(key), _label(record, row), column, old, new)
+                    )
+            was_absent = row[-1] is not None
+            if not changed and not was_absent:
+                self.outcome.counts.unchanged += 1
+                continue
+            if was_absent:
+                history.append(
+                    {
+                        "dataset": target.dataset,
+                        "record_key": target.key_text(key),
+                        "field": "absent_batch_id",
+                        "old_value": str(row[-1]),
+                        "new_value": None,
+                        "batch_id": self.batch_id,
+                    }
+                )
+            if "name" in changed and target.dataset == "person":
+                changed.update(
+                    name_initials=pinyin.initials(changed["name"]),
+                    name_chars=pinyin.spaced(changed["name"]),
+                )
+            changed.update(batch_id=self.batch_id, as_of=self.as_of, absent_batch_id=None)
+            changed["_id"] = row[0]
+            updates.setdefault(tuple(sorted(changed)), []).append(changed)
+            self.outcome.counts.updated += 1
+        if inserts:
+            self._inserter(inserts)
+        table = target.table
+        for columns, params in updates.items():
+            # Bind names must differ from column names in an UPDATE's SET clause.
+            values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in columns if c != "_id"}
+            statement = update(table).where(table.c.id == bindparam("v__id")).values(values)
+            self.session.connection().execute(
+                statement, [{f"v_{k}": v for k, v in p.items()} for p in params]
+            )
+        if history:
+            self.session.execute(insert(RecordHistory), history)
+
+    def _insert_tuple(self, record: Record) -> tuple[Any, ...]:
+        values: list[Any] = []
+        defaults = self.target.defaults
+        for column in self._insert_columns:
+            if column == "batch_id":
+                values.append(self.batch_id)
+            elif column == "as_of":
+                values.append(self.as_of)
+            elif column == "name_initials":
+                values.append(pinyin.initials(record.get("name")))
+            elif column == "name_chars":
+                values.append(pinyin.spaced(record.get("name")))
+            elif column in record and record[column] is not None:
+                values.append(record[column])
+            else:
+                values.append(defaults.get(column))
+        return tuple(values)
+
+    # ---------------------------------------------------------------- snapshots
+
+    def mark_absent(self, seen: set[Any], scope: Iterable[Any] | None, encode: Any) -> None:
+        """Records in scope that the file did not contain → absent (a flag, never a deletion).
+
+        ``scope``: None for the whole table; for enrollments the schemes and for payments the
+        months the file covers (values of the key's last column). ``encode`` turns a key tuple
+        into the form ``seen`` holds.
+        """
+        target = self.target
+        table = target.table
+        key_columns = [table.c[k] for k in target.key]
+        statement = select(table.c.id, *key_columns, table.c.absent_batch_id)
+        label_column = table.c.name if "name" in table.c else None
+        if label_column is not None:
+            statement = statement.add_columns(label_column)
+        if scope is not None:
+            statement = statement.where(key_columns[-1].in_(list(scope)))
+        to_mark: list[int] = []
+        for row in self.session.execute(statement.execution_options(yield_per=10_000)):
+            if row[1 + len(key_columns)] is not None:
+                continue  # already absent
+            key = tuple(row[1 : 1 + len(key_columns)])
+            if encode(key) in seen:
+                continue
+            to_mark.append(row[0])
+            if len(self.outcome.absent) < self.outcome.keep_details:
+                label = row[-1] if label_column is not None else ""
+                self.outcome.absent.append((target.key_text(key), label or ""))
+        for start in range(0, len(to_mark), 900):
+            ids = to_mark[start : start + 900]
+            self.session.execute(
+                update(table).where(table.c.id.in_(ids)).values(absent_batch_id=self.batch_id)
+            )
+        if to_mark:
+            self.session.execute(
+                insert(RecordHistory),
+                [
+                    {
+                        "dataset": target.dataset,
+                        "record_key": str(i),
+                        "field": "absent_batch_id",
+                        "old_value": None,
+                        "new_value": str(self.batch_id),
+                        "batch_id": self.batch_id,
+                    }
+                    for i in to_mark
+                ],
+            )
+        self.outcome.counts.absent += len(to_mark)
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def _label(record: Record, row: Any) -> str:
+    name = record.get("name")
+    return str(name) if name else ""
+
+
+def link_households(session: Session, household_numbers: Iterable[str]) -> None:
+    """Point persons at their household rows by 户号 (after households and persons are written)."""
+    numbers = list(household_numbers)
+    person = _table(Person)
+    household = _table(Household)
+    for start in range(0, len(numbers), 900):
+        chunk = numbers[start : start + 900]
+        session.execute(
+            update(person)
+            .where(person.c.household_no.in_(chunk))
+            .values(
+                household_id=select(household.c.id)
+                .where(household.c.household_no == person.c.household_no)
+                .scalar_subquery()
+            )
+        )

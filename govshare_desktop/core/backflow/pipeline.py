@@ -1,0 +1,621 @@
+"""One back-flow file → the store: read, find the table, map the columns, check every row, apply.
+
+    plan = plan_file(store, path)              # what the file is: dataset, columns, source, as-of
+    result = run_plan(store, plan, user=..., dry_run=True)    # counts and diffs, nothing kept
+    result = run_plan(store, plan, user=...)   # the same, committed in one transaction
+
+A dry run executes exactly the real run and rolls it back, so its counts are the real run's counts.
+Rejected rows never block good ones; each is reported with the row number the clerk sees (the sheet
+row; for CSV the line number counting the header as line 1), the column, a stable reason code and a
+Chinese message, and can be written to an error workbook for the sending department.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from govshare_desktop.core.backflow import normalize as nz
+from govshare_desktop.core.backflow.apply import TARGETS, Applier, link_households
+from govshare_desktop.core.backflow.fields import (
+    ColumnMapping,
+    DatasetSpec,
+    detect,
+    is_known_header,
+    layout_key,
+)
+from govshare_desktop.core.backflow.header import LocatedTable, locate, parse_preamble
+from govshare_desktop.core.backflow.readers import RawRow, TableSource, open_table
+from govshare_desktop.core.backflow.report import ChangeReport, build_report
+from govshare_desktop.core.backflow.villages import VillageResolver
+from govshare_desktop.core.domain import idnumber
+from govshare_desktop.core.domain.period import Period
+from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.store.bulk import big_sqlite_cache
+from govshare_desktop.core.store.engine import Store
+from govshare_desktop.core.store.models import Batch, ImportMapping
+
+CHUNK = 5_000
+Progress = Callable[[int, int, str], None]
+Cancel = Callable[[], bool]
+
+
+class Cancelled(UserError):
+    def __init__(self) -> None:
+        super().__init__("已取消导入，数据库未作任何修改。")
+
+
+@dataclass(frozen=True)
+class Rejection:
+    row: int
+    column: str
+    reason_code: str
+    message: str
+    values: tuple[Any, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "reason_code": self.reason_code,
+            "message": self.message,
+        }
+
+
+@dataclass
+class ImportPlan:
+    """What a file is, before anything is written; the wizard lets the clerk correct ``mapping``."""
+
+    file_name: str
+    sha256: str
+    source: TableSource
+    table: LocatedTable
+    mapping: ColumnMapping
+    layout_key: str
+    source_department: str | None
+    as_of: date | None
+    full_snapshot: bool = True
+    package_id: str | None = None
+
+    @property
+    def dataset(self) -> DatasetSpec:
+        return self.mapping.spec
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return self.mapping.headers
+
+    def with_mapping(self, fields: Mapping[int, str]) -> ImportPlan:
+        """The same plan with a mapping the clerk corrected (validated: required fields present)."""
+        mapping = ColumnMapping(self.mapping.dataset, dict(fields), self.mapping.headers)
+        missing = mapping.missing_required()
+        if missing:
+            raise UserError(f"列对应关系缺少必填项：{'、'.join(missing)}")
+        return ImportPlan(**{**self.__dict__, "mapping": mapping})
+
+
+@dataclass
+class DatasetResult:
+    file: str
+    dataset: str
+    title: str
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    absent: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    batch_id: int | None = None
+    dry_run: bool = False
+    headers: tuple[str, ...] = ()
+    summary: dict[str, Any] = field(default_factory=dict)
+    report: ChangeReport | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "dataset": self.dataset,
+            "rows_read": self.rows_read,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "absent": self.absent,
+            "rejections": [r.as_json() for r in self.rejections],
+            "batch_id": self.batch_id,
+            "summary": self.summary,
+        }
+
+
+# ---------------------------------------------------------------- planning
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def as_of_from_name(name: str) -> date | None:
+    """``…_2026-10.csv`` → 2026-10-31; ``…_202608-202610.csv`` → 2026-10-31; ``…_2026-10-15`` → that day."""
+    stem = Path(name).stem
+    found = re.findall(r"(?<!\d)(\d{4})[-_.]?(\d{2})(?:[-_.]?(\d{2}))?(?!\d)", stem)
+    for year, month, day in reversed(found):
+        try:
+            if day:
+                return date(int(year), int(month), int(day))
+            return Period.month(int(year), int(month)).end
+        except ValueError:
+            continue
+    return None
+
+
+def plan_table(
+    store: Store,
+    source: TableSource,
+    *,
+    file_name: str,
+    sha256: str,
+    dataset: str | None = None,
+    source_department: str | None = None,
+    as_of: date | None = None,
+    full_snapshot: bool = True,
+    package_id: str | None = None,
+) -> ImportPlan:
+    table = locate(source.rows, is_known_header, file_name=file_name)
+    headers = table.columns
+    key = layout_key(headers)
+    mapping: ColumnMapping | None = None
+    with store.sessions() as session:
+        remembered = session.get(ImportMapping, key)
+        if remembered is not None and (dataset is None or remembered.dataset == dataset):
+            fields = {int(k): v for k, v in json.loads(remembered.mapping).items()}
+            mapping = ColumnMapping(remembered.dataset, fields, tuple(headers), remembered=True)
+    if mapping is None:
+        mapping = detect(headers, dataset=dataset)
+    found = parse_preamble(table.preamble)
+    return ImportPlan(
+        file_name=file_name,
+        sha256=sha256,
+        source=source,
+        table=table,
+        mapping=mapping,
+        layout_key=key,
+        source_department=source_department or found.get("source_department"),
+        as_of=as_of or found.get("as_of") or as_of_from_name(file_name),
+        full_snapshot=full_snapshot,
+        package_id=package_id,
+    )
+
+
+def plan_file(store: Store, path: Path | str, **options: Any) -> ImportPlan:
+    path = Path(path)
+    source = open_table(path)
+    return plan_table(store, source, file_name=path.name, sha256=file_sha256(path), **options)
+
+
+def remember_mapping(store: Store, plan: ImportPlan, *, user: str, now: datetime) -> None:
+    """Keep the clerk's confirmed mapping for this layout; the next file like it maps itself."""
+    with store.transaction() as session:
+        session.merge(
+            ImportMapping(
+                layout_key=plan.layout_key,
+                dataset=plan.mapping.dataset,
+                mapping=json.dumps({str(k): v for k, v in plan.mapping.fields.items()}),
+                headers=json.dumps(list(plan.headers), ensure_ascii=False),
+                confirmed_by=user,
+                confirmed_at=now,
+            )
+        )
+
+
+# ---------------------------------------------------------------- rows → records
+
+
+# Field key in datasets.json → column in the store (identity where not listed).
+_COLUMN = {
+    "sex": "sex_code",
+    "ethnicity": "ethnicity_code",
+    "relationship": "relationship_code",
+    "scheme": "scheme_code",
+    "grade": "grade_fen",
+    "basic": "basic_fen",
+    "account": "account_fen",
+    "total": "total_fen",
+}
+
+
+class RecordBuilder:
+    """Converts one data row into a store record, or raises :class:`RowRejected`."""
+
+    def __init__(self, plan: ImportPlan, villages: VillageResolver) -> None:
+        self.plan = plan
+        self.dataset = plan.mapping.dataset
+        self.spec = plan.dataset
+        self.villages = villages
+        self.columns: list[tuple[int, str, str, Callable[[Any], Any], bool]] = []
+        for column, key in sorted(plan.mapping.fields.items()):
+            spec = self.spec.field(key)
+            if spec.type == "ignore":
+                continue
+            header = plan.headers[column] if column < len(plan.headers) else spec.label
+            convert = nz.converter(spec.type, header=header)
+            self.columns.append((column, key, header or spec.label, convert, spec.required))
+        provided = {key for _, key, _, _, _ in self.columns}
+        self.provided = {_COLUMN.get(k, k) for k in provided} - {"village_name"}
+        if provided & {"village_code", "village_name"}:
+            self.provided.add("village_code")
+        if self.dataset == "person":
+            self.provided |= {"sex_code", "birth_date"}  # always known from the ID number
+        self.households: dict[str, dict[str, Any]] = {}
+
+    def header_of(self, key: str) -> str:
+        for _, k, header, _, _ in self.columns:
+            if k == key:
+                return header
+        return self.spec.field(key).label
+
+    def build(self, raw: RawRow) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for column, key, header, convert, required in self.columns:
+            value = raw.cell(column)
+            if nz.is_blank(value):
+                if required:
+                    raise RowRejected(header, nz.MISSING_REQUIRED, f"必填项“{header}”为空")
+                values[key] = None
+                continue
+            try:
+                values[key] = convert(value)
+            except nz.FieldError as exc:
+                raise RowRejected(header, exc.reason, str(exc)) from None
+        return getattr(self, f"_{self.dataset}")(values)
+
+    # -- per dataset
+
+    def _village(self, values: dict[str, Any]) -> str | None:
+        try:
+            return self.villages.resolve(values.get("village_code"), values.get("village_name"))
+        except nz.FieldError as exc:
+            header = self.header_of(
+                "village_code" if values.get("village_code") else "village_name"
+            )
+            raise RowRejected(header, exc.reason, str(exc)) from None
+
+    def _person(self, v: dict[str, Any]) -> dict[str, Any]:
+        info = idnumber.parse(v["id_number"])
+        for key, derived, what in (
+            ("sex", info.sex_code, "性别"),
+            ("birth_date", info.birth_date, "出生日期"),
+        ):
+            if (
+                v.get(key) is not None
+                and v[key] != derived
+                and not (key == "sex" and v[key] in "09")
+            ):
+                raise RowRejected(
+                    self.header_of(key),
+                    nz.INCONSISTENT_WITH_ID,
+                    f"{what}“{v[key]}”与公民身份号码不一致（号码中为“{derived}”）",
+                )
+        record = {
+            "id_number": v["id_number"],
+            "name": v["name"],
+            "sex_code": info.sex_code,
+            "birth_date": info.birth_date,
+            "ethnicity_code": v.get("ethnicity"),
+            "household_no": v.get("household_no"),
+            "relationship_code": v.get("relationship"),
+            "village_code": self._village(v),
+            "status": v.get("status") or "normal",
+            "status_date": v.get("status_date"),
+            "phone": v.get("phone"),
+        }
+        number = record["household_no"]
+        if number:
+            household = self.households.setdefault(
+                number, {"household_no": number, "village_code": record["village_code"]}
+            )
+            if v.get("address") and not household.get("address"):
+                household["address"] = v["address"]
+            if v.get("household_type"):
+                household["household_type"] = v["household_type"]
+            if record["relationship_code"] in ("01", "02"):
+                household["head_id_number"] = record["id_number"]
+                household["head_name"] = record["name"]
+        return record
+
+    def _household(self, v: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "household_no": v["household_no"],
+            "household_type": v.get("household_type") or "1",
+            "address": v.get("address"),
+            "village_code": self._village(v),
+            "head_id_number": v.get("head_id_number"),
+            "head_name": v.get("head_name"),
+        }
+
+    def _ss_enrollment(self, v: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id_number": v["id_number"],
+            "scheme_code": v["scheme"],
+            "name": v.get("name") or "",
+            "status_code": v.get("status") or "1",
+            "grade_fen": v.get("grade"),
+            "start_date": v.get("start_date"),
+            "receiving": bool(v.get("receiving")),
+            "person_no": v.get("person_no"),
+            "village_code": self._village(v),
+        }
+
+    def _ss_payment(self, v: dict[str, Any]) -> dict[str, Any]:
+        basic, account, total = v.get("basic"), v.get("account"), v["total"]
+        if basic is not None and account is not None and basic + account != total:
+            raise RowRejected(
+                self.header_of("total"),
+                "amount_mismatch",
+                f"实发金额 {total / 100:.2f} 元不等于基础养老金 {basic / 100:.2f} 元"
+                f"与个人账户养老金 {account / 100:.2f} 元之和",
+            )
+        return {
+            "id_number": v["id_number"],
+            "period": v["period"],
+            "basic_fen": basic or 0,
+            "account_fen": account or 0,
+            "total_fen": total,
+            "paid_date": v.get("paid_date"),
+        }
+
+
+class RowRejected(Exception):
+    def __init__(self, column: str, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+        self.reason = reason
+        self.message = message
+
+
+def _key_encoder(dataset: str) -> Callable[[tuple[Any, ...]], Any]:
+    """Compact keys for the seen-set: a million payment keys as ints, not tuples of strings."""
+    if dataset == "ss_payment":
+
+        def payment_key(key: tuple[Any, ...]) -> int:
+            number, period = key
+            check = 10 if number[17] == "X" else int(number[17])
+            return (int(number[:17]) * 11 + check) * 1_000_000 + int(period)
+
+        return payment_key
+    return lambda key: key
+
+
+# ---------------------------------------------------------------- running
+
+
+def run_plan(
+    store: Store,
+    plan: ImportPlan,
+    *,
+    user: str,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    session: Any = None,
+) -> DatasetResult:
+    """Import one planned table in one transaction (rolled back on a dry run, a cancel or any error).
+
+    ``session``: run inside the caller's transaction instead (a package applies all its datasets
+    together); the caller then commits or rolls back.
+    """
+    if session is not None:
+        return _run(
+            session, plan, user=user, dry_run=dry_run, now=now, progress=progress, cancel=cancel
+        )
+    own = store.sessions()
+    try:
+        with own.begin():
+            result = _run(
+                own, plan, user=user, dry_run=dry_run, now=now, progress=progress, cancel=cancel
+            )
+            if dry_run:
+                own.rollback()
+        return result
+    finally:
+        own.close()
+
+
+def _run(
+    session: Any,
+    plan: ImportPlan,
+    *,
+    user: str,
+    dry_run: bool,
+    now: datetime | None,
+    progress: Progress | None,
+    cancel: Cancel | None,
+) -> DatasetResult:
+    dataset = plan.mapping.dataset
+    spec = plan.dataset
+    target = TARGETS[dataset]
+    result = DatasetResult(
+        file=plan.file_name,
+        dataset=dataset,
+        title=spec.title,
+        dry_run=dry_run,
+        headers=plan.headers,
+    )
+    with big_sqlite_cache(session):
+        batch = Batch(
+            dataset=dataset,
+            source_department=plan.source_department or spec.default_source,
+            file_name=plan.file_name,
+            sha256=plan.sha256,
+            as_of=plan.as_of,
+            imported_at=now or datetime.now(),
+            imported_by=user,
+            package_id=plan.package_id,
+        )
+        session.add(batch)
+        session.flush()
+        villages = VillageResolver(session)
+        builder = RecordBuilder(plan, villages)
+        applier = Applier(
+            session, target, sorted(builder.provided), batch_id=batch.id, as_of=plan.as_of
+        )
+        encode = _key_encoder(dataset)
+        seen: dict[Any, int] = {}
+        scope: set[Any] = set()
+        csv_offset = plan.table.header_rows[-1] - 1 if plan.source.kind == "csv" else 0
+        facts = _Facts(dataset)
+        chunk: list[dict[str, Any]] = []
+        for raw in plan.table.data_rows():
+            result.rows_read += 1
+            row_number = raw.number - csv_offset
+            try:
+                record = builder.build(raw)
+            except RowRejected as exc:
+                result.rejections.append(
+                    Rejection(row_number, exc.column, exc.reason, exc.message, raw.values)
+                )
+                continue
+            key = encode(target.key_of(record))
+            first = seen.get(key)
+            if first is not None:
+                result.rejections.append(
+                    Rejection(
+                        row_number,
+                        builder.header_of(spec.key_fields[0]),
+                        nz.DUPLICATE_IN_FILE,
+                        f"与第 {first} 行重复（{'、'.join(spec.field(k).label for k in spec.key_fields)}相同）",
+                        raw.values,
+                    )
+                )
+                continue
+            seen[key] = row_number
+            scope.add(record[target.key[-1]])
+            facts.add(record)
+            chunk.append(record)
+            if len(chunk) >= CHUNK:
+                applier.apply(chunk)
+                chunk = []
+                _tick(progress, cancel, result.rows_read)
+        applier.apply(chunk)
+        _tick(progress, cancel, result.rows_read)
+
+        household_outcome = None
+        if dataset == "person" and builder.households:
+            household_outcome = _apply_households(
+                session, builder.households, batch.id, plan, villages
+            )
+        if plan.full_snapshot:
+            snapshot_scope = None if dataset in ("person", "household") else scope
+            applier.mark_absent(set(seen), snapshot_scope, encode)
+        if dataset in ("person", "household"):
+            numbers = builder.households if dataset == "person" else [key[0] for key in seen]
+            link_households(session, numbers)
+
+        counts = applier.outcome.counts
+        result.inserted, result.updated = counts.inserted, counts.updated
+        result.unchanged, result.absent = counts.unchanged, counts.absent
+        result.rejected = len(result.rejections)
+        result.summary = facts.summary()
+        if household_outcome is not None:
+            result.summary["households_inserted"] = household_outcome.counts.inserted
+            result.summary["households_updated"] = household_outcome.counts.updated
+        result.report = build_report(
+            session,
+            dataset,
+            applier.outcome,
+            batch_id=batch.id,
+            as_of=plan.as_of,
+            periods=sorted(scope) if dataset == "ss_payment" else None,
+            new_villages=villages.added,
+        )
+        result.summary.update(result.report.summary_counts())
+        if dataset == "ss_payment":
+            result.summary["deceased_still_paid"] = result.report.deceased_still_paid
+        batch.rows_total = result.rows_read
+        batch.rows_inserted, batch.rows_updated = result.inserted, result.updated
+        batch.rows_unchanged, batch.rows_rejected = result.unchanged, result.rejected
+        batch.rows_absent = result.absent
+        batch.note = json.dumps(result.report.to_json(limit=200), ensure_ascii=False, default=str)
+        session.flush()
+        result.batch_id = None if dry_run else batch.id
+    return result
+
+
+def _tick(progress: Progress | None, cancel: Cancel | None, rows: int) -> None:
+    if cancel is not None and cancel():
+        raise Cancelled()
+    if progress is not None:
+        progress(rows, 0, f"已处理 {rows:,} 行")
+
+
+def _apply_households(
+    session: Any,
+    households: Mapping[str, dict[str, Any]],
+    batch_id: int,
+    plan: ImportPlan,
+    villages: VillageResolver,
+) -> Any:
+    """Households described by a person file (户号, 村, 住址, 户主 on each person row)."""
+    target = TARGETS["household"]
+    provided = {"village_code"}
+    for household in households.values():
+        provided |= set(household) - {"household_no"}
+    applier = Applier(session, target, sorted(provided), batch_id=batch_id, as_of=plan.as_of)
+    records = list(households.values())
+    for start in range(0, len(records), CHUNK):
+        applier.apply(records[start : start + CHUNK])
+    if plan.full_snapshot:
+        applier.mark_absent({(n,) for n in households}, None, lambda key: key)
+    return applier.outcome
+
+
+class _Facts:
+    """Figures about the file's accepted rows, for the result (e.g. deceased in the file)."""
+
+    def __init__(self, dataset: str) -> None:
+        self.dataset = dataset
+        self.households: set[str] = set()
+        self.status: dict[str, int] = {}
+        self.total_fen = 0
+        self.periods: set[int] = set()
+
+    def add(self, record: dict[str, Any]) -> None:
+        if self.dataset == "person":
+            if record.get("household_no"):
+                self.households.add(record["household_no"])
+            status = record["status"]
+            self.status[status] = self.status.get(status, 0) + 1
+        elif self.dataset == "ss_payment":
+            self.total_fen += record["total_fen"]
+            self.periods.add(record["period"])
+
+    def summary(self) -> dict[str, Any]:
+        if self.dataset == "person":
+            return {
+                "households": len(self.households),
+                "deceased": self.status.get("deceased", 0),
+                "moved_out": self.status.get("moved_out", 0),
+            }
+        if self.dataset == "ss_payment":
+            return {"total_fen": self.total_fen, "periods": sorted(self.periods)}
+        return {}
+
+
+def import_file(
+    store: Store, path: Path | str, *, user: str, dry_run: bool = False, **options: Any
+) -> DatasetResult:
+    """Plan and run in one call (the CLI's path)."""
+    run_options = {k: options.pop(k) for k in ("now", "progress", "cancel") if k in options}
+    plan = plan_file(store, path, **options)
+    return run_plan(store, plan, user=user, dry_run=dry_run, **run_options)
