@@ -4,6 +4,9 @@
     govshare demo --households 300 --seed 1
     govshare info
     govshare search 张三
+    govshare trust add county.pub.pem --sender 441900000000 --name 东莞市政务服务和数据管理局
+    govshare trust list
+    govshare import FILE_OR_PACKAGE… [--dry-run] [--json] [--errors-dir DIR]
 
 Every command takes ``--db PATH`` (default: ``GOVSHARE_DB`` or the per-user data directory).
 """
@@ -115,6 +118,156 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_trust_add(args: argparse.Namespace) -> int:
+    from datetime import datetime
+    from pathlib import Path
+
+    from govshare_desktop.core.backflow.packages import trust_sender
+    from govshare_desktop.core.store.engine import open_store
+
+    path = Path(args.pem)
+    try:
+        pem = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"无法读取公钥文件“{path}”：{exc.strerror or exc}") from None
+    store = open_store(args.db)
+    with store.transaction() as session:
+        sender = trust_sender(
+            session, pem, code=args.sender, name=args.name, user=_user(), now=datetime.now()
+        )
+        print(f"已登记发送方 {sender.code} {sender.name} 的公钥，指纹 {sender.fingerprint}")
+    return 0
+
+
+def cmd_trust_list(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from govshare_desktop.core.store.engine import open_store
+    from govshare_desktop.core.store.models import TrustedSender
+
+    store = open_store(args.db)
+    with store.sessions() as session:
+        senders = list(session.scalars(select(TrustedSender).order_by(TrustedSender.code)))
+    if not senders:
+        print(
+            "尚未登记任何发送方公钥（govshare trust add PUBLIC_KEY.pem --sender CODE --name NAME）"
+        )
+    for sender in senders:
+        print(
+            f"{sender.code}\t{sender.name}\t{sender.fingerprint}\t{sender.added_at:%Y-%m-%d %H:%M}"
+        )
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from govshare_desktop.core.backflow.error_workbook import write_error_workbook
+    from govshare_desktop.core.backflow.packages import import_package, is_package
+    from govshare_desktop.core.backflow.pipeline import import_file
+    from govshare_desktop.core.store.engine import open_store
+
+    store = open_store(args.db)
+    refused = False
+    for name in args.paths:
+        path = Path(name)
+        datasets = []
+        try:
+            if is_package(path):
+                package = import_package(store, path, user=_user(), dry_run=args.dry_run)
+                refused |= package.status == "refused"
+                datasets = package.datasets
+                output = package.as_json()
+                lines = [
+                    f"{path.name}：数据包第 {package.sequence} 号，{_PACKAGE_STATUS[package.status]}"
+                ]
+                if package.message:
+                    lines.append(f"  {package.message}")
+            else:
+                result = import_file(
+                    store,
+                    path,
+                    user=_user(),
+                    dry_run=args.dry_run,
+                    dataset=args.dataset,
+                    source_department=args.source,
+                    as_of=_date(args.as_of),
+                    full_snapshot=not args.delta,
+                )
+                datasets = [result]
+                output = result.as_json()
+                lines = []
+        except UserError as exc:
+            refused = True
+            output = {
+                "file": path.name,
+                "status": "refused",
+                "reason_code": "unreadable",
+                "message": exc.message,
+            }
+            lines = [f"{path.name}：未导入。{exc.message}"]
+        for result in datasets:
+            lines.append(
+                f"{result.file}：{result.title}，读取 {result.rows_read} 行；新增 {result.inserted}，"
+                f"更新 {result.updated}，未变 {result.unchanged}，拒收 {result.rejected}，"
+                f"本次不再包含 {result.absent}" + ("（试运行，未保存）" if args.dry_run else "")
+            )
+            for rejection in result.rejections[:20]:
+                lines.append(
+                    f"  第 {rejection.row} 行 [{rejection.column}] {rejection.reason_code}：{rejection.message}"
+                )
+            if len(result.rejections) > 20:
+                lines.append(f"  …… 另有 {len(result.rejections) - 20} 行被拒收")
+            if result.report is not None:
+                lines += [f"  {line}" for line in result.report.lines()]
+            if args.errors_dir and result.rejections:
+                target = (
+                    Path(args.errors_dir)
+                    / f"{Path(result.file.split(':')[-1]).stem}_未导入的行.xlsx"
+                )
+                write_error_workbook(
+                    target,
+                    file_name=result.file,
+                    headers=result.headers,
+                    rejections=result.rejections,
+                )
+                lines.append(f"  未导入的行已写入：{target}")
+        if args.json:
+            print(json.dumps(output, ensure_ascii=False, default=str))
+        else:
+            print("\n".join(lines))
+    return 1 if refused else 0
+
+
+_PACKAGE_STATUS = {
+    "applied": "已导入",
+    "already_received": "已接收过，未作修改",
+    "held": "序号不连续，已暂存",
+    "refused": "已拒收",
+}
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name on some service accounts
+        return "unknown"
+
+
+def _date(text: str | None):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"日期“{text}”格式不对，应写作 2026-10-31") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="govshare", description="govshare-desktop 命令行工具")
     parser.add_argument("--version", action="version", version=f"govshare-desktop {__version__}")
@@ -143,6 +296,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unmasked", action="store_true", help="显示完整姓名和证件号（注意保密）")
     _add_db(p)
     p.set_defaults(func=cmd_search)
+
+    trust = sub.add_parser("trust", help="登记和查看数据包发送方的公钥")
+    trust_sub = trust.add_subparsers(dest="trust_command", required=True, metavar="COMMAND")
+    p = trust_sub.add_parser("add", help="登记发送方的 Ed25519 公钥（PEM 文件）")
+    p.add_argument("pem", metavar="PUBLIC_KEY.pem")
+    p.add_argument("--sender", required=True, help="发送方12位统计用区划代码")
+    p.add_argument("--name", required=True, help="发送方名称")
+    _add_db(p)
+    p.set_defaults(func=cmd_trust_add)
+    p = trust_sub.add_parser("list", help="列出已登记的发送方")
+    _add_db(p)
+    p.set_defaults(func=cmd_trust_list)
+
+    p = sub.add_parser("import", help="导入回流数据：Excel/CSV 文件或回流数据包")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--dry-run", action="store_true", help="只检查和统计，不保存")
+    p.add_argument("--json", action="store_true", help="每个文件输出一行 JSON")
+    p.add_argument(
+        "--dataset",
+        choices=["household", "person", "ss_enrollment", "ss_payment"],
+        help="指定数据类型（默认按表头识别）",
+    )
+    p.add_argument("--source", help="数据来源部门（默认取文件中的“数据来源”或按数据类型）")
+    p.add_argument(
+        "--as-of", help="数据时点 YYYY-MM-DD（默认取文件中的“数据时点”或文件名中的日期）"
+    )
+    p.add_argument(
+        "--delta",
+        action="store_true",
+        help="文件只含变化的记录：不把文件中没有的记录标记为“不在最新回流中”",
+    )
+    p.add_argument("--errors-dir", metavar="DIR", help="把拒收的行写成 Excel 工作簿，放在此目录")
+    _add_db(p)
+    p.set_defaults(func=cmd_import)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Back-flow import: reading county exports (xlsx, xls, csv) and finding the table inside them."""

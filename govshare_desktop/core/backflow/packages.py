@@ -1,0 +1,318 @@
+"""Importing ``govshare-exchange/1`` back-flow packages: trust, sequence, then every dataset in one
+transaction.
+
+Order (../shared/reference/exchange-format.md): signature with the sender's key registered here
+(never one taken from the package), recipient, sequence, then each file's size and SHA-256 — all in
+:func:`~govshare_desktop.core.exchange.package.verify_package` — before any data is read.
+Sequence per sender: ``last + 1`` is applied; a later one is held until the gap is filled;
+``<= last`` was already received and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from govshare_desktop.core.backflow.pipeline import DatasetResult, plan_table, run_plan
+from govshare_desktop.core.backflow.readers import open_table_bytes
+from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.exchange.package import (
+    PackageRefused,
+    VerifiedPackage,
+    load_public_key,
+    public_key_fingerprint,
+    read_manifest_unverified,
+    verify_package,
+)
+from govshare_desktop.core.store.engine import Store
+from govshare_desktop.core.store.models import PackageReceipt, TrustedSender
+from govshare_desktop.core.store.township import get_township, validate_township_code
+
+# Households before persons (persons link to them), registry before social security.
+DATASET_ORDER = ("household", "person", "ss_enrollment", "ss_payment")
+
+
+@dataclass
+class PackageResult:
+    file: str
+    kind: str | None = None
+    sequence: int | None = None
+    status: str = "refused"  # applied | already_received | held | refused
+    reason_code: str | None = None
+    message: str = ""
+    sender: str | None = None
+    datasets: list[DatasetResult] = field(default_factory=list)
+    released: list[PackageResult] = field(default_factory=list)  # held packages applied after this
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "file": self.file,
+            "kind": self.kind,
+            "sequence": self.sequence,
+            "status": self.status,
+            "datasets": [d.as_json() for d in self.datasets],
+        }
+        if self.reason_code:
+            data["reason_code"] = self.reason_code
+        if self.message:
+            data["message"] = self.message
+        if self.released:
+            data["released"] = [r.as_json() for r in self.released]
+        return data
+
+
+# ---------------------------------------------------------------- trust
+
+
+def trust_sender(
+    session: Session, pem: bytes, *, code: str, name: str, user: str, now: datetime
+) -> TrustedSender:
+    """Register (or replace) a sender's Ed25519 public key."""
+    if len(code) != 12 or not code.isdigit():
+        raise UserError(f"发送方代码“{code}”应为12位统计用区划代码")
+    load_public_key(pem)  # a UserError with a clear message if it is not an Ed25519 public key
+    sender = session.get(TrustedSender, code) or TrustedSender(code=code)
+    sender.name = name
+    sender.public_key_pem = pem.decode("ascii")
+    sender.fingerprint = public_key_fingerprint(pem)
+    sender.added_by = user
+    sender.added_at = now
+    session.add(sender)
+    return sender
+
+
+def trusted_keys(session: Session) -> dict[str, bytes]:
+    return {
+        s.code: s.public_key_pem.encode("ascii") for s in session.scalars(select(TrustedSender))
+    }
+
+
+def is_package(path: Path) -> bool:
+    """A ZIP with ``manifest.json`` at its root (an .xlsx is a ZIP too, without one)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return "manifest.json" in zf.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+# ---------------------------------------------------------------- import
+
+
+def import_package(
+    store: Store,
+    path: Path | str,
+    *,
+    user: str,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> PackageResult:
+    path = Path(path)
+    data = path.read_bytes()
+    return _import_bytes(
+        store, data, path.name, user, dry_run, now or datetime.now(), progress, cancel
+    )
+
+
+def _import_bytes(
+    store: Store,
+    data: bytes,
+    file_name: str,
+    user: str,
+    dry_run: bool,
+    now: datetime,
+    progress: Callable[[int, int, str], None] | None,
+    cancel: Callable[[], bool] | None,
+) -> PackageResult:
+    result = PackageResult(file=file_name)
+    township = get_township(store)
+    if township is None:
+        raise UserError("尚未设置本乡镇（街道），请先初始化数据库（govshare init）")
+    try:
+        claimed = read_manifest_unverified(data)
+        result.kind, result.sequence, result.sender = (
+            claimed.kind,
+            claimed.sequence,
+            claimed.sender.code,
+        )
+    except PackageRefused:
+        pass  # verify_package below says why
+    with store.sessions() as session:
+        keys = trusted_keys(session)
+    try:
+        package = verify_package(
+            data, trusted_keys=keys, recipient_code=validate_township_code(township.code)
+        )
+    except PackageRefused as exc:
+        result.status, result.reason_code, result.message = "refused", exc.reason_code, exc.message
+        return result
+    manifest = package.manifest
+    result.kind, result.sequence, result.sender = (
+        manifest.kind,
+        manifest.sequence,
+        manifest.sender.code,
+    )
+    if manifest.kind != "backflow":
+        result.status, result.reason_code = "refused", "malformed"
+        result.message = f"数据包类型为“{manifest.kind}”，不是回流数据包（backflow），不能在此导入"
+        return result
+
+    session = store.sessions()
+    try:
+        with session.begin():
+            last = _last_applied(session, manifest.sender.code)
+            known = session.get(PackageReceipt, manifest.package_id)
+            if manifest.sequence <= last or (known is not None and known.status == "applied"):
+                result.status = "already_received"
+                result.message = (
+                    f"该数据包（{manifest.sender.name} 第 {manifest.sequence} 号）已经接收过，"
+                    "本次没有作任何修改"
+                )
+                return result
+            if manifest.sequence > last + 1:
+                if known is None:
+                    session.add(_receipt(package, file_name, "held", now, held=data))
+                result.status = "held"
+                result.message = (
+                    f"数据包序号为 {manifest.sequence}，但上一个已接收的是第 {last} 号；"
+                    f"已暂存，待第 {last + 1} 号数据包导入后自动导入"
+                )
+                if dry_run:
+                    session.rollback()
+                return result
+            if known is not None:  # a held package now due: it becomes the applied receipt
+                known.status, known.applied_at, known.held_bytes = "applied", now, None
+            else:
+                session.add(_receipt(package, file_name, "applied", now))
+            session.flush()
+            result.datasets = _apply_files(
+                store, session, package, file_name, user, dry_run, now, progress, cancel
+            )
+            result.status = "applied"
+            if dry_run:
+                session.rollback()
+    finally:
+        session.close()
+    if not dry_run:
+        result.released = _release_held(store, manifest.sender.code, user, now, progress, cancel)
+    return result
+
+
+def _apply_files(
+    store: Store,
+    session: Session,
+    package: VerifiedPackage,
+    file_name: str,
+    user: str,
+    dry_run: bool,
+    now: datetime,
+    progress: Callable[[int, int, str], None] | None,
+    cancel: Callable[[], bool] | None,
+) -> list[DatasetResult]:
+    manifest = package.manifest
+    files = sorted(
+        manifest.files,
+        key=lambda f: DATASET_ORDER.index(f.dataset) if f.dataset in DATASET_ORDER else 99,
+    )
+    results = []
+    for entry in files:
+        if entry.dataset not in DATASET_ORDER:
+            raise UserError(f"数据包中的文件 {entry.path} 的数据集“{entry.dataset}”无法识别")
+        source = open_table_bytes(
+            package.read(entry.path), entry.path, encoding=entry.encoding or None
+        )
+        plan = plan_table(
+            store,
+            source,
+            file_name=f"{file_name}:{entry.path}",
+            sha256=entry.sha256,
+            dataset=entry.dataset,
+            source_department=entry.source_department or manifest.sender.name,
+            as_of=manifest.as_of,
+            full_snapshot=entry.mode != "delta",
+            package_id=manifest.package_id,
+        )
+        results.append(
+            run_plan(
+                store,
+                plan,
+                user=user,
+                dry_run=dry_run,
+                now=now,
+                progress=progress,
+                cancel=cancel,
+                session=session,
+            )
+        )
+    return results
+
+
+def _release_held(
+    store: Store,
+    sender: str,
+    user: str,
+    now: datetime,
+    progress: Callable[[int, int, str], None] | None,
+    cancel: Callable[[], bool] | None,
+) -> list[PackageResult]:
+    released: list[PackageResult] = []
+    while True:
+        with store.sessions() as session:
+            last = _last_applied(session, sender)
+            held = session.scalar(
+                select(PackageReceipt).where(
+                    PackageReceipt.sender_code == sender,
+                    PackageReceipt.status == "held",
+                    PackageReceipt.sequence == last + 1,
+                )
+            )
+            if held is None or held.held_bytes is None:
+                return released
+            data, name = held.held_bytes, held.file_name
+        result = _import_bytes(store, data, name, user, False, now, progress, cancel)
+        released.append(result)
+        if result.status != "applied":
+            return released
+
+
+def _last_applied(session: Session, sender: str) -> int:
+    value = session.scalar(
+        select(func.max(PackageReceipt.sequence)).where(
+            PackageReceipt.sender_code == sender, PackageReceipt.status == "applied"
+        )
+    )
+    return int(value or 0)
+
+
+def _receipt(
+    package: VerifiedPackage,
+    file_name: str,
+    status: str,
+    now: datetime,
+    *,
+    held: bytes | None = None,
+) -> PackageReceipt:
+    manifest = package.manifest
+    return PackageReceipt(
+        package_id=manifest.package_id,
+        sender_code=manifest.sender.code,
+        recipient_code=manifest.recipient.code,
+        kind=manifest.kind,
+        sequence=manifest.sequence,
+        status=status,
+        file_name=file_name,
+        sha256=package.sha256 or hashlib.sha256(held or b"").hexdigest(),
+        received_at=now,
+        applied_at=now if status == "applied" else None,
+        held_bytes=held,
+    )
