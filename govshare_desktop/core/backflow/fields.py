@@ -176,6 +176,16 @@ def detect(headers: Sequence[str], *, dataset: str | None = None) -> ColumnMappi
     return best
 
 
+def best_guess(headers: Sequence[str], *, dataset: str | None = None) -> ColumnMapping:
+    """The dataset explaining most columns, even with required fields missing: a starting point
+    for the clerk to complete when :func:`detect` cannot decide."""
+    candidates = [datasets()[dataset]] if dataset else list(datasets().values())
+    mappings = [
+        ColumnMapping(spec.key, match_columns(spec, headers), tuple(headers)) for spec in candidates
+    ]
+    return max(mappings, key=lambda m: sum(1 for k in m.fields.values() if k != "seq"))
+
+
 def layout_key(headers: Sequence[str]) -> str:
     """Identifies a source layout (the same system's export) by its normalised header texts."""
     joined = "\x1f".join(_normalise(h or "") for h in headers)

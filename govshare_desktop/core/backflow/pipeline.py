@@ -26,6 +26,7 @@ from govshare_desktop.core.backflow.apply import TARGETS, Applier, link_househol
 from govshare_desktop.core.backflow.fields import (
     ColumnMapping,
     DatasetSpec,
+    best_guess,
     detect,
     is_known_header,
     layout_key,
@@ -82,6 +83,7 @@ class ImportPlan:
     as_of: date | None
     full_snapshot: bool = True
     package_id: str | None = None
+    problem: str | None = None  # why the mapping is incomplete, until the clerk completes it
 
     @property
     def dataset(self) -> DatasetSpec:
@@ -97,7 +99,7 @@ class ImportPlan:
         missing = mapping.missing_required()
         if missing:
             raise UserError(f"列对应关系缺少必填项：{'、'.join(missing)}")
-        return ImportPlan(**{**self.__dict__, "mapping": mapping})
+        return ImportPlan(**{**self.__dict__, "mapping": mapping, "problem": None})
 
 
 @dataclass
@@ -180,8 +182,12 @@ def plan_table(
         if remembered is not None and (dataset is None or remembered.dataset == dataset):
             fields = {int(k): v for k, v in json.loads(remembered.mapping).items()}
             mapping = ColumnMapping(remembered.dataset, fields, tuple(headers), remembered=True)
+    problem = None
     if mapping is None:
-        mapping = detect(headers, dataset=dataset)
+        try:
+            mapping = detect(headers, dataset=dataset)
+        except UserError as exc:
+            mapping, problem = best_guess(headers, dataset=dataset), exc.message
     found = parse_preamble(table.preamble)
     return ImportPlan(
         file_name=file_name,
@@ -194,6 +200,7 @@ def plan_table(
         as_of=as_of or found.get("as_of") or as_of_from_name(file_name),
         full_snapshot=full_snapshot,
         package_id=package_id,
+        problem=problem,
     )
 
 
@@ -442,6 +449,12 @@ def _run(
     progress: Progress | None,
     cancel: Cancel | None,
 ) -> DatasetResult:
+    missing = plan.mapping.missing_required()
+    if missing:
+        raise UserError(
+            plan.problem
+            or f"“{plan.file_name}”缺少必填列：{'、'.join(missing)}，请在导入向导中指定列的对应关系"
+        )
     dataset = plan.mapping.dataset
     spec = plan.dataset
     target = TARGETS[dataset]

@@ -1,0 +1,38 @@
+"""Fixtures for the import pipeline: a township with its six villages, sample paths, CSV writers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from govshare_desktop.core.store.township import add_village, init_township
+
+SAMPLES = Path(
+    os.environ.get("GOVSHARE_SAMPLES", Path(__file__).resolve().parents[4] / "shared" / "samples")
+)
+VILLAGES = [
+    ("441900199001", "青禾社区居委会"),
+    ("441900199201", "东岭村委会"),
+    ("441900199202", "西塘村委会"),
+    ("441900199203", "南坑村委会"),
+    ("441900199204", "北山村委会"),
+    ("441900199205", "新围村委会"),
+]
+
+
+@pytest.fixture
+def township(store):
+    with store.transaction() as session:
+        init_township(session, "441900199000", "青禾镇", county_name="东莞市")
+        for code, name in VILLAGES:
+            add_village(session, code, name)
+    return store
+
+
+@pytest.fixture
+def samples() -> Path:
+    if not (SAMPLES / "README.md").exists():
+        pytest.skip(f"sample back-flow files not found at {SAMPLES} (set GOVSHARE_SAMPLES)")
+    return SAMPLES
