@@ -1,0 +1,201 @@
+"""Package import against the store: trust, refusals that change nothing, replay, held packages."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import text
+
+from govshare_desktop.core.backflow.packages import import_package, trust_sender
+from govshare_desktop.core.domain import idnumber
+from govshare_desktop.core.exchange.package import build_package
+
+COUNTY = "441900000000"
+TOWNSHIP = "441900199000"
+PERSON_HEADER = "公民身份号码,姓名,性别代码,民族代码,出生日期,户号,与户主关系代码,所属村（社区）代码,人员状态,变动日期,联系电话"
+
+
+def _key() -> tuple[bytes, bytes]:
+    private = Ed25519PrivateKey.generate()
+    return (
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+        private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ),
+    )
+
+
+def _person_csv(*people: tuple[str, str]) -> bytes:
+    lines = [PERSON_HEADER]
+    for number, name in people:
+        info = idnumber.parse(number)
+        lines.append(
+            f"{number},{name},{info.sex_code},01,{info.birth_date},19920100001,02,441900199201,正常,,"
+        )
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _package(private: bytes, sequence: int, people, *, recipient: str = TOWNSHIP) -> bytes:
+    data = _person_csv(*people)
+    manifest = {
+        "format": "govshare-exchange/1",
+        "package_id": str(uuid.uuid4()),
+        "kind": "backflow",
+        "sender": {"code": COUNTY, "name": "东莞市政务服务和数据管理局"},
+        "recipient": {"code": recipient, "name": "青禾镇人民政府"},
+        "sequence": sequence,
+        "created_at": "2026-10-31T09:00:00+08:00",
+        "as_of": "2026-10-31",
+        "files": [
+            {
+                "path": "data/person.csv",
+                "dataset": "person",
+                "source_department": "东莞市公安局",
+                "format": "csv",
+                "encoding": "utf-8",
+                "rows": len(people),
+            }
+        ],
+    }
+    return build_package(manifest, {"data/person.csv": data}, private)
+
+
+def _person(i: int) -> tuple[str, str]:
+    return idnumber.make("441900", date(1960 + i, 1, 2), i, male=True), f"测试{i}"
+
+
+@pytest.fixture
+def keys():
+    return _key()
+
+
+@pytest.fixture
+def trusted(township, keys):
+    with township.transaction() as session:
+        trust_sender(
+            session,
+            keys[1],
+            code=COUNTY,
+            name="东莞市政务服务和数据管理局",
+            user="admin",
+            now=datetime(2026, 11, 1),
+        )
+    return township
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def _dump(store) -> list:
+    with store.engine.connect() as conn:
+        return [
+            conn.execute(text(f"SELECT * FROM {t} ORDER BY 1")).all()
+            for t in ("batch", "household", "person", "package_receipt", "record_history")
+        ]
+
+
+def test_sample_package_imports_with_expected_counts(trusted, samples, township) -> None:
+    # the sample is signed with the demo county key: trust that instead of the test key
+    with township.transaction() as session:
+        pem = (samples / "keys" / "county-demo-ed25519.pub.pem").read_bytes()
+        trust_sender(
+            session, pem, code=COUNTY, name="东莞市", user="admin", now=datetime(2026, 11, 1)
+        )
+    name = "回流数据包_青禾镇_0001.zip"
+    expected = json.loads((samples / f"{name}.expected.json").read_text(encoding="utf-8"))
+    result = import_package(township, samples / name, user="test")
+    assert (result.status, result.kind, result.sequence) == (
+        "applied",
+        expected["kind"],
+        expected["sequence"],
+    )
+    assert {d.dataset: d.inserted for d in result.datasets} == expected["datasets"]
+    assert [r for d in result.datasets for r in d.rejections] == expected["rejected"]
+
+
+def test_package_is_refused_without_a_trusted_key(township, keys, tmp_path) -> None:
+    path = _write(tmp_path, "p1.zip", _package(keys[0], 1, [_person(1)]))
+    before = _dump(township)
+    result = import_package(township, path, user="test")
+    assert (result.status, result.reason_code) == ("refused", "unknown_sender")
+    assert _dump(township) == before
+
+
+@pytest.mark.parametrize(
+    "case", ["modified_data", "bad_signature", "other_key", "wrong_recipient", "dotdot_member"]
+)
+def test_refused_packages_change_nothing(trusted, keys, tmp_path, case) -> None:
+    good = _package(keys[0], 1, [_person(1)])
+    if case == "modified_data":
+        data = _rezip(good, {"data/person.csv": _person_csv(_person(2))})
+        reason = "checksum_mismatch"
+    elif case == "bad_signature":
+        sig = zipfile.ZipFile(io.BytesIO(good)).read("manifest.sig")
+        data = _rezip(good, {"manifest.sig": (b"A" if sig[:1] != b"A" else b"B") + sig[1:]})
+        reason = "signature_invalid"
+    elif case == "other_key":
+        data = _package(_key()[0], 1, [_person(1)])
+        reason = "signature_invalid"
+    elif case == "wrong_recipient":
+        data = _package(keys[0], 1, [_person(1)], recipient="441900198000")
+        reason = "wrong_recipient"
+    else:
+        data = _rezip(good, {}, extra={"../evil.csv": b"x"})
+        reason = "unsafe_member"
+    before = _dump(trusted)
+    result = import_package(trusted, _write(tmp_path, "p.zip", data), user="test")
+    assert (result.status, result.reason_code) == ("refused", reason)
+    assert result.message
+    assert _dump(trusted) == before
+
+
+def test_replay_gap_and_release(trusted, keys, tmp_path) -> None:
+    p1 = _write(tmp_path, "p1.zip", _package(keys[0], 1, [_person(1)]))
+    p2 = _write(tmp_path, "p2.zip", _package(keys[0], 2, [_person(1), _person(2)]))
+    p3 = _write(tmp_path, "p3.zip", _package(keys[0], 3, [_person(1), _person(2), _person(3)]))
+    assert import_package(trusted, p1, user="t").status == "applied"
+    before = _dump(trusted)
+    replay = import_package(trusted, p1, user="t")
+    assert replay.status == "already_received" and "已经接收过" in replay.message
+    assert _dump(trusted) == before
+    held = import_package(trusted, p3, user="t")
+    assert held.status == "held" and held.datasets == []
+    with trusted.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM person")).scalar() == 1
+    filled = import_package(trusted, p2, user="t")
+    assert filled.status == "applied"
+    assert [r.status for r in filled.released] == ["applied"]  # 3 follows 2 by itself
+    with trusted.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM person")).scalar() == 3
+        statuses = conn.execute(
+            text("SELECT sequence, status FROM package_receipt ORDER BY sequence")
+        ).all()
+    assert statuses == [(1, "applied"), (2, "applied"), (3, "applied")]
+
+
+def _rezip(
+    original: bytes, replace: dict[str, bytes], *, extra: dict[str, bytes] | None = None
+) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(original))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in source.infolist():
+            zf.writestr(info, replace.get(info.filename, source.read(info.filename)))
+        for name, data in (extra or {}).items():
+            zf.writestr(name, data)
+    return out.getvalue()

@@ -1,0 +1,170 @@
+"""Journey: a clerk (or the county's script) imports every sample through `govshare import --json`;
+and a writer killed with SIGKILL mid-import leaves the database as it was."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from govshare_desktop.core.domain import idnumber
+
+SAMPLES = Path(
+    os.environ.get("GOVSHARE_SAMPLES", Path(__file__).resolve().parents[3] / "shared" / "samples")
+)
+
+
+def govshare(*args: str, db: Path, check: bool = False) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "govshare_desktop.cli", *args, "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture
+def samples() -> Path:
+    if not (SAMPLES / "README.md").exists():
+        pytest.skip(f"sample back-flow files not found at {SAMPLES}")
+    return SAMPLES
+
+
+def test_every_sample_through_the_cli(tmp_path: Path, samples: Path) -> None:
+    db = tmp_path / "t.db"
+    govshare("init", "--area", "441900199000", "--name", "青禾镇", db=db, check=True)
+    tables = sorted(p for p in samples.iterdir() if p.suffix in (".xlsx", ".csv"))
+    tables.sort(key=lambda p: 0 if "户籍" in p.name else 1)  # persons first, as a clerk would
+    run = govshare("import", "--json", *map(str, tables), db=db)
+    assert run.returncode == 0, run.stderr
+    outputs = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [o["file"] for o in outputs] == [p.name for p in tables]
+    for path, output in zip(tables, outputs, strict=True):
+        expected = json.loads((samples / f"{path.name}.expected.json").read_text(encoding="utf-8"))
+        assert output["dataset"] == expected["dataset"]
+        assert output["rows_read"] == expected["rows"]
+        assert output["inserted"] == expected["accepted"]
+        assert output["rejected"] == len(expected["rejected"])
+        assert [
+            {"row": r["row"], "reason_code": r["reason_code"]} for r in output["rejections"]
+        ] == expected["rejected"]
+        assert all(r["message"] and r["column"] for r in output["rejections"])
+        assert isinstance(output["batch_id"], int)
+        for key in ("households", "deceased", "moved_out", "total_fen"):
+            if key in expected:
+                assert output["summary"][key] == expected[key]
+        if "deceased_still_paid" in expected:
+            assert [
+                {k: d[k] for k in ("id_number", "name", "died")}
+                for d in output["summary"]["deceased_still_paid"]
+            ] == expected["deceased_still_paid"]
+
+    package = samples / "回流数据包_青禾镇_0001.zip"
+    refused = govshare("import", "--json", str(package), db=db)
+    assert refused.returncode != 0
+    assert json.loads(refused.stdout)["reason_code"] == "unknown_sender"
+    govshare(
+        "trust",
+        "add",
+        str(samples / "keys" / "county-demo-ed25519.pub.pem"),
+        "--sender",
+        "441900000000",
+        "--name",
+        "东莞市政务服务和数据管理局",
+        db=db,
+        check=True,
+    )
+    assert "441900000000" in govshare("trust", "list", db=db, check=True).stdout
+    applied = json.loads(govshare("import", "--json", str(package), db=db, check=True).stdout)
+    expected = json.loads((samples / f"{package.name}.expected.json").read_text(encoding="utf-8"))
+    assert (applied["kind"], applied["sequence"], applied["status"]) == ("backflow", 1, "applied")
+    assert {d["dataset"]: d["rows_read"] for d in applied["datasets"]} == expected["datasets"]
+    again = json.loads(govshare("import", "--json", str(package), db=db, check=True).stdout)
+    assert again["status"] == "already_received"
+
+
+def test_dry_run_through_the_cli_writes_nothing(tmp_path: Path, samples: Path) -> None:
+    db = tmp_path / "t.db"
+    govshare("init", "--area", "441900199000", "--name", "青禾镇", db=db, check=True)
+    dry = json.loads(
+        govshare(
+            "import",
+            "--json",
+            "--dry-run",
+            str(samples / "青禾镇_户籍人口回流_2026-10.xlsx"),
+            db=db,
+            check=True,
+        ).stdout
+    )
+    assert dry["inserted"] == 1042 and dry["batch_id"] is None
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM person").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM batch").fetchone()[0] == 0
+
+
+def test_unreadable_file_is_refused_with_a_message(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    govshare("init", "--area", "441900199000", "--name", "青禾镇", db=db, check=True)
+    bad = tmp_path / "坏文件.xlsx"
+    bad.write_bytes(b"PK\x03\x04 not really a workbook")
+    result = govshare("import", "--json", str(bad), db=db)
+    assert result.returncode != 0
+    output = json.loads(result.stdout)
+    assert output["status"] == "refused" and "坏文件.xlsx" in output["message"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_writer_killed_mid_import_leaves_the_database_as_before(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    govshare("init", "--area", "441900199000", "--name", "青禾镇", db=db, check=True)
+    path = tmp_path / "pay.csv"
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("社会保障号码,发放年月,基础养老金,个人账户养老金,实发金额\n")
+        for i in range(4_000):
+            number = idnumber.make(
+                "441900", date(1940 + i % 50, 1 + i % 12, 1 + i % 28), i % 499, male=True
+            )
+            for month in range(1, 13):
+                for year in (2023, 2024, 2025, 2026):
+                    fh.write(f"{number},{year}{month:02d},238.00,10.00,248.00\n")
+    # How long a whole import takes here, on a copy.
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(db.read_bytes())
+    started = time.perf_counter()
+    govshare("import", str(path), db=copy, check=True)
+    whole = time.perf_counter() - started
+
+    with sqlite3.connect(db) as conn:
+        before = [
+            conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("batch", "ss_payment")
+        ]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "govshare_desktop.cli", "import", str(path), "--db", str(db)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(max(0.5, whole * 0.6))  # well into the transaction: chunks are being written
+    assert process.poll() is None, "the import finished before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        after = [
+            conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("batch", "ss_payment")
+        ]
+    assert after == before
+    # And the database takes the import afterwards.
+    govshare("import", str(path), db=db, check=True)
