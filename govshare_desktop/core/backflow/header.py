@@ -246,7 +246,7 @@ def locate(
     if best < 0 or scores[best] < 2:
         if factory is not None:
             _close(it)
-        raise _not_found(buffer, texts, scores, best, scan_rows, expected, file_name)
+        raise _not_found(buffer, scores, best, scan_rows, expected, file_name)
 
     upper = lower = best
     if best + 1 < len(buffer) and _is_two_row_header(
@@ -311,11 +311,10 @@ def _is_two_row_header(
     if not any(_cell(lower_k, j) and not _cell(upper_k, j) for j in range(width)):
         return False
     if any(upper_k):
-        return all(
-            not _cell(lower_t, j) or _cell(lower_t, j) == upper_t[j]
-            for j in range(len(upper_t))
-            if upper_k[j]
-        )
+        under = [_cell(lower_t, j) for j in range(len(upper_t)) if upper_k[j]]
+        named = [t for j, t in enumerate(upper_t) if upper_k[j]]
+        # blank under the vertically merged cells (a repeated text is tolerated, not needed)
+        return "" in under and all(not u or u == t for u, t in zip(under, named, strict=True))
     # An upper row of group texts only (every column named in the lower row): tell it from a
     # title or a source line, which have one cell, or a colon.
     filled = [j for j, t in enumerate(upper_t) if t]
@@ -357,7 +356,6 @@ def _combine(
 
 def _not_found(
     buffer: list[RawRow],
-    texts: list[list[str]],
     scores: list[int],
     best: int,
     scan_rows: int,

@@ -341,8 +341,11 @@ class CsvSource:
                             fields[0] = fields[0][1:]
                     yield RawRow(number, tuple([f if f != "" else None for f in fields]))
         except UnicodeDecodeError as exc:
+            # The text layer decodes ahead of the parser: find the line itself.
+            bad = self._undecodable_line(encoding)
+            where = f"第 {bad} 行" if bad else f"第 {last_line + 1} 行附近"
             raise UserError(
-                f"文件“{self.name}”第 {last_line + 1} 行附近有无法识别的字符"
+                f"文件“{self.name}”{where}有无法识别的字符"
                 f"（按 {_encoding_label(encoding)} 编码读取失败），文件可能混用了编码或已损坏。"
             ) from exc
         except csv.Error as exc:
@@ -351,6 +354,21 @@ class CsvSource:
             ) from exc
         except OSError as exc:
             raise UserError(f"读取文件“{self.name}”时出错：{exc.strerror or exc}") from exc
+
+    def _undecodable_line(self, encoding: str) -> int | None:
+        if encoding.startswith("utf-16"):
+            return None  # b"\n" is not a line break there
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with self._open_binary() as raw:
+                for number, line in enumerate(raw, 1):
+                    try:
+                        decoder.decode(line)
+                    except UnicodeDecodeError:
+                        return number
+        except OSError:
+            return None
+        return None
 
 
 def detect_encoding(sample: bytes) -> str:
