@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
@@ -114,6 +115,17 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(self.village)
         toolbar.addSeparator()
         toolbar.addAction(self.unmask_action)
+        toolbar.addSeparator()
+        self.import_action = QAction("导入回流数据…", self)
+        self.import_action.setObjectName("import")
+        self.import_action.setShortcut(QKeySequence("Ctrl+I"))
+        self.import_action.setToolTip(
+            "导入县级部门回流的 Excel/CSV 文件或数据包（Ctrl+I），也可以把文件拖到窗口上"
+        )
+        self.import_action.triggered.connect(lambda: self.open_import())
+        self.import_action.setEnabled(False)
+        toolbar.addAction(self.import_action)
+        self.setAcceptDrops(True)
 
         find = QAction("查找", self)
         find.setShortcut(QKeySequence.StandardKey.Find)
@@ -162,7 +174,7 @@ class MainWindow(QMainWindow):
     def attach(self, store: Store) -> None:
         """Give the window its database: title, villages, status bar, then the current page."""
         from govshare_desktop.core.browse import Browser
-        from govshare_desktop.core.store.township import get_township, villages
+        from govshare_desktop.core.store.township import get_township
 
         self.store = store
         self.browser = Browser(store)
@@ -181,11 +193,54 @@ class MainWindow(QMainWindow):
                 " padding:6px; font-weight:bold;"
             )
             self._outer.insertWidget(0, banner)
-        with store.sessions() as session:
-            for village in villages(session):
-                self.village.addItem(village.name, village.code)
+        self._load_villages()
+        self.import_action.setEnabled(True)
         self.refresh_status()
         self._page_changed(self.nav.currentRow())
+
+    def _load_villages(self) -> None:
+        from govshare_desktop.core.store.township import villages
+
+        assert self.store is not None
+        current = self.village.currentData()
+        self.village.blockSignals(True)
+        while self.village.count() > 1:
+            self.village.removeItem(1)
+        with self.store.sessions() as session:
+            for village in villages(session):
+                label = village.name + ("（待核实）" if village.needs_review else "")
+                self.village.addItem(label, village.code)
+        self.village.setCurrentIndex(max(0, self.village.findData(current)))
+        self.village.blockSignals(False)
+
+    # ---------------------------------------------------------------- import
+
+    def open_import(self, paths: list[Path] | None = None) -> QDialog | None:
+        from govshare_desktop.ui.import_wizard import ImportWizard
+
+        if self.store is None:
+            return None
+        wizard = ImportWizard(self.store, paths or [], parent=self)
+        wizard.imported.connect(self.data_changed)
+        self._show_dialog(wizard)
+        return wizard
+
+    def data_changed(self) -> None:
+        """New data arrived: re-run every page's query, refresh villages and the status bar."""
+        self._load_villages()
+        for view in self.views.values():
+            view.model.refresh()
+        self.refresh_status()
+
+    def dragEnterEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        if self.store is not None and event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_import(paths)
 
     def _build_view(self, key: str) -> BrowseView:
         from govshare_desktop.core.browse import DATASETS

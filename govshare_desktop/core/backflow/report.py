@@ -17,6 +17,33 @@ from govshare_desktop.core.store.models import Enrollment, Payment, Person, Reco
 
 BIRTH_WINDOW = timedelta(days=366)
 
+# Store columns as the clerk knows them (for the change details).
+COLUMN_LABELS = {
+    "name": "姓名",
+    "sex_code": "性别",
+    "ethnicity_code": "民族",
+    "birth_date": "出生日期",
+    "household_no": "户号",
+    "relationship_code": "与户主关系",
+    "village_code": "所属村（社区）",
+    "status": "人员状态",
+    "status_date": "变动日期",
+    "phone": "联系电话",
+    "household_type": "户别",
+    "address": "住址",
+    "head_id_number": "户主公民身份号码",
+    "head_name": "户主姓名",
+    "status_code": "缴费状态",
+    "grade_fen": "缴费档次（分/年）",
+    "start_date": "参保日期",
+    "receiving": "待遇领取标志",
+    "person_no": "个人编号",
+    "basic_fen": "基础养老金（分）",
+    "account_fen": "个人账户养老金（分）",
+    "total_fen": "实发金额（分）",
+    "paid_date": "发放日期",
+}
+
 
 @dataclass
 class ChangeReport:
@@ -96,6 +123,17 @@ def build_report(
     report = ChangeReport(dataset=dataset, first_import=outcome.table_was_empty)
     report.new_villages = [{"code": c, "name": n} for c, n in new_villages]
     report.absent = [{"key": k, "name": n} for k, n in outcome.absent]
+    labels = COLUMN_LABELS
+    report.field_changes = [
+        {
+            "key": c.key,
+            "name": c.label,
+            "field": labels.get(c.column, c.column),
+            "old": "" if c.old is None else str(c.old),
+            "new": "" if c.new is None else str(c.new),
+        }
+        for c in outcome.changes
+    ]
     if dataset == "person":
         _person_changes(session, report, outcome, batch_id, as_of)
     elif dataset == "ss_enrollment":

@@ -1,0 +1,637 @@
+"""The import wizard: files → detected dataset and column mapping (editable) → preview with counts and
+diffs (a dry run) → import with progress and Cancel → change report and the error workbook.
+
+Every step calls the core (``core.backflow``) off the UI thread through :func:`run_task`; the wizard
+only shows what comes back.
+
+Signals: ``imported()`` — data was committed (the main window refreshes its pages).
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from govshare_desktop.core.backflow.fields import datasets
+from govshare_desktop.core.backflow.normalize import text
+from govshare_desktop.core.backflow.packages import PackageResult, import_package, is_package
+from govshare_desktop.core.backflow.pipeline import (
+    DatasetResult,
+    ImportPlan,
+    plan_file,
+    remember_mapping,
+    run_plan,
+)
+from govshare_desktop.core.store.engine import Store
+from govshare_desktop.ui.tasks import run_task
+
+FILE_FILTER = "回流数据 (*.xlsx *.xls *.csv *.zip);;所有文件 (*)"
+NOT_IMPORTED = "（不导入）"
+
+
+@dataclass
+class Item:
+    """One file in the wizard: a table (with its plan) or a package."""
+
+    path: Path
+    package: bool
+    plan: ImportPlan | None = None
+    error: str | None = None
+    preview: list[DatasetResult] = field(default_factory=list)
+    preview_status: str = ""
+    results: list[DatasetResult] = field(default_factory=list)
+    status: str = ""
+    message: str = ""
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name on some accounts
+        return "unknown"
+
+
+def _table(headers: Sequence[str], parent: QWidget) -> QTableWidget:
+    table = QTableWidget(0, len(headers), parent)
+    table.setHorizontalHeaderLabels(list(headers))
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+def _fill(table: QTableWidget, rows: Sequence[Sequence[Any]]) -> None:
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            item = QTableWidgetItem("" if value is None else str(value))
+            if isinstance(value, int):
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            table.setItem(r, c, item)
+    table.resizeColumnsToContents()
+
+
+# ---------------------------------------------------------------- pages
+
+
+class FilesPage(QWizardPage):
+    def __init__(self, wizard: ImportWizard) -> None:
+        super().__init__(wizard)
+        self.wizard_ = wizard
+        self.setTitle("选择回流数据文件")
+        self.setSubTitle(
+            "Excel（.xlsx/.xls）、CSV 文件，或县级平台的回流数据包（.zip）。也可以把文件拖到主窗口上。"
+        )
+        self.list = QListWidget(self)
+        self.list.setObjectName("files")
+        add = QPushButton("添加文件…", self)
+        add.clicked.connect(self._choose)
+        remove = QPushButton("移除", self)
+        remove.clicked.connect(self._remove)
+        buttons = QHBoxLayout()
+        buttons.addWidget(add)
+        buttons.addWidget(remove)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.list)
+        layout.addLayout(buttons)
+
+    def add_paths(self, paths: Sequence[Path]) -> None:
+        known = {item.path for item in self.wizard_.items}
+        for path in paths:
+            if path in known or not path.is_file():
+                continue
+            item = Item(path=path, package=is_package(path))
+            self.wizard_.items.append(item)
+            self.list.addItem(f"{path.name}　（{'回流数据包' if item.package else '表格文件'}）")
+        self.completeChanged.emit()
+
+    def _choose(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(self, "选择回流数据文件", "", FILE_FILTER)
+        self.add_paths([Path(n) for n in names])
+
+    def _remove(self) -> None:
+        row = self.list.currentRow()
+        if row >= 0:
+            self.list.takeItem(row)
+            del self.wizard_.items[row]
+            self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return bool(self.wizard_.items)
+
+
+class MappingPage(QWizardPage):
+    """The detected dataset and column mapping of each table file, which the clerk may correct."""
+
+    def __init__(self, wizard: ImportWizard) -> None:
+        super().__init__(wizard)
+        self.wizard_ = wizard
+        self.setTitle("核对数据类型和列的对应关系")
+        self.setSubTitle("程序已按表头自动识别；如有不对，请在右侧选择正确的字段。")
+        self.ready = False
+        self.file = QComboBox(self)
+        self.file.setObjectName("mapping_file")
+        self.file.currentIndexChanged.connect(self._show)
+        self.dataset = QComboBox(self)
+        self.dataset.setObjectName("mapping_dataset")
+        for key, spec in datasets().items():
+            self.dataset.addItem(spec.title, key)
+        self.dataset.activated.connect(self._dataset_chosen)
+        self.info = QLabel(self)
+        self.info.setWordWrap(True)
+        self.problem = QLabel(self)
+        self.problem.setObjectName("mapping_problem")
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color:#b91c1c;")
+        self.columns = _table(["文件中的列", "示例", "对应字段"], self)
+        self.columns.setObjectName("mapping_columns")
+        self.remember = QCheckBox("记住此对应关系，下次同样格式的文件自动使用", self)
+        self.remember.setChecked(True)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("文件：", self))
+        top.addWidget(self.file, 1)
+        top.addWidget(QLabel("数据类型：", self))
+        top.addWidget(self.dataset)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.info)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.columns, 1)
+        layout.addWidget(self.remember)
+
+    def initializePage(self) -> None:
+        self.ready = False
+        store = self.wizard_.store
+        items = list(self.wizard_.items)
+
+        def work(progress: Callable[[int, int, str], None], cancel: Callable[[], bool]) -> None:
+            for done, item in enumerate(items):
+                progress(done, len(items), f"正在识别 {item.path.name}")
+                if item.package or item.plan is not None:
+                    continue
+                try:
+                    item.plan = plan_file(store, item.path)
+                except Exception as exc:  # a UserError (bad file) is shown per file
+                    item.error = getattr(exc, "message", None) or str(exc)
+
+        self.wizard_.task = run_task(self, "正在识别文件……", work, lambda _r: self._planned())
+
+    def _planned(self) -> None:
+        self.file.blockSignals(True)
+        self.file.clear()
+        for index, item in enumerate(self.wizard_.items):
+            if not item.package:
+                self.file.addItem(item.path.name, index)
+        self.file.blockSignals(False)
+        self.ready = True
+        self._show()
+        self.completeChanged.emit()
+
+    def _item(self) -> Item | None:
+        index = self.file.currentData()
+        return None if index is None else self.wizard_.items[index]
+
+    def _show(self) -> None:
+        item = self._item()
+        self.columns.setRowCount(0)
+        if item is None:
+            self.info.setText("没有需要核对的表格文件（数据包的格式是固定的）。")
+            self.problem.setText("")
+            self.dataset.setEnabled(False)
+            return
+        self.dataset.setEnabled(item.plan is not None)
+        if item.plan is None:
+            self.info.setText("")
+            self.problem.setText(f"无法读取此文件：{item.error}")
+            return
+        plan = item.plan
+        self.dataset.setCurrentIndex(self.dataset.findData(plan.mapping.dataset))
+        source = plan.source_department or f"未注明（将记为“{plan.dataset.default_source}”）"
+        self.info.setText(
+            f"表头在第 {'、'.join(map(str, plan.table.header_rows))} 行；数据来源：{source}；"
+            f"数据时点：{plan.as_of or '未注明'}"
+            + ("；使用了上次记住的对应关系" if plan.mapping.remembered else "")
+        )
+        samples = self._samples(plan)
+        labels = [NOT_IMPORTED] + [f.label for f in plan.dataset.fields if f.type != "ignore"]
+        keys = [None] + [f.key for f in plan.dataset.fields if f.type != "ignore"]
+        self.columns.setRowCount(len(plan.headers))
+        for row, header in enumerate(plan.headers):
+            self.columns.setItem(row, 0, QTableWidgetItem(header or f"（第 {row + 1} 列）"))
+            self.columns.setItem(row, 1, QTableWidgetItem(samples.get(row, "")))
+            combo = QComboBox(self.columns)
+            for label, key in zip(labels, keys, strict=True):
+                combo.addItem(label, key)
+            combo.setCurrentIndex(max(0, combo.findData(plan.mapping.fields.get(row))))
+            combo.currentIndexChanged.connect(lambda _i, r=row, c=combo: self._field_chosen(r, c))
+            self.columns.setCellWidget(row, 2, combo)
+        self.columns.resizeColumnsToContents()
+        self._show_problem(plan)
+
+    def _samples(self, plan: ImportPlan) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for count, raw in enumerate(plan.table.data_rows()):
+            for column, value in enumerate(raw.values):
+                if value not in (None, "") and column not in out:
+                    out[column] = text(value)[:30]
+            if count >= 20:
+                break
+        return out
+
+    def _show_problem(self, plan: ImportPlan) -> None:
+        missing = plan.mapping.missing_required()
+        self.problem.setText(f"缺少必填字段：{'、'.join(missing)}" if missing else "")
+        self.completeChanged.emit()
+
+    def _dataset_chosen(self, _index: int) -> None:
+        item = self._item()
+        if item is None or item.plan is None:
+            return
+        from govshare_desktop.core.backflow.fields import ColumnMapping, match_columns
+
+        key = self.dataset.currentData()
+        spec = datasets()[key]
+        mapping = ColumnMapping(key, match_columns(spec, item.plan.headers), item.plan.headers)
+        item.plan = ImportPlan(**{**item.plan.__dict__, "mapping": mapping})
+        self._show()
+
+    def _field_chosen(self, row: int, combo: QComboBox) -> None:
+        item = self._item()
+        if item is None or item.plan is None:
+            return
+        fields = {c: k for c, k in item.plan.mapping.fields.items() if c != row}
+        key = combo.currentData()
+        if key is not None:
+            fields = {c: k for c, k in fields.items() if k != key}  # a field maps from one column
+            fields[row] = key
+        from govshare_desktop.core.backflow.fields import ColumnMapping
+
+        mapping = ColumnMapping(item.plan.mapping.dataset, fields, item.plan.headers)
+        item.plan = ImportPlan(**{**item.plan.__dict__, "mapping": mapping, "problem": None})
+        self._show()
+
+    def isComplete(self) -> bool:
+        if not self.ready:
+            return False
+        return all(
+            item.package or (item.plan is not None and not item.plan.mapping.missing_required())
+            for item in self.wizard_.items
+        )
+
+    def validatePage(self) -> bool:
+        if self.remember.isChecked():
+            for item in self.wizard_.items:
+                if item.plan is not None and not item.plan.mapping.remembered:
+                    remember_mapping(
+                        self.wizard_.store, item.plan, user=_user(), now=datetime.now()
+                    )
+        return True
+
+
+SUMMARY_HEADERS = [
+    "文件",
+    "数据类型",
+    "读取行数",
+    "新增",
+    "更新",
+    "未变",
+    "拒收",
+    "本次不再包含",
+    "状态",
+]
+
+
+def _summary_rows(items: Sequence[Item], *, preview: bool) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    for item in items:
+        results = item.preview if preview else item.results
+        status = item.preview_status if preview else item.status
+        if not results:
+            rows.append([item.path.name, "", "", "", "", "", "", "", status])
+        for result in results:
+            rows.append(
+                [
+                    result.file,
+                    result.title,
+                    result.rows_read,
+                    result.inserted,
+                    result.updated,
+                    result.unchanged,
+                    result.rejected,
+                    result.absent,
+                    status,
+                ]
+            )
+    return rows
+
+
+def _package_status(result: PackageResult) -> str:
+    text = {
+        "applied": "可以导入",
+        "already_received": "已接收过",
+        "held": "序号不连续，将暂存",
+        "refused": "拒收",
+    }
+    return text.get(result.status, result.status) + (
+        f"：{result.message}" if result.message else ""
+    )
+
+
+class PreviewPage(QWizardPage):
+    """A dry run of every file: what would change, and which rows would be refused."""
+
+    def __init__(self, wizard: ImportWizard) -> None:
+        super().__init__(wizard)
+        self.wizard_ = wizard
+        self.setTitle("预览：将要发生的变化")
+        self.setSubTitle("以下是试运行的结果，数据库尚未修改。点“导入”后才会保存。")
+        self.ready = False
+        self.summary = _table(SUMMARY_HEADERS, self)
+        self.summary.setObjectName("preview_summary")
+        self.tabs = QTabWidget(self)
+        self.changes = _table(["文件", "记录", "姓名", "字段", "原值", "新值"], self)
+        self.changes.setObjectName("preview_changes")
+        self.rejections = _table(["文件", "行号", "列", "原因代码", "说明"], self)
+        self.rejections.setObjectName("preview_rejections")
+        self.tabs.addTab(self.changes, "变化明细")
+        self.tabs.addTab(self.rejections, "将被拒收的行")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.tabs, 1)
+
+    def initializePage(self) -> None:
+        self.ready = False
+        self.completeChanged.emit()
+        store = self.wizard_.store
+        items = list(self.wizard_.items)
+
+        def work(progress: Callable[[int, int, str], None], cancel: Callable[[], bool]) -> None:
+            for item in items:
+                item.preview, item.preview_status = [], ""
+                try:
+                    if item.package:
+                        result = import_package(
+                            store,
+                            item.path,
+                            user=_user(),
+                            dry_run=True,
+                            progress=progress,
+                            cancel=cancel,
+                        )
+                        item.preview, item.preview_status = result.datasets, _package_status(result)
+                    elif item.plan is not None:
+                        item.preview = [
+                            run_plan(
+                                store,
+                                item.plan,
+                                user=_user(),
+                                dry_run=True,
+                                progress=progress,
+                                cancel=cancel,
+                            )
+                        ]
+                        item.preview_status = "可以导入"
+                    else:
+                        item.preview_status = f"无法读取：{item.error}"
+                except Exception as exc:
+                    if getattr(exc, "message", None) is None:
+                        raise
+                    item.preview_status = f"不能导入：{exc}"
+
+        self.wizard_.task = run_task(self, "正在试运行……", work, lambda _r: self._done())
+
+    def _done(self) -> None:
+        items = self.wizard_.items
+        _fill(self.summary, _summary_rows(items, preview=True))
+        change_rows: list[list[Any]] = []
+        rejection_rows: list[list[Any]] = []
+        for item in items:
+            for result in item.preview:
+                report = result.report
+                if report is not None:
+                    for change in report.field_changes[:500]:
+                        change_rows.append(
+                            [
+                                result.file,
+                                change["key"],
+                                change["name"],
+                                change["field"],
+                                change["old"],
+                                change["new"],
+                            ]
+                        )
+                for rejection in result.rejections[:500]:
+                    rejection_rows.append(
+                        [
+                            result.file,
+                            rejection.row,
+                            rejection.column,
+                            rejection.reason_code,
+                            rejection.message,
+                        ]
+                    )
+        _fill(self.changes, change_rows)
+        _fill(self.rejections, rejection_rows)
+        self.tabs.setTabText(0, f"变化明细（{len(change_rows)}）")
+        self.tabs.setTabText(1, f"将被拒收的行（{len(rejection_rows)}）")
+        self.ready = True
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return self.ready
+
+
+class ResultPage(QWizardPage):
+    """Runs the import for real; shows the change report and offers the error workbooks."""
+
+    def __init__(self, wizard: ImportWizard) -> None:
+        super().__init__(wizard)
+        self.wizard_ = wizard
+        self.setTitle("导入结果")
+        self.ready = False
+        self.summary = _table(SUMMARY_HEADERS, self)
+        self.summary.setObjectName("result_summary")
+        self.report = QTextBrowser(self)
+        self.report.setObjectName("result_report")
+        self.save_errors = QPushButton("保存拒收行工作簿（发回数据提供单位）…", self)
+        self.save_errors.setObjectName("save_errors")
+        self.save_errors.clicked.connect(self._save_errors)
+        self.save_errors.setVisible(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary, 1)
+        layout.addWidget(QLabel("变化报告：", self))
+        layout.addWidget(self.report, 2)
+        layout.addWidget(self.save_errors)
+
+    def initializePage(self) -> None:
+        self.ready = False
+        store = self.wizard_.store
+        items = list(self.wizard_.items)
+        now = datetime.now()
+
+        def work(progress: Callable[[int, int, str], None], cancel: Callable[[], bool]) -> None:
+            for item in items:
+                if item.package:
+                    result = import_package(
+                        store, item.path, user=_user(), now=now, progress=progress, cancel=cancel
+                    )
+                    item.results, item.status = (
+                        result.datasets,
+                        _package_status(result).replace("可以导入", "已导入"),
+                    )
+                    item.message = result.message
+                elif item.plan is not None:
+                    item.results = [
+                        run_plan(
+                            store,
+                            item.plan,
+                            user=_user(),
+                            now=now,
+                            progress=progress,
+                            cancel=cancel,
+                        )
+                    ]
+                    item.status = "已导入"
+
+        def failed(exc: BaseException) -> None:
+            from govshare_desktop.ui.errors import show_error
+
+            show_error(self, exc)
+            self.report.setText(
+                "导入没有完成，数据库保持导入前的状态。"
+                + (f"\n{exc}" if getattr(exc, "message", None) else "")
+            )
+            self.ready = True
+            self.completeChanged.emit()
+
+        self.wizard_.task = run_task(self, "正在导入……", work, lambda _r: self._done(), failed)
+
+    def _done(self) -> None:
+        items = self.wizard_.items
+        _fill(self.summary, _summary_rows(items, preview=False))
+        self.report.setHtml(_report_html(items) or "导入完成。")
+        self.save_errors.setVisible(any(r.rejections for i in items for r in i.results))
+        self.ready = True
+        self.completeChanged.emit()
+        if any(i.results for i in items):
+            self.wizard_.imported.emit()
+
+    def _save_errors(self) -> None:
+        from govshare_desktop.core.backflow.error_workbook import write_error_workbook
+
+        folder = QFileDialog.getExistingDirectory(self, "选择保存位置")
+        if not folder:
+            return
+        written = []
+        for item in self.wizard_.items:
+            for result in item.results:
+                if result.rejections:
+                    name = f"{Path(result.file.split(':')[-1]).stem}_未导入的行.xlsx"
+                    written.append(
+                        write_error_workbook(
+                            Path(folder) / name,
+                            file_name=result.file,
+                            headers=result.headers,
+                            rejections=result.rejections,
+                        )
+                    )
+        QMessageBox.information(self, "已保存", "已保存：\n" + "\n".join(str(p) for p in written))
+
+    def isComplete(self) -> bool:
+        return self.ready
+
+
+def _report_html(items: Sequence[Item]) -> str:
+    """The change report: a heading per file, its lines, and the people a clerk must act on
+    (masked, as everywhere on screen)."""
+    from html import escape
+
+    from govshare_desktop.core.domain.masking import mask_id_number, mask_name
+
+    parts: list[str] = []
+    for item in items:
+        if item.message:
+            parts.append(f"<p><b>{escape(item.path.name)}</b>：{escape(item.message)}</p>")
+        for result in item.results:
+            report = result.report
+            if report is None:
+                continue
+            parts.append(f"<p><b>{escape(result.file)}</b>（{escape(result.title)}）</p><ul>")
+            parts += [f"<li>{escape(line)}</li>" for line in report.lines()]
+            people = [
+                ("死亡注销", report.deaths),
+                ("迁出注销", report.moved_out),
+                ("新出生", report.births),
+                ("新迁入", report.move_ins),
+                ("死亡后仍有待遇发放", report.deceased_still_paid),
+            ]
+            for title, entries in people:
+                for entry in entries[:50]:
+                    who = f"{mask_name(entry.get('name'))}（{mask_id_number(entry.get('id_number'))}）"
+                    when = entry.get("date") or entry.get("died") or entry.get("birth_date") or ""
+                    parts.append(f"<li>{title}：{escape(who)} {escape(str(when))}</li>")
+            for change in report.ss_changes[:50]:
+                who = f"{mask_name(change['name'])}（{mask_id_number(change['id_number'])}）"
+                parts.append(
+                    f"<li>社保：{escape(who)} {escape(change['scheme'])} {escape(change['field'])}"
+                    f" {escape(change['old'])} → {escape(change['new'])}</li>"
+                )
+            parts.append("</ul>")
+    return "".join(parts)
+
+
+class ImportWizard(QWizard):
+    imported = Signal()
+
+    def __init__(
+        self, store: Store, paths: Sequence[Path] = (), parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.items: list[Item] = []
+        self.task: object = None
+        self.setObjectName("import_wizard")
+        self.setWindowTitle("导入回流数据")
+        self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
+        self.resize(980, 640)
+        self.setButtonText(QWizard.WizardButton.NextButton, "下一步 >")
+        self.setButtonText(QWizard.WizardButton.BackButton, "< 上一步")
+        self.setButtonText(QWizard.WizardButton.FinishButton, "完成")
+        self.setButtonText(QWizard.WizardButton.CancelButton, "取消")
+        self.files_page = FilesPage(self)
+        self.mapping_page = MappingPage(self)
+        self.preview_page = PreviewPage(self)
+        self.result_page = ResultPage(self)
+        for page in (self.files_page, self.mapping_page, self.preview_page, self.result_page):
+            self.addPage(page)
+        # Past the preview there is no way back: the import has been committed.
+        self.preview_page.setCommitPage(True)
+        self.preview_page.setButtonText(QWizard.WizardButton.CommitButton, "导入")
+        self.files_page.add_paths(list(paths))

@@ -1,0 +1,133 @@
+"""The import wizard with pytest-qt: every sample through the pages, the mapping correction, cancel."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QComboBox, QWizard
+from sqlalchemy import func, select
+
+from govshare_desktop.core.backflow.packages import trust_sender
+from govshare_desktop.core.store.models import Enrollment, Payment, Person
+from govshare_desktop.core.store.township import add_village, init_township
+from govshare_desktop.ui.import_wizard import ImportWizard
+
+SAMPLES = Path(
+    os.environ.get("GOVSHARE_SAMPLES", Path(__file__).resolve().parents[3] / "shared" / "samples")
+)
+
+
+@pytest.fixture
+def samples() -> Path:
+    if not (SAMPLES / "README.md").exists():
+        pytest.skip(f"sample back-flow files not found at {SAMPLES}")
+    return SAMPLES
+
+
+@pytest.fixture
+def township(store):
+    with store.transaction() as session:
+        init_township(session, "441900199000", "青禾镇", county_name="东莞市")
+        add_village(session, "441900199201", "东岭村委会")
+    return store
+
+
+def _next(qtbot, wizard: QWizard, page) -> None:
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.currentPage() is page and page.isComplete(), timeout=20_000)
+
+
+def _column(table, header: str) -> int:
+    return [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())].index(header)
+
+
+def test_every_sample_through_the_wizard(qtbot, township, samples) -> None:
+    with township.transaction() as session:
+        pem = (samples / "keys" / "county-demo-ed25519.pub.pem").read_bytes()
+        trust_sender(
+            session,
+            pem,
+            code="441900000000",
+            name="东莞市",
+            user="admin",
+            now=datetime(2026, 11, 1),
+        )
+    files = [
+        samples / "青禾镇_户籍人口回流_2026-10.xlsx",
+        samples / "青禾镇_城乡居民养老保险参保_2026-10.csv",
+        samples / "青禾镇_城乡居民养老金发放明细_202608-202610.csv",
+    ]
+    wizard = ImportWizard(township, files)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    assert wizard.files_page.list.count() == 3 and wizard.files_page.isComplete()
+
+    _next(qtbot, wizard, wizard.mapping_page)
+    page = wizard.mapping_page
+    assert page.file.count() == 3
+    assert page.dataset.currentData() == "person"
+    assert page.problem.text() == ""
+
+    _next(qtbot, wizard, wizard.preview_page)
+    summary = wizard.preview_page.summary
+    expected = {
+        p.name: json.loads((samples / f"{p.name}.expected.json").read_text("utf-8")) for p in files
+    }
+    for row in range(summary.rowCount()):
+        name = summary.item(row, 0).text()
+        assert int(summary.item(row, _column(summary, "新增")).text()) == expected[name]["accepted"]
+        assert int(summary.item(row, _column(summary, "拒收")).text()) == len(
+            expected[name]["rejected"]
+        )
+    assert wizard.preview_page.rejections.rowCount() == 2
+    with township.sessions() as session:  # the preview was a dry run
+        assert session.scalar(select(func.count()).select_from(Person)) == 0
+
+    _next(qtbot, wizard, wizard.result_page)
+    with township.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Person)) == 1042
+        assert session.scalar(select(func.count()).select_from(Enrollment)) == 730
+        assert session.scalar(select(func.count()).select_from(Payment)) == 762
+    report = wizard.result_page.report.toPlainText()
+    assert "校核：2 名已死亡人员" in report
+    assert wizard.result_page.save_errors.isVisible()
+
+    # The package in a second run: all four datasets.
+    package = samples / "回流数据包_青禾镇_0001.zip"
+    second = ImportWizard(township, [package])
+    qtbot.addWidget(second)
+    second.show()
+    _next(qtbot, second, second.mapping_page)
+    _next(qtbot, second, second.preview_page)
+    assert second.preview_page.summary.rowCount() == 4
+    _next(qtbot, second, second.result_page)
+    assert (
+        "已导入"
+        in second.result_page.summary.item(0, _column(second.result_page.summary, "状态")).text()
+    )
+
+
+def test_clerk_corrects_an_unrecognised_column(qtbot, township, tmp_path) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_text(
+        "证件号码,名字,联系电话\n11010519491231002X,张三,13800001111\n", encoding="utf-8"
+    )
+    wizard = ImportWizard(township, [path])
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.next()
+    page = wizard.mapping_page
+    qtbot.waitUntil(lambda: page.ready, timeout=10_000)
+    assert not page.isComplete() and "姓名" in page.problem.text()
+    combo = page.columns.cellWidget(1, 2)
+    assert isinstance(combo, QComboBox)
+    combo.setCurrentIndex(combo.findText("姓名"))
+    assert page.isComplete() and page.problem.text() == ""
+    _next(qtbot, wizard, wizard.preview_page)
+    _next(qtbot, wizard, wizard.result_page)
+    with township.sessions() as session:
+        assert session.scalar(select(Person.name)) == "张三"
