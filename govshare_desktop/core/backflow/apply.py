@@ -8,7 +8,7 @@ Everything runs on the caller's session, inside the caller's one transaction. Wo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -40,7 +40,9 @@ class Target:
     defaults: dict[str, Any] = field(default_factory=dict)  # for NOT NULL columns a file may omit
 
     def key_of(self, record: Record) -> tuple[Any, ...]:
-        return tuple(record[k] for k in self.key)
+        if len(self.key) == 1:
+            return (record[self.key[0]],)
+        return tuple(map(record.__getitem__, self.key))
 
     def key_text(self, key: tuple[Any, ...]) -> str:
         return "|".join(str(k) for k in key)
@@ -171,6 +173,10 @@ class Applier:
             "as_of",
         )
         self._insert_columns = insert_columns
+        # Columns whose value is filled in when the record has none (provenance, search keys,
+        # defaults for NOT NULL columns).
+        fillable = {"name_initials", "name_chars", "batch_id", "as_of", *target.defaults}
+        self._fill = [(i, c) for i, c in enumerate(insert_columns) if c in fillable]
         self._inserter = TupleInserter(session, target.table, insert_columns)
         self._select_columns = [target.table.c.id, *(target.table.c[c] for c in target.key)]
         self._select_columns += [target.table.c[c] for c in self.provided]
@@ -180,6 +186,15 @@ class Applier:
 
     def apply(self, records: Sequence[Record]) -> None:
         if not records:
+            return
+        if self.outcome.table_was_empty:
+            # Nothing existed before this import and the caller passes each key once: every
+            # record is new, so there is nothing to look up or compare.
+            self._inserter([self._insert_tuple(r) for r in records])
+            self.outcome.counts.inserted += len(records)
+            room = self.outcome.keep_details - len(self.outcome.inserted)
+            if room > 0:
+                self.outcome.inserted.extend(records[:room])
             return
         target = self.target
         first_key = target.table.c[target.key[0]]
@@ -259,26 +274,24 @@ class Applier:
             self.session.execute(insert(RecordHistory), history)
 
     def _insert_tuple(self, record: Record) -> tuple[Any, ...]:
-        values: list[Any] = []
-        defaults = self.target.defaults
-        for column in self._insert_columns:
-            if column == "batch_id":
-                values.append(self.batch_id)
-            elif column == "as_of":
-                values.append(self.as_of)
-            elif column == "name_initials":
-                values.append(pinyin.initials(record.get("name")))
-            elif column == "name_chars":
-                values.append(pinyin.spaced(record.get("name")))
-            elif column in record and record[column] is not None:
-                values.append(record[column])
-            else:
-                values.append(defaults.get(column))
+        values = [record.get(c) for c in self._insert_columns]
+        for index, column in self._fill:
+            if values[index] is None:
+                if column == "name_initials":
+                    values[index] = pinyin.initials(record.get("name"))
+                elif column == "name_chars":
+                    values[index] = pinyin.spaced(record.get("name"))
+                elif column == "batch_id":
+                    values[index] = self.batch_id
+                elif column == "as_of":
+                    values[index] = self.as_of
+                else:
+                    values[index] = self.target.defaults[column]
         return tuple(values)
 
     # ---------------------------------------------------------------- snapshots
 
-    def mark_absent(self, seen: set[Any], scope: Iterable[Any] | None, encode: Any) -> None:
+    def mark_absent(self, seen: Collection[Any], scope: Iterable[Any] | None, encode: Any) -> None:
         """Records in scope that the file did not contain → absent (a flag, never a deletion).
 
         ``scope``: None for the whole table; for enrollments the schemes and for payments the

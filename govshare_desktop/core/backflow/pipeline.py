@@ -255,7 +255,7 @@ class RecordBuilder:
             if spec.type == "ignore":
                 continue
             header = plan.headers[column] if column < len(plan.headers) else spec.label
-            convert = nz.converter(spec.type, header=header)
+            convert = nz.memoised(nz.converter(spec.type, header=header))
             self.columns.append((column, key, header or spec.label, convert, spec.required))
         provided = {key for _, key, _, _, _ in self.columns}
         self.provided = {_COLUMN.get(k, k) for k in provided} - {"village_name"}
@@ -264,6 +264,7 @@ class RecordBuilder:
         if self.dataset == "person":
             self.provided |= {"sex_code", "birth_date"}  # always known from the ID number
         self.households: dict[str, dict[str, Any]] = {}
+        self._finish: Callable[[dict[str, Any]], dict[str, Any]] = getattr(self, f"_{self.dataset}")
 
     def header_of(self, key: str) -> str:
         for _, k, header, _, _ in self.columns:
@@ -273,9 +274,11 @@ class RecordBuilder:
 
     def build(self, raw: RawRow) -> dict[str, Any]:
         values: dict[str, Any] = {}
+        cells = raw.values
+        width = len(cells)
         for column, key, header, convert, required in self.columns:
-            value = raw.cell(column)
-            if nz.is_blank(value):
+            value = cells[column] if column < width else None
+            if value is None or (value.__class__ is str and not value.strip()):
                 if required:
                     raise RowRejected(header, nz.MISSING_REQUIRED, f"必填项“{header}”为空")
                 values[key] = None
@@ -284,7 +287,7 @@ class RecordBuilder:
                 values[key] = convert(value)
             except nz.FieldError as exc:
                 raise RowRejected(header, exc.reason, str(exc)) from None
-        return getattr(self, f"_{self.dataset}")(values)
+        return self._finish(values)
 
     # -- per dataset
 
@@ -390,17 +393,24 @@ class RowRejected(Exception):
         self.message = message
 
 
+def _packed_payment_key(number: str, period: int) -> int:
+    check = 10 if number[17] == "X" else int(number[17])
+    return (int(number[:17]) * 11 + check) * 1_000_000 + int(period)
+
+
 def _key_encoder(dataset: str) -> Callable[[tuple[Any, ...]], Any]:
     """Compact keys for the seen-set: a million payment keys as ints, not tuples of strings."""
     if dataset == "ss_payment":
-
-        def payment_key(key: tuple[Any, ...]) -> int:
-            number, period = key
-            check = 10 if number[17] == "X" else int(number[17])
-            return (int(number[:17]) * 11 + check) * 1_000_000 + int(period)
-
-        return payment_key
+        return lambda key: _packed_payment_key(key[0], key[1])
     return lambda key: key
+
+
+def _record_key(dataset: str) -> Callable[[dict[str, Any]], Any]:
+    """The same compact key, straight from a record (once per row, so without a tuple first)."""
+    if dataset == "ss_payment":
+        return lambda r: _packed_payment_key(r["id_number"], r["period"])
+    key_of = TARGETS[dataset].key_of
+    return key_of
 
 
 # ---------------------------------------------------------------- running
@@ -484,8 +494,8 @@ def _run(
             session, target, sorted(builder.provided), batch_id=batch.id, as_of=plan.as_of
         )
         encode = _key_encoder(dataset)
+        record_key = _record_key(dataset)
         seen: dict[Any, int] = {}
-        scope: set[Any] = set()
         csv_offset = plan.table.header_rows[-1] - 1 if plan.source.kind == "csv" else 0
         facts = _Facts(dataset)
         chunk: list[dict[str, Any]] = []
@@ -499,7 +509,7 @@ def _run(
                     Rejection(row_number, exc.column, exc.reason, exc.message, raw.values)
                 )
                 continue
-            key = encode(target.key_of(record))
+            key = record_key(record)
             first = seen.get(key)
             if first is not None:
                 result.rejections.append(
@@ -513,7 +523,6 @@ def _run(
                 )
                 continue
             seen[key] = row_number
-            scope.add(record[target.key[-1]])
             facts.add(record)
             chunk.append(record)
             if len(chunk) >= CHUNK:
@@ -528,9 +537,9 @@ def _run(
             household_outcome = _apply_households(
                 session, builder.households, batch.id, plan, villages
             )
-        if plan.full_snapshot:
-            snapshot_scope = None if dataset in ("person", "household") else scope
-            applier.mark_absent(set(seen), snapshot_scope, encode)
+        if plan.full_snapshot and not applier.outcome.table_was_empty:
+            snapshot_scope = None if dataset in ("person", "household") else facts.scope
+            applier.mark_absent(seen.keys(), snapshot_scope, encode)
         if dataset in ("person", "household"):
             numbers = builder.households if dataset == "person" else [key[0] for key in seen]
             link_households(session, numbers)
@@ -549,7 +558,7 @@ def _run(
             applier.outcome,
             batch_id=batch.id,
             as_of=plan.as_of,
-            periods=sorted(scope) if dataset == "ss_payment" else None,
+            periods=sorted(facts.scope) if dataset == "ss_payment" else None,
             new_villages=villages.added,
         )
         result.summary.update(result.report.summary_counts())
@@ -601,17 +610,27 @@ class _Facts:
         self.households: set[str] = set()
         self.status: dict[str, int] = {}
         self.total_fen = 0
-        self.periods: set[int] = set()
+        # Values of the key's last column: the months (payments) or schemes (enrollments) the
+        # file covers, which bound what a full snapshot can mark as no longer present.
+        self.scope: set[Any] = set()
+        self.add: Callable[[dict[str, Any]], None] = {
+            "person": self._person,
+            "ss_payment": self._payment,
+            "ss_enrollment": self._enrollment,
+        }.get(dataset, lambda _record: None)
 
-    def add(self, record: dict[str, Any]) -> None:
-        if self.dataset == "person":
-            if record.get("household_no"):
-                self.households.add(record["household_no"])
-            status = record["status"]
-            self.status[status] = self.status.get(status, 0) + 1
-        elif self.dataset == "ss_payment":
-            self.total_fen += record["total_fen"]
-            self.periods.add(record["period"])
+    def _person(self, record: dict[str, Any]) -> None:
+        if record["household_no"]:
+            self.households.add(record["household_no"])
+        status = record["status"]
+        self.status[status] = self.status.get(status, 0) + 1
+
+    def _payment(self, record: dict[str, Any]) -> None:
+        self.total_fen += record["total_fen"]
+        self.scope.add(record["period"])
+
+    def _enrollment(self, record: dict[str, Any]) -> None:
+        self.scope.add(record["scheme_code"])
 
     def summary(self) -> dict[str, Any]:
         if self.dataset == "person":
@@ -621,7 +640,7 @@ class _Facts:
                 "moved_out": self.status.get("moved_out", 0),
             }
         if self.dataset == "ss_payment":
-            return {"total_fen": self.total_fen, "periods": sorted(self.periods)}
+            return {"total_fen": self.total_fen, "periods": sorted(self.scope)}
         return {}
 
 
