@@ -157,10 +157,10 @@ def child_reader(xlsx: str) -> dict:
 
 def run_child(name: str, *args: str) -> dict:
     code = (
-        "import json, resource, sys; sys.path.insert(0, %r); import bench_import as b; "
-        "r = getattr(b, %r)(*sys.argv[1:]); "
+        f"import json, resource, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import bench_import as b; "
+        f"r = getattr(b, {name!r})(*sys.argv[1:]); "
         "r['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; print(json.dumps(r))"
-    ) % (str(Path(__file__).parent), name)
+    )
     out = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
     )
