@@ -122,7 +122,7 @@ def cmd_trust_add(args: argparse.Namespace) -> int:
     from datetime import datetime
     from pathlib import Path
 
-    from govshare_desktop.core.backflow.packages import trust_sender
+    from govshare_desktop.core.exchange.trust import trust_sender
     from govshare_desktop.core.store.engine import open_store
 
     path = Path(args.pem)

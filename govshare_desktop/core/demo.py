@@ -58,7 +58,8 @@ from sqlalchemy.orm import Session
 
 from govshare_desktop.core.domain import idnumber
 from govshare_desktop.core.errors import UserError
-from govshare_desktop.core.resources import load_json
+from govshare_desktop.core.exchange.trust import trust_sender
+from govshare_desktop.core.resources import load_json, resource_path
 from govshare_desktop.core.store.bulk import TupleInserter, big_sqlite_cache
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import (
@@ -79,6 +80,9 @@ from govshare_desktop.core.store.township import (
 DEMO_TOWNSHIP_CODE = "441900199000"
 DEMO_TOWNSHIP_NAME = "青禾镇"
 DEMO_COUNTY_NAME = "东莞市"
+DEMO_COUNTY_CODE = "441900000000"
+DEMO_COUNTY_SENDER = "东莞市政务服务和数据管理局"
+DEMO_COUNTY_KEY = "county-demo-ed25519.pub.pem"
 MAX_HOUSEHOLDS = 99_999  # the 户号 has a 5-digit sequence
 
 POLICE = "东莞市公安局（演示数据）"
@@ -743,6 +747,16 @@ def generate(
                 session, village.code, village.name, urban_rural_code=village.urban_rural_code
             )
         imported_at = datetime.combine(as_of, time(9, 0))
+        # The demo township trusts the demo county's key (resources/demo), so that the sample
+        # back-flow package can be imported into it. A real township trusts nothing by default.
+        trust_sender(
+            session,
+            resource_path("demo", DEMO_COUNTY_KEY).read_bytes(),
+            code=DEMO_COUNTY_CODE,
+            name=f"{DEMO_COUNTY_SENDER}（演示密钥）",
+            user=IMPORTED_BY,
+            now=imported_at,
+        )
         note = f"演示数据：govshare demo --households {households} --seed {seed}"
         batches = {
             dataset: Batch(

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtWidgets import QComboBox, QWizard
 from sqlalchemy import func, select
 
-from govshare_desktop.core.backflow.packages import trust_sender
+from govshare_desktop.core.exchange.trust import trust_sender
 from govshare_desktop.core.store.models import Enrollment, Payment, Person
 from govshare_desktop.core.store.township import add_village, init_township
 from govshare_desktop.ui.import_wizard import ImportWizard

@@ -27,13 +27,12 @@ from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.exchange.package import (
     PackageRefused,
     VerifiedPackage,
-    load_public_key,
-    public_key_fingerprint,
     read_manifest_unverified,
     verify_package,
 )
+from govshare_desktop.core.exchange.trust import trusted_keys
 from govshare_desktop.core.store.engine import Store
-from govshare_desktop.core.store.models import PackageReceipt, TrustedSender
+from govshare_desktop.core.store.models import PackageReceipt
 from govshare_desktop.core.store.township import get_township, validate_township_code
 
 # Households before persons (persons link to them), registry before social security.
@@ -67,32 +66,6 @@ class PackageResult:
         if self.released:
             data["released"] = [r.as_json() for r in self.released]
         return data
-
-
-# ---------------------------------------------------------------- trust
-
-
-def trust_sender(
-    session: Session, pem: bytes, *, code: str, name: str, user: str, now: datetime
-) -> TrustedSender:
-    """Register (or replace) a sender's Ed25519 public key."""
-    if len(code) != 12 or not code.isdigit():
-        raise UserError(f"发送方代码“{code}”应为12位统计用区划代码")
-    load_public_key(pem)  # a UserError with a clear message if it is not an Ed25519 public key
-    sender = session.get(TrustedSender, code) or TrustedSender(code=code)
-    sender.name = name
-    sender.public_key_pem = pem.decode("ascii")
-    sender.fingerprint = public_key_fingerprint(pem)
-    sender.added_by = user
-    sender.added_at = now
-    session.add(sender)
-    return sender
-
-
-def trusted_keys(session: Session) -> dict[str, bytes]:
-    return {
-        s.code: s.public_key_pem.encode("ascii") for s in session.scalars(select(TrustedSender))
-    }
 
 
 def is_package(path: Path) -> bool:

@@ -14,9 +14,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
-from govshare_desktop.core.backflow.packages import import_package, trust_sender
+from govshare_desktop.core.backflow.packages import import_package
 from govshare_desktop.core.domain import idnumber
 from govshare_desktop.core.exchange.package import build_package
+from govshare_desktop.core.exchange.trust import trust_sender
 
 COUNTY = "441900000000"
 TOWNSHIP = "441900199000"
@@ -199,3 +200,17 @@ def _rezip(
         for name, data in (extra or {}).items():
             zf.writestr(name, data)
     return out.getvalue()
+
+
+def test_demo_township_trusts_the_demo_county_key(store, samples) -> None:
+    from govshare_desktop.core.demo import generate
+
+    generate(store, households=20, seed=2)
+    result = import_package(store, samples / "回流数据包_青禾镇_0001.zip", user="clerk")
+    assert result.status == "applied"
+    assert [d.dataset for d in result.datasets] == [
+        "household",
+        "person",
+        "ss_enrollment",
+        "ss_payment",
+    ]
