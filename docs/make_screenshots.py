@@ -23,6 +23,42 @@ from govshare_desktop.ui.main_window import MainWindow
 OUT = Path(__file__).resolve().parent
 
 
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+
+
+def _import_preview(app: QApplication, store) -> None:  # type: ignore[no-untyped-def]
+    """The import wizard's preview of two sample files (skipped without ../shared/samples)."""
+    import time
+
+    from govshare_desktop.ui.import_wizard import ImportWizard
+
+    files = [
+        SAMPLES / "青禾镇_户籍人口回流_2026-10.xlsx",
+        SAMPLES / "青禾镇_城乡居民养老金发放明细_202608-202610.csv",
+    ]
+    if not all(f.exists() for f in files):
+        print("samples not found: import screenshot skipped")
+        return
+    wizard = ImportWizard(store, files)
+    wizard.show()
+
+    def wait(page) -> None:  # type: ignore[no-untyped-def]
+        for _ in range(1000):
+            app.processEvents()
+            if wizard.currentPage() is page and page.isComplete():
+                return
+            time.sleep(0.02)
+
+    wizard.next()
+    wait(wizard.mapping_page)
+    wizard.next()
+    wait(wizard.preview_page)
+    wizard.preview_page.tabs.setCurrentIndex(1)
+    app.processEvents()
+    wizard.grab().save(str(OUT / "import_preview.png"))
+    wizard.close()
+
+
 def main() -> int:
     app = QApplication(sys.argv)
     install_chinese(app)
@@ -53,6 +89,7 @@ def main() -> int:
         app.processEvents()
         if household is not None:
             household.grab().save(str(OUT / "household.png"))
+        _import_preview(app, store)
         window.close()
         store.dispose()
     print(f"screenshots written to {OUT}")
