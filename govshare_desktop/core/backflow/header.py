@@ -172,6 +172,28 @@ class LocatedTable:
         self.subtotals = []
         subtotal: RawRow | None = None  # a 小计 row waiting to see whether data follows it
         for row in rows:
+            values = row.values
+            first = values[0] if values else None
+            if (
+                first is not None
+                and (
+                    first.__class__ is not str
+                    or (
+                        first[:1] not in _FOOTER_FIRST_CHARS
+                        and not first[:1].isspace()
+                        and first[:1]
+                        not in "*＊"  # also true for "": empty cells take the slow path
+                        and "小计" not in first[:14]
+                    )
+                )
+            ):
+                # The common case, decided from the first cell alone: a number, or text that
+                # cannot start a footer or subtotal.
+                if subtotal is not None:
+                    self.subtotals.append(subtotal)
+                    subtotal = None
+                yield row
+                continue
             if row.is_blank:
                 continue
             kind = _footer_kind(row)
