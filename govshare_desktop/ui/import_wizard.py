@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QMessageBox,
     QPushButton,
@@ -100,10 +101,36 @@ def _fill(table: QTableWidget, rows: Sequence[Sequence[Any]]) -> None:
 # ---------------------------------------------------------------- pages
 
 
-class FilesPage(QWizardPage):
+class _Page(QWizardPage):
+    """A wizard page whose Next/Finish button follows :meth:`set_ready`.
+
+    Readiness is a hidden mandatory field rather than an ``isComplete`` override: PySide6 6.12
+    mis-counts the references of a ``bool`` returned from a Python override of a C++ virtual
+    (``isComplete``, ``validatePage``), and enough calls abort the interpreter at exit
+    ("bool_dealloc: deallocating True or False").
+    """
+
+    _names = 0
+
     def __init__(self, wizard: ImportWizard) -> None:
         super().__init__(wizard)
         self.wizard_ = wizard
+        self._ready = QLineEdit(self)
+        self._ready.hide()
+        _Page._names += 1
+        self.registerField(f"ready{_Page._names}*", self._ready)
+
+    @property
+    def ready(self) -> bool:
+        return bool(self._ready.text())
+
+    def set_ready(self, ready: bool) -> None:
+        self._ready.setText("1" if ready else "")
+
+
+class FilesPage(_Page):
+    def __init__(self, wizard: ImportWizard) -> None:
+        super().__init__(wizard)
         self.setTitle("选择回流数据文件")
         self.setSubTitle(
             "Excel（.xlsx/.xls）、CSV 文件，或县级平台的回流数据包（.zip）。也可以把文件拖到主窗口上。"
@@ -130,7 +157,7 @@ class FilesPage(QWizardPage):
             item = Item(path=path, package=is_package(path))
             self.wizard_.items.append(item)
             self.list.addItem(f"{path.name}　（{'回流数据包' if item.package else '表格文件'}）")
-        self.completeChanged.emit()
+        self.set_ready(bool(self.wizard_.items))
 
     def _choose(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(self, "选择回流数据文件", "", FILE_FILTER)
@@ -141,21 +168,17 @@ class FilesPage(QWizardPage):
         if row >= 0:
             self.list.takeItem(row)
             del self.wizard_.items[row]
-            self.completeChanged.emit()
-
-    def isComplete(self) -> bool:
-        return bool(self.wizard_.items)
+            self.set_ready(bool(self.wizard_.items))
 
 
-class MappingPage(QWizardPage):
+class MappingPage(_Page):
     """The detected dataset and column mapping of each table file, which the clerk may correct."""
 
     def __init__(self, wizard: ImportWizard) -> None:
         super().__init__(wizard)
-        self.wizard_ = wizard
+        self.planned = False
         self.setTitle("核对数据类型和列的对应关系")
         self.setSubTitle("程序已按表头自动识别；如有不对，请在右侧选择正确的字段。")
-        self.ready = False
         self.file = QComboBox(self)
         self.file.setObjectName("mapping_file")
         self.file.currentIndexChanged.connect(self._show)
@@ -187,7 +210,8 @@ class MappingPage(QWizardPage):
         layout.addWidget(self.remember)
 
     def initializePage(self) -> None:
-        self.ready = False
+        self.planned = False
+        self.set_ready(False)
         store = self.wizard_.store
         items = list(self.wizard_.items)
 
@@ -210,9 +234,9 @@ class MappingPage(QWizardPage):
             if not item.package:
                 self.file.addItem(item.path.name, index)
         self.file.blockSignals(False)
-        self.ready = True
+        self.planned = True
         self._show()
-        self.completeChanged.emit()
+        self._update_ready()
 
     def _item(self) -> Item | None:
         index = self.file.currentData()
@@ -268,7 +292,7 @@ class MappingPage(QWizardPage):
     def _show_problem(self, plan: ImportPlan) -> None:
         missing = plan.mapping.missing_required()
         self.problem.setText(f"缺少必填字段：{'、'.join(missing)}" if missing else "")
-        self.completeChanged.emit()
+        self._update_ready()
 
     def _dataset_chosen(self, _index: int) -> None:
         item = self._item()
@@ -297,22 +321,23 @@ class MappingPage(QWizardPage):
         item.plan = ImportPlan(**{**item.plan.__dict__, "mapping": mapping, "problem": None})
         self._show()
 
-    def isComplete(self) -> bool:
-        if not self.ready:
-            return False
-        return all(
-            item.package or (item.plan is not None and not item.plan.mapping.missing_required())
-            for item in self.wizard_.items
+    def _update_ready(self) -> None:
+        self.set_ready(
+            self.planned
+            and all(
+                item.package or (item.plan is not None and not item.plan.mapping.missing_required())
+                for item in self.wizard_.items
+            )
         )
 
-    def validatePage(self) -> bool:
+    def remember_confirmed(self) -> None:
+        """Keep the confirmed mappings (called when the clerk moves on to the preview)."""
         if self.remember.isChecked():
             for item in self.wizard_.items:
                 if item.plan is not None and not item.plan.mapping.remembered:
                     remember_mapping(
                         self.wizard_.store, item.plan, user=_user(), now=datetime.now()
                     )
-        return True
 
 
 SUMMARY_HEADERS = [
@@ -364,15 +389,13 @@ def _package_status(result: PackageResult) -> str:
     )
 
 
-class PreviewPage(QWizardPage):
+class PreviewPage(_Page):
     """A dry run of every file: what would change, and which rows would be refused."""
 
     def __init__(self, wizard: ImportWizard) -> None:
         super().__init__(wizard)
-        self.wizard_ = wizard
         self.setTitle("预览：将要发生的变化")
         self.setSubTitle("以下是试运行的结果，数据库尚未修改。点“导入”后才会保存。")
-        self.ready = False
         self.summary = _table(SUMMARY_HEADERS, self)
         self.summary.setObjectName("preview_summary")
         self.tabs = QTabWidget(self)
@@ -387,8 +410,8 @@ class PreviewPage(QWizardPage):
         layout.addWidget(self.tabs, 1)
 
     def initializePage(self) -> None:
-        self.ready = False
-        self.completeChanged.emit()
+        self.set_ready(False)
+        self.wizard_.mapping_page.remember_confirmed()
         store = self.wizard_.store
         items = list(self.wizard_.items)
 
@@ -461,21 +484,15 @@ class PreviewPage(QWizardPage):
         _fill(self.rejections, rejection_rows)
         self.tabs.setTabText(0, f"变化明细（{len(change_rows)}）")
         self.tabs.setTabText(1, f"将被拒收的行（{len(rejection_rows)}）")
-        self.ready = True
-        self.completeChanged.emit()
-
-    def isComplete(self) -> bool:
-        return self.ready
+        self.set_ready(True)
 
 
-class ResultPage(QWizardPage):
+class ResultPage(_Page):
     """Runs the import for real; shows the change report and offers the error workbooks."""
 
     def __init__(self, wizard: ImportWizard) -> None:
         super().__init__(wizard)
-        self.wizard_ = wizard
         self.setTitle("导入结果")
-        self.ready = False
         self.summary = _table(SUMMARY_HEADERS, self)
         self.summary.setObjectName("result_summary")
         self.report = QTextBrowser(self)
@@ -491,7 +508,7 @@ class ResultPage(QWizardPage):
         layout.addWidget(self.save_errors)
 
     def initializePage(self) -> None:
-        self.ready = False
+        self.set_ready(False)
         store = self.wizard_.store
         items = list(self.wizard_.items)
         now = datetime.now()
@@ -528,8 +545,7 @@ class ResultPage(QWizardPage):
                 "导入没有完成，数据库保持导入前的状态。"
                 + (f"\n{exc}" if getattr(exc, "message", None) else "")
             )
-            self.ready = True
-            self.completeChanged.emit()
+            self.set_ready(True)
 
         self.wizard_.task = run_task(self, "正在导入……", work, lambda _r: self._done(), failed)
 
@@ -538,8 +554,7 @@ class ResultPage(QWizardPage):
         _fill(self.summary, _summary_rows(items, preview=False))
         self.report.setHtml(_report_html(items) or "导入完成。")
         self.save_errors.setVisible(any(r.rejections for i in items for r in i.results))
-        self.ready = True
-        self.completeChanged.emit()
+        self.set_ready(True)
         if any(i.results for i in items):
             self.wizard_.imported.emit()
 
@@ -563,9 +578,6 @@ class ResultPage(QWizardPage):
                         )
                     )
         QMessageBox.information(self, "已保存", "已保存：\n" + "\n".join(str(p) for p in written))
-
-    def isComplete(self) -> bool:
-        return self.ready
 
 
 def _report_html(items: Sequence[Item]) -> str:

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from govshare_desktop.ui.tasks import single_shot_timer
 
 if TYPE_CHECKING:  # the store, SQLAlchemy and the views load after the window is shown
     from govshare_desktop.core.browse import Browser
@@ -88,7 +90,7 @@ class MainWindow(QMainWindow):
         self.search.setPlaceholderText("查找人员：姓名、身份证号（可输入部分）或拼音首字母，如 zsf")
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(420)
-        self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
+        self._search_timer = single_shot_timer(self, SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self._apply_filters)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
 

@@ -25,6 +25,16 @@ Work = Callable[[Progress, CancelCheck], Any]
 SHOW_AFTER_MS = 500
 
 
+def single_shot_timer(parent: QObject, interval_ms: int) -> QTimer:
+    """A single-shot timer, set up with setters. (PySide6 6.12 mis-counts references to a bool
+    passed as a constructor property, ``QTimer(parent, singleShot=True)``: enough of those and
+    the interpreter aborts at exit with "bool_dealloc: deallocating True or False".)"""
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.setInterval(interval_ms)
+    return timer
+
+
 class _Bridge(QObject):
     progressed = Signal(int, int, str)
     finished = Signal(object)
@@ -75,7 +85,7 @@ class Task(QObject):
         self._bridge.progressed.connect(self._on_progress)
         self._bridge.finished.connect(self._finish)
         self._bridge.failed.connect(self._fail)
-        self._show_timer = QTimer(self, singleShot=True, interval=SHOW_AFTER_MS)
+        self._show_timer = single_shot_timer(self, SHOW_AFTER_MS)
         self._show_timer.timeout.connect(self._dialog.show)
         self._show_timer.start()
         QThreadPool.globalInstance().start(_Runnable(work, self._bridge, self._cancelled))

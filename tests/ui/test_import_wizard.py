@@ -121,7 +121,7 @@ def test_clerk_corrects_an_unrecognised_column(qtbot, township, tmp_path) -> Non
     wizard.show()
     wizard.next()
     page = wizard.mapping_page
-    qtbot.waitUntil(lambda: page.ready, timeout=10_000)
+    qtbot.waitUntil(lambda: page.planned, timeout=10_000)
     assert not page.isComplete() and "姓名" in page.problem.text()
     combo = page.columns.cellWidget(1, 2)
     assert isinstance(combo, QComboBox)

@@ -147,3 +147,26 @@ def test_payments_default_to_latest_month(qtbot, window) -> None:
     assert view.model.query.filters.get("period") == 202610
     combo = view.findChild(type(window.village), "filter_period")
     assert combo.currentText() == "2026年10月"
+
+
+def test_import_from_the_window_refreshes_the_pages(qtbot, window, demo_store, tmp_path) -> None:
+    from govshare_desktop.core.domain import idnumber
+    from govshare_desktop.ui.import_wizard import ImportWizard
+
+    number = idnumber.make("441900", date(1990, 5, 6), 321, male=True)
+    path = tmp_path / "new.csv"
+    path.write_text(
+        f"公民身份号码,姓名,所属村（社区）\n{number},新来人,东岭村委会\n", encoding="utf-8"
+    )
+    before = window.current_view.model.rowCount()
+    assert window.import_action.isEnabled()
+    wizard = window.open_import([path])
+    assert isinstance(wizard, ImportWizard) and wizard.files_page.list.count() == 1
+    for page in (wizard.mapping_page, wizard.preview_page, wizard.result_page):
+        wizard.next()
+        qtbot.waitUntil(lambda p=page: wizard.currentPage() is p and p.isComplete(), timeout=20_000)
+    # The township's persons not in this (full) file are marked absent, not deleted: all still listed.
+    qtbot.waitUntil(lambda: window.current_view.model.rowCount() == before + 1, timeout=5000)
+    window.search.setText(number)
+    window._apply_filters()
+    assert window.current_view.model.rowCount() == 1
