@@ -257,9 +257,7 @@ def _user() -> str:
         return "unknown"
 
 
-def _date(text: str | None):  # type: ignore[no-untyped-def]
-    from datetime import date
-
+def _date(text: str | None) -> date | None:
     if not text:
         return None
     try:

@@ -53,7 +53,7 @@ from functools import cache
 from itertools import accumulate, islice
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from govshare_desktop.core.domain import idnumber
@@ -63,12 +63,12 @@ from govshare_desktop.core.resources import load_json, resource_path
 from govshare_desktop.core.store.bulk import TupleInserter, big_sqlite_cache
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import (
-    Base,
     Batch,
     Enrollment,
     Household,
     Payment,
     Person,
+    table_of,
 )
 from govshare_desktop.core.store.township import (
     KEY_TOWNSHIP_CODE,
@@ -816,25 +816,27 @@ def generate(
             (
                 "正在写入户籍（户）…",
                 _batched(_household_rows(homes, batches["household"].id, as_of), CHUNK),
-                lambda rows: session.execute(insert(_table(Household)), rows),
+                lambda rows: session.execute(insert(table_of(Household)), rows),
             ),
             (
                 "正在写入人员…",
                 _batched(_person_rows(homes, batches["person"].id, as_of), CHUNK),
                 # name_initials / name_chars come from the Person column defaults (pinyin).
-                lambda rows: session.execute(insert(_table(Person)), rows),
+                lambda rows: session.execute(insert(table_of(Person)), rows),
             ),
             (
                 "正在写入参保登记…",
                 _batched(
                     _enrollment_rows(enrollment_people, batches["ss_enrollment"].id, as_of), CHUNK
                 ),
-                lambda rows: session.execute(insert(_table(Enrollment)), rows),
+                lambda rows: session.execute(insert(table_of(Enrollment)), rows),
             ),
             (
                 "正在写入养老金发放明细…",
                 _batched(_payment_rows(payers, batches["ss_payment"].id, as_of), PAYMENT_CHUNK),
-                TupleInserter(session, _table(Payment), PAYMENT_COLUMNS, fast=FAST_SQLITE_INSERTS),
+                TupleInserter(
+                    session, table_of(Payment), PAYMENT_COLUMNS, fast=FAST_SQLITE_INSERTS
+                ),
             ),
         ]
         for label, chunks, write in steps:
@@ -856,12 +858,6 @@ def generate(
         payments=counts["ss_payment"],
         seconds=round(_time.perf_counter() - started, 3),
     )
-
-
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 def _batched(rows: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -24,6 +24,7 @@ from govshare_desktop.core.store.models import (
     Payment,
     Person,
     RecordHistory,
+    table_of,
 )
 
 Record = dict[str, Any]  # DB column -> value, only for the columns the file provides
@@ -48,23 +49,17 @@ class Target:
         return "|".join(str(k) for k in key)
 
 
-def _table(model: type) -> Table:
-    table = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)
-    return table
-
-
 TARGETS: dict[str, Target] = {
     "household": Target(
         "household",
-        _table(Household),
+        table_of(Household),
         ("household_no",),
         ("household_type", "address", "village_code", "head_id_number", "head_name"),
         {"household_type": "1"},
     ),
     "person": Target(
         "person",
-        _table(Person),
+        table_of(Person),
         ("id_number",),
         (
             "name",
@@ -82,7 +77,7 @@ TARGETS: dict[str, Target] = {
     ),
     "ss_enrollment": Target(
         "ss_enrollment",
-        _table(Enrollment),
+        table_of(Enrollment),
         ("id_number", "scheme_code"),
         (
             "name",
@@ -97,7 +92,7 @@ TARGETS: dict[str, Target] = {
     ),
     "ss_payment": Target(
         "ss_payment",
-        _table(Payment),
+        table_of(Payment),
         ("id_number", "period"),
         ("basic_fen", "account_fen", "total_fen", "paid_date"),
         {"basic_fen": 0, "account_fen": 0},
@@ -357,8 +352,8 @@ def _label(record: Record, row: Any) -> str:
 def link_households(session: Session, household_numbers: Iterable[str]) -> None:
     """Point persons at their household rows by 户号 (after households and persons are written)."""
     numbers = list(household_numbers)
-    person = _table(Person)
-    household = _table(Household)
+    person = table_of(Person)
+    household = table_of(Household)
     for start in range(0, len(numbers), 900):
         chunk = numbers[start : start + 900]
         session.execute(
