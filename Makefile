@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench demo clean
+.PHONY: setup run test lint bench bench-import clean
 
 setup: $(STAMP)
 
@@ -30,6 +30,10 @@ lint: setup
 ## Benchmark: 30,000 households (~100k persons, ~1.2M payments) beside raw sqlite3.
 bench: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/bench_township.py $(ARGS)
+
+## Benchmark: 1,000,000 payment rows through the import, beside csv.reader + raw executemany.
+bench-import: setup
+	cd bench && ../$(BIN)/python bench_import.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
