@@ -185,7 +185,7 @@ class Applier:
         if self.outcome.table_was_empty:
             # Nothing existed before this import and the caller passes each key once: every
             # record is new, so there is nothing to look up or compare.
-            self._inserter([self._insert_tuple(r) for r in records])
+            self._inserter([self._insert_tuple(r) for r in records], prepared=True)
             self.outcome.counts.inserted += len(records)
             room = self.outcome.keep_details - len(self.outcome.inserted)
             if room > 0:
@@ -256,7 +256,7 @@ class Applier:
             updates.setdefault(tuple(sorted(changed)), []).append(changed)
             self.outcome.counts.updated += 1
         if inserts:
-            self._inserter(inserts)
+            self._inserter(inserts, prepared=True)
         table = target.table
         for columns, params in updates.items():
             # Bind names must differ from column names in an UPDATE's SET clause.
@@ -282,7 +282,7 @@ class Applier:
                     values[index] = self.as_of
                 else:
                     values[index] = self.target.defaults[column]
-        return tuple(values)
+        return self._inserter.prepare(values)
 
     # ---------------------------------------------------------------- snapshots
 

@@ -244,33 +244,6 @@ def to_int(value: Any) -> int:
         raise FieldError(BAD_VALUE, f"“{value}”不是整数") from None
 
 
-def memoised(convert: Callable[[Any], Any], limit: int = 200_000) -> Callable[[Any], Any]:
-    """Remember results (and refusals) per value: back-flow files repeat the same ID numbers,
-    months, amounts and labels on row after row. Unhashable values are converted each time."""
-    memo: dict[Any, Any] = {}
-
-    def cached(value: Any) -> Any:
-        # Text (nearly every cell of a CSV) is its own key; other types keep their class so that
-        # 1, 1.0 and True stay apart.
-        key = value if value.__class__ is str else (value.__class__, value)
-        try:
-            found = memo[key]
-        except KeyError:
-            try:
-                found = convert(value)
-            except FieldError as exc:
-                found = exc
-            if len(memo) < limit:
-                memo[key] = found
-        except TypeError:
-            return convert(value)
-        if found.__class__ is FieldError:
-            raise FieldError(found.reason, str(found))  # a fresh one: no traceback piling up
-        return found
-
-    return cached
-
-
 def converter(type_name: str, *, header: str = "") -> Callable[[Any], Any]:
     """The converter for a field type from resources/backflow/datasets.json."""
     if type_name == "id_number":

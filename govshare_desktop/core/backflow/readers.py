@@ -332,15 +332,17 @@ class CsvSource:
                 io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="") as text,
             ):
                 reader = csv.reader(text, delimiter=self.delimiter)
-                first = True
-                for fields in reader:
+                for fields in reader:  # the first record: strip a BOM the codec left
+                    last_line = reader.line_num
+                    if fields and fields[0].startswith("\ufeff"):
+                        fields[0] = fields[0][1:]
+                    yield RawRow(1, tuple([f if f != "" else None for f in fields]))
+                    break
+                make = RawRow
+                for fields in reader:  # the rest: the hot loop of a large import
                     number = last_line + 1
                     last_line = reader.line_num
-                    if first:
-                        first = False
-                        if fields and fields[0].startswith("\ufeff"):
-                            fields[0] = fields[0][1:]
-                    yield RawRow(number, tuple([f if f != "" else None for f in fields]))
+                    yield make(number, tuple([f if f != "" else None for f in fields]))
         except UnicodeDecodeError as exc:
             # The text layer decodes ahead of the parser: find the line itself.
             bad = self._undecodable_line(encoding)
