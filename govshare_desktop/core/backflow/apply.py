@@ -167,12 +167,14 @@ class Applier:
             "batch_id",
             "as_of",
         )
-        self._insert_columns = insert_columns
-        # Columns whose value is filled in when the record has none (provenance, search keys,
-        # defaults for NOT NULL columns).
-        fillable = {"name_initials", "name_chars", "batch_id", "as_of", *target.defaults}
-        self._fill = [(i, c) for i, c in enumerate(insert_columns) if c in fillable]
+        # Every inserted row ends with the same provenance: prepared once, appended to each row.
+        self._record_columns = insert_columns[:-2]
+        # Columns filled in when the record has none (search keys, NOT NULL defaults).
+        fillable = {"name_initials", "name_chars", *target.defaults}
+        self._fill = [(i, c) for i, c in enumerate(self._record_columns) if c in fillable]
         self._inserter = TupleInserter(session, target.table, insert_columns)
+        blank = [None] * len(self._record_columns)
+        self._provenance = self._inserter.prepare([*blank, batch_id, as_of])[len(blank) :]
         self._select_columns = [target.table.c.id, *(target.table.c[c] for c in target.key)]
         self._select_columns += [target.table.c[c] for c in self.provided]
         self._select_columns.append(target.table.c.absent_batch_id)
@@ -269,20 +271,16 @@ class Applier:
             self.session.execute(insert(RecordHistory), history)
 
     def _insert_tuple(self, record: Record) -> tuple[Any, ...]:
-        values = [record.get(c) for c in self._insert_columns]
+        values = [record.get(c) for c in self._record_columns]
         for index, column in self._fill:
             if values[index] is None:
                 if column == "name_initials":
                     values[index] = pinyin.initials(record.get("name"))
                 elif column == "name_chars":
                     values[index] = pinyin.spaced(record.get("name"))
-                elif column == "batch_id":
-                    values[index] = self.batch_id
-                elif column == "as_of":
-                    values[index] = self.as_of
                 else:
                     values[index] = self.target.defaults[column]
-        return self._inserter.prepare(values)
+        return self._inserter.prepare(values) + self._provenance
 
     # ---------------------------------------------------------------- snapshots
 

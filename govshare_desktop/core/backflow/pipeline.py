@@ -468,7 +468,16 @@ def _key_encoder(dataset: str) -> Callable[[tuple[Any, ...]], Any]:
 def _record_key(dataset: str) -> Callable[[dict[str, Any]], Any]:
     """The same compact key, straight from a record (once per row, so without a tuple first)."""
     if dataset == "ss_payment":
-        return lambda r: _packed_payment_key(r["id_number"], r["period"])
+        bases: dict[str, int] = {}  # each person's ID number recurs for every month paid
+
+        def payment_key(record: dict[str, Any]) -> int:
+            number = record["id_number"]
+            base = bases.get(number)
+            if base is None:
+                base = bases[number] = _packed_payment_key(number, 0)
+            return base + record["period"]
+
+        return payment_key
     key_of = TARGETS[dataset].key_of
     return key_of
 

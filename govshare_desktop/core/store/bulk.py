@@ -59,10 +59,13 @@ class TupleInserter:
 
     def prepare(self, values: list[Any]) -> tuple[Any, ...]:
         """One row with the bind processors applied, for callers that build rows as lists anyway
-        (then pass the rows with ``prepared=True``): saves a second pass over every row."""
+        (then pass the rows with ``prepared=True``): saves a second pass over every row.
+        ``values`` may be the first columns only (the caller appends prepared constants)."""
         if self.fast:
+            width = len(values)
             for i, proc in self.processors:
-                values[i] = proc(values[i])
+                if i < width:
+                    values[i] = proc(values[i])
         return tuple(values)
 
     def __call__(self, rows: Sequence[tuple[Any, ...]], *, prepared: bool = False) -> None:
