@@ -104,10 +104,8 @@ def _fill(table: QTableWidget, rows: Sequence[Sequence[Any]]) -> None:
 class _Page(QWizardPage):
     """A wizard page whose Next/Finish button follows :meth:`set_ready`.
 
-    Readiness is a hidden mandatory field rather than an ``isComplete`` override: PySide6 6.12
-    mis-counts the references of a ``bool`` returned from a Python override of a C++ virtual
-    (``isComplete``, ``validatePage``), and enough calls abort the interpreter at exit
-    ("bool_dealloc: deallocating True or False").
+    Readiness is a hidden mandatory field, QWizard's own mechanism: the button updates itself when
+    the field changes, with no ``isComplete`` override and no ``completeChanged`` bookkeeping.
     """
 
     _names = 0
@@ -197,6 +195,11 @@ class MappingPage(_Page):
         self.columns.setObjectName("mapping_columns")
         self.remember = QCheckBox("记住此对应关系，下次同样格式的文件自动使用", self)
         self.remember.setChecked(True)
+        self.delta = QCheckBox(
+            "此文件只包含有变化的记录（不把文件中没有的记录标记为“不在最新回流中”）", self
+        )
+        self.delta.setObjectName("mapping_delta")
+        self.delta.toggled.connect(self._delta_toggled)
         top = QHBoxLayout()
         top.addWidget(QLabel("文件：", self))
         top.addWidget(self.file, 1)
@@ -207,6 +210,7 @@ class MappingPage(_Page):
         layout.addWidget(self.info)
         layout.addWidget(self.problem)
         layout.addWidget(self.columns, 1)
+        layout.addWidget(self.delta)
         layout.addWidget(self.remember)
 
     def initializePage(self) -> None:
@@ -256,6 +260,9 @@ class MappingPage(_Page):
             self.problem.setText(f"无法读取此文件：{item.error}")
             return
         plan = item.plan
+        self.delta.blockSignals(True)
+        self.delta.setChecked(not plan.full_snapshot)
+        self.delta.blockSignals(False)
         self.dataset.setCurrentIndex(self.dataset.findData(plan.mapping.dataset))
         source = plan.source_department or f"未注明（将记为“{plan.dataset.default_source}”）"
         self.info.setText(
@@ -320,6 +327,11 @@ class MappingPage(_Page):
         mapping = ColumnMapping(item.plan.mapping.dataset, fields, item.plan.headers)
         item.plan = ImportPlan(**{**item.plan.__dict__, "mapping": mapping, "problem": None})
         self._show()
+
+    def _delta_toggled(self, delta: bool) -> None:
+        item = self._item()
+        if item is not None and item.plan is not None:
+            item.plan = ImportPlan(**{**item.plan.__dict__, "full_snapshot": not delta})
 
     def _update_ready(self) -> None:
         self.set_ready(

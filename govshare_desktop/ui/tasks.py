@@ -26,9 +26,7 @@ SHOW_AFTER_MS = 500
 
 
 def single_shot_timer(parent: QObject, interval_ms: int) -> QTimer:
-    """A single-shot timer, set up with setters. (PySide6 6.12 mis-counts references to a bool
-    passed as a constructor property, ``QTimer(parent, singleShot=True)``: enough of those and
-    the interpreter aborts at exit with "bool_dealloc: deallocating True or False".)"""
+    """A single-shot timer with the given interval, owned by ``parent``."""
     timer = QTimer(parent)
     timer.setSingleShot(True)
     timer.setInterval(interval_ms)

@@ -131,3 +131,38 @@ def test_clerk_corrects_an_unrecognised_column(qtbot, township, tmp_path) -> Non
     _next(qtbot, wizard, wizard.result_page)
     with township.sessions() as session:
         assert session.scalar(select(Person.name)) == "张三"
+
+
+def test_a_changes_only_file_marks_nothing_absent(qtbot, township, tmp_path) -> None:
+    first = tmp_path / "all.csv"
+    first.write_text(
+        "公民身份号码,姓名,联系电话\n11010519491231002X,张三,13800001111\n440524188001010014,李四,13800002222\n",
+        encoding="utf-8",
+    )
+    change = tmp_path / "change.csv"
+    change.write_text(
+        "公民身份号码,姓名,联系电话\n11010519491231002X,张三,13900009999\n", encoding="utf-8"
+    )
+    for path, delta in ((first, False), (change, True)):
+        wizard = ImportWizard(township, [path])
+        qtbot.addWidget(wizard)
+        wizard.show()
+        wizard.next()
+        qtbot.waitUntil(lambda w=wizard: w.mapping_page.planned, timeout=10_000)
+        page = wizard.mapping_page
+        combo = page.columns.cellWidget(1, 2)
+        combo.setCurrentIndex(combo.findText("姓名"))
+        page.delta.setChecked(delta)
+        _next(qtbot, wizard, wizard.preview_page)
+        _next(qtbot, wizard, wizard.result_page)
+        summary = wizard.result_page.summary
+        absent = int(summary.item(0, _column(summary, "本次不再包含")).text())
+        assert absent == 0  # the first is a first import; the second only carries changes
+    with township.sessions() as session:
+        assert (
+            session.scalar(
+                select(func.count()).select_from(Person).where(Person.absent_batch_id.is_not(None))
+            )
+            == 0
+        )
+        assert session.scalar(select(Person.phone).where(Person.name == "张三")) == "13900009999"
