@@ -162,6 +162,15 @@ def _registry(value: Any) -> tuple[str, Params] | None:
 
 # ---------------------------------------------------------------- datasets
 
+# Records a full back-flow snapshot no longer contained (marked, never deleted).
+ABSENT_COLUMN = Column(
+    "absent",
+    "最新回流",
+    "CASE WHEN t.absent_batch_id IS NULL THEN '' ELSE '不在最新回流中' END",
+    None,
+    width=110,
+)
+
 PERSONS = Dataset(
     key="person",
     title="人员",
@@ -210,13 +219,7 @@ PERSONS = Dataset(
         Column("status", "人员状态", "t.status", "t.status", "code", codes.PERSON_STATUS, width=80),
         Column("status_date", "变动日期", "t.status_date", "t.status_date", "date"),
         Column("phone", "联系电话", "t.phone", None, mask="phone", width=110),
-        Column(
-            "absent",
-            "最新回流",
-            "CASE WHEN t.absent_batch_id IS NULL THEN '' ELSE '不在最新回流中' END",
-            None,
-            width=110,
-        ),
+        ABSENT_COLUMN,
     ),
     default_sort="household_no",
     filters={
@@ -265,13 +268,7 @@ HOUSEHOLDS = Dataset(
         ),
         Column("address", "住址", "t.address", "t.address", mask="address", width=260),
         Column("as_of", "数据时点", "t.as_of", "t.as_of", "date"),
-        Column(
-            "absent",
-            "最新回流",
-            "CASE WHEN t.absent_batch_id IS NULL THEN '' ELSE '不在最新回流中' END",
-            None,
-            width=110,
-        ),
+        ABSENT_COLUMN,
     ),
     default_sort="household_no",
     filters={

@@ -389,6 +389,40 @@ def _summary_rows(items: Sequence[Item], *, preview: bool) -> list[list[Any]]:
     return rows
 
 
+def _import_item(
+    store: Store,
+    item: Item,
+    *,
+    dry_run: bool,
+    now: datetime,
+    progress: Callable[[int, int, str], None],
+    cancel: Callable[[], bool],
+) -> tuple[list[DatasetResult], str, str]:
+    """Import (or dry-run) one file of the wizard: its dataset results, a status, a message."""
+    if item.package:
+        result = import_package(
+            store,
+            item.path,
+            user=_user(),
+            dry_run=dry_run,
+            now=now,
+            progress=progress,
+            cancel=cancel,
+        )
+        status = _package_status(result)
+        return (
+            result.datasets,
+            status if dry_run else status.replace("可以导入", "已导入"),
+            result.message,
+        )
+    if item.plan is None:
+        return [], f"无法读取：{item.error}", ""
+    run = run_plan(
+        store, item.plan, user=_user(), dry_run=dry_run, now=now, progress=progress, cancel=cancel
+    )
+    return [run], "可以导入" if dry_run else "已导入", ""
+
+
 def _package_status(result: PackageResult) -> str:
     text = {
         "applied": "可以导入",
@@ -429,36 +463,19 @@ class PreviewPage(_Page):
 
         def work(progress: Callable[[int, int, str], None], cancel: Callable[[], bool]) -> None:
             for item in items:
-                item.preview, item.preview_status = [], ""
                 try:
-                    if item.package:
-                        result = import_package(
-                            store,
-                            item.path,
-                            user=_user(),
-                            dry_run=True,
-                            progress=progress,
-                            cancel=cancel,
-                        )
-                        item.preview, item.preview_status = result.datasets, _package_status(result)
-                    elif item.plan is not None:
-                        item.preview = [
-                            run_plan(
-                                store,
-                                item.plan,
-                                user=_user(),
-                                dry_run=True,
-                                progress=progress,
-                                cancel=cancel,
-                            )
-                        ]
-                        item.preview_status = "可以导入"
-                    else:
-                        item.preview_status = f"无法读取：{item.error}"
+                    item.preview, item.preview_status, _ = _import_item(
+                        store,
+                        item,
+                        dry_run=True,
+                        now=datetime.now(),
+                        progress=progress,
+                        cancel=cancel,
+                    )
                 except Exception as exc:
                     if getattr(exc, "message", None) is None:
-                        raise
-                    item.preview_status = f"不能导入：{exc}"
+                        raise  # a bug, not a bad file: the task shows it
+                    item.preview, item.preview_status = [], f"不能导入：{exc}"
 
         self.wizard_.task = run_task(self, "正在试运行……", work, lambda _r: self._done())
 
@@ -527,27 +544,9 @@ class ResultPage(_Page):
 
         def work(progress: Callable[[int, int, str], None], cancel: Callable[[], bool]) -> None:
             for item in items:
-                if item.package:
-                    result = import_package(
-                        store, item.path, user=_user(), now=now, progress=progress, cancel=cancel
-                    )
-                    item.results, item.status = (
-                        result.datasets,
-                        _package_status(result).replace("可以导入", "已导入"),
-                    )
-                    item.message = result.message
-                elif item.plan is not None:
-                    item.results = [
-                        run_plan(
-                            store,
-                            item.plan,
-                            user=_user(),
-                            now=now,
-                            progress=progress,
-                            cancel=cancel,
-                        )
-                    ]
-                    item.status = "已导入"
+                item.results, item.status, item.message = _import_item(
+                    store, item, dry_run=False, now=now, progress=progress, cancel=cancel
+                )
 
         def failed(exc: BaseException) -> None:
             from govshare_desktop.ui.errors import show_error
