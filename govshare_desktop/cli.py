@@ -21,6 +21,7 @@ from datetime import date
 
 from govshare_desktop import __version__
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.user import os_user
 
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
@@ -133,7 +134,7 @@ def cmd_trust_add(args: argparse.Namespace) -> int:
     store = open_store(args.db)
     with store.transaction() as session:
         sender = trust_sender(
-            session, pem, code=args.sender, name=args.name, user=_user(), now=datetime.now()
+            session, pem, code=args.sender, name=args.name, user=os_user(), now=datetime.now()
         )
         print(f"已登记发送方 {sender.code} {sender.name} 的公钥，指纹 {sender.fingerprint}")
     return 0
@@ -175,7 +176,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         datasets = []
         try:
             if is_package(path):
-                package = import_package(store, path, user=_user(), dry_run=args.dry_run)
+                package = import_package(store, path, user=os_user(), dry_run=args.dry_run)
                 refused |= package.status == "refused"
                 datasets = package.datasets
                 output = package.as_json()
@@ -188,7 +189,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 result = import_file(
                     store,
                     path,
-                    user=_user(),
+                    user=os_user(),
                     dry_run=args.dry_run,
                     dataset=args.dataset,
                     source_department=args.source,
@@ -246,15 +247,6 @@ _PACKAGE_STATUS = {
     "held": "序号不连续，已暂存",
     "refused": "已拒收",
 }
-
-
-def _user() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name on some service accounts
-        return "unknown"
 
 
 def _date(text: str | None) -> date | None:

@@ -9,7 +9,6 @@ Signals: ``imported()`` — data was committed (the main window refreshes its pa
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -49,6 +48,7 @@ from govshare_desktop.core.backflow.pipeline import (
     run_plan,
 )
 from govshare_desktop.core.store.engine import Store
+from govshare_desktop.core.user import os_user
 from govshare_desktop.ui.tasks import run_task
 
 FILE_FILTER = "回流数据 (*.xlsx *.xls *.csv *.zip);;所有文件 (*)"
@@ -68,13 +68,6 @@ class Item:
     results: list[DatasetResult] = field(default_factory=list)
     status: str = ""
     message: str = ""
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name on some accounts
-        return "unknown"
 
 
 def _table(headers: Sequence[str], parent: QWidget) -> QTableWidget:
@@ -348,7 +341,7 @@ class MappingPage(_Page):
             for item in self.wizard_.items:
                 if item.plan is not None and not item.plan.mapping.remembered:
                     remember_mapping(
-                        self.wizard_.store, item.plan, user=_user(), now=datetime.now()
+                        self.wizard_.store, item.plan, user=os_user(), now=datetime.now()
                     )
 
 
@@ -403,7 +396,7 @@ def _import_item(
         result = import_package(
             store,
             item.path,
-            user=_user(),
+            user=os_user(),
             dry_run=dry_run,
             now=now,
             progress=progress,
@@ -418,7 +411,7 @@ def _import_item(
     if item.plan is None:
         return [], f"无法读取：{item.error}", ""
     run = run_plan(
-        store, item.plan, user=_user(), dry_run=dry_run, now=now, progress=progress, cancel=cancel
+        store, item.plan, user=os_user(), dry_run=dry_run, now=now, progress=progress, cancel=cancel
     )
     return [run], "可以导入" if dry_run else "已导入", ""
 
