@@ -1,0 +1,1 @@
+"""一表通: the data-element dictionary, report templates, prefill, rules and values."""

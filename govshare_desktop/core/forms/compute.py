@@ -1,0 +1,213 @@
+"""Computed elements: a declarative count/sum over back-flowed data, turned into one SQL statement
+per element, grouped by village, with filters from a fixed vocabulary (never code from a file).
+
+Filters (``where``) by dataset:
+
+* person — ``status`` (``normal`` means "in the registry at period end": 正常 now, or deregistered
+  only after the period), ``sex``, ``age_min`` / ``age_max`` (completed years at period end),
+  ``status_in_period`` (the status changed within the period), ``relationship``, ``ethnicity``;
+* household — ``household_type``;
+* ss_enrollment — ``scheme``, ``status_code``, ``receiving``, ``registry`` (``in`` / ``out`` of this
+  township's household registry);
+* ss_payment — ``period_in`` (payments for months within the period).
+
+Records marked "not in latest back-flow" are left out. A string or a list of strings matches any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+
+from govshare_desktop.core.domain.period import Period
+from govshare_desktop.core.store.engine import Store
+
+# dataset -> (table, village expression, columns that may be aggregated)
+DATASETS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "person": ("person t", "t.village_code", ("id_number", "household_no")),
+    "household": ("household t", "t.village_code", ("household_no",)),
+    "ss_enrollment": ("ss_enrollment t", "t.village_code", ("id_number",)),
+    "ss_payment": (
+        "ss_payment t LEFT JOIN person p ON p.id_number = t.id_number",
+        "p.village_code",
+        ("id_number", "total_fen", "basic_fen", "account_fen"),
+    ),
+}
+
+FILTERS: dict[str, dict[str, type]] = {
+    "person": {
+        "status": str,
+        "sex": str,
+        "age_min": int,
+        "age_max": int,
+        "status_in_period": bool,
+        "relationship": str,
+        "ethnicity": str,
+    },
+    "household": {"household_type": str},
+    "ss_enrollment": {"scheme": str, "status_code": str, "receiving": bool, "registry": str},
+    "ss_payment": {"period_in": bool},
+}
+
+
+def check_filters(computation: Any) -> str | None:
+    """A Chinese description of what is wrong with a computation, or None."""
+    if computation.dataset not in DATASETS:
+        return f"数据集“{computation.dataset}”无效，可用：{'、'.join(DATASETS)}"
+    allowed = FILTERS[computation.dataset]
+    if computation.column and computation.column not in DATASETS[computation.dataset][2]:
+        return f"“{computation.dataset}.{computation.column}”不能用于统计"
+    for key, value in computation.where.items():
+        if key not in allowed:
+            return f"筛选条件“{key}”不适用于 {computation.dataset}，可用：{'、'.join(allowed)}"
+        expected = allowed[key]
+        values = value if isinstance(value, list) and expected is str else [value]
+        if not values or not all(_type_ok(v, expected) for v in values):
+            return f"筛选条件“{key}”的值类型不对"
+    return None
+
+
+def _type_ok(value: Any, expected: type) -> bool:
+    if expected is bool:
+        return isinstance(value, bool)
+    return isinstance(value, expected) and not isinstance(value, bool)
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _in(column: str, name: str, value: Any, params: dict[str, Any]) -> str:
+    values = value if isinstance(value, list) else [value]
+    names = []
+    for i, item in enumerate(values):
+        params[f"{name}{i}"] = item
+        names.append(f":{name}{i}")
+    return f"{column} IN ({', '.join(names)})"
+
+
+def condition(computation: Any, period: Period, params: dict[str, Any], prefix: str) -> str:
+    """The SQL condition of one computation's filters (parameters named with ``prefix``)."""
+    parts: list[str] = []
+    w = computation.where
+
+    def bind(name: str, value: Any) -> str:
+        params[f"{prefix}{name}"] = value
+        return f":{prefix}{name}"
+
+    def any_of(column: str, name: str, value: Any) -> str:
+        values = value if isinstance(value, list) else [value]
+        return f"{column} IN ({', '.join(bind(f'{name}{i}', v) for i, v in enumerate(values))})"
+
+    end = bind("end", period.end)
+    if computation.dataset == "person":
+        parts.append(f"t.birth_date <= {end}")
+        if "status" in w:
+            statuses = w["status"] if isinstance(w["status"], list) else [w["status"]]
+            options = []
+            if "normal" in statuses:
+                options.append(f"(t.status = 'normal' OR t.status_date > {end})")
+            others = [x for x in statuses if x != "normal"]
+            if others:
+                options.append(
+                    f"({any_of('t.status', 'st', others)}"
+                    f" AND (t.status_date IS NULL OR t.status_date <= {end}))"
+                )
+            parts.append("(" + " OR ".join(options) + ")")
+        if w.get("status_in_period"):
+            parts.append(f"t.status_date BETWEEN {bind('start', period.start)} AND {end}")
+        if "age_min" in w:
+            parts.append(
+                f"t.birth_date <= {bind('born_by', _years_before(period.end, int(w['age_min'])))}"
+            )
+        if "age_max" in w:
+            after = _years_before(period.end, int(w["age_max"]) + 1)
+            parts.append(f"t.birth_date > {bind('born_after', after)}")
+        for key, column in (
+            ("sex", "t.sex_code"),
+            ("relationship", "t.relationship_code"),
+            ("ethnicity", "t.ethnicity_code"),
+        ):
+            if key in w:
+                parts.append(any_of(column, key, w[key]))
+    elif computation.dataset == "household":
+        if "household_type" in w:
+            parts.append(any_of("t.household_type", "ht", w["household_type"]))
+    elif computation.dataset == "ss_enrollment":
+        if "scheme" in w:
+            parts.append(any_of("t.scheme_code", "sc", w["scheme"]))
+        if "status_code" in w:
+            parts.append(any_of("t.status_code", "ss", w["status_code"]))
+        if "receiving" in w:
+            parts.append(f"t.receiving = {bind('rec', bool(w['receiving']))}")
+        if w.get("registry") in ("in", "out"):
+            exists = "EXISTS (SELECT 1 FROM person r WHERE r.id_number = t.id_number)"
+            parts.append(exists if w["registry"] == "in" else f"NOT {exists}")
+    elif computation.dataset == "ss_payment" and w.get("period_in"):
+        low = bind("p_from", period.start.year * 100 + period.start.month)
+        high = bind("p_to", period.end.year * 100 + period.end.month)
+        parts.append(f"t.period BETWEEN {low} AND {high}")
+    return " AND ".join(parts) or "1 = 1"
+
+
+def _measure(computation: Any, cond: str) -> str:
+    if computation.aggregate == "count":
+        return f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"
+    if computation.aggregate == "count_distinct":
+        return f"COUNT(DISTINCT CASE WHEN {cond} THEN t.{computation.column} END)"
+    return f"SUM(CASE WHEN {cond} THEN t.{computation.column} ELSE 0 END)"
+
+
+def compute_area_values(
+    store: Store, elements: Sequence[Any], period: Period, *, township_code: str
+) -> dict[str, dict[str, int]]:
+    """``{element code: {village code: value, township code: total}}`` for computed area elements.
+
+    One statement per dataset: every element over that dataset is a conditional aggregate of a
+    single scan grouped by village. Villages without a matching record get 0; records without a
+    village count in the township total only. Distinct counts get their total from a second
+    statement (a person paid in two villages is one person for the township).
+    """
+    from govshare_desktop.core.store.township import villages
+
+    wanted = [e for e in elements if e.compute is not None and e.level == "area"]
+    with store.sessions() as session:
+        village_codes = [v.code for v in villages(session)]
+        out = {e.code: dict.fromkeys([*village_codes, township_code], 0) for e in wanted}
+        for dataset, (table, village, _) in DATASETS.items():
+            group = [e for e in wanted if e.compute.dataset == dataset]
+            if not group:
+                continue
+            params: dict[str, Any] = {}
+            measures = [
+                _measure(e.compute, condition(e.compute, period, params, f"e{i}_"))
+                for i, e in enumerate(group)
+            ]
+            sql = (
+                f"SELECT {village}, {', '.join(measures)} FROM {table}"
+                f" WHERE t.absent_batch_id IS NULL GROUP BY {village}"
+            )
+            for row in session.execute(text(sql), params):
+                for element, value in zip(group, row[1:], strict=True):
+                    values = out[element.code]
+                    if row[0] in values and row[0] != township_code:
+                        values[row[0]] = int(value or 0)
+                    values[township_code] += int(value or 0)
+            distinct = [e for e in group if e.compute.aggregate == "count_distinct"]
+            if distinct:
+                params = {}
+                measures = [
+                    _measure(e.compute, condition(e.compute, period, params, f"e{i}_"))
+                    for i, e in enumerate(distinct)
+                ]
+                sql = f"SELECT {', '.join(measures)} FROM {table} WHERE t.absent_batch_id IS NULL"
+                totals = session.execute(text(sql), params).one()
+                for element, value in zip(distinct, totals, strict=True):
+                    out[element.code][township_code] = int(value or 0)
+    return out

@@ -1,0 +1,173 @@
+"""The 一表通 data-element dictionary (``resources/forms/elements.toml``): every item defined once.
+
+A malformed dictionary is a :class:`FormsError` naming the file, the element and the field; the
+program starts without the forms rather than not at all.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.resources import resource_path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+TYPES = ("integer", "decimal", "money", "text", "date", "code")
+LEVELS = ("area", "household", "person")
+AGGREGATES = ("count", "count_distinct", "sum")
+
+
+class FormsError(UserError):
+    """A dictionary or template file that cannot be used: says which file and which field."""
+
+
+@dataclass(frozen=True)
+class Computation:
+    aggregate: str  # count | count_distinct | sum
+    dataset: str  # person | household | ss_enrollment | ss_payment
+    column: str | None  # for count_distinct / sum
+    where: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Element:
+    code: str
+    name: str
+    type: str
+    level: str
+    unit: str = ""
+    source: str = ""
+    description: str = ""
+    code_list: str | None = None  # for type "code": a table in resources/codes
+    compute: Computation | None = None
+    carry_forward: bool = False  # may take last period's entered value as a starting point
+
+    @property
+    def computed(self) -> bool:
+        return self.compute is not None
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise FormsError(f"找不到文件 {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FormsError(f"文件 {path.name} 格式错误：{exc}") from None
+
+
+def _require(raw: Mapping[str, Any], key: str, where: str, kind: type = str) -> Any:
+    value = raw.get(key)
+    if value is None or (kind is str and not str(value).strip()):
+        raise FormsError(f"{where}缺少字段“{key}”")
+    if not isinstance(value, kind):
+        raise FormsError(f"{where}的字段“{key}”类型不对（应为{_kind_name(kind)}）")
+    return value
+
+
+def _kind_name(kind: type) -> str:
+    return {str: "文字", int: "整数", bool: "true/false", dict: "表", list: "列表"}.get(
+        kind, kind.__name__
+    )
+
+
+def parse_computation(raw: Mapping[str, Any], where: str) -> Computation:
+    from govshare_desktop.core.forms.compute import check_filters
+
+    found = [a for a in AGGREGATES if a in raw]
+    if len(found) != 1:
+        raise FormsError(f"{where}的 compute 应且只应写一种统计方式：{'、'.join(AGGREGATES)}")
+    aggregate = found[0]
+    target = raw[aggregate]
+    if not isinstance(target, str) or not target:
+        raise FormsError(f"{where}的 compute.{aggregate} 应为数据集名称或“数据集.列”")
+    dataset, _, column = target.partition(".")
+    if aggregate != "count" and not column:
+        raise FormsError(
+            f"{where}的 compute.{aggregate} 需要写成“数据集.列”，如 ss_payment.total_fen"
+        )
+    where_clause = raw.get("where", {})
+    if not isinstance(where_clause, dict):
+        raise FormsError(f'{where}的 compute.where 应为表（如 {{ status = "normal" }}）')
+    unknown = set(raw) - {aggregate, "where"}
+    if unknown:
+        raise FormsError(f"{where}的 compute 中有不认识的字段：{'、'.join(sorted(unknown))}")
+    computation = Computation(aggregate, dataset, column or None, where_clause)
+    problem = check_filters(computation)
+    if problem:
+        raise FormsError(f"{where}的 compute：{problem}")
+    return computation
+
+
+def parse_elements(document: Mapping[str, Any], file_name: str) -> dict[str, Element]:
+    raw_elements = document.get("element")
+    if not isinstance(raw_elements, list) or not raw_elements:
+        raise FormsError(f"{file_name} 中没有 [[element]] 条目")
+    elements: dict[str, Element] = {}
+    for index, raw in enumerate(raw_elements, start=1):
+        where = f"{file_name} 第 {index} 个数据项"
+        if not isinstance(raw, dict):
+            raise FormsError(f"{where}格式错误")
+        code = _require(raw, "code", where)
+        where = f"{file_name} 数据项 {code} "
+        if code in elements:
+            raise FormsError(f"{where}重复定义：每个数据项只能定义一次")
+        if not code.replace("_", "").isalnum() or not code[0].isalpha() or not code.isascii():
+            raise FormsError(f"{where}的代码只能由英文字母、数字和下划线组成，且以字母开头")
+        type_ = _require(raw, "type", where)
+        if type_ not in TYPES:
+            raise FormsError(f"{where}的 type“{type_}”无效，可用：{'、'.join(TYPES)}")
+        level = _require(raw, "level", where)
+        if level not in LEVELS:
+            raise FormsError(f"{where}的 level“{level}”无效，可用：{'、'.join(LEVELS)}")
+        code_list = raw.get("code_list")
+        if type_ == "code":
+            if not code_list:
+                raise FormsError(
+                    f"{where}的类型为 code，需要写 code_list（resources/codes 中的代码表）"
+                )
+            if not resource_path("codes", f"{code_list}.json").exists():
+                raise FormsError(f"{where}的 code_list“{code_list}”在 resources/codes 中不存在")
+        compute = raw.get("compute")
+        known = {
+            "code",
+            "name",
+            "type",
+            "level",
+            "unit",
+            "source",
+            "description",
+            "code_list",
+            "compute",
+            "carry_forward",
+        }
+        unknown = set(raw) - known
+        if unknown:
+            raise FormsError(f"{where}中有不认识的字段：{'、'.join(sorted(unknown))}")
+        elements[code] = Element(
+            code=code,
+            name=_require(raw, "name", where),
+            type=type_,
+            level=level,
+            unit=str(raw.get("unit", "")),
+            source=str(raw.get("source", "")),
+            description=str(raw.get("description", "")),
+            code_list=code_list,
+            compute=parse_computation(compute, where) if compute is not None else None,
+            carry_forward=bool(raw.get("carry_forward", False)),
+        )
+    return elements
+
+
+def load_dictionary(path: Path | None = None) -> dict[str, Element]:
+    path = path or resource_path("forms", "elements.toml")
+    return parse_elements(load_toml(path), path.name)
