@@ -241,6 +241,60 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if refused else 0
 
 
+def cmd_forms_check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from govshare_desktop.core.forms.dictionary import load_dictionary
+
+    elements = load_dictionary(Path(args.file))
+    computed = sum(1 for e in elements.values() if e.computed)
+    print(f"{args.file}：{len(elements)} 个数据项（{computed} 个由回流数据计算），检查通过")
+    return 0
+
+
+def cmd_forms_prefill(args: argparse.Namespace) -> int:
+    import json
+
+    from govshare_desktop.core.domain.period import Period
+    from govshare_desktop.core.forms.compute import compute_area_values
+    from govshare_desktop.core.forms.dictionary import load_dictionary
+    from govshare_desktop.core.store.engine import open_store
+    from govshare_desktop.core.store.township import get_township
+
+    try:
+        period = Period.parse(args.period)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    store = open_store(args.db)
+    township = get_township(store)
+    if township is None:
+        raise UserError("尚未设置本乡镇（街道），请先运行 govshare init")
+    elements = load_dictionary()
+    values = compute_area_values(
+        store, list(elements.values()), period, township_code=township.code
+    )
+    areas = [args.area] if args.area else None
+    if args.json:
+        for code, by_area in values.items():
+            for area, value in by_area.items():
+                if areas is None or area in areas:
+                    print(
+                        json.dumps(
+                            {"element": code, "area": area, "period": str(period), "value": value},
+                            ensure_ascii=False,
+                        )
+                    )
+        return 0
+    for code, by_area in values.items():
+        element = elements[code]
+        shown = {a: v for a, v in by_area.items() if areas is None or a in areas}
+        print(
+            f"{code}\t{element.name}（{element.unit or '—'}）\t"
+            + "  ".join(f"{a}:{v}" for a, v in shown.items())
+        )
+    return 0
+
+
 _PACKAGE_STATUS = {
     "applied": "已导入",
     "already_received": "已接收过，未作修改",
@@ -320,6 +374,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--errors-dir", metavar="DIR", help="把拒收的行写成 Excel 工作簿，放在此目录")
     _add_db(p)
     p.set_defaults(func=cmd_import)
+
+    forms = sub.add_parser("forms", help="一表通：数据项和报表")
+    forms_sub = forms.add_subparsers(dest="forms_command", required=True, metavar="COMMAND")
+    p = forms_sub.add_parser("check", help="检查数据项字典文件")
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(func=cmd_forms_check)
+    p = forms_sub.add_parser("prefill", help="按回流数据计算各数据项（每个村和全镇）")
+    p.add_argument("--period", required=True, help="统计期：2026-10、2026Q3、2026H2、2026")
+    p.add_argument("--area", help="只显示该区划（12位代码）")
+    p.add_argument("--json", action="store_true", help="每个值输出一行 JSON")
+    _add_db(p)
+    p.set_defaults(func=cmd_forms_prefill)
     return parser
 
 

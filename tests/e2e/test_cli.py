@@ -54,3 +54,47 @@ def test_init_then_info(tmp_path: Path, args: tuple[str, ...]) -> None:
     assert govshare(*args, db=db).returncode == 0
     info = govshare("info", db=db)
     assert "青禾镇（441900199000）" in info.stdout and "演示" not in info.stdout
+
+
+def test_forms_check_and_prefill(tmp_path: Path) -> None:
+    import json
+
+    from govshare_desktop.core.resources import resource_path
+
+    ok = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "govshare_desktop.cli",
+            "forms",
+            "check",
+            str(resource_path("forms", "elements.toml")),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ok.returncode == 0 and "检查通过" in ok.stdout
+    broken = tmp_path / "elements.toml"
+    broken.write_text(
+        '[[element]]\ncode = "A"\nname = "x"\ntype = "float"\nlevel = "area"\n', encoding="utf-8"
+    )
+    bad = subprocess.run(
+        [sys.executable, "-m", "govshare_desktop.cli", "forms", "check", str(broken)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode != 0 and "elements.toml" in bad.stderr and "type" in bad.stderr
+
+    db = tmp_path / "demo.db"
+    assert govshare("demo", "--households", "40", "--seed", "5", db=db).returncode == 0
+    run = govshare("forms", "prefill", "--period", "2026-10", "--json", db=db)
+    assert run.returncode == 0, run.stderr
+    rows = [json.loads(line) for line in run.stdout.splitlines()]
+    total = {r["element"]: r["value"] for r in rows if r["area"] == "441900199000"}
+    villages = [r for r in rows if r["element"] == "P_TOTAL" and r["area"] != "441900199000"]
+    assert len(villages) == 6
+    assert sum(r["value"] for r in villages) == total["P_TOTAL"] > 0
+    assert total["P_60PLUS"] >= total["P_80PLUS"]
+    assert govshare("forms", "prefill", "--period", "2026-13", db=db).returncode == 2
