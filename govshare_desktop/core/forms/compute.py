@@ -92,14 +92,18 @@ def _in(column: str, name: str, value: Any, params: dict[str, Any]) -> str:
     return f"{column} IN ({', '.join(names)})"
 
 
-def condition(computation: Any, period: Period, params: dict[str, Any], prefix: str) -> str:
-    """The SQL condition of one computation's filters (parameters named with ``prefix``)."""
+def condition(computation: Any, period: Period, params: dict[str, Any], prefix: str) -> list[str]:
+    """The SQL conditions of one computation's filters. Values that depend only on the period are
+    bound under shared names, so the same condition reads the same in every element (and can be
+    moved into the WHERE clause that they all share); filter values are bound with ``prefix``."""
     parts: list[str] = []
     w = computation.where
+    shared = {"end", "start", "p_from", "p_to"}
 
     def bind(name: str, value: Any) -> str:
-        params[f"{prefix}{name}"] = value
-        return f":{prefix}{name}"
+        key = name if name in shared else f"{prefix}{name}"
+        params[key] = value
+        return f":{key}"
 
     def any_of(column: str, name: str, value: Any) -> str:
         values = value if isinstance(value, list) else [value]
@@ -153,7 +157,7 @@ def condition(computation: Any, period: Period, params: dict[str, Any], prefix: 
         low = bind("p_from", period.start.year * 100 + period.start.month)
         high = bind("p_to", period.end.year * 100 + period.end.month)
         parts.append(f"t.period BETWEEN {low} AND {high}")
-    return " AND ".join(parts) or "1 = 1"
+    return parts
 
 
 def _measure(computation: Any, cond: str) -> str:
@@ -185,29 +189,36 @@ def compute_area_values(
             if not group:
                 continue
             params: dict[str, Any] = {}
-            measures = [
-                _measure(e.compute, condition(e.compute, period, params, f"e{i}_"))
-                for i, e in enumerate(group)
+            conditions = [
+                condition(e.compute, period, params, f"e{i}_") for i, e in enumerate(group)
             ]
-            sql = (
-                f"SELECT {village}, {', '.join(measures)} FROM {table}"
-                f" WHERE t.absent_batch_id IS NULL GROUP BY {village}"
-            )
+            # Conditions every element has (e.g. the period's months for payments) go to WHERE,
+            # where an index can serve them; the rest become per-element CASE expressions.
+            common = [c for c in conditions[0] if all(c in other for other in conditions[1:])]
+            where = " AND ".join(["t.absent_batch_id IS NULL", *common])
+            measures = [
+                _measure(e.compute, " AND ".join(c for c in cond if c not in common) or "1 = 1")
+                for e, cond in zip(group, conditions, strict=True)
+            ]
+            sql = f"SELECT {village}, {', '.join(measures)} FROM {table} WHERE {where} GROUP BY {village}"
             for row in session.execute(text(sql), params):
                 for element, value in zip(group, row[1:], strict=True):
                     values = out[element.code]
                     if row[0] in values and row[0] != township_code:
                         values[row[0]] = int(value or 0)
                     values[township_code] += int(value or 0)
-            distinct = [e for e in group if e.compute.aggregate == "count_distinct"]
+            distinct = [
+                (e, cond)
+                for e, cond in zip(group, conditions, strict=True)
+                if e.compute.aggregate == "count_distinct"
+            ]
             if distinct:
-                params = {}
                 measures = [
-                    _measure(e.compute, condition(e.compute, period, params, f"e{i}_"))
-                    for i, e in enumerate(distinct)
+                    _measure(e.compute, " AND ".join(c for c in cond if c not in common) or "1 = 1")
+                    for e, cond in distinct
                 ]
-                sql = f"SELECT {', '.join(measures)} FROM {table} WHERE t.absent_batch_id IS NULL"
+                sql = f"SELECT {', '.join(measures)} FROM {table} WHERE {where}"
                 totals = session.execute(text(sql), params).one()
-                for element, value in zip(distinct, totals, strict=True):
+                for (element, _), value in zip(distinct, totals, strict=True):
                     out[element.code][township_code] = int(value or 0)
     return out
