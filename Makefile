@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench bench-import clean
+.PHONY: setup run test lint bench bench-import bench-forms clean
 
 setup: $(STAMP)
 
@@ -34,6 +34,10 @@ bench: setup
 ## Benchmark: 1,000,000 payment rows through the import, beside csv.reader + raw executemany.
 bench-import: setup
 	cd bench && ../$(BIN)/python bench_import.py $(ARGS)
+
+## Benchmark: every computed 一表通 element for every village (ARGS="--db PATH" to reuse a township).
+bench-forms: setup
+	$(BIN)/python bench/bench_forms.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
