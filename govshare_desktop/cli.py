@@ -242,13 +242,52 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_forms_check(args: argparse.Namespace) -> int:
+    """A dictionary (has [[element]]) or a template; errors name the file and the field."""
     from pathlib import Path
 
-    from govshare_desktop.core.forms.dictionary import load_dictionary
+    from govshare_desktop.core.forms.dictionary import load_dictionary, load_toml, parse_elements
+    from govshare_desktop.core.forms.templates import parse_template
 
-    elements = load_dictionary(Path(args.file))
-    computed = sum(1 for e in elements.values() if e.computed)
-    print(f"{args.file}：{len(elements)} 个数据项（{computed} 个由回流数据计算），检查通过")
+    path = Path(args.file)
+    document = load_toml(path)
+    if "element" in document:
+        elements = parse_elements(document, path.name)
+        computed = sum(1 for e in elements.values() if e.computed)
+        print(f"{args.file}：{len(elements)} 个数据项（{computed} 个由回流数据计算），检查通过")
+        return 0
+    template = parse_template(document, path.name, load_dictionary())
+    print(
+        f"{args.file}：报表“{template.title}”（{template.department}），{len(template.columns)} 列，"
+        f"{len(template.rules)} 条规则，检查通过"
+    )
+    return 0
+
+
+def cmd_forms_list(args: argparse.Namespace) -> int:
+    import json
+
+    from govshare_desktop.core.forms.dictionary import load_dictionary
+    from govshare_desktop.core.forms.templates import load_templates
+
+    templates, problems = load_templates(load_dictionary())
+    for problem in problems:
+        print(f"警告：{problem}", file=sys.stderr)
+    for template in templates.values():
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "id": template.id,
+                        "title": template.title,
+                        "department": template.department,
+                        "kind": template.kind,
+                        "period_type": template.period_type,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            print(f"{template.id}\t{template.department}\t{template.title}\t{template.period_type}")
     return 0
 
 
@@ -377,7 +416,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     forms = sub.add_parser("forms", help="一表通：数据项和报表")
     forms_sub = forms.add_subparsers(dest="forms_command", required=True, metavar="COMMAND")
-    p = forms_sub.add_parser("check", help="检查数据项字典文件")
+    p = forms_sub.add_parser("list", help="列出报表模板")
+    p.add_argument("--json", action="store_true", help="每个模板输出一行 JSON")
+    p.set_defaults(func=cmd_forms_list)
+    p = forms_sub.add_parser("check", help="检查数据项字典或报表模板文件")
     p.add_argument("file", metavar="FILE")
     p.set_defaults(func=cmd_forms_check)
     p = forms_sub.add_parser("prefill", help="按回流数据计算各数据项（每个村和全镇）")

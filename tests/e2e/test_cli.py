@@ -98,3 +98,31 @@ def test_forms_check_and_prefill(tmp_path: Path) -> None:
     assert sum(r["value"] for r in villages) == total["P_TOTAL"] > 0
     assert total["P_60PLUS"] >= total["P_80PLUS"]
     assert govshare("forms", "prefill", "--period", "2026-13", db=db).returncode == 2
+
+
+def test_forms_list_and_template_check(tmp_path: Path) -> None:
+    import json
+
+    from govshare_desktop.core.resources import resource_path
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "govshare_desktop.cli", "forms", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    listed = [json.loads(line) for line in run("list", "--json").stdout.splitlines()]
+    assert {"id", "title", "department", "kind", "period_type"} <= set(listed[0])
+    assert len(listed) >= 6 and {t["kind"] for t in listed} == {"table"}
+    good = run("check", str(resource_path("forms", "templates", "mz_elderly.toml")))
+    assert good.returncode == 0 and "检查通过" in good.stdout
+    broken = tmp_path / "broken.toml"
+    broken.write_text(
+        'id = "x"\ntitle = "x"\ndepartment = "x"\nkind = "table"\nperiod_type = "month"\n'
+        '[[columns]]\nelement = "NOPE"\n',
+        encoding="utf-8",
+    )
+    bad = run("check", str(broken))
+    assert bad.returncode != 0 and "broken.toml" in bad.stderr and "NOPE" in bad.stderr

@@ -1,0 +1,182 @@
+"""Report templates (``resources/forms/templates/*.toml``): one human-readable file per department
+form, referencing data elements by code and never redefining them. Adding a department's form is
+adding a file.
+
+This first part covers 统计表 (``kind = "table"``): rows are the villages plus a township total,
+columns are elements under optional group headers (a two-level header), with the statutory marks
+(表号/制定机关/批准文号/有效期至), the unit line, the signatories and validation rules. A broken
+template is reported with its file and field; the others still load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from govshare_desktop.core.forms.dictionary import Element, FormsError, load_toml
+from govshare_desktop.core.forms.expr import Expression, ExpressionError, parse
+from govshare_desktop.core.resources import resource_path
+
+KINDS = ("table", "roster", "individual")
+PERIOD_TYPES = ("month", "quarter", "half", "year", "once")
+SEVERITIES = ("error", "warning")
+LEGAL_MARKS = ("表号", "制定机关", "批准机关", "批准文号", "有效期至")
+
+
+@dataclass(frozen=True)
+class TemplateColumn:
+    element: str
+    header: str
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    check: Expression
+    severity: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    title: str
+    department: str
+    kind: str
+    period_type: str
+    file: str
+    columns: tuple[TemplateColumn, ...]
+    rules: tuple[Rule, ...] = ()
+    legal: Mapping[str, str] = field(default_factory=dict)
+    unit_line: str = ""
+    signatories: tuple[str, ...] = ()
+
+    @property
+    def elements(self) -> tuple[str, ...]:
+        return tuple(c.element for c in self.columns)
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule: Rule
+    area: str
+    passed: bool | None  # None: not decidable yet (a value is missing)
+
+
+def parse_template(
+    document: Mapping[str, Any], file_name: str, elements: Mapping[str, Element]
+) -> Template:
+    def need(key: str) -> str:
+        value = document.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise FormsError(f"报表模板 {file_name} 缺少字段“{key}”")
+        return value
+
+    template_id, kind, period_type = need("id"), need("kind"), need("period_type")
+    if kind not in KINDS:
+        raise FormsError(f"报表模板 {file_name} 的 kind“{kind}”无效，可用：{'、'.join(KINDS)}")
+    if kind != "table":
+        raise FormsError(f"报表模板 {file_name} 的 kind“{kind}”尚未支持（目前支持统计表 table）")
+    if period_type not in PERIOD_TYPES:
+        raise FormsError(
+            f"报表模板 {file_name} 的 period_type“{period_type}”无效，可用：{'、'.join(PERIOD_TYPES)}"
+        )
+    raw_columns = document.get("columns")
+    if not isinstance(raw_columns, list) or not raw_columns:
+        raise FormsError(f"报表模板 {file_name} 没有 [[columns]]")
+    columns = []
+    for index, raw in enumerate(raw_columns, start=1):
+        where = f"报表模板 {file_name} 第 {index} 列"
+        code = raw.get("element") if isinstance(raw, dict) else None
+        if not isinstance(code, str) or not code:
+            raise FormsError(f"{where}缺少字段“element”")
+        element = elements.get(code)
+        if element is None:
+            raise FormsError(
+                f"{where}引用的数据项“{code}”不在数据项字典中（模板只能引用，不能定义数据项）"
+            )
+        if element.level != "area":
+            raise FormsError(f"{where}的数据项“{code}”不是区域级数据项，不能用于统计表")
+        unknown = set(raw) - {"element", "header", "group"}
+        if unknown:
+            raise FormsError(f"{where}中有不认识的字段：{'、'.join(sorted(unknown))}")
+        columns.append(
+            TemplateColumn(
+                element=code,
+                header=str(raw.get("header") or element.name),
+                group=str(raw.get("group", "")),
+            )
+        )
+    rules = []
+    for index, raw in enumerate(document.get("rules", []), start=1):
+        where = f"报表模板 {file_name} 第 {index} 条规则"
+        if not isinstance(raw, dict) or not isinstance(raw.get("check"), str):
+            raise FormsError(f"{where}缺少字段“check”")
+        try:
+            check = parse(raw["check"])
+        except ExpressionError as exc:
+            raise FormsError(f"{where}：{exc}") from None
+        missing = sorted(check.names - set(elements))
+        if missing:
+            raise FormsError(f"{where}引用了字典中没有的数据项：{'、'.join(missing)}")
+        severity = raw.get("severity", "error")
+        if severity not in SEVERITIES:
+            raise FormsError(f"{where}的 severity“{severity}”无效，可用：error、warning")
+        message = raw.get("message")
+        if not isinstance(message, str) or not message:
+            raise FormsError(f"{where}缺少字段“message”（给经办人看的中文说明）")
+        rules.append(Rule(check, severity, message))
+    legal = document.get("legal", {})
+    if not isinstance(legal, dict) or set(legal) - set(LEGAL_MARKS):
+        raise FormsError(f"报表模板 {file_name} 的 [legal] 只能包含：{'、'.join(LEGAL_MARKS)}")
+    signatories = document.get("signatories", [])
+    if not isinstance(signatories, list) or not all(isinstance(s, str) for s in signatories):
+        raise FormsError(f"报表模板 {file_name} 的 signatories 应为文字列表")
+    return Template(
+        id=template_id,
+        title=need("title"),
+        department=need("department"),
+        kind=kind,
+        period_type=period_type,
+        file=file_name,
+        columns=tuple(columns),
+        rules=tuple(rules),
+        legal={k: str(v) for k, v in legal.items()},
+        unit_line=str(document.get("unit_line", "")),
+        signatories=tuple(signatories),
+    )
+
+
+def load_templates(
+    elements: Mapping[str, Element], directory: Path | None = None
+) -> tuple[dict[str, Template], list[FormsError]]:
+    """Every template in the directory that is valid, and an error for each one that is not."""
+    directory = directory or resource_path("forms", "templates")
+    templates: dict[str, Template] = {}
+    problems: list[FormsError] = []
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            template = parse_template(load_toml(path), path.name, elements)
+            if template.id in templates:
+                raise FormsError(
+                    f"报表模板 {path.name} 的 id“{template.id}”与 {templates[template.id].file} 重复"
+                )
+            templates[template.id] = template
+        except FormsError as exc:
+            problems.append(exc)
+    return templates, problems
+
+
+def evaluate_rules(
+    template: Template, values: Mapping[str, Mapping[str, Any]], areas: Sequence[str]
+) -> list[RuleResult]:
+    """Each rule for each area (village rows and the total row)."""
+    results = []
+    for area in areas:
+        row = {code: by_area.get(area) for code, by_area in values.items()}
+        for rule in template.rules:
+            outcome = rule.check.evaluate(row)
+            results.append(RuleResult(rule, area, None if outcome is None else bool(outcome)))
+    return results
