@@ -288,3 +288,55 @@ class PackageReceipt(Base):
     applied_at: Mapped[datetime | None] = mapped_column(DateTime)
     # A held package's bytes (verified), applied once the missing sequence arrives.
     held_bytes: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class FormValue(Base):
+    """一表通: one value of one element for one subject and period — never for a form. Every form
+    that uses the element shows this value."""
+
+    __tablename__ = "form_value"
+    __table_args__ = (UniqueConstraint("element", "subject", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    element: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(32))  # area code, 户号 or ID number (by level)
+    period: Mapped[str] = mapped_column(String(8), index=True)  # 2026-10, 2026Q3, 2026H2, 2026
+    value: Mapped[str | None] = mapped_column(Text)  # canonical text: integers, fen, ISO dates
+    origin: Mapped[str] = mapped_column(String(16))  # computed | entered | overridden
+    computed_value: Mapped[str | None] = mapped_column(Text)  # what the back-flow data says
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("batch.id")
+    )  # newest data computed from
+    reason: Mapped[str | None] = mapped_column(Text)  # why a computed value was overridden
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class FormValueHistory(Base):
+    __tablename__ = "form_value_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value_id: Mapped[int] = mapped_column(ForeignKey("form_value.id"), index=True)
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    old_origin: Mapped[str | None] = mapped_column(String(16))
+    new_origin: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class FormStatus(Base):
+    """Workflow of one form for one area and period: draft → submitted (locked) → returned."""
+
+    __tablename__ = "form_status"
+    __table_args__ = (UniqueConstraint("template", "area", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    template: Mapped[str] = mapped_column(String(64))
+    area: Mapped[str] = mapped_column(String(12))
+    period: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))  # draft | submitted | returned
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime] = mapped_column(DateTime)

@@ -1,0 +1,394 @@
+"""一表通 values: each filled once per (element, subject, period), whichever form it was entered
+in, with its origin (computed from back-flow / entered / computed-then-overridden with a reason),
+who and when, and its history. Forms lock when submitted and unlock when returned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from govshare_desktop.core.domain import codes
+from govshare_desktop.core.domain.period import Period
+from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.forms.compute import compute_area_values
+from govshare_desktop.core.forms.dictionary import Element
+from govshare_desktop.core.forms.templates import Template, evaluate_rules
+from govshare_desktop.core.store.engine import Store
+from govshare_desktop.core.store.models import Batch, FormStatus, FormValue, FormValueHistory
+
+COMPUTED, ENTERED, OVERRIDDEN = "computed", "entered", "overridden"
+DRAFT, SUBMITTED, RETURNED = "draft", "submitted", "returned"
+
+
+def canonical(element: Element, raw: Any) -> str | None:
+    """The stored text of a value typed by a clerk or a script; a Chinese UserError if it is not
+    a valid value of the element's type. Money is kept in fen."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    text = str(raw).strip().replace(",", "").replace("，", "")
+    what = f"“{element.name}”"
+    if element.type == "integer":
+        if not re.fullmatch(r"-?\d+", text):
+            raise UserError(f"{what}应填整数，“{raw}”不是整数")
+        return str(int(text))
+    if element.type in ("decimal", "money"):
+        try:
+            number = Decimal(text.removesuffix("元"))
+        except InvalidOperation:
+            raise UserError(f"{what}应填数字，“{raw}”不是数字") from None
+        if not number.is_finite():
+            raise UserError(f"{what}应填数字，“{raw}”不是数字")
+        if element.type == "money":
+            fen = number * 100
+            if fen != fen.to_integral_value():
+                raise UserError(f"{what}的金额最多精确到分")
+            return str(int(fen))
+        return str(number.normalize())
+    if element.type == "date":
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise UserError(f"{what}应填日期（如 2026-10-31），“{raw}”不是有效日期") from None
+    if element.type == "code":
+        assert element.code_list is not None
+        try:
+            return codes.table(element.code_list).code(text)
+        except codes.UnknownCode as exc:
+            raise UserError(f"{what}：{exc}") from None
+    return text
+
+
+def typed(element: Element, stored: str | None) -> Any:
+    """The value for rules and computation: ints, Decimals, dates, text."""
+    if stored is None:
+        return None
+    if element.type in ("integer", "money"):
+        return int(stored)
+    if element.type == "decimal":
+        return Decimal(stored)
+    if element.type == "date":
+        return date.fromisoformat(stored)
+    return stored
+
+
+def display(element: Element, stored: str | None) -> str:
+    if stored is None:
+        return ""
+    if element.type == "money":
+        fen = int(stored)
+        return f"{'-' if fen < 0 else ''}{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
+    if element.type == "code" and element.code_list:
+        return codes.table(element.code_list).label(stored)
+    return stored
+
+
+@dataclass
+class PrefillReport:
+    inserted: int = 0
+    changed: list[tuple[str, str, str | None, str]] = field(
+        default_factory=list
+    )  # element, area, old, new
+    # Overrides kept although the back-flow now says something else: (element, area, kept, computed)
+    kept_overrides: list[tuple[str, str, str | None, str]] = field(default_factory=list)
+
+
+class FormValues:
+    """The value pool of one store, with the element dictionary and the templates."""
+
+    def __init__(
+        self, store: Store, dictionary: Mapping[str, Element], templates: Mapping[str, Template]
+    ):
+        self.store = store
+        self.dictionary = dictionary
+        self.templates = templates
+
+    # ---------------------------------------------------------------- reading
+
+    def values(self, period: Period, subjects: list[str]) -> dict[str, dict[str, FormValue]]:
+        """``{element: {subject: row}}`` for the period."""
+        out: dict[str, dict[str, FormValue]] = {}
+        with self.store.sessions() as session:
+            rows = session.scalars(
+                select(FormValue).where(
+                    FormValue.period == str(period), FormValue.subject.in_(subjects)
+                )
+            )
+            for row in rows:
+                out.setdefault(row.element, {})[row.subject] = row
+        return out
+
+    def typed_values(self, period: Period, subjects: list[str]) -> dict[str, dict[str, Any]]:
+        rows = self.values(period, subjects)
+        return {
+            code: {s: typed(self.dictionary[code], r.value) for s, r in by.items()}
+            for code, by in rows.items()
+            if code in self.dictionary
+        }
+
+    # ---------------------------------------------------------------- prefill
+
+    def prefill(
+        self, period: Period, *, township_code: str, user: str, now: datetime
+    ) -> PrefillReport:
+        """Compute every computed element for every village and the township and store it. A value
+        the clerk overrode is kept; the report says where the back-flow now differs from it."""
+        computed = compute_area_values(
+            self.store, list(self.dictionary.values()), period, township_code=township_code
+        )
+        report = PrefillReport()
+        with self.store.transaction() as session:
+            batch_id = session.scalar(select(func.max(Batch.id)))
+            existing = {
+                (r.element, r.subject): r
+                for r in session.scalars(
+                    select(FormValue).where(
+                        FormValue.period == str(period), FormValue.element.in_(list(computed))
+                    )
+                )
+            }
+            for code, by_area in computed.items():
+                for area, number in by_area.items():
+                    new = str(number)
+                    row = existing.get((code, area))
+                    if row is None:
+                        session.add(
+                            FormValue(
+                                element=code,
+                                subject=area,
+                                period=str(period),
+                                value=new,
+                                origin=COMPUTED,
+                                computed_value=new,
+                                batch_id=batch_id,
+                                changed_by=user,
+                                changed_at=now,
+                            )
+                        )
+                        report.inserted += 1
+                        continue
+                    if row.origin == OVERRIDDEN:
+                        if row.computed_value != new:
+                            report.kept_overrides.append((code, area, row.value, new))
+                            row.computed_value, row.batch_id = new, batch_id
+                        continue
+                    if row.value != new:
+                        report.changed.append((code, area, row.value, new))
+                        self._history(session, row, new, COMPUTED, None, user, now)
+                        row.value = row.computed_value = new
+                        row.origin, row.batch_id, row.changed_by, row.changed_at = (
+                            COMPUTED,
+                            batch_id,
+                            user,
+                            now,
+                        )
+        return report
+
+    # ---------------------------------------------------------------- entering
+
+    def set(
+        self,
+        element_code: str,
+        subject: str,
+        period: Period,
+        raw: Any,
+        *,
+        user: str,
+        now: datetime,
+        reason: str | None = None,
+    ) -> FormValue:
+        element = self.dictionary.get(element_code)
+        if element is None:
+            raise UserError(f"数据项“{element_code}”不在数据项字典中")
+        value = canonical(element, raw)
+        with self.store.transaction() as session:
+            locked = self._locked_by(session, element_code, subject, period)
+            if locked:
+                raise UserError(
+                    f"“{element.name}”用于已上报的报表“{locked}”，已锁定；如需修改，请先将该报表退回"
+                )
+            row = session.scalar(
+                select(FormValue).where(
+                    FormValue.element == element_code,
+                    FormValue.subject == subject,
+                    FormValue.period == str(period),
+                )
+            )
+            origin = ENTERED
+            if element.computed:
+                if row is not None and row.computed_value == value:
+                    origin, reason = COMPUTED, None  # back to what the data says
+                elif not (reason or "").strip():
+                    raise UserError(f"“{element.name}”由回流数据计算得出，修改时须填写理由")
+                else:
+                    origin = OVERRIDDEN
+            if row is None:
+                row = FormValue(
+                    element=element_code,
+                    subject=subject,
+                    period=str(period),
+                    value=value,
+                    origin=origin,
+                    computed_value=None,
+                    reason=reason,
+                    changed_by=user,
+                    changed_at=now,
+                )
+                session.add(row)
+                session.flush()
+                self._history(session, row, value, origin, reason, user, now, old=(None, None))
+                return row
+            if row.value == value and row.origin == origin:
+                return row
+            self._history(session, row, value, origin, reason, user, now)
+            row.value, row.origin, row.reason, row.changed_by, row.changed_at = (
+                value,
+                origin,
+                reason,
+                user,
+                now,
+            )
+            return row
+
+    def history(self, element_code: str, subject: str, period: Period) -> list[FormValueHistory]:
+        with self.store.sessions() as session:
+            row = session.scalar(
+                select(FormValue).where(
+                    FormValue.element == element_code,
+                    FormValue.subject == subject,
+                    FormValue.period == str(period),
+                )
+            )
+            if row is None:
+                return []
+            return list(
+                session.scalars(
+                    select(FormValueHistory)
+                    .where(FormValueHistory.value_id == row.id)
+                    .order_by(FormValueHistory.id)
+                )
+            )
+
+    @staticmethod
+    def _history(
+        session: Session,
+        row: FormValue,
+        new: str | None,
+        origin: str,
+        reason: str | None,
+        user: str,
+        now: datetime,
+        *,
+        old: tuple[str | None, str | None] | None = None,
+    ) -> None:
+        old_value, old_origin = old if old is not None else (row.value, row.origin)
+        session.add(
+            FormValueHistory(
+                value_id=row.id,
+                old_value=old_value,
+                new_value=new,
+                old_origin=old_origin,
+                new_origin=origin,
+                reason=reason,
+                changed_by=user,
+                changed_at=now,
+            )
+        )
+
+    # ---------------------------------------------------------------- workflow
+
+    def status(self, template_id: str, area: str, period: Period) -> str:
+        with self.store.sessions() as session:
+            row = self._status_row(session, template_id, area, period)
+            return row.status if row else DRAFT
+
+    def completeness(self, template_id: str, area: str, period: Period) -> tuple[int, int]:
+        """(filled, required): every column of the form must have a value for the area."""
+        template = self.templates[template_id]
+        values = self.values(period, [area])
+        filled = sum(
+            1
+            for c in template.columns
+            if values.get(c.element, {}).get(area) is not None
+            and values[c.element][area].value is not None
+        )
+        return filled, len(template.columns)
+
+    def submit(
+        self, template_id: str, area: str, period: Period, *, user: str, now: datetime
+    ) -> None:
+        """Lock the form. Refused while a value is missing or an error-level rule fails."""
+        template = self.templates[template_id]
+        filled, required = self.completeness(template_id, area, period)
+        if filled < required:
+            raise UserError(f"“{template.title}”还有 {required - filled} 项未填写，不能上报")
+        values = self.typed_values(period, [area])
+        failed = [
+            r.rule.message
+            for r in evaluate_rules(template, values, [area])
+            if r.rule.severity == "error" and r.passed is False
+        ]
+        if failed:
+            raise UserError(f"“{template.title}”未通过校验，不能上报：" + "；".join(failed))
+        self._set_status(template_id, area, period, SUBMITTED, None, user, now)
+
+    def return_(
+        self, template_id: str, area: str, period: Period, *, reason: str, user: str, now: datetime
+    ) -> None:
+        if not reason.strip():
+            raise UserError("退回报表须填写理由")
+        if self.status(template_id, area, period) != SUBMITTED:
+            raise UserError("只有已上报的报表才能退回")
+        self._set_status(template_id, area, period, RETURNED, reason, user, now)
+
+    def _set_status(
+        self,
+        template_id: str,
+        area: str,
+        period: Period,
+        status: str,
+        reason: str | None,
+        user: str,
+        now: datetime,
+    ) -> None:
+        with self.store.transaction() as session:
+            row = self._status_row(session, template_id, area, period)
+            if row is None:
+                row = FormStatus(template=template_id, area=area, period=str(period))
+                session.add(row)
+            row.status, row.reason, row.changed_by, row.changed_at = status, reason, user, now
+
+    @staticmethod
+    def _status_row(
+        session: Session, template_id: str, area: str, period: Period
+    ) -> FormStatus | None:
+        return session.scalar(
+            select(FormStatus).where(
+                FormStatus.template == template_id,
+                FormStatus.area == area,
+                FormStatus.period == str(period),
+            )
+        )
+
+    def _locked_by(
+        self, session: Session, element_code: str, subject: str, period: Period
+    ) -> str | None:
+        users = [t for t in self.templates.values() if element_code in t.elements]
+        if not users:
+            return None
+        submitted = session.scalars(
+            select(FormStatus.template).where(
+                FormStatus.template.in_([t.id for t in users]),
+                FormStatus.area == subject,
+                FormStatus.period == str(period),
+                FormStatus.status == SUBMITTED,
+            )
+        ).first()
+        return self.templates[submitted].title if submitted else None
