@@ -309,6 +309,21 @@ def cmd_forms_prefill(args: argparse.Namespace) -> int:
     if township is None:
         raise UserError("尚未设置本乡镇（街道），请先运行 govshare init")
     elements = load_dictionary()
+    if args.save:
+        from datetime import datetime
+
+        from govshare_desktop.core.forms.templates import load_templates
+        from govshare_desktop.core.forms.values import FormValues
+
+        pool = FormValues(store, elements, load_templates(elements)[0])
+        report = pool.prefill(
+            period, township_code=township.code, user=os_user(), now=datetime.now()
+        )
+        print(
+            f"已保存：新增 {report.inserted} 个值，随回流数据更新 {len(report.changed)} 个，"
+            f"保留经办人修改 {len(report.kept_overrides)} 个（回流数据已不同，请核对）",
+            file=sys.stderr,
+        )
     values = compute_area_values(
         store, list(elements.values()), period, township_code=township.code
     )
@@ -331,6 +346,35 @@ def cmd_forms_prefill(args: argparse.Namespace) -> int:
             f"{code}\t{element.name}（{element.unit or '—'}）\t"
             + "  ".join(f"{a}:{v}" for a, v in shown.items())
         )
+    return 0
+
+
+def cmd_forms_set(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from govshare_desktop.core.domain.period import Period
+    from govshare_desktop.core.forms.dictionary import load_dictionary
+    from govshare_desktop.core.forms.templates import load_templates
+    from govshare_desktop.core.forms.values import FormValues, display
+    from govshare_desktop.core.store.engine import open_store
+
+    try:
+        period = Period.parse(args.period)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    elements = load_dictionary()
+    pool = FormValues(open_store(args.db), elements, load_templates(elements)[0])
+    row = pool.set(
+        args.element,
+        args.area,
+        period,
+        args.value,
+        user=os_user(),
+        now=datetime.now(),
+        reason=args.reason,
+    )
+    element = elements[args.element]
+    print(f"{element.name}（{args.area}，{period}）= {display(element, row.value)}（{row.origin}）")
     return 0
 
 
@@ -426,8 +470,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", required=True, help="统计期：2026-10、2026Q3、2026H2、2026")
     p.add_argument("--area", help="只显示该区划（12位代码）")
     p.add_argument("--json", action="store_true", help="每个值输出一行 JSON")
+    p.add_argument("--save", action="store_true", help="同时保存为本期的值（不覆盖经办人的修改）")
     _add_db(p)
     p.set_defaults(func=cmd_forms_prefill)
+    p = forms_sub.add_parser("set", help="填写一个数据项的值（供脚本使用）")
+    p.add_argument("element", metavar="ELEMENT")
+    p.add_argument("value", metavar="VALUE")
+    p.add_argument("--period", required=True, help="统计期：2026-10、2026Q3、2026H2、2026")
+    p.add_argument("--area", required=True, help="12位区划代码（村或本乡镇）")
+    p.add_argument("--reason", help="修改由回流数据计算的值时须说明理由")
+    _add_db(p)
+    p.set_defaults(func=cmd_forms_set)
     return parser
 
 

@@ -126,3 +126,34 @@ def test_forms_list_and_template_check(tmp_path: Path) -> None:
     )
     bad = run("check", str(broken))
     assert bad.returncode != 0 and "broken.toml" in bad.stderr and "NOPE" in bad.stderr
+
+
+def test_forms_set_and_saved_prefill(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    assert govshare("demo", "--households", "30", "--seed", "2", db=db).returncode == 0
+    saved = govshare("forms", "prefill", "--period", "2026-10", "--save", db=db)
+    assert saved.returncode == 0 and "已保存" in saved.stderr
+    entered = govshare(
+        "forms", "set", "S_LOW_INCOME", "7", "--period", "2026-10", "--area", "441900199201", db=db
+    )
+    assert entered.returncode == 0 and "= 7（entered）" in entered.stdout
+    refused = govshare(
+        "forms", "set", "P_TOTAL", "7", "--period", "2026-10", "--area", "441900199201", db=db
+    )
+    assert refused.returncode == 2 and "理由" in refused.stderr
+    override = govshare(
+        "forms",
+        "set",
+        "P_TOTAL",
+        "7",
+        "--period",
+        "2026-10",
+        "--area",
+        "441900199201",
+        "--reason",
+        "核实",
+        db=db,
+    )
+    assert override.returncode == 0 and "overridden" in override.stdout
+    again = govshare("forms", "prefill", "--period", "2026-10", "--save", db=db)
+    assert "新增 0 个值，随回流数据更新 0 个" in again.stderr  # the override is not replaced
