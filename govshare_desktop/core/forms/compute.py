@@ -53,8 +53,39 @@ FILTERS: dict[str, dict[str, type]] = {
 }
 
 
+# Person- and household-level attributes: element value = one column (or a derived value) of the
+# subject's record.
+ATTRIBUTES: dict[str, dict[str, str]] = {
+    "person": {
+        "name": "t.name",
+        "id_number": "t.id_number",
+        "sex_code": "t.sex_code",
+        "birth_date": "t.birth_date",
+        "age": "t.birth_date",  # turned into completed years at period end in Python
+        "village": "(SELECT a.name FROM area a WHERE a.code = t.village_code)",
+        "household_no": "t.household_no",
+        "phone": "t.phone",
+        "relationship_code": "t.relationship_code",
+        "ethnicity_code": "t.ethnicity_code",
+    },
+    "household": {
+        "household_no": "t.household_no",
+        "head_name": "t.head_name",
+        "address": "t.address",
+        "village": "(SELECT a.name FROM area a WHERE a.code = t.village_code)",
+    },
+}
+
+
 def check_filters(computation: Any) -> str | None:
     """A Chinese description of what is wrong with a computation, or None."""
+    if computation.aggregate == "attribute":
+        attributes = ATTRIBUTES.get(computation.dataset)
+        if attributes is None:
+            return f"取值的对象应为 {'、'.join(ATTRIBUTES)}，不能是“{computation.dataset}”"
+        if computation.column not in attributes:
+            return f"“{computation.dataset}.{computation.column}”不能取值，可用：{'、'.join(attributes)}"
+        return None
     if computation.dataset not in DATASETS:
         return f"数据集“{computation.dataset}”无效，可用：{'、'.join(DATASETS)}"
     allowed = FILTERS[computation.dataset]
@@ -222,3 +253,45 @@ def compute_area_values(
                 for (element, _), value in zip(distinct, totals, strict=True):
                     out[element.code][township_code] = int(value or 0)
     return out
+
+
+def roster_rows(
+    store: Store, template: Any, dictionary: Any, period: Period
+) -> list[tuple[str, dict[str, Any]]]:
+    """The subjects a roster template selects, in village/household order, each with the values
+    of its computed (attribute) columns: ``[(id number or 户号, {element: value})]``."""
+    from govshare_desktop.core.domain.idnumber import age_on
+    from govshare_desktop.core.forms.dictionary import Computation
+
+    subject = template.subject
+    params: dict[str, Any] = {}
+    conditions = condition(
+        Computation("count", subject, None, template.filter), period, params, "f_"
+    )
+    attributes = ATTRIBUTES[subject]
+    columns = [
+        (code, dictionary[code].compute.column)
+        for code in template.elements
+        if dictionary[code].compute is not None
+    ]
+    select_list = ", ".join(attributes[attribute] for _, attribute in columns) or "NULL"
+    key = "t.id_number" if subject == "person" else "t.household_no"
+    order = (
+        "t.village_code, t.household_no, t.relationship_code, t.id"
+        if subject == "person"
+        else "t.village_code, t.household_no"
+    )
+    sql = (
+        f"SELECT {key}, {select_list} FROM {subject} t"
+        f" WHERE {' AND '.join(['t.absent_batch_id IS NULL', *conditions])} ORDER BY {order}"
+    )
+    rows = []
+    with store.sessions() as session:
+        for record in session.execute(text(sql), params):
+            values: dict[str, Any] = {}
+            for (code, attribute), value in zip(columns, record[1:], strict=True):
+                if attribute == "age" and value is not None:
+                    value = age_on(date.fromisoformat(str(value)[:10]), period.end)
+                values[code] = value
+            rows.append((record[0], values))
+    return rows

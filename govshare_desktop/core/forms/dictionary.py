@@ -22,7 +22,7 @@ else:  # pragma: no cover - Python 3.10
 
 TYPES = ("integer", "decimal", "money", "text", "date", "code")
 LEVELS = ("area", "household", "person")
-AGGREGATES = ("count", "count_distinct", "sum")
+AGGREGATES = ("count", "count_distinct", "sum", "attribute")
 
 
 class FormsError(UserError):
@@ -31,7 +31,7 @@ class FormsError(UserError):
 
 @dataclass(frozen=True)
 class Computation:
-    aggregate: str  # count | count_distinct | sum
+    aggregate: str  # count | count_distinct | sum (area level) | attribute (person/household level)
     dataset: str  # person | household | ss_enrollment | ss_payment
     column: str | None  # for count_distinct / sum
     where: Mapping[str, Any] = field(default_factory=dict)
@@ -91,7 +91,7 @@ def parse_computation(raw: Mapping[str, Any], where: str) -> Computation:
     if not isinstance(target, str) or not target:
         raise FormsError(f"{where}的 compute.{aggregate} 应为数据集名称或“数据集.列”")
     dataset, _, column = target.partition(".")
-    if aggregate != "count" and not column:
+    if aggregate not in ("count",) and not column:
         raise FormsError(
             f"{where}的 compute.{aggregate} 需要写成“数据集.列”，如 ss_payment.total_fen"
         )
@@ -153,6 +153,11 @@ def parse_elements(document: Mapping[str, Any], file_name: str) -> dict[str, Ele
         unknown = set(raw) - known
         if unknown:
             raise FormsError(f"{where}中有不认识的字段：{'、'.join(sorted(unknown))}")
+        computation = parse_computation(compute, where) if compute is not None else None
+        if computation is not None and (computation.aggregate == "attribute") != (level != "area"):
+            raise FormsError(
+                f"{where}：区域级数据项用 count/count_distinct/sum 统计，人员级和户级数据项用 attribute 取值"
+            )
         elements[code] = Element(
             code=code,
             name=_require(raw, "name", where),
@@ -162,7 +167,7 @@ def parse_elements(document: Mapping[str, Any], file_name: str) -> dict[str, Ele
             source=str(raw.get("source", "")),
             description=str(raw.get("description", "")),
             code_list=code_list,
-            compute=parse_computation(compute, where) if compute is not None else None,
+            compute=computation,
             carry_forward=bool(raw.get("carry_forward", False)),
         )
     return elements

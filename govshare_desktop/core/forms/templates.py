@@ -2,10 +2,15 @@
 form, referencing data elements by code and never redefining them. Adding a department's form is
 adding a file.
 
-This first part covers 统计表 (``kind = "table"``): rows are the villages plus a township total,
-columns are elements under optional group headers (a two-level header), with the statutory marks
-(表号/制定机关/批准文号/有效期至), the unit line, the signatories and validation rules. A broken
-template is reported with its file and field; the others still load.
+Kinds so far:
+
+* 统计表 (``kind = "table"``): rows are the villages plus a township total, columns are area-level
+  elements under optional group headers (a two-level header);
+* 花名册 (``kind = "roster"``): the people (or households) a ``filter`` selects — the same filter
+  vocabulary as computed elements — with person-level (or household-level) elements as columns.
+
+Each carries the statutory marks (表号/制定机关/批准文号/有效期至), the unit line, the signatories
+and validation rules. A broken template is reported with its file and field; the others still load.
 """
 
 from __future__ import annotations
@@ -52,6 +57,10 @@ class Template:
     legal: Mapping[str, str] = field(default_factory=dict)
     unit_line: str = ""
     signatories: tuple[str, ...] = ()
+    subject: str = "area"  # area (统计表) | person | household (花名册)
+    filter: Mapping[str, Any] = field(
+        default_factory=dict
+    )  # which people or households a roster lists
 
     @property
     def elements(self) -> tuple[str, ...]:
@@ -77,8 +86,25 @@ def parse_template(
     template_id, kind, period_type = need("id"), need("kind"), need("period_type")
     if kind not in KINDS:
         raise FormsError(f"报表模板 {file_name} 的 kind“{kind}”无效，可用：{'、'.join(KINDS)}")
-    if kind != "table":
-        raise FormsError(f"报表模板 {file_name} 的 kind“{kind}”尚未支持（目前支持统计表 table）")
+    if kind == "individual":
+        raise FormsError(
+            f"报表模板 {file_name} 的 kind“{kind}”尚未支持（目前支持统计表 table 和花名册 roster）"
+        )
+    subject = "area"
+    roster_filter: dict[str, Any] = {}
+    if kind == "roster":
+        subject = document.get("subject", "person")
+        if subject not in ("person", "household"):
+            raise FormsError(f"报表模板 {file_name} 的 subject 应为 person 或 household")
+        roster_filter = document.get("filter", {})
+        if not isinstance(roster_filter, dict):
+            raise FormsError(f"报表模板 {file_name} 的 filter 应为表（如 {{ age_min = 80 }}）")
+        from govshare_desktop.core.forms.compute import check_filters
+        from govshare_desktop.core.forms.dictionary import Computation
+
+        problem = check_filters(Computation("count", subject, None, roster_filter))
+        if problem:
+            raise FormsError(f"报表模板 {file_name} 的 filter：{problem}")
     if period_type not in PERIOD_TYPES:
         raise FormsError(
             f"报表模板 {file_name} 的 period_type“{period_type}”无效，可用：{'、'.join(PERIOD_TYPES)}"
@@ -97,8 +123,9 @@ def parse_template(
             raise FormsError(
                 f"{where}引用的数据项“{code}”不在数据项字典中（模板只能引用，不能定义数据项）"
             )
-        if element.level != "area":
-            raise FormsError(f"{where}的数据项“{code}”不是区域级数据项，不能用于统计表")
+        if element.level != subject:
+            expected = {"area": "区域级", "person": "人员级", "household": "户级"}[subject]
+            raise FormsError(f"{where}的数据项“{code}”不是{expected}数据项，不能用于此报表")
         unknown = set(raw) - {"element", "header", "group"}
         if unknown:
             raise FormsError(f"{where}中有不认识的字段：{'、'.join(sorted(unknown))}")
@@ -146,6 +173,8 @@ def parse_template(
         legal={k: str(v) for k, v in legal.items()},
         unit_line=str(document.get("unit_line", "")),
         signatories=tuple(signatories),
+        subject=subject,
+        filter=roster_filter,
     )
 
 

@@ -230,3 +230,45 @@ def test_a_quarter_sums_its_months(small) -> None:
         small, [load_dictionary()["I_PAID_TOTAL"]], Period.parse("2026Q3"), township_code=T
     )
     assert values["I_PAID_TOTAL"][T] == 30000  # only September is in Q3
+
+
+def test_roster_lists_the_people_its_filter_selects(small, tmp_path: Path) -> None:
+    from govshare_desktop.core.forms.compute import roster_rows
+    from govshare_desktop.core.forms.templates import load_templates
+
+    (tmp_path / "r.toml").write_text(
+        'id = "r"\ntitle = "高龄名册"\ndepartment = "民政"\nkind = "roster"\nsubject = "person"\n'
+        'period_type = "month"\nfilter = { status = "normal", age_min = 80 }\n'
+        '[[columns]]\nelement = "P_NAME"\n[[columns]]\nelement = "P_AGE"\n[[columns]]\nelement = "P_VILLAGE"\n'
+        '[[columns]]\nelement = "S_ALLOWANCE_AMOUNT"\n',
+        encoding="utf-8",
+    )
+    dictionary = load_dictionary()
+    templates, problems = load_templates(dictionary, tmp_path)
+    assert problems == []
+    rows = roster_rows(small, templates["r"], dictionary, Period.parse("2026-10"))
+    # Only the person who turned 80 on the last day of the period (the 79-year-old is not listed,
+    # nor the 86-year-old who died in the period).
+    assert [(values["P_NAME"], values["P_AGE"], values["P_VILLAGE"]) for _, values in rows] == [
+        ("人0", 80, "东岭村委会")
+    ]
+    assert "S_ALLOWANCE_AMOUNT" not in rows[0][1]  # entered by the clerk, not computed
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('filter = { shoe_size = 42 }\n[[columns]]\nelement = "P_NAME"\n', "shoe_size"),
+        ('[[columns]]\nelement = "P_TOTAL"\n', "不是人员级数据项"),
+        ('subject = "village"\n[[columns]]\nelement = "P_NAME"\n', "subject"),
+    ],
+)
+def test_broken_rosters_name_the_problem(tmp_path: Path, extra: str, message: str) -> None:
+    from govshare_desktop.core.forms.templates import load_templates
+
+    (tmp_path / "bad.toml").write_text(
+        'id = "b"\ntitle = "x"\ndepartment = "x"\nkind = "roster"\nperiod_type = "month"\n' + extra,
+        encoding="utf-8",
+    )
+    templates, problems = load_templates(load_dictionary(), tmp_path)
+    assert templates == {} and "bad.toml" in str(problems[0]) and message in str(problems[0])
