@@ -115,7 +115,7 @@ def test_forms_list_and_template_check(tmp_path: Path) -> None:
 
     listed = [json.loads(line) for line in run("list", "--json").stdout.splitlines()]
     assert {"id", "title", "department", "kind", "period_type"} <= set(listed[0])
-    assert len(listed) >= 8 and {t["kind"] for t in listed} == {"table", "roster"}
+    assert len(listed) >= 11 and {t["kind"] for t in listed} == {"table", "roster", "individual"}
     good = run("check", str(resource_path("forms", "templates", "mz_elderly.toml")))
     assert good.returncode == 0 and "检查通过" in good.stdout
     broken = tmp_path / "broken.toml"

@@ -256,10 +256,11 @@ def compute_area_values(
 
 
 def roster_rows(
-    store: Store, template: Any, dictionary: Any, period: Period
+    store: Store, template: Any, dictionary: Any, period: Period, *, only: str | None = None
 ) -> list[tuple[str, dict[str, Any]]]:
-    """The subjects a roster template selects, in village/household order, each with the values
-    of its computed (attribute) columns: ``[(id number or 户号, {element: value})]``."""
+    """The subjects a roster (or individual-form) template selects, in village/household order,
+    each with the values of its computed (attribute) elements: ``[(ID number or 户号, {element:
+    value})]``. ``only``: just that subject (empty if the template's filter does not allow it)."""
     from govshare_desktop.core.domain.idnumber import age_on
     from govshare_desktop.core.forms.dictionary import Computation
 
@@ -276,6 +277,9 @@ def roster_rows(
     ]
     select_list = ", ".join(attributes[attribute] for _, attribute in columns) or "NULL"
     key = "t.id_number" if subject == "person" else "t.household_no"
+    if only is not None:
+        params["only"] = only
+        conditions.append(f"{key} = :only")
     order = (
         "t.village_code, t.household_no, t.relationship_code, t.id"
         if subject == "person"

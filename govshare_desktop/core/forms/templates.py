@@ -7,7 +7,9 @@ Kinds so far:
 * 统计表 (``kind = "table"``): rows are the villages plus a township total, columns are area-level
   elements under optional group headers (a two-level header);
 * 花名册 (``kind = "roster"``): the people (or households) a ``filter`` selects — the same filter
-  vocabulary as computed elements — with person-level (or household-level) elements as columns.
+  vocabulary as computed elements — with person-level (or household-level) elements as columns;
+* 登记表/申请表 (``kind = "individual"``): one form per person (or household) the filter allows,
+  laid out as rows of label/value cells (``[[layout]]``) with signature and seal areas.
 
 Each carries the statutory marks (表号/制定机关/批准文号/有效期至), the unit line, the signatories
 and validation rules. A broken template is reported with its file and field; the others still load.
@@ -38,6 +40,15 @@ class TemplateColumn:
 
 
 @dataclass(frozen=True)
+class LayoutCell:
+    """One label/value pair of an individual form; ``span`` value columns wide."""
+
+    element: str
+    label: str
+    span: int = 1
+
+
+@dataclass(frozen=True)
 class Rule:
     check: Expression
     severity: str
@@ -57,10 +68,11 @@ class Template:
     legal: Mapping[str, str] = field(default_factory=dict)
     unit_line: str = ""
     signatories: tuple[str, ...] = ()
-    subject: str = "area"  # area (统计表) | person | household (花名册)
-    filter: Mapping[str, Any] = field(
-        default_factory=dict
-    )  # which people or households a roster lists
+    subject: str = "area"  # area (统计表) | person | household (花名册, 登记表)
+    # Which people or households a roster lists, or an individual form may be made for.
+    filter: Mapping[str, Any] = field(default_factory=dict)
+    layout: tuple[tuple[LayoutCell, ...], ...] = ()  # individual forms: rows of label/value cells
+    signatures: tuple[str, ...] = ()  # individual forms: signature and seal areas
 
     @property
     def elements(self) -> tuple[str, ...]:
@@ -86,13 +98,9 @@ def parse_template(
     template_id, kind, period_type = need("id"), need("kind"), need("period_type")
     if kind not in KINDS:
         raise FormsError(f"报表模板 {file_name} 的 kind“{kind}”无效，可用：{'、'.join(KINDS)}")
-    if kind == "individual":
-        raise FormsError(
-            f"报表模板 {file_name} 的 kind“{kind}”尚未支持（目前支持统计表 table 和花名册 roster）"
-        )
     subject = "area"
     roster_filter: dict[str, Any] = {}
-    if kind == "roster":
+    if kind in ("roster", "individual"):
         subject = document.get("subject", "person")
         if subject not in ("person", "household"):
             raise FormsError(f"报表模板 {file_name} 的 subject 应为 person 或 household")
@@ -109,7 +117,31 @@ def parse_template(
         raise FormsError(
             f"报表模板 {file_name} 的 period_type“{period_type}”无效，可用：{'、'.join(PERIOD_TYPES)}"
         )
-    raw_columns = document.get("columns")
+    layout: list[tuple[LayoutCell, ...]] = []
+    raw_columns: Any
+    if kind == "individual":
+        raw_rows = document.get("layout")
+        if not isinstance(raw_rows, list) or not raw_rows:
+            raise FormsError(f"报表模板 {file_name} 没有 [[layout]]（登记表的行）")
+        raw_columns = []
+        for row_no, raw_row in enumerate(raw_rows, start=1):
+            cells = raw_row.get("cells") if isinstance(raw_row, dict) else None
+            if not isinstance(cells, list) or not cells:
+                raise FormsError(f"报表模板 {file_name} 第 {row_no} 行 layout 缺少 cells")
+            row = []
+            for cell in cells:
+                if not isinstance(cell, dict) or set(cell) - {"element", "label", "span"}:
+                    raise FormsError(
+                        f"报表模板 {file_name} 第 {row_no} 行的格子只能有 element、label、span"
+                    )
+                span = cell.get("span", 1)
+                if not isinstance(span, int) or not 1 <= span <= 6:
+                    raise FormsError(f"报表模板 {file_name} 第 {row_no} 行的 span 应为 1～6")
+                raw_columns.append({"element": cell.get("element"), "header": cell.get("label")})
+                row.append(LayoutCell(str(cell.get("element")), str(cell.get("label") or ""), span))
+            layout.append(tuple(row))
+    else:
+        raw_columns = document.get("columns")
     if not isinstance(raw_columns, list) or not raw_columns:
         raise FormsError(f"报表模板 {file_name} 没有 [[columns]]")
     columns = []
@@ -126,7 +158,7 @@ def parse_template(
         if element.level != subject:
             expected = {"area": "区域级", "person": "人员级", "household": "户级"}[subject]
             raise FormsError(f"{where}的数据项“{code}”不是{expected}数据项，不能用于此报表")
-        unknown = set(raw) - {"element", "header", "group"}
+        unknown = {k for k, v in raw.items() if v is not None} - {"element", "header", "group"}
         if unknown:
             raise FormsError(f"{where}中有不认识的字段：{'、'.join(sorted(unknown))}")
         columns.append(
@@ -158,6 +190,9 @@ def parse_template(
     legal = document.get("legal", {})
     if not isinstance(legal, dict) or set(legal) - set(LEGAL_MARKS):
         raise FormsError(f"报表模板 {file_name} 的 [legal] 只能包含：{'、'.join(LEGAL_MARKS)}")
+    signatures = document.get("signatures", [])
+    if not isinstance(signatures, list) or not all(isinstance(x, str) for x in signatures):
+        raise FormsError(f"报表模板 {file_name} 的 signatures 应为文字列表（签字、盖章栏）")
     signatories = document.get("signatories", [])
     if not isinstance(signatories, list) or not all(isinstance(s, str) for s in signatories):
         raise FormsError(f"报表模板 {file_name} 的 signatories 应为文字列表")
@@ -175,6 +210,8 @@ def parse_template(
         signatories=tuple(signatories),
         subject=subject,
         filter=roster_filter,
+        layout=tuple(layout),
+        signatures=tuple(signatures),
     )
 
 

@@ -272,3 +272,33 @@ def test_broken_rosters_name_the_problem(tmp_path: Path, extra: str, message: st
     )
     templates, problems = load_templates(load_dictionary(), tmp_path)
     assert templates == {} and "bad.toml" in str(problems[0]) and message in str(problems[0])
+
+
+def test_individual_forms_for_one_subject_or_every_selected_one(small) -> None:
+    from govshare_desktop.core.forms.compute import roster_rows
+    from govshare_desktop.core.forms.templates import load_templates
+
+    dictionary = load_dictionary()
+    templates, problems = load_templates(dictionary)
+    assert problems == []
+    form = templates["mz_elderly_allowance_application"]
+    assert form.kind == "individual" and form.signatures[0].startswith("申请人")
+    assert [c.span for c in form.layout[1]] == [2, 1]
+    period = Period.parse("2026-10")
+    everyone = roster_rows(small, form, dictionary, period)  # a batch: one form per selected person
+    assert len(everyone) == 1
+    key, values = everyone[0]
+    assert values["P_AGE"] == 80 and values["P_SEX"] == "1" and values["P_ID_NUMBER"] == key
+    assert roster_rows(small, form, dictionary, period, only=key) == everyone
+    too_young = roster_rows(
+        small, templates["rs_resident_pension_registration"], dictionary, period
+    )
+    assert {v["P_NAME"] for _, v in too_young} == {
+        "人0",
+        "人1",
+        "人2",
+        "人3",
+    }  # 16 and over, in the registry
+    assert (
+        roster_rows(small, form, dictionary, period, only=too_young[1][0]) == []
+    )  # 79: not eligible
