@@ -290,15 +290,10 @@ def test_individual_forms_for_one_subject_or_every_selected_one(small) -> None:
     key, values = everyone[0]
     assert values["P_AGE"] == 80 and values["P_SEX"] == "1" and values["P_ID_NUMBER"] == key
     assert roster_rows(small, form, dictionary, period, only=key) == everyone
-    too_young = roster_rows(
+    registered = roster_rows(
         small, templates["rs_resident_pension_registration"], dictionary, period
     )
-    assert {v["P_NAME"] for _, v in too_young} == {
-        "人0",
-        "人1",
-        "人2",
-        "人3",
-    }  # 16 and over, in the registry
-    assert (
-        roster_rows(small, form, dictionary, period, only=too_young[1][0]) == []
-    )  # 79: not eligible
+    # 16 and over and in the registry at period end (人5 died only after the period).
+    assert {v["P_NAME"] for _, v in registered} == {"人0", "人1", "人2", "人3", "人5"}
+    seventy_nine = next(k for k, v in registered if v["P_NAME"] == "人1")
+    assert roster_rows(small, form, dictionary, period, only=seventy_nine) == []  # not eligible
