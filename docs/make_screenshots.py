@@ -89,6 +89,15 @@ def main() -> int:
         app.processEvents()
         if household is not None:
             household.grab().save(str(OUT / "household.png"))
+        window.show_page("forms")
+        forms = window.forms_view
+        if forms is not None:
+            forms.period.setCurrentIndex(forms.period.findData("2026-10"))
+            forms.area.setCurrentIndex(forms.area.findData("441900199201"))
+            forms.prefill()
+            forms.template.setCurrentIndex(forms.template.findData("mz_elderly"))
+            app.processEvents()
+            window.grab().save(str(OUT / "forms.png"))
         _import_preview(app, store)
         window.close()
         store.dispose()

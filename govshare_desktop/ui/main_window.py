@@ -48,6 +48,7 @@ PAGES = (
     ("person", "人员"),
     ("ss_enrollment", "社保参保"),
     ("ss_payment", "待遇发放"),
+    ("forms", "一表通"),
 )
 START_PAGE = "person"
 
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
         self.masked = True
         self.dialogs: list[QDialog] = []
         self.views: dict[str, BrowseView] = {}
+        self.forms_view: QWidget | None = None
         self.setObjectName("main_window")
         self.setWindowTitle("govshare-desktop")
         self.resize(1280, 780)
@@ -288,8 +290,47 @@ class MainWindow(QMainWindow):
 
     @property
     def current_view(self) -> BrowseView:
+        """The browse page shown (the 一表通 page is not one: then the last browse page)."""
         key = PAGES[self.nav.currentRow()][0]
+        if key not in self.views:
+            key = next(iter(self.views))
         return self.views[key]
+
+    def _show_forms(self, row: int) -> None:
+        if self.forms_view is None:
+            from govshare_desktop.core.forms.dictionary import FormsError, load_dictionary
+            from govshare_desktop.core.forms.templates import load_templates
+            from govshare_desktop.core.forms.values import FormValues
+            from govshare_desktop.core.store.township import get_township, villages
+            from govshare_desktop.ui.forms_view import FormsView
+
+            assert self.store is not None
+            try:
+                dictionary = load_dictionary()
+            except FormsError as exc:
+                log.error("forms dictionary: %s", exc)
+                self.statusBar().showMessage(f"一表通数据项字典有误，暂不可用：{exc}")
+                return
+            templates, problems = load_templates(dictionary)
+            for problem in problems:
+                log.error("form template: %s", problem)
+            township = get_township(self.store)
+            assert township is not None
+            with self.store.sessions() as session:
+                village_list = [(v.code, v.name) for v in villages(session)]
+            self.forms_view = FormsView(
+                FormValues(self.store, dictionary, templates),
+                township=(township.code, township.name),
+                villages=village_list,
+                today=self._today(),
+                parent=self,
+            )
+            placeholder = self.stack.widget(row)
+            self.stack.insertWidget(row, self.forms_view)
+            self.stack.removeWidget(placeholder)
+            placeholder.deleteLater()
+        self.stack.setCurrentIndex(row)
+        self.count_label.setText("")
 
     def show_page(self, key: str) -> None:
         self.nav.setCurrentRow([k for k, _ in PAGES].index(key))
@@ -298,6 +339,9 @@ class MainWindow(QMainWindow):
         if row < 0 or self.store is None:
             return
         key = PAGES[row][0]
+        if key == "forms":
+            self._show_forms(row)
+            return
         if key not in self.views:
             view = self._build_view(key)
             placeholder = self.stack.widget(row)
@@ -317,7 +361,7 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- filters
 
     def _apply_filters(self) -> None:
-        if not self.views:
+        if not self.views or PAGES[self.nav.currentRow()][0] not in self.views:
             return
         view = self.current_view
         changes: dict[str, object] = {"search": self.search.text()}
@@ -329,7 +373,7 @@ class MainWindow(QMainWindow):
         if self._search_timer.isActive():
             self._search_timer.stop()
             self._apply_filters()
-        if not self.views:
+        if PAGES[self.nav.currentRow()][0] not in self.views:
             return
         view = self.current_view
         view.select_first()
@@ -423,5 +467,5 @@ class MainWindow(QMainWindow):
         )
 
     def _update_count(self, key: str) -> None:
-        if self.views and key == self.current_view.dataset.key:
+        if key in self.views and key == PAGES[self.nav.currentRow()][0]:
             self.count_label.setText(f"当前列表：{self.current_view.model.rowCount():,} 条 ")

@@ -1,0 +1,385 @@
+"""The 一表通 page: pick a period, an area and a form (or every item of every form), see each data
+element once — prefilled from back-flow data or entered — and type the missing ones.
+
+Every accepted edit is saved at once (autosave: closing or a crash loses nothing typed). Changing a
+computed value asks for a reason. Submitting a form locks its items; returning it unlocks them.
+
+Signals of :class:`FormsView`: ``changed()`` — a value or a status changed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from govshare_desktop.core.domain.period import Period, PeriodKind
+from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.forms.dictionary import Element
+from govshare_desktop.core.forms.templates import Template, evaluate_rules
+from govshare_desktop.core.forms.values import COMPUTED, OVERRIDDEN, SUBMITTED, FormValues, display
+from govshare_desktop.core.store.models import FormValue
+from govshare_desktop.core.user import os_user
+
+ALL_ITEMS = ""  # the template combo's "every item" entry
+ORIGIN_LABELS = {COMPUTED: "回流数据", OVERRIDDEN: "已修改", "entered": "填报"}
+COLOURS = {COMPUTED: QColor("#e8f1fb"), OVERRIDDEN: QColor("#fff1d6")}
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class ValuesModel(QAbstractTableModel):
+    """One row per element: 数据项 | 数值 (editable) | 单位 | 来源 | 数源部门."""
+
+    HEADERS = ("数据项", "数值", "单位", "来源", "数源部门")
+    VALUE = 1
+
+    def __init__(self, pool: FormValues, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pool = pool
+        self.elements: list[Element] = []
+        self.rows: dict[str, FormValue] = {}
+        self.area = ""
+        self.period = Period.parse("2026-10")
+        self.locked: set[str] = set()
+        self.reason_for: Any = None  # callable(element) -> str | None, asked when overriding
+
+    def load(self, elements: list[Element], area: str, period: Period, locked: set[str]) -> None:
+        self.beginResetModel()
+        self.elements, self.area, self.period, self.locked = elements, area, period, locked
+        found = self.pool.values(period, [area])
+        self.rows = {code: by[area] for code, by in found.items() if area in by}
+        self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.elements)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section] if 0 <= section < len(self.HEADERS) else None
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.elements):
+            return None
+        element = self.elements[index.row()]
+        row = self.rows.get(element.code)
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            if column == 0:
+                return element.name
+            if column == 1:
+                text = display(element, row.value if row else None)
+                return text.replace(",", "") if role == Qt.ItemDataRole.EditRole else text
+            if column == 2:
+                return element.unit
+            if column == 3:
+                return (
+                    ORIGIN_LABELS.get(row.origin, "")
+                    if row
+                    else ("待预填" if element.computed else "待填报")
+                )
+            return element.source
+        if role == Qt.ItemDataRole.BackgroundRole and row is not None and row.origin in COLOURS:
+            return QBrush(COLOURS[row.origin])
+        if role == Qt.ItemDataRole.ToolTipRole and row is not None:
+            tip = f"{ORIGIN_LABELS.get(row.origin, row.origin)}：{row.changed_by}，{row.changed_at:%Y-%m-%d %H:%M}"
+            if row.origin == OVERRIDDEN:
+                tip += f"\n回流数据计算值：{display(element, row.computed_value)}\n修改理由：{row.reason or ''}"
+            return tip
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 1:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if index.column() == self.VALUE and self.elements[index.row()].code not in self.locked:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or index.column() != self.VALUE:
+            return False
+        element = self.elements[index.row()]
+        row = self.rows.get(element.code)
+        reason = None
+        if element.computed and (
+            row is None or row.computed_value != _canonical_or_none(element, value)
+        ):
+            reason = self.reason_for(element) if self.reason_for else None
+            if reason is None:
+                return False
+        try:
+            self.rows[element.code] = self.pool.set(
+                element.code,
+                self.area,
+                self.period,
+                value,
+                user=os_user(),
+                now=datetime.now(),
+                reason=reason,
+            )
+        except UserError as exc:
+            QMessageBox.warning(None, "未保存", exc.message)
+            return False
+        self.dataChanged.emit(
+            self.index(index.row(), 0), self.index(index.row(), self.columnCount() - 1)
+        )
+        return True
+
+
+def _canonical_or_none(element: Element, value: Any) -> str | None:
+    from govshare_desktop.core.forms.values import canonical
+
+    try:
+        return canonical(element, value)
+    except UserError:
+        return None
+
+
+def recent_periods(today: date, count: int = 12) -> list[Period]:
+    """The last finished months, quarters, half-years and years, newest first."""
+    periods: list[Period] = []
+    for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.HALF, PeriodKind.YEAR):
+        current = Period.of_date(today, kind)
+        periods += [current.shift(-i) for i in range(count if kind is PeriodKind.MONTH else 4)]
+    return periods
+
+
+class EntryTable(QTableView):
+    """Keyboard-first entry: Enter or Tab saves the cell and moves to the next item's value."""
+
+    def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:
+        super().closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+        if hint in (
+            QAbstractItemDelegate.EndEditHint.SubmitModelCache,
+            QAbstractItemDelegate.EndEditHint.EditNextItem,
+        ):
+            current = self.currentIndex()
+            following = self.model().index(current.row() + 1, current.column())
+            if following.isValid():
+                self.setCurrentIndex(following)
+
+
+class FormsView(QWidget):
+    changed = Signal()
+
+    def __init__(
+        self,
+        pool: FormValues,
+        *,
+        township: tuple[str, str],
+        villages: list[tuple[str, str]],
+        today: date,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("forms_view")
+        self.pool = pool
+        self.township_code = township[0]
+        self.period = QComboBox(self)
+        self.period.setObjectName("forms_period")
+        for period in recent_periods(today):
+            self.period.addItem(period.label, str(period))
+        self.area = QComboBox(self)
+        self.area.setObjectName("forms_area")
+        self.area.addItem(f"{township[1]}（全镇）", township[0])
+        for code, name in villages:
+            self.area.addItem(name, code)
+        self.template = QComboBox(self)
+        self.template.setObjectName("forms_template")
+        self.template.addItem("一表通：全部统计表数据项", ALL_ITEMS)
+        for template in pool.templates.values():
+            if template.kind == "table":
+                self.template.addItem(f"{template.department}｜{template.title}", template.id)
+        self.prefill_button = QPushButton("按回流数据预填", self)
+        self.prefill_button.clicked.connect(self.prefill)
+        self.submit_button = QPushButton("上报", self)
+        self.submit_button.clicked.connect(self.submit)
+        self.return_button = QPushButton("退回…", self)
+        self.return_button.clicked.connect(self.return_form)
+        for combo in (self.period, self.area, self.template):
+            combo.currentIndexChanged.connect(lambda _i: self.reload())
+
+        self.model = ValuesModel(pool, self)
+        self.model.reason_for = self._ask_reason
+        self.model.dataChanged.connect(lambda *_: (self._update_checks(), self.changed.emit()))
+        self.table = EntryTable(self)
+        self.table.setObjectName("forms_values")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.AnyKeyPressed
+            | QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.status = QLabel(self)
+        self.status.setObjectName("forms_status")
+        self.status.setWordWrap(True)
+
+        bar = QHBoxLayout()
+        for label, widget in (
+            ("统计期：", self.period),
+            ("区域：", self.area),
+            ("报表：", self.template),
+        ):
+            bar.addWidget(QLabel(label, self))
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        bar.addWidget(self.prefill_button)
+        bar.addWidget(self.submit_button)
+        bar.addWidget(self.return_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.status)
+        self.reload()
+
+    # ---------------------------------------------------------------- state
+
+    @property
+    def current_period(self) -> Period:
+        return Period.parse(self.period.currentData())
+
+    @property
+    def current_template(self) -> Template | None:
+        key = self.template.currentData()
+        return self.pool.templates.get(key) if key else None
+
+    def _elements(self) -> list[Element]:
+        templates = (
+            [self.current_template]
+            if self.current_template
+            else [t for t in self.pool.templates.values() if t.kind == "table"]
+        )
+        codes: list[str] = []
+        for template in templates:
+            codes += [c for c in template.elements if c not in codes]
+        return [self.pool.dictionary[c] for c in codes]
+
+    def reload(self) -> None:
+        area, period = self.area.currentData(), self.current_period
+        locked: set[str] = set()
+        for template in self.pool.templates.values():
+            if (
+                template.kind == "table"
+                and self.pool.status(template.id, area, period) == SUBMITTED
+            ):
+                locked |= set(template.elements)
+        self.model.load(self._elements(), area, period, locked)
+        template = self.current_template
+        self.submit_button.setEnabled(template is not None)
+        self.return_button.setEnabled(template is not None)
+        self._update_checks()
+
+    def _update_checks(self) -> None:
+        template = self.current_template
+        filled = sum(
+            1
+            for e in self.model.elements
+            if self.model.rows.get(e.code) and self.model.rows[e.code].value is not None
+        )
+        text = f"已填 {filled} / {len(self.model.elements)} 项。浅蓝：回流数据预填；浅橙：经办人修改过的预填值。"
+        if template is not None:
+            area = self.area.currentData()
+            status = {"draft": "草稿", "submitted": "已上报（已锁定）", "returned": "已退回"}[
+                self.pool.status(template.id, area, self.current_period)
+            ]
+            values = self.pool.typed_values(self.current_period, [area])
+            problems = [
+                f"{'错误' if r.rule.severity == 'error' else '提示'}：{r.rule.message}"
+                for r in evaluate_rules(template, values, [area])
+                if r.passed is False
+            ]
+            text += f"　报表状态：{status}。" + (
+                "　" + "；".join(problems) if problems else "　校验通过。"
+            )
+        self.status.setText(text)
+
+    # ---------------------------------------------------------------- actions
+
+    def _ask_reason(self, element: Element) -> str | None:
+        reason, ok = QInputDialog.getText(
+            self, "修改预填值", f"“{element.name}”由回流数据计算得出。请说明修改理由："
+        )
+        return reason.strip() if ok and reason.strip() else None
+
+    def prefill(self) -> None:
+        report = self.pool.prefill(
+            self.current_period,
+            township_code=self.township_code,
+            user=os_user(),
+            now=datetime.now(),
+        )
+        self.reload()
+        self.changed.emit()
+        message = f"已预填：新增 {report.inserted} 个值，随回流数据更新 {len(report.changed)} 个。"
+        if report.kept_overrides:
+            message += f"有 {len(report.kept_overrides)} 个经办人修改过的值与最新回流数据不同，已保留，请核对。"
+        self.status.setText(message + "\n" + self.status.text())
+
+    def submit(self) -> None:
+        template = self.current_template
+        if template is None:
+            return
+        try:
+            self.pool.submit(
+                template.id,
+                self.area.currentData(),
+                self.current_period,
+                user=os_user(),
+                now=datetime.now(),
+            )
+        except UserError as exc:
+            QMessageBox.warning(self, "不能上报", exc.message)
+            return
+        self.reload()
+        self.changed.emit()
+
+    def return_form(self) -> None:
+        template = self.current_template
+        if template is None:
+            return
+        reason, ok = QInputDialog.getText(self, "退回报表", "退回理由：")
+        if not ok:
+            return
+        try:
+            self.pool.return_(
+                template.id,
+                self.area.currentData(),
+                self.current_period,
+                reason=reason,
+                user=os_user(),
+                now=datetime.now(),
+            )
+        except UserError as exc:
+            QMessageBox.warning(self, "不能退回", exc.message)
+            return
+        self.reload()
+        self.changed.emit()

@@ -1,0 +1,110 @@
+"""The 一表通 page with pytest-qt: prefill, keyboard entry with autosave, override reasons, submit."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox
+
+from govshare_desktop.core.domain.period import Period
+from govshare_desktop.core.forms.values import OVERRIDDEN, FormValues
+from govshare_desktop.ui.main_window import MainWindow
+
+TODAY = date(2026, 11, 26)
+V = "441900199201"
+
+
+@pytest.fixture
+def forms(qtbot, demo_store):
+    window = MainWindow(demo_store, today=lambda: TODAY)
+    qtbot.addWidget(window)
+    window.show()
+    window.show_page("forms")
+    view = window.forms_view
+    assert view is not None and view.isVisible()
+    return view
+
+
+def _row(view, code: str) -> int:
+    return [e.code for e in view.model.elements].index(code)
+
+
+def _choose(combo, data) -> None:
+    combo.setCurrentIndex(combo.findData(data))
+
+
+def test_prefill_then_type_the_missing_items(qtbot, forms, monkeypatch) -> None:
+    view = forms
+    _choose(view.period, "2026-10")
+    _choose(view.area, V)
+    _choose(view.template, "mz_elderly")
+    assert [e.code for e in view.model.elements] == [
+        "P_TOTAL",
+        "P_60PLUS",
+        "P_80PLUS",
+        "S_ELDERLY_ALLOWANCE",
+    ]
+    view.prefill()
+    value = view.model.index(_row(view, "P_60PLUS"), 1)
+    assert int(value.data()) > 0 and value.data(Qt.ItemDataRole.BackgroundRole) is not None
+    assert "已填 3 / 4" in view.status.text()
+
+    # Keyboard entry: type over a prefilled value; it asks why, saves, and Enter moves down.
+    table = view.table
+    asked = []
+    monkeypatch.setattr(
+        QInputDialog, "getText", lambda *a, **k: (asked.append(a[2]) or "村委会核实", True)
+    )
+    start = view.model.index(_row(view, "P_80PLUS"), 1)
+    table.setCurrentIndex(start)
+    table.edit(start)
+    editor = table.findChild(QLineEdit)
+    editor.selectAll()
+    qtbot.keyClicks(editor, "1")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.wait(20)  # the delegate commits on the next turn of the event loop
+    stored = view.pool.values(Period.parse("2026-10"), [V])
+    assert (stored["P_80PLUS"][V].value, stored["P_80PLUS"][V].origin) == ("1", OVERRIDDEN)
+    assert asked and "回流数据" in asked[0]
+    assert table.currentIndex().row() == _row(view, "S_ELDERLY_ALLOWANCE")  # moved to the next item
+
+    # The empty item: typed once, saved at once (autosave), no reason needed.
+    table.edit(table.currentIndex())
+    editor = table.findChild(QLineEdit)
+    qtbot.keyClicks(editor, "3")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.wait(20)
+    saved = view.pool.values(Period.parse("2026-10"), [V])["S_ELDERLY_ALLOWANCE"][V]
+    assert saved.value == "3" and saved.origin == "entered"
+    assert "已填 4 / 4" in view.status.text()
+
+    # Without a reason a prefilled value is not changed.
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("", False))
+    assert not view.model.setData(view.model.index(_row(view, "P_60PLUS"), 1), "1")
+
+    # Submit locks the form's items; the value cells are no longer editable.
+    view.submit()
+    assert "已上报" in view.status.text()
+    assert not (view.model.flags(view.model.index(0, 1)) & Qt.ItemFlag.ItemIsEditable)
+
+
+def test_values_are_shared_between_forms(qtbot, forms) -> None:
+    view = forms
+    _choose(view.area, V)
+    _choose(view.template, "yb_resident_medical")
+    assert view.model.setData(view.model.index(_row(view, "S_LOW_INCOME"), 1), "15")
+    _choose(view.template, "")  # every item of every form: entered once, shown once
+    assert view.model.index(_row(view, "S_LOW_INCOME"), 1).data() == "15"
+    assert isinstance(view.pool, FormValues)
+
+
+def test_a_refused_submission_says_why(qtbot, forms, monkeypatch) -> None:
+    view = forms
+    _choose(view.area, V)
+    _choose(view.template, "mz_elderly")
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(a[2]))
+    view.submit()
+    assert shown and "未填写" in shown[0]
