@@ -331,15 +331,16 @@ class FormsView(QWidget):
         return reason.strip() if ok and reason.strip() else None
 
     def prefill(self) -> None:
+        now = datetime.now()
         report = self.pool.prefill(
-            self.current_period,
-            township_code=self.township_code,
-            user=os_user(),
-            now=datetime.now(),
+            self.current_period, township_code=self.township_code, user=os_user(), now=now
         )
+        carried = self.pool.carry_forward(self.current_period, user=os_user(), now=now)
         self.reload()
         self.changed.emit()
         message = f"已预填：新增 {report.inserted} 个值，随回流数据更新 {len(report.changed)} 个。"
+        if carried:
+            message += f"沿用上期填报的值 {carried} 个。"
         if report.kept_overrides:
             message += f"有 {len(report.kept_overrides)} 个经办人修改过的值与最新回流数据不同，已保留，请核对。"
         self.status.setText(message + "\n" + self.status.text())

@@ -191,6 +191,51 @@ class FormValues:
                         )
         return report
 
+    def carry_forward(self, period: Period, *, user: str, now: datetime) -> int:
+        """Start this period from last period's entered values, for elements that allow it
+        (``carry_forward = true``) and only where this period has no value yet. Returns how many."""
+        codes = [e.code for e in self.dictionary.values() if e.carry_forward]
+        if not codes:
+            return 0
+        previous = str(period.previous())
+        carried = 0
+        with self.store.transaction() as session:
+            have = set(
+                session.execute(
+                    select(FormValue.element, FormValue.subject).where(
+                        FormValue.period == str(period), FormValue.element.in_(codes)
+                    )
+                ).all()
+            )
+            for old in session.scalars(
+                select(FormValue).where(
+                    FormValue.period == previous,
+                    FormValue.element.in_(codes),
+                    FormValue.origin.in_([ENTERED, OVERRIDDEN]),
+                    FormValue.value.is_not(None),
+                )
+            ):
+                if (old.element, old.subject) in have:
+                    continue
+                row = FormValue(
+                    element=old.element,
+                    subject=old.subject,
+                    period=str(period),
+                    value=old.value,
+                    origin=ENTERED,
+                    computed_value=None,
+                    reason=f"沿用{period.previous().label}",
+                    changed_by=user,
+                    changed_at=now,
+                )
+                session.add(row)
+                session.flush()
+                self._history(
+                    session, row, old.value, ENTERED, row.reason, user, now, old=(None, None)
+                )
+                carried += 1
+        return carried
+
     # ---------------------------------------------------------------- entering
 
     def set(

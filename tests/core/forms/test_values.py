@@ -147,3 +147,24 @@ def test_values_are_checked_and_kept_exactly(code: str, raw: str, stored: str) -
 def test_bad_values_are_refused_in_chinese(code: str, raw: str) -> None:
     with pytest.raises(UserError):
         canonical(load_dictionary()[code], raw)
+
+
+def test_carry_forward_fills_only_missing_values_of_elements_that_allow_it(
+    pool: FormValues,
+) -> None:
+    person = "441900195001010011"
+    september, october = Period.parse("2026-09"), Period.parse("2026-10")
+    pool.set(
+        "S_ALLOWANCE_AMOUNT", person, september, "200", user="clerk", now=NOW
+    )  # carry_forward = true
+    pool.set("S_LOW_INCOME", V, september, "9", user="clerk", now=NOW)  # not carried
+    other = "441900194501010013"
+    pool.set("S_ALLOWANCE_AMOUNT", other, september, "200", user="clerk", now=NOW)
+    pool.set("S_ALLOWANCE_AMOUNT", other, october, "300", user="clerk", now=NOW)  # already filled
+    assert pool.carry_forward(october, user="clerk", now=NOW) == 1
+    assert pool.carry_forward(october, user="clerk", now=NOW) == 0  # idempotent
+    values = pool.values(october, [person, other, V])
+    assert values["S_ALLOWANCE_AMOUNT"][person].value == "20000"
+    assert "沿用2026年9月" in values["S_ALLOWANCE_AMOUNT"][person].reason
+    assert values["S_ALLOWANCE_AMOUNT"][other].value == "30000"
+    assert V not in values.get("S_LOW_INCOME", {})
