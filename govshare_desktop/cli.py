@@ -18,10 +18,17 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 from govshare_desktop import __version__
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.user import os_user
+
+if TYPE_CHECKING:  # the heavy modules load inside the commands that need them
+    from govshare_desktop.core.domain.period import Period
+    from govshare_desktop.core.forms.dictionary import Element
+    from govshare_desktop.core.forms.values import FormValues
+    from govshare_desktop.core.store.engine import Store
 
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
@@ -291,19 +298,31 @@ def cmd_forms_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _period(text: str) -> Period:
+    from govshare_desktop.core.domain.period import Period
+
+    try:
+        return Period.parse(text)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _pool(store: Store, elements: dict[str, Element]) -> FormValues:
+    from govshare_desktop.core.forms.templates import load_templates
+    from govshare_desktop.core.forms.values import FormValues
+
+    return FormValues(store, elements, load_templates(elements)[0])
+
+
 def cmd_forms_prefill(args: argparse.Namespace) -> int:
     import json
 
-    from govshare_desktop.core.domain.period import Period
     from govshare_desktop.core.forms.compute import compute_area_values
     from govshare_desktop.core.forms.dictionary import load_dictionary
     from govshare_desktop.core.store.engine import open_store
     from govshare_desktop.core.store.township import get_township
 
-    try:
-        period = Period.parse(args.period)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    period = _period(args.period)
     store = open_store(args.db)
     township = get_township(store)
     if township is None:
@@ -312,11 +331,7 @@ def cmd_forms_prefill(args: argparse.Namespace) -> int:
     if args.save:
         from datetime import datetime
 
-        from govshare_desktop.core.forms.templates import load_templates
-        from govshare_desktop.core.forms.values import FormValues
-
-        pool = FormValues(store, elements, load_templates(elements)[0])
-        report = pool.prefill(
+        report = _pool(store, elements).prefill(
             period, township_code=township.code, user=os_user(), now=datetime.now()
         )
         print(
@@ -352,18 +367,13 @@ def cmd_forms_prefill(args: argparse.Namespace) -> int:
 def cmd_forms_set(args: argparse.Namespace) -> int:
     from datetime import datetime
 
-    from govshare_desktop.core.domain.period import Period
     from govshare_desktop.core.forms.dictionary import load_dictionary
-    from govshare_desktop.core.forms.templates import load_templates
-    from govshare_desktop.core.forms.values import FormValues, display
+    from govshare_desktop.core.forms.values import display
     from govshare_desktop.core.store.engine import open_store
 
-    try:
-        period = Period.parse(args.period)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    period = _period(args.period)
     elements = load_dictionary()
-    pool = FormValues(open_store(args.db), elements, load_templates(elements)[0])
+    pool = _pool(open_store(args.db), elements)
     row = pool.set(
         args.element,
         args.area,
