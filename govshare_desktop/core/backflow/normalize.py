@@ -42,10 +42,6 @@ class FieldError(ValueError):
         self.reason = reason
 
 
-def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def text(value: Any) -> str:
     """Cell text: numbers that are whole come out without ``.0``; whitespace trimmed."""
     if isinstance(value, float) and value.is_integer():

@@ -114,15 +114,6 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _in(column: str, name: str, value: Any, params: dict[str, Any]) -> str:
-    values = value if isinstance(value, list) else [value]
-    names = []
-    for i, item in enumerate(values):
-        params[f"{name}{i}"] = item
-        names.append(f":{name}{i}")
-    return f"{column} IN ({', '.join(names)})"
-
-
 def condition(computation: Any, period: Period, params: dict[str, Any], prefix: str) -> list[str]:
     """The SQL conditions of one computation's filters. Values that depend only on the period are
     bound under shared names, so the same condition reads the same in every element (and can be
