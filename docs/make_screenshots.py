@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -59,6 +59,43 @@ def _import_preview(app: QApplication, store) -> None:  # type: ignore[no-untype
     wizard.close()
 
 
+def _forms(app: QApplication, window, forms) -> None:  # type: ignore[no-untyped-def]
+    """The 一表通 list, one 统计表, one 花名册 and one 登记表, as a clerk sees them."""
+    from govshare_desktop.core.domain.period import Period
+
+    def choose(combo, data) -> None:  # type: ignore[no-untyped-def]
+        combo.setCurrentIndex(combo.findData(data))
+
+    october = Period.parse("2026-10")
+    choose(forms.period, "2026-10")
+    choose(forms.area, "441900199201")
+    forms.prefill()
+    choose(forms.template, "")
+    app.processEvents()
+    window.grab().save(str(OUT / "forms.png"))
+
+    choose(forms.area, forms.township_code)
+    choose(forms.template, "rs_resident_pension_enrollment")
+    app.processEvents()
+    window.grab().save(str(OUT / "form_table.png"))
+
+    choose(forms.template, "mz_elderly_allowance_roster")
+    people = [s for s, _ in forms.sheet.sheet_model.form.subjects]
+    now = datetime(2026, 11, 5, 10, 0)
+    for person, amount in zip(people[:6], ("200", "200", "300", "200", "200", "500"), strict=False):
+        forms.pool.set("S_ALLOWANCE_AMOUNT", person, october, amount, user="演示", now=now)
+    forms.reload()
+    app.processEvents()
+    window.grab().save(str(OUT / "form_roster.png"))
+
+    november = Period.parse("2026-11")
+    forms.pool.set("S_ALLOWANCE_AMOUNT", people[0], november, "200", user="演示", now=now)
+    dialog = window.open_form("mz_elderly_allowance_application", people[0])
+    if dialog is not None:
+        app.processEvents()
+        dialog.grab().save(str(OUT / "form_individual.png"))
+
+
 def main() -> int:
     app = QApplication(sys.argv)
     install_chinese(app)
@@ -92,12 +129,7 @@ def main() -> int:
         window.show_page("forms")
         forms = window.forms_view
         if forms is not None:
-            forms.period.setCurrentIndex(forms.period.findData("2026-10"))
-            forms.area.setCurrentIndex(forms.area.findData("441900199201"))
-            forms.prefill()
-            forms.template.setCurrentIndex(forms.template.findData("mz_elderly"))
-            app.processEvents()
-            window.grab().save(str(OUT / "forms.png"))
+            _forms(app, window, forms)
         _import_preview(app, store)
         window.close()
         store.dispose()

@@ -1,6 +1,9 @@
 """The 一表通 page: pick a period, an area and a form (or every item of every form), see each data
 element once — prefilled from back-flow data or entered — and type the missing ones.
 
+A chosen 统计表 or 花名册 shows as its paper reads (:class:`SheetView`), editable in place; the
+"数据项列表" button shows the same form as a plain list of its items instead.
+
 Every accepted edit is saved at once (autosave: closing or a crash loses nothing typed). Changing a
 computed value asks for a reason. Submitting a form locks its items; returning it unlocks them.
 
@@ -24,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
+    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -32,10 +36,11 @@ from PySide6.QtWidgets import (
 from govshare_desktop.core.domain.period import Period, PeriodKind
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.forms.dictionary import Element
-from govshare_desktop.core.forms.templates import Template, evaluate_rules
+from govshare_desktop.core.forms.templates import Template
 from govshare_desktop.core.forms.values import COMPUTED, OVERRIDDEN, SUBMITTED, FormValues, display
 from govshare_desktop.core.store.models import FormValue
 from govshare_desktop.core.user import os_user
+from govshare_desktop.ui.sheet_view import SheetView
 
 ALL_ITEMS = ""  # the template combo's "every item" entry
 ORIGIN_LABELS = {COMPUTED: "回流数据", OVERRIDDEN: "已修改", "entered": "填报"}
@@ -194,11 +199,13 @@ class FormsView(QWidget):
         township: tuple[str, str],
         villages: list[tuple[str, str]],
         today: date,
+        masked: bool = True,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("forms_view")
         self.pool = pool
+        self.masked = masked
         self.township_code = township[0]
         self.period = QComboBox(self)
         self.period.setObjectName("forms_period")
@@ -212,9 +219,15 @@ class FormsView(QWidget):
         self.template = QComboBox(self)
         self.template.setObjectName("forms_template")
         self.template.addItem("一表通：全部统计表数据项", ALL_ITEMS)
-        for template in pool.templates.values():
-            if template.kind == "table":
-                self.template.addItem(f"{template.department}｜{template.title}", template.id)
+        for kind in ("table", "roster"):
+            for template in pool.templates.values():
+                if template.kind == kind:
+                    self.template.addItem(f"{template.department}｜{template.title}", template.id)
+        self.list_mode = QPushButton("数据项列表", self)
+        self.list_mode.setObjectName("forms_list_mode")
+        self.list_mode.setCheckable(True)
+        self.list_mode.setToolTip("按数据项逐项填写，而不是按报表表样")
+        self.list_mode.toggled.connect(lambda _on: self.reload())
         self.prefill_button = QPushButton("按回流数据预填", self)
         self.prefill_button.clicked.connect(self.prefill)
         self.submit_button = QPushButton("上报", self)
@@ -251,13 +264,17 @@ class FormsView(QWidget):
             bar.addWidget(QLabel(label, self))
             bar.addWidget(widget)
         bar.addStretch(1)
+        bar.addWidget(self.list_mode)
         bar.addWidget(self.prefill_button)
         bar.addWidget(self.submit_button)
         bar.addWidget(self.return_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
-        layout.addWidget(self.table, 1)
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self.table)
+        self.sheet: SheetView | None = None
+        layout.addWidget(self.pages, 1)
         layout.addWidget(self.status)
         self.reload()
 
@@ -285,38 +302,71 @@ class FormsView(QWidget):
 
     def reload(self) -> None:
         area, period = self.area.currentData(), self.current_period
-        locked: set[str] = set()
-        for template in self.pool.templates.values():
-            if (
-                template.kind == "table"
-                and self.pool.status(template.id, area, period) == SUBMITTED
-            ):
-                locked |= set(template.elements)
-        self.model.load(self._elements(), area, period, locked)
         template = self.current_template
+        if template is not None and template.kind == "roster":
+            self.list_mode.setChecked(False)
+        self.list_mode.setEnabled(template is not None and template.kind == "table")
         self.submit_button.setEnabled(template is not None)
         self.return_button.setEnabled(template is not None)
+        if template is not None and not self.list_mode.isChecked():
+            self._show_sheet(template, area, period)
+            return
+        locked: set[str] = set()
+        for each in self.pool.templates.values():
+            if each.kind == "table" and self.pool.status(each.id, area, period) == SUBMITTED:
+                locked |= set(each.elements)
+        self.model.load(self._elements(), area, period, locked)
+        self.pages.setCurrentWidget(self.table)
         self._update_checks()
+
+    def _show_sheet(self, template: Template, area: str, period: Period) -> None:
+        data = self.pool.collect(template.id, area, period)
+        sheet = SheetView(self.pool, data, masked=self.masked, parent=self)
+        sheet.changed.connect(lambda: (self._update_checks(), self.changed.emit()))
+        if self.sheet is not None:
+            self.pages.removeWidget(self.sheet)
+            self.sheet.deleteLater()
+        self.sheet = sheet
+        self.pages.addWidget(sheet)
+        self.pages.setCurrentWidget(sheet)
+        self._update_checks()
+
+    def set_masked(self, masked: bool) -> None:
+        if masked != self.masked:
+            self.masked = masked
+            self.reload()
 
     def _update_checks(self) -> None:
         template = self.current_template
-        filled = sum(
-            1
-            for e in self.model.elements
-            if self.model.rows.get(e.code) and self.model.rows[e.code].value is not None
+        data = None
+        if template is None or self.list_mode.isChecked():
+            filled = sum(
+                1
+                for e in self.model.elements
+                if self.model.rows.get(e.code) and self.model.rows[e.code].value is not None
+            )
+            required = len(self.model.elements)
+        else:
+            assert self.sheet is not None
+            data = self.sheet.sheet_model.form
+            filled, required = data.completeness()
+        text = (
+            f"已填 {filled} / {required} 项。浅蓝：回流数据预填；浅橙：经办人修改过的预填值；"
+            "浅黄：待填报。"
         )
-        text = f"已填 {filled} / {len(self.model.elements)} 项。浅蓝：回流数据预填；浅橙：经办人修改过的预填值。"
         if template is not None:
             area = self.area.currentData()
+            data = data or self.pool.collect(template.id, area, self.current_period)
             status = {"draft": "草稿", "submitted": "已上报（已锁定）", "returned": "已退回"}[
-                self.pool.status(template.id, area, self.current_period)
+                data.status
             ]
-            values = self.pool.typed_values(self.current_period, [area])
-            problems = [
-                f"{'错误' if r.rule.severity == 'error' else '提示'}：{r.rule.message}"
-                for r in evaluate_rules(template, values, [area])
-                if r.passed is False
-            ]
+            problems = list(
+                dict.fromkeys(
+                    f"{'错误' if r.rule.severity == 'error' else '提示'}：{r.rule.message}"
+                    for r in data.rule_results()
+                    if r.passed is False
+                )
+            )
             text += f"　报表状态：{status}。" + (
                 "　" + "；".join(problems) if problems else "　校验通过。"
             )

@@ -33,8 +33,10 @@ from govshare_desktop.ui.tasks import single_shot_timer
 
 if TYPE_CHECKING:  # the store, SQLAlchemy and the views load after the window is shown
     from govshare_desktop.core.browse import Browser
+    from govshare_desktop.core.forms.values import FormValues
     from govshare_desktop.core.store.engine import Store
     from govshare_desktop.ui.browse_view import BrowseView
+    from govshare_desktop.ui.forms_view import FormsView
     from govshare_desktop.ui.records import HouseholdDialog, PersonCardDialog
 
 log = logging.getLogger(__name__)
@@ -81,7 +83,8 @@ class MainWindow(QMainWindow):
         self.masked = True
         self.dialogs: list[QDialog] = []
         self.views: dict[str, BrowseView] = {}
-        self.forms_view: QWidget | None = None
+        self.forms_view: FormsView | None = None
+        self._form_pool: FormValues | None = None
         self.setObjectName("main_window")
         self.setWindowTitle("govshare-desktop")
         self.resize(1280, 780)
@@ -296,13 +299,13 @@ class MainWindow(QMainWindow):
             key = next(iter(self.views))
         return self.views[key]
 
-    def _show_forms(self, row: int) -> None:
-        if self.forms_view is None:
+    def form_pool(self) -> FormValues | None:
+        """The 一表通 value pool (dictionary and templates loaded once); None if the dictionary
+        is broken — the reason is in the status bar and the log."""
+        if self._form_pool is None:
             from govshare_desktop.core.forms.dictionary import FormsError, load_dictionary
             from govshare_desktop.core.forms.templates import load_templates
             from govshare_desktop.core.forms.values import FormValues
-            from govshare_desktop.core.store.township import get_township, villages
-            from govshare_desktop.ui.forms_view import FormsView
 
             assert self.store is not None
             try:
@@ -310,19 +313,63 @@ class MainWindow(QMainWindow):
             except FormsError as exc:
                 log.error("forms dictionary: %s", exc)
                 self.statusBar().showMessage(f"一表通数据项字典有误，暂不可用：{exc}")
-                return
+                return None
             templates, problems = load_templates(dictionary)
             for problem in problems:
                 log.error("form template: %s", problem)
+            self._form_pool = FormValues(self.store, dictionary, templates)
+        return self._form_pool
+
+    def _individual_forms(self, subject: str) -> list[tuple[str, str, str]]:
+        pool = self.form_pool()
+        if pool is None:
+            return []
+        return [
+            (t.id, f"{t.department}｜{t.title}", t.subject)
+            for t in pool.templates.values()
+            if t.kind == "individual" and (subject == "household" or t.subject == "person")
+        ]
+
+    def open_form(self, template_id: str, subject: str) -> QDialog | None:
+        """An individual form (登记表/申请表) for a person (ID number) or a household (户号)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        from govshare_desktop.core.domain.period import Period, PeriodKind
+        from govshare_desktop.core.errors import UserError
+        from govshare_desktop.ui.sheet_view import FormDialog
+
+        pool = self.form_pool()
+        if pool is None:
+            return None
+        period = Period.of_date(self._today(), PeriodKind.MONTH)
+        try:
+            data = pool.collect(template_id, subject, period)
+        except UserError as exc:
+            QMessageBox.information(self, "不能填写此表", exc.message)
+            return None
+        dialog = FormDialog(pool, data, masked=self.masked, parent=self)
+        self._show_dialog(dialog)
+        return dialog
+
+    def _show_forms(self, row: int) -> None:
+        if self.forms_view is None:
+            from govshare_desktop.core.store.township import get_township, villages
+            from govshare_desktop.ui.forms_view import FormsView
+
+            assert self.store is not None
+            pool = self.form_pool()
+            if pool is None:
+                return
             township = get_township(self.store)
             assert township is not None
             with self.store.sessions() as session:
                 village_list = [(v.code, v.name) for v in villages(session)]
             self.forms_view = FormsView(
-                FormValues(self.store, dictionary, templates),
+                pool,
                 township=(township.code, township.name),
                 villages=village_list,
                 today=self._today(),
+                masked=self.masked,
                 parent=self,
             )
             placeholder = self.stack.widget(row)
@@ -404,6 +451,8 @@ class MainWindow(QMainWindow):
         self.unmask_action.blockSignals(False)
         for view in self.views.values():
             view.set_masked(masked)
+        if self.forms_view is not None:
+            self.forms_view.set_masked(masked)
 
     # ---------------------------------------------------------------- records
 
@@ -423,8 +472,12 @@ class MainWindow(QMainWindow):
         card = person_card(self.store, id_number)
         if card is None:
             return None
-        dialog = PersonCardDialog(card, masked=self.masked, today=self._today(), parent=self)
+        forms = [(t, title) for t, title, _ in self._individual_forms("person")]
+        dialog = PersonCardDialog(
+            card, masked=self.masked, today=self._today(), forms=forms, parent=self
+        )
         dialog.household_requested.connect(self.open_household)
+        dialog.form_requested.connect(self.open_form)
         self._show_dialog(dialog)
         return dialog
 
@@ -438,9 +491,15 @@ class MainWindow(QMainWindow):
             return None
         household, members = found
         dialog = HouseholdDialog(
-            household, members, masked=self.masked, today=self._today(), parent=self
+            household,
+            members,
+            masked=self.masked,
+            today=self._today(),
+            forms=self._individual_forms("household"),
+            parent=self,
         )
         dialog.person_requested.connect(self.open_person)
+        dialog.form_requested.connect(self.open_form)
         self._show_dialog(dialog)
         return dialog
 

@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -42,6 +44,24 @@ def _provenance(record: Household | Person) -> str:
     return f"{record.source_department}，数据时点 {record.as_of or '—'}"
 
 
+def _forms_button(
+    forms: Sequence[tuple[str, str]],
+    on_choose,
+    parent: QWidget,  # type: ignore[no-untyped-def]
+) -> QPushButton:
+    """A "填写登记表" button with a menu of the individual forms (template id, title)."""
+    button = QPushButton("填写登记表…", parent)
+    button.setObjectName("fill_form")
+    menu = QMenu(button)
+    for template_id, title in forms:
+        menu.addAction(title, lambda t=template_id: on_choose(t))
+    button.setMenu(menu)
+    button.setEnabled(bool(forms))
+    if not forms:
+        button.setToolTip("没有适用于此对象的登记表模板")
+    return button
+
+
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], parent: QWidget) -> QTableWidget:
     table = QTableWidget(len(rows), len(headers), parent)
     table.setHorizontalHeaderLabels(list(headers))
@@ -59,12 +79,20 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], parent: QWidge
 
 
 class PersonCardDialog(QDialog):
-    """Signals: ``household_requested(int)`` — the clerk asked to open this person's household."""
+    """Signals: ``household_requested(int)`` — the clerk asked to open this person's household;
+    ``form_requested(str, str)`` — fill the individual form (template id) for this ID number."""
 
     household_requested = Signal(int)
+    form_requested = Signal(str, str)
 
     def __init__(
-        self, card: PersonCard, *, masked: bool, today: date, parent: QWidget | None = None
+        self,
+        card: PersonCard,
+        *,
+        masked: bool,
+        today: date,
+        forms: Sequence[tuple[str, str]] = (),
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.card = card
@@ -195,15 +223,21 @@ class PersonCardDialog(QDialog):
         layout.addWidget(pay_box, 1)
 
         buttons = QDialogButtonBox(self)
+        if card.in_registry:
+            fill = _forms_button(forms, lambda t: self.form_requested.emit(t, card.id_number), self)
+            buttons.addButton(fill, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton("关闭", QDialogButtonBox.ButtonRole.RejectRole)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
 
 class HouseholdDialog(QDialog):
-    """Signals: ``person_requested(str)`` — open the card of a member (by ID number)."""
+    """Signals: ``person_requested(str)`` — open the card of a member (by ID number);
+    ``form_requested(str, str)`` — fill an individual form (template id) for the household (户号)
+    or, for a person form, for the selected member (the first member if none is selected)."""
 
     person_requested = Signal(str)
+    form_requested = Signal(str, str)
 
     def __init__(
         self,
@@ -212,10 +246,13 @@ class HouseholdDialog(QDialog):
         *,
         masked: bool,
         today: date,
+        forms: Sequence[tuple[str, str, str]] = (),  # (template id, title, subject kind)
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("household_dialog")
+        self._household_no = household.household_no
+        self._form_subjects = {template_id: kind for template_id, _, kind in forms}
         self.setWindowTitle(f"户籍信息 — 户号 {household.household_no}")
         self.resize(760, 420)
         layout = QVBoxLayout(self)
@@ -255,9 +292,28 @@ class HouseholdDialog(QDialog):
         layout.addWidget(QLabel(f"家庭成员（{len(members)} 人，双击查看人员信息）：", self))
         layout.addWidget(self.members, 1)
         buttons = QDialogButtonBox(self)
+        fill = _forms_button(
+            [
+                (t, title if kind == "household" else f"{title}（选中的成员）")
+                for t, title, kind in forms
+            ],
+            self._fill_form,
+            self,
+        )
+        buttons.addButton(fill, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton("关闭", QDialogButtonBox.ButtonRole.RejectRole)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+
+    def _fill_form(self, template_id: str) -> None:
+        if self._form_subjects.get(template_id) == "household":
+            self.form_requested.emit(template_id, self._household_no)
+            return
+        if not self._members:
+            return
+        row = self.members.currentRow()
+        member = self._members[row if 0 <= row < len(self._members) else 0]
+        self.form_requested.emit(template_id, member.id_number)
 
     def _open_member(self, index) -> None:  # type: ignore[no-untyped-def]
         if 0 <= index.row() < len(self._members):

@@ -40,6 +40,7 @@ def test_prefill_then_type_the_missing_items(qtbot, forms, monkeypatch) -> None:
     _choose(view.period, "2026-10")
     _choose(view.area, V)
     _choose(view.template, "mz_elderly")
+    view.list_mode.setChecked(True)  # the form as a list of its items
     assert [e.code for e in view.model.elements] == [
         "P_TOTAL",
         "P_60PLUS",
@@ -94,6 +95,7 @@ def test_values_are_shared_between_forms(qtbot, forms) -> None:
     view = forms
     _choose(view.area, V)
     _choose(view.template, "yb_resident_medical")
+    view.list_mode.setChecked(True)
     assert view.model.setData(view.model.index(_row(view, "S_LOW_INCOME"), 1), "15")
     _choose(view.template, "")  # every item of every form: entered once, shown once
     assert view.model.index(_row(view, "S_LOW_INCOME"), 1).data() == "15"

@@ -247,11 +247,18 @@ def compute_area_values(
 
 
 def roster_rows(
-    store: Store, template: Any, dictionary: Any, period: Period, *, only: str | None = None
+    store: Store,
+    template: Any,
+    dictionary: Any,
+    period: Period,
+    *,
+    only: str | None = None,
+    village: str | None = None,
 ) -> list[tuple[str, dict[str, Any]]]:
     """The subjects a roster (or individual-form) template selects, in village/household order,
     each with the values of its computed (attribute) elements: ``[(ID number or 户号, {element:
-    value})]``. ``only``: just that subject (empty if the template's filter does not allow it)."""
+    value})]``. ``only``: just that subject (empty if the template's filter does not allow it);
+    ``village``: only the subjects of that village."""
     from govshare_desktop.core.domain.idnumber import age_on
     from govshare_desktop.core.forms.dictionary import Computation
 
@@ -271,6 +278,9 @@ def roster_rows(
     if only is not None:
         params["only"] = only
         conditions.append(f"{key} = :only")
+    if village is not None:
+        params["village"] = village
+        conditions.append("t.village_code = :village")
     order = (
         "t.village_code, t.household_no, t.relationship_code, t.id"
         if subject == "person"

@@ -49,6 +49,8 @@ class Element:
     code_list: str | None = None  # for type "code": a table in resources/codes
     compute: Computation | None = None
     carry_forward: bool = False  # may take last period's entered value as a starting point
+    # Personal data shown masked unless the clerk unmasks: name | id_number | phone | address
+    mask: str | None = None
 
     @property
     def computed(self) -> bool:
@@ -63,6 +65,9 @@ def load_toml(path: Path) -> dict[str, Any]:
         raise FormsError(f"找不到文件 {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise FormsError(f"文件 {path.name} 格式错误：{exc}") from None
+
+
+MASKS = ("name", "id_number", "phone", "address")
 
 
 def _require(raw: Mapping[str, Any], key: str, where: str, kind: type = str) -> Any:
@@ -149,10 +154,14 @@ def parse_elements(document: Mapping[str, Any], file_name: str) -> dict[str, Ele
             "code_list",
             "compute",
             "carry_forward",
+            "mask",
         }
         unknown = set(raw) - known
         if unknown:
             raise FormsError(f"{where}中有不认识的字段：{'、'.join(sorted(unknown))}")
+        mask = raw.get("mask")
+        if mask is not None and mask not in MASKS:
+            raise FormsError(f"{where}的 mask“{mask}”无效，可用：{'、'.join(MASKS)}")
         computation = parse_computation(compute, where) if compute is not None else None
         if computation is not None and (computation.aggregate == "attribute") != (level != "area"):
             raise FormsError(
@@ -169,6 +178,7 @@ def parse_elements(document: Mapping[str, Any], file_name: str) -> dict[str, Ele
             code_list=code_list,
             compute=computation,
             carry_forward=bool(raw.get("carry_forward", False)),
+            mask=mask,
         )
     return elements
 

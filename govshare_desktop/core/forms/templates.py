@@ -36,7 +36,13 @@ LEGAL_MARKS = ("表号", "制定机关", "批准机关", "批准文号", "有效
 class TemplateColumn:
     element: str
     header: str
-    group: str = ""
+    # The header cells above this column's own, outermost first: ``group = "老年人口"`` or
+    # ``group = ["60周岁以上参保及领取待遇情况", "其中"]``. Neighbours with the same path merge.
+    groups: tuple[str, ...] = ()
+
+    @property
+    def group(self) -> str:
+        return " / ".join(self.groups)
 
 
 @dataclass(frozen=True)
@@ -161,11 +167,20 @@ def parse_template(
         unknown = {k for k, v in raw.items() if v is not None} - {"element", "header", "group"}
         if unknown:
             raise FormsError(f"{where}中有不认识的字段：{'、'.join(sorted(unknown))}")
+        groups = raw.get("group") or ()
+        if isinstance(groups, str):
+            groups = (groups,)
+        if not isinstance(groups, list | tuple) or not all(
+            isinstance(g, str) and g.strip() for g in groups
+        ):
+            raise FormsError(f"{where}的 group 应为文字或文字列表（多级表头，外层在前）")
+        if len(groups) > 3:
+            raise FormsError(f"{where}的 group 最多三级")
         columns.append(
             TemplateColumn(
                 element=code,
                 header=str(raw.get("header") or element.name),
-                group=str(raw.get("group", "")),
+                groups=tuple(g.strip() for g in groups),
             )
         )
     rules = []

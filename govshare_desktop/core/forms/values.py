@@ -18,11 +18,20 @@ from sqlalchemy.orm import Session
 from govshare_desktop.core.domain import codes
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.errors import UserError
-from govshare_desktop.core.forms.compute import compute_area_values
+from govshare_desktop.core.forms.compute import compute_area_values, roster_rows
 from govshare_desktop.core.forms.dictionary import Element
-from govshare_desktop.core.forms.templates import Template, evaluate_rules
+from govshare_desktop.core.forms.templates import RuleResult, Template, evaluate_rules
 from govshare_desktop.core.store.engine import Store
-from govshare_desktop.core.store.models import Batch, FormStatus, FormValue, FormValueHistory
+from govshare_desktop.core.store.models import (
+    Area,
+    Batch,
+    FormStatus,
+    FormValue,
+    FormValueHistory,
+    Household,
+    Person,
+)
+from govshare_desktop.core.store.township import get_township, villages
 
 COMPUTED, ENTERED, OVERRIDDEN = "computed", "entered", "overridden"
 DRAFT, SUBMITTED, RETURNED = "draft", "submitted", "returned"
@@ -90,6 +99,76 @@ def display(element: Element, stored: str | None) -> str:
     return stored
 
 
+def attribute_value(element: Element, raw: Any) -> Any:
+    """A person or household attribute read from the registry, typed like a stored value."""
+    if raw is None:
+        return None
+    if element.type == "date":
+        return date.fromisoformat(str(raw)[:10])
+    if element.type in ("integer", "money"):
+        return int(raw)
+    return typed(element, str(raw))
+
+
+@dataclass
+class FormData:
+    """One form filled for one area (or person) and period: its rows in paper order and every
+    cell's value — stored values from the pool, registry attributes for 花名册 and 登记表."""
+
+    template: Template
+    area: str
+    period: Period
+    subjects: list[tuple[str, str]]  # (subject: area code, ID number or 户号; row label)
+    stored: dict[str, dict[str, FormValue]]
+    attributes: dict[str, dict[str, Any]]
+    status: str
+    dictionary: Mapping[str, Element]
+    unit: str = ""  # the reporting unit as printed: 青禾镇, or 青禾镇东风村 for one village
+
+    def row(self, code: str, subject: str) -> FormValue | None:
+        return self.stored.get(code, {}).get(subject)
+
+    def value(self, code: str, subject: str) -> Any:
+        if code in self.attributes:
+            return self.attributes[code].get(subject)
+        row = self.row(code, subject)
+        return typed(self.dictionary[code], row.value) if row is not None else None
+
+    def origin(self, code: str, subject: str) -> str | None:
+        if code in self.attributes:
+            return COMPUTED if self.attributes[code].get(subject) is not None else None
+        row = self.row(code, subject)
+        return row.origin if row is not None else None
+
+    def typed_values(self) -> dict[str, dict[str, Any]]:
+        return {
+            code: {s: self.value(code, s) for s, _ in self.subjects}
+            for code in self.template.elements
+        }
+
+    def completeness(self) -> tuple[int, int]:
+        """(filled, required) over the value cells the clerk answers for: every cell of a 统计表;
+        in 花名册 and 登记表 the cells not read from the registry (a missing phone number there
+        is a registry gap, corrected by 校核纠错, and does not block the form)."""
+        codes = [c for c in self.template.elements if c not in self.attributes]
+        if self.template.kind != "table":
+            codes = [c for c in codes if not self.dictionary[c].computed]
+        filled = sum(
+            1
+            for code in codes
+            for subject, _ in self.subjects
+            if self.value(code, subject) is not None
+        )
+        return filled, len(codes) * len(self.subjects)
+
+    def rule_results(self) -> list[RuleResult]:
+        return evaluate_rules(self.template, self.typed_values(), [s for s, _ in self.subjects])
+
+    @property
+    def locked(self) -> bool:
+        return self.status == SUBMITTED
+
+
 @dataclass
 class PrefillReport:
     inserted: int = 0
@@ -132,6 +211,77 @@ class FormValues:
             for code, by in rows.items()
             if code in self.dictionary
         }
+
+    def township(self) -> tuple[str, str]:
+        """(code, name) of the township this store serves."""
+        township = get_township(self.store)
+        if township is None:
+            raise UserError("尚未初始化乡镇（街道），请先运行 govshare init")
+        return township.code, township.name
+
+    def collect(self, template_id: str, area: str, period: Period) -> FormData:
+        """The form ``template_id`` for ``area`` and ``period``, with every cell's value.
+
+        统计表: ``area`` is the township (a 合计 row, then every village) or one village.
+        花名册: everyone the template's filter selects in the township or in one village.
+        登记表: ``area`` is the person's ID number (or the 户号); refused with a Chinese message
+        when the template's filter does not allow that subject (e.g. under 80 for 高龄津贴)."""
+        template = self.templates.get(template_id)
+        if template is None:
+            raise UserError(f"没有报表模板“{template_id}”")
+        township_code, township_name = self.township()
+        attributes: dict[str, dict[str, Any]] = {}
+        with self.store.sessions() as session:
+            names = {v.code: v.name for v in villages(session)}
+            village_of = area
+            if template.kind == "individual":
+                if template.subject == "person":
+                    query = select(Person.village_code).where(Person.id_number == area)
+                else:
+                    query = select(Household.village_code).where(Household.household_no == area)
+                village_of = session.scalar(query) or ""
+        unit = township_name + names.get(village_of, "")
+        if template.kind == "table":
+            if area == township_code:
+                subjects = [(township_code, "合计"), *names.items()]
+            elif area in names:
+                subjects = [(area, names[area])]
+            else:
+                raise UserError(f"区划代码“{area}”不是本乡镇（街道）或其下的村（社区）")
+        else:
+            only = area if template.kind == "individual" else None
+            village = area if template.kind == "roster" and area != township_code else None
+            found = roster_rows(
+                self.store, template, self.dictionary, period, only=only, village=village
+            )
+            if template.kind == "individual" and not found:
+                what = "人员" if template.subject == "person" else "户"
+                raise UserError(
+                    f"该{what}不符合“{template.title}”的填报条件，或不在本乡镇户籍中"
+                    f"（{period.label}末）"
+                )
+            subjects = [(subject, str(n)) for n, (subject, _) in enumerate(found, start=1)]
+            for subject, values in found:
+                for code, raw in values.items():
+                    attributes.setdefault(code, {})[subject] = attribute_value(
+                        self.dictionary[code], raw
+                    )
+        keys = [s for s, _ in subjects]
+        stored: dict[str, dict[str, FormValue]] = {}
+        with self.store.sessions() as session:
+            for start in range(0, len(keys), 500):
+                for row in session.scalars(
+                    select(FormValue).where(
+                        FormValue.period == str(period),
+                        FormValue.element.in_(list(template.elements)),
+                        FormValue.subject.in_(keys[start : start + 500]),
+                    )
+                ):
+                    stored.setdefault(row.element, {})[row.subject] = row
+        status = DRAFT if template.kind == "individual" else self.status(template_id, area, period)
+        return FormData(
+            template, area, period, subjects, stored, attributes, status, self.dictionary, unit
+        )
 
     # ---------------------------------------------------------------- prefill
 
@@ -365,31 +515,27 @@ class FormValues:
             return row.status if row else DRAFT
 
     def completeness(self, template_id: str, area: str, period: Period) -> tuple[int, int]:
-        """(filled, required): every column of the form must have a value for the area."""
-        template = self.templates[template_id]
-        values = self.values(period, [area])
-        filled = sum(
-            1
-            for c in template.columns
-            if values.get(c.element, {}).get(area) is not None
-            and values[c.element][area].value is not None
-        )
-        return filled, len(template.columns)
+        """(filled, required): every value cell of the form (every row, every column)."""
+        return self.collect(template_id, area, period).completeness()
 
     def submit(
         self, template_id: str, area: str, period: Period, *, user: str, now: datetime
     ) -> None:
         """Lock the form. Refused while a value is missing or an error-level rule fails."""
         template = self.templates[template_id]
-        filled, required = self.completeness(template_id, area, period)
+        if template.kind == "individual":
+            raise UserError(f"“{template.title}”是个人填写、签字的登记表，打印后按纸质流程报送")
+        data = self.collect(template_id, area, period)
+        filled, required = data.completeness()
         if filled < required:
             raise UserError(f"“{template.title}”还有 {required - filled} 项未填写，不能上报")
-        values = self.typed_values(period, [area])
-        failed = [
-            r.rule.message
-            for r in evaluate_rules(template, values, [area])
-            if r.rule.severity == "error" and r.passed is False
-        ]
+        failed = list(
+            dict.fromkeys(
+                r.rule.message
+                for r in data.rule_results()
+                if r.rule.severity == "error" and r.passed is False
+            )
+        )
         if failed:
             raise UserError(f"“{template.title}”未通过校验，不能上报：" + "；".join(failed))
         self._set_status(template_id, area, period, SUBMITTED, None, user, now)
@@ -441,9 +587,25 @@ class FormValues:
         submitted = session.scalars(
             select(FormStatus.template).where(
                 FormStatus.template.in_([t.id for t in users]),
-                FormStatus.area == subject,
+                FormStatus.area.in_(self._covering_areas(session, subject)),
                 FormStatus.period == str(period),
                 FormStatus.status == SUBMITTED,
             )
         ).first()
         return self.templates[submitted].title if submitted else None
+
+    @staticmethod
+    def _covering_areas(session: Session, subject: str) -> list[str]:
+        """The areas whose submitted forms include ``subject``: itself, its village (for a person
+        or household) and the township (a township's 统计表 has a row for every village)."""
+        areas = [subject]
+        village = session.scalar(
+            select(Person.village_code).where(Person.id_number == subject)
+        ) or session.scalar(select(Household.village_code).where(Household.household_no == subject))
+        if village:
+            areas.append(village)
+        area = session.get(Area, village or subject)
+        while area is not None and area.parent_code and area.level != "township":
+            areas.append(area.parent_code)
+            area = session.get(Area, area.parent_code)
+        return areas

@@ -11,7 +11,6 @@ from sqlalchemy import update
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.forms.dictionary import load_dictionary
-from govshare_desktop.core.forms.templates import load_templates
 from govshare_desktop.core.forms.values import (
     COMPUTED,
     ENTERED,
@@ -26,16 +25,6 @@ T = "441900199000"
 V = "441900199201"
 P = Period.parse("2026-10")
 NOW = datetime(2026, 11, 3, 9, 30)
-
-
-@pytest.fixture
-def pool(demo_store) -> FormValues:
-    dictionary = load_dictionary()
-    templates, problems = load_templates(dictionary)
-    assert problems == []
-    values = FormValues(demo_store, dictionary, templates)
-    values.prefill(P, township_code=T, user="clerk", now=NOW)
-    return values
 
 
 def test_prefill_stores_computed_values_for_every_area(pool: FormValues) -> None:
