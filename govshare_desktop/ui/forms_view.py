@@ -40,7 +40,7 @@ from govshare_desktop.core.forms.templates import Template
 from govshare_desktop.core.forms.values import COMPUTED, OVERRIDDEN, SUBMITTED, FormValues, display
 from govshare_desktop.core.store.models import FormValue
 from govshare_desktop.core.user import os_user
-from govshare_desktop.ui.sheet_view import SheetView
+from govshare_desktop.ui.sheet_view import SheetView, refused_text
 
 ALL_ITEMS = ""  # the template combo's "every item" entry
 ORIGIN_LABELS = {COMPUTED: "回流数据", OVERRIDDEN: "已修改", "entered": "填报"}
@@ -50,7 +50,11 @@ _Index = QModelIndex | QPersistentModelIndex
 
 
 class ValuesModel(QAbstractTableModel):
-    """One row per element: 数据项 | 数值 (editable) | 单位 | 来源 | 数源部门."""
+    """One row per element: 数据项 | 数值 (editable) | 单位 | 来源 | 数源部门.
+
+    Signals: ``entry_refused(str)`` — a typed value was not saved, with the Chinese reason."""
+
+    entry_refused = Signal(str)
 
     HEADERS = ("数据项", "数值", "单位", "来源", "数源部门")
     VALUE = 1
@@ -148,7 +152,7 @@ class ValuesModel(QAbstractTableModel):
                 reason=reason,
             )
         except UserError as exc:
-            QMessageBox.warning(None, "未保存", exc.message)
+            self.entry_refused.emit(exc.message)
             return False
         self.dataChanged.emit(
             self.index(index.row(), 0), self.index(index.row(), self.columnCount() - 1)
@@ -240,6 +244,7 @@ class FormsView(QWidget):
         self.model = ValuesModel(pool, self)
         self.model.reason_for = self._ask_reason
         self.model.dataChanged.connect(lambda *_: (self._update_checks(), self.changed.emit()))
+        self.model.entry_refused.connect(self._refused)
         self.table = EntryTable(self)
         self.table.setObjectName("forms_values")
         self.table.setModel(self.model)
@@ -323,6 +328,7 @@ class FormsView(QWidget):
         data = self.pool.collect(template.id, area, period)
         sheet = SheetView(self.pool, data, masked=self.masked, parent=self)
         sheet.changed.connect(lambda: (self._update_checks(), self.changed.emit()))
+        sheet.message.connect(self._refused)
         if self.sheet is not None:
             self.pages.removeWidget(self.sheet)
             self.sheet.deleteLater()
@@ -330,6 +336,10 @@ class FormsView(QWidget):
         self.pages.addWidget(sheet)
         self.pages.setCurrentWidget(sheet)
         self._update_checks()
+
+    def _refused(self, text: str) -> None:
+        self._update_checks()
+        self.status.setText(refused_text(text) + self.status.text())
 
     def set_masked(self, masked: bool) -> None:
         if masked != self.masked:

@@ -14,7 +14,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
@@ -23,10 +30,10 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QInputDialog,
     QLabel,
-    QMessageBox,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -71,7 +78,11 @@ CELL_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class SheetModel(QAbstractTableModel):
-    """The cells of a :class:`Sheet`; covered positions of merged cells are empty."""
+    """The cells of a :class:`Sheet`; covered positions of merged cells are empty.
+
+    Signals: ``entry_refused(str)`` — a typed value was not saved, with the Chinese reason."""
+
+    entry_refused = Signal(str)
 
     def __init__(
         self,
@@ -230,7 +241,7 @@ class SheetModel(QAbstractTableModel):
                 reason=reason,
             )
         except UserError as exc:
-            QMessageBox.warning(None, "未保存", exc.message)
+            self.entry_refused.emit(exc.message)
             return False
         self.form.stored.setdefault(cell.element, {})[cell.subject] = saved
         self.sheet = build_sheet(
@@ -282,7 +293,11 @@ class _RuledDelegate(QStyledItemDelegate):
 
 
 class SheetView(QTableView):
+    """Signals: ``changed()`` — a value was saved; ``message(str)`` — a typed value was refused
+    (shown beside the cell too, and the cell stays open for a correction)."""
+
     changed = Signal()
+    message = Signal(str)
 
     def __init__(
         self,
@@ -297,6 +312,8 @@ class SheetView(QTableView):
         self.setModel(SheetModel(pool, data, masked=masked, parent=self))
         self.sheet_model.reason_for = self._ask_reason
         self.sheet_model.dataChanged.connect(lambda *_: self.changed.emit())
+        self.sheet_model.entry_refused.connect(self._refused)
+        self._refusal: str | None = None
         self.setItemDelegate(_RuledDelegate(self))
         self.setShowGrid(False)
         self.horizontalHeader().setVisible(False)
@@ -347,8 +364,19 @@ class SheetView(QTableView):
                 lines = 1.8  # headers wrap
             self.setRowHeight(row, int(lines * line + line * 0.7))
 
+    def _refused(self, text: str) -> None:
+        self._refusal = text
+        self.message.emit(text)
+
     def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:
         super().closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+        if self._refusal is not None:  # stay on the cell, say why beside it, let them correct it
+            text, self._refusal = self._refusal, None
+            current = self.currentIndex()
+            where = self.viewport().mapToGlobal(self.visualRect(current).bottomLeft())
+            QToolTip.showText(where, text, self)
+            QTimer.singleShot(0, lambda: self.edit(current))
+            return
         if hint in (
             QAbstractItemDelegate.EndEditHint.SubmitModelCache,
             QAbstractItemDelegate.EndEditHint.EditNextItem,
@@ -387,13 +415,22 @@ class FormDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.sheet.changed.connect(self._update_status)
+        self.sheet.message.connect(lambda text: self._update_status(refused=text))
         self._update_status()
 
-    def _update_status(self) -> None:
+    def _update_status(self, refused: str = "") -> None:
         model = self.sheet.sheet_model
         filled, required = model.form.completeness()
         problems = model.problem_messages()
-        self.status.setText(
-            f"已填 {filled} / {required} 项（{model.form.period.label}）。每项填写后即保存。"
-            + ("　" + "；".join(problems) if problems else "")
-        )
+        text = f"已填 {filled} / {required} 项（{model.form.period.label}）。每项填写后即保存。"
+        text += "　" + "；".join(problems) if problems else ""
+        self.status.setText(refused_text(refused) + text)
+
+
+def refused_text(refused: str) -> str:
+    """A refused entry, in red, ahead of a status line (rich text)."""
+    if not refused:
+        return ""
+    from html import escape
+
+    return f"<span style='color:#b91c1c'>未保存：{escape(refused)}</span><br>"

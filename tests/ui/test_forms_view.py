@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.forms.values import OVERRIDDEN, FormValues
@@ -61,7 +61,7 @@ def test_prefill_then_type_the_missing_items(qtbot, forms, monkeypatch) -> None:
     start = view.model.index(_row(view, "P_80PLUS"), 1)
     table.setCurrentIndex(start)
     table.edit(start)
-    editor = table.findChild(QLineEdit)
+    editor = table.indexWidget(table.currentIndex())
     editor.selectAll()
     qtbot.keyClicks(editor, "1")
     qtbot.keyClick(editor, Qt.Key.Key_Return)
@@ -73,7 +73,7 @@ def test_prefill_then_type_the_missing_items(qtbot, forms, monkeypatch) -> None:
 
     # The empty item: typed once, saved at once (autosave), no reason needed.
     table.edit(table.currentIndex())
-    editor = table.findChild(QLineEdit)
+    editor = table.indexWidget(table.currentIndex())
     qtbot.keyClicks(editor, "3")
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.wait(20)

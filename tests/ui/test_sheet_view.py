@@ -36,7 +36,10 @@ def _type(qtbot, view: SheetView, text: str) -> None:
     editor = view.indexWidget(view.currentIndex())  # this cell's editor, not an earlier one
     assert isinstance(editor, QLineEdit)
     editor.selectAll()
-    qtbot.keyClicks(editor, text)
+    if text.isascii():
+        qtbot.keyClicks(editor, text)
+    else:  # QTest can only type ASCII keys; an input method delivers the rest like this
+        editor.insert(text)
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.wait(20)  # the delegate commits on the next turn of the event loop
 
@@ -89,6 +92,12 @@ def test_a_roster_typed_down_its_money_column_updates_the_total(qtbot, window) -
     assert view.currentIndex().row() == rows[2]
     totals = {c: cell for _, c, cell in view.sheet_model.sheet if cell.role == TOTAL}
     assert totals[money].text == "500.00"
+    # A wrong value is refused inline: the reason under the form, the cell kept for correction.
+    _type(qtbot, view, "两百")
+    assert view.currentIndex().row() == rows[2]
+    assert "未保存" in forms.status.text() and "应填数字" in forms.status.text()
+    qtbot.wait(20)
+    assert view.state() == view.State.EditingState  # reopened for the correction
     first = view.sheet_model.form.subjects[0][0]
     assert forms.pool.values(OCTOBER, [first])["S_ALLOWANCE_AMOUNT"][first].value == "20000"
 
