@@ -266,7 +266,72 @@ class FormValues:
                     attributes.setdefault(code, {})[subject] = attribute_value(
                         self.dictionary[code], raw
                     )
-        keys = [s for s, _ in subjects]
+        stored = self._stored(template, [s for s, _ in subjects], period)
+        status = DRAFT if template.kind == "individual" else self.status(template_id, area, period)
+        return FormData(
+            template, area, period, subjects, stored, attributes, status, self.dictionary, unit
+        )
+
+    def collect_each(
+        self,
+        template_id: str,
+        period: Period,
+        *,
+        area: str | None = None,
+        subjects: list[str] | None = None,
+    ) -> list[FormData]:
+        """A batch of individual forms: one per person (or household) the template selects in
+        ``area`` (default: the whole township), or for exactly ``subjects`` — refused, naming them,
+        if the template does not allow some. One query for all, not one per form."""
+        template = self.templates.get(template_id)
+        if template is None or template.kind != "individual":
+            raise UserError(f"“{template_id}”不是登记表/申请表模板")
+        township_code, township_name = self.township()
+        village = area if area and area != township_code else None
+        found = roster_rows(self.store, template, self.dictionary, period, village=village)
+        if subjects is not None:
+            allowed = dict(found)
+            missing = [s for s in dict.fromkeys(subjects) if s not in allowed]
+            if missing:
+                raise UserError(
+                    f"以下对象不符合“{template.title}”的填报条件，或不在本乡镇户籍中："
+                    + "、".join(missing[:5])
+                    + (f" 等 {len(missing)} 个" if len(missing) > 5 else "")
+                )
+            found = [(s, allowed[s]) for s in dict.fromkeys(subjects)]
+        keys = [key for key, _ in found]
+        stored = self._stored(template, keys, period)
+        model = Person if template.subject == "person" else Household
+        key_column = Person.id_number if template.subject == "person" else Household.household_no
+        village_of: dict[str, str | None] = {}
+        with self.store.sessions() as session:
+            names = {v.code: v.name for v in villages(session)}
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                query = select(key_column, model.village_code).where(key_column.in_(chunk))
+                for key, village_code in session.execute(query):
+                    village_of[key] = village_code
+        return [
+            FormData(
+                template,
+                key,
+                period,
+                [(key, "1")],
+                {code: {key: by[key]} for code, by in stored.items() if key in by},
+                {
+                    code: {key: attribute_value(self.dictionary[code], raw)}
+                    for code, raw in values.items()
+                },
+                DRAFT,
+                self.dictionary,
+                township_name + names.get(village_of.get(key) or "", ""),
+            )
+            for key, values in found
+        ]
+
+    def _stored(
+        self, template: Template, keys: list[str], period: Period
+    ) -> dict[str, dict[str, FormValue]]:
         stored: dict[str, dict[str, FormValue]] = {}
         with self.store.sessions() as session:
             for start in range(0, len(keys), 500):
@@ -278,10 +343,7 @@ class FormValues:
                     )
                 ):
                     stored.setdefault(row.element, {})[row.subject] = row
-        status = DRAFT if template.kind == "individual" else self.status(template_id, area, period)
-        return FormData(
-            template, area, period, subjects, stored, attributes, status, self.dictionary, unit
-        )
+        return stored
 
     # ---------------------------------------------------------------- prefill
 

@@ -1,0 +1,1 @@
+"""Exports: official forms to Excel and PDF, lists to Excel, departments' own workbooks."""

@@ -1,0 +1,121 @@
+"""Exporting 一表通 forms: the one entry point the window, the print preview and ``govshare export``
+share. A 统计表 or 花名册 is one sheet; individual forms are one sheet per person (a batch), written
+into one file (one form a page) or one file each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from govshare_desktop.core.domain.period import Period
+from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.export.pdf import ExportCancelled, write_pdf
+from govshare_desktop.core.forms.sheet import Sheet, build_sheet
+from govshare_desktop.core.forms.values import FormValues
+
+FORMATS = ("xlsx", "pdf")
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    path: Path
+    sha256: str
+    forms: int  # how many forms (people, for individual forms) it holds
+
+
+def form_sheets(
+    pool: FormValues,
+    template_id: str,
+    period: Period,
+    *,
+    area: str | None = None,
+    subjects: Sequence[str] | None = None,
+    masked: bool = False,
+) -> list[Sheet]:
+    """The sheets to export: one for a 统计表/花名册 (``area``: the township by default, or a
+    village); one per subject for a 登记表 — ``subjects``, or everyone the template selects."""
+    template = pool.templates.get(template_id)
+    if template is None:
+        known = "、".join(sorted(pool.templates))
+        raise UserError(f"没有报表模板“{template_id}”。可用：{known}")
+    township_code, _ = pool.township()
+    if template.kind == "individual":
+        batch = pool.collect_each(
+            template_id, period, area=area, subjects=list(subjects) if subjects else None
+        )
+        if not batch:
+            raise UserError(f"“{template.title}”在所选范围内没有符合条件的对象")
+        return [build_sheet(data, masked=masked) for data in batch]
+    if subjects:
+        raise UserError(f"“{template.title}”不是登记表，不能按人导出（去掉 --subject）")
+    return [build_sheet(pool.collect(template_id, area or township_code, period), masked=masked)]
+
+
+def export_sheets(
+    sheets: Sequence[Sheet],
+    out: Path,
+    *,
+    fmt: str,
+    each: bool = False,
+    watermark: str | None = None,
+    author: str = "",
+    font: str = "",
+    progress: Progress | None = None,
+    cancelled: threading.Event | None = None,
+) -> list[ExportedFile]:
+    """Write the sheets as ``fmt`` to ``out`` — or, with ``each``, one file per sheet into the
+    directory ``out`` (named after the person or household and the form)."""
+    from govshare_desktop.core.export.form_xlsx import write_xlsx
+
+    if fmt not in FORMATS:
+        raise UserError(f"导出格式“{fmt}”无效，可用：xlsx、pdf")
+    out = Path(out)
+
+    def write(batch: Sequence[Sheet], path: Path, report: Progress | None) -> ExportedFile:
+        if not path.parent.is_dir():
+            raise UserError(f"文件夹 {path.parent} 不存在")
+        if fmt == "pdf":
+            write_pdf(
+                batch,
+                path,
+                watermark=watermark,
+                font=font,
+                author=author,
+                progress=report,
+                cancelled=cancelled,
+            )
+        else:
+            write_xlsx(batch, path, author=author)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return ExportedFile(path, digest, len(batch))
+
+    if not each:
+        return [write(sheets, out, progress)]
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for number, sheet in enumerate(sheets, start=1):
+        if cancelled is not None and cancelled.is_set():
+            for done in written:  # all or nothing
+                done.path.unlink(missing_ok=True)
+            raise ExportCancelled
+        written.append(write([sheet], out / file_name(sheet, fmt), None))
+        if progress is not None:
+            progress(number, len(sheets))
+    return written
+
+
+def file_name(sheet: Sheet, fmt: str) -> str:
+    """``<序号或姓名>-<表名>-<期>.<fmt>``, safe on Windows."""
+    data = sheet.data
+    who = ""
+    if data.template.kind == "individual":
+        where = sheet.position("P_NAME", data.area)  # the name as the form shows it (masked or not)
+        who = (sheet.cells[where].text if where else "") + data.area[-4:]
+    parts = [p for p in (who, sheet.title, str(data.period)) if p]
+    return re.sub(r'[\\/:*?"<>|\s]+', "_", "-".join(parts)) + f".{fmt}"
