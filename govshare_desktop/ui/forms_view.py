@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QInputDialog,
     QLabel,
+    QMenu,
     QMessageBox,
     QPushButton,
     QStackedWidget,
@@ -36,10 +37,12 @@ from PySide6.QtWidgets import (
 from govshare_desktop.core.domain.period import Period, PeriodKind
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.forms.dictionary import Element
+from govshare_desktop.core.forms.sheet import Sheet
 from govshare_desktop.core.forms.templates import Template
 from govshare_desktop.core.forms.values import COMPUTED, OVERRIDDEN, SUBMITTED, FormValues, display
 from govshare_desktop.core.store.models import FormValue
 from govshare_desktop.core.user import os_user
+from govshare_desktop.ui.form_output import FormOutput
 from govshare_desktop.ui.sheet_view import SheetView, refused_text
 
 ALL_ITEMS = ""  # the template combo's "every item" entry
@@ -238,6 +241,28 @@ class FormsView(QWidget):
         self.submit_button.clicked.connect(self.submit)
         self.return_button = QPushButton("退回…", self)
         self.return_button.clicked.connect(self.return_form)
+        self.output = FormOutput(self, lambda _p: self._shown_sheets(), self._file_name)
+        self.export_button, self.print_button = self.output.buttons()
+        self.batch_button = QPushButton("登记表批量导出/打印…", self)
+        self.batch_button.setObjectName("batch_forms")
+        self.batch_button.setToolTip("为所选区域内符合条件的每个人生成一份登记表/申请表，每份一页")
+        batch_menu = QMenu(self.batch_button)
+        self.batch_outputs: dict[str, FormOutput] = {}
+        for template in pool.templates.values():
+            if template.kind != "individual":
+                continue
+            output = FormOutput(
+                self,
+                lambda _p, t=template.id: self._batch_sheets(t),
+                lambda t=template: f"{t.title}-{self.current_period}",
+                batch=True,
+            )
+            self.batch_outputs[template.id] = output
+            sub = batch_menu.addMenu(f"{template.department}｜{template.title}")
+            sub.addAction("导出 PDF（每人一页）…", lambda o=output: o.export("pdf"))
+            sub.addAction("导出 Excel（每人一个工作表）…", lambda o=output: o.export("xlsx"))
+            sub.addAction("打印…", lambda o=output: o.print_())
+        self.batch_button.setMenu(batch_menu)
         for combo in (self.period, self.area, self.template):
             combo.currentIndexChanged.connect(lambda _i: self.reload())
 
@@ -273,6 +298,9 @@ class FormsView(QWidget):
         bar.addWidget(self.prefill_button)
         bar.addWidget(self.submit_button)
         bar.addWidget(self.return_button)
+        bar.addWidget(self.export_button)
+        bar.addWidget(self.print_button)
+        bar.addWidget(self.batch_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
@@ -313,6 +341,8 @@ class FormsView(QWidget):
         self.list_mode.setEnabled(template is not None and template.kind == "table")
         self.submit_button.setEnabled(template is not None)
         self.return_button.setEnabled(template is not None)
+        for button in (self.export_button, self.print_button):
+            button.setEnabled(template is not None and not self.list_mode.isChecked())
         if template is not None and not self.list_mode.isChecked():
             self._show_sheet(template, area, period)
             return
@@ -340,6 +370,28 @@ class FormsView(QWidget):
     def _refused(self, text: str) -> None:
         self._update_checks()
         self.status.setText(refused_text(text) + self.status.text())
+
+    def _shown_sheets(self) -> list[Sheet]:
+        """The form on screen, as shown (masked or not)."""
+        if self.sheet is None:
+            raise UserError("请先选择一张报表")
+        return [self.sheet.sheet_model.sheet]
+
+    def _file_name(self) -> str:
+        template = self.current_template
+        title = template.title if template else "一表通"
+        return f"{title}-{self.area.currentText()}-{self.current_period}"
+
+    def _batch_sheets(self, template_id: str) -> list[Sheet]:
+        from govshare_desktop.core.export.forms import form_sheets
+
+        return form_sheets(
+            self.pool,
+            template_id,
+            self.current_period,
+            area=self.area.currentData(),
+            masked=self.masked,
+        )
 
     def set_masked(self, masked: bool) -> None:
         if masked != self.masked:

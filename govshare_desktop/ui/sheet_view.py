@@ -411,12 +411,25 @@ class FormDialog(QDialog):
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
         buttons = QDialogButtonBox(self)
+        from govshare_desktop.ui.form_output import FormOutput
+
+        self.output = FormOutput(
+            self, lambda _p: [self.sheet.sheet_model.sheet], lambda: self._file_name(data)
+        )
+        for button in self.output.buttons():
+            buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton("关闭", QDialogButtonBox.ButtonRole.RejectRole)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.sheet.changed.connect(self._update_status)
         self.sheet.message.connect(lambda text: self._update_status(refused=text))
         self._update_status()
+
+    def _file_name(self, data: FormData) -> str:
+        sheet = self.sheet.sheet_model.sheet
+        where = sheet.position("P_NAME", data.area)
+        who = sheet.cells[where].text if where else data.area
+        return f"{who}-{data.template.title}"
 
     def _update_status(self, refused: str = "") -> None:
         model = self.sheet.sheet_model

@@ -1,0 +1,259 @@
+"""Exporting and printing forms from the window: Excel, PDF, and printing with a preview and the
+printer dialog (no detour through another program).
+
+Printing draws the same A4 pages as the PDF (:mod:`govshare_desktop.core.export.paging`) with
+QPainter, in the same embedded font, so what is previewed is what the PDF holds. Exports run off
+the UI thread with progress and cancel; a form exports as it is shown — masked while the window
+masks personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QMarginsF, QObject, QRectF, Qt
+from PySide6.QtGui import QFont, QFontDatabase, QPageLayout, QPageSize, QPainter, QPen
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QPushButton, QWidget
+
+from govshare_desktop.core.export import fonts
+from govshare_desktop.core.export.paging import MM, Page, page_label
+from govshare_desktop.core.forms.sheet import Sheet
+from govshare_desktop.core.user import os_user
+from govshare_desktop.ui.tasks import run_task
+
+log = logging.getLogger(__name__)
+
+SheetsSource = Callable[[Callable[[int, int, str], None]], list[Sheet]]
+
+
+class _CancelFlag:
+    """A ``threading.Event``-like view of the task's cancel check."""
+
+    def __init__(self, check: Callable[[], bool]) -> None:
+        self._check = check
+
+    def is_set(self) -> bool:
+        return self._check()
+
+
+# ---------------------------------------------------------------- printing
+
+
+def _qt_family() -> str:
+    """The embedded PDF font, loaded into Qt, so the printout uses the same glyphs."""
+    choice = fonts.register()
+    font_id = QFontDatabase.addApplicationFont(str(choice.path))
+    families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+    name = choice.name.lower()
+    for family in families:  # a .ttc holds several faces: take the one the PDF uses
+        if family.replace(" ", "").lower() in name or name in family.replace(" ", "").lower():
+            return family
+    return families[0] if families else QFont().family()
+
+
+def paint_pages(printer: QPrinter, pages: Sequence[Page], watermark: str | None = None) -> None:
+    """Draw the pages on ``printer`` (a real printer, the preview or a PDF file)."""
+    family = _qt_family()
+    painter = QPainter()
+    for number, page in enumerate(pages, start=1):
+        orientation = (
+            QPageLayout.Orientation.Landscape
+            if page.width > page.height
+            else QPageLayout.Orientation.Portrait
+        )
+        layout = QPageLayout(QPageSize(QPageSize.PageSizeId.A4), orientation, QMarginsF(0, 0, 0, 0))
+        if number == 1:
+            printer.setFullPage(True)
+            printer.setPageLayout(layout)
+            if not painter.begin(printer):
+                raise OSError("打印机无法开始打印")
+        else:
+            printer.setPageLayout(layout)
+            printer.newPage()
+        # Page coordinates are points; fonts are sized in points by the device itself, so the
+        # geometry is scaled by hand rather than with a painter transform.
+        _paint_page(
+            painter, page, number, len(pages), family, watermark, printer.resolution() / 72.0
+        )
+    if painter.isActive():
+        painter.end()
+
+
+def _paint_page(
+    painter: QPainter,
+    page: Page,
+    number: int,
+    total: int,
+    family: str,
+    watermark: str | None,
+    k: float,
+) -> None:
+    def rect(x: float, y: float, w: float, h: float) -> QRectF:
+        return QRectF(x * k, y * k, w * k, h * k)
+
+    if watermark:
+        painter.save()
+        painter.setPen(QPen(Qt.GlobalColor.lightGray))
+        font = QFont(family)
+        font.setPointSizeF(16)
+        painter.setFont(font)
+        for y in range(0, int(page.height), int(55 * MM)):
+            for x in range(0, int(page.width), int(75 * MM)):
+                painter.save()
+                painter.translate(x * k, y * k)
+                painter.rotate(-30)
+                painter.drawText(0, 0, watermark)
+                painter.restore()
+        painter.restore()
+    painter.setPen(QPen(Qt.GlobalColor.black, 0.6 * k))
+    for box in page.boxes:
+        cell = rect(box.x, box.y, box.w, box.h)
+        if box.border:
+            painter.drawRect(cell)
+        if not box.lines:
+            continue
+        font = QFont(family)
+        font.setPointSizeF(box.size)
+        font.setBold(box.bold)
+        painter.setFont(font)
+        horizontal = {
+            "left": Qt.AlignmentFlag.AlignLeft,
+            "center": Qt.AlignmentFlag.AlignHCenter,
+            "right": Qt.AlignmentFlag.AlignRight,
+        }[box.align]
+        vertical = (
+            Qt.AlignmentFlag.AlignBottom
+            if box.valign == "bottom"
+            else Qt.AlignmentFlag.AlignVCenter
+        )
+        pad = 2.5 * k
+        painter.drawText(
+            cell.adjusted(pad, pad, -pad, -pad), int(horizontal | vertical), "\n".join(box.lines)
+        )
+    font = QFont(family)
+    font.setPointSizeF(9)
+    painter.setFont(font)
+    painter.drawText(
+        rect(0, page.height - 12 * MM, page.width, 6 * MM),
+        int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter),
+        page_label(number, total),
+    )
+
+
+def preview(parent: QWidget | None, sheets: Sequence[Sheet]) -> QPrintPreviewDialog:
+    """A print preview of the sheets; its print button opens the printer dialog."""
+    from govshare_desktop.core.export.pdf import pages_for
+
+    pages = pages_for(sheets)
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setDocName(sheets[0].title)
+    dialog = QPrintPreviewDialog(printer, parent)
+    dialog.setWindowTitle(f"打印预览 — {sheets[0].title}（共 {len(pages)} 页）")
+    dialog.paintRequested.connect(lambda p: paint_pages(p, pages))
+    dialog.setObjectName("print_preview")
+    dialog.resize(1000, 800)
+    log.info("print preview: %s, %d forms, %d pages", sheets[0].title, len(sheets), len(pages))
+    return dialog
+
+
+# ---------------------------------------------------------------- the buttons
+
+
+class FormOutput(QObject):
+    """「导出」 and 「打印」 for the form(s) a widget shows.
+
+    ``source(progress)`` returns the sheets (it may take a while: it runs off the UI thread);
+    ``name()`` proposes a file name without extension."""
+
+    def __init__(
+        self, parent: QWidget, source: SheetsSource, name: Callable[[], str], *, batch: bool = False
+    ) -> None:
+        super().__init__(parent)
+        self.widget = parent
+        self.source = source
+        self.name = name
+        self.batch = batch
+        self.ask_path: Callable[[str, str], str] = self._ask_path  # replaced in tests
+        self.show_preview: Callable[[QPrintPreviewDialog], Any] = lambda d: d.exec()
+        self.notify: Callable[[str], Any] = lambda text: QMessageBox.information(
+            self.widget, "已导出", text
+        )
+        self.last_written: list[Path] = []
+        self.task: Any = None
+
+    def buttons(self) -> list[QPushButton]:
+        export = QPushButton("导出…" if not self.batch else "批量导出…", self.widget)
+        export.setObjectName("export_form")
+        menu = QMenu(export)
+        menu.addAction("Excel 工作簿（.xlsx）…", lambda: self.export("xlsx"))
+        menu.addAction("PDF（.pdf）…", lambda: self.export("pdf"))
+        menu.addAction("PDF（加水印：导出人、时间）…", lambda: self.export("pdf", watermark=True))
+        export.setMenu(menu)
+        printing = QPushButton("打印…", self.widget)
+        printing.setObjectName("print_form")
+        printing.setShortcut("Ctrl+P")
+        printing.clicked.connect(self.print_)
+        return [export, printing]
+
+    def _ask_path(self, suggested: str, fmt: str) -> str:
+        filters = {"xlsx": "Excel 工作簿 (*.xlsx)", "pdf": "PDF 文件 (*.pdf)"}
+        path, _ = QFileDialog.getSaveFileName(self.widget, "导出到", suggested, filters[fmt])
+        return path
+
+    def export(self, fmt: str, *, watermark: bool = False) -> None:
+        from govshare_desktop.core.export.forms import export_sheets
+
+        target = self.ask_path(f"{self.name()}.{fmt}", fmt)
+        if not target:
+            return
+        path = Path(target)
+        if path.suffix.lower() != f".{fmt}":
+            path = path.with_name(path.name + f".{fmt}")
+        user = os_user()
+        mark = f"{user} {datetime.now():%Y-%m-%d %H:%M}" if watermark else None
+
+        def work(progress, cancel):  # type: ignore[no-untyped-def]
+            sheets = self.source(progress)
+            return export_sheets(
+                sheets,
+                path,
+                fmt=fmt,
+                watermark=mark,
+                author=user,
+                progress=lambda done, total: progress(done, total, "正在导出……"),
+                cancelled=_CancelFlag(cancel),
+            )
+
+        def done(written) -> None:  # type: ignore[no-untyped-def]
+            self.last_written = [f.path for f in written]
+            for f in written:
+                log.info("exported %s (%d forms) sha256=%s", f.path, f.forms, f.sha256)
+            forms = sum(f.forms for f in written)
+            self.notify(f"已导出 {forms} 份，保存在：\n{path}")
+
+        self.task = run_task(self.widget, "正在导出……", work, done, self._failed)
+
+    def print_(self) -> None:
+        def work(progress, cancel):  # type: ignore[no-untyped-def]
+            return self.source(progress)
+
+        self.task = run_task(
+            self.widget,
+            "正在准备打印……",
+            work,
+            lambda sheets: self.show_preview(preview(self.widget, sheets)),
+            self._failed,
+        )
+
+    def _failed(self, exc: BaseException) -> None:
+        from govshare_desktop.core.export.pdf import ExportCancelled
+        from govshare_desktop.ui.errors import show_error
+
+        if isinstance(exc, ExportCancelled):
+            return
+        show_error(self.widget, exc)

@@ -1,0 +1,119 @@
+"""Exporting and printing from the window: the form on screen to PDF/Excel, a batch of individual
+forms one a page, the print preview, and the Qt-painted pages (what the printer gets) holding the
+same text as the PDF."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+
+from govshare_desktop.core.domain.period import Period
+from govshare_desktop.core.export.pdf import pages_for
+from govshare_desktop.ui.form_output import paint_pages
+from govshare_desktop.ui.main_window import MainWindow
+from govshare_desktop.ui.sheet_view import FormDialog
+
+TODAY = date(2026, 11, 26)
+V = "441900199201"
+
+
+@pytest.fixture
+def forms(qtbot, demo_store):
+    window = MainWindow(demo_store, today=lambda: TODAY)
+    qtbot.addWidget(window)
+    window.show()
+    window.set_masked(False, reason="打印报表")
+    window.show_page("forms")
+    view = window.forms_view
+    view.period.setCurrentIndex(view.period.findData("2026-10"))
+    view.prefill()
+    notes: list[str] = []
+    view.output.notify = notes.append
+    for output in view.batch_outputs.values():
+        output.notify = notes.append
+    return view
+
+
+def _choose(combo, data) -> None:
+    combo.setCurrentIndex(combo.findData(data))
+
+
+def _text(path: Path) -> str:
+    return "".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def test_the_form_on_screen_exports_to_pdf_and_excel(qtbot, forms, tmp_path: Path) -> None:
+    _choose(forms.template, "rs_resident_pension_enrollment")
+    assert forms.export_button.isEnabled() and forms.print_button.isEnabled()
+    forms.output.ask_path = lambda suggested, fmt: str(tmp_path / suggested)
+    forms.output.export("pdf")
+    qtbot.waitUntil(lambda: bool(forms.output.last_written), timeout=20000)
+    (pdf,) = forms.output.last_written
+    assert pdf.name.startswith("城乡居民基本养老保险参保情况统计表") and pdf.suffix == ".pdf"
+    sheet = forms.sheet.sheet_model.sheet
+    text = _text(pdf)
+    for _, _, cell in sheet.value_cells():
+        assert cell.text in text
+    forms.output.last_written = []
+    forms.output.export("xlsx")
+    qtbot.waitUntil(lambda: bool(forms.output.last_written), timeout=20000)
+    (xlsx,) = forms.output.last_written
+    assert load_workbook(xlsx).active["A1"].value == sheet.title
+
+
+def test_a_batch_of_individual_forms_for_one_village(qtbot, forms, tmp_path: Path) -> None:
+    _choose(forms.area, V)
+    output = forms.batch_outputs["mz_elderly_allowance_application"]
+    output.ask_path = lambda suggested, fmt: str(tmp_path / "batch")  # no extension typed
+    output.export("pdf")
+    qtbot.waitUntil(lambda: bool(output.last_written), timeout=20000)
+    (pdf,) = output.last_written
+    assert pdf.name == "batch.pdf"
+    eligible = forms.pool.collect_each(
+        "mz_elderly_allowance_application", Period.parse("2026-10"), area=V
+    )
+    assert len(PdfReader(pdf).pages) == len(eligible) > 0
+
+
+def test_printing_shows_a_preview_of_the_same_pages(qtbot, forms) -> None:
+    _choose(forms.template, "mz_elderly")
+    shown: list[QPrintPreviewDialog] = []
+    forms.output.show_preview = shown.append
+    forms.print_button.click()
+    qtbot.waitUntil(lambda: bool(shown), timeout=20000)
+    assert "打印预览" in shown[0].windowTitle() and "共 1 页" in shown[0].windowTitle()
+    shown[0].deleteLater()
+
+
+def test_painted_pages_hold_what_the_pdf_holds(qtbot, forms, tmp_path: Path) -> None:
+    _choose(forms.template, "wj_elderly_health_roster")  # several pages, headers repeated
+    sheet = forms.sheet.sheet_model.sheet
+    pages = pages_for([sheet])
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "printed.pdf"))
+    paint_pages(printer, pages)
+    reader = PdfReader(tmp_path / "printed.pdf")
+    assert len(reader.pages) == len(pages) > 1
+    for number, page in enumerate(reader.pages, start=1):
+        text = " ".join(page.extract_text().split())  # Qt's PDF spaces come out as tabs
+        assert f"第 {number} 页 共 {len(pages)} 页" in text and "序号" in text
+
+
+def test_the_individual_form_dialog_exports(qtbot, forms, tmp_path: Path) -> None:
+    _choose(forms.template, "mz_elderly_allowance_roster")
+    person = forms.sheet.sheet_model.form.subjects[0][0]
+    window = forms.window()
+    dialog = window.open_form("mz_elderly_allowance_application", person)
+    assert isinstance(dialog, FormDialog)
+    dialog.output.ask_path = lambda suggested, fmt: str(tmp_path / suggested)
+    dialog.output.notify = lambda text: None
+    dialog.output.export("pdf")
+    qtbot.waitUntil(lambda: bool(dialog.output.last_written), timeout=20000)
+    (pdf,) = dialog.output.last_written
+    assert "高龄津贴申请表" in pdf.name and person in _text(pdf)
