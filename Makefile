@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench bench-import bench-forms clean
+.PHONY: setup run test lint bench bench-import bench-forms bench-export-forms clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,10 @@ bench-import: setup
 ## Benchmark: every computed 一表通 element for every village (ARGS="--db PATH" to reuse a township).
 bench-forms: setup
 	$(BIN)/python bench/bench_forms.py $(ARGS)
+
+## Benchmark: 1,000 individual forms into one PDF, beside a bare reportlab loop.
+bench-export-forms: setup
+	$(BIN)/python bench/bench_export_forms.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -325,6 +325,8 @@ class _Builder:
             text_column = next(
                 (j for j, c in enumerate(self.template.columns) if j not in money), None
             )
+            for j in range(len(self.template.columns)):  # ruled like every other row
+                self.put(self.row, 1 + j, Cell("", TOTAL))
             if text_column is not None:
                 people = "户" if self.template.subject == "household" else "人"
                 count = f"共 {len(self.data.subjects)} {people}"
