@@ -238,6 +238,25 @@ class FormOutput(QObject):
 
         self.task = run_task(self.widget, "正在导出……", work, done, self._failed)
 
+    def export_workbook(self, name: str, fill: Callable[[Path], Path]) -> None:
+        """Fill a department's own workbook (表样) — ``fill(path)`` writes it — off the UI
+        thread."""
+        target = self.ask_path(f"{self.name()}-{name}.xlsx", "xlsx")
+        if not target:
+            return
+        path = Path(target)
+        if path.suffix.lower() != ".xlsx":
+            path = path.with_name(path.name + ".xlsx")
+
+        def done(written: Path) -> None:
+            self.last_written = [written]
+            log.info("filled department workbook %s -> %s", name, written)
+            self.notify(f"已按部门表样“{name}”导出，保存在：\n{written}")
+
+        self.task = run_task(
+            self.widget, "正在填写部门表样……", lambda _p, _c: fill(path), done, self._failed
+        )
+
     def print_(self) -> None:
         def work(progress, cancel):  # type: ignore[no-untyped-def]
             return self.source(progress)

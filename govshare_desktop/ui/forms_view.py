@@ -13,6 +13,7 @@ Signals of :class:`FormsView`: ``changed()`` — a value or a status changed.
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -243,6 +244,7 @@ class FormsView(QWidget):
         self.return_button.clicked.connect(self.return_form)
         self.output = FormOutput(self, lambda _p: self._shown_sheets(), self._file_name)
         self.export_button, self.print_button = self.output.buttons()
+        self._workbook_actions: list[Any] = []
         self.batch_button = QPushButton("登记表批量导出/打印…", self)
         self.batch_button.setObjectName("batch_forms")
         self.batch_button.setToolTip("为所选区域内符合条件的每个人生成一份登记表/申请表，每份一页")
@@ -343,6 +345,7 @@ class FormsView(QWidget):
         self.return_button.setEnabled(template is not None)
         for button in (self.export_button, self.print_button):
             button.setEnabled(template is not None and not self.list_mode.isChecked())
+        self._offer_workbooks(template)
         if template is not None and not self.list_mode.isChecked():
             self._show_sheet(template, area, period)
             return
@@ -370,6 +373,29 @@ class FormsView(QWidget):
     def _refused(self, text: str) -> None:
         self._update_checks()
         self.status.setText(refused_text(text) + self.status.text())
+
+    def _offer_workbooks(self, template: Template | None) -> None:
+        """「导出…」 also offers each department workbook (表样) shipped for this form."""
+        from govshare_desktop.core.export.workbook_fill import fill_workbook, list_workbooks
+
+        menu = self.export_button.menu()
+        for action in self._workbook_actions:
+            menu.removeAction(action)
+        self._workbook_actions = []
+        if template is None or template.kind == "individual":
+            return
+        for mapping in list_workbooks(template.id):
+
+            def fill(path: Path, mapping_id: str = mapping.id) -> Path:
+                return fill_workbook(
+                    self.pool, mapping_id, self.area.currentData(), self.current_period, path
+                )
+
+            action = menu.addAction(
+                f"部门表样：{mapping.name}（.xlsx）…",
+                lambda name=mapping.name, f=fill: self.output.export_workbook(name, f),
+            )
+            self._workbook_actions.append(action)
 
     def _shown_sheets(self) -> list[Sheet]:
         """The form on screen, as shown (masked or not)."""

@@ -117,3 +117,16 @@ def test_the_individual_form_dialog_exports(qtbot, forms, tmp_path: Path) -> Non
     qtbot.waitUntil(lambda: bool(dialog.output.last_written), timeout=20000)
     (pdf,) = dialog.output.last_written
     assert "高龄津贴申请表" in pdf.name and person in _text(pdf)
+
+
+def test_a_department_workbook_is_offered_for_its_form(qtbot, forms, tmp_path: Path) -> None:
+    _choose(forms.template, "rs_resident_pension_enrollment")
+    actions = [a for a in forms.export_button.menu().actions() if "部门表样" in a.text()]
+    assert len(actions) == 1
+    forms.output.ask_path = lambda suggested, fmt: str(tmp_path / suggested)
+    actions[0].trigger()
+    qtbot.waitUntil(lambda: bool(forms.output.last_written), timeout=20000)
+    (filled,) = forms.output.last_written
+    assert filled.suffix == ".xlsx" and load_workbook(filled).active.max_row > 6
+    _choose(forms.template, "mz_elderly")  # no department workbook for this one
+    assert not [a for a in forms.export_button.menu().actions() if "部门表样" in a.text()]

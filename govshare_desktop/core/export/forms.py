@@ -98,7 +98,7 @@ def export_sheets(
     if not each:
         return [write(sheets, out, progress)]
     out.mkdir(parents=True, exist_ok=True)
-    written = []
+    written: list[ExportedFile] = []
     for number, sheet in enumerate(sheets, start=1):
         if cancelled is not None and cancelled.is_set():
             for done in written:  # all or nothing

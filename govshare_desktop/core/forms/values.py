@@ -42,7 +42,9 @@ def canonical(element: Element, raw: Any) -> str | None:
     a valid value of the element's type. Money is kept in fen."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
-    text = str(raw).strip().replace(",", "").replace("，", "")
+    text = str(raw).strip()
+    if element.type in ("integer", "decimal", "money"):  # thousands separators: 1,234
+        text = text.replace(",", "").replace("，", "")
     what = f"“{element.name}”"
     if element.type == "integer":
         if not re.fullmatch(r"-?\d+", text):

@@ -124,6 +124,7 @@ def test_an_error_rule_blocks_submission(pool: FormValues) -> None:
         ("P_TOTAL", " 1,234 ", "1234"),
         ("I_PAID_TOTAL", "12.5", "1250"),
         ("S_CONTACT_PHONE", " 0769-1 ", "0769-1"),
+        ("S_CONTACT_PHONE", "0769-1，转 2,3", "0769-1，转 2,3"),  # text keeps its commas
     ],
 )
 def test_values_are_checked_and_kept_exactly(code: str, raw: str, stored: str) -> None:
