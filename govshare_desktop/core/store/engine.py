@@ -9,13 +9,17 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from govshare_desktop.core.security.audit import AuditTrail
+    from govshare_desktop.core.security.permissions import Principal
 
 APP_NAME = "govshare-desktop"
 ENV_DB = "GOVSHARE_DB"
@@ -60,23 +64,71 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine_for(url: str) -> Engine:
+def sqlcipher_available() -> bool:
+    """Whether the SQLCipher driver (``sqlcipher3``) is installed on this machine."""
+    try:
+        import sqlcipher3  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def create_engine_for(url: str, key: bytes | None = None) -> Engine:
+    """An engine for ``url``; with ``key``, the SQLite file is opened with SQLCipher under that
+    raw 256-bit key (no passphrase derivation: the key is random)."""
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+    if key is not None:
+        if path is None:
+            raise ValueError("encryption needs a SQLite file")
+        from sqlalchemy.engine import URL
+
+        engine = create_engine(
+            URL.create("sqlite+pysqlcipher", password=f"x'{key.hex()}'", database=str(path))
+        )
+        event.listen(engine, "connect", _cipher_pragmas)
+    else:
+        engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
 
+def _cipher_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA cipher_log_level = NONE")  # a wrong key is our error to report
+    cursor.execute("PRAGMA secure_delete = ON")  # deleted personal data is overwritten
+    cursor.close()
+
+
 @dataclass(frozen=True)
 class Store:
-    """What services receive: the engine and its session factory."""
+    """What services receive: the engine and its session factory, and who is acting.
+
+    ``principal`` is the signed-in user the core services check permissions against (the
+    system itself, allowed nothing, until someone signs in); ``secret`` is the database key, from
+    which the audit trail's MAC key is derived."""
 
     url: str
     engine: Engine
     sessions: sessionmaker[Session]
+    principal: Principal = field(default_factory=lambda: _system())
+    secret: bytes | None = field(default=None, repr=False)
+    encrypted: bool = False
+
+    def acting(self, principal: Principal, secret: bytes | None = None) -> Store:
+        """The same database, for ``principal`` (a signed-in user)."""
+        return replace(self, principal=principal, secret=secret or self.secret)
+
+    def audit(self) -> AuditTrail:
+        from govshare_desktop.core.security.audit import AuditTrail, derive_key
+
+        if self.secret is None:
+            from govshare_desktop.core.security.audit import AuditFailed
+
+            raise AuditFailed("未登录：没有数据库密钥，无法写审计日志，操作未执行")
+        return AuditTrail(self, derive_key(self.secret))
 
     @property
     def path(self) -> Path | None:
@@ -92,12 +144,27 @@ class Store:
         self.engine.dispose()
 
 
-def open_store(db: str | os.PathLike[str] | None = None, *, migrate: bool = True) -> Store:
-    """Open (creating if needed) the database and bring its schema up to date."""
+def _system() -> Principal:
+    from govshare_desktop.core.security.permissions import SYSTEM
+
+    return SYSTEM
+
+
+def open_store(
+    db: str | os.PathLike[str] | None = None, *, migrate: bool = True, key: bytes | None = None
+) -> Store:
+    """Open (creating if needed) the database and bring its schema up to date. ``key``: the
+    database is SQLCipher-encrypted under it (see :mod:`govshare_desktop.core.security.signin`)."""
     url = resolve_url(db)
-    engine = create_engine_for(url)
+    engine = create_engine_for(url, key)
     if migrate:
         from govshare_desktop.core.store.migrate import upgrade
 
         upgrade(engine)
-    return Store(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+    return Store(
+        url=url,
+        engine=engine,
+        sessions=sessionmaker(engine, expire_on_commit=False),
+        secret=key,
+        encrypted=key is not None,
+    )

@@ -340,3 +340,36 @@ class FormStatus(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     changed_by: Mapped[str] = mapped_column(String(64))
     changed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Account(Base):
+    """A person who signs in. Credentials (the password hash and the wrapped database key) live
+    in the key file beside the database; the role lives here, inside the (encrypted) database,
+    where editing it needs the key."""
+
+    __tablename__ = "account"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))  # clerk | reviewer | sysadmin | auditor
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AuditEntry(Base):
+    """One line of the append-only, hash-chained audit trail (triggers refuse UPDATE and DELETE;
+    ``mac`` covers this entry and the previous entry's ``mac``)."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    object: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(String(16))  # ok | failed | refused
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON
+    mac: Mapped[str] = mapped_column(String(64))

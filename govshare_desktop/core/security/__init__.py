@@ -1,0 +1,1 @@
+"""Guarding residents' data: accounts and roles, keys, the tamper-evident audit trail."""

@@ -1,0 +1,118 @@
+"""Every cryptographic primitive the application uses, behind one small interface (R12): a
+national-algorithm provider (SM3/SM4) can replace this module without touching its callers.
+
+* password hashes: Argon2id (argon2-cffi; t=3, m=64 MiB, p=4 — above the OWASP minimum);
+* key wrapping: AES-256-GCM under a key derived from a password with Argon2id (its own salt);
+* random keys: 256 bits from the OS.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from argon2.low_level import Type, hash_secret_raw
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+TIME_COST, MEMORY_KIB, PARALLELISM = 3, 64 * 1024, 4
+_HASHER = PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_KIB, parallelism=PARALLELISM)
+_DUMMY = _HASHER.hash("govshare-dummy-password")
+
+
+class CryptoError(Exception):
+    pass
+
+
+def random_key() -> bytes:
+    return os.urandom(32)
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def verify_password(phc: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(phc, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def dummy_verify(password: str) -> None:
+    """Spend the time of a real check (no answer from timing whether a user exists)."""
+    verify_password(_DUMMY, password)
+
+
+def needs_rehash(phc: str) -> bool:
+    try:
+        return _HASHER.check_needs_rehash(phc)
+    except InvalidHashError:
+        return True
+
+
+def _kek(secret: str, salt: bytes, time_cost: int, memory_kib: int, parallelism: int) -> bytes:
+    return hash_secret_raw(
+        secret.encode("utf-8"),
+        salt,
+        time_cost=time_cost,
+        memory_cost=memory_kib,
+        parallelism=parallelism,
+        hash_len=32,
+        type=Type.ID,
+    )
+
+
+@dataclass(frozen=True)
+class Wrapped:
+    """A key wrapped under a password: the KDF parameters travel with it."""
+
+    salt: bytes
+    nonce: bytes
+    ciphertext: bytes
+    time_cost: int = TIME_COST
+    memory_kib: int = MEMORY_KIB
+    parallelism: int = PARALLELISM
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kdf": "argon2id",
+            "t": self.time_cost,
+            "m": self.memory_kib,
+            "p": self.parallelism,
+            "salt": base64.b64encode(self.salt).decode("ascii"),
+            "aead": "aes-256-gcm",
+            "nonce": base64.b64encode(self.nonce).decode("ascii"),
+            "ciphertext": base64.b64encode(self.ciphertext).decode("ascii"),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Wrapped:
+        if data.get("kdf") != "argon2id" or data.get("aead") != "aes-256-gcm":
+            raise CryptoError("unknown key wrapping")
+        return cls(
+            base64.b64decode(data["salt"]),
+            base64.b64decode(data["nonce"]),
+            base64.b64decode(data["ciphertext"]),
+            int(data["t"]),
+            int(data["m"]),
+            int(data["p"]),
+        )
+
+
+def wrap(key: bytes, secret: str) -> Wrapped:
+    salt, nonce = os.urandom(16), os.urandom(12)
+    kek = _kek(secret, salt, TIME_COST, MEMORY_KIB, PARALLELISM)
+    return Wrapped(salt, nonce, AESGCM(kek).encrypt(nonce, key, b"govshare-dek"))
+
+
+def unwrap(wrapped: Wrapped, secret: str) -> bytes:
+    kek = _kek(secret, wrapped.salt, wrapped.time_cost, wrapped.memory_kib, wrapped.parallelism)
+    try:
+        return AESGCM(kek).decrypt(wrapped.nonce, wrapped.ciphertext, b"govshare-dek")
+    except InvalidTag:
+        raise CryptoError("wrong secret") from None

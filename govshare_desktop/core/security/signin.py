@@ -1,0 +1,299 @@
+"""Setting up a database (its key, the administrator, the recovery secret), signing in, and the
+accounts a 系统管理员 manages.
+
+The database key exists only wrapped in the key file (:mod:`vault`); signing in unwraps it with
+the user's password and opens the SQLCipher database with it. Where ``sqlcipher3`` cannot be
+installed the database is plain SQLite — the key then still protects the audit trail's MACs, and
+the window says prominently that the data is not encrypted.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.security.permissions import Action, Principal, Role
+from govshare_desktop.core.security.vault import (
+    LoginFailed,
+    Vault,
+    check_password_policy,
+    key_file_for,
+    new_recovery_secret,
+)
+from govshare_desktop.core.store.engine import Store, open_store, sqlcipher_available
+from govshare_desktop.core.store.models import Account
+
+ADMIN = "admin"
+
+
+@dataclass
+class Setup:
+    store: Store  # signed in as the administrator
+    admin_password: str | None  # generated: show it once; None when it was given
+    recovery_secret: str  # print once, keep in the safe
+
+
+@dataclass
+class SignedIn:
+    store: Store
+    must_change_password: bool
+    vault: Vault
+
+    @property
+    def principal(self) -> Principal:
+        return self.store.principal
+
+
+def generate_password() -> str:
+    """12 characters that pass the policy (no look-alike characters)."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
+    while True:
+        body = "".join(secrets.choice(alphabet) for _ in range(10))
+        password = body[:5] + secrets.choice("@#%+") + secrets.choice(string.digits[2:]) + body[5:]
+        try:
+            check_password_policy(password)
+            return password
+        except UserError:
+            continue
+
+
+def _db_path(db: str | Path) -> Path:
+    from govshare_desktop.core.store.engine import resolve_url, sqlite_path
+
+    path = sqlite_path(resolve_url(db))
+    if path is None:
+        raise UserError("账户和加密只支持本机的 SQLite 数据库文件")
+    return path
+
+
+def is_initialised(db: str | Path) -> bool:
+    return key_file_for(_db_path(db)).is_file()
+
+
+def initialise(
+    db: str | Path, *, admin_password: str | None = None, now: datetime | None = None
+) -> Setup:
+    """Give a database its key file and administrator. A new database is created encrypted; a
+    plain one from an earlier version is encrypted in place (copied with ``sqlcipher_export``
+    and swapped in)."""
+    path = _db_path(db)
+    if key_file_for(path).exists():
+        raise UserError(f"数据库 {path} 已经设置过管理员和密钥")
+    now = now or datetime.now()
+    if admin_password is not None:
+        check_password_policy(admin_password, ADMIN)
+    cipher = sqlcipher_available()
+    recovery = new_recovery_secret()
+    vault, dek = Vault.create(path, "sqlcipher" if cipher else "none", recovery)
+    if cipher and path.exists() and path.stat().st_size > 0:
+        _encrypt_existing(path, dek)
+    store = open_store(path, key=dek if cipher else None)
+    store = store.acting(Principal(ADMIN, Role.SYSADMIN), dek)
+    password = admin_password or generate_password()
+    vault.add_user(ADMIN, password, dek, must_change=admin_password is None)
+    with store.transaction() as session:
+        session.add(
+            Account(
+                username=ADMIN,
+                display_name="系统管理员",
+                role=Role.SYSADMIN.value,
+                disabled=False,
+                created_by="setup",
+                created_at=now,
+            )
+        )
+        store.audit().record(
+            session,
+            store.principal,
+            "user_add",
+            ADMIN,
+            detail={"role": Role.SYSADMIN.value, "encrypted": cipher},
+            now=now,
+        )
+    vault.save()
+    return Setup(store, None if admin_password else password, recovery)
+
+
+def _encrypt_existing(path: Path, dek: bytes) -> None:
+    """Encrypt a plain database in place: export into an encrypted copy, then swap."""
+    import os
+
+    import sqlcipher3
+
+    temp = path.with_name(path.name + ".encrypting")
+    temp.unlink(missing_ok=True)
+    connection = sqlcipher3.connect(str(path))
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.execute(f"ATTACH DATABASE ? AS encrypted KEY \"x'{dek.hex()}'\"", (str(temp),))
+        connection.execute("SELECT sqlcipher_export('encrypted')")
+        connection.execute("DETACH DATABASE encrypted")
+    finally:
+        connection.close()
+    for suffix in ("-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    os.replace(temp, path)
+
+
+def sign_in(
+    db: str | Path, username: str, password: str, *, now: datetime | None = None
+) -> SignedIn:
+    """Open the database as ``username``. LoginFailed / AccountLocked / a refusal otherwise;
+    every outcome is in the audit trail (failures once someone next signs in)."""
+    path = _db_path(db)
+    now = now or datetime.now()
+    vault = Vault.load(path)
+    try:
+        dek = vault.unlock(username, password, now)
+    except UserError:
+        vault.note_failure(username, now)
+        raise
+    store = open_store(path, key=dek if vault.cipher == "sqlcipher" else None)
+    store = store.acting(Principal(username, None), dek)
+    audit = store.audit()
+    with store.transaction() as session:
+        for event in vault.take_failures():
+            audit.record(
+                session,
+                Principal(event["name"][:64], None),
+                "login_failed",
+                outcome="refused",
+                detail={"reason": event["reason"]},
+                now=datetime.fromisoformat(event["at"]),
+            )
+        account = session.get(Account, username)
+        refusal = None
+        if account is None:
+            refusal = "账户不存在于数据库中"
+        elif account.disabled:
+            refusal = "账户已停用，请联系系统管理员"
+        elif account.expires_at is not None and account.expires_at < now.date():
+            refusal = f"账户已于 {account.expires_at} 过期，请联系系统管理员"
+        if refusal is None and account is not None:
+            store = store.acting(Principal(username, Role(account.role)), dek)
+            audit.record(session, store.principal, "login", now=now)
+    vault.save()
+    if refusal is not None:
+        audit.log(
+            Principal(username, None),
+            "login_failed",
+            outcome="refused",
+            detail={"reason": refusal},
+            now=now,
+        )
+        store.dispose()
+        raise LoginFailed(refusal)
+    return SignedIn(store, vault.users[username].must_change, vault)
+
+
+# ---------------------------------------------------------------- accounts (系统管理员)
+
+
+def list_accounts(store: Store) -> list[Account]:
+    store.principal.require(Action.MANAGE_USERS)
+    with store.sessions() as session:
+        return list(session.scalars(select(Account).order_by(Account.username)))
+
+
+def add_account(
+    store: Store,
+    username: str,
+    role: Role,
+    password: str,
+    *,
+    display_name: str = "",
+    expires_at: date | None = None,
+    now: datetime | None = None,
+) -> Account:
+    store.principal.require(Action.MANAGE_USERS)
+    username = username.strip()
+    if not username or len(username) > 64 or any(c.isspace() for c in username):
+        raise UserError("用户名不能为空、不能含空格，且不超过 64 个字符")
+    check_password_policy(password, username)
+    vault = _vault(store)
+    now = now or datetime.now()
+    with store.transaction() as session:
+        if session.get(Account, username) is not None:
+            raise UserError(f"用户“{username}”已存在")
+        account = Account(
+            username=username,
+            display_name=display_name or username,
+            role=role.value,
+            disabled=False,
+            expires_at=expires_at,
+            created_by=store.principal.username,
+            created_at=now,
+        )
+        session.add(account)
+        store.audit().record(
+            session, store.principal, "user_add", username, detail={"role": role.value}, now=now
+        )
+        vault.add_user(username, password, _secret(store), must_change=True)
+        vault.save()  # inside the transaction: if the key file cannot be written, no account
+    return account
+
+
+def change_account(
+    store: Store,
+    username: str,
+    *,
+    role: Role | None = None,
+    disabled: bool | None = None,
+    password: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Set a role, disable (lock) or enable (unlock) an account, or reset its password."""
+    store.principal.require(Action.MANAGE_USERS)
+    vault = _vault(store)
+    now = now or datetime.now()
+    with store.transaction() as session:
+        account = session.get(Account, username)
+        if account is None:
+            raise UserError(f"没有用户“{username}”")
+        changes: dict[str, object] = {}
+        if role is not None and role.value != account.role:
+            if username == store.principal.username:
+                raise UserError("不能修改自己的角色")
+            changes["role"] = [account.role, role.value]
+            account.role = role.value
+        if disabled is not None and disabled != account.disabled:
+            if username == store.principal.username and disabled:
+                raise UserError("不能停用自己的账户")
+            changes["disabled"] = disabled
+            account.disabled = disabled
+        if password is not None:
+            check_password_policy(password, username)
+            changes["password"] = "reset"
+        store.audit().record(
+            session, store.principal, "user_change", username, detail=changes, now=now
+        )
+        if password is not None:
+            vault.reset_password(username, password, _secret(store))
+        if disabled is False:
+            vault.clear_lock(username)
+
+
+def change_password(store: Store, old: str, new: str, *, now: datetime | None = None) -> None:
+    """The signed-in user changes their own password (re-wraps the key; no re-encryption)."""
+    now = now or datetime.now()
+    vault = _vault(store)
+    vault.change_password(store.principal.username, old, new, now)
+    store.audit().log(store.principal, "password_change", store.principal.username, now=now)
+
+
+def _vault(store: Store) -> Vault:
+    if store.path is None:
+        raise UserError("账户只支持本机的 SQLite 数据库文件")
+    return Vault.load(store.path)
+
+
+def _secret(store: Store) -> bytes:
+    if store.secret is None:
+        raise UserError("未登录")
+    return store.secret

@@ -1,0 +1,291 @@
+"""The key file beside the database (``govshare.db.keys``): who may open it, and how.
+
+The database is encrypted with a random 256-bit key (the DEK). The DEK is stored only wrapped —
+AES-256-GCM under a key derived from each user's password with Argon2id — and once more under an
+administrator recovery secret printed at setup. Changing a password re-wraps the DEK; the database
+is never re-encrypted. Each user's entry also holds an Argon2id password hash (PHC string) that is
+checked first and upgraded when the parameters change.
+
+Failed sign-ins are counted here, per typed user name whether or not the account exists (so a
+lockout says nothing about which names exist): five failures lock the name for fifteen minutes.
+
+All cryptography goes through :mod:`govshare_desktop.core.security.crypto` so that a national
+(SM3/SM4) provider can replace it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import secrets
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.security import crypto
+
+KEY_FILE_SUFFIX = ".keys"
+MAX_FAILURES = 5
+LOCK_TIME = timedelta(minutes=15)
+FORMAT = "govshare-keys/1"
+
+
+class LoginFailed(UserError):
+    """Wrong user name or password — the message never says which."""
+
+
+class AccountLocked(UserError):
+    """Too many failures for this name: wait."""
+
+
+def key_file_for(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + KEY_FILE_SUFFIX)
+
+
+def check_password_policy(password: str, username: str = "") -> None:
+    """At least 8 characters with three of: lower case, upper case, digits, symbols; not the
+    user name; not a well-known password. A Chinese UserError says what is missing."""
+    problems = []
+    if len(password) < 8:
+        problems.append("至少 8 位")
+    classes = sum(
+        bool(re.search(pattern, password))
+        for pattern in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]")
+    )
+    if classes < 3:
+        problems.append("包含小写字母、大写字母、数字、符号中的至少三种")
+    if username and username.lower() in password.lower():
+        problems.append("不能包含用户名")
+    if password.lower() in _COMMON:
+        problems.append("不能是常见密码")
+    if problems:
+        raise UserError("密码不符合要求：" + "，".join(problems))
+
+
+_COMMON = {"password1!", "admin@123", "admin123!", "p@ssw0rd", "qwer1234!", "abc@1234", "a123456!"}
+
+
+def new_recovery_secret() -> str:
+    """24 random base32 characters in groups of four, to print and keep in the safe."""
+    raw = base64.b32encode(secrets.token_bytes(15)).decode("ascii")
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"))
+
+
+@dataclass
+class UserKey:
+    phc: str  # Argon2id password hash
+    wrapped: crypto.Wrapped
+    must_change: bool = True
+    changed_at: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "phc": self.phc,
+            "wrapped": self.wrapped.to_json(),
+            "must_change": self.must_change,
+            "changed_at": self.changed_at,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> UserKey:
+        return cls(
+            data["phc"],
+            crypto.Wrapped.from_json(data["wrapped"]),
+            bool(data.get("must_change", True)),
+            str(data.get("changed_at", "")),
+        )
+
+
+@dataclass
+class Vault:
+    path: Path
+    cipher: str  # "sqlcipher" | "none" (plain SQLite where SQLCipher is not available)
+    users: dict[str, UserKey] = field(default_factory=dict)
+    recovery: crypto.Wrapped | None = None
+    failures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Failed sign-ins not yet in the audit trail (it is inside the database, which a failed
+    # sign-in cannot open): written there by the next successful sign-in.
+    events: list[dict[str, str]] = field(default_factory=list)
+
+    # ---------------------------------------------------------------- file
+
+    @classmethod
+    def exists(cls, db_path: Path) -> bool:
+        return key_file_for(db_path).is_file()
+
+    @classmethod
+    def load(cls, db_path: Path) -> Vault:
+        path = key_file_for(db_path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UserError(
+                f"找不到数据库的密钥文件 {path}。没有它无法打开加密的数据库；请从备份中恢复该文件。"
+            ) from None
+        except (OSError, ValueError) as exc:
+            raise UserError(f"密钥文件 {path} 已损坏：{exc}") from None
+        if data.get("format") != FORMAT:
+            raise UserError(f"密钥文件 {path} 的格式不认识（{data.get('format')}）")
+        return cls(
+            path=path,
+            cipher=data["cipher"],
+            users={name: UserKey.from_json(u) for name, u in data["users"].items()},
+            recovery=crypto.Wrapped.from_json(data["recovery"]) if data.get("recovery") else None,
+            failures=data.get("failures", {}),
+            events=data.get("events", []),
+        )
+
+    def save(self) -> None:
+        """Atomically: a crash leaves the old file or the new one, never half of one."""
+        data = {
+            "format": FORMAT,
+            "cipher": self.cipher,
+            "users": {name: u.to_json() for name, u in sorted(self.users.items())},
+            "recovery": self.recovery.to_json() if self.recovery else None,
+            "failures": self.failures,
+            "events": self.events,
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=".keys-", dir=self.path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, ensure_ascii=False, indent=1)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(temp, self.path)
+        except OSError as exc:
+            Path(temp).unlink(missing_ok=True)
+            raise UserError(f"无法写入密钥文件 {self.path}：{exc.strerror or exc}") from None
+
+    @classmethod
+    def create(cls, db_path: Path, cipher: str, recovery_secret: str) -> tuple[Vault, bytes]:
+        """A new vault and the new database key (only for a database that does not exist yet,
+        or one being encrypted)."""
+        dek = crypto.random_key()
+        vault = cls(key_file_for(db_path), cipher)
+        vault.recovery = crypto.wrap(dek, _normalise_secret(recovery_secret))
+        return vault, dek
+
+    # ---------------------------------------------------------------- users
+
+    def add_user(self, username: str, password: str, dek: bytes, *, must_change: bool) -> None:
+        if username in self.users:
+            raise UserError(f"用户“{username}”已存在")
+        self._set(username, password, dek, must_change)
+
+    def remove_user(self, username: str) -> None:
+        self.users.pop(username, None)
+
+    def _set(self, username: str, password: str, dek: bytes, must_change: bool) -> None:
+        self.users[username] = UserKey(
+            phc=crypto.hash_password(password),
+            wrapped=crypto.wrap(dek, password),
+            must_change=must_change,
+            changed_at=datetime.now().isoformat(timespec="seconds"),
+        )
+
+    def unlock(self, username: str, password: str, now: datetime) -> bytes:
+        """The database key for a correct password; LoginFailed or AccountLocked otherwise."""
+        failure = self.failures.get(_name_key(username), {})
+        locked_until = failure.get("locked_until")
+        if locked_until and datetime.fromisoformat(locked_until) > now:
+            minutes = max(
+                1, int((datetime.fromisoformat(locked_until) - now).total_seconds() // 60)
+            )
+            raise AccountLocked(f"连续登录失败次数过多，已锁定，请 {minutes} 分钟后再试")
+        entry = self.users.get(username)
+        if entry is None or not crypto.verify_password(entry.phc, password):
+            if entry is None:
+                crypto.dummy_verify(password)  # the same time as a real check
+            self._failed(username, now)
+            raise LoginFailed("用户名或密码错误")
+        try:
+            dek = crypto.unwrap(entry.wrapped, password)
+        except crypto.CryptoError:
+            self._failed(username, now)
+            raise LoginFailed("用户名或密码错误") from None
+        changed = self.failures.pop(_name_key(username), None) is not None
+        if crypto.needs_rehash(entry.phc):
+            entry.phc = crypto.hash_password(password)
+            changed = True
+        if changed:
+            self.save()
+        return dek
+
+    def _failed(self, username: str, now: datetime) -> None:
+        key = _name_key(username)
+        failure = self.failures.setdefault(key, {"count": 0})
+        failure["count"] = int(failure.get("count", 0)) + 1
+        if failure["count"] >= MAX_FAILURES:
+            failure["locked_until"] = (now + LOCK_TIME).isoformat(timespec="seconds")
+            failure["count"] = 0
+        self.save()
+
+    def note_failure(self, username: str, now: datetime) -> None:
+        locked = self.is_locked(username, now)
+        self.events.append(
+            {
+                "at": now.isoformat(timespec="seconds"),
+                "name": username[:64],
+                "reason": "locked" if locked else "wrong name or password",
+            }
+        )
+        self.events = self.events[-1000:]
+        self.save()
+
+    def take_failures(self) -> list[dict[str, str]]:
+        events, self.events = self.events, []
+        return events
+
+    def is_locked(self, username: str, now: datetime) -> bool:
+        until = self.failures.get(_name_key(username), {}).get("locked_until")
+        return bool(until and datetime.fromisoformat(until) > now)
+
+    def clear_lock(self, username: str) -> None:
+        if self.failures.pop(_name_key(username), None) is not None:
+            self.save()
+
+    def change_password(self, username: str, old: str, new: str, now: datetime) -> None:
+        dek = self.unlock(username, old, now)
+        check_password_policy(new, username)
+        if old == new:
+            raise UserError("新密码不能与旧密码相同")
+        self._set(username, new, dek, must_change=False)
+        self.save()
+
+    def reset_password(self, username: str, new: str, dek: bytes) -> None:
+        """An administrator sets a new password; the user must change it at next sign-in."""
+        if username not in self.users:
+            raise UserError(f"没有用户“{username}”")
+        self._set(username, new, dek, must_change=True)
+        self.save()
+
+    def recover(self, secret: str) -> bytes:
+        if self.recovery is None:
+            raise UserError("此数据库没有恢复密钥")
+        try:
+            return crypto.unwrap(self.recovery, _normalise_secret(secret))
+        except crypto.CryptoError:
+            raise LoginFailed("恢复密钥不正确") from None
+
+
+def _normalise_secret(secret: str) -> str:
+    return re.sub(r"[\s-]", "", secret).upper()
+
+
+def _name_key(username: str) -> str:
+    return hashlib.sha256(username.strip().lower().encode("utf-8")).hexdigest()[:32]
