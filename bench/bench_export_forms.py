@@ -22,7 +22,7 @@ from govshare_desktop.core.forms.dictionary import load_dictionary
 from govshare_desktop.core.forms.sheet import build_sheet
 from govshare_desktop.core.forms.templates import load_templates
 from govshare_desktop.core.forms.values import FormValues
-from govshare_desktop.core.store.engine import open_store
+from govshare_desktop.core.store.engine import open_tool_store
 
 TEMPLATE = "rs_resident_pension_registration"
 
@@ -51,7 +51,7 @@ def main() -> int:
     parser.add_argument("--forms", type=int, default=1000)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp())
-    store = open_store(work / "bench.db")
+    store = open_tool_store(work / "bench.db")
     generate(store, households=max(300, args.forms // 2), seed=1)
     dictionary = load_dictionary()
     pool = FormValues(store, dictionary, load_templates(dictionary)[0])

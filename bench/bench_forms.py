@@ -18,7 +18,7 @@ from pathlib import Path
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.forms.compute import compute_area_values
 from govshare_desktop.core.forms.dictionary import load_dictionary
-from govshare_desktop.core.store.engine import open_store
+from govshare_desktop.core.store.engine import open_store, open_tool_store
 
 TOWNSHIP = "441900199000"
 
@@ -45,7 +45,7 @@ def main() -> int:
 
         db = Path(tempfile.mkdtemp()) / "forms.db"
         generate(open_store(db), households=30_000, seed=1)
-    store = open_store(db)
+    store = open_tool_store(db)
     elements = list(load_dictionary().values())
     computed = [e for e in elements if e.compute is not None and e.level == "area"]
     period = Period.parse("2026-10")

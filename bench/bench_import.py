@@ -109,10 +109,10 @@ def child_read_only(csv_path: str) -> dict:
 
 def child_pipeline(csv_path: str, db: str) -> dict:
     from govshare_desktop.core.backflow.pipeline import import_file
-    from govshare_desktop.core.store.engine import open_store
+    from govshare_desktop.core.store.engine import open_tool_store
     from govshare_desktop.core.store.township import init_township
 
-    store = open_store(db)
+    store = open_tool_store(db)
     with store.transaction() as session:
         init_township(session, "441900199000", "青禾镇")
     start = time.perf_counter()
@@ -126,9 +126,9 @@ def child_pipeline(csv_path: str, db: str) -> dict:
 
 def child_reimport(csv_path: str, db: str) -> dict:
     from govshare_desktop.core.backflow.pipeline import import_file
-    from govshare_desktop.core.store.engine import open_store
+    from govshare_desktop.core.store.engine import open_tool_store
 
-    store = open_store(db)
+    store = open_tool_store(db)
     start = time.perf_counter()
     result = import_file(store, csv_path, user="bench")
     return {"seconds": time.perf_counter() - start, "unchanged": result.unchanged}

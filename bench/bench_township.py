@@ -39,7 +39,7 @@ from govshare_desktop.core.browse import (
     Query,
 )
 from govshare_desktop.core.demo import generate
-from govshare_desktop.core.store.engine import open_store
+from govshare_desktop.core.store.engine import open_tool_store
 from govshare_desktop.core.store.search import classify
 
 SEARCHES = 200
@@ -303,7 +303,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="govshare-bench-"))
     db = args.db or workdir / "bench.db"
     print(f"govshare-desktop benchmark — {args.households:,} households, database {db}")
-    store = open_store(db)
+    store = open_tool_store(db)
     with store.engine.connect() as conn:
         existing = conn.execute(text("SELECT COUNT(*) FROM household")).scalar()
     if not existing:

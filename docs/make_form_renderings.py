@@ -20,7 +20,7 @@ from govshare_desktop.core.export.forms import export_sheets, form_sheets
 from govshare_desktop.core.forms.dictionary import load_dictionary
 from govshare_desktop.core.forms.templates import load_templates
 from govshare_desktop.core.forms.values import FormValues
-from govshare_desktop.core.store.engine import open_store
+from govshare_desktop.core.store.engine import open_tool_store
 
 OUT = Path(__file__).resolve().parent
 FORMS = {
@@ -58,7 +58,7 @@ def main() -> int:
             return 1
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        store = open_store(work / "demo.db")
+        store = open_tool_store(work / "demo.db")
         generate(store, households=500, seed=1)
         dictionary = load_dictionary()
         pool = FormValues(store, dictionary, load_templates(dictionary)[0])
@@ -71,8 +71,8 @@ def main() -> int:
             pool.set("S_ALLOWANCE_AMOUNT", person, period, amount, user="演示", now=now)
         for kind, (template_id, options) in FORMS.items():
             sheets = form_sheets(pool, template_id, period, **options)[:1]
-            (pdf,) = export_sheets(sheets, work / f"{kind}.pdf", fmt="pdf")
-            (xlsx,) = export_sheets(sheets, work / f"{kind}.xlsx", fmt="xlsx")
+            (pdf,) = export_sheets(pool.store, sheets, work / f"{kind}.pdf", fmt="pdf")
+            (xlsx,) = export_sheets(pool.store, sheets, work / f"{kind}.xlsx", fmt="xlsx")
             subprocess.run(
                 [
                     "libreoffice",

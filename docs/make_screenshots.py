@@ -16,7 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication
 
 from govshare_desktop.core.demo import generate
-from govshare_desktop.core.store.engine import open_store
+from govshare_desktop.core.store.engine import open_tool_store
 from govshare_desktop.ui.i18n import install_chinese
 from govshare_desktop.ui.main_window import MainWindow
 
@@ -100,7 +100,7 @@ def main() -> int:
     app = QApplication(sys.argv)
     install_chinese(app)
     with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(Path(tmp) / "demo.db")
+        store = open_tool_store(Path(tmp) / "demo.db", encrypted=True)
         generate(store, households=500, seed=1)
         window = MainWindow(store, today=lambda: date(2026, 11, 26))
         window.resize(1280, 760)

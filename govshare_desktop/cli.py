@@ -4,9 +4,11 @@
     govshare demo --households 300 --seed 1
     govshare info
     govshare search 张三
+    govshare export-list person [--village CODE] [--search 王] [--filter status=normal] --out F.xlsx
     govshare trust add county.pub.pem --sender 441900000000 --name 东莞市政务服务和数据管理局
     govshare trust list
     govshare import FILE_OR_PACKAGE… [--dry-run] [--json] [--errors-dir DIR]
+    govshare export TEMPLATE_ID --period 2026-10 [--area CODE] [--subject ID…] --format pdf --out F
 
 Every command takes ``--db PATH`` (default: ``GOVSHARE_DB`` or the per-user data directory).
 """
@@ -28,6 +30,7 @@ if TYPE_CHECKING:  # the heavy modules load inside the commands that need them
     from govshare_desktop.core.domain.period import Period
     from govshare_desktop.core.forms.dictionary import Element
     from govshare_desktop.core.forms.values import FormValues
+    from govshare_desktop.core.security.signin import Setup
     from govshare_desktop.core.store.engine import Store
 
 
@@ -44,22 +47,80 @@ def _progress(done: int, total: int, label: str) -> None:
         print(f"\r{label} {done}/{total}", end="", file=sys.stderr, flush=True)
 
 
+ENV_USER, ENV_PASSWORD = "GOVSHARE_USER", "GOVSHARE_PASSWORD"
+ENV_ADMIN_PASSWORD, ENV_NEW_PASSWORD = "GOVSHARE_ADMIN_PASSWORD", "GOVSHARE_NEW_PASSWORD"
+
+
+def _open(args: argparse.Namespace) -> Store:
+    """Sign in — the user from ``GOVSHARE_USER`` and the password from ``GOVSHARE_PASSWORD``, or
+    asked for — and open the database as that user (permissions and audit follow)."""
+    import getpass
+    import os
+
+    from govshare_desktop.core.security import signin
+    from govshare_desktop.core.store.engine import resolve_url, sqlite_path
+
+    path = sqlite_path(resolve_url(args.db))
+    if path is None:
+        raise UserError("只支持本机的 SQLite 数据库文件")
+    if not signin.is_initialised(path):
+        if not path.exists():
+            raise UserError(f"数据库 {path} 不存在：请先运行 govshare init 或 govshare demo")
+        raise UserError(
+            f"数据库 {path} 由早期版本创建，尚未设置管理员和加密。"
+            "请运行 govshare init --area 区划代码 --name 名称 完成设置（数据会被加密，原数据保留）"
+        )
+    user = os.environ.get(ENV_USER) or input("用户名：").strip()
+    password = os.environ.get(ENV_PASSWORD) or getpass.getpass("密码：")
+    signed = signin.sign_in(path, user, password)
+    if signed.must_change_password and args.command != "passwd":
+        signed.store.dispose()
+        raise UserError(f"“{user}”首次登录（或密码被重置），须先修改密码：govshare passwd")
+    if not signed.store.encrypted:
+        print("警告：本机无法使用 SQLCipher，数据库未加密。", file=sys.stderr)
+    return signed.store
+
+
+def _print_setup(setup: Setup) -> None:
+    if setup.admin_password:
+        print(
+            f"管理员账户：admin　初始密码：{setup.admin_password}（只显示这一次；首次登录须修改）"
+        )
+    print(
+        f"恢复密钥：{setup.recovery_secret}（只显示这一次；请抄写后放入保险柜，忘记所有密码时用它恢复）"
+    )
+
+
+def _initialise(args: argparse.Namespace) -> Setup:
+    import os
+
+    from govshare_desktop.core.security import signin
+
+    return signin.initialise(args.db or "", admin_password=os.environ.get(ENV_ADMIN_PASSWORD))
+
+
 def cmd_init(args: argparse.Namespace) -> int:
-    from govshare_desktop.core.store.engine import open_store
     from govshare_desktop.core.store.township import init_township
 
-    store = open_store(args.db)
+    setup = _initialise(args)
+    store = setup.store
     with store.transaction() as session:
         township = init_township(session, args.area, args.name, county_name=args.county_name or "")
     print(f"已初始化：{township.name}（{township.code}），数据库：{store.url}")
+    _print_setup(setup)
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from govshare_desktop.core.demo import generate
-    from govshare_desktop.core.store.engine import open_store
+    from govshare_desktop.core.security import signin
 
-    store = open_store(args.db)
+    if signin.is_initialised(args.db or ""):
+        store = _open(args)
+        setup = None
+    else:
+        setup = _initialise(args)
+        store = setup.store
     started = time.perf_counter()
     result = generate(store, households=args.households, seed=args.seed, progress=_progress)
     if sys.stderr.isatty():
@@ -69,16 +130,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"{result.enrollments} 条参保，{result.payments} 条发放，"
         f"用时 {time.perf_counter() - started:.1f} 秒。数据库：{store.url}"
     )
+    if setup is not None:
+        _print_setup(setup)
     return 0
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     from govshare_desktop.core.records import summary
-    from govshare_desktop.core.store.engine import open_store
     from govshare_desktop.core.store.migrate import current_revision
     from govshare_desktop.core.store.township import get_township
 
-    store = open_store(args.db)
+    store = _open(args)
     township = get_township(store)
     facts = summary(store)
     size = store.path.stat().st_size if store.path and store.path.exists() else None
@@ -104,9 +166,10 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from govshare_desktop.core.browse import PERSONS, Browser, Query, format_cell
-    from govshare_desktop.core.store.engine import open_store
+    from govshare_desktop.core.security.permissions import Action
 
-    store = open_store(args.db)
+    store = _open(args)
+    store.principal.require(Action.UNMASK if args.unmasked else Action.VIEW)
     browser = Browser(store)
     query = Query(PERSONS, {"search": args.text})
     ids = browser.ids(query)[: args.limit]
@@ -122,7 +185,57 @@ def cmd_search(args: argparse.Namespace) -> int:
                 for c, i in zip(shown, indexes, strict=True)
             )
         )
+    store.audit().log(
+        store.principal,
+        "unmask" if args.unmasked else "search",
+        args.text,
+        detail={"results": len(ids), "where": "cli search"},
+    )
     print(f"共 {len(ids)} 条", file=sys.stderr)
+    return 0
+
+
+def cmd_export_list(args: argparse.Namespace) -> int:
+    """A browse list (what the window lists with the same search and filters) to .xlsx."""
+    from pathlib import Path
+
+    from govshare_desktop.core.browse import DATASETS, Query
+    from govshare_desktop.core.export.lists import export_list
+
+    dataset = DATASETS[args.dataset]
+    filters: dict[str, object] = {}
+    for item in args.filter or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"筛选条件“{item}”格式不对，应写作 名称=值，例：status=normal")
+        filters[key.strip()] = value.strip()
+    if args.village:
+        filters["village"] = args.village
+    if args.search:
+        filters["search"] = args.search
+    unknown = sorted(k for k in filters if k not in dataset.filters)
+    if unknown:
+        raise UserError(
+            f"{dataset.title}名单没有筛选条件 {'、'.join(unknown)}；"
+            f"可用的有：{'、'.join(k for k in dataset.filters if k != 'search')}"
+        )
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise UserError(f"输出文件“{out}”应以 .xlsx 结尾")
+    if args.unmasked:
+        print("注意：导出的文件含完整的个人信息，请妥善保管。", file=sys.stderr)
+    result = export_list(
+        _open(args),
+        Query(dataset, filters),
+        out,
+        masked=not args.unmasked,
+        today=date.today(),
+        progress=lambda done, total: _progress(done, total, f"导出{dataset.title}名单"),
+    )
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    note = "已脱敏" if result.masked else "含完整个人信息"
+    print(f"已导出 {result.rows} 行（{note}）：{result.path}\tSHA-256 {result.sha256}")
     return 0
 
 
@@ -130,30 +243,25 @@ def cmd_trust_add(args: argparse.Namespace) -> int:
     from datetime import datetime
     from pathlib import Path
 
-    from govshare_desktop.core.exchange.trust import trust_sender
-    from govshare_desktop.core.store.engine import open_store
+    from govshare_desktop.core.exchange.trust import register_sender
 
     path = Path(args.pem)
     try:
         pem = path.read_bytes()
     except OSError as exc:
         raise UserError(f"无法读取公钥文件“{path}”：{exc.strerror or exc}") from None
-    store = open_store(args.db)
-    with store.transaction() as session:
-        sender = trust_sender(
-            session, pem, code=args.sender, name=args.name, user=os_user(), now=datetime.now()
-        )
-        print(f"已登记发送方 {sender.code} {sender.name} 的公钥，指纹 {sender.fingerprint}")
+    store = _open(args)
+    sender = register_sender(store, pem, code=args.sender, name=args.name, now=datetime.now())
+    print(f"已登记发送方 {sender.code} {sender.name} 的公钥，指纹 {sender.fingerprint}")
     return 0
 
 
 def cmd_trust_list(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from govshare_desktop.core.store.engine import open_store
     from govshare_desktop.core.store.models import TrustedSender
 
-    store = open_store(args.db)
+    store = _open(args)
     with store.sessions() as session:
         senders = list(session.scalars(select(TrustedSender).order_by(TrustedSender.code)))
     if not senders:
@@ -174,9 +282,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     from govshare_desktop.core.backflow.error_workbook import write_error_workbook
     from govshare_desktop.core.backflow.packages import import_package, is_package
     from govshare_desktop.core.backflow.pipeline import import_file
-    from govshare_desktop.core.store.engine import open_store
 
-    store = open_store(args.db)
+    store = _open(args)
     refused = False
     for name in args.paths:
         path = Path(name)
@@ -319,11 +426,10 @@ def cmd_forms_prefill(args: argparse.Namespace) -> int:
 
     from govshare_desktop.core.forms.compute import compute_area_values
     from govshare_desktop.core.forms.dictionary import load_dictionary
-    from govshare_desktop.core.store.engine import open_store
     from govshare_desktop.core.store.township import get_township
 
     period = _period(args.period)
-    store = open_store(args.db)
+    store = _open(args)
     township = get_township(store)
     if township is None:
         raise UserError("尚未设置本乡镇（街道），请先运行 govshare init")
@@ -369,11 +475,10 @@ def cmd_forms_set(args: argparse.Namespace) -> int:
 
     from govshare_desktop.core.forms.dictionary import load_dictionary
     from govshare_desktop.core.forms.values import display
-    from govshare_desktop.core.store.engine import open_store
 
     period = _period(args.period)
     elements = load_dictionary()
-    pool = _pool(open_store(args.db), elements)
+    pool = _pool(_open(args), elements)
     row = pool.set(
         args.element,
         args.area,
@@ -385,6 +490,198 @@ def cmd_forms_set(args: argparse.Namespace) -> int:
     )
     element = elements[args.element]
     print(f"{element.name}（{args.area}，{period}）= {display(element, row.value)}（{row.origin}）")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import logging
+    from datetime import datetime
+    from pathlib import Path
+
+    from govshare_desktop.core.export.forms import export_sheets, form_sheets
+    from govshare_desktop.core.forms.dictionary import load_dictionary
+
+    period = _period(args.period)
+    pool = _pool(_open(args), load_dictionary())
+    if args.workbook:
+        from govshare_desktop.core.export.workbook_fill import fill_workbook
+
+        subjects = args.subject or []
+        if len(subjects) > 1:
+            raise UserError("按部门表样导出登记表时，一次只能写一个 --subject")
+        area = subjects[0] if subjects else (args.area or pool.township()[0])
+        out = fill_workbook(pool, args.workbook, area, period, Path(args.out))
+        import hashlib
+
+        print(f"{out}\t1 份\tSHA-256 {hashlib.sha256(out.read_bytes()).hexdigest()}")
+        return 0
+    if not args.format:
+        raise UserError(
+            "请用 --format xlsx 或 --format pdf 指定导出格式（或用 --workbook 按部门表样导出）"
+        )
+    sheets = form_sheets(
+        pool,
+        args.template,
+        period,
+        area=args.area,
+        subjects=args.subject,
+        masked=args.masked,
+    )
+    user = os_user()
+    watermark = f"{user} {datetime.now():%Y-%m-%d %H:%M}" if args.watermark else None
+    written = export_sheets(
+        pool.store,
+        sheets,
+        Path(args.out),
+        fmt=args.format,
+        each=args.each,
+        watermark=watermark,
+        author=user,
+        progress=lambda done, total: _progress(done, total, "导出"),
+    )
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    logging.getLogger("govshare_desktop.export").info(
+        "exported %s %s: %s", args.template, period, [(str(f.path), f.sha256) for f in written]
+    )
+    for exported in written:
+        print(f"{exported.path}\t{exported.forms} 份\tSHA-256 {exported.sha256}")
+    return 0
+
+
+def _new_password(prompt: str = "新密码：") -> str:
+    import getpass
+    import os
+
+    if os.environ.get(ENV_NEW_PASSWORD):
+        return os.environ[ENV_NEW_PASSWORD]
+    first = getpass.getpass(prompt)
+    if getpass.getpass("再输入一次：") != first:
+        raise UserError("两次输入的密码不一致")
+    return first
+
+
+def cmd_passwd(args: argparse.Namespace) -> int:
+    import getpass
+    import os
+
+    from govshare_desktop.core.security.signin import change_password
+
+    store = _open(args)
+    old = os.environ.get(ENV_PASSWORD) or getpass.getpass("当前密码：")
+    change_password(store, old, _new_password())
+    print(f"“{store.principal.username}”的密码已修改")
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from govshare_desktop.core.security import signin
+    from govshare_desktop.core.security.permissions import Role
+
+    store = _open(args)
+    if args.users_command == "list":
+        for account in signin.list_accounts(store):
+            state = "已停用" if account.disabled else "正常"
+            expires = f"，有效期至 {account.expires_at}" if account.expires_at else ""
+            print(
+                f"{account.username}\t{account.display_name}\t{Role(account.role).label}"
+                f"\t{state}{expires}"
+            )
+        return 0
+    if args.users_command == "add":
+        signin.add_account(
+            store,
+            args.username,
+            Role.parse(args.role),
+            _new_password("初始密码："),
+            display_name=args.name or "",
+            expires_at=_date(args.expires),
+        )
+        print(f"已新增用户 {args.username}（{Role.parse(args.role).label}），首次登录须修改密码")
+        return 0
+    changes: dict[str, object] = {
+        "lock": {"disabled": True},
+        "unlock": {"disabled": False},
+        "set-role": {"role": Role.parse(getattr(args, "role", "") or "clerk")},
+        "reset-password": {},
+    }[args.users_command]
+    if args.users_command == "reset-password":
+        changes = {"password": _new_password("新的初始密码：")}
+    signin.change_account(store, args.username, **changes)  # type: ignore[arg-type]
+    print(f"已修改用户 {args.username}")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from govshare_desktop.core.export.audited import read_anchor
+    from govshare_desktop.core.security.audit import Anchor
+
+    store = _open(args)
+    anchor = Anchor.parse(args.anchor) if args.anchor else None
+    if args.against:
+        found = read_anchor(Path(args.against))
+        if found is None:
+            raise UserError(f"文件 {args.against} 中没有审计锚点（不是本程序导出的文件？）")
+        anchor = Anchor.parse(found)
+    result = store.audit().verify(store.principal, anchor)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "ok": result.ok,
+                    "entries": result.entries,
+                    "head": str(result.head) if result.head else None,
+                    "problems": [
+                        {"seq": p.seq, "kind": p.kind, "message": p.message}
+                        for p in result.problems
+                    ],
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        for problem in result.problems:
+            print(f"第 {problem.seq} 条：{problem.message}")
+        verdict = "完整" if result.ok else f"有 {len(result.problems)} 处问题"
+        print(f"审计日志共 {result.entries} 条，{verdict}；最新：{result.head or '—'}")
+    return 0 if result.ok else 3
+
+
+def cmd_audit_list(args: argparse.Namespace) -> int:
+    store = _open(args)
+    for entry in store.audit().entries(
+        store.principal, action=args.action, username=args.user, limit=args.limit
+    ):
+        print(
+            f"{entry.seq}\t{entry.at:%Y-%m-%d %H:%M:%S}\t{entry.username}\t{entry.action}"
+            f"\t{entry.outcome}\t{entry.object}\t{entry.detail}"
+        )
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from govshare_desktop.core.security.safekeeping import backup_now
+
+    store = _open(args)
+    result = backup_now(store, Path(args.out) if args.out else None, generations=args.generations)
+    print(f"已备份：{result.path}（{result.size / 1048576:.1f} MB，SHA-256 {result.sha256}）")
+    print(f"密钥文件已一并保存：{result.path}.keys（恢复时需要它和当时的密码或恢复密钥）")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from govshare_desktop.core.security.safekeeping import restore_from
+
+    store = _open(args)
+    safety = restore_from(store, Path(args.file))
+    print(f"已从 {args.file} 恢复数据库。恢复前的数据库另存为：{safety or '—'}")
     return 0
 
 
@@ -433,6 +730,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unmasked", action="store_true", help="显示完整姓名和证件号（注意保密）")
     _add_db(p)
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser(
+        "export-list", help="把户籍、人员、参保或待遇发放名单导出为 Excel（默认脱敏）"
+    )
+    p.add_argument(
+        "dataset",
+        metavar="DATASET",
+        choices=["household", "person", "ss_enrollment", "ss_payment"],
+        help="household（户籍）、person（人员）、ss_enrollment（参保）或 ss_payment（待遇发放）",
+    )
+    p.add_argument("--village", metavar="CODE", help="只导出该村（社区）（12位区划代码）")
+    p.add_argument(
+        "--search", metavar="TEXT", help="与窗口中的查找相同：姓名、身份证号（片段）或拼音首字母"
+    )
+    p.add_argument(
+        "--filter",
+        action="append",
+        metavar="KEY=VALUE",
+        help="其他筛选条件，可重复，例：status=normal、scheme=170、registry=out、period=202610",
+    )
+    p.add_argument(
+        "--unmasked", action="store_true", help="导出完整的姓名、证件号码、电话和住址（注意保密）"
+    )
+    p.add_argument("--out", required=True, metavar="PATH.xlsx", help="输出的 Excel 文件")
+    _add_db(p)
+    p.set_defaults(func=cmd_export_list)
 
     trust = sub.add_parser("trust", help="登记和查看数据包发送方的公钥")
     trust_sub = trust.add_subparsers(dest="trust_command", required=True, metavar="COMMAND")
@@ -491,6 +814,89 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", help="修改由回流数据计算的值时须说明理由")
     _add_db(p)
     p.set_defaults(func=cmd_forms_set)
+    p = sub.add_parser("passwd", help="修改自己的密码（GOVSHARE_NEW_PASSWORD 或提示输入新密码）")
+    _add_db(p)
+    p.set_defaults(func=cmd_passwd)
+
+    users = sub.add_parser("users", help="用户管理（系统管理员）")
+    users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    p = users_sub.add_parser("list", help="列出用户")
+    _add_db(p)
+    p = users_sub.add_parser("add", help="新增用户（初始密码：GOVSHARE_NEW_PASSWORD 或提示输入）")
+    p.add_argument("username")
+    p.add_argument(
+        "--role", required=True, help="clerk 经办人 / reviewer 审核人 / sysadmin / auditor"
+    )
+    p.add_argument("--name", help="姓名（显示用）")
+    p.add_argument("--expires", help="账户有效期至（YYYY-MM-DD）")
+    _add_db(p)
+    for action, text in (
+        ("lock", "停用（锁定）用户"),
+        ("unlock", "启用（解锁）用户，并清除登录失败锁定"),
+        ("reset-password", "重置密码（用户下次登录须修改）"),
+    ):
+        p = users_sub.add_parser(action, help=text)
+        p.add_argument("username")
+        _add_db(p)
+    p = users_sub.add_parser("set-role", help="修改用户角色")
+    p.add_argument("username")
+    p.add_argument("role")
+    _add_db(p)
+    users.set_defaults(func=cmd_users)
+
+    audit = sub.add_parser("audit", help="审计日志")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    p = audit_sub.add_parser(
+        "verify", help="校验审计日志是否完整（被改、删、调换或插入时返回非零）"
+    )
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--anchor", metavar="SEQ:MAC", help="导出文件或数据包中记录的审计锚点")
+    p.add_argument("--against", metavar="FILE", help="从本程序导出的 .xlsx/.pdf 中读取审计锚点")
+    _add_db(p)
+    p.set_defaults(func=cmd_audit_verify)
+    p = audit_sub.add_parser("list", help="列出审计记录（审计管理员）")
+    p.add_argument("--action")
+    p.add_argument("--user")
+    p.add_argument("--limit", type=int, default=100)
+    _add_db(p)
+    p.set_defaults(func=cmd_audit_list)
+
+    p = sub.add_parser("backup", help="备份数据库（SQLite 在线备份，校验后保留最近 N 份）")
+    p.add_argument("--out", metavar="DIR", help="备份文件夹（默认：数据库旁的 backups）")
+    p.add_argument("--generations", type=int, default=7, help="保留份数（默认 7）")
+    _add_db(p)
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="从备份恢复数据库（先校验备份，失败时原数据库不变）")
+    p.add_argument("file", metavar="FILE")
+    _add_db(p)
+    p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser(
+        "export",
+        help="导出报表为 Excel 或 PDF（登记表：每人一份，合并为一个文件或 --each 每人一个文件）",
+    )
+    p.add_argument("template", metavar="TEMPLATE_ID", help="报表模板 id（见 govshare forms list）")
+    p.add_argument("--period", required=True, help="统计期：2026-10、2026Q3、2026H2、2026")
+    p.add_argument("--area", help="村（社区）或乡镇的区划代码（默认：全镇）")
+    p.add_argument(
+        "--subject",
+        nargs="+",
+        metavar="ID_NUMBER",
+        help="登记表：为这些人（身份号码）或户（户号）导出（默认：模板条件选出的所有对象）",
+    )
+    p.add_argument("--format", choices=("xlsx", "pdf"))
+    p.add_argument(
+        "--workbook",
+        metavar="MAPPING",
+        help="按部门自己的表样（resources/forms/workbooks 中的映射 id 或 .toml 路径）导出 .xlsx",
+    )
+    p.add_argument("--out", required=True, help="输出文件（--each 时为文件夹）")
+    p.add_argument("--each", action="store_true", help="登记表每人一个文件")
+    p.add_argument("--masked", action="store_true", help="姓名、身份号码等按脱敏显示")
+    p.add_argument("--watermark", action="store_true", help="PDF 加水印（导出人和时间）")
+    _add_db(p)
+    p.set_defaults(func=cmd_export)
+
     return parser
 
 

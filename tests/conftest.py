@@ -15,9 +15,17 @@ from govshare_desktop.core.store.engine import Store, open_store
 DEMO_HOUSEHOLDS = 300
 
 
+def as_clerk(store: Store) -> Store:
+    """A plain test database, used as a signed-in 经办人 would (permissions are checked, the
+    audit trail is written under a random key)."""
+    from govshare_desktop.core.security.permissions import Principal, Role
+
+    return store.acting(Principal("clerk", Role.CLERK), os.urandom(32))
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    s = open_store(tmp_path / "govshare.db")
+    s = as_clerk(open_store(tmp_path / "govshare.db"))
     yield s
     s.dispose()
 
@@ -40,7 +48,7 @@ def demo_store(_demo_template: Path, tmp_path: Path) -> Store:
     """A private copy of a 300-household demo township (generated once per test session)."""
     path = tmp_path / "demo.db"
     shutil.copyfile(_demo_template, path)
-    s = open_store(path)
+    s = as_clerk(open_store(path))
     yield s
     s.dispose()
 

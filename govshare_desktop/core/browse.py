@@ -422,6 +422,10 @@ class Browser:
     def __init__(self, store: Store) -> None:
         self._store = store
 
+    @property
+    def store(self) -> Store:
+        return self._store
+
     def ids(self, query: Query) -> list[int]:
         where, params = query.where()
         order = query.order_by()

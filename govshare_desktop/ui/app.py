@@ -65,30 +65,56 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(app.exec())
 
 
+ENV_ADMIN_PASSWORD, ENV_CLERK_PASSWORD = "GOVSHARE_ADMIN_PASSWORD", "GOVSHARE_CLERK_PASSWORD"
+DEMO_CLERK = "jingban"
+
+
 def _open(app, window, args: argparse.Namespace, keep: list[object]) -> None:  # type: ignore[no-untyped-def]
-    from PySide6.QtWidgets import QMessageBox
-
+    """Where the database is, whether another copy uses it, first-run setup, then sign-in."""
     from govshare_desktop.core.errors import UserError
-    from govshare_desktop.core.store.engine import open_store
-    from govshare_desktop.core.store.township import get_township
+    from govshare_desktop.core.security import signin
+    from govshare_desktop.core.store.engine import resolve_url, sqlite_path
+    from govshare_desktop.core.store.location import acquire_writer_lock, check_local
 
+    path = sqlite_path(resolve_url(args.db))
     try:
-        store = open_store(args.db)
+        if path is None:
+            raise UserError("只支持本机的 SQLite 数据库文件")
+        check_local(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        keep.append(acquire_writer_lock(path))  # held while the program runs
+        if not signin.is_initialised(path):
+            _first_run(app, window, args, keep, path)
+            return
     except UserError as exc:
-        QMessageBox.critical(window, "无法打开数据库", exc.message)
-        app.exit(2)
+        _fail(app, window, args, "无法打开数据库", exc.message)
         return
+    _sign_in(app, window, args, path)
 
-    def ready() -> None:
-        window.attach(store)
-        if args.quit_after_load:
-            app.quit()
 
-    if get_township(store) is not None:
-        ready()
-        return
-    choice = "demo"
-    if not args.demo:
+def _fail(app, window, args, title: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    """Say why the program cannot go on (in a dialog, or on stderr when run by a script)."""
+    print(f"{title}：{message}", file=sys.stderr)
+    if not args.quit_after_load:
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(window, title, message)
+    app.exit(2)
+
+
+def _first_run(app, window, args, keep, path) -> None:  # type: ignore[no-untyped-def]
+    """A database without accounts: a new one (this township or the demo), or one from an
+    earlier version (encrypted in place). The administrator's password and the recovery secret
+    are shown once."""
+    import os
+
+    from govshare_desktop.core.security import signin
+    from govshare_desktop.core.security.permissions import Role
+    from govshare_desktop.core.store.township import get_township, init_township
+
+    existing = path.exists() and path.stat().st_size > 0
+    choice = "existing" if existing else "demo"
+    if not existing and not args.demo:
         from govshare_desktop.ui.first_run import FirstRunDialog
 
         dialog = FirstRunDialog(window)
@@ -96,12 +122,44 @@ def _open(app, window, args: argparse.Namespace, keep: list[object]) -> None:  #
             app.quit()
             return
         choice = dialog.choice
-    if choice == "init":
-        from govshare_desktop.core.store.township import init_township
+    if os.environ.get(ENV_CLERK_PASSWORD):  # refuse a weak one before anything is set up
+        from govshare_desktop.core.security.vault import check_password_policy
 
-        with store.transaction() as session:
+        check_password_policy(os.environ[ENV_CLERK_PASSWORD], DEMO_CLERK)
+    setup = signin.initialise(path, admin_password=os.environ.get(ENV_ADMIN_PASSWORD))
+    shown = [("管理员账户", "admin")]
+    if setup.admin_password:
+        shown.append(("管理员初始密码", setup.admin_password))
+    if choice == "init":
+        with setup.store.transaction() as session:
             init_township(session, dialog.code, dialog.name)
-        ready()
+    elif choice == "existing" and get_township(setup.store) is None:
+        choice = "demo"
+    if choice == "demo":
+        clerk_password = os.environ.get(ENV_CLERK_PASSWORD)
+        password = clerk_password or signin.generate_password()
+        signin.add_account(
+            setup.store,
+            DEMO_CLERK,
+            Role.CLERK,
+            password,
+            display_name="演示经办人",
+            must_change=clerk_password is None,
+        )
+        shown.append(("演示经办人账户", DEMO_CLERK))
+        if not clerk_password:
+            shown.append(("经办人初始密码", password))
+    shown.append(("恢复密钥", setup.recovery_secret))
+    for label, value in shown:  # also in the terminal, once
+        print(f"{label}：{value}", file=sys.stderr)
+    if len(shown) > 2 and not args.quit_after_load:
+        from govshare_desktop.ui.signin import SetupDialog
+
+        SetupDialog(shown, window).exec()
+    store = setup.store
+    if choice != "demo" or get_township(store) is not None:
+        store.dispose()
+        _sign_in(app, window, args, path)
         return
 
     from govshare_desktop.core.demo import generate
@@ -112,6 +170,10 @@ def _open(app, window, args: argparse.Namespace, keep: list[object]) -> None:  #
         show_error(window, exc)
         app.exit(2)
 
+    def generated(_summary: object) -> None:
+        store.dispose()
+        _sign_in(app, window, args, path)
+
     window.statusBar().showMessage("正在生成演示乡镇……")
     keep.append(
         run_task(
@@ -120,10 +182,77 @@ def _open(app, window, args: argparse.Namespace, keep: list[object]) -> None:  #
             lambda progress, cancel: generate(
                 store, households=args.demo_households, progress=progress, cancel=cancel
             ),
-            lambda _summary: ready(),
+            generated,
             failed,
         )
     )
+
+
+def _sign_in(app, window, args, path) -> None:  # type: ignore[no-untyped-def]
+    from govshare_desktop.core.errors import UserError
+    from govshare_desktop.ui.signin import ChangePasswordDialog, LoginDialog, sign_in_quietly
+
+    try:
+        signed = sign_in_quietly(path)
+    except UserError as exc:
+        _fail(app, window, args, "无法登录", exc.message)
+        return
+    if signed is None:
+        dialog = LoginDialog(path, window, title="登录 — govshare-desktop")
+        if not dialog.exec() or dialog.signed is None:
+            app.quit()
+            return
+        signed = dialog.signed
+    if signed.must_change_password:
+        change = ChangePasswordDialog(signed.store, forced=True, parent=window)
+        if not change.exec():
+            signed.store.dispose()
+            app.quit()
+            return
+    window.attach(signed.store)
+    window.enable_idle_lock(path)
+    _checks(window, signed.store, args)
+    if args.quit_after_load:
+        app.quit()
+
+
+def _checks(window, store, args) -> None:  # type: ignore[no-untyped-def]
+    """At start: a quick integrity check, then the daily backup (off the UI thread)."""
+    from datetime import datetime
+
+    from govshare_desktop.core.security.safekeeping import backup_now
+    from govshare_desktop.core.store.backup import backup_due, default_backup_dir, quick_check
+    from govshare_desktop.ui.tasks import run_task
+
+    problems = quick_check(store, connect=_keyed(store))
+    if problems:
+        message = (
+            "数据库检查发现问题："
+            + "；".join(problems[:5])
+            + "。请勿继续录入，联系系统管理员从备份恢复（govshare restore）。"
+        )
+        print(message, file=sys.stderr)
+        if not args.quit_after_load:
+            from PySide6.QtWidgets import QMessageBox
+
+            QMessageBox.critical(window, "数据库已损坏", message)
+        return
+    if args.quit_after_load or store.path is None:
+        return
+    if backup_due(default_backup_dir(store.path), datetime.now()):
+        window.statusBar().showMessage("正在进行每日自动备份……", 5000)
+        window.backup_task = run_task(
+            window,
+            "正在进行每日自动备份……",
+            lambda _p, _c: backup_now(store, automatic=True),
+            lambda result: window.statusBar().showMessage(f"已自动备份：{result.path}", 8000),
+        )
+
+
+def _keyed(store):  # type: ignore[no-untyped-def]
+    from govshare_desktop.core.security.safekeeping import keyed_connect
+
+    return keyed_connect(store.secret) if store.encrypted else None
 
 
 if __name__ == "__main__":

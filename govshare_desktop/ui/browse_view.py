@@ -1,20 +1,29 @@
 """One browse page: a filter bar and a table over a dataset (户籍, 人员, 参保, 待遇发放).
 
 Signals: ``activated_row(str, int)`` — the clerk opened a row (Enter or double-click): dataset key and
-row id; ``counted(int)`` — the number of matching rows changed.
+row id; ``counted(int)`` — the number of matching rows changed; ``exported(object)`` — a list export
+finished (its :class:`~govshare_desktop.core.export.lists.ExportResult`).
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QDir, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
+    QMessageBox,
+    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -22,11 +31,52 @@ from PySide6.QtWidgets import (
 
 from govshare_desktop.core.browse import Browser, Dataset, Query
 from govshare_desktop.ui.table_model import SqlTableModel
+from govshare_desktop.ui.tasks import Task, run_task
+
+log = logging.getLogger(__name__)
+
+
+def ask_save_path(parent: QWidget, suggested: Path) -> Path | None:
+    """The file the clerk chooses to export to (``None``: cancelled). Tests replace this."""
+    name, _filter = QFileDialog.getSaveFileName(
+        parent, "导出 Excel", str(suggested), "Excel 工作簿 (*.xlsx)"
+    )
+    if not name:
+        return None
+    path = Path(name)
+    return path if path.suffix.lower() == ".xlsx" else path.with_name(path.name + ".xlsx")
+
+
+def ask_unmasked_export(parent: QWidget) -> tuple[bool, str] | None:
+    """Asked while the window shows full data: (unmasked, reason), or ``None`` to cancel.
+
+    Masked is the default answer; full data needs a reason, which goes to the log."""
+    answer = QMessageBox.question(
+        parent,
+        "导出 Excel",
+        "窗口当前显示完整信息。导出的文件是否也包含完整的姓名、证件号码、电话和住址？\n\n"
+        "选“否”导出脱敏信息（推荐）。",
+        QMessageBox.StandardButton.Yes
+        | QMessageBox.StandardButton.No
+        | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.No,
+    )
+    if answer == QMessageBox.StandardButton.Cancel:
+        return None
+    if answer != QMessageBox.StandardButton.Yes:
+        return False, ""
+    reason, ok = QInputDialog.getText(
+        parent, "导出完整信息", "导出完整的个人信息需说明事由（将记入运行日志）："
+    )
+    if not ok or not reason.strip():
+        return None
+    return True, reason.strip()
 
 
 class BrowseView(QWidget):
     activated_row = Signal(str, int)
     counted = Signal(int)
+    exported = Signal(object)
 
     def __init__(
         self,
@@ -41,6 +91,9 @@ class BrowseView(QWidget):
     ) -> None:
         super().__init__(parent)
         self.dataset = dataset
+        self._browser = browser
+        self._today = today
+        self._export_task: Task | None = None
         self._filter_combos: dict[str, QComboBox] = {}
         self.model = SqlTableModel(
             browser,
@@ -70,6 +123,13 @@ class BrowseView(QWidget):
             bar.addWidget(combo)
             self._filter_combos[key] = combo
         bar.addStretch(1)
+        self.export_button = QPushButton("导出 Excel…", self)
+        self.export_button.setObjectName("export_list")
+        self.export_button.setToolTip(
+            "把本页列出的全部行（按当前的查找、筛选和排序）导出为 Excel 工作簿；默认脱敏"
+        )
+        self.export_button.clicked.connect(self.export_list)
+        bar.addWidget(self.export_button)
 
         self.table = QTableView(self)
         self.table.setObjectName(f"table_{dataset.key}")
@@ -94,8 +154,7 @@ class BrowseView(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        if self._filter_combos:
-            layout.addLayout(bar)
+        layout.addLayout(bar)
         layout.addWidget(self.table)
 
     def set_filter(self, key: str, value: object) -> None:
@@ -116,3 +175,81 @@ class BrowseView(QWidget):
     def _activate(self, row: int) -> None:
         if 0 <= row < self.model.rowCount():
             self.activated_row.emit(self.dataset.key, self.model.row_id(row))
+
+    # ---------------------------------------------------------------- list export
+
+    def export_list(self) -> Task | None:
+        """Ask for a file (and, when the window shows full data, whether to export it), then write
+        every listed row in a background task with progress and 取消."""
+        if self._export_task is not None and not self._export_task.done:
+            return None
+        self.model.ensure_loaded()
+        if not self.model.rowCount():
+            QMessageBox.information(self, "导出 Excel", "本页没有可导出的行。")
+            return None
+        suggested = Path(QDir.homePath()) / f"{self.dataset.title}名单_{self._today:%Y%m%d}.xlsx"
+        path = ask_save_path(self, suggested)
+        if path is None:
+            return None
+        masked = True
+        if not self.model.masked:
+            choice = ask_unmasked_export(self)
+            if choice is None:
+                return None
+            unmasked, reason = choice
+            if unmasked:
+                masked = False
+                # Until the audit trail exists (security issue), the reason goes to the log file.
+                log.warning(
+                    "personal data exported unmasked; reason: %s; file: %s; list: %s",
+                    reason,
+                    path,
+                    self.dataset.key,
+                )
+        self._export_task = run_task(
+            self,
+            f"正在导出{self.dataset.title}名单…",
+            self._export_work(path, masked),
+            self._exported,
+            self._export_failed,
+        )
+        return self._export_task
+
+    def _export_work(self, path: Path, masked: bool) -> Any:
+        from govshare_desktop.core.export.lists import export_list
+
+        browser, query, today = self._browser, self.model.query, self._today
+        columns = [
+            c.key for i, c in enumerate(self.dataset.columns) if not self.table.isColumnHidden(i)
+        ]
+
+        def work(progress: Any, cancel: Any) -> Any:
+            return export_list(
+                browser,
+                query,
+                path,
+                masked=masked,
+                today=today,
+                columns=columns,
+                progress=lambda done, total: progress(
+                    done, total, f"已导出 {done:,} / {total:,} 行"
+                ),
+                cancelled=SimpleNamespace(is_set=cancel),  # Event-like, as the core expects
+            )
+
+        return work
+
+    def _exported(self, result: Any) -> None:
+        self.exported.emit(result)
+        note = "（已脱敏）" if result.masked else "（含完整个人信息，请妥善保管）"
+        QMessageBox.information(
+            self, "导出完成", f"已导出 {result.rows:,} 行{note}到：\n{result.path}"
+        )
+
+    def _export_failed(self, exc: BaseException) -> None:
+        from govshare_desktop.core.export.lists import ExportCancelled
+        from govshare_desktop.ui.errors import show_error
+
+        if isinstance(exc, ExportCancelled):
+            return  # the clerk pressed 取消: nothing was written, nothing to say
+        show_error(self, exc)

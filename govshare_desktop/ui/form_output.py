@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QPushButton, QWid
 from govshare_desktop.core.export import fonts
 from govshare_desktop.core.export.paging import MM, Page, page_label
 from govshare_desktop.core.forms.sheet import Sheet
+from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.user import os_user
 from govshare_desktop.ui.tasks import run_task
 
@@ -171,10 +172,17 @@ class FormOutput(QObject):
     ``name()`` proposes a file name without extension."""
 
     def __init__(
-        self, parent: QWidget, source: SheetsSource, name: Callable[[], str], *, batch: bool = False
+        self,
+        parent: QWidget,
+        store: Store,
+        source: SheetsSource,
+        name: Callable[[], str],
+        *,
+        batch: bool = False,
     ) -> None:
         super().__init__(parent)
         self.widget = parent
+        self.store = store
         self.source = source
         self.name = name
         self.batch = batch
@@ -220,6 +228,7 @@ class FormOutput(QObject):
         def work(progress, cancel):  # type: ignore[no-untyped-def]
             sheets = self.source(progress)
             return export_sheets(
+                self.store,
                 sheets,
                 path,
                 fmt=fmt,

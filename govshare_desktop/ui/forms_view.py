@@ -242,7 +242,7 @@ class FormsView(QWidget):
         self.submit_button.clicked.connect(self.submit)
         self.return_button = QPushButton("退回…", self)
         self.return_button.clicked.connect(self.return_form)
-        self.output = FormOutput(self, lambda _p: self._shown_sheets(), self._file_name)
+        self.output = FormOutput(self, pool.store, lambda _p: self._shown_sheets(), self._file_name)
         self.export_button, self.print_button = self.output.buttons()
         self._workbook_actions: list[Any] = []
         self.batch_button = QPushButton("登记表批量导出/打印…", self)
@@ -255,6 +255,7 @@ class FormsView(QWidget):
                 continue
             output = FormOutput(
                 self,
+                pool.store,
                 lambda _p, t=template.id: self._batch_sheets(t),
                 lambda t=template: f"{t.title}-{self.current_period}",
                 batch=True,
@@ -296,16 +297,22 @@ class FormsView(QWidget):
             bar.addWidget(QLabel(label, self))
             bar.addWidget(widget)
         bar.addStretch(1)
-        bar.addWidget(self.list_mode)
-        bar.addWidget(self.prefill_button)
-        bar.addWidget(self.submit_button)
-        bar.addWidget(self.return_button)
-        bar.addWidget(self.export_button)
-        bar.addWidget(self.print_button)
-        bar.addWidget(self.batch_button)
+        actions = QHBoxLayout()  # a second row: the window stays as narrow as an office screen
+        for button in (
+            self.prefill_button,
+            self.list_mode,
+            self.submit_button,
+            self.return_button,
+            self.export_button,
+            self.print_button,
+            self.batch_button,
+        ):
+            actions.addWidget(button)
+        actions.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
+        layout.addLayout(actions)
         self.pages = QStackedWidget(self)
         self.pages.addWidget(self.table)
         self.sheet: SheetView | None = None

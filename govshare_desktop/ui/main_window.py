@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QMainWindow,
+    QMessageBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -181,6 +182,7 @@ class MainWindow(QMainWindow):
     def attach(self, store: Store) -> None:
         """Give the window its database: title, villages, status bar, then the current page."""
         from govshare_desktop.core.browse import Browser
+        from govshare_desktop.core.security.permissions import Action
         from govshare_desktop.core.store.township import get_township
 
         self.store = store
@@ -188,7 +190,23 @@ class MainWindow(QMainWindow):
         township = get_township(store)
         demo = township is not None and township.is_demo
         name = township.name if township else "未初始化"
-        self.setWindowTitle(f"govshare-desktop — {name}" + ("【演示数据】" if demo else ""))
+        who = store.principal.label if store.principal.role else ""
+        self.setWindowTitle(
+            f"govshare-desktop — {name}"
+            + ("【演示数据】" if demo else "")
+            + (f" — {who}" if who else "")
+        )
+        if not store.encrypted and store.principal.role is not None:
+            warning = QLabel("注意：本机无法使用 SQLCipher，数据库未加密。请联系技术支持。", self)
+            warning.setObjectName("plain_warning")
+            warning.setStyleSheet(
+                "background:#fde2e1; color:#991b1b; border:1px solid #f87171; padding:6px;"
+                " font-weight:bold;"
+            )
+            self._outer.insertWidget(0, warning)
+        if store.principal.role is not None and not store.principal.may(Action.VIEW):
+            self._role_notice(store)
+            return
         if demo:
             banner = QLabel(
                 "演示数据：青禾镇是虚构的演示乡镇，所有人员、户籍和社保信息均为程序生成，与真实人员无关。",
@@ -204,6 +222,67 @@ class MainWindow(QMainWindow):
         self.import_action.setEnabled(True)
         self.refresh_status()
         self._page_changed(self.nav.currentRow())
+
+    def _role_notice(self, store: Store) -> None:
+        """系统管理员 do not see residents' data: the window says where their work is."""
+        notice = QLabel(
+            f"{store.principal.label}：您的角色不查看居民数据。\n\n"
+            "用户管理：govshare users list / add / lock / unlock / set-role / reset-password\n"
+            "备份与恢复：govshare backup、govshare restore\n"
+            "审计日志校验：govshare audit verify",
+            self,
+        )
+        notice.setObjectName("role_notice")
+        notice.setStyleSheet("font-size:12pt; padding:24px;")
+        self.setCentralWidget(notice)
+
+    # ---------------------------------------------------------------- idle lock
+
+    def enable_idle_lock(self, db_path: Path, minutes: float | None = None) -> None:
+        """Hide personal data after ``minutes`` idle (default 10) until the password is typed."""
+        from govshare_desktop.ui.signin import IDLE_MINUTES, IdleLock
+
+        self._db_path = db_path
+        self.idle = IdleLock(minutes if minutes is not None else IDLE_MINUTES, self.lock, self)
+
+    def lock(self) -> None:
+        from govshare_desktop.ui.signin import LoginDialog, unlock_check
+
+        if self.store is None or getattr(self, "locked", False):
+            return
+        self.locked = True
+        self.store.audit().log(self.store.principal, "lock", "空闲超时")
+        hidden = [d for d in self.dialogs if d.isVisible()]
+        for widget in (self.centralWidget(), *hidden):
+            widget.hide()
+        user = self.store.principal.username
+        while True:
+            dialog = LoginDialog(self._db_path, self, title="已锁定 — 输入密码解锁", user=user)
+            dialog.user.setReadOnly(True)
+            dialog.try_sign_in = lambda d=dialog: self._try_unlock(d, unlock_check)  # type: ignore[method-assign]
+            if dialog.exec():
+                break
+            if QMessageBox.question(self, "退出", "不解锁就退出程序？") == (
+                QMessageBox.StandardButton.Yes
+            ):
+                self.close()
+                return
+        self.locked = False
+        self.store.audit().log(self.store.principal, "unlock")
+        for widget in (self.centralWidget(), *hidden):
+            widget.show()
+        self.idle.timer.start()
+
+    def _try_unlock(self, dialog, check) -> None:  # type: ignore[no-untyped-def]
+        from govshare_desktop.core.errors import UserError
+
+        try:
+            check(self._db_path, dialog.user.text(), dialog.password.text())
+        except UserError as exc:
+            dialog.message.setText(exc.message)
+            dialog.password.clear()
+            return
+        dialog.accept()
 
     def _load_villages(self) -> None:
         from govshare_desktop.core.store.township import villages
@@ -432,7 +511,7 @@ class MainWindow(QMainWindow):
     def _unmask_toggled(self, checked: bool) -> None:
         if checked:
             reason, ok = QInputDialog.getText(
-                self, "显示完整信息", "查看完整的个人信息需说明事由（将记入运行日志）："
+                self, "显示完整信息", "查看完整的个人信息需说明事由（将记入审计日志）："
             )
             if not ok or not reason.strip():
                 self.set_masked(True)
@@ -443,8 +522,17 @@ class MainWindow(QMainWindow):
 
     def set_masked(self, masked: bool, *, reason: str = "") -> None:
         if not masked:
-            # Until the audit trail exists (security issue), the reason goes to the log file.
-            log.warning("personal data unmasked on screen; reason: %s", reason)
+            from govshare_desktop.core.errors import UserError
+            from govshare_desktop.core.security.signin import unmask
+
+            assert self.store is not None
+            try:  # needs the permission; the reason goes into the audit trail
+                unmask(self.store, reason, "窗口：显示完整信息")
+            except UserError as exc:
+                QMessageBox.warning(self, "不能显示完整信息", exc.message)
+                masked = True
+            else:
+                log.info("personal data unmasked on screen")
         self.masked = masked
         self.unmask_action.blockSignals(True)
         self.unmask_action.setChecked(not masked)

@@ -414,7 +414,10 @@ class FormDialog(QDialog):
         from govshare_desktop.ui.form_output import FormOutput
 
         self.output = FormOutput(
-            self, lambda _p: [self.sheet.sheet_model.sheet], lambda: self._file_name(data)
+            self,
+            pool.store,
+            lambda _p: [self.sheet.sheet_model.sheet],
+            lambda: self._file_name(data),
         )
         for button in self.output.buttons():
             buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)

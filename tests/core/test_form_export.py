@@ -48,7 +48,7 @@ def test_every_template_exports_to_a_workbook_that_reads_back(
     pool: FormValues, template_id: str, tmp_path: Path
 ) -> None:
     sheets = _sheets(pool, template_id)
-    (exported,) = export_sheets(sheets, tmp_path / "form.xlsx", fmt="xlsx")
+    (exported,) = export_sheets(pool.store, sheets, tmp_path / "form.xlsx", fmt="xlsx")
     workbook = load_workbook(exported.path)
     assert len(workbook.worksheets) == len(sheets)
     for ws, sheet in zip(workbook.worksheets, sheets, strict=True):
@@ -90,7 +90,7 @@ def test_id_numbers_are_text_and_formula_text_is_neutralised(
     person = form_sheets(pool, template, P)[0].data.area
     pool.set("I_DEFER_REASON", person, P, '=HYPERLINK("http://x","点我")', user="c", now=NOW)
     (sheet,) = form_sheets(pool, template, P, subjects=[person])
-    (exported,) = export_sheets([sheet], tmp_path / "a.xlsx", fmt="xlsx")
+    (exported,) = export_sheets(pool.store, [sheet], tmp_path / "a.xlsx", fmt="xlsx")
     ws = load_workbook(exported.path).active
     row, column = sheet.position("P_ID_NUMBER", person)
     id_cell = ws.cell(row=row + 1, column=column + 1)
@@ -106,7 +106,7 @@ def test_every_template_exports_to_a_pdf_with_its_values_and_page_numbers(
 ) -> None:
     sheets = _sheets(pool, template_id)
     (exported,) = export_sheets(
-        sheets, tmp_path / "form.pdf", fmt="pdf", watermark="张三 2026-11-27"
+        pool.store, sheets, tmp_path / "form.pdf", fmt="pdf", watermark="张三 2026-11-27"
     )
     reader = PdfReader(exported.path)
     pages = _pdf_text(exported.path)
@@ -131,7 +131,7 @@ def test_every_template_exports_to_a_pdf_with_its_values_and_page_numbers(
 def test_a_long_roster_repeats_its_header_on_every_page(pool: FormValues, tmp_path: Path) -> None:
     (sheet,) = form_sheets(pool, "wj_elderly_health_roster", P)
     people = sum(1 for _, _, cell in sheet if cell.role == STUB)
-    (exported,) = export_sheets([sheet], tmp_path / "roster.pdf", fmt="pdf")
+    (exported,) = export_sheets(pool.store, [sheet], tmp_path / "roster.pdf", fmt="pdf")
     pages = _pdf_text(exported.path)
     assert len(pages) > 3 and people > 100
     for text in pages:
@@ -142,9 +142,9 @@ def test_a_long_roster_repeats_its_header_on_every_page(pool: FormValues, tmp_pa
 
 def test_a_batch_puts_each_form_on_its_own_page_or_file(pool: FormValues, tmp_path: Path) -> None:
     sheets = form_sheets(pool, "mz_elderly_allowance_application", P)
-    (one,) = export_sheets(sheets, tmp_path / "all.pdf", fmt="pdf")
+    (one,) = export_sheets(pool.store, sheets, tmp_path / "all.pdf", fmt="pdf")
     assert len(PdfReader(one.path).pages) == len(sheets) == one.forms
-    each = export_sheets(sheets[:3], tmp_path / "each", fmt="pdf", each=True)
+    each = export_sheets(pool.store, sheets[:3], tmp_path / "each", fmt="pdf", each=True)
     assert len(each) == 3 and all(f.path.parent == tmp_path / "each" for f in each)
     assert len({f.path for f in each}) == 3
 
@@ -152,7 +152,7 @@ def test_a_batch_puts_each_form_on_its_own_page_or_file(pool: FormValues, tmp_pa
 def test_masked_export_hides_personal_data(pool: FormValues, tmp_path: Path) -> None:
     (sheet,) = form_sheets(pool, "mz_elderly_allowance_roster", P, masked=True)
     person = sheet.data.subjects[0][0]
-    (exported,) = export_sheets([sheet], tmp_path / "m.pdf", fmt="pdf")
+    (exported,) = export_sheets(pool.store, [sheet], tmp_path / "m.pdf", fmt="pdf")
     assert person not in "".join(_pdf_text(exported.path))
 
 
@@ -167,12 +167,12 @@ def test_refusals_and_cancellation_leave_nothing_behind(pool: FormValues, tmp_pa
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(ExportCancelled):
-        export_sheets(sheets, out / "x.pdf", fmt="pdf", cancelled=cancelled)
+        export_sheets(pool.store, sheets, out / "x.pdf", fmt="pdf", cancelled=cancelled)
     with pytest.raises(ExportCancelled):
-        export_sheets(sheets, out / "each", fmt="pdf", each=True, cancelled=cancelled)
+        export_sheets(pool.store, sheets, out / "each", fmt="pdf", each=True, cancelled=cancelled)
     assert [p.name for p in out.rglob("*.pdf")] == []
     with pytest.raises(UserError, match="不存在"):
-        export_sheets(sheets, tmp_path / "missing" / "x.pdf", fmt="pdf")
+        export_sheets(pool.store, sheets, tmp_path / "missing" / "x.pdf", fmt="pdf")
 
 
 def test_a_missing_font_is_named(monkeypatch) -> None:
@@ -187,7 +187,10 @@ def test_libreoffice_converts_the_exported_workbooks(pool: FormValues, tmp_path:
     paths = []
     for template_id in ("rs_resident_pension_enrollment", "mz_elderly_allowance_roster"):
         (exported,) = export_sheets(
-            form_sheets(pool, template_id, P), tmp_path / f"{template_id}.xlsx", fmt="xlsx"
+            pool.store,
+            form_sheets(pool, template_id, P),
+            tmp_path / f"{template_id}.xlsx",
+            fmt="xlsx",
         )
         paths.append(str(exported.path))
     run = subprocess.run(
@@ -210,3 +213,40 @@ def test_libreoffice_converts_the_exported_workbooks(pool: FormValues, tmp_path:
         converted = tmp_path / "pdf" / (Path(path).stem + ".pdf")
         text = "".join(_pdf_text(converted))
         assert "填报单位" in text
+
+
+def test_every_export_is_audited_and_carries_the_audit_anchor(
+    pool: FormValues, tmp_path: Path
+) -> None:
+    from govshare_desktop.core.export.audited import read_anchor
+    from govshare_desktop.core.security.audit import Anchor
+    from govshare_desktop.core.security.permissions import PermissionDenied, Principal, Role
+
+    auditor = Principal("zhao", Role.AUDITOR)
+    for fmt in ("pdf", "xlsx"):
+        (exported,) = export_sheets(
+            pool.store, form_sheets(pool, "mz_elderly", P), tmp_path / f"t.{fmt}", fmt=fmt
+        )
+        entry = pool.store.audit().entries(auditor, action="export", limit=1)[0]
+        assert entry.object == f"t.{fmt}" and exported.sha256 in entry.detail
+        anchor = Anchor.parse(read_anchor(exported.path))
+        assert pool.store.audit().verify(auditor, anchor).ok
+    # Unmasked personal data needs its own permission: an auditor may not even export masked.
+    sheets = form_sheets(pool, "mz_elderly", P)
+    with pytest.raises(PermissionDenied, match="无权导出"):
+        export_sheets(pool.store.acting(auditor), sheets, tmp_path / "no.pdf", fmt="pdf")
+    assert not (tmp_path / "no.pdf").exists()
+
+
+def test_no_audit_entry_no_file(pool: FormValues, tmp_path: Path, monkeypatch) -> None:
+    from govshare_desktop.core.security.audit import AuditFailed, AuditTrail
+
+    def refuse(*_a, **_k):
+        raise AuditFailed("审计日志无法写入，操作未执行")
+
+    monkeypatch.setattr(AuditTrail, "log", refuse)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(AuditFailed):
+        export_sheets(pool.store, form_sheets(pool, "mz_elderly", P), out / "x.pdf", fmt="pdf")
+    assert list(out.iterdir()) == []

@@ -1,6 +1,5 @@
 """The headless journey: init or demo → info → search, through the installed console script."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -8,16 +7,7 @@ from pathlib import Path
 import pytest
 
 from govshare_desktop.core.store.migrate import SCHEMA_HEAD
-
-
-def govshare(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "govshare_desktop.cli", *args, "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-    )
+from tests.e2e.cli import govshare
 
 
 def test_demo_info_search(tmp_path: Path) -> None:

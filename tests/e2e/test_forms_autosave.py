@@ -26,10 +26,12 @@ SCRIPT = textwrap.dedent(
     from PySide6.QtTest import QTest
 
     app = QApplication([])
+    from govshare_desktop.core.security.permissions import Principal, Role
     from govshare_desktop.core.store.engine import open_store
     from govshare_desktop.ui.main_window import MainWindow
 
-    window = MainWindow(open_store(sys.argv[1]), today=lambda: date(2026, 11, 26))
+    store = open_store(sys.argv[1]).acting(Principal("clerk", Role.CLERK), os.urandom(32))
+    window = MainWindow(store, today=lambda: date(2026, 11, 26))
     window.show()
     window.show_page("forms")
     forms = window.forms_view

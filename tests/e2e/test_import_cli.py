@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -22,17 +21,7 @@ SAMPLES = Path(
 )
 
 
-def govshare(*args: str, db: Path, check: bool = False) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "govshare_desktop.cli", *args, "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-    )
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
+from tests.e2e.cli import cli_env, connect, govshare  # noqa: E402 — signs in through the environment
 
 
 @pytest.fixture
@@ -84,6 +73,7 @@ def test_every_sample_through_the_cli(tmp_path: Path, samples: Path) -> None:
         "--name",
         "东莞市政务服务和数据管理局",
         db=db,
+        user="admin",  # registering a sender is the 系统管理员's
         check=True,
     )
     assert "441900000000" in govshare("trust", "list", db=db, check=True).stdout
@@ -109,7 +99,7 @@ def test_dry_run_through_the_cli_writes_nothing(tmp_path: Path, samples: Path) -
         ).stdout
     )
     assert dry["inserted"] == 1042 and dry["batch_id"] is None
-    with sqlite3.connect(db) as conn:
+    with connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM person").fetchone()[0] == 0
         assert conn.execute("SELECT COUNT(*) FROM batch").fetchone()[0] == 0
 
@@ -142,11 +132,12 @@ def test_writer_killed_mid_import_leaves_the_database_as_before(tmp_path: Path) 
     # How long a whole import takes here, on a copy.
     copy = tmp_path / "copy.db"
     copy.write_bytes(db.read_bytes())
+    Path(f"{copy}.keys").write_bytes(Path(f"{db}.keys").read_bytes())  # the same key file
     started = time.perf_counter()
     govshare("import", str(path), db=copy, check=True)
     whole = time.perf_counter() - started
 
-    with sqlite3.connect(db) as conn:
+    with connect(db) as conn:
         before = [
             conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("batch", "ss_payment")
         ]
@@ -154,13 +145,14 @@ def test_writer_killed_mid_import_leaves_the_database_as_before(tmp_path: Path) 
         [sys.executable, "-m", "govshare_desktop.cli", "import", str(path), "--db", str(db)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=cli_env(),
     )
     time.sleep(max(0.5, whole * 0.6))  # well into the transaction: chunks are being written
     assert process.poll() is None, "the import finished before it could be killed"
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
 
-    with sqlite3.connect(db) as conn:
+    with connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         after = [
             conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("batch", "ss_payment")

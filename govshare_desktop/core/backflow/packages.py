@@ -31,6 +31,7 @@ from govshare_desktop.core.exchange.package import (
     verify_package,
 )
 from govshare_desktop.core.exchange.trust import trusted_keys
+from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import PackageReceipt
 from govshare_desktop.core.store.township import get_township, validate_township_code
@@ -107,6 +108,7 @@ def _import_bytes(
     progress: Callable[[int, int, str], None] | None,
     cancel: Callable[[], bool] | None,
 ) -> PackageResult:
+    store.principal.require(Action.IMPORT)
     result = PackageResult(file=file_name)
     township = get_township(store)
     if township is None:
@@ -174,6 +176,23 @@ def _import_bytes(
             result.status = "applied"
             if dry_run:
                 session.rollback()
+            else:
+                store.audit().record(
+                    session,
+                    store.principal,
+                    "import",
+                    file_name,
+                    detail={
+                        "package": manifest.package_id,
+                        "sender": manifest.sender.code,
+                        "sequence": manifest.sequence,
+                        "datasets": [
+                            {"dataset": d.dataset, "batch": d.batch_id, "rows": d.rows_read}
+                            for d in result.datasets
+                        ],
+                    },
+                    now=now,
+                )
     finally:
         session.close()
     if not dry_run:

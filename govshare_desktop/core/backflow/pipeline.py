@@ -38,6 +38,7 @@ from govshare_desktop.core.backflow.villages import VillageResolver
 from govshare_desktop.core.domain import idnumber
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.bulk import big_sqlite_cache
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import Batch, ImportMapping
@@ -499,8 +500,10 @@ def run_plan(
     """Import one planned table in one transaction (rolled back on a dry run, a cancel or any error).
 
     ``session``: run inside the caller's transaction instead (a package applies all its datasets
-    together); the caller then commits or rolls back.
+    together); the caller then commits or rolls back. The import and its audit entry commit
+    together.
     """
+    store.principal.require(Action.IMPORT)
     if session is not None:
         return _run(
             session, plan, user=user, dry_run=dry_run, now=now, progress=progress, cancel=cancel
@@ -513,6 +516,15 @@ def run_plan(
             )
             if dry_run:
                 own.rollback()
+            else:
+                store.audit().record(
+                    own,
+                    store.principal,
+                    "import",
+                    plan.file_name,
+                    detail=_audit_detail(plan, result),
+                    now=now,
+                )
         return result
     finally:
         own.close()
@@ -651,6 +663,19 @@ def _run(
         session.flush()
         result.batch_id = None if dry_run else batch.id
     return result
+
+
+def _audit_detail(plan: ImportPlan, result: DatasetResult) -> dict[str, Any]:
+    return {
+        "sha256": plan.sha256,
+        "dataset": plan.dataset.key,
+        "batch": result.batch_id,
+        "rows": result.rows_read,
+        "inserted": result.inserted,
+        "updated": result.updated,
+        "rejected": result.rejected,
+        "package": plan.package_id,
+    }
 
 
 def _tick(progress: Progress | None, cancel: Cancel | None, rows: int) -> None:

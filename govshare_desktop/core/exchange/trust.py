@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.exchange.package import load_public_key, public_key_fingerprint
+from govshare_desktop.core.security.permissions import Action
+from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import TrustedSender
 
 
@@ -34,3 +36,23 @@ def trusted_keys(session: Session) -> dict[str, bytes]:
     return {
         s.code: s.public_key_pem.encode("ascii") for s in session.scalars(select(TrustedSender))
     }
+
+
+def register_sender(
+    store: Store, pem: bytes, *, code: str, name: str, now: datetime
+) -> TrustedSender:
+    """Trust a sender's key as the signed-in 系统管理员: checked and audited."""
+    store.principal.require(Action.TRUST_SENDERS)
+    with store.transaction() as session:
+        sender = trust_sender(
+            session, pem, code=code, name=name, user=store.principal.username, now=now
+        )
+        store.audit().record(
+            session,
+            store.principal,
+            "trust",
+            code,
+            detail={"name": name, "fingerprint": sender.fingerprint},
+            now=now,
+        )
+    return sender

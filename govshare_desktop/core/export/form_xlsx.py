@@ -48,7 +48,7 @@ def _title(text: str, taken: set[str]) -> str:
     return title
 
 
-def write_xlsx(sheets: Sequence[Sheet], path: Path, *, author: str = "") -> Path:
+def write_xlsx(sheets: Sequence[Sheet], path: Path, *, author: str = "", anchor: str = "") -> Path:
     """One worksheet per sheet (a batch of individual forms: one worksheet per person)."""
     from openpyxl import Workbook
 
@@ -57,6 +57,8 @@ def write_xlsx(sheets: Sequence[Sheet], path: Path, *, author: str = "") -> Path
     workbook.properties.creator = author or "govshare-desktop"
     workbook.properties.title = sheets[0].title
     workbook.properties.subject = sheets[0].data.period.label
+    if anchor:  # the audit trail's head when this file was made (see core/security/audit)
+        workbook.properties.keywords = f"govshare-audit:{anchor}"
     taken: set[str] = set()
     for sheet in sheets:
         name = sheet.title

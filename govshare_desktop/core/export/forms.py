@@ -5,28 +5,21 @@ into one file (one form a page) or one file each.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.export.audited import ExportedFile, audited_write
 from govshare_desktop.core.export.pdf import ExportCancelled, write_pdf
 from govshare_desktop.core.forms.sheet import Sheet, build_sheet
 from govshare_desktop.core.forms.values import FormValues
+from govshare_desktop.core.store.engine import Store
 
 FORMATS = ("xlsx", "pdf")
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class ExportedFile:
-    path: Path
-    sha256: str
-    forms: int  # how many forms (people, for individual forms) it holds
 
 
 def form_sheets(
@@ -58,6 +51,7 @@ def form_sheets(
 
 
 def export_sheets(
+    store: Store,
     sheets: Sequence[Sheet],
     out: Path,
     *,
@@ -70,7 +64,8 @@ def export_sheets(
     cancelled: threading.Event | None = None,
 ) -> list[ExportedFile]:
     """Write the sheets as ``fmt`` to ``out`` — or, with ``each``, one file per sheet into the
-    directory ``out`` (named after the person or household and the form)."""
+    directory ``out`` (named after the person or household and the form). Each file is checked
+    against the user's permissions and recorded in the audit trail before it appears."""
     from govshare_desktop.core.export.form_xlsx import write_xlsx
 
     if fmt not in FORMATS:
@@ -78,22 +73,35 @@ def export_sheets(
     out = Path(out)
 
     def write(batch: Sequence[Sheet], path: Path, report: Progress | None) -> ExportedFile:
-        if not path.parent.is_dir():
-            raise UserError(f"文件夹 {path.parent} 不存在")
-        if fmt == "pdf":
-            write_pdf(
-                batch,
-                path,
-                watermark=watermark,
-                font=font,
-                author=author,
-                progress=report,
-                cancelled=cancelled,
-            )
-        else:
-            write_xlsx(batch, path, author=author)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        return ExportedFile(path, digest, len(batch))
+        def make(temp: Path, anchor: str) -> None:
+            if fmt == "pdf":
+                write_pdf(
+                    batch,
+                    temp,
+                    watermark=watermark,
+                    font=font,
+                    author=author,
+                    anchor=anchor,
+                    progress=report,
+                    cancelled=cancelled,
+                )
+            else:
+                write_xlsx(batch, temp, author=author, anchor=anchor)
+
+        first = batch[0].data
+        return audited_write(
+            store,
+            path,
+            make,
+            masked=all(sheet.masked for sheet in batch),
+            count=len(batch),
+            detail={
+                "template": first.template.id,
+                "period": str(first.period),
+                "area": first.area if first.template.kind != "individual" else "",
+                "format": fmt,
+            },
+        )
 
     if not each:
         return [write(sheets, out, progress)]

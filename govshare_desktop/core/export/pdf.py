@@ -45,6 +45,7 @@ def write_pdf(
     watermark: str | None = None,
     font: str = "",
     author: str = "",
+    anchor: str = "",
     progress: Progress | None = None,
     cancelled: threading.Event | None = None,
 ) -> int:
@@ -70,6 +71,8 @@ def write_pdf(
         canvas.setAuthor(author)
         canvas.setCreator("govshare-desktop")
         canvas.setSubject(sheets[0].data.period.label)
+        if anchor:  # the audit trail's head when this file was made (see core/security/audit)
+            canvas.setKeywords(f"govshare-audit:{anchor}")
         for number, page in enumerate(pages, start=1):
             if cancelled is not None and cancelled.is_set():
                 raise ExportCancelled

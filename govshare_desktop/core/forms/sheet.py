@@ -84,6 +84,7 @@ class Sheet:
     column_widths: list[float]  # in Chinese characters
     row_heights: dict[int, float] = field(default_factory=dict)  # in lines; 1 if absent
     landscape: bool = False
+    masked: bool = False  # personal data shown masked
 
     def __iter__(self) -> Iterator[tuple[int, int, Cell]]:
         for (row, column), cell in sorted(self.cells.items()):
@@ -282,6 +283,7 @@ class _Builder:
             column_widths=widths,
             row_heights=self.heights,
             landscape=sum(widths) > PORTRAIT_WIDTH,
+            masked=self.masked,
         )
 
     # ---------------------------------------------------------------- kinds

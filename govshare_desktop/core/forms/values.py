@@ -21,6 +21,7 @@ from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.forms.compute import compute_area_values, roster_rows
 from govshare_desktop.core.forms.dictionary import Element
 from govshare_desktop.core.forms.templates import RuleResult, Template, evaluate_rules
+from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import (
     Area,
@@ -228,6 +229,7 @@ class FormValues:
         花名册: everyone the template's filter selects in the township or in one village.
         登记表: ``area`` is the person's ID number (or the 户号); refused with a Chinese message
         when the template's filter does not allow that subject (e.g. under 80 for 高龄津贴)."""
+        self.store.principal.require(Action.VIEW)
         template = self.templates.get(template_id)
         if template is None:
             raise UserError(f"没有报表模板“{template_id}”")
@@ -285,6 +287,7 @@ class FormValues:
         """A batch of individual forms: one per person (or household) the template selects in
         ``area`` (default: the whole township), or for exactly ``subjects`` — refused, naming them,
         if the template does not allow some. One query for all, not one per form."""
+        self.store.principal.require(Action.VIEW)
         template = self.templates.get(template_id)
         if template is None or template.kind != "individual":
             raise UserError(f"“{template_id}”不是登记表/申请表模板")
@@ -354,6 +357,7 @@ class FormValues:
     ) -> PrefillReport:
         """Compute every computed element for every village and the township and store it. A value
         the clerk overrode is kept; the report says where the back-flow now differs from it."""
+        self.store.principal.require(Action.EDIT_FORMS)
         computed = compute_area_values(
             self.store, list(self.dictionary.values()), period, township_code=township_code
         )
@@ -408,6 +412,7 @@ class FormValues:
     def carry_forward(self, period: Period, *, user: str, now: datetime) -> int:
         """Start this period from last period's entered values, for elements that allow it
         (``carry_forward = true``) and only where this period has no value yet. Returns how many."""
+        self.store.principal.require(Action.EDIT_FORMS)
         codes = [e.code for e in self.dictionary.values() if e.carry_forward]
         if not codes:
             return 0
@@ -463,6 +468,7 @@ class FormValues:
         now: datetime,
         reason: str | None = None,
     ) -> FormValue:
+        self.store.principal.require(Action.EDIT_FORMS)
         element = self.dictionary.get(element_code)
         if element is None:
             raise UserError(f"数据项“{element_code}”不在数据项字典中")
@@ -586,6 +592,7 @@ class FormValues:
         self, template_id: str, area: str, period: Period, *, user: str, now: datetime
     ) -> None:
         """Lock the form. Refused while a value is missing or an error-level rule fails."""
+        self.store.principal.require(Action.SUBMIT_FORM)
         template = self.templates[template_id]
         if template.kind == "individual":
             raise UserError(f"“{template.title}”是个人填写、签字的登记表，打印后按纸质流程报送")
@@ -607,6 +614,7 @@ class FormValues:
     def return_(
         self, template_id: str, area: str, period: Period, *, reason: str, user: str, now: datetime
     ) -> None:
+        self.store.principal.require(Action.RETURN_FORM)
         if not reason.strip():
             raise UserError("退回报表须填写理由")
         if self.status(template_id, area, period) != SUBMITTED:
@@ -629,6 +637,14 @@ class FormValues:
                 row = FormStatus(template=template_id, area=area, period=str(period))
                 session.add(row)
             row.status, row.reason, row.changed_by, row.changed_at = status, reason, user, now
+            self.store.audit().record(
+                session,
+                self.store.principal,
+                "submit" if status == SUBMITTED else "return",
+                f"{template_id} {area} {period}",
+                detail={"reason": reason} if reason else None,
+                now=now,
+            )
 
     @staticmethod
     def _status_row(

@@ -279,7 +279,7 @@ class AuditTrail:
                 )
             previous, expected, last = mac, seq + 1, Anchor(seq, mac)
             macs[seq] = mac
-        if anchor is not None:
+        if anchor is not None and anchor.seq > 0:  # seq 0: exported while the trail was empty
             if last is None or anchor.seq > last.seq:
                 problems.append(
                     Problem(

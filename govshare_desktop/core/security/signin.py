@@ -209,8 +209,11 @@ def add_account(
     *,
     display_name: str = "",
     expires_at: date | None = None,
+    must_change: bool = True,
     now: datetime | None = None,
 ) -> Account:
+    """``must_change``: the user sets their own password at first sign-in (False only for a
+    password the person chose themselves, e.g. the demo's from the environment)."""
     store.principal.require(Action.MANAGE_USERS)
     username = username.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
@@ -234,7 +237,7 @@ def add_account(
         store.audit().record(
             session, store.principal, "user_add", username, detail={"role": role.value}, now=now
         )
-        vault.add_user(username, password, _secret(store), must_change=True)
+        vault.add_user(username, password, _secret(store), must_change=must_change)
         vault.save()  # inside the transaction: if the key file cannot be written, no account
     return account
 
@@ -297,3 +300,12 @@ def _secret(store: Store) -> bytes:
     if store.secret is None:
         raise UserError("未登录")
     return store.secret
+
+
+def unmask(store: Store, reason: str, where: str, *, now: datetime | None = None) -> None:
+    """Showing full personal data (names, ID numbers…) needs the permission and a reason, and is
+    audited — if the entry cannot be written, the data stays masked."""
+    store.principal.require(Action.UNMASK)
+    if not reason.strip():
+        raise UserError("查看完整个人信息须说明事由")
+    store.audit().log(store.principal, "unmask", where, detail={"reason": reason.strip()}, now=now)

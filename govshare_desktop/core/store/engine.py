@@ -83,9 +83,14 @@ def create_engine_for(url: str, key: bytes | None = None) -> Engine:
         if path is None:
             raise ValueError("encryption needs a SQLite file")
         from sqlalchemy.engine import URL
+        from sqlalchemy.pool import QueuePool
 
+        # The pysqlcipher dialect defaults to SingletonThreadPool: one connection per thread,
+        # shared by every session — a nested session's rollback would then undo the outer
+        # transaction. A queue pool gives each session its own connection, as with pysqlite.
         engine = create_engine(
-            URL.create("sqlite+pysqlcipher", password=f"x'{key.hex()}'", database=str(path))
+            URL.create("sqlite+pysqlcipher", password=f"x'{key.hex()}'", database=str(path)),
+            poolclass=QueuePool,
         )
         event.listen(engine, "connect", _cipher_pragmas)
     else:
@@ -168,3 +173,14 @@ def open_store(
         secret=key,
         encrypted=key is not None,
     )
+
+
+def open_tool_store(db: str | os.PathLike[str] | None = None, *, encrypted: bool = False) -> Store:
+    """For developer tools (benchmarks, screenshot scripts) on a throwaway database: the store as
+    a signed-in 经办人 would use it, with a random key (``encrypted``: SQLCipher under it). The
+    application and the command line always sign in (:mod:`govshare_desktop.core.security.signin`)."""
+    from govshare_desktop.core.security.permissions import Principal, Role
+
+    key = os.urandom(32)
+    store = open_store(db, key=key if encrypted and sqlcipher_available() else None)
+    return store.acting(Principal("tool", Role.CLERK), key)

@@ -19,6 +19,7 @@ from govshare_desktop.core.forms.values import (
     FormValues,
     canonical,
 )
+from govshare_desktop.core.security.permissions import PermissionDenied, Principal, Role
 from govshare_desktop.core.store.models import Person
 
 T = "441900199000"
@@ -103,10 +104,35 @@ def test_submit_locks_and_return_unlocks(pool: FormValues) -> None:
     assert pool.status(template, V, P) == SUBMITTED
     with pytest.raises(UserError, match="已锁定"):
         pool.set("S_ELDERLY_ALLOWANCE", V, P, "1", user="clerk", now=NOW)
+    with pytest.raises(PermissionDenied, match="无权退回报表"):  # a 经办人 cannot return
+        pool.return_(template, V, P, reason="x", user="clerk", now=NOW)
+    reviewer = FormValues(
+        pool.store.acting(Principal("wang", Role.REVIEWER)), pool.dictionary, pool.templates
+    )
     with pytest.raises(UserError, match="理由"):
-        pool.return_(template, V, P, reason=" ", user="county", now=NOW)
-    pool.return_(template, V, P, reason="数字有误，请核对", user="county", now=NOW)
+        reviewer.return_(template, V, P, reason=" ", user="wang", now=NOW)
+    reviewer.return_(template, V, P, reason="数字有误，请核对", user="wang", now=NOW)
     pool.set("S_ELDERLY_ALLOWANCE", V, P, "1", user="clerk", now=NOW)
+    # Both steps are in the audit trail, with who did them.
+    auditor = Principal("zhao", Role.AUDITOR)
+    trail = pool.store.audit().entries(auditor)
+    assert [(e.action, e.username) for e in trail[:2]] == [("return", "wang"), ("submit", "clerk")]
+    assert "数字有误" in trail[0].detail
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [(Role.CLERK, True), (Role.REVIEWER, True), (Role.SYSADMIN, False), (Role.AUDITOR, False)],
+)
+def test_who_may_fill_forms(pool: FormValues, role: Role, allowed: bool) -> None:
+    acting = FormValues(pool.store.acting(Principal("x", role)), pool.dictionary, pool.templates)
+    if allowed:
+        acting.set("S_ELDERLY_ALLOWANCE", V, P, "3", user="x", now=NOW)
+        return
+    with pytest.raises(PermissionDenied, match="无权填报报表"):
+        acting.set("S_ELDERLY_ALLOWANCE", V, P, "3", user="x", now=NOW)
+    with pytest.raises(PermissionDenied):
+        acting.prefill(P, township_code=T, user="x", now=NOW)
 
 
 def test_an_error_rule_blocks_submission(pool: FormValues) -> None:

@@ -1,0 +1,120 @@
+"""Backups and restore as the signed-in user: permission checked, audited, and encrypted copies
+made and read with the database key (through :mod:`govshare_desktop.core.store.backup`, which
+only ever uses the SQLite backup API).
+
+A backup is useless without the key file, so each backup gets a copy of the current one beside it
+(``…db.keys``): the database key never changes (a password change re-wraps it), so any key file
+of this database opens any of its backups, with the passwords or the recovery secret of the time.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.security.permissions import Action
+from govshare_desktop.core.security.vault import key_file_for
+from govshare_desktop.core.store import backup as backups
+from govshare_desktop.core.store.engine import Store
+
+
+def keyed_connect(key: bytes | None) -> Callable[[str], Any] | None:
+    """How to open a copy of this database: SQLCipher with the key, or None for plain SQLite."""
+    if key is None:
+        return None
+
+    def connect(path: str) -> Any:
+        import sqlcipher3
+
+        connection = sqlcipher3.connect(path)
+        connection.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        connection.execute("PRAGMA cipher_log_level = NONE")
+        return connection
+
+    return connect
+
+
+def _connect_for(store: Store) -> Callable[[str], Any] | None:
+    return keyed_connect(store.secret) if store.encrypted else None
+
+
+def backup_now(
+    store: Store,
+    directory: Path | None = None,
+    *,
+    generations: int = 7,
+    now: datetime | None = None,
+    automatic: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> backups.BackupResult:
+    """Back up the database (and its key file) into ``directory`` (default: ``backups`` beside
+    the database), keeping ``generations`` copies. ``automatic``: the daily backup, which runs
+    for whoever is signed in."""
+    if not automatic:
+        store.principal.require(Action.BACKUP)
+    if store.path is None:
+        raise UserError("只能备份本机的 SQLite 数据库文件")
+    now = now or datetime.now()
+    result = backups.backup(
+        store,
+        directory,
+        generations=generations,
+        now=now,
+        progress=progress,
+        connect=_connect_for(store),
+    )
+    keys = key_file_for(store.path)
+    if keys.exists():
+        shutil.copyfile(keys, key_file_for(result.path))
+    _prune_key_files(result.path.parent)
+    store.audit().log(
+        store.principal,
+        "backup",
+        result.path.name,
+        detail={"sha256": result.sha256, "size": result.size, "automatic": automatic},
+        now=now,
+    )
+    return result
+
+
+def _prune_key_files(directory: Path) -> None:
+    """Key files whose backup was pruned go too."""
+    for keys in directory.glob("*.db.keys"):
+        if not keys.with_name(keys.name.removesuffix(".keys")).exists():
+            keys.unlink(missing_ok=True)
+
+
+def restore_from(store: Store, backup_file: Path, *, now: datetime | None = None) -> Path | None:
+    """Replace the live database by ``backup_file`` after checking it (right key, integrity).
+    Disposes ``store``; on any failure the live database is untouched. The restore is written
+    into the audit trail of the database as it is afterwards (and the attempt into the current
+    one first). Returns the safety copy of the database as it was."""
+    store.principal.require(Action.RESTORE)
+    if store.path is None:
+        raise UserError("只能恢复本机的 SQLite 数据库文件")
+    now = now or datetime.now()
+    connect = _connect_for(store)
+    backups.verify_backup(backup_file, connect=connect)
+    store.audit().log(store.principal, "restore", Path(backup_file).name, detail={"stage": "start"})
+    store.dispose()
+    safety = backups.restore(backup_file, store.path, connect=connect, now=now)
+    from govshare_desktop.core.store.engine import open_store
+
+    restored = open_store(store.path, key=store.secret if store.encrypted else None).acting(
+        store.principal, store.secret
+    )
+    try:
+        restored.audit().log(
+            store.principal,
+            "restore",
+            Path(backup_file).name,
+            detail={"stage": "done", "safety_copy": str(safety) if safety else None},
+            now=now,
+        )
+    finally:
+        restored.dispose()
+    return safety

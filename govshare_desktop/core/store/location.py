@@ -1,0 +1,385 @@
+"""Where the database may live, and the one-writer rule (security.md R3, R4).
+
+SQLite's locking, and WAL's shared memory in particular, work only on a local disk used by one
+host: a database on a network share (UNC path, mapped network drive, NFS/CIFS/SSHFS mount…) can be
+corrupted, so :func:`check_local` refuses it. Cloud-sync folders (OneDrive, 坚果云, 百度网盘,
+Dropbox…) are local disks whose files a sync client may copy or replace while the program writes:
+:func:`sync_folder_warning` returns a warning to show, not a refusal.
+
+:func:`acquire_writer_lock` makes sure that only one copy of the program uses a database at a time:
+an exclusive OS lock on ``<db>.lock`` (``fcntl.flock`` on POSIX, ``msvcrt.locking`` on Windows).
+The operating system drops the lock when the process ends, however it ends, so a lock file left
+behind by a crashed or killed program never blocks the next start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import ntpath
+import os
+import re
+import socket
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+from govshare_desktop.core.errors import UserError
+
+_IS_WINDOWS = os.name == "nt"
+
+# GetDriveTypeW results
+DRIVE_UNKNOWN = 0
+DRIVE_NO_ROOT_DIR = 1
+DRIVE_REMOVABLE = 2
+DRIVE_FIXED = 3
+DRIVE_REMOTE = 4
+DRIVE_CDROM = 5
+DRIVE_RAMDISK = 6
+
+# Linux file-system types that live on another host (``fuse.`` prefixes are stripped first).
+NETWORK_FS_TYPES = frozenset(
+    {
+        "nfs",
+        "nfs4",
+        "cifs",
+        "smb",
+        "smb3",
+        "smbfs",
+        "smbnetfs",
+        "ncp",
+        "ncpfs",
+        "sshfs",
+        "9p",
+        "afs",
+        "ceph",
+        "glusterfs",
+        "lustre",
+        "gpfs",
+        "beegfs",
+        "orangefs",
+        "ocfs2",
+        "gfs2",
+        "coda",
+        "davfs",
+        "davfs2",
+        "webdav",
+        "curlftpfs",
+        "rclone",
+        "s3fs",
+        "gcsfuse",
+        "juicefs",
+        "moosefs",
+        "mfs",
+        "gvfsd-fuse",
+        "afpfs",
+        "vboxsf",
+        "vmhgfs",
+    }
+)
+
+# Path components of folders that a cloud-sync client watches, with the service's name.
+_SYNC_FOLDERS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^onedrive\b", re.IGNORECASE), "OneDrive"),
+    (re.compile(r"^dropbox( \(.*\))?$", re.IGNORECASE), "Dropbox"),
+    (re.compile(r"坚果云|^nutstore", re.IGNORECASE), "坚果云（Nutstore）"),
+    (re.compile(r"百度网盘|^baidunetdisk|^baidusyncdisk", re.IGNORECASE), "百度网盘"),
+    (re.compile(r"^icloud ?drive$|^mobile documents$", re.IGNORECASE), "iCloud Drive"),
+    (re.compile(r"^google ?drive$|^my drive$|^我的云端硬盘$", re.IGNORECASE), "Google Drive"),
+    (re.compile(r"^wps ?(云盘|cloud|drive)|^wps网盘", re.IGNORECASE), "WPS 云盘"),
+    (re.compile(r"^(nextcloud|owncloud|seafile)$", re.IGNORECASE), "同步盘"),
+)
+
+
+class UnsafeLocationError(UserError):
+    """The database is on a network share."""
+
+
+class AlreadyRunning(UserError):
+    """Another process holds the writer lock of this database."""
+
+    def __init__(self, message: str, *, lock_path: Path, owner: LockOwner | None) -> None:
+        super().__init__(message)
+        self.lock_path = lock_path
+        self.owner = owner
+
+
+# ------------------------------------------------------------------------------------ location
+
+
+def check_local(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`UnsafeLocationError` if the database ``path`` is on a network share.
+
+    Refused: UNC paths (``\\\\server\\share\\…``, ``//server/share/…``); on Windows, drives whose
+    ``GetDriveTypeW`` is ``DRIVE_REMOTE`` (mapped network drives); on Linux, paths whose mount (the
+    longest matching mount point in ``/proc/mounts``) has a network file-system type.
+    """
+    text = os.fspath(path)
+    if _is_unc(text):
+        raise _unsafe(text, "网络共享路径（UNC）")
+    if _IS_WINDOWS:
+        _check_windows(text)
+    else:
+        _check_posix(text)
+
+
+def sync_folder_warning(path: str | os.PathLike[str]) -> str | None:
+    """A Chinese warning if ``path`` lies inside a cloud-sync folder, else None."""
+    text = os.fspath(path)
+    for part in re.split(r"[\\/]+", text)[:-1]:
+        for pattern, service in _SYNC_FOLDERS:
+            if pattern.search(part.strip()):
+                return (
+                    f"数据库位于 {service} 同步文件夹中：{text}。同步软件可能在程序写入时复制或覆盖"
+                    "数据库文件，导致数据损坏或丢失，还会把个人信息上传到网盘。"
+                    "建议把数据库移到本机不同步的目录（例如默认位置）。"
+                )
+    return None
+
+
+def _unsafe(text: str, kind: str) -> UnsafeLocationError:
+    return UnsafeLocationError(
+        f"数据库不能放在网络共享上：{text}（{kind}）。SQLite 在网络文件系统上无法可靠地加锁，"
+        "多台电脑或断网时可能损坏数据。请把数据库放在本机磁盘上，再用「备份」把副本保存到共享目录。"
+    )
+
+
+def _is_unc(text: str) -> bool:
+    if text[:8].upper() in ("\\\\?\\UNC\\", "\\\\.\\UNC\\"):
+        return True
+    if text.startswith(("\\\\?\\", "\\\\.\\")):  # extended-length local path: \\?\C:\...
+        return False
+    return len(text) > 2 and text[:2] in ("\\\\", "//", "\\/", "/\\") and text[2] not in "\\/"
+
+
+def _check_windows(text: str) -> None:
+    full = text
+    if _IS_WINDOWS and sys.platform == "win32":
+        with contextlib.suppress(OSError, ValueError):
+            full = os.path.realpath(text)  # a mapped drive or a link may resolve to a UNC path
+        if _is_unc(full):
+            raise _unsafe(text, f"网络共享路径 {full}")
+    if full.startswith(("\\\\?\\", "\\\\.\\")):
+        full = full[4:]
+    drive, _ = ntpath.splitdrive(full)
+    if len(drive) == 2 and drive[1] == ":" and _drive_type(drive + "\\") == DRIVE_REMOTE:
+        raise _unsafe(text, f"{drive.upper()} 是映射的网络驱动器")
+
+
+def _drive_type(root: str) -> int:
+    """``GetDriveTypeW(root)`` (``root`` like ``Z:\\``); tests replace this function."""
+    if sys.platform != "win32":
+        return DRIVE_UNKNOWN
+    import ctypes
+
+    return int(ctypes.windll.kernel32.GetDriveTypeW(ctypes.c_wchar_p(root)))
+
+
+def _check_posix(text: str) -> None:
+    try:
+        full = os.path.realpath(os.path.expanduser(text))
+    except (OSError, ValueError):
+        return
+    mount = _mount_of(full, _read_mounts())
+    if mount is None:
+        return
+    point, fstype = mount
+    base = fstype.lower()
+    base = base[len("fuse.") :] if base.startswith("fuse.") else base
+    if base in NETWORK_FS_TYPES:
+        raise _unsafe(text, f"{point} 是网络文件系统 {fstype}")
+
+
+def _mount_of(path: str, mounts: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """The (mount point, fs type) with the longest mount point containing ``path``."""
+    best: tuple[str, str] | None = None
+    for point, fstype in mounts:
+        prefix = point.rstrip("/")
+        inside = path in (point, prefix) or path.startswith(prefix + "/") or point == "/"
+        if inside and (best is None or len(point) >= len(best[0])):
+            best = (point, fstype)
+    return best
+
+
+def _read_mounts() -> list[tuple[str, str]]:
+    """(mount point, fs type) of every mount, from ``/proc/self/mounts``; empty elsewhere."""
+    for name in ("/proc/self/mounts", "/proc/mounts"):
+        try:
+            with open(name, encoding="utf-8", errors="surrogateescape") as fh:
+                return parse_mounts(fh.read())
+        except OSError:
+            continue
+    return []
+
+
+def parse_mounts(text: str) -> list[tuple[str, str]]:
+    """Parse ``/proc/mounts`` lines (octal escapes such as ``\\040`` for a space decoded)."""
+    mounts = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 3:
+            point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[1])
+            mounts.append((point, fields[2]))
+    return mounts
+
+
+# --------------------------------------------------------------------------------- writer lock
+
+
+@dataclass(frozen=True)
+class LockOwner:
+    pid: int
+    user: str
+    host: str
+    since: str  # ISO time, local
+
+    def describe(self) -> str:
+        since = self.since.replace("T", " ")[:16]
+        return f"进程 {self.pid}，用户 {self.user}，计算机 {self.host}，自 {since} 起"
+
+
+# Windows byte-range locks are mandatory: lock one byte far past the owner text so that a second
+# process can still read who holds the lock.
+_WINDOWS_LOCK_OFFSET = 1 << 30
+
+
+class WriterLock:
+    """An exclusive lock on ``<db>.lock``, held until :meth:`release` (or the process ends)."""
+
+    def __init__(self, path: Path, fd: int, owner: LockOwner) -> None:
+        self.path = path
+        self.owner = owner
+        self._fd: int | None = fd
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)  # nobody holds it now; the file itself stays (see _lock)
+            _unlock(fd)
+        finally:
+            os.close(fd)
+
+    def __enter__(self) -> WriterLock:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+def lock_path_for(db_path: str | os.PathLike[str]) -> Path:
+    return Path(f"{os.fspath(db_path)}.lock")
+
+
+def acquire_writer_lock(db_path: str | os.PathLike[str]) -> WriterLock:
+    """Take the single-writer lock of the database at ``db_path``, or raise :class:`AlreadyRunning`.
+
+    The lock file is never deleted (deleting it would let two processes lock two different files);
+    a stale one is harmless because only the OS lock counts.
+    """
+    path = lock_path_for(db_path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+    except OSError as exc:
+        raise UserError(
+            f"无法创建数据库锁文件 {path}：{exc.strerror or exc}（目录没有写权限？）"
+        ) from None
+    if not _lock(fd):
+        os.close(fd)
+        owner = read_lock_owner(path)
+        who = f"（{owner.describe()}）" if owner else ""
+        raise AlreadyRunning(
+            f"另一个 govshare-desktop 程序{who}正在使用这个数据库：{db_path}。"
+            "同一时间只能有一个程序使用它，以免数据损坏；本程序将退出。",
+            lock_path=path,
+            owner=owner,
+        )
+    owner = LockOwner(
+        pid=os.getpid(),
+        user=_user(),
+        host=socket.gethostname(),
+        since=datetime.now().isoformat(timespec="seconds"),
+    )
+    try:
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        payload = {"pid": owner.pid, "user": owner.user, "host": owner.host, "since": owner.since}
+        os.write(fd, json.dumps(payload, ensure_ascii=False).encode("utf-8") + b"\n")
+    except OSError:
+        pass  # the lock is what matters; the text only makes the message friendlier
+    return WriterLock(path, fd, owner)
+
+
+def read_lock_owner(lock_path: str | os.PathLike[str]) -> LockOwner | None:
+    """Who wrote the lock file (it may be stale: only a failed lock means it is held)."""
+    try:
+        with open(lock_path, "rb") as fh:
+            data = json.loads(fh.read(4096).decode("utf-8"))
+        return LockOwner(
+            pid=int(data["pid"]),
+            user=str(data["user"]),
+            host=str(data["host"]),
+            since=str(data["since"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _lock(fd: int) -> bool:
+    if sys.platform == "win32":
+        import msvcrt
+
+        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        finally:
+            os.lseek(fd, 0, os.SEEK_SET)
+        return True
+    import fcntl
+
+    try:
+        # flock (not lockf): it belongs to the open file, so a second open in this same process
+        # conflicts too.
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _unlock(fd: int) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+        with contextlib.suppress(OSError):
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        return
+    import fcntl
+
+    with contextlib.suppress(OSError):
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _user() -> str:
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except Exception:  # no USER/LOGNAME and no passwd entry
+        return "?"

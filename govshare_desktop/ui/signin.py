@@ -1,0 +1,194 @@
+"""Signing in: the first-run setup (administrator and recovery secret shown once), the login
+dialog, the forced password change, and the idle lock that hides personal data.
+
+Automation (smoke tests, scripted starts) signs in through ``GOVSHARE_USER`` and
+``GOVSHARE_PASSWORD`` without a dialog, as the command line does.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.security import signin
+from govshare_desktop.core.security.vault import Vault
+
+log = logging.getLogger(__name__)
+ENV_USER, ENV_PASSWORD = "GOVSHARE_USER", "GOVSHARE_PASSWORD"
+IDLE_MINUTES = 10
+
+
+class SetupDialog(QDialog):
+    """Shown once after setting up a database: the passwords to write down."""
+
+    def __init__(self, lines: list[tuple[str, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("setup_dialog")
+        self.setWindowTitle("请记下管理员密码和恢复密钥")
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            QLabel(
+                "数据库已加密。下列密码和恢复密钥只显示这一次，请抄写后妥善保管（恢复密钥放入保险柜）。\n"
+                "首次登录须修改初始密码。",
+                self,
+            )
+        )
+        form = QFormLayout()
+        for label, value in lines:
+            field = QLineEdit(value, self)
+            field.setReadOnly(True)
+            field.setObjectName(label)
+            form.addRow(f"{label}：", field)
+        layout.addLayout(form)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok, self)
+        buttons.accepted.connect(self.accept)
+        layout.addWidget(buttons)
+
+
+class LoginDialog(QDialog):
+    """``signed`` after ``exec()``: the signed-in session."""
+
+    def __init__(
+        self, db: Path, parent: QWidget | None = None, *, title: str = "登录", user: str = ""
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("login_dialog")
+        self.setWindowTitle(title)
+        self.db = db
+        self.signed: signin.SignedIn | None = None
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.user = QLineEdit(user, self)
+        self.user.setObjectName("login_user")
+        self.password = QLineEdit(self)
+        self.password.setObjectName("login_password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("用户名：", self.user)
+        form.addRow("密码：", self.password)
+        layout.addLayout(form)
+        self.message = QLabel(self)
+        self.message.setObjectName("login_message")
+        self.message.setStyleSheet("color:#b91c1c")
+        layout.addWidget(self.message)
+        buttons = QDialogButtonBox(self)
+        buttons.addButton("登录", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton("退出", QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.try_sign_in)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        (self.password if user else self.user).setFocus()
+
+    def try_sign_in(self) -> None:
+        try:
+            self.signed = signin.sign_in(self.db, self.user.text().strip(), self.password.text())
+        except UserError as exc:
+            self.message.setText(exc.message)
+            self.password.clear()
+            self.password.setFocus()
+            return
+        self.accept()
+
+
+class ChangePasswordDialog(QDialog):
+    """Change the signed-in user's password (forced after a generated or reset password)."""
+
+    def __init__(
+        self, store, *, forced: bool, old: str = "", parent: QWidget | None = None
+    ) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(parent)
+        self.setObjectName("change_password")
+        self.setWindowTitle("修改密码")
+        self.store = store
+        layout = QVBoxLayout(self)
+        if forced:
+            layout.addWidget(QLabel("这是初始密码（或已被重置），请先设置自己的密码。", self))
+        form = QFormLayout()
+        self.old = QLineEdit(old, self)
+        self.new = QLineEdit(self)
+        self.again = QLineEdit(self)
+        for name, edit in (("old", self.old), ("new", self.new), ("again", self.again)):
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+            edit.setObjectName(f"password_{name}")
+        form.addRow("当前密码：", self.old)
+        form.addRow("新密码：", self.new)
+        form.addRow("再输入一次：", self.again)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("至少 8 位，含小写字母、大写字母、数字、符号中的三种。", self))
+        self.message = QLabel(self)
+        self.message.setStyleSheet("color:#b91c1c")
+        layout.addWidget(self.message)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.change)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def change(self) -> None:
+        if self.new.text() != self.again.text():
+            self.message.setText("两次输入的新密码不一致")
+            return
+        try:
+            signin.change_password(self.store, self.old.text(), self.new.text())
+        except UserError as exc:
+            self.message.setText(exc.message)
+            return
+        self.accept()
+
+
+def sign_in_quietly(db: Path) -> signin.SignedIn | None:
+    """Sign in from ``GOVSHARE_USER``/``GOVSHARE_PASSWORD`` (automation), if both are set."""
+    user, password = os.environ.get(ENV_USER), os.environ.get(ENV_PASSWORD)
+    if not user or not password:
+        return None
+    return signin.sign_in(db, user, password)
+
+
+class IdleLock(QObject):
+    """After ``minutes`` without keyboard or mouse input, ``lock()`` is called (the window hides
+    personal data and asks for the password). Any input restarts the count."""
+
+    def __init__(self, minutes: float, lock: Callable[[], None], parent: QObject) -> None:
+        super().__init__(parent)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(int(minutes * 60_000))
+        self.timer.timeout.connect(lock)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+        self.timer.start()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (
+            QEvent.Type.KeyPress,
+            QEvent.Type.MouseButtonPress,
+            QEvent.Type.MouseMove,
+            QEvent.Type.Wheel,
+        ):
+            self.timer.start()
+        return False
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+
+def unlock_check(db: Path, username: str, password: str) -> None:
+    """The password again, to unlock (counts towards the lockout like a sign-in)."""
+    Vault.load(db).unlock(username, password, datetime.now())
