@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench bench-import bench-forms bench-export-forms bench-export-list clean
+.PHONY: setup run test lint bench bench-import bench-forms bench-export-forms bench-export-list bench-security clean
 
 setup: $(STAMP)
 
@@ -46,6 +46,10 @@ bench-export-forms: setup
 ## Benchmark: a 100,000-row x 15-column person list to .xlsx, beside a bare XlsxWriter loop.
 bench-export-list: setup
 	$(BIN)/python bench/bench_export_list.py $(ARGS)
+
+## Benchmark: search and import on an encrypted database beside a plain one, and sign-in time.
+bench-security: setup
+	$(BIN)/python bench/bench_security.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

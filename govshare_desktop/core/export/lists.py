@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from govshare_desktop.core.browse import Browser, Column, Query, format_cell
-from govshare_desktop.core.domain import idnumber
+from govshare_desktop.core.domain import idnumber, masking
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.store.engine import Store
 
@@ -104,9 +104,16 @@ class _Writers:
     def for_column(self, column: Column, *, masked: bool) -> CellWriter:
         if masked and column.mask:
             # Names, addresses and birth dates repeat (a household shares its address): remember
-            # recent results. ID numbers never repeat in a list.
-            mask = partial(format_cell, column, masked=True, today=self.today)
-            return self.text(mask, remember=column.mask != "id_number")
+            # recent results. ID numbers and phone numbers hardly ever repeat in a list. The
+            # masking functions are called directly (this runs once per cell).
+            direct = {
+                "name": masking.mask_name,
+                "id_number": masking.mask_id_number,
+                "phone": masking.mask_phone,
+                "address": masking.mask_address,
+            }.get(column.mask)
+            mask = direct or partial(format_cell, column, masked=True, today=self.today)
+            return self.text(mask, remember=column.mask in ("name", "address", "birth_date"))
         kind = column.kind
         if kind == "money":
             return self._money()
