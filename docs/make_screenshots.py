@@ -13,6 +13,8 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import contextlib
+
 from PySide6.QtWidgets import QApplication
 
 from govshare_desktop.core.demo import generate
@@ -96,6 +98,45 @@ def _forms(app: QApplication, window, forms) -> None:  # type: ignore[no-untyped
         dialog.grab().save(str(OUT / "form_individual.png"))
 
 
+def _security(app: QApplication, tmp: str) -> None:
+    """The login dialog, the 系统管理员's accounts and the 审计管理员's audit viewer."""
+    from govshare_desktop.core.security import signin
+    from govshare_desktop.core.security.permissions import Role
+    from govshare_desktop.core.store.township import init_township
+    from govshare_desktop.ui.signin import LoginDialog
+
+    db = Path(tmp) / "office.db"
+    setup = signin.initialise(db, admin_password="Guanli#2026doc")
+    with setup.store.transaction() as session:
+        init_township(session, "441900199000", "青禾镇", demo=True)
+    for name, role, display in (("li", Role.CLERK, "李经办"), ("zhao", Role.AUDITOR, "赵审计")):
+        signin.add_account(setup.store, name, role, "Qinghe#2026doc", display_name=display)
+    setup.store.dispose()
+    login = LoginDialog(db, title="登录 — govshare-desktop", user="li")
+    login.show()
+    app.processEvents()
+    login.grab().save(str(OUT / "login.png"))
+    signed = signin.sign_in(db, "admin", "Guanli#2026doc")
+    admin = MainWindow(signed.store, today=lambda: date(2026, 11, 26))
+    admin.resize(1100, 520)
+    admin.show()
+    app.processEvents()
+    admin.grab().save(str(OUT / "admin_users.png"))
+    for wrong in ("li", "nobody"):
+        with contextlib.suppress(Exception):
+            signin.sign_in(db, wrong, "Wrong#2026doc")
+    auditor = signin.sign_in(db, "zhao", "Qinghe#2026doc")
+    window = MainWindow(auditor.store, today=lambda: date(2026, 11, 26))
+    dialog = window.open_audit()
+    dialog.resize(1100, 420)
+    app.processEvents()
+    dialog.grab().save(str(OUT / "audit_viewer.png"))
+    for each in (admin, window):
+        each.close()
+    signed.store.dispose()
+    auditor.store.dispose()
+
+
 def main() -> int:
     app = QApplication(sys.argv)
     install_chinese(app)
@@ -131,6 +172,7 @@ def main() -> int:
         if forms is not None:
             _forms(app, window, forms)
         _import_preview(app, store)
+        _security(app, tmp)
         window.close()
         store.dispose()
     print(f"screenshots written to {OUT}")

@@ -191,7 +191,7 @@ class BrowseView(QWidget):
         path = ask_save_path(self, suggested)
         if path is None:
             return None
-        masked = True
+        masked, reason = True, ""
         if not self.model.masked:
             choice = ask_unmasked_export(self)
             if choice is None:
@@ -199,7 +199,7 @@ class BrowseView(QWidget):
             unmasked, reason = choice
             if unmasked:
                 masked = False
-                # Until the audit trail exists (security issue), the reason goes to the log file.
+                # The reason also goes into the export's audit entry (core.export.lists).
                 log.warning(
                     "personal data exported unmasked; reason: %s; file: %s; list: %s",
                     reason,
@@ -209,13 +209,13 @@ class BrowseView(QWidget):
         self._export_task = run_task(
             self,
             f"正在导出{self.dataset.title}名单…",
-            self._export_work(path, masked),
+            self._export_work(path, masked, reason),
             self._exported,
             self._export_failed,
         )
         return self._export_task
 
-    def _export_work(self, path: Path, masked: bool) -> Any:
+    def _export_work(self, path: Path, masked: bool, reason: str = "") -> Any:
         from govshare_desktop.core.export.lists import export_list
 
         browser, query, today = self._browser, self.model.query, self._today
@@ -235,6 +235,7 @@ class BrowseView(QWidget):
                     done, total, f"已导出 {done:,} / {total:,} 行"
                 ),
                 cancelled=SimpleNamespace(is_set=cancel),  # Event-like, as the core expects
+                reason=reason,
             )
 
         return work

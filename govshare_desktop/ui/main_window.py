@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QStackedWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -207,6 +208,13 @@ class MainWindow(QMainWindow):
         if store.principal.role is not None and not store.principal.may(Action.VIEW):
             self._role_notice(store)
             return
+        if store.principal.may(Action.READ_AUDIT):
+            audit = QAction("审计日志…", self)
+            audit.setObjectName("audit_action")
+            audit.triggered.connect(self.open_audit)
+            self.findChild(QToolBar, "toolbar").addAction(audit)
+        if not store.principal.may(Action.IMPORT):
+            self.import_action.setVisible(False)
         if demo:
             banner = QLabel(
                 "演示数据：青禾镇是虚构的演示乡镇，所有人员、户籍和社保信息均为程序生成，与真实人员无关。",
@@ -219,22 +227,41 @@ class MainWindow(QMainWindow):
             )
             self._outer.insertWidget(0, banner)
         self._load_villages()
-        self.import_action.setEnabled(True)
+        self.import_action.setEnabled(store.principal.may(Action.IMPORT))
         self.refresh_status()
         self._page_changed(self.nav.currentRow())
 
     def _role_notice(self, store: Store) -> None:
-        """系统管理员 do not see residents' data: the window says where their work is."""
+        """系统管理员 do not see residents' data: their window is accounts and the audit check."""
+        from govshare_desktop.ui.admin import AdminPanel
+
+        panel = QWidget(self)
+        layout = QVBoxLayout(panel)
         notice = QLabel(
-            f"{store.principal.label}：您的角色不查看居民数据。\n\n"
-            "用户管理：govshare users list / add / lock / unlock / set-role / reset-password\n"
-            "备份与恢复：govshare backup、govshare restore\n"
-            "审计日志校验：govshare audit verify",
-            self,
+            f"{store.principal.label}：您的角色不查看居民数据。"
+            "备份与恢复：govshare backup、govshare restore（每日自动备份）。",
+            panel,
         )
         notice.setObjectName("role_notice")
-        notice.setStyleSheet("font-size:12pt; padding:24px;")
-        self.setCentralWidget(notice)
+        layout.addWidget(notice)
+        layout.addWidget(AdminPanel(store, panel), 1)
+        self.setCentralWidget(panel)
+        self.findChild(QToolBar, "toolbar").hide()  # search and filters are for residents' data
+        self.statusBar().showMessage(f"数据库：{store.path or store.url}")
+
+    def open_audit(self) -> QDialog:
+        """The 审计管理员's audit viewer."""
+        from govshare_desktop.ui.admin import AuditView
+
+        assert self.store is not None
+        dialog = QDialog(self)
+        dialog.setObjectName("audit_dialog")
+        dialog.setWindowTitle("审计日志")
+        dialog.resize(1100, 640)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(AuditView(self.store, dialog))
+        self._show_dialog(dialog)
+        return dialog
 
     # ---------------------------------------------------------------- idle lock
 

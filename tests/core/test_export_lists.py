@@ -284,3 +284,32 @@ def test_display_width_and_sheet_names():
     assert sheet_name("人员") == "人员"
     assert sheet_name("a/b[c]") == "a_b_c_"
     assert len(sheet_name("长" * 40)) == 31
+
+
+def test_every_list_export_is_audited_with_its_anchor(demo_store, tmp_path):
+    import json
+
+    from govshare_desktop.core.export.audited import read_anchor
+    from govshare_desktop.core.security.audit import Anchor
+    from govshare_desktop.core.security.permissions import Principal, Role
+
+    auditor = Principal("zhao", Role.AUDITOR)
+    result = _export(
+        demo_store, Query(PERSONS), tmp_path / "full.xlsx", masked=False, reason="民政办核对"
+    )
+    entry = demo_store.audit().entries(auditor, action="export", limit=1)[0]
+    detail = json.loads(entry.detail)
+    assert entry.object == "full.xlsx"
+    assert detail["sha256"] == result.sha256 and detail["count"] == result.rows
+    assert detail["masked"] is False and detail["reason"] == "民政办核对"
+    assert detail["dataset"] == "person"
+    assert demo_store.audit().verify(auditor, Anchor.parse(read_anchor(result.path))).ok
+
+
+def test_export_needs_the_permission_and_leaves_no_file(demo_store, tmp_path):
+    from govshare_desktop.core.security.permissions import PermissionDenied, Principal, Role
+
+    auditor = demo_store.acting(Principal("zhao", Role.AUDITOR))
+    with pytest.raises(PermissionDenied, match="无权导出"):
+        _export(auditor, Query(PERSONS), tmp_path / "no.xlsx", masked=True)
+    assert not (tmp_path / "no.xlsx").exists()

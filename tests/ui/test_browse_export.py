@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date
 
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox, QPushButton
 
 from govshare_desktop.core.browse import PAYMENTS, PERSONS, Browser
 from govshare_desktop.core.domain import masking
+from govshare_desktop.core.security.permissions import Principal, Role
 from govshare_desktop.ui import browse_view
 from govshare_desktop.ui.browse_view import BrowseView
 from govshare_desktop.ui.i18n import install_chinese
@@ -83,7 +85,7 @@ def test_search_results_export_masked_by_default(
 
 
 def test_unmasked_window_asks_and_logs_full_export(
-    qtbot, window, tmp_path, monkeypatch, messages, caplog
+    qtbot, window, demo_store, tmp_path, monkeypatch, messages, caplog
 ):
     window.set_masked(False, reason="核对养老金发放")
     view = window.current_view
@@ -98,6 +100,9 @@ def test_unmasked_window_asks_and_logs_full_export(
     warning = next(r for r in caplog.records if "exported unmasked" in r.getMessage())
     assert "报送民政办核对" in warning.getMessage() and str(target) in warning.getMessage()
     assert "含完整个人信息" in messages[-1][1]
+    auditor = Principal("zhao", Role.AUDITOR)
+    entry = demo_store.audit().entries(auditor, action="export", limit=1)[0]
+    assert json.loads(entry.detail)["reason"] == "报送民政办核对"
 
 
 def test_unmasked_window_exports_masked_when_the_clerk_says_no(

@@ -10,6 +10,7 @@ import pytest
 
 from govshare_desktop.core.security import signin
 from govshare_desktop.core.security.permissions import Principal, Role
+from govshare_desktop.ui.admin import AuditView
 from govshare_desktop.ui.main_window import MainWindow
 from govshare_desktop.ui.signin import ChangePasswordDialog, LoginDialog
 
@@ -105,9 +106,41 @@ def test_unmasking_needs_the_permission_and_is_audited(qtbot, demo_store, monkey
     assert auditor.masked and shown and "无权查看完整个人信息" in shown[0]
 
 
-def test_the_sysadmin_window_shows_no_residents_data(qtbot, demo_store) -> None:
-    window = MainWindow(demo_store.acting(Principal("admin", Role.SYSADMIN)))
+def test_the_sysadmin_window_shows_accounts_not_residents(qtbot, office: Path) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from govshare_desktop.ui.admin import UsersView
+
+    signed = signin.sign_in(office, "admin", ADMIN)
+    window = MainWindow(signed.store)
     qtbot.addWidget(window)
-    notice = window.centralWidget()
-    assert notice.objectName() == "role_notice" and "不查看居民数据" in notice.text()
+    assert "不查看居民数据" in window.findChild(QLabel, "role_notice").text()
     assert "系统管理员" in window.windowTitle()
+    users = window.findChild(UsersView)
+    assert [users.table.item(r, 0).text() for r in range(users.table.rowCount())] == ["admin", "li"]
+    users.table.selectRow(1)
+    users._change(disabled=True)  # 停用
+    assert users.table.item(1, 3).text() == "已停用"
+    signed.store.dispose()
+
+
+def test_the_audit_admin_reads_filters_verifies_and_exports(qtbot, demo_store, tmp_path) -> None:
+    from openpyxl import load_workbook
+
+    window = MainWindow(demo_store, today=lambda: date(2026, 11, 26))
+    qtbot.addWidget(window)
+    window.set_masked(False, reason="核对")  # the clerk's action, to be found
+    auditor = MainWindow(demo_store.acting(AUDITOR), today=lambda: date(2026, 11, 26))
+    qtbot.addWidget(auditor)
+    assert not auditor.import_action.isVisible()
+    view = auditor.open_audit().findChild(AuditView)
+    assert view.table.rowCount() >= 1
+    view.action.setCurrentIndex(view.action.findData("unmask"))
+    view.reload()
+    assert view.table.rowCount() == 1 and "核对" in view.table.item(0, 7).text()
+    view.verify()
+    assert "完整" in view.status.text()
+    view.ask_path = lambda: str(tmp_path / "审计.xlsx")
+    view.export()
+    sheet = load_workbook(tmp_path / "审计.xlsx").active
+    assert sheet["E2"].value == "查看完整个人信息" and sheet["A1"].font.b

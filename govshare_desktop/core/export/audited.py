@@ -38,9 +38,12 @@ def audited_write(
     count: int,
     detail: dict[str, Any] | None = None,
     action: str = "export",
+    permission: Action | None = None,
 ) -> ExportedFile:
-    """``write(temp_path, anchor)`` makes the file; it is audited, then renamed to ``final``."""
-    store.principal.require(Action.EXPORT if masked else Action.EXPORT_UNMASKED)
+    """``write(temp_path, anchor)`` makes the file; it is audited, then renamed to ``final``.
+    ``permission``: what the export needs instead of EXPORT / EXPORT_UNMASKED (e.g. the audit
+    trail's own export, which only the 审计管理员 may make)."""
+    store.principal.require(permission or (Action.EXPORT if masked else Action.EXPORT_UNMASKED))
     if action == "print":
         store.principal.require(Action.PRINT)
     final = Path(final)

@@ -268,12 +268,14 @@ def export_list(
     columns: Sequence[str] | None = None,
     progress: Progress | None = None,
     cancelled: Cancellation | None = None,
+    reason: str = "",
 ) -> ExportResult:
     """Write every row of ``query`` (in its order) to the workbook ``path``.
 
     ``columns`` are the keys of the columns to export, in order (default: all of the dataset's, as the
     window shows them). ``masked`` writes names, ID numbers, phone numbers, addresses and birth dates
-    as the masked view shows them. ``progress(done, total)`` is called every few thousand rows;
+    as the masked view shows them; ``reason`` (why full data leaves) goes into the audit entry.
+    ``progress(done, total)`` is called every few thousand rows;
     when ``cancelled.is_set()`` the export stops with :class:`ExportCancelled` and leaves no file.
     A file that cannot be written is a :class:`UserError` naming it.
     """
@@ -382,6 +384,7 @@ def export_list(
                 "count": row,
                 "masked": masked,
                 "columns": [c.key for c in chosen],
+                **({"reason": reason.strip()} if reason.strip() else {}),
             },
         )
         os.replace(draft, target)

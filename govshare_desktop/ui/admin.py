@@ -1,0 +1,318 @@
+"""The two separated administrators' windows: the 审计管理员's audit viewer (filters, integrity
+check, export) and the 系统管理员's accounts, backup and integrity check. What they may do is
+checked again in the core (permissions.py); these only show it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from pathlib import Path
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.security import signin
+from govshare_desktop.core.security.audit import EVENTS, export_entries
+from govshare_desktop.core.security.permissions import ROLE_LABELS, Action, Role
+from govshare_desktop.core.store.engine import Store
+
+
+def _table(headers: list[str], parent: QWidget) -> QTableWidget:
+    table = QTableWidget(0, len(headers), parent)
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            table.setItem(r, c, QTableWidgetItem(text))
+
+
+class AuditView(QWidget):
+    """Entries newest first, filtered by action, user and dates; verify; export."""
+
+    LIMIT = 2000
+
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("audit_view")
+        self.store = store
+        self.action = QComboBox(self)
+        self.action.addItem("全部操作", None)
+        for code, label in EVENTS.items():
+            self.action.addItem(label, code)
+        self.user = QLineEdit(self)
+        self.user.setPlaceholderText("用户名")
+        today = QDate.currentDate()
+        self.since = QDateEdit(today.addDays(-30), self)
+        self.until = QDateEdit(today, self)
+        for edit in (self.since, self.until):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+        search = QPushButton("查询", self)
+        search.clicked.connect(self.reload)
+        verify = QPushButton("校验完整性", self)
+        verify.setObjectName("audit_verify")
+        verify.clicked.connect(self.verify)
+        export = QPushButton("导出 Excel…", self)
+        export.setObjectName("audit_export")
+        export.clicked.connect(self.export)
+        bar = QHBoxLayout()
+        for label, widget in (
+            ("操作：", self.action),
+            ("用户：", self.user),
+            ("从：", self.since),
+            ("到：", self.until),
+        ):
+            bar.addWidget(QLabel(label, self))
+            bar.addWidget(widget)
+        bar.addWidget(search)
+        bar.addStretch(1)
+        bar.addWidget(verify)
+        bar.addWidget(export)
+        self.table = _table(["序号", "时间", "用户", "角色", "操作", "对象", "结果", "详情"], self)
+        self.status = QLabel(self)
+        self.status.setObjectName("audit_status")
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.status)
+        self.entries: list = []  # type: ignore[type-arg]
+        self.ask_path = lambda: QFileDialog.getSaveFileName(
+            self, "导出审计日志", "审计日志.xlsx", "Excel 工作簿 (*.xlsx)"
+        )[0]
+        self.reload()
+
+    def reload(self) -> None:
+        since = datetime.combine(self.since.date().toPython(), time.min)
+        until = datetime.combine(self.until.date().toPython(), time.max)
+        self.entries = self.store.audit().entries(
+            self.store.principal,
+            action=self.action.currentData(),
+            username=self.user.text().strip() or None,
+            since=since,
+            until=until,
+            limit=self.LIMIT,
+        )
+        roles = {r.value: r.label for r in Role} | {"system": "—"}
+        _fill(
+            self.table,
+            [
+                [
+                    str(e.seq),
+                    f"{e.at:%Y-%m-%d %H:%M:%S}",
+                    e.username,
+                    roles.get(e.role, e.role),
+                    EVENTS.get(e.action, e.action),
+                    e.object,
+                    {"ok": "成功", "refused": "拒绝", "failed": "失败"}.get(e.outcome, e.outcome),
+                    e.detail if e.detail != "{}" else "",
+                ]
+                for e in self.entries
+            ],
+        )
+        more = f"（只显示最新 {self.LIMIT} 条）" if len(self.entries) == self.LIMIT else ""
+        self.status.setText(f"共 {len(self.entries)} 条{more}")
+
+    def verify(self) -> None:
+        result = self.store.audit().verify(self.store.principal)
+        if result.ok:
+            self.status.setText(f"审计日志完整：共 {result.entries} 条，最新 {result.head}")
+        else:
+            self.status.setText("审计日志有问题：" + "；".join(p.message for p in result.problems))
+
+    def export(self) -> None:
+        path = self.ask_path()
+        if not path:
+            return
+        try:
+            exported = export_entries(self.store, Path(path), self.entries)
+        except UserError as exc:
+            QMessageBox.warning(self, "未导出", exc.message)
+            return
+        self.status.setText(f"已导出 {exported.forms} 条：{exported.path}")
+        self.reload()
+
+
+class AccountDialog(QDialog):
+    """A new account: name, role, first password (changed at first sign-in)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("新增用户")
+        form = QFormLayout(self)
+        self.username = QLineEdit(self)
+        self.display = QLineEdit(self)
+        self.role = QComboBox(self)
+        for role, label in ROLE_LABELS.items():
+            self.role.addItem(label, role)
+        self.password = QLineEdit(self)
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("用户名：", self.username)
+        form.addRow("姓名：", self.display)
+        form.addRow("角色：", self.role)
+        form.addRow("初始密码：", self.password)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+
+class UsersView(QWidget):
+    """The 系统管理员's accounts: add, disable/enable, change role, reset password."""
+
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("users_view")
+        self.store = store
+        self.table = _table(["用户名", "姓名", "角色", "状态", "有效期至"], self)
+        buttons = QHBoxLayout()
+        for text, slot in (
+            ("新增用户…", self.add),
+            ("停用", lambda: self._change(disabled=True)),
+            ("启用（解锁）", lambda: self._change(disabled=False)),
+            ("修改角色…", self.set_role),
+            ("重置密码…", self.reset_password),
+        ):
+            button = QPushButton(text, self)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table, 1)
+        self.reload()
+
+    def reload(self) -> None:
+        self.accounts = signin.list_accounts(self.store)
+        _fill(
+            self.table,
+            [
+                [
+                    a.username,
+                    a.display_name,
+                    Role(a.role).label,
+                    "已停用" if a.disabled else "正常",
+                    str(a.expires_at or ""),
+                ]
+                for a in self.accounts
+            ],
+        )
+
+    def _selected(self) -> str | None:
+        row = self.table.currentRow()
+        return self.accounts[row].username if 0 <= row < len(self.accounts) else None
+
+    def _do(self, action) -> None:  # type: ignore[no-untyped-def]
+        try:
+            action()
+        except UserError as exc:
+            QMessageBox.warning(self, "未完成", exc.message)
+        self.reload()
+
+    def add(self) -> None:
+        dialog = AccountDialog(self)
+        if dialog.exec():
+            self._do(
+                lambda: signin.add_account(
+                    self.store,
+                    dialog.username.text(),
+                    dialog.role.currentData(),
+                    dialog.password.text(),
+                    display_name=dialog.display.text(),
+                )
+            )
+
+    def _change(self, **changes) -> None:  # type: ignore[no-untyped-def]
+        name = self._selected()
+        if name:
+            self._do(lambda: signin.change_account(self.store, name, **changes))
+
+    def set_role(self) -> None:
+        name = self._selected()
+        if not name:
+            return
+        labels = list(ROLE_LABELS.values())
+        label, ok = QInputDialog.getItem(self, "修改角色", f"“{name}”的新角色：", labels, 0, False)
+        if ok:
+            self._change(role=Role.parse(label))
+
+    def reset_password(self) -> None:
+        name = self._selected()
+        if not name:
+            return
+        password, ok = QInputDialog.getText(
+            self,
+            "重置密码",
+            f"“{name}”的新初始密码（下次登录须修改）：",
+            QLineEdit.EchoMode.Password,
+        )
+        if ok:
+            self._change(password=password)
+
+
+class AdminPanel(QTabWidget):
+    """What a 系统管理员 or 审计管理员 sees instead of (or beside) residents' data."""
+
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("admin_panel")
+        principal = store.principal
+        if principal.may(Action.MANAGE_USERS):
+            self.addTab(UsersView(store, self), "用户管理")
+        if principal.may(Action.READ_AUDIT):
+            self.addTab(AuditView(store, self), "审计日志")
+        elif principal.may(Action.VERIFY_AUDIT):
+            self.addTab(_VerifyOnly(store, self), "审计校验")
+
+
+class _VerifyOnly(QWidget):
+    """The 系统管理员 checks that the trail is intact, without reading it."""
+
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        self.status = QLabel("校验审计日志是否被改动、删除或插入（不显示日志内容）。", self)
+        button = QPushButton("校验完整性", self)
+        button.clicked.connect(lambda: self._verify(store))
+        layout.addWidget(self.status)
+        layout.addWidget(button)
+        layout.addStretch(1)
+
+    def _verify(self, store: Store) -> None:
+        result = store.audit().verify(store.principal)
+        self.status.setText(
+            f"审计日志完整：共 {result.entries} 条。"
+            if result.ok
+            else "审计日志有问题：" + "；".join(p.message for p in result.problems)
+        )
