@@ -209,35 +209,62 @@ def _sign_in(app, window, args, path) -> None:  # type: ignore[no-untyped-def]
             signed.store.dispose()
             app.quit()
             return
-    window.attach(signed.store)
+    store = _checked(window, signed.store, args)
+    try:
+        window.attach(store)
+    except Exception as exc:
+        from sqlalchemy.exc import DatabaseError
+
+        if not isinstance(exc, DatabaseError):
+            raise
+        _fail(
+            app,
+            window,
+            args,
+            "数据库已损坏",
+            f"数据库 {path} 已损坏到无法读取（{exc.orig}）。请系统管理员从备份恢复："
+            "govshare restore 备份文件",
+        )
+        return
     window.enable_idle_lock(path)
-    _checks(window, signed.store, args)
+    _daily_backup(window, store, args)
     if args.quit_after_load:
         app.quit()
 
 
-def _checks(window, store, args) -> None:  # type: ignore[no-untyped-def]
-    """At start: a quick integrity check, then the daily backup (off the UI thread)."""
+def _checked(window, store, args):  # type: ignore[no-untyped-def]
+    """A quick integrity check at start; a damaged database is opened read-only (nothing more is
+    written into it) until the 系统管理员 restores a backup."""
+    from dataclasses import replace
+
+    from govshare_desktop.core.store.backup import default_backup_dir, list_backups, quick_check
+
+    problems = quick_check(store, connect=_keyed(store))
+    if not problems:
+        return store
+    newest = list_backups(default_backup_dir(store.path))[:1] if store.path else []
+    message = (
+        "数据库检查发现损坏：" + "；".join(problems[:5]) + "。\n"
+        "已以只读方式打开：可以查看，不能录入或导入。请系统管理员从备份恢复："
+        "govshare restore 备份文件" + (f"（最近的备份：{newest[0][1]}）" if newest else "")
+    )
+    print(message, file=sys.stderr)
+    if not args.quit_after_load:
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(window, "数据库已损坏", message)
+    return store.acting(replace(store.principal, read_only=True))
+
+
+def _daily_backup(window, store, args) -> None:  # type: ignore[no-untyped-def]
+    """Once a day, after signing in, off the UI thread."""
     from datetime import datetime
 
     from govshare_desktop.core.security.safekeeping import backup_now
-    from govshare_desktop.core.store.backup import backup_due, default_backup_dir, quick_check
+    from govshare_desktop.core.store.backup import backup_due, default_backup_dir
     from govshare_desktop.ui.tasks import run_task
 
-    problems = quick_check(store, connect=_keyed(store))
-    if problems:
-        message = (
-            "数据库检查发现问题："
-            + "；".join(problems[:5])
-            + "。请勿继续录入，联系系统管理员从备份恢复（govshare restore）。"
-        )
-        print(message, file=sys.stderr)
-        if not args.quit_after_load:
-            from PySide6.QtWidgets import QMessageBox
-
-            QMessageBox.critical(window, "数据库已损坏", message)
-        return
-    if args.quit_after_load or store.path is None:
+    if args.quit_after_load or store.path is None or store.principal.read_only:
         return
     if backup_due(default_backup_dir(store.path), datetime.now()):
         window.statusBar().showMessage("正在进行每日自动备份……", 5000)

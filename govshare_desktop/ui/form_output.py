@@ -267,8 +267,26 @@ class FormOutput(QObject):
         )
 
     def print_(self) -> None:
+        from govshare_desktop.core.security.permissions import Action
+
         def work(progress, cancel):  # type: ignore[no-untyped-def]
-            return self.source(progress)
+            self.store.principal.require(Action.PRINT)
+            sheets = self.source(progress)
+            if not all(sheet.masked for sheet in sheets):
+                self.store.principal.require(Action.EXPORT_UNMASKED)
+            # Recorded before the preview opens: what is printed from it is not known here.
+            self.store.audit().log(
+                self.store.principal,
+                "print",
+                sheets[0].title,
+                detail={
+                    "template": sheets[0].data.template.id,
+                    "period": str(sheets[0].data.period),
+                    "forms": len(sheets),
+                    "masked": all(sheet.masked for sheet in sheets),
+                },
+            )
+            return sheets
 
         self.task = run_task(
             self.widget,

@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # the store, SQLAlchemy and the views load after the window i
 log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 150
+AUDIT_SEARCH_AFTER_MS = 1500  # typing paused this long: the search is recorded
 ALL = None  # combo data meaning "no filter"
 
 # Pages in navigation order: dataset key and title. Ctrl+1 … Ctrl+4 switch between them.
@@ -99,6 +100,9 @@ class MainWindow(QMainWindow):
         self.search.setMinimumWidth(420)
         self._search_timer = single_shot_timer(self, SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self._apply_filters)
+        self._audit_timer = single_shot_timer(self, AUDIT_SEARCH_AFTER_MS)
+        self._audit_timer.timeout.connect(self._audit_search)
+        self._last_audited = ""
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
 
         self.village = QComboBox(self)
@@ -521,6 +525,24 @@ class MainWindow(QMainWindow):
         if "village" in view.dataset.filters:
             changes["village"] = self.village.currentData()
         view.model.set_query(view.model.query.with_filter(**changes))
+        if self.search.text().strip():
+            self._audit_timer.start()  # a search the clerk stopped typing at is recorded
+
+    def _audit_search(self) -> None:
+        """Record a search in the audit trail: once the typing stopped, once per text."""
+        text = self.search.text().strip()
+        if not text or text == self._last_audited or self.store is None:
+            return
+        if PAGES[self.nav.currentRow()][0] not in self.views:
+            return
+        self._last_audited = text
+        view = self.current_view
+        self.store.audit().log(
+            self.store.principal,
+            "search",
+            text,
+            detail={"page": view.dataset.key, "results": view.model.rowCount()},
+        )
 
     def _search_entered(self) -> None:
         if self._search_timer.isActive():

@@ -88,6 +88,10 @@ def test_printing_shows_a_preview_of_the_same_pages(qtbot, forms) -> None:
     qtbot.waitUntil(lambda: bool(shown), timeout=20000)
     assert "打印预览" in shown[0].windowTitle() and "共 1 页" in shown[0].windowTitle()
     shown[0].deleteLater()
+    from govshare_desktop.core.security.permissions import Principal, Role
+
+    printed = forms.pool.store.audit().entries(Principal("a", Role.AUDITOR), action="print")
+    assert printed and printed[0].object == "老年人口及高龄津贴情况统计表"
 
 
 def test_painted_pages_hold_what_the_pdf_holds(qtbot, forms, tmp_path: Path) -> None:

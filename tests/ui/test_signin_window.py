@@ -144,3 +144,15 @@ def test_the_audit_admin_reads_filters_verifies_and_exports(qtbot, demo_store, t
     view.export()
     sheet = load_workbook(tmp_path / "审计.xlsx").active
     assert sheet["E2"].value == "查看完整个人信息" and sheet["A1"].font.b
+
+
+def test_a_search_in_the_window_is_recorded_once_typing_stops(qtbot, demo_store) -> None:
+    window = MainWindow(demo_store, today=lambda: date(2026, 11, 26))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.keyClicks(window.search, "wf")
+    qtbot.waitUntil(
+        lambda: bool(demo_store.audit().entries(AUDITOR, action="search")), timeout=5000
+    )
+    (entry,) = demo_store.audit().entries(AUDITOR, action="search")
+    assert entry.object == "wf" and '"results"' in entry.detail

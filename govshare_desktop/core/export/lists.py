@@ -45,7 +45,8 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
 PROGRESS_EVERY = 5_000  # rows between progress reports
 CANCEL_EVERY = 500  # rows between looks at the cancel flag
 WIDTH_SAMPLE = 1_000  # rows whose text sizes the columns
-MEMO_LIMIT = 16_384  # remembered masked texts per column
+MEMO_LIMIT = 16_384  # remembered texts per column (names, addresses, labels)
+DATE_MEMO_LIMIT = 65_536  # masked birth dates: every day of 179 years, so each is computed once
 MIN_WIDTH, MAX_WIDTH = 6.0, 60.0  # Excel width units (about one Latin digit each)
 PORTRAIT_WIDTH = 100  # wider lists print landscape
 MONEY_FORMAT = "#,##0.00"
@@ -113,7 +114,8 @@ class _Writers:
                 "address": masking.mask_address,
             }.get(column.mask)
             mask = direct or partial(format_cell, column, masked=True, today=self.today)
-            return self.text(mask, remember=column.mask in ("name", "address", "birth_date"))
+            limits = {"name": MEMO_LIMIT, "address": MEMO_LIMIT, "birth_date": DATE_MEMO_LIMIT}
+            return self.text(mask, remember=limits.get(column.mask, 0))
         kind = column.kind
         if kind == "money":
             return self._money()
@@ -125,16 +127,14 @@ class _Writers:
             return self._int()
         if kind in ("code", "bool", "period"):
             label = partial(format_cell, column, masked=False, today=self.today)
-            return self.text(label, remember=True)
+            return self.text(label, remember=MEMO_LIMIT)
         return self.text()  # text: ID numbers, 户号, phone numbers, names, addresses …
 
-    def text(
-        self, to_text: Callable[[Any], str] | None = None, *, remember: bool = False
-    ) -> CellWriter:
+    def text(self, to_text: Callable[[Any], str] | None = None, *, remember: int = 0) -> CellWriter:
         """Always a string cell; text that looks like a formula gets Excel's quote prefix.
 
-        ``to_text`` turns a stored value into the cell's text; with ``remember``, the last few
-        thousand results are kept (the cache is emptied when full, so memory stays flat). The three
+        ``to_text`` turns a stored value into the cell's text; ``remember`` keeps up to that many
+        results (the cache is emptied when full, so memory stays bounded). The three
         variants repeat four lines on purpose: this runs once per cell."""
         write_string = self.sheet.write_string
         quoted = self.formats["quoted"]
@@ -158,7 +158,7 @@ class _Writers:
         def remembered(row: int, col: int, value: Any) -> None:
             text = cache.get(value)
             if text is None:
-                if len(cache) >= MEMO_LIMIT:
+                if len(cache) >= remember:
                     cache.clear()
                 text = cache[value] = convert(value)
             if text.startswith(FORMULA_TRIGGERS):

@@ -117,21 +117,43 @@ class PermissionDenied(UserError):
     """The signed-in user's role does not allow the action."""
 
 
+# What a damaged database must not take (it is opened read-only until restored).
+WRITES = frozenset(
+    {
+        Action.IMPORT,
+        Action.EDIT_FORMS,
+        Action.SUBMIT_FORM,
+        Action.RETURN_FORM,
+        Action.TRUST_SENDERS,
+        Action.MANAGE_USERS,
+        Action.BACKUP,
+    }
+)
+
+
 @dataclass(frozen=True)
 class Principal:
-    """Who is acting: a signed-in account, or the application itself (start-up tasks)."""
+    """Who is acting: a signed-in account, or the application itself (start-up tasks).
+    ``read_only``: the database failed its integrity check; only reading (and restoring)."""
 
     username: str
     role: Role | None  # None: the system (migrations, automatic backup), not a person
+    read_only: bool = False
 
     @property
     def label(self) -> str:
         return f"{self.username}（{self.role.label}）" if self.role else self.username
 
     def may(self, action: Action) -> bool:
+        if self.read_only and action in WRITES:
+            return False
         return self.role is not None and action in PERMISSIONS[self.role]
 
     def require(self, action: Action) -> None:
+        if self.read_only and action in WRITES:
+            raise PermissionDenied(
+                f"数据库检查发现损坏，已以只读方式打开，不能{action.label}；请系统管理员从备份恢复"
+            )
         if not self.may(action):
             role = self.role.label if self.role else "系统"
             raise PermissionDenied(f"“{self.username}”的角色（{role}）无权{action.label}")
