@@ -71,8 +71,12 @@ def main() -> int:
             pool.set("S_ALLOWANCE_AMOUNT", person, period, amount, user="演示", now=now)
         for kind, (template_id, options) in FORMS.items():
             sheets = form_sheets(pool, template_id, period, **options)[:1]
-            (pdf,) = export_sheets(pool.store, sheets, work / f"{kind}.pdf", fmt="pdf")
-            (xlsx,) = export_sheets(pool.store, sheets, work / f"{kind}.xlsx", fmt="xlsx")
+            (pdf,) = export_sheets(
+                pool.store, sheets, work / f"{kind}.pdf", fmt="pdf", reason="说明文档"
+            )
+            (xlsx,) = export_sheets(
+                pool.store, sheets, work / f"{kind}.xlsx", fmt="xlsx", reason="说明文档"
+            )
             subprocess.run(
                 [
                     "libreoffice",

@@ -170,6 +170,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     store = _open(args)
     store.principal.require(Action.UNMASK if args.unmasked else Action.VIEW)
+    if args.unmasked and not (args.reason or "").strip():
+        raise UserError("显示完整的个人信息须用 --reason 说明事由（记入审计日志）")
     browser = Browser(store)
     query = Query(PERSONS, {"search": args.text})
     ids = browser.ids(query)[: args.limit]
@@ -189,7 +191,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         store.principal,
         "unmask" if args.unmasked else "search",
         args.text,
-        detail={"results": len(ids), "where": "cli search"},
+        detail={"results": len(ids), "where": "cli search"}
+        | ({"reason": args.reason} if args.unmasked else {}),
     )
     print(f"共 {len(ids)} 条", file=sys.stderr)
     return 0
@@ -223,6 +226,8 @@ def cmd_export_list(args: argparse.Namespace) -> int:
     if out.suffix.lower() != ".xlsx":
         raise UserError(f"输出文件“{out}”应以 .xlsx 结尾")
     if args.unmasked:
+        if not (args.reason or "").strip():
+            raise UserError("导出完整的个人信息须用 --reason 说明事由（记入审计日志）")
         print("注意：导出的文件含完整的个人信息，请妥善保管。", file=sys.stderr)
     result = export_list(
         _open(args),
@@ -230,6 +235,7 @@ def cmd_export_list(args: argparse.Namespace) -> int:
         out,
         masked=not args.unmasked,
         today=date.today(),
+        reason=args.reason or "",
         progress=lambda done, total: _progress(done, total, f"导出{dataset.title}名单"),
     )
     if sys.stderr.isatty():
@@ -537,6 +543,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         each=args.each,
         watermark=watermark,
         author=user,
+        reason=args.reason or "",
         progress=lambda done, total: _progress(done, total, "导出"),
     )
     if sys.stderr.isatty():
@@ -728,6 +735,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--unmasked", action="store_true", help="显示完整姓名和证件号（注意保密）")
+    p.add_argument("--reason", help="--unmasked 时须说明事由（记入审计日志）")
     _add_db(p)
     p.set_defaults(func=cmd_search)
 
@@ -753,6 +761,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--unmasked", action="store_true", help="导出完整的姓名、证件号码、电话和住址（注意保密）"
     )
+    p.add_argument("--reason", help="--unmasked 时须说明事由（记入审计日志）")
     p.add_argument("--out", required=True, metavar="PATH.xlsx", help="输出的 Excel 文件")
     _add_db(p)
     p.set_defaults(func=cmd_export_list)
@@ -893,6 +902,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="输出文件（--each 时为文件夹）")
     p.add_argument("--each", action="store_true", help="登记表每人一个文件")
     p.add_argument("--masked", action="store_true", help="姓名、身份号码等按脱敏显示")
+    p.add_argument(
+        "--reason", help="导出含完整个人信息的报表（花名册、登记表）时须说明事由，记入审计日志"
+    )
     p.add_argument("--watermark", action="store_true", help="PDF 加水印（导出人和时间）")
     _add_db(p)
     p.set_defaults(func=cmd_export)

@@ -74,3 +74,22 @@ def pool(demo_store):  # type: ignore[no-untyped-def]
         now=datetime(2026, 11, 3, 9, 30),
     )
     return values
+
+
+@pytest.fixture(autouse=True)
+def _no_error_dialogs(request, monkeypatch):  # type: ignore[no-untyped-def]
+    """An error dialog in a test would wait for a click for ever (offscreen): record it instead,
+    and fail the test that caused it, with the message. Tests marked ``error_dialog`` check the
+    dialog themselves (with its QMessageBox patched)."""
+    if request.node.get_closest_marker("error_dialog"):
+        yield
+        return
+    shown: list[str] = []
+    try:
+        import govshare_desktop.ui.errors as errors
+    except ImportError:  # pragma: no cover — Qt missing: no UI tests either
+        yield
+        return
+    monkeypatch.setattr(errors, "show_error", lambda _parent, exc: shown.append(repr(exc)))
+    yield
+    assert not shown, f"an error dialog would have been shown: {shown}"

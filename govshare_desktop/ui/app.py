@@ -7,6 +7,7 @@ SQLAlchemy, the schema check and the first page's query run right after, on the 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -24,6 +25,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--demo", action="store_true", help="数据库为空时直接生成演示乡镇（青禾镇），不询问"
     )
     parser.add_argument("--demo-households", type=int, default=DEFAULT_DEMO_HOUSEHOLDS, metavar="N")
+    parser.add_argument(
+        "--idle-minutes",
+        type=float,
+        default=float(os.environ.get("GOVSHARE_IDLE_MINUTES", "10")),
+        metavar="N",
+        help="无操作 N 分钟后锁定并隐藏个人信息（默认 10；也可用 GOVSHARE_IDLE_MINUTES）",
+    )
     parser.add_argument(
         "--quit-after-show",
         action="store_true",
@@ -226,7 +234,7 @@ def _sign_in(app, window, args, path) -> None:  # type: ignore[no-untyped-def]
             "govshare restore 备份文件",
         )
         return
-    window.enable_idle_lock(path)
+    window.enable_idle_lock(path, args.idle_minutes)
     _daily_backup(window, store, args)
     if args.quit_after_load:
         app.quit()

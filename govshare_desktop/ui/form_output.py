@@ -179,10 +179,14 @@ class FormOutput(QObject):
         name: Callable[[], str],
         *,
         batch: bool = False,
+        reason: Callable[[], str] = lambda: "",
     ) -> None:
+        """``reason()``: why full personal data is shown (given when the window was unmasked);
+        recorded with an unmasked export."""
         super().__init__(parent)
         self.widget = parent
         self.store = store
+        self.reason = reason
         self.source = source
         self.name = name
         self.batch = batch
@@ -234,6 +238,7 @@ class FormOutput(QObject):
                 fmt=fmt,
                 watermark=mark,
                 author=user,
+                reason=self.reason(),
                 progress=lambda done, total: progress(done, total, "正在导出……"),
                 cancelled=_CancelFlag(cancel),
             )

@@ -242,7 +242,14 @@ class FormsView(QWidget):
         self.submit_button.clicked.connect(self.submit)
         self.return_button = QPushButton("退回…", self)
         self.return_button.clicked.connect(self.return_form)
-        self.output = FormOutput(self, pool.store, lambda _p: self._shown_sheets(), self._file_name)
+        self.unmask_reason = ""
+        self.output = FormOutput(
+            self,
+            pool.store,
+            lambda _p: self._shown_sheets(),
+            self._file_name,
+            reason=lambda: self.unmask_reason,
+        )
         self.export_button, self.print_button = self.output.buttons()
         self._workbook_actions: list[Any] = []
         self.batch_button = QPushButton("登记表批量导出/打印…", self)
@@ -259,6 +266,7 @@ class FormsView(QWidget):
                 lambda _p, t=template.id: self._batch_sheets(t),
                 lambda t=template: f"{t.title}-{self.current_period}",
                 batch=True,
+                reason=lambda: self.unmask_reason,
             )
             self.batch_outputs[template.id] = output
             sub = batch_menu.addMenu(f"{template.department}｜{template.title}")
@@ -426,7 +434,8 @@ class FormsView(QWidget):
             masked=self.masked,
         )
 
-    def set_masked(self, masked: bool) -> None:
+    def set_masked(self, masked: bool, reason: str = "") -> None:
+        self.unmask_reason = "" if masked else reason
         if masked != self.masked:
             self.masked = masked
             self.reload()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QStackedWidget,
     QToolBar,
     QVBoxLayout,
@@ -84,6 +85,8 @@ class MainWindow(QMainWindow):
         self.browser: Browser | None = None
         self._today = today
         self.masked = True
+        self._signed_out = False
+        self.unmask_reason = ""
         self.dialogs: list[QDialog] = []
         self.views: dict[str, BrowseView] = {}
         self.forms_view: FormsView | None = None
@@ -212,6 +215,14 @@ class MainWindow(QMainWindow):
         if store.principal.role is not None and not store.principal.may(Action.VIEW):
             self._role_notice(store)
             return
+        if store.principal.may(Action.BACKUP):
+            backup = QAction("立即备份", self)
+            backup.setObjectName("backup_action")
+            backup.setToolTip(
+                "用 SQLite 在线备份把数据库（加密）和密钥文件备份到数据库旁的 backups 文件夹"
+            )
+            backup.triggered.connect(self.backup_now)
+            self.findChild(QToolBar, "toolbar").addAction(backup)
         if store.principal.may(Action.READ_AUDIT):
             audit = QAction("审计日志…", self)
             audit.setObjectName("audit_action")
@@ -248,6 +259,10 @@ class MainWindow(QMainWindow):
         )
         notice.setObjectName("role_notice")
         layout.addWidget(notice)
+        backup = QPushButton("立即备份", panel)
+        backup.setObjectName("backup_button")
+        backup.clicked.connect(self.backup_now)
+        layout.addWidget(backup)
         layout.addWidget(AdminPanel(store, panel), 1)
         self.setCentralWidget(panel)
         self.findChild(QToolBar, "toolbar").hide()  # search and filters are for residents' data
@@ -266,6 +281,33 @@ class MainWindow(QMainWindow):
         layout.addWidget(AuditView(self.store, dialog))
         self._show_dialog(dialog)
         return dialog
+
+    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        """Signing out is recorded (the database stays open only while the window is)."""
+        store = self.store
+        if store is not None and store.principal.role is not None and not self._signed_out:
+            self._signed_out = True
+            try:
+                store.audit().log(store.principal, "logout")
+            except Exception:
+                log.exception("could not record the sign-out")
+        super().closeEvent(event)
+
+    def backup_now(self) -> None:
+        """「立即备份」: the same backup as the daily one, off the UI thread."""
+        from govshare_desktop.core.security.safekeeping import backup_now
+        from govshare_desktop.ui.tasks import run_task
+
+        assert self.store is not None
+        store = self.store
+        self.backup_task = run_task(
+            self,
+            "正在备份……",
+            lambda _p, _c: backup_now(store),
+            lambda result: QMessageBox.information(
+                self, "已备份", f"已备份到：\n{result.path}\n（密钥文件一并保存）"
+            ),
+        )
 
     # ---------------------------------------------------------------- idle lock
 
@@ -457,7 +499,7 @@ class MainWindow(QMainWindow):
         except UserError as exc:
             QMessageBox.information(self, "不能填写此表", exc.message)
             return None
-        dialog = FormDialog(pool, data, masked=self.masked, parent=self)
+        dialog = FormDialog(pool, data, masked=self.masked, reason=self.unmask_reason, parent=self)
         self._show_dialog(dialog)
         return dialog
 
@@ -482,6 +524,7 @@ class MainWindow(QMainWindow):
                 masked=self.masked,
                 parent=self,
             )
+            self.forms_view.unmask_reason = self.unmask_reason
             placeholder = self.stack.widget(row)
             self.stack.insertWidget(row, self.forms_view)
             self.stack.removeWidget(placeholder)
@@ -588,8 +631,9 @@ class MainWindow(QMainWindow):
         self.unmask_action.blockSignals(False)
         for view in self.views.values():
             view.set_masked(masked)
+        self.unmask_reason = "" if masked else reason
         if self.forms_view is not None:
-            self.forms_view.set_masked(masked)
+            self.forms_view.set_masked(masked, self.unmask_reason)
 
     # ---------------------------------------------------------------- records
 

@@ -397,7 +397,13 @@ class FormDialog(QDialog):
     the rest typed in place (saved at once), then printed and signed."""
 
     def __init__(
-        self, pool: FormValues, data: FormData, *, masked: bool, parent: QWidget | None = None
+        self,
+        pool: FormValues,
+        data: FormData,
+        *,
+        masked: bool,
+        reason: str = "",
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("form_dialog")
@@ -418,6 +424,7 @@ class FormDialog(QDialog):
             pool.store,
             lambda _p: [self.sheet.sheet_model.sheet],
             lambda: self._file_name(data),
+            reason=lambda: reason,  # why the window shows full data, for the export's record
         )
         for button in self.output.buttons():
             buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)

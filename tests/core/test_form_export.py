@@ -48,7 +48,9 @@ def test_every_template_exports_to_a_workbook_that_reads_back(
     pool: FormValues, template_id: str, tmp_path: Path
 ) -> None:
     sheets = _sheets(pool, template_id)
-    (exported,) = export_sheets(pool.store, sheets, tmp_path / "form.xlsx", fmt="xlsx")
+    (exported,) = export_sheets(
+        pool.store, sheets, tmp_path / "form.xlsx", fmt="xlsx", reason="测试导出"
+    )
     workbook = load_workbook(exported.path)
     assert len(workbook.worksheets) == len(sheets)
     for ws, sheet in zip(workbook.worksheets, sheets, strict=True):
@@ -90,7 +92,9 @@ def test_id_numbers_are_text_and_formula_text_is_neutralised(
     person = form_sheets(pool, template, P)[0].data.area
     pool.set("I_DEFER_REASON", person, P, '=HYPERLINK("http://x","点我")', user="c", now=NOW)
     (sheet,) = form_sheets(pool, template, P, subjects=[person])
-    (exported,) = export_sheets(pool.store, [sheet], tmp_path / "a.xlsx", fmt="xlsx")
+    (exported,) = export_sheets(
+        pool.store, [sheet], tmp_path / "a.xlsx", fmt="xlsx", reason="测试导出"
+    )
     ws = load_workbook(exported.path).active
     row, column = sheet.position("P_ID_NUMBER", person)
     id_cell = ws.cell(row=row + 1, column=column + 1)
@@ -106,7 +110,12 @@ def test_every_template_exports_to_a_pdf_with_its_values_and_page_numbers(
 ) -> None:
     sheets = _sheets(pool, template_id)
     (exported,) = export_sheets(
-        pool.store, sheets, tmp_path / "form.pdf", fmt="pdf", watermark="张三 2026-11-27"
+        pool.store,
+        sheets,
+        tmp_path / "form.pdf",
+        fmt="pdf",
+        watermark="张三 2026-11-27",
+        reason="测试导出",
     )
     reader = PdfReader(exported.path)
     pages = _pdf_text(exported.path)
@@ -131,7 +140,9 @@ def test_every_template_exports_to_a_pdf_with_its_values_and_page_numbers(
 def test_a_long_roster_repeats_its_header_on_every_page(pool: FormValues, tmp_path: Path) -> None:
     (sheet,) = form_sheets(pool, "wj_elderly_health_roster", P)
     people = sum(1 for _, _, cell in sheet if cell.role == STUB)
-    (exported,) = export_sheets(pool.store, [sheet], tmp_path / "roster.pdf", fmt="pdf")
+    (exported,) = export_sheets(
+        pool.store, [sheet], tmp_path / "roster.pdf", fmt="pdf", reason="测试导出"
+    )
     pages = _pdf_text(exported.path)
     assert len(pages) > 3 and people > 100
     for text in pages:
@@ -142,9 +153,11 @@ def test_a_long_roster_repeats_its_header_on_every_page(pool: FormValues, tmp_pa
 
 def test_a_batch_puts_each_form_on_its_own_page_or_file(pool: FormValues, tmp_path: Path) -> None:
     sheets = form_sheets(pool, "mz_elderly_allowance_application", P)
-    (one,) = export_sheets(pool.store, sheets, tmp_path / "all.pdf", fmt="pdf")
+    (one,) = export_sheets(pool.store, sheets, tmp_path / "all.pdf", fmt="pdf", reason="测试导出")
     assert len(PdfReader(one.path).pages) == len(sheets) == one.forms
-    each = export_sheets(pool.store, sheets[:3], tmp_path / "each", fmt="pdf", each=True)
+    each = export_sheets(
+        pool.store, sheets[:3], tmp_path / "each", fmt="pdf", each=True, reason="测试导出"
+    )
     assert len(each) == 3 and all(f.path.parent == tmp_path / "each" for f in each)
     assert len({f.path for f in each}) == 3
 
@@ -152,7 +165,9 @@ def test_a_batch_puts_each_form_on_its_own_page_or_file(pool: FormValues, tmp_pa
 def test_masked_export_hides_personal_data(pool: FormValues, tmp_path: Path) -> None:
     (sheet,) = form_sheets(pool, "mz_elderly_allowance_roster", P, masked=True)
     person = sheet.data.subjects[0][0]
-    (exported,) = export_sheets(pool.store, [sheet], tmp_path / "m.pdf", fmt="pdf")
+    (exported,) = export_sheets(
+        pool.store, [sheet], tmp_path / "m.pdf", fmt="pdf", reason="测试导出"
+    )
     assert person not in "".join(_pdf_text(exported.path))
 
 
@@ -167,12 +182,24 @@ def test_refusals_and_cancellation_leave_nothing_behind(pool: FormValues, tmp_pa
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(ExportCancelled):
-        export_sheets(pool.store, sheets, out / "x.pdf", fmt="pdf", cancelled=cancelled)
+        export_sheets(
+            pool.store, sheets, out / "x.pdf", fmt="pdf", cancelled=cancelled, reason="测试导出"
+        )
     with pytest.raises(ExportCancelled):
-        export_sheets(pool.store, sheets, out / "each", fmt="pdf", each=True, cancelled=cancelled)
+        export_sheets(
+            pool.store,
+            sheets,
+            out / "each",
+            fmt="pdf",
+            each=True,
+            cancelled=cancelled,
+            reason="测试导出",
+        )
     assert [p.name for p in out.rglob("*.pdf")] == []
     with pytest.raises(UserError, match="不存在"):
-        export_sheets(pool.store, sheets, tmp_path / "missing" / "x.pdf", fmt="pdf")
+        export_sheets(
+            pool.store, sheets, tmp_path / "missing" / "x.pdf", fmt="pdf", reason="测试导出"
+        )
 
 
 def test_a_missing_font_is_named(monkeypatch) -> None:
@@ -191,6 +218,7 @@ def test_libreoffice_converts_the_exported_workbooks(pool: FormValues, tmp_path:
             form_sheets(pool, template_id, P),
             tmp_path / f"{template_id}.xlsx",
             fmt="xlsx",
+            reason="测试导出",
         )
         paths.append(str(exported.path))
     run = subprocess.run(
@@ -234,7 +262,9 @@ def test_every_export_is_audited_and_carries_the_audit_anchor(
     # Unmasked personal data needs its own permission: an auditor may not even export masked.
     sheets = form_sheets(pool, "mz_elderly", P)
     with pytest.raises(PermissionDenied, match="无权导出"):
-        export_sheets(pool.store.acting(auditor), sheets, tmp_path / "no.pdf", fmt="pdf")
+        export_sheets(
+            pool.store.acting(auditor), sheets, tmp_path / "no.pdf", fmt="pdf", reason="测试导出"
+        )
     assert not (tmp_path / "no.pdf").exists()
 
 
@@ -248,5 +278,24 @@ def test_no_audit_entry_no_file(pool: FormValues, tmp_path: Path, monkeypatch) -
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(AuditFailed):
-        export_sheets(pool.store, form_sheets(pool, "mz_elderly", P), out / "x.pdf", fmt="pdf")
+        export_sheets(
+            pool.store,
+            form_sheets(pool, "mz_elderly", P),
+            out / "x.pdf",
+            fmt="pdf",
+            reason="测试导出",
+        )
     assert list(out.iterdir()) == []
+
+
+def test_full_personal_data_needs_a_reason(pool: FormValues, tmp_path: Path) -> None:
+    roster = form_sheets(pool, "mz_elderly_allowance_roster", P)
+    with pytest.raises(UserError, match="须说明事由"):
+        export_sheets(pool.store, roster, tmp_path / "r.pdf", fmt="pdf")
+    table = form_sheets(pool, "mz_elderly", P)  # no personal data: no reason asked
+    export_sheets(pool.store, table, tmp_path / "t.pdf", fmt="pdf")
+    export_sheets(pool.store, roster, tmp_path / "r.pdf", fmt="pdf", reason="报送民政局")
+    from govshare_desktop.core.security.permissions import Principal, Role
+
+    entry = pool.store.audit().entries(Principal("a", Role.AUDITOR), action="export", limit=1)[0]
+    assert "报送民政局" in entry.detail and '"masked":false' in entry.detail

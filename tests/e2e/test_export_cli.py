@@ -46,6 +46,8 @@ def test_export_a_table_and_a_batch_of_individual_forms(tmp_path: Path, demo_sto
         "--format",
         "pdf",
         "--watermark",
+        "--reason",
+        "报送民政局审批",
         "--out",
         str(batch),
         db=db,

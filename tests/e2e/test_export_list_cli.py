@@ -59,9 +59,20 @@ def test_export_persons_of_one_village_masked(db: Path, tmp_path: Path) -> None:
 def test_export_search_results_unmasked(db: Path, tmp_path: Path) -> None:
     out = tmp_path / "wang.xlsx"
     done = govshare(
-        "export-list", "person", "--search", "王", "--unmasked", "--out", str(out), db=db
+        "export-list",
+        "person",
+        "--search",
+        "王",
+        "--unmasked",
+        "--reason",
+        "核对低保对象",
+        "--out",
+        str(out),
+        db=db,
     )
     assert done.returncode == 0, done.stderr
+    refused = govshare("export-list", "person", "--unmasked", "--out", str(out), db=db)
+    assert refused.returncode == 2 and "说明事由" in refused.stderr
     assert "完整的个人信息" in done.stderr and "含完整个人信息" in done.stdout
     sheet = load_workbook(out).active
     assert sheet.max_row == _count(db, search="王") + 1

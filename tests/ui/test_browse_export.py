@@ -154,6 +154,7 @@ def test_cancel_leaves_no_file_and_says_nothing(qtbot, demo_store, tmp_path, mon
     assert messages == []
 
 
+@pytest.mark.error_dialog
 def test_unwritable_target_is_shown_as_a_user_error(
     qtbot, demo_store, tmp_path, monkeypatch, messages
 ):

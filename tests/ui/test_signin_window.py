@@ -156,3 +156,21 @@ def test_a_search_in_the_window_is_recorded_once_typing_stops(qtbot, demo_store)
     )
     (entry,) = demo_store.audit().entries(AUDITOR, action="search")
     assert entry.object == "wf" and '"results"' in entry.detail
+
+
+def test_backup_from_the_window_and_sign_out_are_recorded(qtbot, office: Path, monkeypatch) -> None:
+    from govshare_desktop.core.store.backup import default_backup_dir, list_backups
+
+    signed = signin.sign_in(office, "li", CLERK)
+    window = MainWindow(signed.store, today=lambda: date(2026, 11, 26))
+    qtbot.addWidget(window)
+    window.show()
+    shown: list[str] = []
+    monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.information", lambda *a: shown.append(a[2]))
+    window.backup_now()  # 「立即备份」 on the toolbar
+    qtbot.waitUntil(lambda: bool(shown), timeout=20000)
+    assert "已备份到" in shown[0] and list_backups(default_backup_dir(office))
+    window.close()
+    actions = [e.action for e in signed.store.audit().entries(AUDITOR, limit=2)]
+    assert actions == ["logout", "backup"]
+    signed.store.dispose()

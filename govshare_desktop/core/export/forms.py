@@ -60,16 +60,21 @@ def export_sheets(
     watermark: str | None = None,
     author: str = "",
     font: str = "",
+    reason: str = "",
     progress: Progress | None = None,
     cancelled: threading.Event | None = None,
 ) -> list[ExportedFile]:
     """Write the sheets as ``fmt`` to ``out`` — or, with ``each``, one file per sheet into the
     directory ``out`` (named after the person or household and the form). Each file is checked
-    against the user's permissions and recorded in the audit trail before it appears."""
+    against the user's permissions and recorded in the audit trail before it appears. Full
+    personal data (unmasked sheets with names, ID numbers…) needs a ``reason``, which is
+    recorded with it."""
     from govshare_desktop.core.export.form_xlsx import write_xlsx
 
     if fmt not in FORMATS:
         raise UserError(f"导出格式“{fmt}”无效，可用：xlsx、pdf")
+    if not all(sheet.masked for sheet in sheets) and not reason.strip():
+        raise UserError("导出含完整个人信息的报表须说明事由（例如：报送民政局审批）")
     out = Path(out)
 
     def write(batch: Sequence[Sheet], path: Path, report: Progress | None) -> ExportedFile:
@@ -100,6 +105,7 @@ def export_sheets(
                 "period": str(first.period),
                 "area": first.area if first.template.kind != "individual" else "",
                 "format": fmt,
+                **({"reason": reason.strip()} if reason.strip() else {}),
             },
         )
 
