@@ -248,7 +248,7 @@ class BrowseView(QWidget):
         )
 
     def _export_failed(self, exc: BaseException) -> None:
-        from govshare_desktop.core.export.lists import ExportCancelled
+        from govshare_desktop.core.export import ExportCancelled
         from govshare_desktop.ui.errors import show_error
 
         if isinstance(exc, ExportCancelled):

@@ -302,7 +302,7 @@ class FormOutput(QObject):
         )
 
     def _failed(self, exc: BaseException) -> None:
-        from govshare_desktop.core.export.pdf import ExportCancelled
+        from govshare_desktop.core.export import ExportCancelled
         from govshare_desktop.ui.errors import show_error
 
         if isinstance(exc, ExportCancelled):

@@ -17,9 +17,8 @@ from pypdf import PdfReader
 
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.errors import UserError
-from govshare_desktop.core.export import fonts
+from govshare_desktop.core.export import ExportCancelled, fonts
 from govshare_desktop.core.export.forms import export_sheets, form_sheets
-from govshare_desktop.core.export.pdf import ExportCancelled
 from govshare_desktop.core.forms.dictionary import load_dictionary
 from govshare_desktop.core.forms.sheet import STUB
 from govshare_desktop.core.forms.templates import load_templates

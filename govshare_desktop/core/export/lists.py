@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from govshare_desktop.core.browse import Browser, Column, Query, format_cell
 from govshare_desktop.core.domain import idnumber, masking
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.export import ExportCancelled
 from govshare_desktop.core.store.engine import Store
 
 if TYPE_CHECKING:
@@ -58,13 +59,6 @@ _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 
 class Cancellation(Protocol):
     def is_set(self) -> bool: ...
-
-
-class ExportCancelled(UserError):
-    """The clerk cancelled the export; no file was written."""
-
-    def __init__(self) -> None:
-        super().__init__("已取消导出，没有生成文件。")
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from govshare_desktop.core.errors import UserError
-from govshare_desktop.core.export import fonts
+from govshare_desktop.core.export import ExportCancelled, fonts
 from govshare_desktop.core.export.paging import MM, Box, Page, layout, page_label
 from govshare_desktop.core.forms.sheet import Sheet
 
 Progress = Callable[[int, int], None]
-
-
-class ExportCancelled(Exception):
-    """The clerk cancelled; nothing was written."""
 
 
 def measure_with(font_name: str) -> Callable[[str, float], float]:
