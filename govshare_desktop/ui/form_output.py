@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ class _CancelFlag:
 # ---------------------------------------------------------------- printing
 
 
+@lru_cache(maxsize=1)
 def _qt_family() -> str:
     """The embedded PDF font, loaded into Qt, so the printout uses the same glyphs."""
     choice = fonts.register()

@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from govshare_desktop.core.backflow.pipeline import Rejection
-
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
+from govshare_desktop.core.domain.text import FORMULA_TRIGGERS
 
 
 def safe_text(value: Any) -> str:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 
+# A cell starting with one of these could be taken for a formula by a spreadsheet (OWASP CSV /
+# formula injection): every export and workbook writer stores such text as text.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
+
 _SPACES = {"\u3000", "\u00a0", "\u2002", "\u2003", "\u2009", "\u200b", "\ufeff"}
 
 

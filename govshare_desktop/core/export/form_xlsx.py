@@ -3,8 +3,8 @@
 widths that fit Chinese text, real numbers and dates, text cells for ID numbers and codes, and A4
 print setup (orientation by width, one page wide, header rows repeated, page numbers).
 
-Nothing from the data ever becomes a formula: text that starts with ``=``, ``+``, ``-`` or ``@`` is
-stored as text.
+Nothing from the data ever becomes a formula: text that starts with ``=``, ``+``, ``-``, ``@`` (or
+a tab, CR, NUL) is stored as text.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from govshare_desktop.core.domain.text import FORMULA_TRIGGERS
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.forms.sheet import HEADER, SIGNATURE, TITLE, TOTAL, Cell, Sheet
 
@@ -27,14 +28,13 @@ NUMBER_FORMATS = {
     "date": "yyyy-mm-dd",
     "text": "@",
 }
-FORMULA_START = ("=", "+", "-", "@")
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
 
 
 def put_text(cell: Any, text: str) -> None:
     """Store ``text`` so that Excel shows it as typed and never evaluates it."""
     cell.value = text
-    if text.startswith(FORMULA_START):
+    if text.startswith(FORMULA_TRIGGERS):
         cell.data_type = "s"
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from govshare_desktop.core.browse import Browser, Column, Query, format_cell
 from govshare_desktop.core.domain import idnumber, masking
+from govshare_desktop.core.domain.text import FORMULA_TRIGGERS
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.export import ExportCancelled
 from govshare_desktop.core.store.engine import Store
@@ -38,10 +39,6 @@ if TYPE_CHECKING:
     from xlsxwriter.worksheet import Worksheet
 
 Progress = Callable[[int, int], None]
-
-# A cell starting with one of these could be taken for a formula (OWASP formula injection); the
-# same list as the back-flow error workbook (core/backflow/error_workbook.py).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 PROGRESS_EVERY = 5_000  # rows between progress reports
 CANCEL_EVERY = 500  # rows between looks at the cancel flag

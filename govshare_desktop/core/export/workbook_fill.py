@@ -49,8 +49,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govshare_desktop.core.backflow.error_workbook import FORMULA_TRIGGERS
 from govshare_desktop.core.domain.period import Period
+from govshare_desktop.core.domain.text import FORMULA_TRIGGERS
 from govshare_desktop.core.forms.dictionary import Element, FormsError, load_toml
 from govshare_desktop.core.forms.templates import Template
 from govshare_desktop.core.resources import resource_path

@@ -22,7 +22,7 @@ from typing import Any
 
 from govshare_desktop.core.domain import masking
 from govshare_desktop.core.forms.dictionary import Element
-from govshare_desktop.core.forms.values import COMPUTED, FormData, display
+from govshare_desktop.core.forms.values import FormData, display
 
 # Cell roles
 TITLE, MARK, META, HEADER, NUMBER, STUB, VALUE, TOTAL, LABEL, SIGNATURE, FOOTER = (
@@ -98,13 +98,6 @@ class Sheet:
             if cell.element == element and cell.subject == subject:
                 return row, column
         return None
-
-    def text_rows(self) -> list[list[str]]:
-        """The sheet as plain text rows (merged cells appear once, at their top left)."""
-        grid = [[""] * self.columns for _ in range(self.rows)]
-        for row, column, cell in self:
-            grid[row][column] = cell.text
-        return grid
 
 
 def build_sheet(data: FormData, *, masked: bool = False) -> Sheet:
@@ -408,6 +401,3 @@ def _attribute_text(element: Element, value: Any) -> str:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
-
-
-__all__ = ["COMPUTED", "Cell", "Sheet", "build_sheet"]

@@ -542,16 +542,6 @@ class FormValues:
             )
 
     @staticmethod
-    def _row(session: Session, element_code: str, subject: str, period: Period) -> FormValue | None:
-        return session.scalar(
-            select(FormValue).where(
-                FormValue.element == element_code,
-                FormValue.subject == subject,
-                FormValue.period == str(period),
-            )
-        )
-
-    @staticmethod
     def _history(
         session: Session,
         row: FormValue,

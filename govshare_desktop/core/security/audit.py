@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -208,10 +208,6 @@ class AuditTrail:
                 select(AuditEntry.seq, AuditEntry.mac).order_by(AuditEntry.seq.desc()).limit(1)
             ).first()
         return Anchor(row[0], row[1]) if row else None
-
-    def count(self) -> int:
-        with self.store.sessions() as session:
-            return int(session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
 
     def entries(
         self,
