@@ -42,11 +42,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="打开数据库并显示第一页数据后退出（用于测量启动时间和冒烟测试）",
     )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="自检后退出（不显示窗口）：新建临时演示数据库（或用 --db 和 GOVSHARE_USER/"
+        "GOVSHARE_PASSWORD 打开已有的），建主窗口，导出一张报表 PDF；通过时退出码 0",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.smoke:  # no screen needed: before the QApplication exists
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from govshare_desktop.ui.logs import install_excepthook, setup_logging
 
     setup_logging()
@@ -61,7 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("govshare-desktop")
     app.setApplicationDisplayName("govshare-desktop")
+    _set_icon(app)
     install_chinese(app)
+    if args.smoke:
+        from govshare_desktop.ui import smoke
+
+        return smoke.run(args.db)
 
     window = MainWindow()
     window.show()
@@ -71,6 +84,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     keep: list[object] = []  # running tasks
     QTimer.singleShot(0, lambda: _open(app, window, args, keep))
     return int(app.exec())
+
+
+def _set_icon(app) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QIcon
+
+    from govshare_desktop.core.resources import resource_path
+
+    icon = resource_path("icons", "govshare.png")
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
 
 
 ENV_ADMIN_PASSWORD, ENV_CLERK_PASSWORD = "GOVSHARE_ADMIN_PASSWORD", "GOVSHARE_CLERK_PASSWORD"
@@ -247,7 +270,7 @@ def _checked(window, store, args):  # type: ignore[no-untyped-def]
 
     from govshare_desktop.core.store.backup import default_backup_dir, list_backups, quick_check
 
-    problems = quick_check(store, connect=_keyed(store))
+    problems = quick_check(store, connect=store.file_connect())
     if not problems:
         return store
     newest = list_backups(default_backup_dir(store.path))[:1] if store.path else []
@@ -282,12 +305,6 @@ def _daily_backup(window, store, args) -> None:  # type: ignore[no-untyped-def]
             lambda _p, _c: backup_now(store, automatic=True),
             lambda result: window.statusBar().showMessage(f"已自动备份：{result.path}", 8000),
         )
-
-
-def _keyed(store):  # type: ignore[no-untyped-def]
-    from govshare_desktop.core.security.safekeeping import keyed_connect
-
-    return keyed_connect(store.secret) if store.encrypted else None
 
 
 if __name__ == "__main__":

@@ -1,3 +1,5 @@
+import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -63,6 +65,62 @@ def test_database_from_a_newer_program_is_refused_untouched(tmp_path: Path) -> N
     with pytest.raises(UserError, match="更新版本"):
         open_store(path)
     assert path.read_bytes() == before
+
+
+def _at_revision(path: Path, revision: str, key: bytes | None = None) -> None:
+    """A database as an older program left it: schema at ``revision``, one township in it."""
+    from alembic import command
+
+    store = open_store(path, key=key)
+    with store.engine.begin() as conn:
+        command.downgrade(migrate._config(conn), revision)
+    with store.transaction() as session:
+        init_township(session, "441900199000", "青禾镇")
+    store.dispose()
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "sqlcipher"])
+def test_an_older_database_is_backed_up_before_it_is_migrated(
+    tmp_path: Path, encrypted: bool
+) -> None:
+    from govshare_desktop.core.store.engine import keyed_connect, sqlcipher_available
+
+    if encrypted and not sqlcipher_available():
+        pytest.skip("sqlcipher3 not installed")
+    key = os.urandom(32) if encrypted else None
+    path = tmp_path / "old.db"
+    _at_revision(path, "0003", key)
+
+    store = open_store(path, key=key)
+    assert migrate.current_revision(store.engine) == migrate.SCHEMA_HEAD
+    assert get_township(store).name == "青禾镇"
+    store.dispose()
+    [copy] = (tmp_path / "backups").glob("govshare-before-upgrade-0003-*.db")
+    connect = keyed_connect(key) or sqlite3.connect
+    conn = connect(str(copy))
+    try:  # the copy is the old database, whole: old schema, same rows
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0003",)
+        assert conn.execute("SELECT name FROM area WHERE code = '441900199000'").fetchone() == ("青禾镇",)
+    finally:
+        conn.close()
+    if encrypted:  # encrypted under the same key, like the live database
+        assert not copy.read_bytes().startswith(b"SQLite format 3")
+    # Opening again migrates nothing and backs nothing up.
+    open_store(path, key=key).dispose()
+    assert len(list((tmp_path / "backups").iterdir())) == 1
+
+
+def test_no_backup_no_migration(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    _at_revision(path, "0003")
+    (tmp_path / "backups").write_text("a file where the backup directory should be")
+    before = path.read_bytes()
+    with pytest.raises(UserError, match="升级前的备份未能完成，数据库未作任何改动"):
+        open_store(path)
+    assert path.read_bytes() == before
+    probe = sqlite3.connect(path)
+    assert probe.execute("SELECT version_num FROM alembic_version").fetchone() == ("0003",)
+    probe.close()
 
 
 def test_db_location_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

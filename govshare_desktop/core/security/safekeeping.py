@@ -22,26 +22,6 @@ from govshare_desktop.core.store import backup as backups
 from govshare_desktop.core.store.engine import Store
 
 
-def keyed_connect(key: bytes | None) -> Callable[[str], Any] | None:
-    """How to open a copy of this database: SQLCipher with the key, or None for plain SQLite."""
-    if key is None:
-        return None
-
-    def connect(path: str) -> Any:
-        import sqlcipher3
-
-        connection = sqlcipher3.connect(path)
-        connection.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-        connection.execute("PRAGMA cipher_log_level = NONE")
-        return connection
-
-    return connect
-
-
-def _connect_for(store: Store) -> Callable[[str], Any] | None:
-    return keyed_connect(store.secret) if store.encrypted else None
-
-
 def backup_now(
     store: Store,
     directory: Path | None = None,
@@ -65,7 +45,7 @@ def backup_now(
         generations=generations,
         now=now,
         progress=progress,
-        connect=_connect_for(store),
+        connect=store.file_connect(),
     )
     keys = key_file_for(store.path)
     if keys.exists():
@@ -97,7 +77,7 @@ def restore_from(store: Store, backup_file: Path, *, now: datetime | None = None
     if store.path is None:
         raise UserError("只能恢复本机的 SQLite 数据库文件")
     now = now or datetime.now()
-    connect = _connect_for(store)
+    connect = store.file_connect()
     backups.verify_backup(backup_file, connect=connect)
     store.audit().log(store.principal, "restore", Path(backup_file).name, detail={"stage": "start"})
     store.dispose()

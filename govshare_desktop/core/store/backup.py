@@ -13,7 +13,8 @@ catch a transaction half-written (security.md R5). A backup is made like this:
    ``PRAGMA integrity_check``, which must say ``ok``;
 3. fsync, then ``os.replace`` to ``govshare-YYYYmmdd-HHMMSS.db``, fsync of the directory;
 4. only the newest ``generations`` files of that name pattern are kept. Nothing else in the
-   directory is ever deleted (``govshare-before-restore-…`` safety copies included).
+   directory is ever deleted (``govshare-before-restore-…`` and ``govshare-before-upgrade-…``
+   safety copies included).
 
 Any failure (disk full, no write permission, cancelled via ``progress``) leaves no backup file.
 
@@ -60,6 +61,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 _STAMP = "%Y%m%d-%H%M%S"
 _GENERATION = re.compile(r"^govshare-(\d{8}-\d{6})(?:-(\d+))?\.db$")
 _BEFORE_RESTORE_PREFIX = "govshare-before-restore-"
+_BEFORE_UPGRADE_PREFIX = "govshare-before-upgrade-"
 _TEMP_PREFIX = ".govshare-backup-"
 _RESTORE_TEMP_PREFIX = ".govshare-restore-"
 _TEMP_SUFFIX = ".tmp"
@@ -129,6 +131,33 @@ def backup(
     if generations is not None:
         _prune(target_dir, keep=generations, newest=result.path)
     return result
+
+
+def backup_before_upgrade(
+    store: Store, revision: str, *, now: datetime | None = None
+) -> BackupResult:
+    """The copy taken before a newer program migrates the database (schema ``revision``):
+    ``<db dir>/backups/govshare-before-upgrade-<revision>-<time>.db``. Never pruned. If it cannot
+    be made, the migration does not run and the database stays as it was."""
+    db_path = store.path
+    if db_path is None:
+        raise UserError("只能备份本机的 SQLite 数据库文件")
+    stamp = _local(now or datetime.now()).strftime(_STAMP)
+    directory = default_backup_dir(db_path)
+    try:
+        with _store_connection(store) as source:
+            return _backup_into(
+                source,
+                directory,
+                f"{_BEFORE_UPGRADE_PREFIX}{revision}-{stamp}",
+                connect=store.file_connect(),
+                progress=None,
+            )
+    except UserError as exc:
+        raise UserError(
+            f"新版本程序需要升级数据库结构，升级前的备份未能完成，数据库未作任何改动。{exc.message}",
+            detail=exc.detail,
+        ) from None
 
 
 def list_backups(directory: str | os.PathLike[str]) -> list[tuple[datetime, Path]]:

@@ -7,7 +7,7 @@ PostgreSQL URL can later be passed instead of a SQLite file.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -139,6 +139,11 @@ class Store:
     def path(self) -> Path | None:
         return sqlite_path(self.url)
 
+    def file_connect(self) -> Callable[[str], Any] | None:
+        """How to open a copy of this database (a backup) with the DB-API module: SQLCipher
+        under this database's key, or None for plain SQLite."""
+        return keyed_connect(self.secret) if self.encrypted else None
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commits on success, rolls back on any exception."""
@@ -162,17 +167,45 @@ def open_store(
     database is SQLCipher-encrypted under it (see :mod:`govshare_desktop.core.security.signin`)."""
     url = resolve_url(db)
     engine = create_engine_for(url, key)
-    if migrate:
-        from govshare_desktop.core.store.migrate import upgrade
-
-        upgrade(engine)
-    return Store(
+    store = Store(
         url=url,
         engine=engine,
         sessions=sessionmaker(engine, expire_on_commit=False),
         secret=key,
         encrypted=key is not None,
     )
+    if migrate:
+        from govshare_desktop.core.store.migrate import upgrade
+
+        def backup_first(revision: str) -> None:
+            if store.path is not None:
+                from govshare_desktop.core.store.backup import backup_before_upgrade
+
+                backup_before_upgrade(store, revision)
+
+        try:
+            upgrade(engine, before=backup_first)
+        except BaseException:
+            engine.dispose()
+            raise
+    return store
+
+
+def keyed_connect(key: bytes | None) -> Callable[[str], Any] | None:
+    """How to open another file of this database (a backup, a copy) with the DB-API module
+    directly: SQLCipher under ``key``, or None for plain SQLite."""
+    if key is None:
+        return None
+
+    def connect(path: str) -> Any:
+        import sqlcipher3
+
+        connection = sqlcipher3.connect(path)
+        connection.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        connection.execute("PRAGMA cipher_log_level = NONE")
+        return connection
+
+    return connect
 
 
 def open_tool_store(db: str | os.PathLike[str] | None = None, *, encrypted: bool = False) -> Store:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,8 +45,12 @@ def current_revision(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def upgrade(engine: Engine) -> None:
-    """Upgrade to head. A database written by a newer version of the program is refused untouched."""
+def upgrade(engine: Engine, *, before: Callable[[str], None] | None = None) -> None:
+    """Upgrade to head. A database written by a newer version of the program is refused untouched.
+
+    ``before(revision)`` runs just before an existing database (at ``revision``) is migrated; the
+    program passes a backup there (:func:`govshare_desktop.core.store.backup.backup_before_upgrade`)
+    so that an upgrade that goes wrong can be undone. If it raises, nothing is migrated."""
     current = current_revision(engine)
     if current == SCHEMA_HEAD:
         return
@@ -63,5 +68,7 @@ def upgrade(engine: Engine) -> None:
             ) from None
         if current == script.get_current_head():
             return
+        if before is not None:
+            before(current)
     with engine.begin() as conn:
         command.upgrade(_config(conn), "head")
