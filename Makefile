@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench bench-import bench-forms bench-export-forms bench-export-list bench-security clean
+.PHONY: setup run test lint bench bench-import bench-forms bench-export-forms bench-export-list bench-security bench-bundle frozen deb check-upgrade clean
 
 setup: $(STAMP)
 
@@ -51,5 +51,21 @@ bench-export-list: setup
 bench-security: setup
 	$(BIN)/python bench/bench_security.py $(ARGS)
 
+## Benchmark: size of the frozen bundle and its start-up beside python -m govshare_desktop.
+bench-bundle: frozen
+	$(BIN)/python bench/bench_bundle.py --app dist/govshare-desktop $(ARGS)
+
+## The frozen program (PyInstaller one-folder) in dist/govshare-desktop, smoke-tested.
+frozen: setup
+	PYTHON=$(BIN)/python installer/build_frozen.sh --dist dist
+
+## The .deb (Debian, 统信UOS, 银河麒麟) in dist/, from the frozen program.
+deb: frozen
+	installer/linux/build_deb.sh --app dist/govshare-desktop --out dist
+
+## Upgrade check: the package of v0.1.0 (FROM=tag) replaced by this one keeps the data.
+check-upgrade: deb
+	PYTHON=$(BIN)/python installer/linux/check_upgrade.sh dist/govshare-desktop_$$($(BIN)/python -c 'import govshare_desktop as g; print(g.__version__)')_$$(dpkg --print-architecture).deb --from $(or $(FROM),v0.1.0)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache dist

@@ -1,3 +1,3 @@
 """govshare-desktop: the township end of 政务数据共享 (数据回流, 一表通, 校核纠错)."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -12,6 +12,9 @@ from pathlib import Path
 
 def main() -> int:
     multiprocessing.freeze_support()
+    # Alembic imports the migration scripts from the (read-only, package-owned) program folder:
+    # no __pycache__ there, which a later package upgrade would trip over.
+    sys.dont_write_bytecode = True
     if Path(sys.argv[0]).stem.lower() == "govshare":
         from govshare_desktop.cli import main as cli_main
 

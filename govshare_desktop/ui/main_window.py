@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMainWindow,
     QMessageBox,
-    QPushButton,
     QStackedWidget,
     QToolBar,
     QVBoxLayout,
@@ -247,23 +246,19 @@ class MainWindow(QMainWindow):
         self._page_changed(self.nav.currentRow())
 
     def _role_notice(self, store: Store) -> None:
-        """系统管理员 do not see residents' data: their window is accounts and the audit check."""
+        """系统管理员 do not see residents' data: their window is accounts, backups and restore,
+        and the audit check."""
         from govshare_desktop.ui.admin import AdminPanel
 
         panel = QWidget(self)
         layout = QVBoxLayout(panel)
-        notice = QLabel(
-            f"{store.principal.label}：您的角色不查看居民数据。"
-            "备份与恢复：govshare backup、govshare restore（每日自动备份）。",
-            panel,
-        )
+        notice = QLabel(f"{store.principal.label}：您的角色不查看居民数据。", panel)
         notice.setObjectName("role_notice")
         layout.addWidget(notice)
-        backup = QPushButton("立即备份", panel)
-        backup.setObjectName("backup_button")
-        backup.clicked.connect(self.backup_now)
-        layout.addWidget(backup)
-        layout.addWidget(AdminPanel(store, panel), 1)
+        admin = AdminPanel(store, panel)
+        if admin.backups is not None:  # after a restore the program starts afresh
+            admin.backups.restored.connect(lambda _path: self.close())
+        layout.addWidget(admin, 1)
         self.setCentralWidget(panel)
         self.findChild(QToolBar, "toolbar").hide()  # search and filters are for residents' data
         self.statusBar().showMessage(f"数据库：{store.path or store.url}")

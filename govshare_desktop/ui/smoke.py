@@ -15,12 +15,13 @@ writes nothing into it but the audit entries of the sign-in and the export.
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 import time
 import traceback
 from datetime import date
 from pathlib import Path
+
+from govshare_desktop.core.security.permissions import Action
 
 SMOKE_TEMPLATE = "mz_elderly"  # a 统计表 with merged headers, filled from the demo data
 SMOKE_HOUSEHOLDS = 20
@@ -34,10 +35,13 @@ def run(db: str | None) -> int:
     try:
         store = _open(Path(db) if db else work / "govshare.db")
         _window(store)
-        _form_pdf(store, work)
+        if store.principal.may(Action.EXPORT):
+            _form_pdf(store, work)
+        else:
+            _say(f"{store.principal.label}不导出报表，跳过报表 PDF")
         store.dispose()
     except BaseException as exc:
-        _say(f"失败：{exc}")
+        _say(f"失败：{exc or type(exc).__name__}")
         traceback.print_exc()
         return 1
     finally:
@@ -85,14 +89,18 @@ def _window(store) -> None:  # type: ignore[no-untyped-def]
     window = MainWindow()
     window.show()
     window.attach(store)
+    if window.grab().isNull():
+        raise RuntimeError("主窗口无法绘制")
+    if not store.principal.may(Action.VIEW):  # 系统管理员, 审计管理员: no residents' data
+        _say(f"主窗口：{window.windowTitle()}（不显示居民数据）")
+        window.close()
+        return
     deadline = time.monotonic() + 30
     while window.current_view.model.rowCount() == 0 and time.monotonic() < deadline:
         QApplication.processEvents()
         time.sleep(0.01)
     if window.current_view.model.rowCount() == 0:
         raise RuntimeError("主窗口没有显示任何数据")
-    if window.grab().isNull():
-        raise RuntimeError("主窗口无法绘制")
     _say(f"主窗口：{window.windowTitle()}，第一页 {window.current_view.model.rowCount()} 行")
     window.close()
 
@@ -112,4 +120,3 @@ def _form_pdf(store, work: Path) -> None:  # type: ignore[no-untyped-def]
     if not data.startswith(b"%PDF") or b"/FontFile2" not in data:
         raise RuntimeError(f"{written.path} 不是嵌入了中文字体的 PDF")
     _say(f"报表 PDF：{sheets[0].title}，{len(data)} 字节")
-

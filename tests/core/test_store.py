@@ -100,7 +100,9 @@ def test_an_older_database_is_backed_up_before_it_is_migrated(
     conn = connect(str(copy))
     try:  # the copy is the old database, whole: old schema, same rows
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0003",)
-        assert conn.execute("SELECT name FROM area WHERE code = '441900199000'").fetchone() == ("青禾镇",)
+        assert conn.execute("SELECT name FROM area WHERE code = '441900199000'").fetchone() == (
+            "青禾镇",
+        )
     finally:
         conn.close()
     if encrypted:  # encrypted under the same key, like the live database

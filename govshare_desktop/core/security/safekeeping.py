@@ -13,7 +13,6 @@ import shutil
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.security.permissions import Action

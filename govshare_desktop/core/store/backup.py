@@ -180,6 +180,48 @@ def list_backups(directory: str | os.PathLike[str]) -> list[tuple[datetime, Path
     return [(when, path) for when, _, path in found]
 
 
+@dataclass(frozen=True)
+class BackupFile:
+    when: datetime  # local time, from the name
+    kind: str  # 备份 (daily or by hand), 升级前 (before a migration), 恢复前 (before a restore)
+    path: Path
+    size: int
+
+
+_SAFETY_COPY = re.compile(
+    r"^govshare-before-(upgrade-[0-9a-z_]+|restore)-(\d{8}-\d{6})(?:-\d+)?\.db$"
+)
+
+
+def backup_files(directory: str | os.PathLike[str]) -> list[BackupFile]:
+    """Every backup in ``directory`` a restore could start from, newest first: the generations
+    and the safety copies taken before an upgrade or a restore."""
+    found = [BackupFile(when, "备份", path, _size(path)) for when, path in list_backups(directory)]
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        entries = []
+    for entry in entries:
+        match = _SAFETY_COPY.match(entry.name)
+        if match is None or not entry.is_file():
+            continue
+        try:
+            when = datetime.strptime(match.group(2), _STAMP)
+        except ValueError:
+            continue
+        kind = "恢复前" if match.group(1) == "restore" else "升级前"
+        found.append(BackupFile(when, kind, Path(entry.path), _size(Path(entry.path))))
+    found.sort(key=lambda item: item.when, reverse=True)
+    return found
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def last_backup_time(directory: str | os.PathLike[str]) -> datetime | None:
     """When the newest backup in ``directory`` was made (local time, from its name), or None."""
     backups = list_backups(directory)

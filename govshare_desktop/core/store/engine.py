@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,7 +78,7 @@ def create_engine_for(url: str, key: bytes | None = None) -> Engine:
     raw 256-bit key (no passphrase derivation: the key is random)."""
     path = sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
     if key is not None:
         if path is None:
             raise ValueError("encryption needs a SQLite file")
@@ -98,6 +98,15 @@ def create_engine_for(url: str, key: bytes | None = None) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """A new database (and a new data directory) readable by its owner only: on a PC shared by
+    several accounts, nobody else gets even the encrypted file. SQLite gives its -wal and -shm
+    files the database file's permissions."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _cipher_pragmas(dbapi_connection: Any, _record: Any) -> None:

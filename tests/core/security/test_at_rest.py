@@ -3,9 +3,12 @@ WAL or the key file, and a deleted record leaves no trace in the file."""
 
 from __future__ import annotations
 
+import os
+import stat
 from datetime import date, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import delete
 
 from govshare_desktop.core.domain import idnumber
@@ -60,3 +63,23 @@ def test_no_planted_personal_data_in_any_file(tmp_path: Path) -> None:
     setup.store.dispose()
     for name, data in _files(db).items():
         assert PLANTED.encode() not in data, name
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_database_files_are_private_to_their_owner(tmp_path: Path) -> None:
+    data = tmp_path / "home" / "govshare-desktop"
+    setup = signin.initialise(data / "govshare.db", admin_password="Guanli#2026rest")
+    with setup.store.transaction() as session:  # a write, so that the WAL exists
+        session.add(
+            Batch(
+                dataset="person",
+                source_department="公安",
+                imported_at=datetime(2026, 11, 27),
+                imported_by="test",
+            )
+        )
+    for path in [data, *data.iterdir()]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode & 0o077 == 0, f"{path.name}: {oct(mode)}"
+    assert {p.name for p in data.iterdir()} >= {"govshare.db", "govshare.db.keys"}
+    setup.store.dispose()
