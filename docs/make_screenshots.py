@@ -117,11 +117,22 @@ def _security(app: QApplication, tmp: str) -> None:
     app.processEvents()
     login.grab().save(str(OUT / "login.png"))
     signed = signin.sign_in(db, "admin", "Guanli#2026doc")
+    from govshare_desktop.core.security.safekeeping import backup_now
+
+    backup_now(signed.store, now=datetime(2026, 11, 25, 9, 12, 40))
+    backup_now(signed.store, now=datetime(2026, 11, 26, 8, 58, 3))
     admin = MainWindow(signed.store, today=lambda: date(2026, 11, 26))
     admin.resize(1100, 520)
     admin.show()
     app.processEvents()
     admin.grab().save(str(OUT / "admin_users.png"))
+    from govshare_desktop.ui.admin import AdminPanel, BackupsView
+
+    panel = admin.findChild(AdminPanel)
+    panel.setCurrentWidget(admin.findChild(BackupsView))
+    admin.findChild(BackupsView).table.selectRow(0)
+    app.processEvents()
+    admin.grab().save(str(OUT / "admin_backups.png"))
     for wrong in ("li", "nobody"):
         with contextlib.suppress(Exception):
             signin.sign_in(db, wrong, "Wrong#2026doc")

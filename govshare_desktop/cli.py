@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from govshare_desktop import __version__
@@ -51,12 +52,23 @@ ENV_USER, ENV_PASSWORD = "GOVSHARE_USER", "GOVSHARE_PASSWORD"
 ENV_ADMIN_PASSWORD, ENV_NEW_PASSWORD = "GOVSHARE_ADMIN_PASSWORD", "GOVSHARE_NEW_PASSWORD"
 
 
-def _open(args: argparse.Namespace) -> Store:
+def _open(args: argparse.Namespace, credentials: tuple[str, str] | None = None) -> Store:
     """Sign in — the user from ``GOVSHARE_USER`` and the password from ``GOVSHARE_PASSWORD``, or
     asked for — and open the database as that user (permissions and audit follow)."""
-    import getpass
-    import os
+    from govshare_desktop.core.security import signin
 
+    path = _initialised_path(args)
+    user, password = credentials or _credentials()
+    signed = signin.sign_in(path, user, password)
+    if signed.must_change_password and args.command != "passwd":
+        signed.store.dispose()
+        raise UserError(f"“{user}”首次登录（或密码被重置），须先修改密码：govshare passwd")
+    if not signed.store.encrypted:
+        print("警告：本机无法使用 SQLCipher，数据库未加密。", file=sys.stderr)
+    return signed.store
+
+
+def _initialised_path(args: argparse.Namespace) -> Path:
     from govshare_desktop.core.security import signin
     from govshare_desktop.core.store.engine import resolve_url, sqlite_path
 
@@ -70,15 +82,16 @@ def _open(args: argparse.Namespace) -> Store:
             f"数据库 {path} 由早期版本创建，尚未设置管理员和加密。"
             "请运行 govshare init --area 区划代码 --name 名称 完成设置（数据会被加密，原数据保留）"
         )
+    return path
+
+
+def _credentials() -> tuple[str, str]:
+    import getpass
+    import os
+
     user = os.environ.get(ENV_USER) or input("用户名：").strip()
     password = os.environ.get(ENV_PASSWORD) or getpass.getpass("密码：")
-    signed = signin.sign_in(path, user, password)
-    if signed.must_change_password and args.command != "passwd":
-        signed.store.dispose()
-        raise UserError(f"“{user}”首次登录（或密码被重置），须先修改密码：govshare passwd")
-    if not signed.store.encrypted:
-        print("警告：本机无法使用 SQLCipher，数据库未加密。", file=sys.stderr)
-    return signed.store
+    return user, password
 
 
 def _print_setup(setup: Setup) -> None:
@@ -682,12 +695,21 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    """Restore a backup. A database too damaged to sign in to is restored by a 系统管理员 of the
+    backup (see safekeeping.restore_unreadable)."""
     from pathlib import Path
 
-    from govshare_desktop.core.security.safekeeping import restore_from
+    from govshare_desktop.core.security.safekeeping import restore_from, restore_unreadable
+    from govshare_desktop.core.security.signin import DatabaseUnreadable
 
-    store = _open(args)
-    safety = restore_from(store, Path(args.file))
+    credentials = _credentials()
+    try:
+        store = _open(args, credentials)
+    except DatabaseUnreadable as exc:
+        print(f"{exc.message.split('。')[0]}。将用备份替换它（损坏的文件另存为安全副本）。")
+        safety = restore_unreadable(_initialised_path(args), Path(args.file), *credentials)
+    else:
+        safety = restore_from(store, Path(args.file))
     print(f"已从 {args.file} 恢复数据库。恢复前的数据库另存为：{safety or '—'}")
     return 0
 
@@ -860,7 +882,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true")
     p.add_argument("--anchor", metavar="SEQ:MAC", help="导出文件或数据包中记录的审计锚点")
-    p.add_argument("--against", metavar="FILE", help="从本程序导出的 .xlsx/.pdf 中读取审计锚点")
+    p.add_argument(
+        "--against",
+        metavar="FILE",
+        help="从本程序导出的 .xlsx/.pdf 或发出的数据包 .zip 中读取审计锚点",
+    )
     _add_db(p)
     p.set_defaults(func=cmd_audit_verify)
     p = audit_sub.add_parser("list", help="列出审计记录（审计管理员）")

@@ -276,8 +276,9 @@ def _checked(window, store, args):  # type: ignore[no-untyped-def]
     newest = list_backups(default_backup_dir(store.path))[:1] if store.path else []
     message = (
         "数据库检查发现损坏：" + "；".join(problems[:5]) + "。\n"
-        "已以只读方式打开：可以查看，不能录入或导入。请系统管理员从备份恢复："
-        "govshare restore 备份文件" + (f"（最近的备份：{newest[0][1]}）" if newest else "")
+        "已以只读方式打开：可以查看，不能录入或导入。请系统管理员登录本程序，在「备份与恢复」中"
+        "从备份恢复（或用命令 govshare restore 备份文件）"
+        + (f"。最近的备份：{newest[0][1]}" if newest else "")
     )
     print(message, file=sys.stderr)
     if not args.quit_after_load:

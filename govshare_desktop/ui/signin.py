@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -70,6 +70,7 @@ class LoginDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("login_dialog")
         self.setWindowTitle(title)
+        self.setMinimumWidth(460)
         self.db = db
         self.signed: signin.SignedIn | None = None
         layout = QVBoxLayout(self)
@@ -85,24 +86,95 @@ class LoginDialog(QDialog):
         self.message = QLabel(self)
         self.message.setObjectName("login_message")
         self.message.setStyleSheet("color:#b91c1c")
+        self.message.setWordWrap(True)
         layout.addWidget(self.message)
         buttons = QDialogButtonBox(self)
         buttons.addButton("登录", QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.addButton("退出", QDialogButtonBox.ButtonRole.RejectRole)
+        # Shown only when the database cannot be read at all: nobody can sign in to restore it
+        # from the window, so a 系统管理员 restores it from here.
+        self.restore_button = buttons.addButton(
+            "从备份恢复…", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.restore_button.setObjectName("login_restore")
+        self.restore_button.hide()
+        self.restore_button.clicked.connect(self.restore_backup)
+        self._unreadable: tuple[str, str] | None = None  # the credentials that got that far
         buttons.accepted.connect(self.try_sign_in)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         (self.password if user else self.user).setFocus()
 
     def try_sign_in(self) -> None:
+        user, password = self.user.text().strip(), self.password.text()
         try:
-            self.signed = signin.sign_in(self.db, self.user.text().strip(), self.password.text())
+            self.signed = signin.sign_in(self.db, user, password)
+        except signin.DatabaseUnreadable as exc:
+            self._unreadable = (user, password)
+            self.restore_button.show()
+            self.message.setText(exc.message)
+            return
         except UserError as exc:
             self.message.setText(exc.message)
             self.password.clear()
             self.password.setFocus()
             return
         self.accept()
+
+    def restore_backup(self) -> None:
+        """Restore the unreadable database with the credentials just typed (a 系统管理员's)."""
+        from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+        from govshare_desktop.core.security.safekeeping import restore_unreadable
+        from govshare_desktop.core.store.backup import backup_files, default_backup_dir
+
+        if self._unreadable is None:
+            return
+        files = backup_files(default_backup_dir(self.db))
+        other = "选择其他备份文件…"
+        items = [f"{f.when:%Y-%m-%d %H:%M:%S}　{f.kind}　{f.path.name}" for f in files]
+        choice, ok = QInputDialog.getItem(
+            self,
+            "从备份恢复",
+            "数据库无法读取。选择要恢复的备份（需要系统管理员的用户名和密码）：",
+            [*items, other],
+            0,
+            False,
+        )
+        if not ok:
+            return
+        if choice == other:
+            name, _ = QFileDialog.getOpenFileName(
+                self, "选择备份文件", str(default_backup_dir(self.db)), "数据库备份 (*.db)"
+            )
+            if not name:
+                return
+            backup = Path(name)
+        else:
+            backup = files[items.index(choice)].path
+        answer = QMessageBox.warning(
+            self,
+            "从备份恢复",
+            f"用备份 {backup.name} 替换无法读取的数据库？损坏的文件会另存为安全副本。",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            safety = restore_unreadable(self.db, backup, *self._unreadable)
+        except UserError as exc:
+            self.message.setText(exc.message)
+            return
+        finally:
+            QApplication.restoreOverrideCursor()
+        self._unreadable = None
+        self.restore_button.hide()
+        kept = f"损坏的文件另存为 {safety.name}。" if safety else ""
+        self.message.setText(f"已从 {backup.name} 恢复数据库。{kept}请登录。")
+        self.password.clear()
+        self.password.setFocus()
 
 
 class ChangePasswordDialog(QDialog):

@@ -32,6 +32,7 @@ from govshare_desktop.core.exchange.package import (
     read_manifest_unverified,
     verify_package,
 )
+from govshare_desktop.core.security.permissions import Principal, Role
 
 SAMPLES = Path(os.environ.get("GOVSHARE_SAMPLES", "/work/shared/samples"))
 SAMPLE_PACKAGE = SAMPLES / "回流数据包_青禾镇_0001.zip"
@@ -705,3 +706,41 @@ def test_build_package_refuses_bad_input(county_key: Ed25519PrivateKey) -> None:
         build_package(manifest_dict(kind="gift"), FILES, pem)
     with pytest.raises(UserError, match="私钥"):
         build_package(manifest_dict(), FILES, _public_pem(county_key))
+
+
+def test_a_package_going_up_carries_the_audit_anchor(store, tmp_path) -> None:
+    """A report going up is written through audited_write, like any export: the audit head goes
+    into its signed manifest, and a later cut or rewrite of the township's trail shows against it."""
+    from govshare_desktop.core.export.audited import audited_write, read_anchor
+    from govshare_desktop.core.security.audit import Anchor
+
+    township_key = Ed25519PrivateKey.generate()
+    for i in range(3):
+        store.audit().log(store.principal, "search", f"查找 {i}")
+    report = manifest_dict(
+        kind="report",
+        sender={"code": TOWNSHIP, "name": "青禾镇人民政府"},
+        recipient={"code": COUNTY, "name": "东莞市政务服务和数据管理局"},
+        sequence=1,
+    )
+    del report["as_of"]
+    written = audited_write(
+        store,
+        tmp_path / "report.zip",
+        lambda temp, anchor: temp.write_bytes(
+            build_package(report, FILES, _private_pem(township_key), audit_anchor=anchor)
+        ),
+        masked=True,
+        count=2,
+        action="send",
+    )
+    anchor = read_anchor(written.path)
+    assert anchor is not None and Anchor.parse(anchor).seq == 3  # the head before the "send"
+    received = verify(
+        written.path.read_bytes(), {TOWNSHIP: _public_pem(township_key)}, recipient_code=COUNTY
+    )
+    assert received.manifest.audit_anchor == anchor  # covered by the signature
+    auditor = Principal("zhao", Role.AUDITOR)
+    assert store.audit().verify(auditor, Anchor.parse(anchor)).ok
+    with pytest.raises(ValueError, match="audit_anchor"):
+        build_package(report, FILES, _private_pem(township_key), audit_anchor="3:xyz")

@@ -123,3 +123,32 @@ def test_a_taken_user_name_is_refused(tmp_path: Path) -> None:
         env={"GOVSHARE_NEW_PASSWORD": "Another#2026"},
     )
     assert again.returncode == 2 and "已存在" in again.stderr
+
+
+def test_an_unreadable_database_is_restored_by_a_sysadmin(tmp_path: Path) -> None:
+    """The file's first page is gone (a bad sector): nobody can sign in, every command says what
+    is wrong without a traceback, and a 系统管理员 of the backup restores it."""
+    db = tmp_path / "office.db"
+    govshare("demo", "--households", "20", db=db, user="admin", check=True)
+    govshare("backup", db=db, user="admin", check=True)
+    [made] = (tmp_path / "backups").glob("govshare-2*.db")
+    data = bytearray(db.read_bytes())
+    data[:4096] = bytes(4096)
+    db.write_bytes(bytes(data))
+
+    info = govshare("info", db=db)
+    assert info.returncode == 2 and "已损坏，无法读取" in info.stderr
+    assert "Traceback" not in info.stderr and "govshare restore" in info.stderr
+    by_clerk = govshare("restore", str(made), db=db, user="clerk")
+    assert by_clerk.returncode == 2 and "不是有效的系统管理员" in by_clerk.stderr
+    wrong = govshare("restore", str(made), db=db, user="admin", password="Wrong#2026e2e")
+    assert wrong.returncode == 2 and "用户名或密码错误" in wrong.stderr
+    assert db.read_bytes() == bytes(data)  # refused: untouched
+
+    restored = govshare("restore", str(made), db=db, user="admin", check=True)
+    assert "已从" in restored.stdout
+    [safety] = (tmp_path / "backups").glob("govshare-before-restore-*.db")
+    assert safety.read_bytes() == bytes(data)  # the damaged file, kept as it was
+    assert "户籍户数：20" in govshare("info", db=db, check=True).stdout
+    verified = govshare("audit", "verify", "--json", db=db, user="admin", check=True)
+    assert json.loads(verified.stdout)["ok"] is True

@@ -174,3 +174,124 @@ def test_backup_from_the_window_and_sign_out_are_recorded(qtbot, office: Path, m
     actions = [e.action for e in signed.store.audit().entries(AUDITOR, limit=2)]
     assert actions == ["logout", "backup"]
     signed.store.dispose()
+
+
+def test_the_sysadmin_restores_a_backup_from_the_window(qtbot, office: Path, monkeypatch) -> None:
+    """备份与恢复: pick a backup, confirm, the database is swapped after the check (the one it
+    replaced kept as a safety copy), and the program closes to start afresh."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from govshare_desktop.core.security.safekeeping import backup_now
+    from govshare_desktop.ui.admin import BackupsView
+
+    signed = signin.sign_in(office, "admin", ADMIN)
+    backup_now(signed.store)
+    signin.add_account(signed.store, "wang", Role.CLERK, CLERK, must_change=False)  # after it
+    window = MainWindow(signed.store)
+    qtbot.addWidget(window)
+    window.show()
+    view = window.findChild(BackupsView)
+    assert view.table.rowCount() == 1 and view.table.item(0, 1).text() == "备份"
+    asked: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox,
+        "warning",
+        lambda _parent, _title, text, *_a: asked.append(text) or QMessageBox.StandardButton.Yes,
+    )
+    told: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text: told.append(text))
+
+    view.table.selectRow(0)
+    with qtbot.waitSignal(view.restored, timeout=20000):
+        view.restore_selected()
+    assert "替换当前数据库" in asked[0] and "安全副本" in asked[0]
+    assert "已恢复" in told[0] and "govshare-before-restore-" in told[0]
+    qtbot.waitUntil(lambda: not window.isVisible())  # closes: the program starts afresh
+
+    again = signin.sign_in(office, "admin", ADMIN)
+    assert [a.username for a in signin.list_accounts(again.store)] == ["admin", "li"]
+    view.store = again.store
+    view.reload()
+    assert sorted(view.table.item(r, 1).text() for r in range(2)) == ["备份", "恢复前"]
+    actions = [e.action for e in again.store.audit().entries(AUDITOR, action="restore")]
+    assert actions == ["restore"]  # "done", in the restored database
+    again.store.dispose()
+
+
+@pytest.mark.error_dialog
+def test_a_backup_with_another_key_is_refused_and_nothing_changes(
+    qtbot, office: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from govshare_desktop.ui.admin import BackupsView
+
+    stranger = tmp_path / "other" / "office.db"
+    signin.initialise(stranger, admin_password=ADMIN).store.dispose()
+    signed = signin.sign_in(office, "admin", ADMIN)
+    window = MainWindow(signed.store)
+    qtbot.addWidget(window)
+    window.show()
+    view = window.findChild(BackupsView)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *_a: QMessageBox.StandardButton.Yes)
+    errors: list[str] = []
+    monkeypatch.setattr(
+        "govshare_desktop.ui.errors.show_error", lambda _parent, exc: errors.append(str(exc))
+    )
+    view.restore(stranger, "别处的数据库")
+    qtbot.waitUntil(lambda: bool(errors), timeout=20000)
+    assert "密钥" in errors[0] or "无法" in errors[0], errors[0]
+    assert window.isVisible()
+    signed.store.dispose()
+    again = signin.sign_in(office, "admin", ADMIN)  # the same database, nothing swapped
+    assert [a.username for a in signin.list_accounts(again.store)] == ["admin", "li"]
+    assert not again.store.audit().entries(AUDITOR, action="restore")
+    assert not list((office.parent / "backups").glob("govshare-before-restore-*"))
+    again.store.dispose()
+
+
+def test_an_unreadable_database_is_restored_from_the_login_dialog(
+    qtbot, office: Path, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QInputDialog, QMessageBox
+
+    from govshare_desktop.core.security.safekeeping import backup_now
+
+    signed = signin.sign_in(office, "admin", ADMIN)
+    backup_now(signed.store)
+    signed.store.dispose()
+    data = bytearray(office.read_bytes())
+    data[:4096] = bytes(4096)  # the first page is gone: nothing can be read
+    office.write_bytes(bytes(data))
+    offered: list[list[str]] = []
+    monkeypatch.setattr(
+        QInputDialog,
+        "getItem",
+        lambda _p, _t, _l, items, *_a: offered.append(items) or (items[0], True),
+    )
+    monkeypatch.setattr(QMessageBox, "warning", lambda *_a: QMessageBox.StandardButton.Yes)
+
+    dialog = LoginDialog(office)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert not dialog.restore_button.isVisible()
+    dialog.user.setText("li")
+    dialog.password.setText(CLERK)
+    dialog.try_sign_in()
+    assert dialog.signed is None and "已损坏，无法读取" in dialog.message.text()
+    assert dialog.restore_button.isVisible()
+    dialog.restore_backup()  # a 经办人 cannot restore
+    assert "不是有效的系统管理员" in dialog.message.text()
+    assert office.read_bytes() == bytes(data)
+
+    dialog.user.setText("admin")
+    dialog.password.setText(ADMIN)
+    dialog.try_sign_in()
+    dialog.restore_backup()
+    assert "备份" in offered[-1][0] and offered[-1][-1] == "选择其他备份文件…"
+    assert "已从" in dialog.message.text() and not dialog.restore_button.isVisible()
+    dialog.user.setText("li")
+    dialog.password.setText(CLERK)
+    dialog.try_sign_in()
+    assert dialog.signed is not None
+    dialog.signed.store.dispose()

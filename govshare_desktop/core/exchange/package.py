@@ -147,6 +147,7 @@ _ARCHIVE_MAGIC = (
 _CODE_RE = re.compile(r"[0-9]{12}")
 _SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ANCHOR_RE = re.compile(r"[0-9]+:[0-9a-f]{64}")
 _DRIVE_RE = re.compile(r"[A-Za-z]:")
 _WINDOWS_FORBIDDEN = frozenset(':*?"<>|')
 _WINDOWS_RESERVED = frozenset(
@@ -207,6 +208,9 @@ class Manifest:
     as_of: date | None
     files: tuple[PackageFile, ...]
     raw: bytes = field(repr=False)  # the exact manifest.json bytes (what the signature covers)
+    # Packages going up carry the sender's audit chain head ("seq:mac"), so that a truncated or
+    # rewritten audit trail at the township shows against the copy the county keeps.
+    audit_anchor: str | None = None
 
     def file(self, path: str) -> PackageFile:
         for entry in self.files:
@@ -331,9 +335,17 @@ def verify_package(
 
 
 def build_package(
-    manifest: dict[str, Any], files: Mapping[str, bytes], private_key_pem: bytes
+    manifest: dict[str, Any],
+    files: Mapping[str, bytes],
+    private_key_pem: bytes,
+    *,
+    audit_anchor: str | None = None,
 ) -> bytes:
     """Build a signed package: fill in each file's ``sha256``, sign ``manifest.json``, return the ZIP.
+
+    ``audit_anchor``: the audit chain head, for every package the township sends up. Write such a
+    package through :func:`govshare_desktop.core.export.audited.audited_write`, which audits it
+    and hands the head to the writer.
 
     ``manifest`` follows the contract (``format`` is filled in if absent; ``rows`` is the caller's);
     ``files`` maps each listed ``data/…`` path to its bytes. The manifest is serialised as UTF-8 JSON
@@ -344,6 +356,8 @@ def build_package(
     key = _load_private_key(private_key_pem)
     document = copy.deepcopy(dict(manifest))
     document.setdefault("format", FORMAT)
+    if audit_anchor is not None:
+        document["audit_anchor"] = audit_anchor
     entries = document.get("files")
     if not isinstance(entries, list):
         raise ValueError("清单缺少文件列表 files（应为数组）。")
@@ -820,7 +834,11 @@ def _parse_manifest(document: Mapping[str, Any], raw: bytes) -> Manifest:
         if key in seen:
             _refuse("malformed", f"manifest.json 的文件清单中“{_show(entry.path)}”重复出现。")
         seen[key] = entry.path
+    anchor = document.get("audit_anchor")
+    if anchor is not None and (not isinstance(anchor, str) or not _ANCHOR_RE.fullmatch(anchor)):
+        _refuse("malformed", "manifest.json 的 audit_anchor 应为“序号:64位十六进制”。")
     return Manifest(
+        audit_anchor=anchor,
         format=FORMAT,
         package_id=package_id,
         kind=kind,

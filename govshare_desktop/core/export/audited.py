@@ -80,9 +80,14 @@ def audited_write(
 
 
 def read_anchor(path: Path) -> str | None:
-    """The audit anchor stored in an exported .xlsx or .pdf (None if it has none)."""
+    """The audit anchor stored in an exported .xlsx or .pdf, or in an outgoing exchange package's
+    manifest (None if it has none)."""
     path = Path(path)
     text = None
+    if path.suffix.lower() == ".zip":
+        from govshare_desktop.core.exchange.package import read_manifest_unverified
+
+        return read_manifest_unverified(path).audit_anchor
     if path.suffix.lower() == ".xlsx":
         from openpyxl import load_workbook
 

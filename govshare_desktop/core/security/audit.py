@@ -58,6 +58,7 @@ EVENTS = {
     "backup": "备份",
     "restore": "恢复备份",
     "trust": "登记发送方",
+    "send": "发送数据包",
 }
 
 

@@ -97,3 +97,50 @@ def restore_from(store: Store, backup_file: Path, *, now: datetime | None = None
     finally:
         restored.dispose()
     return safety
+
+
+def restore_unreadable(
+    db: Path, backup_file: Path, username: str, password: str, *, now: datetime | None = None
+) -> Path | None:
+    """Restore a database that cannot be read at all, so that nobody can sign in to it.
+
+    The password unlocks the key (a wrong one counts towards the lockout as at sign-in). Who may
+    restore cannot be read from the damaged database, so it is read from the backup: there,
+    ``username`` must be an active 系统管理员. The damaged file is kept as the safety copy; the
+    restore is written into the restored database's audit trail. Returns the safety copy."""
+    from govshare_desktop.core.security.permissions import PermissionDenied, Principal, Role
+    from govshare_desktop.core.security.vault import Vault
+    from govshare_desktop.core.store.engine import keyed_connect, open_store
+
+    now = now or datetime.now()
+    vault = Vault.load(db)
+    try:
+        dek = vault.unlock(username, password, now)
+    except UserError:
+        vault.note_failure(username, now)
+        raise
+    connect = keyed_connect(dek) if vault.cipher == "sqlcipher" else None
+    backups.verify_backup(backup_file, connect=connect)
+    if backups.account_role(backup_file, username, connect=connect) != Role.SYSADMIN.value:
+        raise PermissionDenied(
+            f"“{username}”在该备份中不是有效的系统管理员账户，不能恢复数据库；"
+            "请用系统管理员账户，或联系技术支持"
+        )
+    safety = backups.restore(backup_file, db, connect=connect, now=now)
+    principal = Principal(username, Role.SYSADMIN)
+    restored = open_store(db, key=dek if connect else None).acting(principal, dek)
+    try:
+        restored.audit().log(
+            principal,
+            "restore",
+            Path(backup_file).name,
+            detail={
+                "stage": "done",
+                "unreadable": True,
+                "safety_copy": str(safety) if safety else None,
+            },
+            now=now,
+        )
+    finally:
+        restored.dispose()
+    return safety

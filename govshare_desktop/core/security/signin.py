@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import DatabaseError
 
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.security.permissions import Action, Principal, Role
@@ -30,6 +31,20 @@ from govshare_desktop.core.store.engine import Store, open_store, sqlcipher_avai
 from govshare_desktop.core.store.models import Account
 
 ADMIN = "admin"
+
+
+class DatabaseUnreadable(UserError):
+    """The password was right (it unlocked the key) but the database file cannot be read: it is
+    damaged. Only a restore helps: :func:`govshare_desktop.core.security.safekeeping.
+    restore_unreadable`, which needs a 系统管理员's password."""
+
+
+def _unreadable(path: Path, exc: Exception) -> DatabaseUnreadable:
+    reason = getattr(exc, "orig", None) or exc
+    return DatabaseUnreadable(
+        f"数据库 {path} 已损坏，无法读取（{reason}）。请系统管理员从备份恢复："
+        "在登录窗口点「从备份恢复…」，或用命令 govshare restore 备份文件"
+    )
 
 
 @dataclass
@@ -154,7 +169,33 @@ def sign_in(
     except UserError:
         vault.note_failure(username, now)
         raise
-    store = open_store(path, key=dek if vault.cipher == "sqlcipher" else None)
+    store: Store | None = None
+    try:
+        store = open_store(path, key=dek if vault.cipher == "sqlcipher" else None)
+        store, refusal = _record_sign_in(store, vault, username, dek, now)
+    except DatabaseError as exc:
+        if store is not None:
+            store.dispose()
+        raise _unreadable(path, exc) from None
+    vault.save()
+    if refusal is not None:
+        store.audit().log(
+            Principal(username, None),
+            "login_failed",
+            outcome="refused",
+            detail={"reason": refusal},
+            now=now,
+        )
+        store.dispose()
+        raise LoginFailed(refusal)
+    return SignedIn(store, vault.users[username].must_change, vault)
+
+
+def _record_sign_in(
+    store: Store, vault: Vault, username: str, dek: bytes, now: datetime
+) -> tuple[Store, str | None]:
+    """Earlier failed attempts and this sign-in into the audit trail; the account's role, or why
+    the account may not sign in."""
     store = store.acting(Principal(username, None), dek)
     audit = store.audit()
     with store.transaction() as session:
@@ -178,18 +219,7 @@ def sign_in(
         if refusal is None and account is not None:
             store = store.acting(Principal(username, Role(account.role)), dek)
             audit.record(session, store.principal, "login", now=now)
-    vault.save()
-    if refusal is not None:
-        audit.log(
-            Principal(username, None),
-            "login_failed",
-            outcome="refused",
-            detail={"reason": refusal},
-            now=now,
-        )
-        store.dispose()
-        raise LoginFailed(refusal)
-    return SignedIn(store, vault.users[username].must_change, vault)
+    return store, refusal
 
 
 # ---------------------------------------------------------------- accounts (系统管理员)

@@ -289,6 +289,22 @@ def verify_backup(path: str | os.PathLike[str], *, connect: Connect | None = Non
         )
 
 
+def account_role(
+    path: str | os.PathLike[str], username: str, *, connect: Connect | None = None
+) -> str | None:
+    """The role of an active account ``username`` in the (verified) backup at ``path``, or None."""
+    with _opened(Path(path), connect, "备份文件", readonly=True) as conn:
+        try:
+            row = conn.execute(
+                "SELECT role, disabled FROM account WHERE username = ?", (username,)
+            ).fetchone()
+        except Exception as exc:
+            if not _is_db_error(exc):
+                raise
+            return None  # a backup from before accounts existed
+    return None if row is None or row[1] else str(row[0])
+
+
 def quick_check(
     store_or_path: Store | str | os.PathLike[str],
     *,
