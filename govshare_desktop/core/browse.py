@@ -454,10 +454,19 @@ class Browser:
             return {row[0]: tuple(row[1:]) for row in conn.execute(text(sql))}
 
     def iter_rows(self, query: Query, *, chunk: int = 2000) -> Iterable[tuple[Any, ...]]:
-        """Every matching row in query order, fetched in chunks (for list exports)."""
-        ids = self.ids(query)
-        for start in range(0, len(ids), chunk):
-            window = ids[start : start + chunk]
-            rows = self.rows(query.dataset, window)
-            for row_id in window:
-                yield rows[row_id]
+        """Every matching row in query order (for list exports): one SELECT, streamed ``chunk``
+        rows at a time — one consistent snapshot, flat memory, and no id lists (the window's
+        ids-then-rows paging costs about twice as much for a whole list)."""
+        where, params = query.where()
+        dataset = query.dataset
+        select_list = ", ".join(c.sql for c in dataset.columns)
+        sql = f"SELECT {select_list} FROM {dataset.from_sql}{where}{query.order_by()}"
+        with self._store.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":  # the DB-API cursor: no Result per row
+                cursor = conn.connection.driver_connection.execute(sql, params)  # type: ignore[union-attr]
+                while rows := cursor.fetchmany(chunk):
+                    yield from rows
+                return
+            result = conn.execution_options(stream_results=True).execute(text(sql), params)
+            for row in result:
+                yield tuple(row)
