@@ -102,6 +102,11 @@ def _print_setup(setup: Setup) -> None:
     print(
         f"恢复密钥：{setup.recovery_secret}（只显示这一次；请抄写后放入保险柜，忘记所有密码时用它恢复）"
     )
+    if setup.store.path is not None:
+        from govshare_desktop.core.store.location import DISK_ENCRYPTION_ADVICE, volume_encrypted
+
+        if volume_encrypted(setup.store.path) is False:
+            print(f"注意：数据库所在磁盘未加密。{DISK_ENCRYPTION_ADVICE}。", file=sys.stderr)
 
 
 def _initialise(args: argparse.Namespace) -> Setup:
@@ -173,6 +178,10 @@ def cmd_info(args: argparse.Namespace) -> int:
         f"待遇发放记录：{facts.payments}",
         f"数据时点：{facts.as_of or '—'}",
     ]
+    if store.path is not None:
+        from govshare_desktop.core.store.location import disk_encryption_text
+
+        lines.append(f"磁盘加密：{disk_encryption_text(store.path)}")
     print("\n".join(lines))
     return 0
 

@@ -181,9 +181,14 @@ def _first_run(app, window, args, keep, path) -> None:  # type: ignore[no-untype
         if not clerk_password:
             shown.append(("经办人初始密码", password))
     shown.append(("恢复密钥", setup.recovery_secret))
+    to_write_down = len(shown) > 2  # passwords to write down: shown in a dialog too
+    from govshare_desktop.core.store.location import DISK_ENCRYPTION_ADVICE, volume_encrypted
+
+    if volume_encrypted(path) is False:  # defence in depth: said once, at setup
+        shown.append(("磁盘加密", f"未启用：{DISK_ENCRYPTION_ADVICE}"))
     for label, value in shown:  # also in the terminal, once
         print(f"{label}：{value}", file=sys.stderr)
-    if len(shown) > 2 and not args.quit_after_load:
+    if to_write_down and not args.quit_after_load:
         from govshare_desktop.ui.signin import SetupDialog
 
         SetupDialog(shown, window).exec()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDialog,
     QHBoxLayout,
@@ -320,6 +321,9 @@ class MainWindow(QMainWindow):
             return
         self.locked = True
         self.store.audit().log(self.store.principal, "lock", "空闲超时")
+        # An ID number copied from a list must not outlive the lock (whoever put it there: the
+        # offscreen and some Linux platforms cannot tell whether it came from this program).
+        QApplication.clipboard().clear()
         hidden = [d for d in self.dialogs if d.isVisible()]
         for widget in (self.centralWidget(), *hidden):
             widget.hide()

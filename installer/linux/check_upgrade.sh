@@ -47,12 +47,12 @@ dpkg_ -i "$old_deb"
 GOVSHARE_NEW_PASSWORD='Start#2026upg' "$app/govshare" users add clerk --role clerk >/dev/null
 GOVSHARE_USER=clerk GOVSHARE_PASSWORD='Start#2026upg' GOVSHARE_NEW_PASSWORD='Jingban#2026upg' \
   "$app/govshare" passwd >/dev/null
-before="$("$app/govshare" info | grep -v '^数据库')"
+before="$("$app/govshare" info | grep -v '^数据库\|^磁盘加密')"  # (0.2.0 adds 磁盘加密)
 
 echo "== upgrading to $(basename "$new_deb") (installed: $(installed))"
 dpkg_ -i "$new_deb"
 echo "installed: $(installed)"
-after="$("$app/govshare" info | grep -v '^数据库')"
+after="$("$app/govshare" info | grep -v '^数据库\|^磁盘加密')"
 [ "$before" = "$after" ] || { echo "data differs after the upgrade:"; diff <(echo "$before") <(echo "$after"); exit 1; }
 "$app/govshare" audit verify
 GOVSHARE_USER=clerk GOVSHARE_PASSWORD='Jingban#2026upg' \

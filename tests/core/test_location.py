@@ -234,3 +234,60 @@ def test_an_unwritable_lock_location_is_a_user_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(UserError, match="无法创建数据库锁文件"):
         acquire_writer_lock(blocker / "govshare.db")
+
+
+# ------------------------------------------------------------------ disk encryption (R11)
+
+
+def _sysfs_device(sysfs: Path, devno: str, name: str, uuid: str | None, slaves=()) -> Path:
+    node = sysfs / "devices" / "virtual" / "block" / name
+    node.mkdir(parents=True)
+    if uuid is not None:
+        (node / "dm").mkdir()
+        (node / "dm" / "uuid").write_text(uuid + "\n")
+    if slaves:
+        (node / "slaves").mkdir()
+        for slave in slaves:
+            (node / "slaves" / slave.name).symlink_to(slave)
+    link = sysfs / "dev" / "block" / devno
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(node)
+    return node
+
+
+def test_luks_below_lvm_counts_as_encrypted(tmp_path: Path) -> None:
+    from govshare_desktop.core.store.location import _dm_crypt
+
+    sysfs = tmp_path / "sys"
+    luks = _sysfs_device(sysfs, "253:0", "dm-0", "CRYPT-LUKS2-0a1b2c-luks")
+    _sysfs_device(sysfs, "253:1", "dm-1", "LVM-abcdef", slaves=[luks])
+    _sysfs_device(sysfs, "8:1", "sda1", None)
+    assert _dm_crypt(os.makedev(253, 1), sysfs) is True  # /home on LVM on LUKS
+    assert _dm_crypt(os.makedev(253, 0), sysfs) is True
+    assert _dm_crypt(os.makedev(8, 1), sysfs) is False  # a plain partition
+    assert _dm_crypt(os.makedev(0, 45), sysfs) is None  # overlay/tmpfs: cannot tell
+
+
+def test_bitlocker_state_from_the_shell_property(monkeypatch) -> None:
+    from govshare_desktop.core.store import location
+
+    for out, state in (("1\r\n", True), ("6", True), ("2\r\n", False), ("5", False), ("", None)):
+        monkeypatch.setattr(location, "_run_powershell", lambda _script, out=out: out)
+        assert location._bitlocker_protection("C:") is state, out
+
+    def no_powershell(_script: str) -> str:
+        raise FileNotFoundError("powershell.exe")
+
+    monkeypatch.setattr(location, "_run_powershell", no_powershell)
+    assert location._bitlocker_protection("C:") is None
+
+
+def test_disk_encryption_is_reported_never_refused(tmp_path: Path, monkeypatch) -> None:
+    from govshare_desktop.core.store import location
+
+    for state, text in ((True, "已启用"), (False, "未启用（建议开启磁盘加密"), (None, "无法判断")):
+        monkeypatch.setattr(location, "volume_encrypted", lambda _p, state=state: state)
+        assert location.disk_encryption_text(tmp_path / "new" / "govshare.db").startswith(text)
+    # The real check on this machine answers without raising, for a file that does not exist yet.
+    monkeypatch.undo()
+    assert location.volume_encrypted(tmp_path / "new" / "govshare.db") in (True, False, None)

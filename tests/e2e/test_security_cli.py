@@ -149,6 +149,7 @@ def test_an_unreadable_database_is_restored_by_a_sysadmin(tmp_path: Path) -> Non
     assert "已从" in restored.stdout
     [safety] = (tmp_path / "backups").glob("govshare-before-restore-*.db")
     assert safety.read_bytes() == bytes(data)  # the damaged file, kept as it was
-    assert "户籍户数：20" in govshare("info", db=db, check=True).stdout
+    info_after = govshare("info", db=db, check=True).stdout
+    assert "户籍户数：20" in info_after and "磁盘加密：" in info_after
     verified = govshare("audit", "verify", "--json", db=db, user="admin", check=True)
     assert json.loads(verified.stdout)["ok"] is True

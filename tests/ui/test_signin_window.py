@@ -79,9 +79,14 @@ def test_idle_lock_hides_the_data_until_the_password(qtbot, office: Path, monkey
         return dialog.result()
 
     monkeypatch.setattr(LoginDialog, "exec", type_password)
+    from PySide6.QtWidgets import QApplication
+
+    clipboard = QApplication.clipboard()
+    clipboard.setText("441900196107191372")  # copied from a list before leaving the desk
     window.enable_idle_lock(office, minutes=0.002)  # about a tenth of a second
     qtbot.waitUntil(lambda: bool(card_hidden), timeout=5000)
     assert card_hidden == [True]
+    assert clipboard.text() == ""  # cleared on lock
     qtbot.waitUntil(lambda: not window.centralWidget().isHidden(), timeout=5000)
     window.idle.stop()
     actions = [e.action for e in signed.store.audit().entries(AUDITOR, limit=3)]

@@ -139,6 +139,94 @@ def sync_folder_warning(path: str | os.PathLike[str]) -> str | None:
     return None
 
 
+# ------------------------------------------------------------------ disk encryption (R11)
+
+
+def volume_encrypted(path: str | os.PathLike[str]) -> bool | None:
+    """Whether the volume holding ``path`` is encrypted by the operating system (BitLocker;
+    LUKS/dm-crypt), or None when that cannot be told (no BitLocker on Windows Home, an overlay or
+    network file system…).
+
+    Defence in depth only (security.md R11): SQLCipher encrypts the database either way, but an
+    unencrypted disk also leaves the logs, temp files and exports readable on a stolen PC. The
+    program says so at setup and in ``govshare info``; it never refuses."""
+    target = Path(path)
+    while not target.exists() and target != target.parent:
+        target = target.parent
+    if _IS_WINDOWS:
+        drive = ntpath.splitdrive(str(target.resolve()))[0]
+        return _bitlocker_protection(drive) if drive else None
+    if sys.platform.startswith("linux"):
+        return _dm_crypt(os.stat(target).st_dev)
+    return None
+
+
+DISK_ENCRYPTION_ADVICE = (
+    "建议开启磁盘加密（Windows：BitLocker；统信UOS/银河麒麟：全盘加密），"
+    "作为数据库加密之外的第二道防线"
+)
+
+
+def disk_encryption_text(path: str | os.PathLike[str]) -> str:
+    """``volume_encrypted`` for people: 已启用 / 未启用（advice） / 无法判断."""
+    state = volume_encrypted(path)
+    if state is None:
+        return "无法判断"
+    return "已启用" if state else f"未启用（{DISK_ENCRYPTION_ADVICE}）"
+
+
+# System.Volume.BitLockerProtection, readable without administrator rights (manage-bde is not):
+# 1 on, 2 off, 3 encrypting, 4 decrypting, 5 suspended, 6 on and locked; empty: no BitLocker.
+_BITLOCKER_ON = {"1": True, "3": True, "6": True, "2": False, "4": False, "5": False}
+
+
+def _bitlocker_protection(drive: str) -> bool | None:
+    import subprocess
+
+    script = (
+        f"(New-Object -ComObject Shell.Application).NameSpace('{drive}\\')"
+        ".Self.ExtendedProperty('System.Volume.BitLockerProtection')"
+    )
+    try:
+        out = _run_powershell(script)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return _BITLOCKER_ON.get(out.strip())
+
+
+def _run_powershell(script: str) -> str:
+    """PowerShell's output for ``script`` (tests replace this function)."""
+    import subprocess
+
+    done = subprocess.run(
+        ["powershell.exe", "-NoProfile", "-NonInteractive", "-Command", script],
+        capture_output=True,
+        text=True,
+        timeout=15,
+        creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
+    )
+    return done.stdout
+
+
+def _dm_crypt(device: int, sysfs: Path = Path("/sys")) -> bool | None:
+    """Is the block device (or anything under it: LVM on LUKS…) a dm-crypt mapping?"""
+    node = sysfs / "dev" / "block" / f"{os.major(device)}:{os.minor(device)}"
+    if not node.exists():  # not a block device: overlay, tmpfs, a btrfs subvolume's anonymous id
+        return None
+
+    def crypt(node: Path, depth: int) -> bool:
+        uuid = node / "dm" / "uuid"
+        with contextlib.suppress(OSError):
+            if uuid.read_text().startswith("CRYPT-"):
+                return True
+        below = node / "slaves"
+        if depth > 8 or not below.is_dir():
+            return False
+        return any(crypt(child.resolve(), depth + 1) for child in below.iterdir())
+
+    return crypt(node.resolve(), 0)
+
+
 def _unsafe(text: str, kind: str) -> UnsafeLocationError:
     return UnsafeLocationError(
         f"数据库不能放在网络共享上：{text}（{kind}）。SQLite 在网络文件系统上无法可靠地加锁，"
