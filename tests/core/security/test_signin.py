@@ -141,3 +141,22 @@ def test_an_earlier_plain_database_is_encrypted_in_place(demo_store) -> None:
     done.store.dispose()
     assert not db.read_bytes().startswith(b"SQLite format 3")
     assert b"441900" not in db.read_bytes()  # no ID number readable in the file
+
+
+def test_restoring_without_signing_in_is_only_for_an_unreadable_database(tmp_path) -> None:
+    from govshare_desktop.core.security.safekeeping import backup_now, restore_unreadable
+
+    db = tmp_path / "gov.db"
+    setup = signin.initialise(db, admin_password="Guanli#2026rst")
+    made = backup_now(setup.store)
+    setup.store.dispose()
+    with pytest.raises(UserError, match="可以正常打开"):
+        restore_unreadable(db, made.path, "admin", "Guanli#2026rst")
+    data = bytearray(db.read_bytes())
+    data[:4096] = bytes(4096)
+    db.write_bytes(bytes(data))
+    with pytest.raises(signin.DatabaseUnreadable):
+        signin.sign_in(db, "admin", "Guanli#2026rst")
+    safety = restore_unreadable(db, made.path, "admin", "Guanli#2026rst")
+    assert safety is not None and safety.read_bytes() == bytes(data)
+    signin.sign_in(db, "admin", "Guanli#2026rst").store.dispose()
