@@ -21,6 +21,10 @@ work="$(mktemp -d)"
 cleanup() { git -C "$root" worktree remove --force "$work/src" >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
 
+# v0.1.0 is commit baaab25 (stop 9); a clone without tags still finds it by its hash.
+if ! git -C "$root" rev-parse -q --verify "$tag^{commit}" >/dev/null; then
+  [ "$tag" = "v0.1.0" ] && tag=baaab25 || { echo "no such release: $tag" >&2; exit 2; }
+fi
 echo "== building $tag"
 git -C "$root" worktree add --detach "$work/src" "$tag" >/dev/null
 "$root/installer/build_frozen.sh" --source "$work/src" --dist "$work/old" --no-smoke
