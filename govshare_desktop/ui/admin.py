@@ -5,6 +5,7 @@ checked again in the core (permissions.py); these only show it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, time
 from pathlib import Path
 
@@ -48,6 +49,17 @@ def _table(headers: list[str], parent: QWidget) -> QTableWidget:
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     table.horizontalHeader().setStretchLastSection(True)
     return table
+
+
+def _buttons(parent: QWidget, actions: list[tuple[str, Callable[[], object]]]) -> QHBoxLayout:
+    """A row of push buttons, left-aligned."""
+    row = QHBoxLayout()
+    for text, slot in actions:
+        button = QPushButton(text, parent)
+        button.clicked.connect(slot)
+        row.addWidget(button)
+    row.addStretch(1)
+    return row
 
 
 def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
@@ -197,18 +209,16 @@ class UsersView(QWidget):
         self.setObjectName("users_view")
         self.store = store
         self.table = _table(["用户名", "姓名", "角色", "状态", "有效期至"], self)
-        buttons = QHBoxLayout()
-        for text, slot in (
-            ("新增用户…", self.add),
-            ("停用", lambda: self._change(disabled=True)),
-            ("启用（解锁）", lambda: self._change(disabled=False)),
-            ("修改角色…", self.set_role),
-            ("重置密码…", self.reset_password),
-        ):
-            button = QPushButton(text, self)
-            button.clicked.connect(slot)
-            buttons.addWidget(button)
-        buttons.addStretch(1)
+        buttons = _buttons(
+            self,
+            [
+                ("新增用户…", self.add),
+                ("停用", lambda: self._change(disabled=True)),
+                ("启用（解锁）", lambda: self._change(disabled=False)),
+                ("修改角色…", self.set_role),
+                ("重置密码…", self.reset_password),
+            ],
+        )
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.table, 1)
@@ -305,7 +315,6 @@ class BackupsView(QWidget):
             self,
         )
         note.setWordWrap(True)
-        buttons = QHBoxLayout()
         actions = []
         if store.principal.may(Action.BACKUP):
             actions.append(("立即备份", self.backup_now))
@@ -314,11 +323,7 @@ class BackupsView(QWidget):
                 ("从所选备份恢复…", self.restore_selected),
                 ("选择其他备份文件…", self.restore_other),
             ]
-        for text, slot in actions:
-            button = QPushButton(text, self)
-            button.clicked.connect(slot)
-            buttons.addWidget(button)
-        buttons.addStretch(1)
+        buttons = _buttons(self, actions)
         layout = QVBoxLayout(self)
         layout.addWidget(note)
         layout.addLayout(buttons)

@@ -109,8 +109,7 @@ def restore_unreadable(
     ``username`` must be an active 系统管理员. The damaged file is kept as the safety copy; the
     restore is written into the restored database's audit trail. Returns the safety copy."""
     from govshare_desktop.core.security.permissions import PermissionDenied, Principal, Role
-    from govshare_desktop.core.security.signin import DatabaseUnreadable, sign_in
-    from govshare_desktop.core.security.vault import Vault
+    from govshare_desktop.core.security.signin import DatabaseUnreadable, sign_in, unlock_key
     from govshare_desktop.core.store.engine import keyed_connect, open_store
 
     now = now or datetime.now()
@@ -122,12 +121,7 @@ def restore_unreadable(
         raise UserError(
             "数据库可以正常打开：请登录后由系统管理员在「备份与恢复」中恢复（或用 govshare restore）"
         )
-    vault = Vault.load(db)
-    try:
-        dek = vault.unlock(username, password, now)
-    except UserError:
-        vault.note_failure(username, now)
-        raise
+    vault, dek = unlock_key(db, username, password, now)
     connect = keyed_connect(dek) if vault.cipher == "sqlcipher" else None
     backups.verify_backup(backup_file, connect=connect)
     if backups.account_role(backup_file, username, connect=connect) != Role.SYSADMIN.value:

@@ -163,12 +163,7 @@ def sign_in(
     every outcome is in the audit trail (failures once someone next signs in)."""
     path = _db_path(db)
     now = now or datetime.now()
-    vault = Vault.load(path)
-    try:
-        dek = vault.unlock(username, password, now)
-    except UserError:
-        vault.note_failure(username, now)
-        raise
+    vault, dek = unlock_key(path, username, password, now)
     store: Store | None = None
     try:
         store = open_store(path, key=dek if vault.cipher == "sqlcipher" else None)
@@ -189,6 +184,17 @@ def sign_in(
         store.dispose()
         raise LoginFailed(refusal)
     return SignedIn(store, vault.users[username].must_change, vault)
+
+
+def unlock_key(path: Path, username: str, password: str, now: datetime) -> tuple[Vault, bytes]:
+    """The key file and the database key unwrapped with ``username``'s password; a failure is
+    noted for the audit trail and counts towards the lockout."""
+    vault = Vault.load(path)
+    try:
+        return vault, vault.unlock(username, password, now)
+    except UserError:
+        vault.note_failure(username, now)
+        raise
 
 
 def _record_sign_in(
