@@ -14,6 +14,7 @@ writes nothing into it but the audit entries of the sign-in and the export.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from govshare_desktop.core.security.permissions import Action
 
+ENV_SCREENSHOT = "GOVSHARE_SMOKE_SCREENSHOT"  # a PNG of the main window, if set
 SMOKE_TEMPLATE = "mz_elderly"  # a 统计表 with merged headers, filled from the demo data
 SMOKE_HOUSEHOLDS = 20
 _CLERK = "smoke"
@@ -101,6 +103,10 @@ def _window(store) -> None:  # type: ignore[no-untyped-def]
         time.sleep(0.01)
     if window.current_view.model.rowCount() == 0:
         raise RuntimeError("主窗口没有显示任何数据")
+    shot = os.environ.get(ENV_SCREENSHOT)
+    if shot:  # to look at what a build draws (fonts, styles), e.g. on a CI runner
+        window.grab().save(shot)
+        _say(f"截图：{shot}")
     _say(f"主窗口：{window.windowTitle()}，第一页 {window.current_view.model.rowCount()} 行")
     window.close()
 

@@ -53,8 +53,14 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
 def test_frozen_program_passes_its_smoke_test(frozen: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    result = run(frozen / "govshare-desktop", "--smoke", env=clean_env(home))
+    shot = tmp_path / "window.png"
+    result = run(
+        frozen / "govshare-desktop",
+        "--smoke",
+        env=clean_env(home, GOVSHARE_SMOKE_SCREENSHOT=str(shot)),
+    )
     assert "smoke: 报表 PDF" in result.stdout and "smoke: 通过" in result.stdout
+    assert shot.read_bytes().startswith(b"\x89PNG")  # what the bundled Qt draws
     assert run(frozen / "govshare", "--version", env=clean_env(home)).stdout.split() == [
         "govshare-desktop",
         __version__,
