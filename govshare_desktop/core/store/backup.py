@@ -162,21 +162,8 @@ def backup_before_upgrade(
 
 def list_backups(directory: str | os.PathLike[str]) -> list[tuple[datetime, Path]]:
     """The backups made by :func:`backup` in ``directory``, newest first (by the time in the name)."""
-    found: list[tuple[datetime, int, Path]] = []
-    try:
-        entries = list(os.scandir(directory))
-    except OSError:
-        return []
-    for entry in entries:
-        match = _GENERATION.match(entry.name)
-        if match is None or not entry.is_file():
-            continue
-        try:
-            when = datetime.strptime(match.group(1), _STAMP)
-        except ValueError:
-            continue
-        found.append((when, int(match.group(2) or 1), Path(entry.path)))
-    found.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    found = _dated_files(directory, _GENERATION, stamp_group=1)
+    found.sort(key=lambda item: (item[0], int(item[1].group(2) or 1)), reverse=True)
     return [(when, path) for when, _, path in found]
 
 
@@ -197,21 +184,31 @@ def backup_files(directory: str | os.PathLike[str]) -> list[BackupFile]:
     """Every backup in ``directory`` a restore could start from, newest first: the generations
     and the safety copies taken before an upgrade or a restore."""
     found = [BackupFile(when, "备份", path, _size(path)) for when, path in list_backups(directory)]
+    for when, match, path in _dated_files(directory, _SAFETY_COPY, stamp_group=2):
+        kind = "恢复前" if match.group(1) == "restore" else "升级前"
+        found.append(BackupFile(when, kind, path, _size(path)))
+    found.sort(key=lambda item: item.when, reverse=True)
+    return found
+
+
+def _dated_files(
+    directory: str | os.PathLike[str], pattern: re.Pattern[str], *, stamp_group: int
+) -> list[tuple[datetime, re.Match[str], Path]]:
+    """The files in ``directory`` whose names match ``pattern``, with the time in their name."""
     try:
         entries = list(os.scandir(directory))
     except OSError:
-        entries = []
+        return []
+    found = []
     for entry in entries:
-        match = _SAFETY_COPY.match(entry.name)
+        match = pattern.match(entry.name)
         if match is None or not entry.is_file():
             continue
         try:
-            when = datetime.strptime(match.group(2), _STAMP)
+            when = datetime.strptime(match.group(stamp_group), _STAMP)
         except ValueError:
             continue
-        kind = "恢复前" if match.group(1) == "restore" else "升级前"
-        found.append(BackupFile(when, kind, Path(entry.path), _size(Path(entry.path))))
-    found.sort(key=lambda item: item.when, reverse=True)
+        found.append((when, match, Path(entry.path)))
     return found
 
 
