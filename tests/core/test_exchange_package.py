@@ -7,7 +7,6 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import random
 import re
 import stat
@@ -33,8 +32,8 @@ from govshare_desktop.core.exchange.package import (
     verify_package,
 )
 from govshare_desktop.core.security.permissions import Principal, Role
+from tests.samples import SAMPLES
 
-SAMPLES = Path(os.environ.get("GOVSHARE_SAMPLES", "/work/shared/samples"))
 SAMPLE_PACKAGE = SAMPLES / "回流数据包_青禾镇_0001.zip"
 SAMPLE_KEY = SAMPLES / "keys" / "county-demo-ed25519.pub.pem"
 
@@ -190,12 +189,7 @@ def refused(
 
 # --- the real sample ------------------------------------------------------------------------------
 
-needs_sample = pytest.mark.skipif(
-    not SAMPLE_PACKAGE.exists(), reason="shared sample package not present"
-)
 
-
-@needs_sample
 def test_real_sample_verifies() -> None:
     keys = {COUNTY: SAMPLE_KEY.read_bytes()}
     verified = verify(SAMPLE_PACKAGE, keys)
@@ -220,7 +214,6 @@ def test_real_sample_verifies() -> None:
     assert verify(SAMPLE_PACKAGE.read_bytes(), keys).manifest == manifest
 
 
-@needs_sample
 def test_real_sample_unknown_sender_and_wrong_recipient() -> None:
     refused(SAMPLE_PACKAGE, {}, "unknown_sender", COUNTY, "东莞市政务服务和数据管理局")
     other_key = _public_pem(Ed25519PrivateKey.generate())
@@ -238,7 +231,6 @@ def test_real_sample_unknown_sender_and_wrong_recipient() -> None:
     refused(SAMPLE_PACKAGE, {COUNTY: other_key}, "signature_invalid", COUNTY)
 
 
-@needs_sample
 def test_real_sample_claims_and_key() -> None:
     claims = read_manifest_unverified(SAMPLE_PACKAGE)
     assert (claims.sender.code, claims.sequence, len(claims.files)) == (COUNTY, 1, 4)

@@ -15,20 +15,13 @@ from pathlib import Path
 import pytest
 
 from govshare_desktop.core.domain import idnumber
-
-SAMPLES = Path(
-    os.environ.get("GOVSHARE_SAMPLES", Path(__file__).resolve().parents[3] / "shared" / "samples")
-)
-
-
-from tests.e2e.cli import cli_env, connect, govshare  # noqa: E402 — signs in through the environment
+from tests.e2e.cli import cli_env, connect, govshare
+from tests.samples import samples_dir
 
 
 @pytest.fixture
 def samples() -> Path:
-    if not (SAMPLES / "README.md").exists():
-        pytest.skip(f"sample back-flow files not found at {SAMPLES}")
-    return SAMPLES
+    return samples_dir()
 
 
 def test_every_sample_through_the_cli(tmp_path: Path, samples: Path) -> None:

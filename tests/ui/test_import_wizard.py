@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 
@@ -15,17 +14,12 @@ from govshare_desktop.core.exchange.trust import trust_sender
 from govshare_desktop.core.store.models import Enrollment, Payment, Person
 from govshare_desktop.core.store.township import add_village, init_township
 from govshare_desktop.ui.import_wizard import ImportWizard
-
-SAMPLES = Path(
-    os.environ.get("GOVSHARE_SAMPLES", Path(__file__).resolve().parents[3] / "shared" / "samples")
-)
+from tests.samples import samples_dir
 
 
 @pytest.fixture
 def samples() -> Path:
-    if not (SAMPLES / "README.md").exists():
-        pytest.skip(f"sample back-flow files not found at {SAMPLES}")
-    return SAMPLES
+    return samples_dir()
 
 
 @pytest.fixture

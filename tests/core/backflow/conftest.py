@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from govshare_desktop.core.store.township import add_village, init_township
+from tests.samples import samples_dir
 
-SAMPLES = Path(
-    os.environ.get("GOVSHARE_SAMPLES", Path(__file__).resolve().parents[4] / "shared" / "samples")
-)
 VILLAGES = [
     ("441900199001", "青禾社区居委会"),
     ("441900199201", "东岭村委会"),
@@ -33,6 +30,4 @@ def township(store):
 
 @pytest.fixture
 def samples() -> Path:
-    if not (SAMPLES / "README.md").exists():
-        pytest.skip(f"sample back-flow files not found at {SAMPLES} (set GOVSHARE_SAMPLES)")
-    return SAMPLES
+    return samples_dir()

@@ -17,8 +17,8 @@ from govshare_desktop.core.backflow.header import (
 )
 from govshare_desktop.core.backflow.readers import RawRow, open_table
 from govshare_desktop.core.errors import UserError
+from tests.samples import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "samples"
 HOUSEHOLD_XLSX = SAMPLES / "青禾镇_户籍人口回流_2026-10.xlsx"
 ENROLLMENT_CSV = SAMPLES / "青禾镇_城乡居民养老保险参保_2026-10.csv"
 
@@ -125,7 +125,6 @@ def test_parse_preamble(lines: list[str], expected: dict) -> None:
 # --------------------------------------------------------------------------------------- samples
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"shared sample files not found at {SAMPLES}")
 def test_sample_household_xlsx() -> None:
     src = open_table(HOUSEHOLD_XLSX)
     table = locate(src.rows, known)
@@ -151,7 +150,6 @@ def test_sample_household_xlsx() -> None:
     assert sum(1 for _ in table.data_rows()) == 1044
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"shared sample files not found at {SAMPLES}")
 def test_sample_gb18030_csv_header() -> None:
     table = locate(open_table(ENROLLMENT_CSV).rows, known)
     assert table.header_rows == (1,)

@@ -30,15 +30,12 @@ from govshare_desktop.core.backflow.readers import (
 from govshare_desktop.core.errors import UserError
 
 DATA = Path(__file__).resolve().parent / "data"
-SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "samples"
+from tests.samples import SAMPLES  # noqa: E402
+
 HOUSEHOLD_XLSX = SAMPLES / "青禾镇_户籍人口回流_2026-10.xlsx"
 ENROLLMENT_CSV = SAMPLES / "青禾镇_城乡居民养老保险参保_2026-10.csv"
 PAYMENT_CSV = SAMPLES / "青禾镇_城乡居民养老金发放明细_202608-202610.csv"
 PACKAGE_ZIP = SAMPLES / "回流数据包_青禾镇_0001.zip"
-
-needs_samples = pytest.mark.skipif(
-    not SAMPLES.is_dir(), reason=f"shared sample files not found at {SAMPLES}"
-)
 
 
 def by_number(rows: list[RawRow]) -> dict[int, tuple]:
@@ -386,7 +383,6 @@ def test_files_that_are_not_tables(tmp_path: Path) -> None:
         open_table(docx)
 
 
-@needs_samples
 def test_an_exchange_package_is_not_a_table() -> None:
     with pytest.raises(UserError, match="数据交换包"):
         open_table(PACKAGE_ZIP)
@@ -402,7 +398,6 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------- samples
 
 
-@needs_samples
 def test_sample_household_xlsx() -> None:
     src = open_table(HOUSEHOLD_XLSX)
     assert (src.kind, src.sheet_name) == ("xlsx", "户籍人口")
@@ -420,7 +415,6 @@ def test_sample_household_xlsx() -> None:
     assert values[1049][0] == "制表人：李某某" and values[1049][4] == "审核人：王某某"
 
 
-@needs_samples
 def test_sample_csvs() -> None:
     expected = json.loads(Path(f"{ENROLLMENT_CSV}.expected.json").read_text(encoding="utf-8"))
     enrollment = open_table(ENROLLMENT_CSV)
@@ -437,7 +431,6 @@ def test_sample_csvs() -> None:
     assert len(rows) == 763
 
 
-@needs_samples
 def test_sample_package_members_read_from_bytes() -> None:
     with zipfile.ZipFile(PACKAGE_ZIP) as z:
         manifest = json.loads(z.read("manifest.json"))

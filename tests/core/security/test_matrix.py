@@ -24,9 +24,8 @@ from govshare_desktop.core.security.safekeeping import backup_now
 from govshare_desktop.core.store.engine import Store
 
 P = Period.parse("2026-10")
-SAMPLES = Path(
-    os.environ.get("GOVSHARE_SAMPLES", Path(__file__).resolve().parents[4] / "shared" / "samples")
-)
+from tests.samples import SAMPLES  # noqa: E402
+
 NOW = datetime(2026, 11, 27, 10, 0)
 C, R, S, A = Role.CLERK, Role.REVIEWER, Role.SYSADMIN, Role.AUDITOR
 
