@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QMarginsF, QObject, QRectF, Qt
-from PySide6.QtGui import QFont, QFontDatabase, QPageLayout, QPageSize, QPainter, QPen
+from PySide6.QtGui import (
+    QFont,
+    QFontDatabase,
+    QPageLayout,
+    QPageSize,
+    QPaintEngine,
+    QPainter,
+    QPen,
+)
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QPushButton, QWidget
 
@@ -60,31 +68,48 @@ def _qt_family() -> str:
 
 
 def paint_pages(printer: QPrinter, pages: Sequence[Page], watermark: str | None = None) -> None:
-    """Draw the pages on ``printer`` (a real printer, the preview or a PDF file)."""
+    """Draw the pages on ``printer`` (a real printer, the preview or a PDF file).
+
+    The job's orientation is the first page's. Qt lets only a PDF change the page layout once
+    printing has begun (a printer or the preview refuses with a warning), so a later page of the
+    other orientation is drawn turned a quarter on the job's paper there."""
     family = _qt_family()
     painter = QPainter()
+    k = 1.0
     for number, page in enumerate(pages, start=1):
-        orientation = (
-            QPageLayout.Orientation.Landscape
-            if page.width > page.height
-            else QPageLayout.Orientation.Portrait
-        )
-        layout = QPageLayout(QPageSize(QPageSize.PageSizeId.A4), orientation, QMarginsF(0, 0, 0, 0))
+        orientation = _orientation(page)
         if number == 1:
             printer.setFullPage(True)
-            printer.setPageLayout(layout)
+            printer.setPageLayout(_a4(orientation))
             if not painter.begin(printer):
                 raise OSError("打印机无法开始打印")
+            k = printer.resolution() / 72.0
         else:
-            printer.setPageLayout(layout)
+            if printer.paintEngine().type() == QPaintEngine.Type.Pdf:
+                printer.setPageLayout(_a4(orientation))
             printer.newPage()
+        turned = orientation != printer.pageLayout().orientation()
+        if turned:
+            painter.save()
+            painter.translate(page.height * k, 0)
+            painter.rotate(90)
         # Page coordinates are points; fonts are sized in points by the device itself, so the
         # geometry is scaled by hand rather than with a painter transform.
-        _paint_page(
-            painter, page, number, len(pages), family, watermark, printer.resolution() / 72.0
-        )
+        _paint_page(painter, page, number, len(pages), family, watermark, k)
+        if turned:
+            painter.restore()
     if painter.isActive():
         painter.end()
+
+
+def _orientation(page: Page) -> QPageLayout.Orientation:
+    if page.width > page.height:
+        return QPageLayout.Orientation.Landscape
+    return QPageLayout.Orientation.Portrait
+
+
+def _a4(orientation: QPageLayout.Orientation) -> QPageLayout:
+    return QPageLayout(QPageSize(QPageSize.PageSizeId.A4), orientation, QMarginsF(0, 0, 0, 0))
 
 
 def _paint_page(
@@ -148,20 +173,38 @@ def _paint_page(
     )
 
 
-def preview(parent: QWidget | None, sheets: Sequence[Sheet]) -> QPrintPreviewDialog:
-    """A print preview of the sheets; its print button opens the printer dialog."""
+class PrintPreview(QPrintPreviewDialog):
+    """The print preview of some pages; its print button opens the printer dialog.
+
+    The dialog does not own the printer it is given (Qt leaves that to the caller), so it keeps
+    it here: a printer owned by a local variable is deleted when the function that made it
+    returns, and the next paint then writes through a dangling pointer (a segmentation fault).
+    """
+
+    def __init__(self, parent: QWidget | None, title: str, pages: Sequence[Page]) -> None:
+        self.printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        self.printer.setDocName(title)
+        super().__init__(self.printer, parent)
+        self.pages = pages
+        self.painted = 0  # how many times the preview asked for the pages (for the tests)
+        self.setObjectName("print_preview")
+        self.setWindowTitle(f"打印预览 — {title}（共 {len(pages)} 页）")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.paintRequested.connect(self._paint)
+        self.resize(1000, 800)
+
+    def _paint(self, printer: QPrinter) -> None:
+        paint_pages(printer, self.pages)
+        self.painted += 1
+
+
+def preview(parent: QWidget | None, sheets: Sequence[Sheet]) -> PrintPreview:
+    """A print preview of the sheets (the pages of their PDF)."""
     from govshare_desktop.core.export.pdf import pages_for
 
     pages = pages_for(sheets)
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setDocName(sheets[0].title)
-    dialog = QPrintPreviewDialog(printer, parent)
-    dialog.setWindowTitle(f"打印预览 — {sheets[0].title}（共 {len(pages)} 页）")
-    dialog.paintRequested.connect(lambda p: paint_pages(p, pages))
-    dialog.setObjectName("print_preview")
-    dialog.resize(1000, 800)
     log.info("print preview: %s, %d forms, %d pages", sheets[0].title, len(sheets), len(pages))
-    return dialog
+    return PrintPreview(parent, sheets[0].title, pages)
 
 
 # ---------------------------------------------------------------- the buttons
@@ -193,7 +236,7 @@ class FormOutput(QObject):
         self.name = name
         self.batch = batch
         self.ask_path: Callable[[str, str], str] = self._ask_path  # replaced in tests
-        self.show_preview: Callable[[QPrintPreviewDialog], Any] = lambda d: d.exec()
+        self.open_preview: PrintPreview | None = None
         self.notify: Callable[[str], Any] = lambda text: QMessageBox.information(
             self.widget, "已导出", text
         )
@@ -299,9 +342,19 @@ class FormOutput(QObject):
             self.widget,
             "正在准备打印……",
             work,
-            lambda sheets: self.show_preview(preview(self.widget, sheets)),
+            self._show_preview,
             self._failed,
         )
+
+    def _show_preview(self, sheets: list[Sheet]) -> None:
+        """Open the preview window-modal, without blocking the event loop: the window stays
+        responsive (the idle lock still fires) and the dialog deletes itself when closed."""
+        self.open_preview = preview(self.widget, sheets)
+        self.open_preview.destroyed.connect(self._preview_closed)
+        self.open_preview.open()
+
+    def _preview_closed(self) -> None:
+        self.open_preview = None
 
     def _failed(self, exc: BaseException) -> None:
         from govshare_desktop.core.export import ExportCancelled

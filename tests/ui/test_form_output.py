@@ -4,22 +4,26 @@ same text as the PDF."""
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+from PySide6.QtCore import Qt
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewWidget
+from PySide6.QtWidgets import QMenu
 
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.export.pdf import pages_for
-from govshare_desktop.ui.form_output import paint_pages
+from govshare_desktop.ui.form_output import PrintPreview, paint_pages
 from govshare_desktop.ui.main_window import MainWindow
 from govshare_desktop.ui.sheet_view import FormDialog
 
 TODAY = date(2026, 11, 26)
 V = "441900199201"
+CTRL = Qt.KeyboardModifier.ControlModifier
 
 
 @pytest.fixture
@@ -80,18 +84,57 @@ def test_a_batch_of_individual_forms_for_one_village(qtbot, forms, tmp_path: Pat
     assert len(PdfReader(pdf).pages) == len(eligible) > 0
 
 
-def test_printing_shows_a_preview_of_the_same_pages(qtbot, forms) -> None:
+def _print_and_close(qtbot, output, pages: int, trigger) -> None:
+    """Print through the real preview dialog: it opens, paints every page, and closes cleanly."""
+    trigger()
+    qtbot.waitUntil(lambda: output.open_preview is not None, timeout=20000)
+    dialog = output.open_preview
+    assert isinstance(dialog, PrintPreview) and dialog.isVisible()
+    assert f"共 {pages} 页" in dialog.windowTitle()
+    gc.collect()  # nothing Python holds may be what keeps the printer alive
+    qtbot.waitUntil(lambda: dialog.painted >= 1, timeout=20000)
+    preview_widget = dialog.findChild(QPrintPreviewWidget)
+    assert preview_widget.pageCount() == pages
+    preview_widget.setCurrentPage(pages)  # scroll to the last page: it paints as well
+    preview_widget.updatePreview()
+    qtbot.waitUntil(lambda: dialog.painted >= 2, timeout=20000)
+    assert not dialog.grab().isNull()
+    with qtbot.waitSignal(dialog.destroyed, timeout=5000):
+        dialog.close()
+    assert output.open_preview is None
+
+
+def test_printing_a_statistical_table_through_the_real_preview(qtbot, forms) -> None:
     _choose(forms.template, "mz_elderly")
-    shown: list[QPrintPreviewDialog] = []
-    forms.output.show_preview = shown.append
-    forms.print_button.click()
-    qtbot.waitUntil(lambda: bool(shown), timeout=20000)
-    assert "打印预览" in shown[0].windowTitle() and "共 1 页" in shown[0].windowTitle()
-    shown[0].deleteLater()
+    _print_and_close(qtbot, forms.output, 1, forms.print_button.click)
     from govshare_desktop.core.security.permissions import Principal, Role
 
     printed = forms.pool.store.audit().entries(Principal("a", Role.AUDITOR), action="print")
     assert printed and printed[0].object == "老年人口及高龄津贴情况统计表"
+
+
+def test_printing_a_roster_through_the_real_preview(qtbot, forms) -> None:
+    _choose(forms.template, "wj_elderly_health_roster")  # several pages, headers repeated
+    pages = len(pages_for([forms.sheet.sheet_model.sheet]))
+    assert pages > 1
+    _print_and_close(qtbot, forms.output, pages, lambda: qtbot.keyClick(forms, "p", CTRL))
+
+
+def test_printing_a_batch_of_registration_forms_through_the_real_preview(qtbot, forms) -> None:
+    _choose(forms.area, V)
+    eligible = forms.pool.collect_each(
+        "mz_elderly_allowance_application", Period.parse("2026-10"), area=V
+    )
+    assert len(eligible) > 1
+    (printing,) = [
+        action
+        for menu in forms.batch_button.menu().findChildren(QMenu)
+        if "高龄津贴申请表" in menu.title()
+        for action in menu.actions()
+        if action.text() == "打印…"
+    ]
+    output = forms.batch_outputs["mz_elderly_allowance_application"]
+    _print_and_close(qtbot, output, len(eligible), printing.trigger)
 
 
 def test_painted_pages_hold_what_the_pdf_holds(qtbot, forms, tmp_path: Path) -> None:
