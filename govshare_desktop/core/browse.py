@@ -95,8 +95,7 @@ def format_cell(column: Column, value: Any, *, masked: bool, today: date) -> str
         if column.mask == "address":
             return masking.mask_address(value)
         if column.mask == "birth_date":
-            born = _as_date(value)
-            return f"{born:%Y}-**-**" if born else ""
+            return masking.mask_birth_date(_as_date(value))
     kind = column.kind
     if kind == "code" and column.code_table:
         return codes.table(column.code_table).label(str(value))

@@ -123,7 +123,7 @@ class PersonCardDialog(QDialog):
         person = card.person
         info = idnumber.parse(card.id_number) if idnumber.is_valid(card.id_number) else None
         if person is not None:
-            born = f"{person.birth_date:%Y}-**-**" if masked else f"{person.birth_date}"
+            born = masking.mask_birth_date(person.birth_date) if masked else f"{person.birth_date}"
             facts.addRow("性别：", QLabel(codes.table(codes.SEX).label(person.sex_code), self))
             facts.addRow(
                 "出生日期 / 年龄：",

@@ -1,13 +1,15 @@
 """Masking of personal data for screens and exports (domain reference §3).
 
 Defaults: names keep the first (and, from three characters, the last) character; ID numbers keep the
-first 6 and last 4 (the birth date is hidden); phone numbers keep 3 + 4; bank accounts 6 + 4;
+first 6 and last 4 (the birth date is hidden); birth dates keep the year only, so that a masked ID
+number is not given away by a date beside it; phone numbers keep 3 + 4; bank accounts 6 + 4;
 addresses keep everything up to the village/group and hide the house number.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
 
 MASK = "*"
 
@@ -30,6 +32,16 @@ def _keep_ends(value: str, head: int, tail: int) -> str:
 
 def mask_id_number(number: str | None) -> str:
     return _keep_ends(number, 6, 4) if number else ""
+
+
+def mask_birth_date(born: date | str | None) -> str:
+    """``1956-**-**``: the year stays (ages and cohorts still read), the day is what the ID number's
+    hidden digits hold."""
+    if not born:
+        return ""
+    text = born.isoformat() if isinstance(born, date) else str(born).strip()
+    year = text[:4]
+    return f"{year}-**-**" if year.isdigit() else MASK * len(text)
 
 
 def mask_phone(phone: str | None) -> str:

@@ -39,7 +39,8 @@ def put_text(cell: Any, text: str) -> None:
 
 
 def _title(text: str, taken: set[str]) -> str:
-    base = _BAD_TITLE.sub("", text)[:28] or "表"
+    # A mask's * becomes a full-width ＊ (Excel forbids *): dropped, 张*丰 would read as 张丰.
+    base = _BAD_TITLE.sub("", text.replace("*", "＊"))[:28] or "表"
     title, n = base, 2
     while title in taken:
         title = f"{base[:26]}-{n}"
@@ -63,8 +64,7 @@ def write_xlsx(sheets: Sequence[Sheet], path: Path, *, author: str = "", anchor:
     for sheet in sheets:
         name = sheet.title
         if sheet.data.template.kind == "individual":
-            name_cell = sheet.data.attributes.get("P_NAME", {}).get(sheet.data.area)
-            name = f"{name_cell or sheet.data.area}-{sheet.title}"
+            name = f"{sheet.who()}-{sheet.title}"  # masked on a masked sheet
         _write_sheet(workbook.create_sheet(_title(name, taken)), sheet)
     path = Path(path)
     handle, temp_name = tempfile.mkstemp(prefix=".govshare-", suffix=".xlsx", dir=path.parent)

@@ -49,7 +49,8 @@ class Element:
     code_list: str | None = None  # for type "code": a table in resources/codes
     compute: Computation | None = None
     carry_forward: bool = False  # may take last period's entered value as a starting point
-    # Personal data shown masked unless the clerk unmasks: name | id_number | phone | address
+    # Personal data shown masked unless the clerk unmasks: name | id_number | birth_date | phone |
+    # address
     mask: str | None = None
 
     @property
@@ -67,7 +68,7 @@ def load_toml(path: Path) -> dict[str, Any]:
         raise FormsError(f"文件 {path.name} 格式错误：{exc}") from None
 
 
-MASKS = ("name", "id_number", "phone", "address")
+MASKS = ("name", "id_number", "birth_date", "phone", "address")
 
 
 def _require(raw: Mapping[str, Any], key: str, where: str, kind: type = str) -> Any:

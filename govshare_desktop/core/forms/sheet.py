@@ -50,6 +50,7 @@ DATE_BLANK = "　　年　　月　　日"
 MASKERS = {
     "name": masking.mask_name,
     "id_number": masking.mask_id_number,
+    "birth_date": masking.mask_birth_date,
     "phone": masking.mask_phone,
     "address": masking.mask_address,
 }
@@ -98,6 +99,15 @@ class Sheet:
             if cell.element == element and cell.subject == subject:
                 return row, column
         return None
+
+    def who(self) -> str:
+        """Whom an individual form is about, as the form shows it: the name (masked on a masked
+        sheet), else the subject's number (masked likewise). Used to name worksheets and files,
+        which must not carry what the sheet masks."""
+        where = self.position("P_NAME", self.data.area)
+        if where is not None and self.cells[where].text:
+            return self.cells[where].text
+        return masking.mask_id_number(self.data.area) if self.masked else self.data.area
 
 
 def build_sheet(data: FormData, *, masked: bool = False) -> Sheet:
@@ -148,7 +158,7 @@ class _Builder:
         registry_fact = code in self.data.attributes  # name, ID number… come from the registry
         hidden = self.masked and element.mask is not None and value is not None
         if hidden and element.mask is not None:
-            text = value = MASKERS[element.mask](text)
+            text = value = MASKERS[element.mask](text)  # a masked date is text (1956-**-**)
         numeric = element.type in ("integer", "decimal", "money")
         return Cell(
             text,
@@ -158,7 +168,7 @@ class _Builder:
             element=code,
             subject=subject,
             value=value,
-            type=_value_type(element),
+            type="text" if hidden else _value_type(element),
             origin=origin,
             editable=not (self.data.locked or registry_fact or hidden),
         )
