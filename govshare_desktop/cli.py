@@ -466,7 +466,7 @@ def cmd_forms_prefill(args: argparse.Namespace) -> int:
         from datetime import datetime
 
         report = _pool(store, elements).prefill(
-            period, township_code=township.code, user=os_user(), now=datetime.now()
+            period, township_code=township.code, user=store.principal.username, now=datetime.now()
         )
         print(
             f"已保存：新增 {report.inserted} 个值，随回流数据更新 {len(report.changed)} 个，"
@@ -512,7 +512,7 @@ def cmd_forms_set(args: argparse.Namespace) -> int:
         args.area,
         period,
         args.value,
-        user=os_user(),
+        user=pool.store.principal.username,
         now=datetime.now(),
         reason=args.reason,
     )
@@ -523,7 +523,6 @@ def cmd_forms_set(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     import logging
-    from datetime import datetime
     from pathlib import Path
 
     from govshare_desktop.core.export.forms import export_sheets, form_sheets
@@ -555,16 +554,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         subjects=args.subject,
         masked=args.masked,
     )
-    user = os_user()
-    watermark = f"{user} {datetime.now():%Y-%m-%d %H:%M}" if args.watermark else None
     written = export_sheets(
         pool.store,
         sheets,
         Path(args.out),
         fmt=args.format,
         each=args.each,
-        watermark=watermark,
-        author=user,
+        watermark=args.watermark,
         reason=args.reason or "",
         progress=lambda done, total: _progress(done, total, "导出"),
     )

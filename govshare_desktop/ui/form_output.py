@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,6 @@ from govshare_desktop.core.export import fonts
 from govshare_desktop.core.export.paging import MM, Page, page_label
 from govshare_desktop.core.forms.sheet import Sheet
 from govshare_desktop.core.store.engine import Store
-from govshare_desktop.core.user import os_user
 from govshare_desktop.ui.tasks import run_task
 
 log = logging.getLogger(__name__)
@@ -271,9 +269,6 @@ class FormOutput(QObject):
         path = Path(target)
         if path.suffix.lower() != f".{fmt}":
             path = path.with_name(path.name + f".{fmt}")
-        user = os_user()
-        mark = f"{user} {datetime.now():%Y-%m-%d %H:%M}" if watermark else None
-
         def work(progress, cancel):  # type: ignore[no-untyped-def]
             sheets = self.source(progress)
             return export_sheets(
@@ -281,8 +276,7 @@ class FormOutput(QObject):
                 sheets,
                 path,
                 fmt=fmt,
-                watermark=mark,
-                author=user,
+                watermark=watermark,
                 reason=self.reason(),
                 progress=lambda done, total: progress(done, total, "正在导出……"),
                 cancelled=_CancelFlag(cancel),

@@ -42,7 +42,6 @@ from govshare_desktop.core.forms.sheet import Sheet
 from govshare_desktop.core.forms.templates import Template
 from govshare_desktop.core.forms.values import COMPUTED, OVERRIDDEN, SUBMITTED, FormValues, display
 from govshare_desktop.core.store.models import FormValue
-from govshare_desktop.core.user import os_user
 from govshare_desktop.ui.form_output import FormOutput
 from govshare_desktop.ui.sheet_view import SheetView, refused_text
 
@@ -151,7 +150,7 @@ class ValuesModel(QAbstractTableModel):
                 self.area,
                 self.period,
                 value,
-                user=os_user(),
+                user=self.pool.store.principal.username,
                 now=datetime.now(),
                 reason=reason,
             )
@@ -487,9 +486,14 @@ class FormsView(QWidget):
     def prefill(self) -> None:
         now = datetime.now()
         report = self.pool.prefill(
-            self.current_period, township_code=self.township_code, user=os_user(), now=now
+            self.current_period,
+            township_code=self.township_code,
+            user=self.pool.store.principal.username,
+            now=now,
         )
-        carried = self.pool.carry_forward(self.current_period, user=os_user(), now=now)
+        carried = self.pool.carry_forward(
+            self.current_period, user=self.pool.store.principal.username, now=now
+        )
         self.reload()
         self.changed.emit()
         message = f"已预填：新增 {report.inserted} 个值，随回流数据更新 {len(report.changed)} 个。"
@@ -508,7 +512,7 @@ class FormsView(QWidget):
                 template.id,
                 self.area.currentData(),
                 self.current_period,
-                user=os_user(),
+                user=self.pool.store.principal.username,
                 now=datetime.now(),
             )
         except UserError as exc:
@@ -530,7 +534,7 @@ class FormsView(QWidget):
                 self.area.currentData(),
                 self.current_period,
                 reason=reason,
-                user=os_user(),
+                user=self.pool.store.principal.username,
                 now=datetime.now(),
             )
         except UserError as exc:

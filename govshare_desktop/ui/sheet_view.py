@@ -60,7 +60,6 @@ from govshare_desktop.core.forms.values import (
     canonical,
     display,
 )
-from govshare_desktop.core.user import os_user
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -236,7 +235,7 @@ class SheetModel(QAbstractTableModel):
                 cell.subject,
                 self.form.period,
                 value,
-                user=os_user(),
+                user=self.pool.store.principal.username,
                 now=datetime.now(),
                 reason=reason,
             )

@@ -121,7 +121,7 @@ def _form_pdf(store, work: Path) -> None:  # type: ignore[no-untyped-def]
     elements = load_dictionary()
     pool = FormValues(store, elements, load_templates(elements)[0])
     sheets = form_sheets(pool, SMOKE_TEMPLATE, Period.of_date(date.today()))
-    [written] = export_sheets(store, sheets, work / "smoke.pdf", fmt="pdf", author="smoke")
+    [written] = export_sheets(store, sheets, work / "smoke.pdf", fmt="pdf")
     data = written.path.read_bytes()
     if not data.startswith(b"%PDF") or b"/FontFile2" not in data:
         raise RuntimeError(f"{written.path} 不是嵌入了中文字体的 PDF")

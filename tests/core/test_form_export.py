@@ -113,7 +113,7 @@ def test_every_template_exports_to_a_pdf_with_its_values_and_page_numbers(
         sheets,
         tmp_path / "form.pdf",
         fmt="pdf",
-        watermark="张三 2026-11-27",
+        watermark=True,
         reason="测试导出",
     )
     reader = PdfReader(exported.path)

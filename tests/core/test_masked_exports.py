@@ -98,3 +98,18 @@ def test_masking_a_birth_date_keeps_the_year_only() -> None:
     assert masking.mask_birth_date("1986-03-18") == "1986-**-**"
     assert masking.mask_birth_date(None) == ""
     assert masking.mask_birth_date("不详") == "**"
+
+
+def test_the_signed_in_account_is_the_author_and_the_watermark(
+    pool: FormValues, tmp_path: Path
+) -> None:
+    """Not the operating-system login (``root`` on a shared office PC): the account that the audit
+    trail names."""
+    assert pool.store.principal.username == "clerk"
+    sheets = form_sheets(pool, "mz_elderly", P)
+    (pdf,) = export_sheets(pool.store, sheets, tmp_path / "f.pdf", fmt="pdf", watermark=True)
+    (xlsx,) = export_sheets(pool.store, sheets, tmp_path / "f.xlsx", fmt="xlsx")
+    reader = PdfReader(pdf.path)
+    assert reader.metadata.author == "clerk"
+    assert "clerk 20" in _pdf_text(pdf.path)  # the watermark: who, when
+    assert load_workbook(xlsx.path).properties.creator == "clerk"

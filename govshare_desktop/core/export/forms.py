@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 from govshare_desktop.core.domain.period import Period
@@ -57,8 +58,7 @@ def export_sheets(
     *,
     fmt: str,
     each: bool = False,
-    watermark: str | None = None,
-    author: str = "",
+    watermark: bool = False,
     font: str = "",
     reason: str = "",
     progress: Progress | None = None,
@@ -68,7 +68,8 @@ def export_sheets(
     directory ``out`` (named after the person or household and the form). Each file is checked
     against the user's permissions and recorded in the audit trail before it appears. Full
     personal data (unmasked sheets with names, ID numbers…) needs a ``reason``, which is
-    recorded with it."""
+    recorded with it. The file's author, and the PDF's ``watermark`` (who exported it, when),
+    are the signed-in account: the one identity the audit trail knows."""
     from govshare_desktop.core.export.form_xlsx import write_xlsx
 
     if fmt not in FORMATS:
@@ -76,6 +77,8 @@ def export_sheets(
     if not all(sheet.masked for sheet in sheets) and not reason.strip():
         raise UserError("导出含完整个人信息的报表须说明事由（例如：报送民政局审批）")
     out = Path(out)
+    author = store.principal.username
+    mark = f"{author} {datetime.now():%Y-%m-%d %H:%M}" if watermark else None
 
     def write(batch: Sequence[Sheet], path: Path, report: Progress | None) -> ExportedFile:
         def make(temp: Path, anchor: str) -> None:
@@ -83,7 +86,7 @@ def export_sheets(
                 write_pdf(
                     batch,
                     temp,
-                    watermark=watermark,
+                    watermark=mark,
                     font=font,
                     author=author,
                     anchor=anchor,
