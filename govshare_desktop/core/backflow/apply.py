@@ -30,6 +30,25 @@ from govshare_desktop.core.store.models import (
 Record = dict[str, Any]  # DB column -> value, only for the columns the file provides
 
 
+class _Keep:
+    """A record's value for a column the file provides but could not give for this record (its
+    source row was rejected): the stored value stays as it is, and a new record gets NULL."""
+
+    _instance: _Keep | None = None
+
+    def __new__(cls) -> _Keep:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: Any = _Keep()
+ROWS_KEY = "_rejected_rows"  # in a record: the rejected rows it stands for (not a column)
+
+
 @dataclass(frozen=True)
 class Target:
     """How one dataset is stored: its table, natural key columns and the columns a file may set."""
@@ -106,6 +125,52 @@ class Counts:
     updated: int = 0
     unchanged: int = 0
     absent: int = 0
+    kept: int = 0  # existing records left as they were because their rows were rejected
+
+
+@dataclass
+class Spare:
+    """Who a file's rejected rows may stand for, as far as the rows can tell: their readable
+    公民身份号码, 户号 and 姓名 (each with the rows that named it). A record they may stand for is
+    never marked absent; ``everything`` (rows that name nobody readable) spares every record."""
+
+    COLUMNS = ("id_number", "head_id_number", "household_no", "name", "head_name")
+
+    ids: dict[str, set[int]] = field(default_factory=dict)
+    households: dict[str, set[int]] = field(default_factory=dict)
+    names: dict[str, set[int]] = field(default_factory=dict)
+    everything: set[int] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.ids or self.households or self.names or self.everything)
+
+    def add(self, row: int, *, id_number: Any, household_no: Any, name: Any) -> None:
+        """One rejected row: what could be read of who it is. 户号 spares the whole household
+        (a rejected row's household is not evidence that any member left); a name alone spares
+        everyone of that name; nothing readable spares everyone."""
+        if id_number:
+            self.ids.setdefault(id_number, set()).add(row)
+        if household_no:
+            self.households.setdefault(household_no, set()).add(row)
+        elif name and not id_number:
+            self.names.setdefault(name, set()).add(row)
+        if not (id_number or household_no or name):
+            self.everything.add(row)
+
+    def rows_for(self, values: Any) -> set[int]:
+        """The rejected rows that may stand for a stored record (its columns in ``values``)."""
+        rows = set(self.everything)
+        get = values.get
+        for column, found in (
+            ("id_number", self.ids),
+            ("head_id_number", self.ids),
+            ("household_no", self.households),
+            ("name", self.names),
+            ("head_name", self.names),
+        ):
+            if found and column in values:
+                rows |= found.get(get(column), set())
+        return rows
 
 
 @dataclass
@@ -125,6 +190,8 @@ class Outcome:
     inserted: list[Record] = field(default_factory=list)
     changes: list[FieldChange] = field(default_factory=list)
     absent: list[tuple[str, str]] = field(default_factory=list)  # (key, label)
+    # Existing records left as they were because their rows were rejected: (key, label, rows).
+    kept: list[tuple[str, str, tuple[int, ...]]] = field(default_factory=list)
     table_was_empty: bool = False
     keep_details: int = 5000  # per list; counts are always exact
 
@@ -135,6 +202,10 @@ class Outcome:
     def note_change(self, change: FieldChange) -> None:
         if len(self.changes) < self.keep_details * 4:
             self.changes.append(change)
+
+    def note_kept(self, key: str, label: str, rows: Iterable[int]) -> None:
+        if len(self.kept) < self.keep_details:
+            self.kept.append((key, label, tuple(sorted(set(rows)))))
 
 
 class Applier:
@@ -216,8 +287,12 @@ class Applier:
                 self.outcome.note_insert(record)
                 continue
             changed = {}
+            kept = False
             for i, column in enumerate(self.provided):
                 old, new = row[offset + i], record.get(column)
+                if new is KEEP:
+                    kept = kept or old is not None
+                    continue
                 if old != new:
                     changed[column] = new
                     history.append(
@@ -233,6 +308,10 @@ class Applier:
                     self.outcome.note_change(
                         FieldChange(target.key_text(key), _label(record, row), column, old, new)
                     )
+            if kept:
+                self.outcome.note_kept(
+                    target.key_text(key), _label(record, row), record.get(ROWS_KEY, ())
+                )
             was_absent = row[-1] is not None
             if not changed and not was_absent:
                 self.outcome.counts.unchanged += 1
@@ -272,6 +351,8 @@ class Applier:
 
     def _insert_tuple(self, record: Record) -> tuple[Any, ...]:
         values = [record.get(c) for c in self._record_columns]
+        if ROWS_KEY in record:  # a record standing for rejected rows may hold KEEP values
+            values = [None if v is KEEP else v for v in values]
         for index, column in self._fill:
             if values[index] is None:
                 if column == "name_initials":
@@ -284,20 +365,29 @@ class Applier:
 
     # ---------------------------------------------------------------- snapshots
 
-    def mark_absent(self, seen: Collection[Any], scope: Iterable[Any] | None, encode: Any) -> None:
+    def mark_absent(
+        self,
+        seen: Collection[Any],
+        scope: Iterable[Any] | None,
+        encode: Any,
+        spare: Spare | None = None,
+    ) -> None:
         """Records in scope that the file did not contain → absent (a flag, never a deletion).
 
         ``scope``: None for the whole table; for enrollments the schemes and for payments the
         months the file covers (values of the key's last column). ``encode`` turns a key tuple
-        into the form ``seen`` holds.
+        into the form ``seen`` holds. ``spare``: what the file's rejected rows tell about the
+        records they stand for; those records are left as they were (``outcome.kept``).
         """
         target = self.target
         table = target.table
         key_columns = [table.c[k] for k in target.key]
         statement = select(table.c.id, *key_columns, table.c.absent_batch_id)
-        label_column = table.c.name if "name" in table.c else None
-        if label_column is not None:
-            statement = statement.add_columns(label_column)
+        label_name = next((c for c in ("name", "head_name") if c in table.c), None)
+        if label_name is not None:
+            statement = statement.add_columns(table.c[label_name].label("_label"))
+        identity = [c for c in Spare.COLUMNS if c in table.c and c not in target.key]
+        statement = statement.add_columns(*(table.c[c] for c in identity))
         if scope is not None:
             statement = statement.where(key_columns[-1].in_(list(scope)))
         to_mark: list[int] = []
@@ -307,10 +397,16 @@ class Applier:
             key = tuple(row[1 : 1 + len(key_columns)])
             if encode(key) in seen:
                 continue
+            label = (row._mapping["_label"] if label_name is not None else "") or ""
+            if spare is not None:
+                rows = spare.rows_for(row._mapping)
+                if rows:
+                    self.outcome.counts.kept += 1
+                    self.outcome.note_kept(target.key_text(key), label, rows)
+                    continue
             to_mark.append(row[0])
             if len(self.outcome.absent) < self.outcome.keep_details:
-                label = row[-1] if label_column is not None else ""
-                self.outcome.absent.append((target.key_text(key), label or ""))
+                self.outcome.absent.append((target.key_text(key), label))
         for start in range(0, len(to_mark), 900):
             ids = to_mark[start : start + 900]
             self.session.execute(

@@ -1,5 +1,6 @@
 """The error workbook: every rejected row as the file had it, with the reason, to send back to the
-department that produced the file."""
+department that produced the file — and, on a second sheet, the payments already on record whose
+amounts the file changed (校核: the department confirms which amount is right)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,12 @@ def safe_text(value: Any) -> str:
 
 
 def write_error_workbook(
-    path: Path, *, file_name: str, headers: Sequence[str], rejections: Sequence[Rejection]
+    path: Path,
+    *,
+    file_name: str,
+    headers: Sequence[str],
+    rejections: Sequence[Rejection],
+    amount_changes: Sequence[dict[str, Any]] = (),
 ) -> Path:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -35,7 +41,11 @@ def write_error_workbook(
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("未导入的行")
+    if amount_changes:
+        _amount_sheet(workbook, file_name, amount_changes)
+    if not rejections and amount_changes:
+        return _save(workbook, path)
+    sheet = workbook.create_sheet("未导入的行", 0)
     # Write-only sheets take widths and panes before the first row.
     widths = [8, 14, 20, 60] + [14] * len(headers)
     for index, width in enumerate(widths, start=1):
@@ -68,6 +78,73 @@ def write_error_workbook(
             cell.data_type = "s"
             cells.append(cell)
         sheet.append(cells)
+    return _save(workbook, path)
+
+
+def _save(workbook: Any, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return path
+
+
+AMOUNT_HEADERS = [
+    "公民身份号码",
+    "姓名",
+    "发放年月",
+    "项目",
+    "原金额（元）",
+    "新金额（元）",
+    "差额（元）",
+]
+
+
+def _amount_sheet(workbook: Any, file_name: str, changes: Sequence[dict[str, Any]]) -> None:
+    """One row per changed amount: who, month, item, old, new, difference (yuan, two decimals)."""
+    from decimal import Decimal
+
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    sheet = workbook.create_sheet("金额变化")
+    for index, width in enumerate([22, 10, 10, 16, 14, 14, 12], start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A3"
+    title = WriteOnlyCell(
+        sheet,
+        value=safe_text(f"“{file_name}”使已有的 {len(changes)} 条待遇发放记录金额发生变化，请核实"),
+    )
+    title.font = Font(bold=True, size=13)
+    sheet.append([title])
+    header_cells = []
+    for text in AMOUNT_HEADERS:
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="FFF2CC")
+        header_cells.append(cell)
+    sheet.append(header_cells)
+
+    def money(fen: int | None) -> Any:
+        if fen is None:
+            return None
+        cell = WriteOnlyCell(sheet, value=Decimal(fen) / 100)
+        cell.number_format = "#,##0.00"
+        return cell
+
+    for item in changes:
+        period = item["period"]
+        for change in item["changes"]:
+            old, new = change["old_fen"], change["new_fen"]
+            number = WriteOnlyCell(sheet, value=safe_text(item["id_number"]))
+            number.data_type = "s"
+            sheet.append(
+                [
+                    number,
+                    safe_text(item["name"]),
+                    f"{period // 100}-{period % 100:02d}",
+                    change["field"],
+                    money(old),
+                    money(new),
+                    money((new or 0) - (old or 0)),
+                ]
+            )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import zipfile
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -90,11 +91,17 @@ def import_package(
     now: datetime | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     cancel: Callable[[], bool] | None = None,
+    session: Session | None = None,
 ) -> PackageResult:
+    """Verify and apply one package in one transaction (rolled back on a dry run).
+
+    ``session``: run inside the caller's transaction instead (a dry run over several files); the
+    caller then commits or rolls back, and held packages this one releases are applied in it too.
+    """
     path = Path(path)
     data = path.read_bytes()
     return _import_bytes(
-        store, data, path.name, user, dry_run, now or datetime.now(), progress, cancel
+        store, data, path.name, user, dry_run, now or datetime.now(), progress, cancel, session
     )
 
 
@@ -107,9 +114,42 @@ def _import_bytes(
     now: datetime,
     progress: Callable[[int, int, str], None] | None,
     cancel: Callable[[], bool] | None,
+    session: Session | None = None,
 ) -> PackageResult:
     store.principal.require(Action.IMPORT)
     result = PackageResult(file=file_name)
+    package = _verify(store, data, result)
+    if package is None:
+        return result
+    run = (store, package, data, file_name, user, dry_run, now, progress, cancel)
+    if session is not None:
+        _apply_package(session, result, *run)
+        if result.status == "applied":
+            result.released = _release_held(
+                store, result.sender or "", user, dry_run, now, progress, cancel, session
+            )
+        return result
+    own = store.sessions()
+    try:
+        with own.begin():
+            _apply_package(own, result, *run)
+            if dry_run:
+                if result.status == "applied":  # what the real run would release, too
+                    result.released = _release_held(
+                        store, result.sender or "", user, True, now, progress, cancel, own
+                    )
+                own.rollback()
+    finally:
+        own.close()
+    if not dry_run and result.status == "applied":
+        result.released = _release_held(
+            store, result.sender or "", user, False, now, progress, cancel
+        )
+    return result
+
+
+def _verify(store: Store, data: bytes, result: PackageResult) -> VerifiedPackage | None:
+    """The package if it may be applied here; otherwise None, with ``result`` saying why."""
     township = get_township(store)
     if township is None:
         raise UserError("尚未设置本乡镇（街道），请先初始化数据库（govshare init）")
@@ -130,7 +170,7 @@ def _import_bytes(
         )
     except PackageRefused as exc:
         result.status, result.reason_code, result.message = "refused", exc.reason_code, exc.message
-        return result
+        return None
     manifest = package.manifest
     result.kind, result.sequence, result.sender = (
         manifest.kind,
@@ -140,64 +180,70 @@ def _import_bytes(
     if manifest.kind != "backflow":
         result.status, result.reason_code = "refused", "malformed"
         result.message = f"数据包类型为“{manifest.kind}”，不是回流数据包（backflow），不能在此导入"
-        return result
+        return None
+    return package
 
-    session = store.sessions()
-    try:
-        with session.begin():
-            last = _last_applied(session, manifest.sender.code)
-            known = session.get(PackageReceipt, manifest.package_id)
-            if manifest.sequence <= last or (known is not None and known.status == "applied"):
-                result.status = "already_received"
-                result.message = (
-                    f"该数据包（{manifest.sender.name} 第 {manifest.sequence} 号）已经接收过，"
-                    "本次没有作任何修改"
-                )
-                return result
-            if manifest.sequence > last + 1:
-                if known is None:
-                    session.add(_receipt(package, file_name, "held", now, held=data))
-                result.status = "held"
-                result.message = (
-                    f"数据包序号为 {manifest.sequence}，但上一个已接收的是第 {last} 号；"
-                    f"已暂存，待第 {last + 1} 号数据包导入后自动导入"
-                )
-                if dry_run:
-                    session.rollback()
-                return result
-            if known is not None:  # a held package now due: it becomes the applied receipt
-                known.status, known.applied_at, known.held_bytes = "applied", now, None
-            else:
-                session.add(_receipt(package, file_name, "applied", now))
+
+def _apply_package(
+    session: Session,
+    result: PackageResult,
+    store: Store,
+    package: VerifiedPackage,
+    data: bytes,
+    file_name: str,
+    user: str,
+    dry_run: bool,
+    now: datetime,
+    progress: Callable[[int, int, str], None] | None,
+    cancel: Callable[[], bool] | None,
+) -> None:
+    """Sequence check and every dataset, in ``session``'s transaction (committed by the caller)."""
+    manifest = package.manifest
+    last = _last_applied(session, manifest.sender.code)
+    known = session.get(PackageReceipt, manifest.package_id)
+    if manifest.sequence <= last or (known is not None and known.status == "applied"):
+        result.status = "already_received"
+        result.message = (
+            f"该数据包（{manifest.sender.name} 第 {manifest.sequence} 号）已经接收过，"
+            "本次没有作任何修改"
+        )
+        return
+    if manifest.sequence > last + 1:
+        if known is None:
+            session.add(_receipt(package, file_name, "held", now, held=data))
             session.flush()
-            result.datasets = _apply_files(
-                store, session, package, file_name, user, dry_run, now, progress, cancel
-            )
-            result.status = "applied"
-            if dry_run:
-                session.rollback()
-            else:
-                store.audit().record(
-                    session,
-                    store.principal,
-                    "import",
-                    file_name,
-                    detail={
-                        "package": manifest.package_id,
-                        "sender": manifest.sender.code,
-                        "sequence": manifest.sequence,
-                        "datasets": [
-                            {"dataset": d.dataset, "batch": d.batch_id, "rows": d.rows_read}
-                            for d in result.datasets
-                        ],
-                    },
-                    now=now,
-                )
-    finally:
-        session.close()
+        result.status = "held"
+        result.message = (
+            f"数据包序号为 {manifest.sequence}，但上一个已接收的是第 {last} 号；"
+            f"已暂存，待第 {last + 1} 号数据包导入后自动导入"
+        )
+        return
+    if known is not None:  # a held package now due: it becomes the applied receipt
+        known.status, known.applied_at, known.held_bytes = "applied", now, None
+    else:
+        session.add(_receipt(package, file_name, "applied", now))
+    session.flush()
+    result.datasets = _apply_files(
+        store, session, package, file_name, user, dry_run, now, progress, cancel
+    )
+    result.status = "applied"
     if not dry_run:
-        result.released = _release_held(store, manifest.sender.code, user, now, progress, cancel)
-    return result
+        store.audit().record(
+            session,
+            store.principal,
+            "import",
+            file_name,
+            detail={
+                "package": manifest.package_id,
+                "sender": manifest.sender.code,
+                "sequence": manifest.sequence,
+                "datasets": [
+                    {"dataset": d.dataset, "batch": d.batch_id, "rows": d.rows_read}
+                    for d in result.datasets
+                ],
+            },
+            now=now,
+        )
 
 
 def _apply_files(
@@ -253,15 +299,19 @@ def _release_held(
     store: Store,
     sender: str,
     user: str,
+    dry_run: bool,
     now: datetime,
     progress: Callable[[int, int, str], None] | None,
     cancel: Callable[[], bool] | None,
+    session: Session | None = None,
 ) -> list[PackageResult]:
+    """Held packages of ``sender`` now due, in sequence order: each in its own transaction, or
+    all in ``session``'s (a dry run)."""
     released: list[PackageResult] = []
     while True:
-        with store.sessions() as session:
-            last = _last_applied(session, sender)
-            held = session.scalar(
+        with nullcontext(session) if session is not None else store.sessions() as reading:
+            last = _last_applied(reading, sender)
+            held = reading.scalar(
                 select(PackageReceipt).where(
                     PackageReceipt.sender_code == sender,
                     PackageReceipt.status == "held",
@@ -271,7 +321,7 @@ def _release_held(
             if held is None or held.held_bytes is None:
                 return released
             data, name = held.held_bytes, held.file_name
-        result = _import_bytes(store, data, name, user, False, now, progress, cancel)
+        result = _import_bytes(store, data, name, user, dry_run, now, progress, cancel, session)
         released.append(result)
         if result.status != "applied":
             return released

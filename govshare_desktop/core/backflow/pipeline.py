@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from govshare_desktop.core.backflow import normalize as nz
-from govshare_desktop.core.backflow.apply import TARGETS, Applier, link_households
+from govshare_desktop.core.backflow.apply import (
+    KEEP,
+    ROWS_KEY,
+    TARGETS,
+    Applier,
+    Spare,
+    link_households,
+)
 from govshare_desktop.core.backflow.fields import (
     ColumnMapping,
     DatasetSpec,
@@ -276,6 +283,27 @@ class RecordBuilder:
 
     def build(self, raw: RawRow) -> dict[str, Any]:
         return self._build(raw)
+
+    def identify(self, raw: RawRow) -> dict[str, Any]:
+        """What can still be read of who a rejected row is: its 公民身份号码, 户号 and 姓名 where
+        those cells convert (an ID stored by Excel as a number does not; its 户号 and 姓名 may)."""
+        wanted = {"id_number": "id_number", "household_no": "household_no", "name": "name"}
+        if self.dataset == "household":
+            wanted = {"head_id_number": "id_number", "household_no": "household_no"}
+            wanted["head_name"] = "name"
+        found: dict[str, Any] = {"id_number": None, "household_no": None, "name": None}
+        cells = raw.values
+        for column, key, _header, convert, _required in self.columns:
+            if key not in wanted or column >= len(cells):
+                continue
+            value = cells[column]
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            try:
+                found[wanted[key]] = convert(value)
+            except nz.FieldError:
+                continue
+        return found
 
     def _compile(self) -> Callable[[RawRow], dict[str, Any]]:
         """The row converter for this file's columns, as straight-line code.
@@ -587,17 +615,18 @@ def _run(
             seen.get,
             result.rejections,
         )
+        spare = Spare()  # who the rejected rows stand for: left as they were
         rows_read = 0
         for raw in plan.table.data_rows():
             rows_read += 1
             try:
                 record = build(raw)
             except RowRejected as exc:
+                number = raw.number - csv_offset
                 rejections.append(
-                    Rejection(
-                        raw.number - csv_offset, exc.column, exc.reason, exc.message, raw.values
-                    )
+                    Rejection(number, exc.column, exc.reason, exc.message, raw.values)
                 )
+                spare.add(number, **builder.identify(raw))
                 continue
             key = record_key(record)
             first = seen_get(key)
@@ -624,13 +653,13 @@ def _run(
         _tick(progress, cancel, rows_read)
 
         household_outcome = None
-        if dataset == "person" and builder.households:
+        if dataset == "person" and (builder.households or spare.households):
             household_outcome = _apply_households(
-                session, builder.households, batch.id, plan, villages
+                session, builder.households, batch.id, plan, villages, spare
             )
         if plan.full_snapshot and not applier.outcome.table_was_empty:
             snapshot_scope = None if dataset in ("person", "household") else facts.scope
-            applier.mark_absent(seen.keys(), snapshot_scope, encode)
+            applier.mark_absent(seen.keys(), snapshot_scope, encode, spare)
         if dataset in ("person", "household"):
             numbers = builder.households if dataset == "person" else [key[0] for key in seen]
             link_households(session, numbers)
@@ -643,6 +672,9 @@ def _run(
         if household_outcome is not None:
             result.summary["households_inserted"] = household_outcome.counts.inserted
             result.summary["households_updated"] = household_outcome.counts.updated
+        kept = [(dataset, *entry) for entry in applier.outcome.kept]
+        if household_outcome is not None:
+            kept += [("household", *entry) for entry in household_outcome.kept]
         result.report = build_report(
             session,
             dataset,
@@ -651,10 +683,16 @@ def _run(
             as_of=plan.as_of,
             periods=sorted(facts.scope) if dataset == "ss_payment" else None,
             new_villages=villages.added,
+            rejected_rows=sorted(r.row for r in result.rejections),
+            kept=kept,
+            spared_everything=sorted(spare.everything) if plan.full_snapshot else [],
         )
         result.summary.update(result.report.summary_counts())
         if dataset == "ss_payment":
             result.summary["deceased_still_paid"] = result.report.deceased_still_paid
+            result.summary["amount_changed_payments"] = result.report.amount_changes
+        if result.report.kept:
+            result.summary["kept"] = result.report.kept
         batch.rows_total = result.rows_read
         batch.rows_inserted, batch.rows_updated = result.inserted, result.updated
         batch.rows_unchanged, batch.rows_rejected = result.unchanged, result.rejected
@@ -691,18 +729,29 @@ def _apply_households(
     batch_id: int,
     plan: ImportPlan,
     villages: VillageResolver,
+    spare: Spare,
 ) -> Any:
-    """Households described by a person file (户号, 村, 住址, 户主 on each person row)."""
+    """Households described by a person file (户号, 村, 住址, 户主 on each person row).
+
+    A household with a rejected row keeps what only that row could have said: a field none of
+    its accepted rows gives (the 户主 when the head's row was rejected) is left as stored, and
+    the household is never marked absent for it."""
     target = TARGETS["household"]
     provided = {"village_code"}
     for household in households.values():
         provided |= set(household) - {"household_no"}
+    records = []
+    for number, household in households.items():
+        rows = spare.households.get(number)
+        if rows:
+            household = {c: KEEP for c in provided} | household
+            household[ROWS_KEY] = tuple(sorted(rows))
+        records.append(household)
     applier = Applier(session, target, sorted(provided), batch_id=batch_id, as_of=plan.as_of)
-    records = list(households.values())
     for start in range(0, len(records), CHUNK):
         applier.apply(records[start : start + CHUNK])
-    if plan.full_snapshot:
-        applier.mark_absent({(n,) for n in households}, None, lambda key: key)
+    if plan.full_snapshot and not applier.outcome.table_was_empty:
+        applier.mark_absent({(n,) for n in households}, None, lambda key: key, spare)
     return applier.outcome
 
 

@@ -1,14 +1,17 @@
 """The change report a clerk can act on after an import: who died or moved out, who was born or
-moved in, whose social-security status changed, what is no longer in the back-flow, and the
-cross-checks (校核) that need a 纠错 — e.g. a deceased person still being paid a pension."""
+moved in, whose social-security status changed, what is no longer in the back-flow, which records
+were left as they were because their rows were rejected, and the findings (校核) that need a look
+or a 纠错 — a deceased person still being paid a pension, amounts of payments already received that
+the new file states differently."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from govshare_desktop.core.backflow.apply import Outcome
@@ -16,6 +19,12 @@ from govshare_desktop.core.domain import codes
 from govshare_desktop.core.store.models import Enrollment, Payment, Person, RecordHistory
 
 BIRTH_WINDOW = timedelta(days=366)
+KEPT_LABELS = {
+    "person": "人员",
+    "household": "户",
+    "ss_enrollment": "参保",
+    "ss_payment": "待遇发放",
+}
 
 # Store columns as the clerk knows them (for the change details).
 COLUMN_LABELS = {
@@ -58,6 +67,15 @@ class ChangeReport:
     field_changes: list[dict[str, Any]] = field(default_factory=list)
     deceased_still_paid: list[dict[str, Any]] = field(default_factory=list)
     new_villages: list[dict[str, Any]] = field(default_factory=list)
+    # Rejected rows and the existing records left exactly as they were because of them.
+    rejected_rows: list[int] = field(default_factory=list)
+    kept: list[dict[str, Any]] = field(default_factory=list)
+    kept_count: int = 0
+    spared_everything: list[int] = field(default_factory=list)  # rows that named nobody readable
+    # 校核: existing payments (same 公民身份号码 and month) whose amounts the file changes.
+    amount_changes: list[dict[str, Any]] = field(default_factory=list)
+    amount_change_count: int = 0
+    amount_change_total_fen: int = 0  # new minus old 实发金额, summed (signed)
 
     def summary_counts(self) -> dict[str, int]:
         return {
@@ -67,6 +85,9 @@ class ChangeReport:
             "move_ins": len(self.move_ins),
             "ss_status_changes": len(self.ss_changes),
             "new_villages": len(self.new_villages),
+            "kept_for_rejected_rows": self.kept_count,
+            "amount_changes": self.amount_change_count,
+            "amount_change_total_fen": self.amount_change_total_fen,
         }
 
     def to_json(self, limit: int | None = None) -> dict[str, Any]:
@@ -84,6 +105,12 @@ class ChangeReport:
             "absent": cut(self.absent),
             "deceased_still_paid": cut(self.deceased_still_paid),
             "new_villages": cut(self.new_villages),
+            "kept": cut(self.kept),
+            "kept_count": self.kept_count,
+            "spared_everything": self.spared_everything,
+            "amount_changes": cut(self.amount_changes),
+            "amount_change_count": self.amount_change_count,
+            "amount_change_total_fen": self.amount_change_total_fen,
         }
 
     def lines(self) -> list[str]:
@@ -102,12 +129,68 @@ class ChangeReport:
         ):
             if items:
                 out.append(f"{title}：{len(items)} 条")
+        if self.rejected_rows:
+            rows = _rows_text(self.rejected_rows)
+            if self.kept_count:
+                counts: dict[str, int] = {}
+                for item in self.kept:
+                    counts[item["dataset"]] = counts.get(item["dataset"], 0) + 1
+                what = "、".join(f"{KEPT_LABELS.get(d, d)} {n} 条" for d, n in counts.items())
+                out.append(
+                    f"拒收的行（{rows}）没有改动任何记录：{self.kept_count} 条已有记录（{what}）"
+                    "因所在行被拒收而保持原样（未清空字段，未标记为“不在最新回流中”）"
+                )
+            else:
+                out.append(f"拒收的行（{rows}）没有改动任何记录")
+        if self.spared_everything:
+            out.append(
+                f"{_rows_text(self.spared_everything)}被拒收且看不出是哪条记录，为稳妥起见，"
+                "本次没有把任何记录标记为“不在最新回流中”"
+            )
         if self.deceased_still_paid:
             out.append(
                 f"校核：{len(self.deceased_still_paid)} 名已死亡人员在死亡后仍有待遇发放记录，"
                 "请核实并向人社部门提交纠错"
             )
+        if self.amount_change_count:
+            out.append(
+                f"校核：{self.amount_change_count} 条已有的待遇发放记录（同一人、同一发放年月）"
+                f"金额与此前不同，实发金额合计差额 {yuan(self.amount_change_total_fen, signed=True)} 元，"
+                "请向人社部门核实"
+            )
         return out or ["没有需要关注的变化。"]
+
+    def amount_change_lines(self, mask: Callable[[dict[str, Any]], str] | None = None) -> list[str]:
+        """One line per changed payment: who, month, each amount old → new (in yuan)."""
+        out = []
+        for item in self.amount_changes:
+            who = mask(item) if mask else f"{item['name']}（{item['id_number']}）"
+            amounts = "，".join(
+                f"{c['field']} {yuan(c['old_fen'])} → {yuan(c['new_fen'])}" for c in item["changes"]
+            )
+            out.append(
+                f"{who} {_period_text(item['period'])}：{amounts}"
+                f"（差额 {yuan(item['difference_fen'], signed=True)} 元）"
+            )
+        return out
+
+
+def yuan(fen: int | None, *, signed: bool = False) -> str:
+    """Integer fen as yuan with two decimals (``+1,110.78`` when ``signed``)."""
+    if fen is None:
+        return ""
+    sign = "+" if signed and fen > 0 else "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
+
+
+def _period_text(period: int) -> str:
+    return f"{period // 100}-{period % 100:02d}"
+
+
+def _rows_text(rows: list[int], limit: int = 10) -> str:
+    shown = "、".join(str(r) for r in rows[:limit])
+    more = f" 等 {len(rows)} 行" if len(rows) > limit else " 行"
+    return f"第 {shown}{more}"
 
 
 def build_report(
@@ -119,9 +202,18 @@ def build_report(
     as_of: date | None,
     periods: list[int] | None,
     new_villages: list[tuple[str, str]],
+    rejected_rows: list[int] | None = None,
+    kept: list[tuple[str, str, str, tuple[int, ...]]] | None = None,
+    spared_everything: list[int] | None = None,
 ) -> ChangeReport:
     report = ChangeReport(dataset=dataset, first_import=outcome.table_was_empty)
     report.new_villages = [{"code": c, "name": n} for c, n in new_villages]
+    report.rejected_rows = list(rejected_rows or [])
+    report.spared_everything = list(spared_everything or [])
+    report.kept = [
+        {"dataset": d, "key": k, "name": n, "rows": list(rows)} for d, k, n, rows in kept or []
+    ]
+    report.kept_count = len(report.kept)
     report.absent = [{"key": k, "name": n} for k, n in outcome.absent]
     labels = COLUMN_LABELS
     report.field_changes = [
@@ -140,6 +232,8 @@ def build_report(
         _enrollment_changes(session, report, batch_id)
     if dataset in ("person", "ss_payment"):
         report.deceased_still_paid = deceased_still_paid(session, periods)
+    if dataset == "ss_payment":
+        _amount_changes(session, report, batch_id)
     return report
 
 
@@ -228,6 +322,105 @@ def _enrollment_changes(session: Session, report: ChangeReport, batch_id: int) -
                 "new": new_text,
             }
         )
+
+
+AMOUNT_COLUMNS = ("basic_fen", "account_fen", "total_fen")
+AMOUNT_LABELS = {
+    "basic_fen": "基础养老金",
+    "account_fen": "个人账户养老金",
+    "total_fen": "实发金额",
+}
+AMOUNT_DETAILS = 5000  # listed; the count and the total are always exact
+
+
+def _amount_changes(session: Session, report: ChangeReport, batch_id: int) -> None:
+    """校核: payments already on record whose amounts this import changed (from the history it
+    wrote: one row per changed field, old and new in fen)."""
+    changed = (
+        RecordHistory.batch_id == batch_id,
+        RecordHistory.dataset == "ss_payment",
+        RecordHistory.field.in_(AMOUNT_COLUMNS),
+    )
+    report.amount_change_count = (
+        session.scalar(select(func.count(func.distinct(RecordHistory.record_key))).where(*changed))
+        or 0
+    )
+    if not report.amount_change_count:
+        return
+    report.amount_change_total_fen = int(
+        session.scalar(
+            select(
+                func.sum(
+                    cast(RecordHistory.new_value, Integer) - cast(RecordHistory.old_value, Integer)
+                )
+            ).where(*changed, RecordHistory.field == "total_fen")
+        )
+        or 0
+    )
+    keys = list(
+        session.scalars(
+            select(RecordHistory.record_key)
+            .where(*changed)
+            .group_by(RecordHistory.record_key)
+            .order_by(RecordHistory.record_key)
+            .limit(AMOUNT_DETAILS)
+        )
+    )
+    items: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(keys), 900):
+        rows = session.execute(
+            select(
+                RecordHistory.record_key,
+                RecordHistory.field,
+                RecordHistory.old_value,
+                RecordHistory.new_value,
+            )
+            .where(*changed, RecordHistory.record_key.in_(keys[start : start + 900]))
+            .order_by(RecordHistory.id)
+        )
+        for key, column, old, new in rows:
+            number, period = key.split("|")
+            item = items.setdefault(
+                key,
+                {
+                    "id_number": number,
+                    "name": "",
+                    "period": int(period),
+                    "changes": [],
+                    "difference_fen": 0,
+                },
+            )
+            old_fen = None if old is None else int(old)
+            new_fen = None if new is None else int(new)
+            item["changes"].append(
+                {
+                    "column": column,
+                    "field": AMOUNT_LABELS[column],
+                    "old_fen": old_fen,
+                    "new_fen": new_fen,
+                }
+            )
+            if column == "total_fen":
+                item["difference_fen"] = (new_fen or 0) - (old_fen or 0)
+    names = _names(session, list({item["id_number"] for item in items.values()}))
+    for item in items.values():
+        item["name"] = names.get(item["id_number"], "")
+        item["changes"].sort(key=lambda c: AMOUNT_COLUMNS.index(c["column"]))
+    report.amount_changes = [items[k] for k in keys if k in items]
+
+
+def _names(session: Session, numbers: list[str]) -> dict[str, str]:
+    """Names for 公民身份号码: from the registry, else from the enrollments."""
+    names: dict[str, str] = {}
+    for start in range(0, len(numbers), 900):
+        chunk = numbers[start : start + 900]
+        for model in (Enrollment, Person):  # the registry's name wins
+            names.update(
+                session.execute(
+                    select(model.id_number, model.name).where(model.id_number.in_(chunk))
+                ).all()
+            )
+    return names
 
 
 def deceased_still_paid(session: Session, periods: list[int] | None = None) -> list[dict[str, Any]]:

@@ -1,0 +1,201 @@
+"""Several back-flow files in the clerk's order — tables and packages mixed — imported for real or
+dry-run together.
+
+    results = import_files(store, [Source(a), Source(b), Source(package)], user=..., dry_run=True)
+
+The real run imports each file in its own transaction, as it comes: a refused or unreadable file
+changes nothing and the next one still goes in. The dry run runs exactly that — the same files in
+the same order, each seeing what the files before it changed — in ONE transaction that is rolled
+back at the end (each file in a savepoint, so a refused one leaves no trace for the next), so its
+counts are the real run's counts, file by file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from govshare_desktop.core.backflow.packages import PackageResult, import_package, is_package
+from govshare_desktop.core.backflow.pipeline import (
+    Cancelled,
+    DatasetResult,
+    ImportPlan,
+    plan_file,
+    run_plan,
+)
+from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.security.permissions import Action
+from govshare_desktop.core.store.engine import Store
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class Source:
+    """One file to import: a table (``plan`` as the clerk confirmed it, or planned here with the
+    run's plan options) or a package (``package``: None → look at the file)."""
+
+    path: Path
+    plan: ImportPlan | None = None
+    package: bool | None = None
+
+
+@dataclass
+class FileResult:
+    """What one file did: its datasets, and for a package what became of it."""
+
+    file: str
+    status: (
+        str  # imported | refused (a table), or a package's applied/already_received/held/refused
+    )
+    datasets: list[DatasetResult] = field(default_factory=list)
+    package: PackageResult | None = None
+    reason_code: str | None = None
+    message: str = ""
+
+    @property
+    def refused(self) -> bool:
+        return self.status == "refused"
+
+    def as_json(self) -> dict[str, Any]:
+        if self.package is not None:
+            return self.package.as_json()
+        if self.datasets:
+            return self.datasets[0].as_json()
+        return {
+            "file": self.file,
+            "status": self.status,
+            "reason_code": self.reason_code,
+            "message": self.message,
+        }
+
+
+def import_files(
+    store: Store,
+    sources: Sequence[Source],
+    *,
+    user: str,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+    cancel: Callable[[], bool] | None = None,
+    plan_options: Mapping[str, Any] | None = None,
+) -> list[FileResult]:
+    """Import ``sources`` in order; a dry run does the same in one transaction, rolled back."""
+    store.principal.require(Action.IMPORT)
+    now = now or datetime.now()
+    options = dict(plan_options or {})
+
+    def one(source: Source, session: Session | None) -> FileResult:
+        return _one(store, source, session, user, dry_run, now, progress, cancel, options)
+
+    if not dry_run:
+        return [_guarded(source, partial(one, source, None)) for source in sources]
+    results: list[FileResult] = []
+    session = store.sessions()
+    try:
+        with session.begin():
+            _begin(session)
+            for source in sources:
+                savepoint = session.begin_nested()
+                result = _guarded(source, partial(one, source, session), savepoint.rollback)
+                if savepoint.is_active:
+                    savepoint.commit()
+                results.append(result)
+            session.rollback()
+    finally:
+        session.close()
+    return results
+
+
+def _one(
+    store: Store,
+    source: Source,
+    session: Session | None,
+    user: str,
+    dry_run: bool,
+    now: datetime,
+    progress: Progress | None,
+    cancel: Callable[[], bool] | None,
+    options: Mapping[str, Any],
+) -> FileResult:
+    path = Path(source.path)
+    package = source.package if source.package is not None else is_package(path)
+    if package:
+        outcome = import_package(
+            store,
+            path,
+            user=user,
+            dry_run=dry_run,
+            now=now,
+            progress=progress,
+            cancel=cancel,
+            session=session,
+        )
+        return FileResult(
+            file=path.name,
+            status=outcome.status,
+            datasets=_all_datasets(outcome),
+            package=outcome,
+            reason_code=outcome.reason_code,
+            message=outcome.message,
+        )
+    plan = source.plan or plan_file(store, path, **options)
+    result = run_plan(
+        store,
+        plan,
+        user=user,
+        dry_run=dry_run,
+        now=now,
+        progress=progress,
+        cancel=cancel,
+        session=session,
+    )
+    return FileResult(file=path.name, status="imported", datasets=[result])
+
+
+def _all_datasets(package: PackageResult) -> list[DatasetResult]:
+    """The package's datasets and those of the held packages it released, in order."""
+    found = list(package.datasets)
+    for released in package.released:
+        found += _all_datasets(released)
+    return found
+
+
+def _guarded(
+    source: Source,
+    run: Callable[[], FileResult],
+    on_refusal: Callable[[], None] | None = None,
+) -> FileResult:
+    """A file a clerk's error (bad file, wrong columns) stops is refused; the others go on. A
+    cancel stops them all; a bug is not caught."""
+    try:
+        return run()
+    except Cancelled:
+        raise
+    except UserError as exc:
+        if on_refusal is not None:
+            on_refusal()
+        return FileResult(
+            file=Path(source.path).name,
+            status="refused",
+            reason_code="unreadable",
+            message=exc.message,
+        )
+
+
+def _begin(session: Session) -> None:
+    """Start the SQLite transaction now: the DB-API module opens one lazily, before the first
+    INSERT/UPDATE, so a SAVEPOINT issued first would start (and its RELEASE commit) a
+    transaction of its own, outside the one to be rolled back."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN")
