@@ -40,7 +40,14 @@ from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.forms.dictionary import Element
 from govshare_desktop.core.forms.sheet import Sheet
 from govshare_desktop.core.forms.templates import Template
-from govshare_desktop.core.forms.values import COMPUTED, OVERRIDDEN, SUBMITTED, FormValues, display
+from govshare_desktop.core.forms.values import (
+    COMPUTED,
+    OVERRIDDEN,
+    SUBMITTED,
+    FormValues,
+    display,
+    stored_text,
+)
 from govshare_desktop.core.store.models import FormValue
 from govshare_desktop.ui.form_output import FormOutput
 from govshare_desktop.ui.sheet_view import SheetView, refused_text
@@ -71,12 +78,19 @@ class ValuesModel(QAbstractTableModel):
         self.period = Period.parse("2026-10")
         self.locked: set[str] = set()
         self.reason_for: Any = None  # callable(element) -> str | None, asked when overriding
+        self.totals: dict[str, Any] = {}  # township: {element: 合计 worked out from its rows}
 
     def load(self, elements: list[Element], area: str, period: Period, locked: set[str]) -> None:
         self.beginResetModel()
         self.elements, self.area, self.period, self.locked = elements, area, period, locked
         found = self.pool.values(period, [area])
         self.rows = {code: by[area] for code, by in found.items() if area in by}
+        # The township's 合计 of an additive item is the sum of its rows, as its forms show it.
+        self.totals: dict[str, Any] = {}
+        if area == self.pool.township()[0]:
+            self.totals = self.pool.township_totals(period, [e.code for e in elements])
+            for code in self.totals:
+                self.rows.pop(code, None)
         self.endResetModel()
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
@@ -102,11 +116,16 @@ class ValuesModel(QAbstractTableModel):
             if column == 0:
                 return element.name
             if column == 1:
-                text = display(element, row.value if row else None)
+                stored = row.value if row else None
+                if element.code in self.totals:
+                    stored = stored_text(element, self.totals[element.code])
+                text = display(element, stored)
                 return text.replace(",", "") if role == Qt.ItemDataRole.EditRole else text
             if column == 2:
                 return element.unit
             if column == 3:
+                if element.code in self.totals:
+                    return "合计（自动）"
                 return (
                     ORIGIN_LABELS.get(row.origin, "")
                     if row
@@ -128,7 +147,8 @@ class ValuesModel(QAbstractTableModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if index.column() == self.VALUE and self.elements[index.row()].code not in self.locked:
+        code = self.elements[index.row()].code
+        if index.column() == self.VALUE and code not in self.locked and code not in self.totals:
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
 

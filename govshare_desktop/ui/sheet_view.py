@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.forms.compute import OTHER_LABEL
 from govshare_desktop.core.forms.sheet import (
     HEADER,
     LABEL,
@@ -54,6 +55,7 @@ from govshare_desktop.core.forms.sheet import (
 )
 from govshare_desktop.core.forms.values import (
     COMPUTED,
+    DERIVED,
     OVERRIDDEN,
     FormData,
     FormValues,
@@ -66,6 +68,7 @@ _Index = QModelIndex | QPersistentModelIndex
 ORIGIN_TEXT = {COMPUTED: "回流数据", OVERRIDDEN: "经办人修改", "entered": "经办人填报"}
 BACKGROUNDS = {
     COMPUTED: QColor("#e8f1fb"),
+    DERIVED: QColor("#ececec"),  # 合计 worked out from the rows: read-only
     OVERRIDDEN: QColor("#fff1d6"),
     "missing": QColor("#fffbe0"),
     "problem": QColor("#fde2e1"),
@@ -74,6 +77,10 @@ BACKGROUNDS = {
     LABEL: QColor("#f7f7f7"),
 }
 CELL_ROLE = Qt.ItemDataRole.UserRole + 1
+OTHER_TIP = (
+    "回流数据中不在本乡镇户籍、无法归到村（社区）的人员（如外地户籍在本地领取待遇），"
+    "单列一行，使各村与本行相加等于合计"
+)
 
 
 class SheetModel(QAbstractTableModel):
@@ -162,12 +169,19 @@ class SheetModel(QAbstractTableModel):
     def _tooltip(self, cell: Cell) -> str | None:
         if cell.role == STUB and cell.subject in self.problems:
             return "\n".join(self.problems[cell.subject])
+        if cell.role == STUB and cell.subject == self.form.other_subject:
+            return OTHER_TIP
         if cell.element is None or cell.subject is None:
             return None
         element = self.form.dictionary[cell.element]
         lines = [f"{element.name}（{element.source}）"]
         row = self.form.row(cell.element, cell.subject)
-        if row is not None:
+        if self.form.derived(cell.element, cell.subject):
+            if cell.subject == self.form.other_subject:
+                lines.append(f"“{OTHER_LABEL}”行只有回流数据，此项请填在各村（社区）")
+            else:
+                lines.append(self.form.total_note(cell.element) + "，不能直接填写")
+        elif row is not None:
             lines.append(
                 f"{ORIGIN_TEXT.get(row.origin, row.origin)}：{row.changed_by}，"
                 f"{row.changed_at:%Y-%m-%d %H:%M}"

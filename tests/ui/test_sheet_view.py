@@ -59,20 +59,34 @@ def test_a_table_shown_as_its_paper_form_and_typed_into(qtbot, window, qtmodelte
     qtmodeltester.check(view.sheet_model)
     sheet = view.sheet_model.sheet
     assert view.columnSpan(0, 0) == sheet.columns  # the title across the page
-    # The cursor starts on the first empty cell: the 低保 column, 合计 row.
+    # The cursor starts on the first empty cell: the 低保 column, first village (合计 is not
+    # filled: it is the sum of the villages, worked out as they are typed).
     low_income = 1 + sheet.data.template.elements.index("S_LOW_INCOME")
     rows = _stub_rows(view)
-    assert (view.currentIndex().row(), view.currentIndex().column()) == (rows[0], low_income)
+    assert (view.currentIndex().row(), view.currentIndex().column()) == (rows[1], low_income)
+    total = view.sheet_model.index(rows[0], low_income)
+    assert not total.flags() & Qt.ItemFlag.ItemIsEditable
+    assert total.data() == ""
     _type(qtbot, view, "12")
-    assert view.currentIndex().row() == rows[1]  # Enter moved down to the first village
+    assert view.currentIndex().row() == rows[2]  # Enter moved down to the next village
+    assert total.data() == "12"
     _type(qtbot, view, "3")
-    stored = forms.pool.values(OCTOBER, [T, sheet.data.subjects[1][0]])
-    assert stored["S_LOW_INCOME"][T].value == "12"
-    assert stored["S_LOW_INCOME"][sheet.data.subjects[1][0]].value == "3"
+    assert total.data() == "15"  # live, as each village is typed
+    assert "各行相加" in total.data(Qt.ItemDataRole.ToolTipRole)
+    first, second = sheet.data.subjects[1][0], sheet.data.subjects[2][0]
+    stored = forms.pool.values(OCTOBER, [T, first, second])
+    assert T not in stored["S_LOW_INCOME"]  # nothing typed for 合计, nothing stored
+    assert stored["S_LOW_INCOME"][first].value == "12"
+    assert stored["S_LOW_INCOME"][second].value == "3"
     assert "已填" in forms.status.text()
-    # The same item, entered once, is already in the 一表通 list of every item.
+    # The same item, entered once, is already in the 一表通 list of every item, where the
+    # township's 合计 is the same sum and cannot be typed either.
     _choose(forms.template, "")
     codes = [e.code for e in forms.model.elements]
+    total = forms.model.index(codes.index("S_LOW_INCOME"), 1)
+    assert total.data() == "15" and not total.flags() & Qt.ItemFlag.ItemIsEditable
+    assert forms.model.index(codes.index("S_LOW_INCOME"), 3).data() == "合计（自动）"
+    _choose(forms.area, first)
     assert forms.model.index(codes.index("S_LOW_INCOME"), 1).data() == "12"
 
 
@@ -140,3 +154,25 @@ def test_the_household_card_offers_forms_for_a_member(qtbot, window) -> None:
     assert household is not None
     button = household.findChild(QPushButton, "fill_form")
     assert button.isEnabled() and all("选中的成员" in a.text() for a in button.menu().actions())
+
+
+def test_payments_outside_the_registry_have_their_own_row_so_columns_add_up(qtbot, window) -> None:
+    from decimal import Decimal
+
+    window.show_page("forms")
+    forms = window.forms_view
+    _choose(forms.period, "2026-10")
+    forms.prefill()
+    _choose(forms.template, "rs_pension_payment")
+    view = forms.sheet
+    model = view.sheet_model
+    rows = _stub_rows(view)
+    stubs = [model.index(r, 0).data() for r in rows]
+    assert stubs[0] == "合计" and stubs[-1] == "其他（未落户）"
+    assert "不在本乡镇户籍" in model.index(rows[-1], 0).data(Qt.ItemDataRole.ToolTipRole)
+    for column in range(1, model.columnCount()):
+        shown = [model.index(r, column).data().replace(",", "") for r in rows]
+        total, parts = Decimal(shown[0]), [Decimal(x) for x in shown[1:] if x]
+        assert total == sum(parts), column
+        assert not model.index(rows[0], column).flags() & Qt.ItemFlag.ItemIsEditable
+    assert "校验通过" in forms.status.text() or "提示" in forms.status.text()

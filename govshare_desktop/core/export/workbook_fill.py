@@ -24,12 +24,18 @@ A mapping is a TOML file beside the workbook (shipped ones in ``resources/forms/
     "B" = "label"                                 # 合计 / the village / the roster's 序号
     "C" = "P_TOTAL"                               # an element of the template
 
-A 统计表's rows are its subjects in order (合计, then each village) unless ``total_row`` puts 合计
-in a row of its own. A 花名册 has a row per person. When the workbook has fewer prepared rows than
-that, rows are inserted inside the prepared block (so its bottom border stays at the bottom and
-``SUM`` ranges over it grow), styled like a prepared row, and everything below moves down: merged
-cells, row heights, print area, page breaks, formulas, validations, conditional formats, links
-and pictures. 登记表 use ``[cells]`` only: ``"B4" = "P_NAME"``.
+A 统计表's data rows are its villages in order, then 「其他（未落户）」 when the form has that row
+(records with no village; not numbered), so the department's own ``=SUM()`` over the block adds
+up to the township. The township's 合计 goes only into ``total_row``, never into a data row, and
+only into cells of it that do not already hold a formula: where the workbook sums, its formula
+stays. Without ``total_row`` the 合计 is not written at all (the workbook's own 合计 row, if any,
+is left to its formulas). A 花名册 has a row per person. When the workbook has fewer prepared rows
+than that, rows are inserted inside the prepared block (so its bottom border stays at the bottom
+and ``SUM`` ranges over it grow — openpyxl's ``insert_rows`` moves no formula, so every formula on
+the sheet is adjusted here, and a range over a one-row block grows too), styled like a prepared
+row, and everything below moves down: merged cells, row heights, print area, page breaks,
+formulas, validations, conditional formats, links and pictures. A mapped cell of any row that
+holds a formula is never overwritten. 登记表 use ``[cells]`` only: ``"B4" = "P_NAME"``.
 
 Values keep their types: numbers stay numbers, money goes in as yuan (``0.00`` unless the cell
 already has a number format), dates as dates, ID numbers and long codes as text (``@``). Nothing
@@ -356,10 +362,11 @@ class _Filler:
             assert mapping.first_row is not None
             subjects = list(data.subjects)
             total: tuple[str, str] | None = None
-            if mapping.total_row is not None and subjects:
-                total = (subjects[0][0], "合计")
-                if subjects[0][1] == "合计":
-                    subjects = subjects[1:]
+            if data.template.kind == "table" and subjects:
+                if mapping.total_row is not None:
+                    total = (subjects[0][0], "合计")
+                if subjects[0][0] == data.total_subject:
+                    subjects = subjects[1:]  # 合计 never goes into a data row
             first = mapping.first_row
             last = mapping.last_row or self._prepared_last(first)
             prepared = last - first + 1
@@ -368,14 +375,15 @@ class _Filler:
                 at = last if prepared >= 2 else last + 1
                 source = last - 1 if prepared >= 2 else last
                 skip = {_column_index(letters) for letters, value in mapping.columns}
-                _insert_rows(self.ws, at, extra, source, skip)
+                block = first if prepared < 2 else None  # rows go below a one-row block
+                _insert_rows(self.ws, at, extra, source, skip, block_first=block)
                 moved_from, moved_by = at, extra
             count = 0
             for offset, (subject, label) in enumerate(subjects):
-                is_total = label == "合计"
-                if not is_total:
+                numbered = subject != data.other_subject  # 其他（未落户） is not a village
+                if numbered:
                     count += 1
-                rows.append((first + offset, subject, label, None if is_total else count))
+                rows.append((first + offset, subject, label, count if numbered else None))
             if total is not None:
                 assert mapping.total_row is not None
                 row = mapping.total_row
@@ -386,11 +394,14 @@ class _Filler:
             row = int(match[2])
             ref = f"{match[1]}{row + moved_by if row >= moved_from else row}"
             target = _writable(self.ws, ref, mapping, f"[cells] “{cell.ref}”")
-            self.put_fixed(target, cell)
+            if target.data_type != "f":  # a cell the workbook computes keeps its formula
+                self.put_fixed(target, cell)
         for row, subject, label, number in rows:
             for letters, value in mapping.columns:
                 ref = f"{letters}{row}"
                 target = _writable(self.ws, ref, mapping, f"[rows.columns] “{letters}”")
+                if target.data_type == "f":
+                    continue  # the department's own formula (its SUM for 合计) stays
                 if value == NUMBER:
                     if number is not None:
                         _put(target, number, None)
@@ -575,10 +586,20 @@ def _bordered(cell: Any) -> bool:
 # ---------------------------------------------------------------- inserting rows
 
 
-def _insert_rows(ws: Any, at: int, count: int, source: int, skip: Iterable[int] = ()) -> None:
+def _insert_rows(
+    ws: Any,
+    at: int,
+    count: int,
+    source: int,
+    skip: Iterable[int] = (),
+    *,
+    block_first: int | None = None,
+) -> None:
     """Insert ``count`` rows before row ``at`` styled like row ``source`` (above ``at``), and
-    move everything openpyxl's ``insert_rows`` leaves behind. Formulas of ``source`` in columns
-    not in ``skip`` are copied, adjusted to their row."""
+    move everything openpyxl's ``insert_rows`` leaves behind (it moves cells only: no formula,
+    merge or print setting follows). Formulas of ``source`` in columns not in ``skip`` are
+    copied, adjusted to their row. ``block_first``: the prepared block starts there and ends just
+    above ``at`` (rows appended below a block), so a range over the block grows with it."""
     from openpyxl.cell.cell import MergedCell
     from openpyxl.formatting.formatting import ConditionalFormattingList
     from openpyxl.formula.translate import Translator
@@ -646,7 +667,7 @@ def _insert_rows(ws: Any, at: int, count: int, source: int, skip: Iterable[int] 
     # Formulas anywhere on the sheet that point at moved rows.
     for (row, _column), cell in list(ws._cells.items()):
         if cell.data_type == "f" and isinstance(cell.value, str) and not at <= row < at + count:
-            cell.value = _adjust_formula(cell.value, ws.title, at, count)
+            cell.value = _adjust_formula(cell.value, ws.title, at, count, block_first)
 
     # Print area, print titles, page breaks.
     if ws._print_area is not None and ws._print_area.ranges:
@@ -685,9 +706,12 @@ def _shift_range(cell_range: Any, at: int, count: int) -> None:
         cell_range.expand(down=count)
 
 
-def _adjust_formula(formula: str, sheet: str, at: int, count: int) -> str:
+def _adjust_formula(
+    formula: str, sheet: str, at: int, count: int, block_first: int | None = None
+) -> str:
     """``formula`` with references to rows at or below ``at`` on ``sheet`` moved down by
-    ``count`` (a range across ``at`` grows, as when a row is inserted in Excel)."""
+    ``count`` (a range across ``at`` grows, as when a row is inserted in Excel; so does a range
+    from within a block starting at ``block_first`` down to the row just above ``at``)."""
     from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
 
     try:
@@ -701,14 +725,14 @@ def _adjust_formula(formula: str, sheet: str, at: int, count: int) -> str:
         prefix, bang, ref = token.value.rpartition("!")
         if bang and prefix.strip("'").replace("''", "'") != sheet:
             continue
-        new = _adjust_ref(ref, at, count)
+        new = _adjust_ref(ref, at, count, block_first)
         if new != ref:
             token.value = prefix + bang + new
             changed = True
     return tokens.render() if changed else formula
 
 
-def _adjust_ref(ref: str, at: int, count: int) -> str:
+def _adjust_ref(ref: str, at: int, count: int, block_first: int | None = None) -> str:
     def row(number: str) -> str:
         value = int(number)
         return str(value + count if value >= at else value)
@@ -716,6 +740,13 @@ def _adjust_ref(ref: str, at: int, count: int) -> str:
     parts = ref.split(":")
     if len(parts) > 2:
         return ref
+    matches = [_REF.fullmatch(p) for p in parts]
+    if block_first is not None and len(parts) == 2 and matches[0] and matches[1]:
+        low, high = sorted((int(matches[0][4]), int(matches[1][4])))
+        if high == at - 1 and low >= block_first:  # over the block that rows were added to
+            end = matches[1] if int(matches[1][4]) == high else matches[0]
+            grown = f"{end[1]}{end[2]}{end[3]}{high + count}"
+            return ":".join(grown if m is end else p for m, p in zip(matches, parts, strict=True))
     if all(_REF.fullmatch(p) for p in parts):
         return ":".join(
             _REF.sub(lambda m: f"{m[1]}{m[2]}{m[3]}{row(m[4])}", part) for part in parts

@@ -12,6 +12,10 @@ Filters (``where``) by dataset:
 * ss_payment — ``period_in`` (payments for months within the period).
 
 Records marked "not in latest back-flow" are left out. A string or a list of strings matches any.
+
+Records that belong to no village of the township (social-security rows of people outside the
+household registry, who have no village) are counted under :func:`other_subject`, the 统计表's
+「其他（未落户）」 row, so that the villages and that row add up to the township total.
 """
 
 from __future__ import annotations
@@ -51,6 +55,18 @@ FILTERS: dict[str, dict[str, type]] = {
     "ss_enrollment": {"scheme": str, "status_code": str, "receiving": bool, "registry": str},
     "ss_payment": {"period_in": bool},
 }
+
+
+OTHER_LABEL = "其他（未落户）"
+
+
+def other_subject(township_code: str) -> str:
+    """The value-pool subject of a township's 「其他（未落户）」 row: records with no village."""
+    return f"{township_code}-other"
+
+
+def is_other_subject(subject: str) -> bool:
+    return subject.endswith("-other")
 
 
 # Person- and household-level attributes: element value = one column (or a derived value) of the
@@ -193,19 +209,22 @@ def _measure(computation: Any, cond: str) -> str:
 def compute_area_values(
     store: Store, elements: Sequence[Any], period: Period, *, township_code: str
 ) -> dict[str, dict[str, int]]:
-    """``{element code: {village code: value, township code: total}}`` for computed area elements.
+    """``{element code: {village code: value, other: value, township code: total}}`` for
+    computed area elements (``other`` is :func:`other_subject`).
 
     One statement per dataset: every element over that dataset is a conditional aggregate of a
     single scan grouped by village. Villages without a matching record get 0; records without a
-    village count in the township total only. Distinct counts get their total from a second
-    statement (a person paid in two villages is one person for the township).
+    village (or with a code that is not one of the township's villages) count in ``other``, so
+    the villages and ``other`` add up to the township total. Distinct counts get their total from
+    a second statement (a person paid in two villages is one person for the township).
     """
     from govshare_desktop.core.store.township import villages
 
     wanted = [e for e in elements if e.compute is not None and e.level == "area"]
     with store.sessions() as session:
         village_codes = [v.code for v in villages(session)]
-        out = {e.code: dict.fromkeys([*village_codes, township_code], 0) for e in wanted}
+        other = other_subject(township_code)
+        out = {e.code: dict.fromkeys([*village_codes, other, township_code], 0) for e in wanted}
         for dataset, (table, village, _) in DATASETS.items():
             group = [e for e in wanted if e.compute.dataset == dataset]
             if not group:
@@ -226,8 +245,10 @@ def compute_area_values(
             for row in session.execute(text(sql), params):
                 for element, value in zip(group, row[1:], strict=True):
                     values = out[element.code]
-                    if row[0] in values and row[0] != township_code:
+                    if row[0] in values and row[0] not in (township_code, other):
                         values[row[0]] = int(value or 0)
+                    else:
+                        values[other] += int(value or 0)
                     values[township_code] += int(value or 0)
             distinct = [
                 (e, cond)

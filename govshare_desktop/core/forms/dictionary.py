@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.forms.expr import Expression, ExpressionError, parse
 from govshare_desktop.core.resources import resource_path
 
 if sys.version_info >= (3, 11):
@@ -23,6 +24,13 @@ else:  # pragma: no cover - Python 3.10
 TYPES = ("integer", "decimal", "money", "text", "date", "code")
 LEVELS = ("area", "household", "person")
 AGGREGATES = ("count", "count_distinct", "sum", "attribute")
+NUMERIC = ("integer", "decimal", "money")
+# How a 统计表's 合计 row gets an area element's value (``total`` in elements.toml, or per
+# template column): the sum of the rows shown (the default for numbers), the row's own value
+# (computed over the whole township, or filled in: the default for text, dates and codes),
+# nothing, or ``{ formula = "…" }`` — an expression over other elements' totals, such as a rate.
+TOTALS = ("sum", "own", "none")
+FORMULA = "formula"
 
 
 class FormsError(UserError):
@@ -52,10 +60,55 @@ class Element:
     # Personal data shown masked unless the clerk unmasks: name | id_number | birth_date | phone |
     # address
     mask: str | None = None
+    total: str | None = None  # sum | own | none | formula; None: by type (see default_total)
+    total_formula: Expression | None = None
 
     @property
     def computed(self) -> bool:
         return self.compute is not None
+
+    @property
+    def total_rule(self) -> str:
+        """How the 合计 row of a 统计表 gets this element's value (a template may say otherwise)."""
+        return self.total or default_total(self.type)
+
+
+def default_total(type_: str) -> str:
+    return "sum" if type_ in NUMERIC else "own"
+
+
+def parse_total(raw: Any, where: str) -> tuple[str, Expression | None]:
+    """``total = "sum" | "own" | "none"`` or ``total = { formula = "…" }``, checked on its own;
+    whether the formula's elements may be used is the caller's check."""
+    if isinstance(raw, str):
+        if raw not in TOTALS:
+            raise FormsError(
+                f'{where}的 total“{raw}”无效，可用：{"、".join(TOTALS)} 或 {{ formula = "…" }}'
+            )
+        return raw, None
+    if isinstance(raw, dict) and set(raw) == {FORMULA} and isinstance(raw[FORMULA], str):
+        try:
+            return FORMULA, parse(raw[FORMULA])
+        except ExpressionError as exc:
+            raise FormsError(f"{where}的 total.formula：{exc}") from None
+    raise FormsError(f'{where}的 total 应为 "sum"、"own"、"none" 或 {{ formula = "A * 100 / B" }}')
+
+
+def check_total_formula(
+    formula: Expression, owner: str, rule_of: Mapping[str, str], where: str, scope: str
+) -> None:
+    """A 合计 formula may only use elements whose 合计 is the sum of the rows (so there is no
+    loop and the inputs are on the same footing); ``rule_of``: element -> its total rule."""
+    for name in sorted(formula.names):
+        if name == owner:
+            raise FormsError(f"{where}的 total.formula 不能引用数据项自身")
+        if name not in rule_of:
+            raise FormsError(f"{where}的 total.formula 引用的数据项“{name}”不在{scope}中")
+        if rule_of[name] != "sum":
+            raise FormsError(
+                f'{where}的 total.formula 只能引用合计为各行之和（total = "sum"）的数据项，'
+                f"“{name}”不是"
+            )
 
 
 def load_toml(path: Path) -> dict[str, Any]:
@@ -156,6 +209,7 @@ def parse_elements(document: Mapping[str, Any], file_name: str) -> dict[str, Ele
             "compute",
             "carry_forward",
             "mask",
+            "total",
         }
         unknown = set(raw) - known
         if unknown:
@@ -163,6 +217,14 @@ def parse_elements(document: Mapping[str, Any], file_name: str) -> dict[str, Ele
         mask = raw.get("mask")
         if mask is not None and mask not in MASKS:
             raise FormsError(f"{where}的 mask“{mask}”无效，可用：{'、'.join(MASKS)}")
+        total: str | None = None
+        total_formula: Expression | None = None
+        if "total" in raw:
+            if level != "area":
+                raise FormsError(f"{where}：只有区域级数据项（统计表的列）有合计，不能写 total")
+            total, total_formula = parse_total(raw["total"], where)
+            if total not in ("own", "none") and type_ not in NUMERIC:
+                raise FormsError(f"{where}的类型为 {type_}，不是数字：合计只能是 own 或 none")
         computation = parse_computation(compute, where) if compute is not None else None
         if computation is not None and (computation.aggregate == "attribute") != (level != "area"):
             raise FormsError(
@@ -180,7 +242,14 @@ def parse_elements(document: Mapping[str, Any], file_name: str) -> dict[str, Ele
             compute=computation,
             carry_forward=bool(raw.get("carry_forward", False)),
             mask=mask,
+            total=total,
+            total_formula=total_formula,
         )
+    rules = {code: e.total_rule for code, e in elements.items() if e.level == "area"}
+    for code, element in elements.items():
+        if element.total_formula is not None:
+            where = f"{file_name} 数据项 {code} "
+            check_total_formula(element.total_formula, code, rules, where, "区域级数据项")
     return elements
 
 

@@ -5,7 +5,8 @@ form looks the same wherever it appears, and a template's layout is written once
 
 * 统计表: the title; the statutory marks (表号/制定机关/批准文号/有效期至) top right; 填报单位（盖章）,
   the period and the unit line; multi-level merged column headers; the 栏次 row (甲, 1, 2, …); a
-  合计 row, then one row per village; the signatories line (单位负责人、审核人、填表人…).
+  合计 row (read-only where it is worked out from the rows below), then one row per village and,
+  when it has something in it, 「其他（未落户）」; the signatories line (单位负责人、审核人、填表人…).
 * 花名册: the same top; 序号 and one column per element; a 合计 row under money columns.
 * 登记表/申请表: label/value cells row by row, then the signature and seal areas.
 
@@ -22,7 +23,7 @@ from typing import Any
 
 from govshare_desktop.core.domain import masking
 from govshare_desktop.core.forms.dictionary import Element
-from govshare_desktop.core.forms.values import FormData, display
+from govshare_desktop.core.forms.values import FormData, display, stored_text
 
 # Cell roles
 TITLE, MARK, META, HEADER, NUMBER, STUB, VALUE, TOTAL, LABEL, SIGNATURE, FOOTER = (
@@ -304,12 +305,21 @@ class _Builder:
             align = "center" if label == "合计" else "left"
             self.put(self.row, 0, Cell(label, STUB, align=align, subject=subject))
             for j, column in enumerate(self.template.columns):
-                self.put(self.row, 1 + j, self.value_cell(column.element, subject))
+                self.put(self.row, 1 + j, self.table_cell(column.element, subject))
             self.row += 1
         last = self.row - 1
         self.signatories(columns)
         stub = max([4.0] + [_width(label) + 1.0 for _, label in self.data.subjects])
         return self.sheet(columns, (first, last), (first, numbers), self.widths(columns, stub))
+
+    def table_cell(self, code: str, subject: str) -> Cell:
+        """A 统计表 cell; a 合计 worked out from the rows (see FormData.derived) is read-only."""
+        cell = self.value_cell(code, subject)
+        if not self.data.derived(code, subject):
+            return cell
+        element = self.dictionary[code]
+        text = display(element, stored_text(element, self.data.value(code, subject)))
+        return replace(cell, text=text, editable=False)
 
     def roster(self) -> Sheet:
         columns = 1 + len(self.template.columns)

@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from govshare_desktop.core.forms.dictionary import Element, FormsError, load_toml
+from govshare_desktop.core.forms.dictionary import (
+    NUMERIC,
+    Element,
+    FormsError,
+    check_total_formula,
+    load_toml,
+    parse_total,
+)
 from govshare_desktop.core.forms.expr import Expression, ExpressionError, parse
 from govshare_desktop.core.resources import resource_path
 
@@ -39,6 +46,9 @@ class TemplateColumn:
     # The header cells above this column's own, outermost first: ``group = "老年人口"`` or
     # ``group = ["60周岁以上参保及领取待遇情况", "其中"]``. Neighbours with the same path merge.
     groups: tuple[str, ...] = ()
+    # 统计表: this form's own rule for the 合计 row, instead of the element's (see dictionary.py)
+    total: str | None = None
+    total_formula: Expression | None = None
 
     @property
     def group(self) -> str:
@@ -83,6 +93,17 @@ class Template:
     @property
     def elements(self) -> tuple[str, ...]:
         return tuple(c.element for c in self.columns)
+
+    def total_rule(
+        self, code: str, dictionary: Mapping[str, Element]
+    ) -> tuple[str, Expression | None]:
+        """How this 统计表's 合计 row gets ``code``: ``sum`` of the rows shown, the row's ``own``
+        value, ``none``, or ``formula`` (with the expression, over other columns' totals)."""
+        for column in self.columns:
+            if column.element == code and column.total is not None:
+                return column.total, column.total_formula
+        element = dictionary[code]
+        return element.total_rule, element.total_formula
 
 
 @dataclass(frozen=True)
@@ -164,7 +185,12 @@ def parse_template(
         if element.level != subject:
             expected = {"area": "区域级", "person": "人员级", "household": "户级"}[subject]
             raise FormsError(f"{where}的数据项“{code}”不是{expected}数据项，不能用于此报表")
-        unknown = {k for k, v in raw.items() if v is not None} - {"element", "header", "group"}
+        unknown = {k for k, v in raw.items() if v is not None} - {
+            "element",
+            "header",
+            "group",
+            "total",
+        }
         if unknown:
             raise FormsError(f"{where}中有不认识的字段：{'、'.join(sorted(unknown))}")
         groups = raw.get("group") or ()
@@ -176,13 +202,32 @@ def parse_template(
             raise FormsError(f"{where}的 group 应为文字或文字列表（多级表头，外层在前）")
         if len(groups) > 3:
             raise FormsError(f"{where}的 group 最多三级")
+        total: str | None = None
+        total_formula: Expression | None = None
+        if raw.get("total") is not None:
+            if kind != "table":
+                raise FormsError(f"{where}：只有统计表有合计行，不能写 total")
+            total, total_formula = parse_total(raw["total"], where)
+            if total not in ("own", "none") and element.type not in NUMERIC:
+                raise FormsError(f"{where}的数据项“{code}”不是数字：合计只能是 own 或 none")
         columns.append(
             TemplateColumn(
                 element=code,
                 header=str(raw.get("header") or element.name),
                 groups=tuple(g.strip() for g in groups),
+                total=total,
+                total_formula=total_formula,
             )
         )
+    if kind == "table":
+        # A 合计 formula reads other columns' 合计 on this form, each the sum of its rows.
+        probe = Template("", "", "", kind, period_type, file_name, tuple(columns))
+        rule_of = {c.element: probe.total_rule(c.element, elements)[0] for c in columns}
+        for index, column in enumerate(columns, start=1):
+            _, formula = probe.total_rule(column.element, elements)
+            if formula is not None:
+                where = f"报表模板 {file_name} 第 {index} 列（{column.element}）"
+                check_total_formula(formula, column.element, rule_of, where, "本表的列")
     rules = []
     for index, raw in enumerate(document.get("rules", []), start=1):
         where = f"报表模板 {file_name} 第 {index} 条规则"

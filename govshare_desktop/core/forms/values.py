@@ -1,6 +1,11 @@
 """一表通 values: each filled once per (element, subject, period), whichever form it was entered
 in, with its origin (computed from back-flow / entered / computed-then-overridden with a reason),
 who and when, and its history. Forms lock when submitted and unlock when returned.
+
+A township 统计表's 合计 row is not typed: for an additive element it is the sum of the rows shown
+(the villages and, when it has something in it, the 「其他（未落户）」 row of records with no
+village), for a rate a formula over other totals (``total`` in elements.toml or on a template
+column). Those cells are *derived* when the form is read, never stored, and read-only.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,8 +23,15 @@ from sqlalchemy.orm import Session
 from govshare_desktop.core.domain import codes
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.errors import UserError
-from govshare_desktop.core.forms.compute import compute_area_values, roster_rows
+from govshare_desktop.core.forms.compute import (
+    OTHER_LABEL,
+    compute_area_values,
+    is_other_subject,
+    other_subject,
+    roster_rows,
+)
 from govshare_desktop.core.forms.dictionary import Element
+from govshare_desktop.core.forms.expr import ExpressionError
 from govshare_desktop.core.forms.templates import RuleResult, Template, evaluate_rules
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.engine import Store
@@ -35,6 +47,7 @@ from govshare_desktop.core.store.models import (
 from govshare_desktop.core.store.township import get_township, villages
 
 COMPUTED, ENTERED, OVERRIDDEN = "computed", "entered", "overridden"
+DERIVED = "derived"  # a 合计 cell worked out from the form's rows, never stored
 DRAFT, SUBMITTED, RETURNED = "draft", "submitted", "returned"
 
 
@@ -91,6 +104,19 @@ def typed(element: Element, stored: str | None) -> Any:
     return stored
 
 
+def stored_text(element: Element, value: Any) -> str | None:
+    """The canonical text of a typed value (the inverse of :func:`typed` for numbers)."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        if element.type in ("integer", "money"):
+            return str(int(value.to_integral_value(rounding=ROUND_HALF_UP)))
+        return str(value.normalize())
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
 def display(element: Element, stored: str | None) -> str:
     if stored is None:
         return ""
@@ -127,21 +153,75 @@ class FormData:
     status: str
     dictionary: Mapping[str, Element]
     unit: str = ""  # the reporting unit as printed: 青禾镇, or 青禾镇东风村 for one village
+    # A township 统计表: the 合计 row's subject (the township) and that of 「其他（未落户）」
+    # (in ``subjects`` only when it has something in it).
+    total_subject: str | None = None
+    other_subject: str | None = None
+
+    def derived(self, code: str, subject: str) -> bool:
+        """Whether this cell is worked out from the form rather than stored: a 合计 whose rule
+        is not ``own``, or an entered element in the 「其他（未落户）」 row (back-flow only)."""
+        if self.template.kind != "table" or code in self.attributes:
+            return False
+        if subject == self.total_subject:
+            return self.template.total_rule(code, self.dictionary)[0] != "own"
+        return subject == self.other_subject and not self.dictionary[code].computed
 
     def row(self, code: str, subject: str) -> FormValue | None:
+        if self.derived(code, subject):
+            return None  # a stored 合计 from before it was derived does not count
         return self.stored.get(code, {}).get(subject)
 
     def value(self, code: str, subject: str) -> Any:
         if code in self.attributes:
             return self.attributes[code].get(subject)
+        if self.derived(code, subject):
+            return self._derived_value(code, subject)
         row = self.row(code, subject)
         return typed(self.dictionary[code], row.value) if row is not None else None
 
     def origin(self, code: str, subject: str) -> str | None:
         if code in self.attributes:
             return COMPUTED if self.attributes[code].get(subject) is not None else None
+        if self.derived(code, subject):
+            return DERIVED if self.value(code, subject) is not None else None
         row = self.row(code, subject)
         return row.origin if row is not None else None
+
+    def rows_sum(self, code: str) -> Any:
+        """The sum of ``code`` over the rows shown below 合计 (None if every one is empty)."""
+        values = [
+            self.value(code, subject)
+            for subject, _ in self.subjects
+            if subject != self.total_subject
+        ]
+        known = [v for v in values if v is not None]
+        return sum(known) if known else None
+
+    def _derived_value(self, code: str, subject: str) -> Any:
+        if subject != self.total_subject:
+            return None  # 「其他（未落户）」 has no entered values
+        rule, formula = self.template.total_rule(code, self.dictionary)
+        if rule == "sum":
+            return self.rows_sum(code)
+        if formula is None:
+            return None
+        try:
+            result = formula.evaluate({name: self.rows_sum(name) for name in formula.names})
+        except ExpressionError:
+            return None
+        if isinstance(result, bool) or not isinstance(result, int | Decimal):
+            return None
+        return typed(self.dictionary[code], stored_text(self.dictionary[code], Decimal(result)))
+
+    def total_note(self, code: str) -> str:
+        """How a derived 合计 is worked out, for a tooltip."""
+        rule, formula = self.template.total_rule(code, self.dictionary)
+        if rule == "sum":
+            return "合计：各行相加，自动计算"
+        if formula is not None:
+            return f"合计：按 {formula.source} 计算（各项取合计行）"
+        return "合计：此项不合计"
 
     def typed_values(self) -> dict[str, dict[str, Any]]:
         return {
@@ -156,13 +236,14 @@ class FormData:
         codes = [c for c in self.template.elements if c not in self.attributes]
         if self.template.kind != "table":
             codes = [c for c in codes if not self.dictionary[c].computed]
-        filled = sum(
-            1
+        cells = [
+            (code, subject)
             for code in codes
             for subject, _ in self.subjects
-            if self.value(code, subject) is not None
-        )
-        return filled, len(codes) * len(self.subjects)
+            if not self.derived(code, subject)  # 合计 and the like are worked out, not filled
+        ]
+        filled = sum(1 for code, subject in cells if self.value(code, subject) is not None)
+        return filled, len(cells)
 
     def rule_results(self) -> list[RuleResult]:
         return evaluate_rules(self.template, self.typed_values(), [s for s, _ in self.subjects])
@@ -245,9 +326,11 @@ class FormValues:
                     query = select(Household.village_code).where(Household.household_no == area)
                 village_of = session.scalar(query) or ""
         unit = township_name + names.get(village_of, "")
+        total_subject = other = None
         if template.kind == "table":
             if area == township_code:
-                subjects = [(township_code, "合计"), *names.items()]
+                total_subject, other = township_code, other_subject(township_code)
+                subjects = [(township_code, "合计"), *names.items(), (other, OTHER_LABEL)]
             elif area in names:
                 subjects = [(area, names[area])]
             else:
@@ -271,10 +354,46 @@ class FormValues:
                         self.dictionary[code], raw
                     )
         stored = self._stored(template, [s for s, _ in subjects], period)
+        if other is not None and not any(
+            row.value not in (None, "0")
+            for by in stored.values()
+            for s, row in by.items()
+            if s == other
+        ):
+            subjects.pop()  # 「其他（未落户）」 only when there is something in it
         status = DRAFT if template.kind == "individual" else self.status(template_id, area, period)
         return FormData(
-            template, area, period, subjects, stored, attributes, status, self.dictionary, unit
+            template,
+            area,
+            period,
+            subjects,
+            stored,
+            attributes,
+            status,
+            self.dictionary,
+            unit,
+            total_subject,
+            other,
         )
+
+    def township_totals(self, period: Period, codes: list[str]) -> dict[str, Any]:
+        """``{element: typed 合计}`` of the township for the elements among ``codes`` whose 合计
+        is derived on the 统计表 that use them (as those forms show it)."""
+        township_code, _ = self.township()
+        out: dict[str, Any] = {}
+        for template in self.templates.values():
+            wanted = (
+                [c for c in template.elements if c in codes and c not in out]
+                if template.kind == "table"
+                else []
+            )
+            if not wanted:
+                continue
+            data = self.collect(template.id, township_code, period)
+            for code in wanted:
+                if data.derived(code, township_code):
+                    out[code] = data.value(code, township_code)
+        return out
 
     def collect_each(
         self,
@@ -473,6 +592,8 @@ class FormValues:
         if element is None:
             raise UserError(f"数据项“{element_code}”不在数据项字典中")
         value = canonical(element, raw)
+        if element.level == "area":
+            self._refuse_derived(element, subject)
         with self.store.transaction() as session:
             locked = self._locked_by(session, element_code, subject, period)
             if locked:
@@ -521,6 +642,30 @@ class FormValues:
                 now,
             )
             return row
+
+    def _refuse_derived(self, element: Element, subject: str) -> None:
+        """A 合计 worked out from the rows, or an entered value in the 「其他（未落户）」 row,
+        cannot be typed."""
+        if is_other_subject(subject):
+            if not element.computed:
+                raise UserError(
+                    f"“{OTHER_LABEL}”行只有回流数据（不在本乡镇户籍的人员），"
+                    f"“{element.name}”请填在各村（社区）"
+                )
+            return
+        township = get_township(self.store)
+        if township is None or subject != township.code:
+            return
+        rules = [
+            t.total_rule(element.code, self.dictionary)[0]
+            for t in self.templates.values()
+            if t.kind == "table" and element.code in t.elements
+        ] or [element.total_rule]
+        if "own" in rules:
+            return
+        if "sum" in rules:
+            raise UserError(f"“{element.name}”的合计由各行相加自动得出，请填写各村（社区）的数值")
+        raise UserError(f"“{element.name}”的合计由本表其他合计数自动计算，不能直接填写")
 
     def history(self, element_code: str, subject: str, period: Period) -> list[FormValueHistory]:
         with self.store.sessions() as session:
@@ -669,6 +814,8 @@ class FormValues:
         """The areas whose submitted forms include ``subject``: itself, its village (for a person
         or household) and the township (a township's 统计表 has a row for every village)."""
         areas = [subject]
+        if is_other_subject(subject):  # 「其他（未落户）」 is a row of the township's forms
+            return [subject, subject.removesuffix("-other")]
         village = session.scalar(
             select(Person.village_code).where(Person.id_number == subject)
         ) or session.scalar(select(Household.village_code).where(Household.household_no == subject))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from govshare_desktop.core.domain.period import Period
-from govshare_desktop.core.forms.compute import compute_area_values
+from govshare_desktop.core.forms.compute import compute_area_values, other_subject
 from govshare_desktop.core.forms.dictionary import load_dictionary
 from govshare_desktop.core.forms.templates import evaluate_rules, load_templates
 
@@ -84,12 +84,14 @@ def test_a_new_form_is_a_file_and_nothing_else(demo_store, tmp_path: Path) -> No
         demo_store, elements, Period.parse("2026-10"), township_code=township
     )
     areas = list(values["P_TOTAL"])
-    assert township in areas and len(areas) == 7
+    # Six villages, the 「其他（未落户）」 subject (nobody in the registry lacks a village) and 合计.
+    assert township in areas and len(areas) == 8
+    assert values["P_TOTAL"][other_subject(township)] == 0
     assert values["P_TOTAL"][township] == sum(
         v for a, v in values["P_TOTAL"].items() if a != township
     )
     results = evaluate_rules(template, values, areas)
-    assert len(results) == 7 and all(r.passed for r in results)
+    assert len(results) == 8 and all(r.passed for r in results)
 
 
 def test_rules_flag_violations_and_unknowns() -> None:
