@@ -4,8 +4,9 @@ adding a file.
 
 Kinds so far:
 
-* 统计表 (``kind = "table"``): rows are the villages plus a township total, columns are area-level
-  elements under optional group headers (a two-level header);
+* 统计表 (``kind = "table"``): rows are the villages plus a township total (and 「其他（未落户）」
+  for records with no village), columns are area-level elements under optional group headers (a
+  two-level header); a column may set ``total`` (see dictionary.py) for how its 合计 is worked out;
 * 花名册 (``kind = "roster"``): the people (or households) a ``filter`` selects — the same filter
   vocabulary as computed elements — with person-level (or household-level) elements as columns;
 * 登记表/申请表 (``kind = "individual"``): one form per person (or household) the filter allows,
