@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING
 
 from govshare_desktop import __version__
 from govshare_desktop.core.errors import UserError
-from govshare_desktop.core.user import os_user
 
 if TYPE_CHECKING:  # the heavy modules load inside the commands that need them
     from govshare_desktop.core.domain.period import Period
@@ -304,53 +303,46 @@ def cmd_trust_list(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    """Import the files in the order given. ``--dry-run`` runs exactly that — the same files in the
+    same order, in one transaction rolled back at the end — so its counts are the real run's."""
     import json
     from pathlib import Path
 
     from govshare_desktop.core.backflow.error_workbook import write_error_workbook
-    from govshare_desktop.core.backflow.packages import import_package, is_package
-    from govshare_desktop.core.backflow.pipeline import import_file
+    from govshare_desktop.core.backflow.runner import Source, import_files
+    from govshare_desktop.core.domain.masking import mask_id_number, mask_name
 
     store = _open(args)
-    refused = False
-    for name in args.paths:
-        path = Path(name)
-        datasets = []
-        try:
-            if is_package(path):
-                package = import_package(store, path, user=os_user(), dry_run=args.dry_run)
-                refused |= package.status == "refused"
-                datasets = package.datasets
-                output = package.as_json()
-                lines = [
-                    f"{path.name}：数据包第 {package.sequence} 号，{_PACKAGE_STATUS[package.status]}"
-                ]
-                if package.message:
-                    lines.append(f"  {package.message}")
-            else:
-                result = import_file(
-                    store,
-                    path,
-                    user=os_user(),
-                    dry_run=args.dry_run,
-                    dataset=args.dataset,
-                    source_department=args.source,
-                    as_of=_date(args.as_of),
-                    full_snapshot=not args.delta,
-                )
-                datasets = [result]
-                output = result.as_json()
-                lines = []
-        except UserError as exc:
-            refused = True
-            output = {
-                "file": path.name,
-                "status": "refused",
-                "reason_code": "unreadable",
-                "message": exc.message,
-            }
-            lines = [f"{path.name}：未导入。{exc.message}"]
-        for result in datasets:
+    outcomes = import_files(
+        store,
+        [Source(Path(name)) for name in args.paths],
+        user=store.principal.username,
+        dry_run=args.dry_run,
+        plan_options={
+            "dataset": args.dataset,
+            "source_department": args.source,
+            "as_of": _date(args.as_of),
+            "full_snapshot": not args.delta,
+        },
+    )
+
+    def masked(item: dict) -> str:
+        return f"{mask_name(item.get('name'))}（{mask_id_number(item.get('id_number'))}）"
+
+    for outcome in outcomes:
+        output = outcome.as_json()
+        if outcome.package is not None:
+            package = outcome.package
+            lines = [
+                f"{outcome.file}：数据包第 {package.sequence} 号，{_PACKAGE_STATUS[package.status]}"
+            ]
+            if package.message:
+                lines.append(f"  {package.message}")
+        elif outcome.refused:
+            lines = [f"{outcome.file}：未导入。{outcome.message}"]
+        else:
+            lines = []
+        for result in outcome.datasets:
             lines.append(
                 f"{result.file}：{result.title}，读取 {result.rows_read} 行；新增 {result.inserted}，"
                 f"更新 {result.updated}，未变 {result.unchanged}，拒收 {result.rejected}，"
@@ -362,25 +354,33 @@ def cmd_import(args: argparse.Namespace) -> int:
                 )
             if len(result.rejections) > 20:
                 lines.append(f"  …… 另有 {len(result.rejections) - 20} 行被拒收")
-            if result.report is not None:
-                lines += [f"  {line}" for line in result.report.lines()]
-            if args.errors_dir and result.rejections:
-                target = (
-                    Path(args.errors_dir)
-                    / f"{Path(result.file.split(':')[-1]).stem}_未导入的行.xlsx"
-                )
+            report = result.report
+            if report is not None:
+                lines += [f"  {line}" for line in report.lines()]
+                changes = report.amount_change_lines(masked)
+                lines += [f"    {line}" for line in changes[:20]]
+                if report.amount_change_count > 20:
+                    lines.append(f"    …… 另有 {report.amount_change_count - 20} 条金额变化")
+            amounts = report.amount_changes if report is not None else []
+            if args.errors_dir and (result.rejections or amounts):
+                stem = Path(result.file.split(":")[-1]).stem
+                suffix = "未导入的行" if result.rejections else "金额变化"
+                target = Path(args.errors_dir) / f"{stem}_{suffix}.xlsx"
                 write_error_workbook(
                     target,
                     file_name=result.file,
                     headers=result.headers,
                     rejections=result.rejections,
+                    amount_changes=amounts,
                 )
-                lines.append(f"  未导入的行已写入：{target}")
+                lines.append(
+                    f"  {'未导入的行' if result.rejections else '金额变化'}已写入：{target}"
+                )
         if args.json:
             print(json.dumps(output, ensure_ascii=False, default=str))
         else:
             print("\n".join(lines))
-    return 1 if refused else 0
+    return 1 if any(outcome.refused for outcome in outcomes) else 0
 
 
 def cmd_forms_check(args: argparse.Namespace) -> int:

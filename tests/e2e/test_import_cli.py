@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -153,3 +154,112 @@ def test_writer_killed_mid_import_leaves_the_database_as_before(tmp_path: Path) 
     assert after == before
     # And the database takes the import afterwards.
     govshare("import", str(path), db=db, check=True)
+
+
+def _trust_county(db: Path, samples: Path) -> None:
+    govshare(
+        "trust",
+        "add",
+        str(samples / "keys" / "county-demo-ed25519.pub.pem"),
+        "--sender",
+        "441900000000",
+        "--name",
+        "东莞市政务服务和数据管理局",
+        db=db,
+        user="admin",
+        check=True,
+    )
+
+
+def _data(db: Path) -> list:
+    """Every row of the tables an import writes (sign-in writes the audit trail, not these)."""
+    tables = (
+        "batch",
+        "household",
+        "person",
+        "ss_enrollment",
+        "ss_payment",
+        "record_history",
+        "package_receipt",
+        "area",
+    )
+    with connect(db) as conn:
+        return [conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables]
+
+
+def _json_counts(stdout: str) -> list[tuple]:
+    counts = []
+    for line in stdout.splitlines():
+        output = json.loads(line)
+        for d in output.get("datasets", [output]):
+            counts.append(
+                (
+                    output["file"],
+                    output.get("status"),
+                    d.get("file"),
+                    *(d.get(k) for k in ("inserted", "updated", "unchanged", "absent", "rejected")),
+                )
+            )
+    return counts
+
+
+@pytest.mark.parametrize("package_first", [True, False], ids=["package-first", "package-last"])
+def test_dry_run_of_several_files_equals_the_real_run(
+    tmp_path: Path, samples: Path, package_first: bool
+) -> None:
+    db = tmp_path / "t.db"
+    govshare("init", "--area", "441900199000", "--name", "青禾镇", db=db, check=True)
+    _trust_county(db, samples)
+    tables = [
+        samples / "青禾镇_户籍人口回流_2026-10.xlsx",
+        samples / "青禾镇_城乡居民养老保险参保_2026-10.csv",
+        samples / "青禾镇_城乡居民养老金发放明细_202608-202610.csv",
+    ]
+    package = samples / "回流数据包_青禾镇_0001.zip"
+    files = [str(p) for p in ([package, *tables] if package_first else [*tables, package])]
+    before = _data(db)
+    dry = govshare("import", "--json", "--dry-run", *files, db=db, check=True)
+    assert _data(db) == before  # row for row
+    real = govshare("import", "--json", *files, db=db, check=True)
+    assert _json_counts(dry.stdout) == _json_counts(real.stdout)
+    assert len(_json_counts(real.stdout)) == 7  # four datasets of the package, three tables
+    if package_first:  # the tables meet what the package wrote
+        assert [c[3:] for c in _json_counts(real.stdout)[4:]] == [
+            (0, 0, 1042, 0, 2),
+            (0, 730, 0, 0, 0),
+            (0, 762, 0, 0, 0),
+        ]
+
+
+def test_rejected_rows_and_changed_amounts_as_the_clerk_reads_them(
+    tmp_path: Path, samples: Path
+) -> None:
+    db = tmp_path / "t.db"
+    govshare("init", "--area", "441900199000", "--name", "青禾镇", db=db, check=True)
+    _trust_county(db, samples)
+    govshare("import", str(samples / "回流数据包_青禾镇_0001.zip"), db=db, check=True)
+    workbook = samples / "青禾镇_户籍人口回流_2026-10.xlsx"
+    payments = samples / "青禾镇_城乡居民养老金发放明细_202608-202610.csv"
+    errors = tmp_path / "errors"
+    out = govshare(
+        "import", str(workbook), str(payments), "--errors-dir", str(errors), db=db, check=True
+    ).stdout
+    assert "拒收的行（第 104、205 行）没有改动任何记录" in out
+    assert "本次不再包含 0" in out
+    assert "校核：762 条已有的待遇发放记录" in out and "实发金额合计差额 +1,110.78 元" in out
+    assert re.search(r"2026-08：个人账户养老金 \d+\.\d\d → \d+\.\d\d，实发金额", out)
+    assert "…… 另有 742 条金额变化" in out
+    assert "522422196403163711" not in out  # masked on screen
+    assert (errors / "青禾镇_城乡居民养老金发放明细_202608-202610_金额变化.xlsx").exists()
+    with connect(db) as conn:
+        heads = conn.execute(
+            "SELECT household_no, head_name FROM household"
+            " WHERE household_no IN ('19920500030', '19920500060') ORDER BY 1"
+        ).fetchall()
+        assert heads == [("19920500030", "郭子俊"), ("19920500060", "叶梓宏")]
+        assert conn.execute(
+            "SELECT COUNT(*) FROM person WHERE absent_batch_id IS NOT NULL"
+        ).fetchone() == (0,)
+    again = govshare("import", "--json", str(payments), db=db, check=True)
+    summary = json.loads(again.stdout)["summary"]
+    assert (summary["amount_changes"], summary["amount_change_total_fen"]) == (0, 0)
