@@ -39,16 +39,15 @@ from PySide6.QtWidgets import (
 
 from govshare_desktop.core.backflow.fields import datasets
 from govshare_desktop.core.backflow.normalize import text
-from govshare_desktop.core.backflow.packages import PackageResult, import_package, is_package
+from govshare_desktop.core.backflow.packages import PackageResult, is_package
 from govshare_desktop.core.backflow.pipeline import (
     DatasetResult,
     ImportPlan,
     plan_file,
     remember_mapping,
-    run_plan,
 )
+from govshare_desktop.core.backflow.runner import FileResult, Source, import_files
 from govshare_desktop.core.store.engine import Store
-from govshare_desktop.core.user import os_user
 from govshare_desktop.ui.tasks import run_task
 
 FILE_FILTER = "回流数据 (*.xlsx *.xls *.csv *.zip);;所有文件 (*)"
@@ -341,7 +340,10 @@ class MappingPage(_Page):
             for item in self.wizard_.items:
                 if item.plan is not None and not item.plan.mapping.remembered:
                     remember_mapping(
-                        self.wizard_.store, item.plan, user=os_user(), now=datetime.now()
+                        self.wizard_.store,
+                        item.plan,
+                        user=self.wizard_.store.principal.username,
+                        now=datetime.now(),
                     )
 
 
@@ -382,38 +384,51 @@ def _summary_rows(items: Sequence[Item], *, preview: bool) -> list[list[Any]]:
     return rows
 
 
-def _import_item(
+def _import_items(
     store: Store,
-    item: Item,
+    items: Sequence[Item],
     *,
     dry_run: bool,
     now: datetime,
     progress: Callable[[int, int, str], None],
     cancel: Callable[[], bool],
-) -> tuple[list[DatasetResult], str, str]:
-    """Import (or dry-run) one file of the wizard: its dataset results, a status, a message."""
-    if item.package:
-        result = import_package(
+) -> list[tuple[list[DatasetResult], str, str]]:
+    """Import (or dry-run) the wizard's files in their order: per file its dataset results, a
+    status and a message. The dry run runs them all in one transaction, rolled back, so the
+    preview's counts are the import's counts — the second file sees what the first one changed."""
+    sources = [
+        Source(item.path, plan=item.plan, package=item.package)
+        for item in items
+        if item.package or item.plan is not None
+    ]
+    outcomes = iter(
+        import_files(
             store,
-            item.path,
-            user=os_user(),
+            sources,
+            user=store.principal.username,
             dry_run=dry_run,
             now=now,
             progress=progress,
             cancel=cancel,
         )
-        status = _package_status(result)
-        return (
-            result.datasets,
-            status if dry_run else status.replace("可以导入", "已导入"),
-            result.message,
-        )
-    if item.plan is None:
-        return [], f"无法读取：{item.error}", ""
-    run = run_plan(
-        store, item.plan, user=os_user(), dry_run=dry_run, now=now, progress=progress, cancel=cancel
     )
-    return [run], "可以导入" if dry_run else "已导入", ""
+    found: list[tuple[list[DatasetResult], str, str]] = []
+    for item in items:
+        if not item.package and item.plan is None:
+            found.append(([], f"无法读取：{item.error}", ""))
+            continue
+        outcome = next(outcomes)
+        found.append((outcome.datasets, _status(outcome, dry_run=dry_run), outcome.message))
+    return found
+
+
+def _status(outcome: FileResult, *, dry_run: bool) -> str:
+    if outcome.package is not None:
+        status = _package_status(outcome.package)
+        return status if dry_run else status.replace("可以导入", "已导入")
+    if outcome.refused:
+        return f"不能导入：{outcome.message}"
+    return "可以导入" if dry_run else "已导入"
 
 
 def _package_status(result: PackageResult) -> str:
@@ -455,20 +470,11 @@ class PreviewPage(_Page):
         items = list(self.wizard_.items)
 
         def work(progress: Callable[[int, int, str], None], cancel: Callable[[], bool]) -> None:
-            for item in items:
-                try:
-                    item.preview, item.preview_status, _ = _import_item(
-                        store,
-                        item,
-                        dry_run=True,
-                        now=datetime.now(),
-                        progress=progress,
-                        cancel=cancel,
-                    )
-                except Exception as exc:
-                    if getattr(exc, "message", None) is None:
-                        raise  # a bug, not a bad file: the task shows it
-                    item.preview, item.preview_status = [], f"不能导入：{exc}"
+            found = _import_items(
+                store, items, dry_run=True, now=datetime.now(), progress=progress, cancel=cancel
+            )
+            for item, (results, status, _message) in zip(items, found, strict=True):
+                item.preview, item.preview_status = results, status
 
         self.wizard_.task = run_task(self, "正在试运行……", work, lambda _r: self._done())
 
@@ -519,7 +525,7 @@ class ResultPage(_Page):
         self.summary.setObjectName("result_summary")
         self.report = QTextBrowser(self)
         self.report.setObjectName("result_report")
-        self.save_errors = QPushButton("保存拒收行工作簿（发回数据提供单位）…", self)
+        self.save_errors = QPushButton("保存拒收行和金额变化工作簿（发回数据提供单位）…", self)
         self.save_errors.setObjectName("save_errors")
         self.save_errors.clicked.connect(self._save_errors)
         self.save_errors.setVisible(False)
@@ -536,10 +542,11 @@ class ResultPage(_Page):
         now = datetime.now()
 
         def work(progress: Callable[[int, int, str], None], cancel: Callable[[], bool]) -> None:
-            for item in items:
-                item.results, item.status, item.message = _import_item(
-                    store, item, dry_run=False, now=now, progress=progress, cancel=cancel
-                )
+            found = _import_items(
+                store, items, dry_run=False, now=now, progress=progress, cancel=cancel
+            )
+            for item, (results, status, message) in zip(items, found, strict=True):
+                item.results, item.status, item.message = results, status, message
 
         def failed(exc: BaseException) -> None:
             from govshare_desktop.ui.errors import show_error
@@ -557,7 +564,7 @@ class ResultPage(_Page):
         items = self.wizard_.items
         _fill(self.summary, _summary_rows(items, preview=False))
         self.report.setHtml(_report_html(items) or "导入完成。")
-        self.save_errors.setVisible(any(r.rejections for i in items for r in i.results))
+        self.save_errors.setVisible(any(_to_send_back(r) for i in items for r in i.results))
         self.set_ready(True)
         if any(i.results for i in items):
             self.wizard_.imported.emit()
@@ -571,17 +578,24 @@ class ResultPage(_Page):
         written = []
         for item in self.wizard_.items:
             for result in item.results:
-                if result.rejections:
-                    name = f"{Path(result.file.split(':')[-1]).stem}_未导入的行.xlsx"
+                if _to_send_back(result):
+                    what = "未导入的行" if result.rejections else "金额变化"
+                    name = f"{Path(result.file.split(':')[-1]).stem}_{what}.xlsx"
                     written.append(
                         write_error_workbook(
                             Path(folder) / name,
                             file_name=result.file,
                             headers=result.headers,
                             rejections=result.rejections,
+                            amount_changes=result.report.amount_changes if result.report else (),
                         )
                     )
         QMessageBox.information(self, "已保存", "已保存：\n" + "\n".join(str(p) for p in written))
+
+
+def _to_send_back(result: DatasetResult) -> bool:
+    """Rejected rows or changed amounts: a workbook for the department that sent the file."""
+    return bool(result.rejections or (result.report and result.report.amount_changes))
 
 
 def _report_html(items: Sequence[Item]) -> str:
@@ -619,6 +633,23 @@ def _report_html(items: Sequence[Item]) -> str:
                     f"<li>社保：{escape(who)} {escape(change['scheme'])} {escape(change['field'])}"
                     f" {escape(change['old'])} → {escape(change['new'])}</li>"
                 )
+            for kept in report.kept[:50]:
+                what = "户" if kept["dataset"] == "household" else "人员"
+                who = (
+                    kept["key"]
+                    if kept["dataset"] == "household"
+                    else f"{mask_name(kept['name'])}（{mask_id_number(kept['key'].split('|')[0])}）"
+                )
+                rows = "、".join(str(r) for r in kept["rows"])
+                parts.append(
+                    f"<li>保持原样（第 {escape(rows)} 行被拒收）：{what} {escape(who)}</li>"
+                )
+            amounts = report.amount_change_lines(
+                lambda i: f"{mask_name(i['name'])}（{mask_id_number(i['id_number'])}）"
+            )
+            parts += [f"<li>金额变化：{escape(line)}</li>" for line in amounts[:50]]
+            if report.amount_change_count > 50:
+                parts.append(f"<li>…… 另有 {report.amount_change_count - 50} 条金额变化</li>")
             parts.append("</ul>")
     return "".join(parts)
 

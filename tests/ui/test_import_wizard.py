@@ -160,3 +160,55 @@ def test_a_changes_only_file_marks_nothing_absent(qtbot, township, tmp_path) -> 
             == 0
         )
         assert session.scalar(select(Person.phone).where(Person.name == "张三")) == "13900009999"
+
+
+def _rows(table, columns: int) -> list[list[str]]:
+    return [
+        [table.item(r, c).text() if table.item(r, c) else "" for c in range(columns)]
+        for r in range(table.rowCount())
+    ]
+
+
+def test_preview_of_several_files_is_the_import_and_the_report_shows_the_findings(
+    qtbot, township, samples
+) -> None:
+    """The package and the three tables queued together: the preview (one dry run, rolled back)
+    predicts the import's counts file by file; the report names the rows left as they were and
+    the payments whose amounts changed."""
+    with township.transaction() as session:
+        trust_sender(
+            session,
+            (samples / "keys" / "county-demo-ed25519.pub.pem").read_bytes(),
+            code="441900000000",
+            name="东莞市",
+            user="admin",
+            now=datetime(2026, 11, 1),
+        )
+    files = [
+        samples / "回流数据包_青禾镇_0001.zip",
+        samples / "青禾镇_户籍人口回流_2026-10.xlsx",
+        samples / "青禾镇_城乡居民养老保险参保_2026-10.csv",
+        samples / "青禾镇_城乡居民养老金发放明细_202608-202610.csv",
+    ]
+    wizard = ImportWizard(township, files)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    _next(qtbot, wizard, wizard.mapping_page)
+    _next(qtbot, wizard, wizard.preview_page)
+    counted = len(["文件", "数据类型", "读取行数", "新增", "更新", "未变", "拒收", "本次不再包含"])
+    preview = _rows(wizard.preview_page.summary, counted)
+    with township.sessions() as session:  # the preview was a dry run
+        assert session.scalar(select(func.count()).select_from(Person)) == 0
+    _next(qtbot, wizard, wizard.result_page)
+    result = _rows(wizard.result_page.summary, counted)
+    assert preview == result
+    assert len(result) == 7
+    assert result[4][3:] == ["0", "0", "1042", "2", "0"]  # the workbook meets the package
+    assert result[6][3:] == ["0", "762", "0", "0", "0"]
+    report = wizard.result_page.report.toPlainText()
+    assert "拒收的行（第 104、205 行）没有改动任何记录" in report
+    assert "保持原样（第 104 行被拒收）：户 19920500030" in report
+    assert "校核：762 条已有的待遇发放记录" in report and "+1,110.78 元" in report
+    assert "金额变化：" in report and "个人账户养老金" in report
+    assert "522422196403163711" not in report  # masked on screen
+    assert wizard.result_page.save_errors.isVisible()
