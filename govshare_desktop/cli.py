@@ -537,7 +537,15 @@ def cmd_export(args: argparse.Namespace) -> int:
         if len(subjects) > 1:
             raise UserError("按部门表样导出登记表时，一次只能写一个 --subject")
         area = subjects[0] if subjects else (args.area or pool.township()[0])
-        out = fill_workbook(pool, args.workbook, area, period, Path(args.out))
+        out = fill_workbook(
+            pool,
+            args.workbook,
+            area,
+            period,
+            Path(args.out),
+            masked=not args.unmasked,
+            reason=args.reason or "",
+        )
         import hashlib
 
         print(f"{out}\t1 份\tSHA-256 {hashlib.sha256(out.read_bytes()).hexdigest()}")
@@ -552,7 +560,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         period,
         area=args.area,
         subjects=args.subject,
-        masked=args.masked,
+        masked=not args.unmasked,
     )
     written = export_sheets(
         pool.store,
@@ -932,9 +940,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", required=True, help="输出文件（--each 时为文件夹）")
     p.add_argument("--each", action="store_true", help="登记表每人一个文件")
-    p.add_argument("--masked", action="store_true", help="姓名、身份号码等按脱敏显示")
     p.add_argument(
-        "--reason", help="导出含完整个人信息的报表（花名册、登记表）时须说明事由，记入审计日志"
+        "--unmasked",
+        action="store_true",
+        help="导出完整的姓名、身份号码等（默认脱敏；须用 --reason 说明事由，注意保密）",
+    )
+    p.add_argument("--masked", action="store_true", help=argparse.SUPPRESS)  # the default now
+    p.add_argument(
+        "--reason", help="--unmasked 导出含完整个人信息的报表（花名册、登记表）时须说明事由"
     )
     p.add_argument("--watermark", action="store_true", help="PDF 加水印（导出人和时间）")
     _add_db(p)

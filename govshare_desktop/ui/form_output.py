@@ -269,6 +269,7 @@ class FormOutput(QObject):
         path = Path(target)
         if path.suffix.lower() != f".{fmt}":
             path = path.with_name(path.name + f".{fmt}")
+
         def work(progress, cancel):  # type: ignore[no-untyped-def]
             sheets = self.source(progress)
             return export_sheets(

@@ -421,8 +421,14 @@ class FormsView(QWidget):
         for mapping in list_workbooks(template.id):
 
             def fill(path: Path, mapping_id: str = mapping.id) -> Path:
-                return fill_workbook(
-                    self.pool, mapping_id, self.area.currentData(), self.current_period, path
+                return fill_workbook(  # as the form is shown: masked unless the window is not
+                    self.pool,
+                    mapping_id,
+                    self.area.currentData(),
+                    self.current_period,
+                    path,
+                    masked=self.masked,
+                    reason=self.unmask_reason,
                 )
 
             action = menu.addAction(

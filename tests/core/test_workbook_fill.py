@@ -30,6 +30,7 @@ from govshare_desktop.core.forms.dictionary import FormsError
 from govshare_desktop.core.resources import resource_path
 
 PERIOD = Period.parse("2026-10")
+FULL_DATA = {"masked": False, "reason": "报送县民政局审批"}  # personal data in full
 TOWNSHIP = "441900199000"
 VILLAGE = "441900199201"
 TODAY = date(2026, 11, 3)
@@ -269,7 +270,9 @@ def test_roster_rows_are_inserted_for_everyone(pool, tmp_path) -> None:
     someone = pool.collect("mz_elderly_allowance_roster", TOWNSHIP, PERIOD).subjects[1][0]
     now = datetime(2026, 11, 3, 10, 0)
     pool.set("S_ALLOWANCE_AMOUNT", someone, PERIOD, "200.50", user="clerk", now=now)
-    out = fill_workbook(pool, mapping, TOWNSHIP, PERIOD, tmp_path / "out.xlsx", today=TODAY)
+    out = fill_workbook(
+        pool, mapping, TOWNSHIP, PERIOD, tmp_path / "out.xlsx", today=TODAY, **FULL_DATA
+    )
     data = pool.collect("mz_elderly_allowance_roster", TOWNSHIP, PERIOD)
     assert data.value("S_ALLOWANCE_AMOUNT", someone) == 20050
     people = len(data.subjects)
@@ -371,7 +374,9 @@ workbook = "登记表.xlsx"
 "D4" = "today"
 """,
     )
-    out = fill_workbook(pool, mapping, person, PERIOD, tmp_path / "out.xlsx", today=TODAY)
+    out = fill_workbook(
+        pool, mapping, person, PERIOD, tmp_path / "out.xlsx", today=TODAY, **FULL_DATA
+    )
     data = pool.collect("rs_resident_pension_registration", person, PERIOD)
     ws = load_workbook(out).active
     assert ws["B2"].value == data.value("P_NAME", person)

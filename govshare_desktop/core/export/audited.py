@@ -3,6 +3,8 @@ checked (unmasked personal data needs its own), the file is written beside its t
 and the record count go into the audit trail, and only then is it renamed into place. If the audit
 entry cannot be written, the file never appears. The audit head at the time of writing is handed
 to the writer, to be stored in the file's metadata (an anchor for ``govshare audit verify``).
+Every exported file is private to its owner (mode 0600 where the system has POSIX modes): it may
+hold personal data, and a shared office PC's other logins must not read it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,18 @@ from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.engine import Store
 
 ANCHOR_PREFIX = "govshare-audit:"
+
+
+def make_private(path: Path) -> None:
+    """Readable and writable by its owner only (0600). On Windows this only clears read-only;
+    there the file inherits the user's profile folder's access list."""
+    os.chmod(path, 0o600)
+
+
+def require_reason(masked: bool, reason: str) -> None:
+    """Full personal data leaves only with a reason (recorded in the audit entry)."""
+    if not masked and not reason.strip():
+        raise UserError("导出含完整个人信息的报表须说明事由（例如：报送民政局审批）")
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,7 @@ def audited_write(
     temp = final.with_name(f".{final.stem}.{uuid.uuid4().hex[:8]}.part{final.suffix}")
     try:
         write(temp, str(head))
+        make_private(temp)
         digest = hashlib.sha256(temp.read_bytes()).hexdigest()
         trail.log(
             store.principal,

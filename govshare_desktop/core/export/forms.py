@@ -13,7 +13,7 @@ from pathlib import Path
 
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.errors import UserError
-from govshare_desktop.core.export.audited import ExportedFile, audited_write
+from govshare_desktop.core.export.audited import ExportedFile, audited_write, require_reason
 from govshare_desktop.core.export.pdf import ExportCancelled, write_pdf
 from govshare_desktop.core.forms.sheet import Sheet, build_sheet
 from govshare_desktop.core.forms.values import FormValues
@@ -74,8 +74,7 @@ def export_sheets(
 
     if fmt not in FORMATS:
         raise UserError(f"导出格式“{fmt}”无效，可用：xlsx、pdf")
-    if not all(sheet.masked for sheet in sheets) and not reason.strip():
-        raise UserError("导出含完整个人信息的报表须说明事由（例如：报送民政局审批）")
+    require_reason(all(sheet.masked for sheet in sheets), reason)
     out = Path(out)
     author = store.principal.username
     mark = f"{author} {datetime.now():%Y-%m-%d %H:%M}" if watermark else None

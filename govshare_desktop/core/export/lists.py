@@ -273,7 +273,7 @@ def export_list(
     import xlsxwriter
     from xlsxwriter.exceptions import XlsxWriterException
 
-    from govshare_desktop.core.export.audited import ANCHOR_PREFIX
+    from govshare_desktop.core.export.audited import ANCHOR_PREFIX, make_private
     from govshare_desktop.core.security.audit import GENESIS, Anchor
     from govshare_desktop.core.security.permissions import Action
 
@@ -307,7 +307,7 @@ def export_list(
             {
                 "title": f"{dataset.title}名单",
                 "subject": f"{dataset.title}名单（{'已脱敏' if masked else '含完整个人信息'}）",
-                "author": "govshare-desktop",
+                "author": store.principal.username,
                 "comments": f"导出日期 {today:%Y-%m-%d}；"
                 + ("个人信息已脱敏" if masked else "含完整个人信息，请妥善保管"),
                 "keywords": f"{ANCHOR_PREFIX}{head or Anchor(0, GENESIS)}",
@@ -362,6 +362,7 @@ def export_list(
         sheet.set_footer("&C第 &P 页 共 &N 页")
         workbook.close()
         workbook = None
+        make_private(draft)
         digest = _sha256(draft)
         # In the audit trail before it appears: if the entry cannot be written, no file.
         trail.log(

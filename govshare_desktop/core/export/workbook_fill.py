@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from copy import copy
 from dataclasses import dataclass
@@ -330,29 +329,82 @@ def fill_workbook(
     period: Period,
     out_path: str | Path,
     *,
+    masked: bool = True,
+    reason: str = "",
     today: date | None = None,
 ) -> Path:
     """Fill a copy of the department's workbook with the form ``mapping.template`` for ``area``
-    (a township or village code; an ID number for a 登记表) and ``period``; returns ``out_path``."""
+    (a township or village code; an ID number for a 登记表) and ``period``; returns ``out_path``.
+
+    Like every export it goes through :func:`~govshare_desktop.core.export.audited.audited_write`:
+    the permission is checked, the file is recorded in the audit trail (SHA-256, who, why) before
+    it appears, the audit anchor goes into its properties, and it is private to its owner.
+    Personal data is written masked unless ``masked`` is False, which needs the permission and a
+    ``reason``."""
+    from govshare_desktop.core.export.audited import (
+        ANCHOR_PREFIX,
+        audited_write,
+        require_reason,
+    )
+
     mapping = parse_mapping(resolve_mapping(mapping_path_or_id))
     template = check_mapping(mapping, pool.dictionary, pool.templates)
     out = Path(out_path)
     if out.resolve() == mapping.workbook.resolve():
         raise FormsError(f"不能把填好的表写回部门表样原件 {mapping.workbook.name}，请另选保存位置")
+    # A form without personal data (a 统计表) is as safe as a masked one.
+    masked = masked or not any(pool.dictionary[code].mask for code in template.elements)
+    require_reason(masked, reason)
     data = pool.collect(template.id, area, period)
-    workbook = _load(mapping)
-    ws = _sheet(workbook, mapping)
-    _Filler(ws, mapping, data, today or date.today()).fill()
-    return _save(workbook, out)
+    principal = pool.store.principal
+
+    def make(temp: Path, anchor: str) -> None:
+        workbook = _load(mapping)
+        ws = _sheet(workbook, mapping)
+        _Filler(ws, mapping, data, today or date.today(), masked=masked).fill()
+        workbook.properties.lastModifiedBy = principal.username
+        workbook.properties.keywords = f"{ANCHOR_PREFIX}{anchor}"
+        workbook.save(temp)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    audited_write(
+        pool.store,
+        out,
+        make,
+        masked=masked,
+        count=1,
+        detail={
+            "template": template.id,
+            "period": str(period),
+            "area": area if template.kind != "individual" else "",
+            "format": "xlsx",
+            "workbook": mapping.workbook.name,
+            **({"reason": reason.strip()} if reason.strip() else {}),
+        },
+    )
+    return out
 
 
 class _Filler:
-    def __init__(self, ws: Any, mapping: WorkbookMapping, data: FormData, today: date) -> None:
+    def __init__(
+        self, ws: Any, mapping: WorkbookMapping, data: FormData, today: date, *, masked: bool
+    ) -> None:
         self.ws = ws
         self.mapping = mapping
         self.data = data
         self.today = today
+        self.masked = masked
         self.dictionary = data.dictionary
+
+    def value_of(self, code: str, subject: str) -> tuple[Any, Element | None]:
+        """The value to write and the element that types it; masked personal data is text."""
+        from govshare_desktop.core.forms.sheet import MASKERS
+
+        element = self.dictionary[code]
+        value = self.data.value(code, subject)
+        if self.masked and element.mask is not None and value is not None:
+            return MASKERS[element.mask](_text(value, element)), None
+        return value, element
 
     def fill(self) -> None:
         mapping, data = self.mapping, self.data
@@ -445,23 +497,20 @@ class _Filler:
         elif cell.value == TODAY:
             value, element = self.today, None
         else:
-            element = self.dictionary[cell.value]
             subject = self.data.area
             if self.data.template.kind == "individual" and self.data.subjects:
                 subject = self.data.subjects[0][0]
-            value = self.data.value(cell.value, subject)
+            value, element = self.value_of(cell.value, subject)
         if cell.text is None:
-            if element is None:
-                _put(target, value, None)
-            elif value is not None:
+            if value is not None or cell.value in (UNIT, PERIOD, TODAY):
                 _put(target, value, element)
             return
         _put(target, cell.text.replace("{}", _text(value, element)), None)
 
     def put_element(self, target: Any, code: str, subject: str) -> None:
-        value = self.data.value(code, subject)
+        value, element = self.value_of(code, subject)
         if value is not None:  # nothing to say: the template's own content stays
-            _put(target, value, self.dictionary[code])
+            _put(target, value, element)
 
 
 def _put(target: Any, value: Any, element: Element | None) -> None:
@@ -544,23 +593,6 @@ def _writable(ws: Any, ref: str, mapping: WorkbookMapping, field: str) -> Any:
         top = f"，只能写入其左上角 {merged.start_cell.coordinate}" if merged else ""
         raise FormsError(f"部门表样 {mapping.path.name} 的 {field}：{ref} 是{where}{top}")
     return cell
-
-
-def _save(workbook: Any, out: Path) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".xlsx", dir=out.parent)
-    os.close(handle)
-    temp = Path(temp_name)
-    try:
-        workbook.save(temp)
-        os.replace(temp, out)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise FormsError(f"无法保存 {out}：{exc.strerror or exc}") from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return out
 
 
 def _valid_cell(ref: str) -> bool:
