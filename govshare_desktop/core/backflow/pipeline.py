@@ -653,7 +653,7 @@ def _run(
         _tick(progress, cancel, rows_read)
 
         household_outcome = None
-        if dataset == "person" and (builder.households or spare.households):
+        if dataset == "person" and builder.households:
             household_outcome = _apply_households(
                 session, builder.households, batch.id, plan, villages, spare
             )
