@@ -367,6 +367,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 suffix = "未导入的行" if result.rejections else "金额变化"
                 target = Path(args.errors_dir) / f"{stem}_{suffix}.xlsx"
                 write_error_workbook(
+                    store,
                     target,
                     file_name=result.file,
                     headers=result.headers,

@@ -583,6 +583,7 @@ class ResultPage(_Page):
                     name = f"{Path(result.file.split(':')[-1]).stem}_{what}.xlsx"
                     written.append(
                         write_error_workbook(
+                            self.wizard_.store,
                             Path(folder) / name,
                             file_name=result.file,
                             headers=result.headers,

@@ -1,6 +1,11 @@
 """The error workbook: every rejected row as the file had it, with the reason, to send back to the
 department that produced the file — and, on a second sheet, the payments already on record whose
-amounts the file changed (校核: the department confirms which amount is right)."""
+amounts the file changed (校核: the department confirms which amount is right).
+
+It holds personal data in full (the department must find its own rows), so it is written like
+every export: through the audited writer (permission for full data, an audit entry with its
+SHA-256 and why, the anchor in its properties, written beside and renamed, private to its owner).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any
 
 from govshare_desktop.core.backflow.pipeline import Rejection
 from govshare_desktop.core.domain.text import FORMULA_TRIGGERS
+from govshare_desktop.core.store.engine import Store
 
 
 def safe_text(value: Any) -> str:
@@ -27,7 +33,11 @@ def safe_text(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
+SEND_BACK_REASON = "拒收的行与金额变化，退回数据提供单位核对"
+
+
 def write_error_workbook(
+    store: Store,
     path: Path,
     *,
     file_name: str,
@@ -44,7 +54,7 @@ def write_error_workbook(
     if amount_changes:
         _amount_sheet(workbook, file_name, amount_changes)
     if not rejections and amount_changes:
-        return _save(workbook, path)
+        return _save(store, workbook, path, file_name, len(amount_changes))
     sheet = workbook.create_sheet("未导入的行", 0)
     # Write-only sheets take widths and panes before the first row.
     widths = [8, 14, 20, 60] + [14] * len(headers)
@@ -78,12 +88,26 @@ def write_error_workbook(
             cell.data_type = "s"
             cells.append(cell)
         sheet.append(cells)
-    return _save(workbook, path)
+    return _save(store, workbook, path, file_name, len(rejections) + len(amount_changes))
 
 
-def _save(workbook: Any, path: Path) -> Path:
+def _save(store: Store, workbook: Any, path: Path, file_name: str, count: int) -> Path:
+    from govshare_desktop.core.export.audited import ANCHOR_PREFIX, audited_write
+
+    def make(temp: Path, anchor: str) -> None:
+        workbook.properties.creator = store.principal.username
+        workbook.properties.keywords = f"{ANCHOR_PREFIX}{anchor}"
+        workbook.save(temp)
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
+    audited_write(
+        store,
+        path,
+        make,
+        masked=False,
+        count=count,
+        detail={"kind": "error_workbook", "source_file": file_name, "reason": SEND_BACK_REASON},
+    )
     return path
 
 

@@ -312,6 +312,7 @@ def test_changed_amounts_of_received_payments_are_a_finding(county, samples, tmp
 
     # Into the workbook that goes back to the department.
     path = write_error_workbook(
+        county,
         tmp_path / "back.xlsx",
         file_name=payment.file,
         headers=payment.headers,

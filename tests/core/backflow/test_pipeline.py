@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from datetime import date, datetime
 from pathlib import Path
 
@@ -21,6 +23,8 @@ from govshare_desktop.core.backflow.pipeline import (
 )
 from govshare_desktop.core.domain import idnumber
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.export.audited import read_anchor
+from govshare_desktop.core.security.permissions import Principal, Role
 from govshare_desktop.core.store.models import Area, Batch, Enrollment, Person, RecordHistory
 
 
@@ -357,6 +361,7 @@ def test_error_workbook_neutralises_formulas(township, tmp_path) -> None:
     result = import_file(township, path, user="test")
     assert result.rejected == 1
     out = write_error_workbook(
+        township,
         tmp_path / "errors.xlsx",
         file_name=path.name,
         headers=result.headers,
@@ -365,6 +370,13 @@ def test_error_workbook_neutralises_formulas(township, tmp_path) -> None:
     sheet = load_workbook(out).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][:4] == ("原行号", "出错的列", "原因代码", "原因说明")
+    # Full personal data leaving the program: audited, anchored, private to its owner.
+    auditor = Principal("a", Role.AUDITOR)
+    (entry,) = [e for e in township.audit().entries(auditor, action="export")]
+    assert entry.object == "errors.xlsx" and json.loads(entry.detail)["masked"] is False
+    assert read_anchor(out) is not None
+    if os.name == "posix":
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert rows[2][0] == 2 and rows[2][2] == "id_number_invalid"
     assert rows[2][4] == "'=1+2" and rows[2][5].startswith("'=")
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
