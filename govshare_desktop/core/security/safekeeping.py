@@ -5,18 +5,19 @@ only ever uses the SQLite backup API).
 A backup is useless without the key file, so each backup gets a copy of the current one beside it
 (``…db.keys``): the database key never changes (a password change re-wraps it), so any key file
 of this database opens any of its backups, with the passwords or the recovery secret of the time.
+The backup module writes that copy before the backup's own name appears (a backup is complete
+with its key file or not there at all), private to the owner like the backup itself.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.private_files import private_dir
 from govshare_desktop.core.security.permissions import Action
-from govshare_desktop.core.security.vault import key_file_for
 from govshare_desktop.core.store import backup as backups
 from govshare_desktop.core.store.engine import Store
 
@@ -38,6 +39,8 @@ def backup_now(
     if store.path is None:
         raise UserError("只能备份本机的 SQLite 数据库文件")
     now = now or datetime.now()
+    if directory is None:  # the program's own folder: private even if an earlier version made it
+        private_dir(backups.default_backup_dir(store.path))
     result = backups.backup(
         store,
         directory,
@@ -46,10 +49,6 @@ def backup_now(
         progress=progress,
         connect=store.file_connect(),
     )
-    keys = key_file_for(store.path)
-    if keys.exists():
-        shutil.copyfile(keys, key_file_for(result.path))
-    _prune_key_files(result.path.parent)
     store.audit().log(
         store.principal,
         "backup",
@@ -58,13 +57,6 @@ def backup_now(
         now=now,
     )
     return result
-
-
-def _prune_key_files(directory: Path) -> None:
-    """Key files whose backup was pruned go too."""
-    for keys in directory.glob("*.db.keys"):
-        if not keys.with_name(keys.name.removesuffix(".keys")).exists():
-            keys.unlink(missing_ok=True)
 
 
 def restore_from(store: Store, backup_file: Path, *, now: datetime | None = None) -> Path | None:

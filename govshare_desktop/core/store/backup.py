@@ -11,12 +11,21 @@ catch a transaction half-written (security.md R5). A backup is made like this:
    blocked either);
 2. ``PRAGMA journal_mode=DELETE`` on the copy (a backup is one self-contained file) and
    ``PRAGMA integrity_check``, which must say ``ok``;
-3. fsync, then ``os.replace`` to ``govshare-YYYYmmdd-HHMMSS.db``, fsync of the directory;
-4. only the newest ``generations`` files of that name pattern are kept. Nothing else in the
-   directory is ever deleted (``govshare-before-restore-…`` and ``govshare-before-upgrade-…``
-   safety copies included).
+3. fsync; the database's key file (``<db>.keys``, if it has one) is copied beside it under a
+   temporary name too and fsynced; then ``os.replace`` of the key file to
+   ``govshare-YYYYmmdd-HHMMSS.db.keys`` and *then* of the copy to ``govshare-YYYYmmdd-HHMMSS.db``,
+   fsync of the directory. The database's name appearing is the commit: a process killed at any
+   step leaves temporaries (removed by the next backup once their process is gone: its id is in
+   their name) or a key file without its database (removed by the next backup), never a
+   database without its key file;
+4. only the newest ``generations`` complete files of that name pattern are kept. Nothing else in
+   the directory is ever deleted (``govshare-before-restore-…`` and ``govshare-before-upgrade-…``
+   safety copies included) except leftovers of an interrupted backup.
 
 Any failure (disk full, no write permission, cancelled via ``progress``) leaves no backup file.
+An encrypted backup without its key file beside it (left by an earlier version killed between
+its two renames) is incomplete: never listed, never counted as the last backup, and removed by
+the next one. Backup files, their key files and the backup folder are private to their owner.
 
 Encrypted databases (SQLCipher): pass ``connect``, a callable that opens a path with the
 ``sqlcipher3`` module and applies the same key. It is used for every connection these functions
@@ -33,6 +42,7 @@ import re
 import sqlite3
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -42,6 +52,8 @@ from types import ModuleType
 from typing import Any
 
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.killpoints import reached
+from govshare_desktop.core.private_files import fsync_dir, private_copy, private_dir
 from govshare_desktop.core.store.engine import Store
 
 Connect = Callable[[str], Any]
@@ -54,7 +66,8 @@ Progress = Callable[[int, int], None]
 BACKUP_DIR = "backups"
 GENERATIONS = 7
 STEP_PAGES = 1024  # pages per backup step when progress is reported (4 MiB with 4 KiB pages)
-STALE_TEMP_AGE = 3600.0  # seconds: temp files of an interrupted backup older than this are removed
+STALE_TEMP_AGE = 3600.0  # seconds: temp files without a process id older than this are removed
+KEYS_SUFFIX = ".keys"  # the key file beside a database or a backup (security/vault.py)
 REQUIRED_TABLES = ("alembic_version", "person", "household", "setting")
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -65,6 +78,8 @@ _BEFORE_UPGRADE_PREFIX = "govshare-before-upgrade-"
 _TEMP_PREFIX = ".govshare-backup-"
 _RESTORE_TEMP_PREFIX = ".govshare-restore-"
 _TEMP_SUFFIX = ".tmp"
+_TEMP_PID = re.compile(r"^\.govshare-backup-(\d+)-")
+_COMMIT = threading.Lock()  # one commit (renames and pruning) at a time in this process
 _SIDECARS = ("-wal", "-shm", "-journal")
 _DISK_HINT = "（磁盘空间不足、目录不存在或没有写权限？）"
 _DAMAGED = re.compile(r"not a database|malformed|corrupt|encrypted", re.IGNORECASE)
@@ -162,7 +177,9 @@ def backup_before_upgrade(
 
 def list_backups(directory: str | os.PathLike[str]) -> list[tuple[datetime, Path]]:
     """The backups made by :func:`backup` in ``directory``, newest first (by the time in the name)."""
-    found = _dated_files(directory, _GENERATION, stamp_group=1)
+    found = [
+        item for item in _dated_files(directory, _GENERATION, stamp_group=1) if _complete(item[2])
+    ]
     found.sort(key=lambda item: (item[0], int(item[1].group(2) or 1)), reverse=True)
     return [(when, path) for when, _, path in found]
 
@@ -185,6 +202,8 @@ def backup_files(directory: str | os.PathLike[str]) -> list[BackupFile]:
     and the safety copies taken before an upgrade or a restore."""
     found = [BackupFile(when, "备份", path, _size(path)) for when, path in list_backups(directory)]
     for when, match, path in _dated_files(directory, _SAFETY_COPY, stamp_group=2):
+        if not _complete(path):
+            continue
         kind = "恢复前" if match.group(1) == "restore" else "升级前"
         found.append(BackupFile(when, kind, path, _size(path)))
     found.sort(key=lambda item: item.when, reverse=True)
@@ -210,6 +229,18 @@ def _dated_files(
             continue
         found.append((when, match, Path(entry.path)))
     return found
+
+
+def _complete(path: Path) -> bool:
+    """A backup is complete when it is plain SQLite or has its key file beside it: an encrypted
+    backup whose key file is missing was left by an interrupted backup."""
+    if Path(f"{path}{KEYS_SUFFIX}").is_file():
+        return True
+    try:
+        with path.open("rb") as fh:
+            return fh.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+    except OSError:
+        return False
 
 
 def _size(path: Path) -> int:
@@ -441,7 +472,8 @@ def _backup_into(
         opener = sqlite3.connect
     _mkdir(directory, "备份")
     _remove_stale_temps(directory)
-    temp = _mkstemp(directory, _TEMP_PREFIX, "备份")
+    temp = _mkstemp(directory, f"{_TEMP_PREFIX}{os.getpid()}-", "备份")
+    temp_keys = Path(f"{temp}{KEYS_SUFFIX}")
     try:
         try:
             with _closing(_open(temp, opener)) as dest:
@@ -451,6 +483,7 @@ def _backup_into(
                         f"the source by {module.__name__}: use the same module"
                     )
                 _copy(source, dest, progress)
+                reached("backup:copied")
                 mode = dest.execute("PRAGMA journal_mode=DELETE").fetchone()
                 pages = int(dest.execute("PRAGMA page_count").fetchone()[0])
                 try:
@@ -470,8 +503,17 @@ def _backup_into(
             _fsync_file(temp)
             size = temp.stat().st_size
             digest = _sha256(temp)
-            final = _free_name(directory, stem)
-            os.replace(temp, final)
+            keys = _key_file_of(source)
+            if keys is not None:
+                private_copy(keys, temp_keys)
+            reached("backup:written")
+            with _COMMIT:
+                final = _free_name(directory, stem)
+                if keys is not None:  # the key file first: a database never stands without it
+                    os.replace(temp_keys, f"{final}{KEYS_SUFFIX}")
+                    reached("backup:keys-renamed")
+                os.replace(temp, final)
+                reached("backup:renamed")
         except UserError:
             raise
         except Exception as exc:
@@ -487,8 +529,18 @@ def _backup_into(
             ) from None
     finally:
         _remove_temp(temp)
-    _fsync_dir(directory)
+        temp_keys.unlink(missing_ok=True)
+    fsync_dir(directory)
     return BackupResult(path=final, size=size, sha256=digest, pages=pages)
+
+
+def _key_file_of(source: Any) -> Path | None:
+    """The key file of the database open on ``source`` (``<file>.keys``), if there is one."""
+    for row in source.execute("PRAGMA database_list").fetchall():
+        if row[1] == "main" and row[2]:
+            keys = Path(f"{row[2]}{KEYS_SUFFIX}")
+            return keys if keys.is_file() else None
+    return None
 
 
 def _copy(source: Any, dest: Any, progress: Progress | None) -> None:
@@ -541,20 +593,18 @@ def _safety_backup(db_path: Path, directory: Path, stem: str, connect: Connect |
 
 
 def _copy_damaged(db_path: Path, directory: Path, stem: str) -> Path:
-    """Byte copy of a database SQLite cannot read (nothing has it open: the caller disposed it)."""
-    import shutil
-
+    """Byte copy of a database SQLite cannot read (nothing has it open: the caller disposed it),
+    private to its owner; its key file and -wal first, so that the database never stands alone."""
     _mkdir(directory, "备份")
     final = _free_name(directory, stem)
     copied: list[Path] = []
     try:
-        for suffix in ("", "-wal"):
+        for suffix in (KEYS_SUFFIX, "-wal", ""):
             src = Path(f"{db_path}{suffix}")
             if src.exists():
                 dst = Path(f"{final}{suffix}")
                 copied.append(dst)
-                shutil.copyfile(src, dst)
-                _fsync_file(dst)
+                private_copy(src, dst)
     except OSError as exc:
         for path in copied:
             path.unlink(missing_ok=True)
@@ -566,10 +616,31 @@ def _copy_damaged(db_path: Path, directory: Path, stem: str) -> Path:
 
 
 def _prune(directory: Path, *, keep: int, newest: Path) -> None:
-    others = [path for _, path in list_backups(directory) if path != newest]
-    for path in others[keep - 1 :]:
+    """Keep the newest ``keep`` complete backups; remove older ones, incomplete ones (an
+    encrypted database without its key file) and key files whose database is gone."""
+    with _COMMIT:
+        others = [path for _, path in list_backups(directory) if path != newest]
+        doomed = others[keep - 1 :]
+        doomed += [
+            path
+            for _, _, path in _dated_files(directory, _GENERATION, stamp_group=1)
+            if path != newest and not _complete(path)
+        ]
+        for path in doomed:
+            with contextlib.suppress(OSError):
+                path.unlink()
+            with contextlib.suppress(OSError):
+                Path(f"{path}{KEYS_SUFFIX}").unlink(missing_ok=True)
         with contextlib.suppress(OSError):
-            path.unlink()
+            for entry in os.scandir(directory):
+                name = entry.name.removesuffix(KEYS_SUFFIX)
+                if (
+                    name != entry.name
+                    and _GENERATION.match(name)
+                    and not (directory / name).exists()
+                ):
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
 
 
 def _check_rows(conn: Any, *, full: bool) -> list[str]:
@@ -699,7 +770,9 @@ def _reason(exc: BaseException) -> str:
 
 def _mkdir(directory: Path, what: str) -> None:
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        if directory.exists():
+            return
+        private_dir(directory)
     except OSError as exc:
         raise UserError(
             f"无法创建{what}目录 {directory}：{_reason(exc)}{_DISK_HINT}未生成{what}文件。"
@@ -733,13 +806,47 @@ def _remove_temp(path: Path) -> None:
 
 
 def _remove_stale_temps(directory: Path) -> None:
-    """Temp files left by a backup whose process died (a running backup keeps its file fresh)."""
+    """Temp files (and their key files and journals) left by a backup whose process died: its
+    process id is in their name. Names without one (earlier versions) go once an hour old."""
     limit = time.time() - STALE_TEMP_AGE
     with contextlib.suppress(OSError):
         for entry in os.scandir(directory):
-            if entry.name.startswith(_TEMP_PREFIX) and entry.stat().st_mtime < limit:
+            if not entry.name.startswith(_TEMP_PREFIX):
+                continue
+            owner = _TEMP_PID.match(entry.name)
+            if owner is not None:
+                stale = not _process_alive(int(owner.group(1)))
+            else:
+                stale = entry.stat().st_mtime < limit
+            if stale:
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        try:
+            code = ctypes.c_ulong()
+            return bool(kernel32.GetExitCodeProcess(handle, ctypes.byref(code))) and (
+                code.value == 259  # STILL_ACTIVE
+            )
+        finally:
+            kernel32.CloseHandle(handle)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process
+    return True
 
 
 def _fsync_file(path: Path) -> None:
