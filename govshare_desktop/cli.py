@@ -19,6 +19,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,10 +56,14 @@ def _open(args: argparse.Namespace, credentials: tuple[str, str] | None = None) 
     """Sign in — the user from ``GOVSHARE_USER`` and the password from ``GOVSHARE_PASSWORD``, or
     asked for — and open the database as that user (permissions and audit follow)."""
     from govshare_desktop.core.security import signin
+    from govshare_desktop.core.store.location import held_lock
 
     path = _initialised_path(args)
     user, password = credentials or _credentials()
     signed = signin.sign_in(path, user, password)
+    lock = held_lock(path)
+    if lock is not None:  # a second writer is told who has the database
+        lock.note(account=user)
     if signed.must_change_password and args.command != "passwd":
         signed.store.dispose()
         raise UserError(f"“{user}”首次登录（或密码被重置），须先修改密码：govshare passwd")
@@ -957,10 +962,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+ENV_LOCK_WAIT = "GOVSHARE_LOCK_WAIT"
+LOCK_WAIT = 10.0  # seconds a command waits for another writer (the window, an import) to finish
+
+
+def _writer_lock(args: argparse.Namespace) -> AbstractContextManager[object]:
+    """Every command that opens a database writes to it (signing in is audited), so each holds
+    the database's one writer lock while it runs: a second command waits up to
+    ``GOVSHARE_LOCK_WAIT`` seconds, then stops naming who has the database."""
+    import os
+    from contextlib import nullcontext
+
+    if getattr(args, "db", "absent") == "absent":
+        return nullcontext()
+    from govshare_desktop.core.store.engine import resolve_url, sqlite_path
+    from govshare_desktop.core.store.location import acquire_writer_lock
+
+    path = sqlite_path(resolve_url(args.db))
+    if path is None or not (path.exists() or args.command in ("init", "demo")):
+        return nullcontext()  # nothing to lock (the command says what is missing)
+    try:
+        wait = float(os.environ.get(ENV_LOCK_WAIT) or LOCK_WAIT)
+    except ValueError:
+        raise UserError(f"{ENV_LOCK_WAIT} 应为秒数，例如 30") from None
+    if args.command == "restore":
+        wait = 0.0  # refused at once while anyone else has the database: no swap after a wait
+    return acquire_writer_lock(path, wait=wait, purpose=f"执行 govshare {args.command}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        with _writer_lock(args):
+            return int(args.func(args))
     except UserError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2

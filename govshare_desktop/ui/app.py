@@ -98,6 +98,7 @@ def _set_icon(app) -> None:  # type: ignore[no-untyped-def]
 
 ENV_ADMIN_PASSWORD, ENV_CLERK_PASSWORD = "GOVSHARE_ADMIN_PASSWORD", "GOVSHARE_CLERK_PASSWORD"
 DEMO_CLERK = "jingban"
+LOCK_WAIT = 3.0  # seconds the window waits for a govshare command to finish before giving up
 
 
 def _open(app, window, args: argparse.Namespace, keep: list[object]) -> None:  # type: ignore[no-untyped-def]
@@ -105,7 +106,11 @@ def _open(app, window, args: argparse.Namespace, keep: list[object]) -> None:  #
     from govshare_desktop.core.errors import UserError
     from govshare_desktop.core.security import signin
     from govshare_desktop.core.store.engine import resolve_url, sqlite_path
-    from govshare_desktop.core.store.location import acquire_writer_lock, check_local
+    from govshare_desktop.core.store.location import (
+        AlreadyRunning,
+        acquire_writer_lock,
+        check_local,
+    )
 
     path = sqlite_path(resolve_url(args.db))
     try:
@@ -113,10 +118,14 @@ def _open(app, window, args: argparse.Namespace, keep: list[object]) -> None:  #
             raise UserError("只支持本机的 SQLite 数据库文件")
         check_local(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        keep.append(acquire_writer_lock(path))  # held while the program runs
+        # Held while the program runs: a govshare command or a restore waits for the window.
+        keep.append(acquire_writer_lock(path, wait=LOCK_WAIT, purpose="使用窗口"))
         if not signin.is_initialised(path):
             _first_run(app, window, args, keep, path)
             return
+    except AlreadyRunning as exc:
+        _fail(app, window, args, "数据库正在使用", exc.message + "本程序将退出。")
+        return
     except UserError as exc:
         _fail(app, window, args, "无法打开数据库", exc.message)
         return
@@ -246,6 +255,11 @@ def _sign_in(app, window, args, path) -> None:  # type: ignore[no-untyped-def]
             app.quit()
             return
     store = _checked(window, signed.store, args)
+    from govshare_desktop.core.store.location import held_lock
+
+    lock = held_lock(path)
+    if lock is not None:  # a second writer is told who has the database
+        lock.note(account=store.principal.username)
     try:
         window.attach(store)
     except Exception as exc:

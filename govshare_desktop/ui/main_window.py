@@ -320,13 +320,15 @@ class MainWindow(QMainWindow):
         if self.store is None or getattr(self, "locked", False):
             return
         self.locked = True
-        self.store.audit().log(self.store.principal, "lock", "空闲超时")
-        # An ID number copied from a list must not outlive the lock (whoever put it there: the
-        # offscreen and some Linux platforms cannot tell whether it came from this program).
+        # Personal data goes first; nothing below may keep it on screen. An ID number copied from
+        # a list must not outlive the lock either (whoever put it there: the offscreen and some
+        # Linux platforms cannot tell whether it came from this program).
         QApplication.clipboard().clear()
-        hidden = [d for d in self.dialogs if d.isVisible()]
-        for widget in (self.centralWidget(), *hidden):
+        windows = {*self.dialogs, *self.findChildren(QDialog)}  # forms, print previews …
+        hidden = [w for w in (self.centralWidget(), *windows) if w.isVisible()]
+        for widget in hidden:
             widget.hide()
+        self._audit_quietly("lock", "空闲超时")
         user = self.store.principal.username
         while True:
             dialog = LoginDialog(self._db_path, self, title="已锁定 — 输入密码解锁", user=user)
@@ -340,10 +342,21 @@ class MainWindow(QMainWindow):
                 self.close()
                 return
         self.locked = False
-        self.store.audit().log(self.store.principal, "unlock")
-        for widget in (self.centralWidget(), *hidden):
+        self._audit_quietly("unlock")
+        for widget in hidden:
             widget.show()
         self.idle.timer.start()
+
+    def _audit_quietly(self, action: str, what: str = "") -> None:
+        """Locking and unlocking never depend on a write succeeding: an entry that cannot be
+        written (the disk is full, the trail refuses) is logged as an error, and the lock holds."""
+        assert self.store is not None
+        try:
+            self.store.audit().log(self.store.principal, action, what)
+        except Exception:
+            log.exception(
+                "audit entry %r could not be written; the window locks all the same", action
+            )
 
     def _try_unlock(self, dialog, check) -> None:  # type: ignore[no-untyped-def]
         from govshare_desktop.core.errors import UserError

@@ -180,7 +180,7 @@ def test_lock_in_one_process(tmp_path: Path) -> None:
     with pytest.raises(AlreadyRunning) as caught:
         acquire_writer_lock(db)  # a second open file conflicts, even in the same process
     assert f"进程 {os.getpid()}" in caught.value.message
-    assert str(db) in caught.value.message and "本程序将退出" in caught.value.message
+    assert str(db) in caught.value.message and "请等它完成" in caught.value.message
     lock.release()
     lock.release()  # twice is harmless
     assert not lock.held

@@ -39,8 +39,27 @@ class DatabaseUnreadable(UserError):
     restore_unreadable`, which needs a 系统管理员's password."""
 
 
-def _unreadable(path: Path, exc: Exception) -> DatabaseUnreadable:
+class DatabaseBusy(UserError):
+    """Another program holds the database (a write transaction, a lock): nothing is wrong with
+    it; try again when that program is done."""
+
+
+_BUSY = ("database is locked", "database table is locked", "database is busy")
+
+
+def _unreadable(path: Path, exc: Exception) -> UserError:
+    """What a failure to read the database after the key opened means: busy (another program has
+    it — try again) or damaged (only a restore helps). Only a real read failure is damage."""
     reason = getattr(exc, "orig", None) or exc
+    if any(text in str(reason).lower() for text in _BUSY):
+        from govshare_desktop.core.store.location import lock_path_for, read_lock_owner
+
+        owner = read_lock_owner(lock_path_for(path))
+        who = f"（锁文件记录：{owner.describe()}）" if owner else ""
+        return DatabaseBusy(
+            f"数据库 {path} 正忙：另一个程序正在写入它{who}。数据没有问题；"
+            "请等它完成后再试（如一直如此，请关闭其他打开该数据库的程序）。"
+        )
     return DatabaseUnreadable(
         f"数据库 {path} 已损坏，无法读取（{reason}）。请系统管理员从备份恢复："
         "在登录窗口点「从备份恢复…」，或用命令 govshare restore 备份文件"

@@ -383,14 +383,31 @@ def restore(
        fsynced; the old database's ``-wal``/``-shm``/``-journal`` files (checkpointed first) are
        moved aside and the copy is renamed over the database with ``os.replace``.
 
-    On any failure the current database is left as it was. Returns the safety backup's path
-    (None if there was no database at ``db_path``).
+    The swap happens under the database's writer lock (the one this process holds, or taken
+    here): while another process — the window, an import — holds it, the restore is refused and
+    names it. On any failure the current database is left as it was. Returns the safety backup's
+    path (None if there was no database at ``db_path``).
     """
     source = Path(backup_path).resolve()
     target = Path(db_path).resolve()
     if source == target:
         raise UserError(f"不能用数据库文件本身恢复它自己：{target}")
     verify_backup(source, connect=connect)
+    from govshare_desktop.core.store.location import writer
+
+    # No other process may have the database open while it is swapped: an import running there
+    # would go on writing into the replaced file and report rows that are then nowhere.
+    with writer(target, purpose="从备份恢复"):
+        return _swap_in(source, target, connect, before, now)
+
+
+def _swap_in(
+    source: Path,
+    target: Path,
+    connect: Connect | None,
+    before: str | os.PathLike[str] | None,
+    now: datetime | None,
+) -> Path | None:
     safety: Path | None = None
     if target.exists():
         directory = Path(before) if before else default_backup_dir(target)

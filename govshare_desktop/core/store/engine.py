@@ -17,6 +17,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from govshare_desktop.core.errors import UserError
+
 if TYPE_CHECKING:
     from govshare_desktop.core.security.audit import AuditTrail
     from govshare_desktop.core.security.permissions import Principal
@@ -97,7 +99,40 @@ def create_engine_for(url: str, key: bytes | None = None) -> Engine:
         engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    if path is not None:
+        _guard_against_replacement(engine, path)
     return engine
+
+
+class DatabaseReplaced(UserError):
+    """The database file was replaced (restored from a backup) under open connections."""
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _guard_against_replacement(engine: Engine, path: Path) -> None:
+    """A connection stays on the file it opened. If the database was swapped since (a restore),
+    its transactions would go into the old, unlinked file: reported as done, then nowhere. So
+    every transaction first checks that the file is still the one the connection opened."""
+
+    def opened(_dbapi_connection: Any, record: Any) -> None:
+        record.info["file"] = _file_identity(path)
+
+    def begun(connection: Any) -> None:
+        if connection.connection.info.get("file") != _file_identity(path):
+            raise DatabaseReplaced(
+                f"数据库文件 {path} 已被替换（例如刚从备份恢复），这里打开的连接已失效，"
+                "操作没有执行。请关闭程序后重新打开。"
+            )
+
+    event.listen(engine, "connect", opened)
+    event.listen(engine, "begin", begun)
 
 
 def _create_private(path: Path) -> None:

@@ -6,10 +6,14 @@ corrupted, so :func:`check_local` refuses it. Cloud-sync folders (OneDrive, 坚�
 Dropbox…) are local disks whose files a sync client may copy or replace while the program writes:
 :func:`sync_folder_warning` returns a warning to show, not a refusal.
 
-:func:`acquire_writer_lock` makes sure that only one copy of the program uses a database at a time:
+:func:`acquire_writer_lock` makes sure that only one process writes a database at a time — the
+window, every ``govshare`` command (signing in writes the audit trail), a backup and a restore:
 an exclusive OS lock on ``<db>.lock`` (``fcntl.flock`` on POSIX, ``msvcrt.locking`` on Windows).
-The operating system drops the lock when the process ends, however it ends, so a lock file left
-behind by a crashed or killed program never blocks the next start.
+A second writer waits a little (``wait``) and then stops, naming who holds the lock and what it is
+doing (the lock file says: process, login, computer, account, purpose, since when). The operating
+system drops the lock when the process ends, however it ends, so a lock file left behind by a
+crashed or killed program never blocks the next start. :func:`writer` is for code that must hold
+the lock (a restore): it uses the lock this process already holds, or takes it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ import os
 import re
 import socket
 import sys
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -319,13 +325,30 @@ def parse_mounts(text: str) -> list[tuple[str, str]]:
 @dataclass(frozen=True)
 class LockOwner:
     pid: int
-    user: str
+    user: str  # the operating-system login
     host: str
     since: str  # ISO time, local
+    account: str = ""  # the signed-in account, once known
+    purpose: str = ""  # what the holder is doing: 「窗口」, 「govshare import」…
 
     def describe(self) -> str:
         since = self.since.replace("T", " ")[:16]
-        return f"进程 {self.pid}，用户 {self.user}，计算机 {self.host}，自 {since} 起"
+        parts = [f"进程 {self.pid}", f"用户 {self.user}", f"计算机 {self.host}"]
+        if self.account:
+            parts.append(f"账户 {self.account}")
+        if self.purpose:
+            parts.append(f"正在{self.purpose}")
+        return "，".join(parts) + f"，自 {since} 起"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "pid": self.pid,
+            "user": self.user,
+            "host": self.host,
+            "since": self.since,
+            "account": self.account,
+            "purpose": self.purpose,
+        }
 
 
 # Windows byte-range locks are mandatory: lock one byte far past the owner text so that a second
@@ -345,10 +368,22 @@ class WriterLock:
     def held(self) -> bool:
         return self._fd is not None
 
+    def note(self, *, account: str | None = None, purpose: str | None = None) -> None:
+        """Say who (the signed-in account) holds the lock and what for, so that a second writer
+        can name them."""
+        self.owner = replace(
+            self.owner,
+            account=self.owner.account if account is None else account,
+            purpose=self.owner.purpose if purpose is None else purpose,
+        )
+        if self._fd is not None:
+            _write_owner(self._fd, self.owner)
+
     def release(self) -> None:
         fd, self._fd = self._fd, None
         if fd is None:
             return
+        _HELD.pop(self.path, None)
         try:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, 0)  # nobody holds it now; the file itself stays (see _lock)
@@ -368,12 +403,27 @@ class WriterLock:
         self.release()
 
 
+# The locks this process holds, by lock file: a second acquire in the same process still
+# conflicts (two open files), but :func:`writer` and :func:`held_lock` find the one held.
+_HELD: dict[Path, WriterLock] = {}
+_POLL = 0.2  # seconds between tries while waiting
+
+
 def lock_path_for(db_path: str | os.PathLike[str]) -> Path:
     return Path(f"{os.fspath(db_path)}.lock")
 
 
-def acquire_writer_lock(db_path: str | os.PathLike[str]) -> WriterLock:
-    """Take the single-writer lock of the database at ``db_path``, or raise :class:`AlreadyRunning`.
+def held_lock(db_path: str | os.PathLike[str]) -> WriterLock | None:
+    """The writer lock of ``db_path`` that this process holds, if any."""
+    lock = _HELD.get(lock_path_for(db_path))
+    return lock if lock is not None and lock.held else None
+
+
+def acquire_writer_lock(
+    db_path: str | os.PathLike[str], *, wait: float = 0.0, purpose: str = ""
+) -> WriterLock:
+    """Take the single-writer lock of the database at ``db_path``, waiting up to ``wait``
+    seconds for another process to finish, or raise :class:`AlreadyRunning` naming the holder.
 
     The lock file is never deleted (deleting it would let two processes lock two different files);
     a stale one is harmless because only the OS lock counts.
@@ -381,35 +431,58 @@ def acquire_writer_lock(db_path: str | os.PathLike[str]) -> WriterLock:
     path = lock_path_for(db_path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o600)
     except OSError as exc:
         raise UserError(
             f"无法创建数据库锁文件 {path}：{exc.strerror or exc}（目录没有写权限？）"
         ) from None
-    if not _lock(fd):
-        os.close(fd)
-        owner = read_lock_owner(path)
-        who = f"（{owner.describe()}）" if owner else ""
-        raise AlreadyRunning(
-            f"另一个 govshare-desktop 程序{who}正在使用这个数据库：{db_path}。"
-            "同一时间只能有一个程序使用它，以免数据损坏；本程序将退出。",
-            lock_path=path,
-            owner=owner,
-        )
+    deadline = time.monotonic() + wait
+    while not _lock(fd):
+        if time.monotonic() >= deadline:
+            os.close(fd)
+            owner = read_lock_owner(path)
+            who = f"（{owner.describe()}）" if owner else ""
+            raise AlreadyRunning(
+                f"另一个 govshare-desktop 程序{who}正在使用这个数据库：{db_path}。"
+                "同一时间只能有一个程序写入它，以免数据丢失；请等它完成（或关闭它）后再试。",
+                lock_path=path,
+                owner=owner,
+            )
+        time.sleep(_POLL)
     owner = LockOwner(
         pid=os.getpid(),
         user=_user(),
         host=socket.gethostname(),
         since=datetime.now().isoformat(timespec="seconds"),
+        purpose=purpose,
     )
+    _write_owner(fd, owner)
+    lock = WriterLock(path, fd, owner)
+    _HELD[path] = lock
+    return lock
+
+
+@contextlib.contextmanager
+def writer(
+    db_path: str | os.PathLike[str], *, wait: float = 0.0, purpose: str = ""
+) -> Iterator[WriterLock]:
+    """Hold the writer lock for a block: the one this process holds already (kept afterwards),
+    or taken for the block (released afterwards)."""
+    held = held_lock(db_path)
+    if held is not None:
+        yield held
+        return
+    with acquire_writer_lock(db_path, wait=wait, purpose=purpose) as lock:
+        yield lock
+
+
+def _write_owner(fd: int, owner: LockOwner) -> None:
     try:
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
-        payload = {"pid": owner.pid, "user": owner.user, "host": owner.host, "since": owner.since}
-        os.write(fd, json.dumps(payload, ensure_ascii=False).encode("utf-8") + b"\n")
+        os.write(fd, json.dumps(owner.as_json(), ensure_ascii=False).encode("utf-8") + b"\n")
     except OSError:
         pass  # the lock is what matters; the text only makes the message friendlier
-    return WriterLock(path, fd, owner)
 
 
 def read_lock_owner(lock_path: str | os.PathLike[str]) -> LockOwner | None:
@@ -422,6 +495,8 @@ def read_lock_owner(lock_path: str | os.PathLike[str]) -> LockOwner | None:
             user=str(data["user"]),
             host=str(data["host"]),
             since=str(data["since"]),
+            account=str(data.get("account") or ""),
+            purpose=str(data.get("purpose") or ""),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
