@@ -193,7 +193,10 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     from govshare_desktop.core.browse import PERSONS, Browser, Query, format_cell
     from govshare_desktop.core.security.permissions import Action
+    from govshare_desktop.core.store.search import HINT, SearchKind, classify
 
+    if classify(args.text).kind in (SearchKind.EMPTY, SearchKind.NOTHING):
+        raise UserError(f"“{args.text}”中没有可查找的内容：{HINT}")
     store = _open(args)
     store.principal.require(Action.UNMASK if args.unmasked else Action.VIEW)
     if args.unmasked and not (args.reason or "").strip():

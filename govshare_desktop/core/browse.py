@@ -143,6 +143,8 @@ def _ss_search(value: Any) -> tuple[str, Params] | None:
     query = classify(str(value or ""))
     if query.kind.value == "empty":
         return None
+    if query.kind.value == "nothing":  # punctuation or spaces only: no one, not everyone
+        return "0", {}
     fragment, params = query.sql()
     return (
         f"(t.id_number IN (SELECT id_number FROM person WHERE id IN ({fragment}))"

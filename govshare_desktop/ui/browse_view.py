@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from govshare_desktop.core.browse import Browser, Dataset, Query
+from govshare_desktop.core.store.search import HINT, SearchKind, classify
 from govshare_desktop.ui.table_model import SqlTableModel
 from govshare_desktop.ui.tasks import Task, run_task
 
@@ -103,6 +104,7 @@ class BrowseView(QWidget):
             parent=self,
         )
         self.model.queried.connect(self.counted)
+        self.model.queried.connect(lambda _count: self._update_search_hint())
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -122,6 +124,13 @@ class BrowseView(QWidget):
             bar.addWidget(caption)
             bar.addWidget(combo)
             self._filter_combos[key] = combo
+        # Shown when the search text has nothing to search for (only spaces or punctuation):
+        # the list is then empty on purpose, never everybody.
+        self.search_hint = QLabel(HINT, self)
+        self.search_hint.setObjectName("search_hint")
+        self.search_hint.setStyleSheet("color: #b45309;")
+        self.search_hint.setVisible(False)
+        bar.addWidget(self.search_hint)
         bar.addStretch(1)
         self.export_button = QPushButton("导出 Excel…", self)
         self.export_button.setObjectName("export_list")
@@ -166,6 +175,11 @@ class BrowseView(QWidget):
 
     def set_masked(self, masked: bool) -> None:
         self.model.set_masked(masked)
+
+    def _update_search_hint(self) -> None:
+        search = self.model.query.filters.get("search")
+        nothing = classify(str(search or "")).kind is SearchKind.NOTHING
+        self.search_hint.setVisible(nothing and "search" in self.dataset.filters)
 
     def select_first(self) -> None:
         if self.model.rowCount():

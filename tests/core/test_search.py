@@ -82,6 +82,12 @@ def names(store, text: str) -> list[str]:
         ("ZSF", SearchKind.INITIALS),
         ("110105491231002", SearchKind.ID_EXACT),  # 15-digit legacy number
         ("110105194912310021", SearchKind.ID_FRAGMENT),  # bad check digit: still a fragment
+        ("%", SearchKind.NOTHING),
+        ("'", SearchKind.NOTHING),
+        (" ", SearchKind.NOTHING),
+        ("_", SearchKind.NOTHING),
+        ("*", SearchKind.NOTHING),
+        ("％＿　", SearchKind.NOTHING),  # full-width
     ],
 )
 def test_classify(text: str, kind: SearchKind) -> None:
@@ -147,3 +153,23 @@ def test_search_combines_with_filters_and_sort(people) -> None:
     assert [rows[i][PERSONS.column_index("name")] for i in ids] == ["张三", "张三丰"]
     descending = browser.ids(query.sorted_by("age", descending=True))
     assert descending == list(reversed(ids))
+
+
+@pytest.mark.parametrize("text", ["%", "'", " ", "_", "*", "%_*' ", '"', "·", "％", "\\"])
+def test_punctuation_finds_no_one(people, text: str) -> None:
+    """Issue 13: a search of punctuation or spaces only listed every person."""
+    assert names(people, text) == []
+    assert len(names(people, "")) == len(PEOPLE)  # no text at all is no search: everybody
+
+
+@pytest.mark.parametrize("text", ["王%", "王_", "%王", "王'", "王*"])
+def test_wildcards_are_never_wildcards(people, text: str) -> None:
+    assert set(names(people, text)) == {"王芳", "王芳芳"}  # the punctuation is ignored, not matched
+
+
+def test_social_security_search_of_punctuation_finds_no_one(demo_store) -> None:
+    from govshare_desktop.core.browse import ENROLLMENTS
+
+    browser = Browser(demo_store)
+    assert browser.ids(Query(ENROLLMENTS, {"search": "%"})) == []
+    assert browser.ids(Query(ENROLLMENTS, {"search": ""}))

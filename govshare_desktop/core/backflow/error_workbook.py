@@ -14,6 +14,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from govshare_desktop.core.backflow.normalize import CONTROL_CHARACTERS
 from govshare_desktop.core.backflow.pipeline import Rejection
 from govshare_desktop.core.domain.text import FORMULA_TRIGGERS
 from govshare_desktop.core.store.engine import Store
@@ -29,7 +30,8 @@ def safe_text(value: Any) -> str:
         value = value.strftime("%Y-%m-%d %H:%M:%S").removesuffix(" 00:00:00")
     elif isinstance(value, (date, time)):
         value = value.isoformat()
-    text = str(value)
+    # A control character (a row rejected for one) is shown, not written: Excel cannot hold it.
+    text = CONTROL_CHARACTERS.sub(lambda m: f"<U+{ord(m.group()):04X}>", str(value))
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 

@@ -30,6 +30,12 @@ UNKNOWN_CODE = "unknown_code"
 DUPLICATE_IN_FILE = "duplicate_in_file"
 INCONSISTENT_WITH_ID = "inconsistent_with_id"
 AREA_OUTSIDE_TOWNSHIP = "area_outside_township"
+CONTROL_CHARACTER = "control_character"
+
+#: Characters no text field may hold: C0 controls except tab, CR and LF (a quoted CSV field or an
+#: Excel cell may wrap lines), DEL and the C1 controls. A NUL in a name is corruption or an attack
+#: on whatever reads the value later (C strings, XML writers), never data.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 EXCEL_EPOCH = date(1899, 12, 30)
 

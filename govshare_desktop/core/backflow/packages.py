@@ -22,16 +22,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from govshare_desktop.core.backflow.pipeline import DatasetResult, plan_table, run_plan
-from govshare_desktop.core.backflow.readers import open_table_bytes
+from govshare_desktop.core.backflow.pipeline import Cancelled, DatasetResult, plan_table, run_plan
+from govshare_desktop.core.backflow.readers import ZIP_HEAD_BYTES, local_names, open_table_bytes
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.exchange.package import (
+    CHECK_NAMES,
     PackageRefused,
     VerifiedPackage,
     read_manifest_unverified,
     verify_package,
 )
 from govshare_desktop.core.exchange.trust import trusted_keys
+from govshare_desktop.core.security.audit import OK, REFUSED, AuditFailed
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import PackageReceipt
@@ -50,6 +52,9 @@ class PackageResult:
     reason_code: str | None = None
     message: str = ""
     sender: str | None = None
+    sender_verified: bool = False  # the sender's signature checked (else only what it claims)
+    package_id: str | None = None
+    sha256: str | None = None  # of the package file
     datasets: list[DatasetResult] = field(default_factory=list)
     released: list[PackageResult] = field(default_factory=list)  # held packages applied after this
 
@@ -71,12 +76,21 @@ class PackageResult:
 
 
 def is_package(path: Path) -> bool:
-    """A ZIP with ``manifest.json`` at its root (an .xlsx is a ZIP too, without one)."""
+    """A ZIP with ``manifest.json`` at its root (an .xlsx is a ZIP too, without one) — or one cut
+    short whose first members are a package's: imported as a package, it is refused as damaged."""
     try:
         with zipfile.ZipFile(path) as zf:
             return "manifest.json" in zf.namelist()
-    except (zipfile.BadZipFile, OSError):
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        pass
+    try:
+        with Path(path).open("rb") as f:
+            head = f.read(ZIP_HEAD_BYTES)
+    except OSError:
         return False
+    return any(
+        n in ("manifest.json", "manifest.sig") or n.startswith("data/") for n in local_names(head)
+    )
 
 
 # ---------------------------------------------------------------- import
@@ -116,14 +130,27 @@ def _import_bytes(
     cancel: Callable[[], bool] | None,
     session: Session | None = None,
 ) -> PackageResult:
+    """Every outcome is audited (a real run): applied, already received, held and refused, each
+    in the transaction of whatever else the import writes; a refused package writes only that."""
     store.principal.require(Action.IMPORT)
-    result = PackageResult(file=file_name)
+    result = PackageResult(file=file_name, sha256=hashlib.sha256(data).hexdigest())
     package = _verify(store, data, result)
     if package is None:
+        _audit(store, result, dry_run, now, session)
         return result
     run = (store, package, data, file_name, user, dry_run, now, progress, cancel)
     if session is not None:
-        _apply_package(session, result, *run)
+        savepoint = session.begin_nested()
+        try:
+            _apply_package(session, result, *run)
+        except (Cancelled, AuditFailed):
+            raise
+        except UserError as exc:
+            savepoint.rollback()
+            _refused_while_applying(result, exc)
+            _audit(store, result, dry_run, now, session)
+            return result
+        savepoint.commit()
         if result.status == "applied":
             result.released = _release_held(
                 store, result.sender or "", user, dry_run, now, progress, cancel, session
@@ -139,6 +166,12 @@ def _import_bytes(
                         store, result.sender or "", user, True, now, progress, cancel, own
                     )
                 own.rollback()
+    except (Cancelled, AuditFailed):
+        raise
+    except UserError as exc:  # rolled back: nothing of the package stays but its audit entry
+        _refused_while_applying(result, exc)
+        _audit(store, result, dry_run, now, None)
+        return result
     finally:
         own.close()
     if not dry_run and result.status == "applied":
@@ -146,6 +179,56 @@ def _import_bytes(
             store, result.sender or "", user, False, now, progress, cancel
         )
     return result
+
+
+def _refused_while_applying(result: PackageResult, exc: UserError) -> None:
+    """A package whose data turned out unusable while being applied: refused as a whole."""
+    result.datasets = []
+    result.status = "refused"
+    if isinstance(exc, PackageRefused):
+        result.reason_code, result.message = exc.reason_code, exc.message
+    else:
+        result.reason_code = "malformed"
+        result.message = (
+            f"数据包未通过{CHECK_NAMES['malformed']}，已整体拒收，没有导入任何数据：{exc.message}"
+        )
+
+
+def _audit(
+    store: Store,
+    result: PackageResult,
+    dry_run: bool,
+    now: datetime,
+    session: Session | None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """The audit entry of one package: who (the principal), file, SHA-256, sender, sequence, what
+    became of it and why. In ``session`` (the import's transaction) or, for a refusal that wrote
+    nothing else, in a transaction of its own. A dry run records nothing."""
+    if dry_run:
+        return
+    detail: dict[str, Any] = {
+        "package": result.package_id,
+        "sha256": result.sha256,
+        "sender": result.sender,
+        "sender_verified": result.sender_verified,
+        "sequence": result.sequence,
+        "status": result.status,
+    }
+    if result.reason_code:
+        detail["reason_code"] = result.reason_code
+    if result.message:
+        detail["reason"] = result.message
+    detail.update(extra or {})
+    outcome = REFUSED if result.status == "refused" else OK
+    if session is None:
+        store.audit().log(
+            store.principal, "import", result.file, outcome=outcome, detail=detail, now=now
+        )
+    else:
+        store.audit().record(
+            session, store.principal, "import", result.file, outcome=outcome, detail=detail, now=now
+        )
 
 
 def _verify(store: Store, data: bytes, result: PackageResult) -> VerifiedPackage | None:
@@ -160,6 +243,7 @@ def _verify(store: Store, data: bytes, result: PackageResult) -> VerifiedPackage
             claimed.sequence,
             claimed.sender.code,
         )
+        result.package_id = claimed.package_id
     except PackageRefused:
         pass  # verify_package below says why
     with store.sessions() as session:
@@ -177,6 +261,7 @@ def _verify(store: Store, data: bytes, result: PackageResult) -> VerifiedPackage
         manifest.sequence,
         manifest.sender.code,
     )
+    result.package_id, result.sender_verified = manifest.package_id, True
     if manifest.kind != "backflow":
         result.status, result.reason_code = "refused", "malformed"
         result.message = f"数据包类型为“{manifest.kind}”，不是回流数据包（backflow），不能在此导入"
@@ -207,6 +292,7 @@ def _apply_package(
             f"该数据包（{manifest.sender.name} 第 {manifest.sequence} 号）已经接收过，"
             "本次没有作任何修改"
         )
+        _audit(store, result, dry_run, now, session, {"last_applied": last})
         return
     if manifest.sequence > last + 1:
         if known is None:
@@ -217,6 +303,7 @@ def _apply_package(
             f"数据包序号为 {manifest.sequence}，但上一个已接收的是第 {last} 号；"
             f"已暂存，待第 {last + 1} 号数据包导入后自动导入"
         )
+        _audit(store, result, dry_run, now, session, {"last_applied": last})
         return
     if known is not None:  # a held package now due: it becomes the applied receipt
         known.status, known.applied_at, known.held_bytes = "applied", now, None
@@ -227,23 +314,10 @@ def _apply_package(
         store, session, package, file_name, user, dry_run, now, progress, cancel
     )
     result.status = "applied"
-    if not dry_run:
-        store.audit().record(
-            session,
-            store.principal,
-            "import",
-            file_name,
-            detail={
-                "package": manifest.package_id,
-                "sender": manifest.sender.code,
-                "sequence": manifest.sequence,
-                "datasets": [
-                    {"dataset": d.dataset, "batch": d.batch_id, "rows": d.rows_read}
-                    for d in result.datasets
-                ],
-            },
-            now=now,
-        )
+    datasets = [
+        {"dataset": d.dataset, "batch": d.batch_id, "rows": d.rows_read} for d in result.datasets
+    ]
+    _audit(store, result, dry_run, now, session, {"datasets": datasets})
 
 
 def _apply_files(
@@ -269,6 +343,11 @@ def _apply_files(
         source = open_table_bytes(
             package.read(entry.path), entry.path, encoding=entry.encoding or None
         )
+        if entry.format.strip().lower() != source.kind:
+            raise PackageRefused(
+                "manifest_mismatch",
+                f"清单写明文件“{entry.path}”的格式为“{entry.format}”，实际是 {source.kind} 文件。",
+            )
         plan = plan_table(
             store,
             source,
@@ -280,18 +359,23 @@ def _apply_files(
             full_snapshot=entry.mode != "delta",
             package_id=manifest.package_id,
         )
-        results.append(
-            run_plan(
-                store,
-                plan,
-                user=user,
-                dry_run=dry_run,
-                now=now,
-                progress=progress,
-                cancel=cancel,
-                session=session,
-            )
+        done = run_plan(
+            store,
+            plan,
+            user=user,
+            dry_run=dry_run,
+            now=now,
+            progress=progress,
+            cancel=cancel,
+            session=session,
         )
+        if entry.rows is not None and done.rows_read != entry.rows:
+            raise PackageRefused(
+                "manifest_mismatch",
+                f"清单写明文件“{entry.path}”有 {entry.rows:,} 行数据，实际读到 {done.rows_read:,} 行"
+                "（数据包不完整或清单有误）。",
+            )
+        results.append(done)
     return results
 
 

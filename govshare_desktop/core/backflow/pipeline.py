@@ -617,9 +617,18 @@ def _run(
         )
         spare = Spare()  # who the rejected rows stand for: left as they were
         rows_read = 0
+        control, join = nz.CONTROL_CHARACTERS.search, "\t".join
         for raw in plan.table.data_rows():
             rows_read += 1
             try:
+                # No text field of any reader may hold a control character. All-text rows (CSV)
+                # are checked in one search; rows with numbers or dates cell by cell.
+                try:
+                    bad: object = control(join(filter(None, raw.values)))
+                except TypeError:
+                    bad = any(v.__class__ is str and control(v) for v in raw.values)
+                if bad:
+                    raise _control_character(builder, raw)
                 record = build(raw)
             except RowRejected as exc:
                 number = raw.number - csv_offset
@@ -701,6 +710,23 @@ def _run(
         session.flush()
         result.batch_id = None if dry_run else batch.id
     return result
+
+
+def _control_character(builder: RecordBuilder, raw: RawRow) -> RowRejected:
+    """The rejection of a row with a control character, naming the first column that has one."""
+    column, code = 0, 0
+    for column, value in enumerate(raw.values):  # noqa: B007 (the column is used below)
+        found = nz.CONTROL_CHARACTERS.search(value) if isinstance(value, str) else None
+        if found:
+            code = ord(found.group())
+            break
+    headers = builder.plan.headers
+    header = headers[column] if column < len(headers) and headers[column] else f"第 {column + 1} 列"
+    return RowRejected(
+        header,
+        nz.CONTROL_CHARACTER,
+        f"“{header}”含有控制字符 U+{code:04X}（文件可能已损坏或被篡改），整行未导入",
+    )
 
 
 def _audit_detail(plan: ImportPlan, result: DatasetResult) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import csv
 import functools
 import io
 import itertools
+import os
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import IO, Any, NamedTuple, Protocol
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
+from govshare_desktop.core.backflow.limits import MAX_LINE_CHARS, MAX_XLS_BYTES, check_xlsx
 from govshare_desktop.core.errors import UserError
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "RawRow",
     "TableSource",
     "detect_encoding",
+    "local_names",
     "open_table",
     "open_table_bytes",
 ]
@@ -43,6 +46,8 @@ OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 SAMPLE_SIZE = 64 * 1024
 #: A sample that is pure ASCII says nothing about the encoding; read on up to this much.
 SAMPLE_MAX = 4 * 1024 * 1024
+#: The start of a ZIP, where the local headers name its first members (a truncated package).
+ZIP_HEAD_BYTES = 64 * 1024
 
 _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 _XLS_SUFFIXES = {".xls"}
@@ -109,10 +114,15 @@ def open_table(
     """
     path = Path(path)
     name = path.name
+    head_zip = b""
     try:
         with path.open("rb") as f:
             head = f.read(8)
             sample = b"" if _is_workbook(head) else _read_sample(f, head)
+            size = os.fstat(f.fileno()).st_size
+            if head.startswith(ZIP_MAGIC):
+                f.seek(0)
+                head_zip = f.read(ZIP_HEAD_BYTES)
     except FileNotFoundError:
         raise UserError(f"找不到文件“{path}”。") from None
     except IsADirectoryError:
@@ -122,7 +132,7 @@ def open_table(
     except OSError as exc:
         raise UserError(f"无法读取文件“{name}”：{exc.strerror or exc}") from exc
     if _is_workbook(head):
-        kind = _workbook_kind(head, name, lambda: zipfile.ZipFile(path))
+        kind = _workbook_kind(head, name, lambda: zipfile.ZipFile(path), size, lambda: head_zip)
         return _open_excel(kind, name, path, sheet, lambda: _calamine_from_path(path, kind))
     enc, delimiter = _inspect_text(sample, name, encoding)
     return CsvSource(path, name, lambda: path.open("rb"), enc, delimiter)
@@ -138,7 +148,13 @@ def open_table_bytes(
     path = Path(name)
     head = data[:8]
     if _is_workbook(head):
-        kind = _workbook_kind(head, name, lambda: zipfile.ZipFile(io.BytesIO(data)))
+        kind = _workbook_kind(
+            head,
+            name,
+            lambda: zipfile.ZipFile(io.BytesIO(data)),
+            len(data),
+            lambda: data[:ZIP_HEAD_BYTES],
+        )
         return _open_excel(
             kind, name, path, sheet, lambda: CalamineWorkbook.from_filelike(io.BytesIO(data))
         )
@@ -172,16 +188,30 @@ class ExcelSource:
         return _iter_sheet(self._sheet)
 
 
-def _workbook_kind(head: bytes, name: str, open_zip: Callable[[], zipfile.ZipFile]) -> str:
+def _workbook_kind(
+    head: bytes,
+    name: str,
+    open_zip: Callable[[], zipfile.ZipFile],
+    size: int,
+    zip_head: Callable[[], bytes],
+) -> str:
+    """ "xls" or "xlsx" (checked against the limits), else a UserError saying what the file is."""
     if head.startswith(OLE2_MAGIC):
+        if size > MAX_XLS_BYTES:
+            raise UserError(
+                f"文件“{name}”有 {size / 2**20:.0f} MiB，超过 .xls 工作簿的上限 "
+                f"{MAX_XLS_BYTES // 2**20} MiB，疑为损坏或恶意文件，未导入；"
+                "请另存为 Excel 工作簿（.xlsx）后再导入。"
+            )
         return "xls"
     try:
         with open_zip() as zf:
             names = set(zf.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise _corrupt(name, exc) from exc
-    if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
-        return "xlsx"
+            if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+                check_xlsx(zf, name, file_size=size)
+                return "xlsx"
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise _damaged_zip(name, zip_head(), exc) from exc
     if "manifest.json" in names and "manifest.sig" in names:
         raise UserError(f"文件“{name}”是数据交换包，不是表格文件：请用“导入数据包”功能导入。")
     if "word/document.xml" in names:
@@ -193,6 +223,42 @@ def _workbook_kind(head: bytes, name: str, open_zip: Callable[[], zipfile.ZipFil
     raise UserError(
         f"文件“{name}”是{what}，不是 Excel 工作簿或 CSV 文件：请另存为 Excel 工作簿（.xlsx）后再导入。"
     )
+
+
+def local_names(data: bytes) -> list[str]:
+    """Member names from the local headers at the start of a ZIP (its central directory, at the
+    end, may be missing: a file cut short)."""
+    names: list[str] = []
+    offset = 0
+    while len(names) < 8 and data.startswith(b"PK\x03\x04", offset):
+        fixed = data[offset + 4 : offset + 30]
+        if len(fixed) < 26:
+            break
+        flags, csize, nlen, xlen = (
+            int.from_bytes(fixed[2:4], "little"),
+            int.from_bytes(fixed[14:18], "little"),
+            int.from_bytes(fixed[22:24], "little"),
+            int.from_bytes(fixed[24:26], "little"),
+        )
+        raw = data[offset + 30 : offset + 30 + nlen]
+        if len(raw) < nlen:
+            break
+        names.append(raw.decode("utf-8" if flags & 0x800 else "cp437", "replace"))
+        if flags & 0x08:  # sizes follow the data: the next header cannot be found cheaply
+            break
+        offset += 30 + nlen + xlen + csize
+    return names
+
+
+def _damaged_zip(name: str, head: bytes, exc: BaseException) -> UserError:
+    """An unreadable ZIP: a damaged exchange package, a damaged workbook, or some other ZIP."""
+    names = local_names(head)
+    if any(n in ("manifest.json", "manifest.sig") or n.startswith("data/") for n in names):
+        return UserError(
+            f"文件“{name}”是损坏或不完整的数据交换包（可能在复制或下载时被截断，"
+            "ZIP 目录缺失或损坏），无法导入：请向发送单位重新获取该数据包。"
+        )
+    return _corrupt(name, exc)
 
 
 def _calamine_from_path(path: Path, kind: str) -> Any:
@@ -331,7 +397,7 @@ class CsvSource:
                 self._open_binary() as raw,
                 io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="") as text,
             ):
-                reader = csv.reader(text, delimiter=self.delimiter)
+                reader = csv.reader(self._lines(text), delimiter=self.delimiter)
                 for fields in reader:  # the first record: strip a BOM the codec left
                     last_line = reader.line_num
                     if fields and fields[0].startswith("\ufeff"):
@@ -352,11 +418,34 @@ class CsvSource:
                 f"（按 {_encoding_label(encoding)} 编码读取失败），文件可能混用了编码或已损坏。"
             ) from exc
         except csv.Error as exc:
+            if "field limit" in str(exc):
+                raise UserError(
+                    f"文件“{self.name}”第 {last_line + 1} 行附近有一个字段超过 "
+                    f"{csv.field_size_limit():,} 个字符，疑为损坏或恶意文件，未导入。"
+                ) from exc
             raise UserError(
                 f"文件“{self.name}”第 {last_line + 1} 行附近的格式有误，无法按 CSV 读取：{exc}"
             ) from exc
         except OSError as exc:
             raise UserError(f"读取文件“{self.name}”时出错：{exc.strerror or exc}") from exc
+
+    def _lines(self, text: IO[str]) -> Iterator[str]:
+        """The physical lines, each read with a limit: a file with no line break in gigabytes
+        is refused after :data:`MAX_LINE_CHARS` characters instead of being read whole."""
+        readline = text.readline
+        limit = MAX_LINE_CHARS
+        number = 0
+        while True:
+            line = readline(limit + 1)
+            if not line:
+                return
+            number += 1
+            if len(line) > limit:
+                raise UserError(
+                    f"文件“{self.name}”第 {number} 行超过 {limit:,} 个字符（没有换行），"
+                    "疑为损坏或恶意文件，未导入。"
+                )
+            yield line
 
     def _undecodable_line(self, encoding: str) -> int | None:
         if encoding.startswith("utf-16"):

@@ -92,6 +92,7 @@ REASONS = (
     "checksum_mismatch",
     "unsafe_member",
     "malformed",
+    "manifest_mismatch",
 )
 #: The check each reason code stands for, as named in the clerk's message.
 CHECK_NAMES: Mapping[str, str] = MappingProxyType(
@@ -102,6 +103,7 @@ CHECK_NAMES: Mapping[str, str] = MappingProxyType(
         "checksum_mismatch": "文件校验（SHA-256）",
         "unsafe_member": "安全检查",
         "malformed": "格式检查",
+        "manifest_mismatch": "清单核对（行数与格式）",
     }
 )
 
@@ -515,7 +517,8 @@ def _open_container(
     except Exception as exc:
         raise PackageRefused(
             "malformed",
-            "文件不是可读取的 ZIP 数据包（ZIP 目录损坏或不完整）。",
+            "数据包文件已损坏或不完整（可能在复制或下载时被截断，ZIP 目录缺失或损坏）；"
+            "请向发送单位重新获取该数据包。",
             detail=_exc_text(exc),
         ) from exc
     try:
@@ -856,6 +859,8 @@ def _text(obj: Mapping[str, Any], key: str, where: str = "") -> str:
     value = obj.get(key)
     if not isinstance(value, str) or not value.strip():
         _refuse("malformed", f"manifest.json 缺少字段 {where}{key}（应为非空文本）。")
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        _refuse("malformed", f"manifest.json 的字段 {where}{key} 含有控制字符。")
     return value
 
 

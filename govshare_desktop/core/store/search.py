@@ -11,7 +11,13 @@ query                 how
 Chinese characters     FTS5 unicode61 index over the character-spaced name, phrase query:
                        finds 1- and 2-character names (王芳) that a trigram index cannot
 Latin letters          prefix range on the pinyin initials index (``zsf`` → 张三丰)
+nothing searchable     no one: ``%``, ``'``, ``_``, ``*``, spaces — punctuation never lists everybody
 ====================  =================================================================
+
+An empty query means "no search" (the whole list); a query with nothing to search for finds no one,
+and the window shows :data:`HINT`. No query is ever put into a LIKE pattern: text is a bound
+parameter compared with ``=``, ranges or an FTS5 phrase (quotes doubled), so ``%`` and ``_`` are
+never wildcards.
 
 Functions return SQL fragments so the browse layer can combine search with village filters and
 sorting in one statement (``person.id IN (<fragment>)``).
@@ -26,9 +32,13 @@ from enum import Enum
 from govshare_desktop.core.domain import idnumber
 from govshare_desktop.core.domain.text import squeeze
 
+#: What the search box says when the text has nothing to search for.
+HINT = "请输入姓名、身份号码或拼音首字母"
+
 
 class SearchKind(str, Enum):
-    EMPTY = "empty"
+    EMPTY = "empty"  # no text: no search, everybody
+    NOTHING = "nothing"  # text without a searchable character: no one
     ID_EXACT = "id_exact"
     ID_FRAGMENT = "id_fragment"
     ID_PREFIX = "id_prefix"
@@ -66,6 +76,8 @@ class PersonSearch:
                 "SELECT id FROM person WHERE name_initials >= :lo AND name_initials < :hi",
                 {"lo": text, "hi": _prefix_upper(text)},
             )
+        if kind is SearchKind.NOTHING:
+            return "SELECT id FROM person WHERE 0", {}
         return "SELECT id FROM person", {}
 
 
@@ -74,10 +86,17 @@ _LETTERS = re.compile(r"^[a-z]+$")
 
 
 def classify(raw: str) -> PersonSearch:
-    """Decide how to search for what the clerk typed (full-width and spaces tolerated)."""
-    text = squeeze(raw or "")
-    if not text:
+    """Decide how to search for what the clerk typed (full-width and spaces tolerated).
+
+    ``""`` is no search at all (EMPTY); anything else without a letter, digit or CJK character
+    — spaces, ``%``, ``'``, ``_``, ``*`` — is a search that finds no one (NOTHING)."""
+    if not raw:
         return PersonSearch(SearchKind.EMPTY, "")
+    # Only characters that can be in a name or a number count: punctuation the clerk typed or
+    # pasted (``%``, ``-``, quotes) is dropped, never matched and never a wildcard.
+    text = "".join(ch for ch in squeeze(raw) if ch.isalnum() or ch == "·")
+    if not text.replace("·", ""):
+        return PersonSearch(SearchKind.NOTHING, "")
     upper = text.upper()
     if _DIGITS.match(upper):
         if len(upper) in (15, 18):
@@ -94,7 +113,7 @@ def classify(raw: str) -> PersonSearch:
     # Names: keep only characters that can be in a name (drops punctuation the tokenizer ignores).
     name = "".join(ch for ch in text if ch.isalnum() or ch == "·")
     name = name.replace("·", "")
-    return PersonSearch(SearchKind.NAME, name) if name else PersonSearch(SearchKind.EMPTY, "")
+    return PersonSearch(SearchKind.NAME, name) if name else PersonSearch(SearchKind.NOTHING, "")
 
 
 def _fts_phrase(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import uuid
@@ -214,3 +215,112 @@ def test_demo_township_trusts_the_demo_county_key(store, samples) -> None:
         "ss_enrollment",
         "ss_payment",
     ]
+
+
+# ---------------------------------------------------------------- issue 13: what the manifest
+# declares is checked against what is read; every outcome is audited
+
+
+def _audit(store) -> list[tuple]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT username, action, object, outcome, detail FROM audit_log ORDER BY seq")
+        ).all()
+    return [(u, a, o, out, json.loads(d)) for u, a, o, out, d in rows]
+
+
+def _with_manifest(private: bytes, sequence: int, people, **entry) -> bytes:
+    data = _person_csv(*people)
+    manifest = json.loads(
+        zipfile.ZipFile(io.BytesIO(_package(private, sequence, people))).read("manifest.json")
+    )
+    manifest["files"][0].update(entry)
+    return build_package(manifest, {"data/person.csv": data}, private)
+
+
+def test_a_package_declaring_more_rows_than_it_carries_is_refused(trusted, keys, tmp_path) -> None:
+    people = [_person(i) for i in range(1, 6)]
+    path = _write(tmp_path, "p1.zip", _with_manifest(keys[0], 1, people, rows=99_999))
+    before = _dump(trusted)
+    result = import_package(trusted, path, user="test")
+    assert (result.status, result.reason_code) == ("refused", "manifest_mismatch")
+    assert "99,999 行" in result.message and "实际读到 5 行" in result.message
+    assert "已整体拒收" in result.message
+    assert _dump(trusted) == before  # no receipt, no batch, no person
+    entries = _audit(trusted)
+    assert len(entries) == 1
+    user, action, obj, outcome, detail = entries[0]
+    assert (user, action, obj, outcome) == ("clerk", "import", "p1.zip", "refused")
+    assert detail["reason_code"] == "manifest_mismatch" and detail["sequence"] == 1
+    assert detail["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert detail["sender"] == COUNTY and detail["sender_verified"] is True
+    # the same package with the true count goes in (sequence 1 was not used up)
+    good = _write(tmp_path, "p1b.zip", _with_manifest(keys[0], 1, people, rows=5))
+    assert import_package(trusted, good, user="test").status == "applied"
+
+
+def test_a_package_whose_file_is_not_the_declared_format_is_refused(
+    trusted, keys, tmp_path
+) -> None:
+    path = _write(tmp_path, "p.zip", _with_manifest(keys[0], 1, [_person(1)], format="xlsx"))
+    result = import_package(trusted, path, user="test")
+    assert (result.status, result.reason_code) == ("refused", "manifest_mismatch")
+    assert "格式为“xlsx”" in result.message
+
+
+def test_refusal_replay_and_hold_are_audited(trusted, keys, tmp_path) -> None:
+    from govshare_desktop.core.backflow.runner import Source, import_files
+
+    p1 = _write(tmp_path, "p1.zip", _package(keys[0], 1, [_person(1)]))
+    p3 = _write(tmp_path, "p3.zip", _package(keys[0], 3, [_person(3)]))
+    forged = _write(tmp_path, "forged.zip", _package(_key()[0], 2, [_person(2)]))
+    wrong = _write(
+        tmp_path, "wrong.zip", _package(keys[0], 2, [_person(2)], recipient="441900198000")
+    )
+    truncated = _write(tmp_path, "cut.zip", p1.read_bytes()[: len(p1.read_bytes()) // 2])
+    results = import_files(
+        trusted, [Source(p) for p in (p1, p1, p3, forged, wrong, truncated)], user="t"
+    )
+    assert [r.status for r in results] == [
+        "applied",
+        "already_received",
+        "held",
+        "refused",
+        "refused",
+        "refused",
+    ]
+    assert "截断" in results[-1].message and "数据包" in results[-1].message
+    entries = _audit(trusted)
+    imports = [e for e in entries if e[1] == "import"]
+    assert [(e[2], e[3], e[4]["status"]) for e in imports] == [
+        ("p1.zip", "ok", "applied"),
+        ("p1.zip", "ok", "already_received"),
+        ("p3.zip", "ok", "held"),
+        ("forged.zip", "refused", "refused"),
+        ("wrong.zip", "refused", "refused"),
+        ("cut.zip", "refused", "refused"),
+    ]
+    by_file = {e[2]: e[4] for e in imports}
+    assert by_file["p3.zip"]["sequence"] == 3 and by_file["p3.zip"]["last_applied"] == 1
+    assert by_file["forged.zip"]["reason_code"] == "signature_invalid"
+    assert by_file["forged.zip"]["sender_verified"] is False
+    assert by_file["wrong.zip"]["reason_code"] == "wrong_recipient"
+    assert by_file["cut.zip"]["reason_code"] == "malformed"
+    for name, path in (("forged.zip", forged), ("cut.zip", truncated)):
+        assert by_file[name]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert by_file[name]["reason"]
+    assert {e[0] for e in imports} == {"clerk"}
+
+
+def test_a_dry_run_audits_nothing(trusted, keys, tmp_path) -> None:
+    forged = _write(tmp_path, "forged.zip", _package(_key()[0], 1, [_person(1)]))
+    assert import_package(trusted, forged, user="t", dry_run=True).status == "refused"
+    assert _audit(trusted) == []
+
+
+def test_a_package_member_with_a_control_character_rejects_the_row(trusted, keys, tmp_path) -> None:
+    people = [_person(1), (_person(2)[0], "王\0芳")]
+    path = _write(tmp_path, "p1.zip", _package(keys[0], 1, people))
+    result = import_package(trusted, path, user="t")
+    assert result.status == "applied"
+    assert [r.reason_code for d in result.datasets for r in d.rejections] == ["control_character"]

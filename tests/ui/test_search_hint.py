@@ -1,0 +1,35 @@
+"""The window's search box and a search with nothing to search for (issue 13)."""
+
+from datetime import date
+
+import pytest
+
+from govshare_desktop.ui.i18n import install_chinese
+from govshare_desktop.ui.main_window import MainWindow
+
+TODAY = date(2026, 11, 26)
+
+
+@pytest.fixture
+def window(qtbot, qapp, demo_store):
+    install_chinese(qapp)
+    win = MainWindow(demo_store, today=lambda: TODAY)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+@pytest.mark.parametrize("text", ["%", "'", " ", "_", "*"])
+def test_punctuation_lists_no_one_and_says_what_to_type(qtbot, window, text) -> None:
+    view = window.current_view
+    qtbot.waitUntil(lambda: view.model.rowCount() > 0)
+    assert not view.search_hint.isVisible()
+    window.search.setText(text)
+    qtbot.waitUntil(lambda: view.model.query.filters.get("search") == text)
+    assert view.model.rowCount() == 0
+    assert view.search_hint.isVisible()
+    assert view.search_hint.text() == "请输入姓名、身份号码或拼音首字母"
+    window.search.setText("")
+    qtbot.waitUntil(lambda: view.model.rowCount() > 0)
+    assert not view.search_hint.isVisible()
