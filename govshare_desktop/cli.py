@@ -663,22 +663,38 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
     store = _open(args)
     anchor = Anchor.parse(args.anchor) if args.anchor else None
+    source = "指定的锚点"
     if args.against:
         found = read_anchor(Path(args.against))
         if found is None:
             raise UserError(f"文件 {args.against} 中没有审计锚点（不是本程序导出的文件？）")
-        anchor = Anchor.parse(found)
-    result = store.audit().verify(store.principal, anchor)
+        anchor, source = Anchor.parse(found), f"文件 {Path(args.against).name}"
+    result = store.audit().verify(
+        store.principal,
+        anchor,
+        source=source,
+        backups=Path(args.backups) if args.backups else None,
+    )
     if args.json:
         print(
             json.dumps(
                 {
                     "ok": result.ok,
                     "entries": result.entries,
+                    "format1": result.format1,
                     "head": str(result.head) if result.head else None,
                     "problems": [
                         {"seq": p.seq, "kind": p.kind, "message": p.message}
                         for p in result.problems
+                    ],
+                    "anchors": [
+                        {
+                            "source": a.source,
+                            "anchor": str(a.anchor) if a.anchor else None,
+                            "reached": a.reached,
+                            "message": a.message,
+                        }
+                        for a in result.anchors
                     ],
                 },
                 ensure_ascii=False,
@@ -687,8 +703,14 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     else:
         for problem in result.problems:
             print(f"第 {problem.seq} 条：{problem.message}")
+        print("核对的锚点：")
+        for checked in result.anchors:
+            mark = {True: "✓", False: "✗", None: "—"}[checked.reached]
+            where = f"（{checked.anchor.seq}）" if checked.anchor else ""
+            print(f"  {mark} {checked.source}{where}：{checked.message}")
         verdict = "完整" if result.ok else f"有 {len(result.problems)} 处问题"
-        print(f"审计日志共 {result.entries} 条，{verdict}；最新：{result.head or '—'}")
+        old = f"（其中升级前的旧格式 {result.format1} 条）" if result.format1 else ""
+        print(f"审计日志共 {result.entries} 条{old}，{verdict}；最新：{result.head or '—'}")
     return 0 if result.ok else 3
 
 
@@ -908,6 +930,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--against",
         metavar="FILE",
         help="从本程序导出的 .xlsx/.pdf 或发出的数据包 .zip 中读取审计锚点",
+    )
+    p.add_argument(
+        "--backups",
+        metavar="DIR",
+        help="以此文件夹中每份备份的审计日志末条为锚点（默认：数据库旁的 backups）",
     )
     _add_db(p)
     p.set_defaults(func=cmd_audit_verify)

@@ -158,7 +158,11 @@ class AuditView(QWidget):
     def verify(self) -> None:
         result = self.store.audit().verify(self.store.principal)
         if result.ok:
-            self.status.setText(f"审计日志完整：共 {result.entries} 条，最新 {result.head}")
+            reached = sum(1 for a in result.anchors if a.reached)
+            self.status.setText(
+                f"审计日志完整：共 {result.entries} 条，最新 {result.head}；"
+                f"核对锚点 {reached} 个（写入密钥与备份）"
+            )
         else:
             self.status.setText("审计日志有问题：" + "；".join(p.message for p in result.problems))
 

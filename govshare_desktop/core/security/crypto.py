@@ -3,7 +3,8 @@ national-algorithm provider (SM3/SM4) can replace this module without touching i
 
 * password hashes: Argon2id (argon2-cffi; t=3, m=64 MiB, p=4 — above the OWASP minimum);
 * key wrapping: AES-256-GCM under a key derived from a password with Argon2id (its own salt);
-* random keys: 256 bits from the OS.
+* random keys: 256 bits from the OS;
+* one-time signing keys for the audit trail: Ed25519 (raw 32-byte keys).
 """
 
 from __future__ import annotations
@@ -116,3 +117,57 @@ def unwrap(wrapped: Wrapped, secret: str) -> bytes:
         return AESGCM(kek).decrypt(wrapped.nonce, wrapped.ciphertext, b"govshare-dek")
     except InvalidTag:
         raise CryptoError("wrong secret") from None
+
+
+# ---------------------------------------------------------------- one-time signing keys (audit)
+
+
+def new_signing_key() -> tuple[bytes, bytes]:
+    """A fresh Ed25519 key pair as raw bytes: (private 32, public 32)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    return _raw_private(key), _raw_public(key)
+
+
+def signing_public(private: bytes) -> bytes:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return _raw_public(Ed25519PrivateKey.from_private_bytes(private))
+
+
+def sign(private: bytes, data: bytes) -> bytes:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return Ed25519PrivateKey.from_private_bytes(private).sign(data)
+
+
+def signature_valid(public: bytes, signature: bytes, data: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, data)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def _raw_private(key: Any) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return bytes(
+        key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+    )
+
+
+def _raw_public(key: Any) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return bytes(
+        key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    )

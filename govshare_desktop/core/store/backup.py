@@ -425,6 +425,7 @@ def _swap_in(
             _closing(_open(temp, connect)) as dst,
         ):
             src.backup(dst)
+            _carry_audit_trail(target, dst, connect)
             problems = _check_rows(dst, full=True)
         if problems:
             raise UserError(
@@ -500,6 +501,7 @@ def _backup_into(
                         f"the source by {module.__name__}: use the same module"
                     )
                 _copy(source, dest, progress)
+                _seal_audit_writer(dest)
                 reached("backup:copied")
                 mode = dest.execute("PRAGMA journal_mode=DELETE").fetchone()
                 pages = int(dest.execute("PRAGMA page_count").fetchone()[0])
@@ -558,6 +560,37 @@ def _key_file_of(source: Any) -> Path | None:
             keys = Path(f"{row[2]}{KEYS_SUFFIX}")
             return keys if keys.is_file() else None
     return None
+
+
+def _seal_audit_writer(copy: Any) -> None:
+    """No copy holds the audit trail's writer key (:func:`govshare_desktop.core.security.audit.
+    seal_copy`): whoever reads a backup later cannot re-sign what was written after it."""
+    from govshare_desktop.core.security.audit import seal_copy
+
+    try:
+        seal_copy(copy)
+    except Exception as exc:
+        if not _is_db_error(exc):
+            raise  # a damaged source: the integrity check that follows says so
+
+
+def _carry_audit_trail(live_path: Path, restored: Any, connect: Connect | None) -> None:
+    """The audit entries written since the backup, and the trail's writer key, go into the
+    restored copy (:func:`govshare_desktop.core.security.audit.carry_over`): restoring data does
+    not erase the record of what happened. A live database that cannot be read gives nothing
+    (the trail then starts a new run of keys, which ``audit verify`` reports)."""
+    from govshare_desktop.core.security.audit import carry_over
+
+    if not live_path.exists():
+        return
+    try:
+        with _opened(live_path, connect, "数据库", readonly=True) as live:
+            carry_over(live, restored)
+    except UserError:
+        return
+    except Exception as exc:
+        if not _is_db_error(exc):
+            raise
 
 
 def _copy(source: Any, dest: Any, progress: Progress | None) -> None:

@@ -373,3 +373,20 @@ class AuditEntry(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # ok | failed | refused
     detail: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON
     mac: Mapped[str] = mapped_column(String(64))
+    # Format 2 (JSON): the signature by this entry's one-time key, the next entry's public key,
+    # and, where a new run of keys starts, its first key and why. NULL: format 1 (HMAC), before
+    # the upgrade to revision 0005.
+    seal: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AuditState(Base):
+    """The audit trail's writer: the one-time private key for the next entry (``seq``), and its
+    public half, which the last entry names. Replaced with every entry; removed from backups."""
+
+    __tablename__ = "audit_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    public_key: Mapped[str] = mapped_column(String(64))
+    private_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sealed: Mapped[str | None] = mapped_column(Text, nullable=True)  # why private_key is gone

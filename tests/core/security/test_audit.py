@@ -3,6 +3,7 @@ deleted, reordered or out-of-band entry, a cut-off tail or a whole rewrite (agai
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from govshare_desktop.core.security import crypto
 from govshare_desktop.core.security.audit import Anchor, AuditFailed, AuditTrail, derive_key
 from govshare_desktop.core.security.permissions import PermissionDenied, Principal, Role
 
@@ -63,12 +65,19 @@ def test_the_table_refuses_update_and_delete(trail: AuditTrail) -> None:
         ("UPDATE audit_log SET at = '2026-11-27 08:00:00.000000' WHERE seq = 3", 3, "altered"),
         (
             "INSERT INTO audit_log VALUES (9, '2026-11-27 10:00:00.000000', 'x', 'clerk', 'login',"
-            " '', 'ok', '{}', '" + "ab" * 32 + "')",
+            " '', 'ok', '{}', '" + "ab" * 32 + "', NULL)",
+            9,
+            "altered",
+        ),
+        (
+            "INSERT INTO audit_log VALUES (9, '2026-11-27 10:00:00.000000', 'x', 'clerk', 'login',"
+            " '', 'ok', '{}', '" + "ab" * 32 + '\', \'{"next":"' + "cd" * 32 + '",'
+            '"sig":"' + "ef" * 64 + "\"}')",
             9,
             "altered",
         ),
     ],
-    ids=["edited", "deleted", "backdated", "appended out of band"],
+    ids=["edited", "deleted", "backdated", "appended in the old format", "appended, signed"],
 )
 def test_tampering_is_named(trail: AuditTrail, tamper: str, seq: int, kind: str) -> None:
     with _raw(trail) as connection:
@@ -87,26 +96,78 @@ def test_reordered_entries_are_named(trail: AuditTrail) -> None:
         connection.execute("DELETE FROM audit_log WHERE seq IN (2, 6)")
         for (_seq, *rest), (other_seq, *_rest) in zip(rows, reversed(rows), strict=True):
             connection.execute(
-                "INSERT INTO audit_log VALUES (?,?,?,?,?,?,?,?,?)", (other_seq, *rest)
+                "INSERT INTO audit_log VALUES (?,?,?,?,?,?,?,?,?,?)", (other_seq, *rest)
             )
     assert {p.seq for p in trail.verify(AUDITOR).problems} >= {2, 6}
 
 
-def test_a_cut_tail_or_a_rewrite_shows_against_an_anchor(trail: AuditTrail) -> None:
+def test_a_cut_tail_shows_in_plain_verify(trail: AuditTrail) -> None:
+    """The writer key belongs to entry 9; a trail that ends at 6 does not name it."""
     anchor = trail.head()
     assert anchor is not None
     with _raw(trail) as connection:
         connection.execute("DELETE FROM audit_log WHERE seq > 6")
-    assert trail.verify(AUDITOR).ok  # the rest of the chain is intact…
-    cut = trail.verify(AUDITOR, anchor)  # …but the anchor in an export says more existed
-    assert [p.kind for p in cut.problems] == ["truncated"]
-    # Rewritten whole by someone holding the key: a valid chain, but not the one exported.
+    cut = trail.verify(AUDITOR)
+    assert [(p.seq, p.kind) for p in cut.problems] == [(7, "truncated")]
+    assert "第 6 条之后被截断" in cut.problems[0].message and "第 7–8 条" in cut.problems[0].message
+    writer = cut.anchors[0]
+    assert writer.source.startswith("写入密钥") and writer.reached is False
+    against = trail.verify(AUDITOR, anchor, source="导出文件")
+    assert [p.kind for p in against.problems] == ["truncated", "truncated"]
+    assert [a.reached for a in against.anchors] == [False, False]
+
+
+@pytest.mark.parametrize("state", ["kept", "deleted", "forged"])
+def test_cutting_the_writer_key_too_does_not_help(trail: AuditTrail, state: str) -> None:
     with _raw(trail) as connection:
+        connection.execute("DROP TRIGGER IF EXISTS audit_state_no_delete")
+        connection.execute("DELETE FROM audit_log WHERE seq > 6")
+        next_key = json.loads(
+            connection.execute("SELECT seal FROM audit_log WHERE seq = 6").fetchone()[0]
+        )["next"]
+        if state == "deleted":
+            connection.execute("DELETE FROM audit_state")
+        elif state == "forged":  # names the right key, but nobody has its private half
+            private, _public = crypto.new_signing_key()
+            connection.execute(
+                "UPDATE audit_state SET seq = 7, public_key = ?, private_key = ?",
+                (next_key, private.hex()),
+            )
+    problems = trail.verify(AUDITOR).problems
+    assert [p.seq for p in problems] == [7] and problems[0].kind in {"truncated", "replaced"}
+    # …and what the program writes next starts a new run of keys, which is named too.
+    trail.log(CLERK, "search", "之后")
+    after = trail.verify(AUDITOR).problems
+    assert [(p.seq, p.kind) for p in after] == [(7, "restart")]
+
+
+def test_a_wholly_rewritten_trail_shows_only_against_an_anchor(trail: AuditTrail) -> None:
+    """What a clerk with the file can still do: throw the whole trail away, writer key
+    included, and start a new one. Its first entry looks like a new database's; only an anchor
+    kept elsewhere (an export, a package, a backup) shows it."""
+    anchor = trail.head()
+    assert anchor is not None
+    with _raw(trail) as connection:
+        connection.execute("DROP TRIGGER IF EXISTS audit_state_no_delete")
         connection.execute("DELETE FROM audit_log")
+        connection.execute("DELETE FROM audit_state")
     for i in range(9):
         trail.log(CLERK, "search", f"改写 {i}", now=T0)
+    assert trail.verify(AUDITOR).ok
     rewritten = trail.verify(AUDITOR, anchor)
     assert [p.kind for p in rewritten.problems] == ["rewritten"]
+
+
+def test_every_entry_is_signed_with_a_key_used_once(trail: AuditTrail) -> None:
+    with _raw(trail) as connection:
+        seals = [json.loads(s) for (s,) in connection.execute("SELECT seal FROM audit_log")]
+        state = connection.execute(
+            "SELECT seq, public_key, private_key FROM audit_state"
+        ).fetchone()
+    assert "key" in seals[0] and all("key" not in s for s in seals[1:])  # one run of keys
+    nexts = [s["next"] for s in seals]
+    assert len(set(nexts)) == len(nexts) and state[:2] == (9, nexts[-1])
+    assert crypto.signing_public(bytes.fromhex(state[2])).hex() == nexts[-1]
 
 
 def test_only_the_audit_admin_reads_entries(trail: AuditTrail) -> None:
