@@ -342,7 +342,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         if outcome.package is not None:
             package = outcome.package
             lines = [
-                f"{outcome.file}：数据包第 {package.sequence} 号，{_PACKAGE_STATUS[package.status]}"
+                f"{outcome.file}：数据包"
+                + (f"第 {package.sequence} 号" if package.sequence is not None else "（序号不明）")
+                + f"，{_PACKAGE_STATUS[package.status]}"
             ]
             if package.message:
                 lines.append(f"  {package.message}")
