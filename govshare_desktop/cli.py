@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
@@ -26,12 +26,13 @@ from typing import TYPE_CHECKING
 
 from govshare_desktop import __version__
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.killpoints import reached
 
 if TYPE_CHECKING:  # the heavy modules load inside the commands that need them
     from govshare_desktop.core.domain.period import Period
     from govshare_desktop.core.forms.dictionary import Element
     from govshare_desktop.core.forms.values import FormValues
-    from govshare_desktop.core.security.signin import Setup
+    from govshare_desktop.core.security.signin import PendingSetup
     from govshare_desktop.core.store.engine import Store
 
 
@@ -98,38 +99,57 @@ def _credentials() -> tuple[str, str]:
     return user, password
 
 
-def _print_setup(setup: Setup) -> None:
+def _print_setup(setup: PendingSetup) -> None:
+    """The secrets, before the database becomes usable (a kill after this leaves it finishable,
+    a kill before it leaves only temporaries)."""
     if setup.admin_password:
         print(
             f"管理员账户：admin　初始密码：{setup.admin_password}（只显示这一次；首次登录须修改）"
         )
     print(
-        f"恢复密钥：{setup.recovery_secret}（只显示这一次；请抄写后放入保险柜，忘记所有密码时用它恢复）"
+        f"恢复密钥：{setup.recovery_secret}（只显示这一次；请抄写后放入保险柜，忘记所有密码时用它恢复）",
+        flush=True,
     )
-    if setup.store.path is not None:
-        from govshare_desktop.core.store.location import DISK_ENCRYPTION_ADVICE, volume_encrypted
+    from govshare_desktop.core.store.location import DISK_ENCRYPTION_ADVICE, volume_encrypted
 
-        if volume_encrypted(setup.store.path) is False:
-            print(f"注意：数据库所在磁盘未加密。{DISK_ENCRYPTION_ADVICE}。", file=sys.stderr)
+    if volume_encrypted(setup.path) is False:
+        print(f"注意：数据库所在磁盘未加密。{DISK_ENCRYPTION_ADVICE}。", file=sys.stderr)
 
 
-def _initialise(args: argparse.Namespace) -> Setup:
+def _set_up(args: argparse.Namespace, fill: Callable[[Store], str]) -> None:
+    """Set a new database up (or encrypt one from an earlier version) under temporary names:
+    ``fill`` it, print what it says and the secrets, and only then make it usable. What an
+    interrupted setup left is recognised and cleared first, with a notice."""
     import os
 
     from govshare_desktop.core.security import signin
 
-    return signin.initialise(args.db or "", admin_password=os.environ.get(ENV_ADMIN_PASSWORD))
+    notice = signin.clear_interrupted_setup(args.db or "")
+    if notice:
+        print(f"注意：{notice}", file=sys.stderr)
+    pending = signin.begin_setup(args.db or "", admin_password=os.environ.get(ENV_ADMIN_PASSWORD))
+    try:
+        said = fill(pending.store)
+        print(f"{said}数据库：{pending.path}")
+        _print_setup(pending)
+        reached("setup:shown")
+        pending.finish().store.dispose()
+    except BaseException:
+        pending.abandon()
+        raise
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     from govshare_desktop.core.store.township import init_township
 
-    setup = _initialise(args)
-    store = setup.store
-    with store.transaction() as session:
-        township = init_township(session, args.area, args.name, county_name=args.county_name or "")
-    print(f"已初始化：{township.name}（{township.code}），数据库：{store.url}")
-    _print_setup(setup)
+    def fill(store: Store) -> str:
+        with store.transaction() as session:
+            township = init_township(
+                session, args.area, args.name, county_name=args.county_name or ""
+            )
+        return f"已初始化：{township.name}（{township.code}），"
+
+    _set_up(args, fill)
     return 0
 
 
@@ -137,23 +157,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from govshare_desktop.core.demo import generate
     from govshare_desktop.core.security import signin
 
+    def fill(store: Store) -> str:
+        started = time.perf_counter()
+        result = generate(store, households=args.households, seed=args.seed, progress=_progress)
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+        reached("setup:filled")
+        return (
+            f"演示乡镇已生成：{result.households} 户，{result.persons} 人，"
+            f"{result.enrollments} 条参保，{result.payments} 条发放，"
+            f"用时 {time.perf_counter() - started:.1f} 秒。"
+        )
+
     if signin.is_initialised(args.db or ""):
         store = _open(args)
-        setup = None
+        print(f"{fill(store)}数据库：{store.url}")
     else:
-        setup = _initialise(args)
-        store = setup.store
-    started = time.perf_counter()
-    result = generate(store, households=args.households, seed=args.seed, progress=_progress)
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
-    print(
-        f"演示乡镇已生成：{result.households} 户，{result.persons} 人，"
-        f"{result.enrollments} 条参保，{result.payments} 条发放，"
-        f"用时 {time.perf_counter() - started:.1f} 秒。数据库：{store.url}"
-    )
-    if setup is not None:
-        _print_setup(setup)
+        _set_up(args, fill)
     return 0
 
 

@@ -144,14 +144,23 @@ def _fail(app, window, args, title: str, message: str) -> None:  # type: ignore[
 
 def _first_run(app, window, args, keep, path) -> None:  # type: ignore[no-untyped-def]
     """A database without accounts: a new one (this township or the demo), or one from an
-    earlier version (encrypted in place). The administrator's password and the recovery secret
-    are shown once."""
+    earlier version (encrypted). It is set up under temporary names (``signin.begin_setup``);
+    the administrator's password and the recovery secret are shown once, and only then is it
+    renamed into place and usable. What an interrupted setup left is cleared first, with a
+    notice."""
     import os
 
     from govshare_desktop.core.security import signin
     from govshare_desktop.core.security.permissions import Role
     from govshare_desktop.core.store.township import get_township, init_township
 
+    notice = signin.clear_interrupted_setup(path)
+    if notice:
+        print(f"上次设置未完成：{notice}", file=sys.stderr)
+        if not args.quit_after_load:
+            from PySide6.QtWidgets import QMessageBox
+
+            QMessageBox.information(window, "上次设置未完成", notice)
     existing = path.exists() and path.stat().st_size > 0
     choice = "existing" if existing else "demo"
     if not existing and not args.demo:
@@ -166,45 +175,66 @@ def _first_run(app, window, args, keep, path) -> None:  # type: ignore[no-untype
         from govshare_desktop.core.security.vault import check_password_policy
 
         check_password_policy(os.environ[ENV_CLERK_PASSWORD], DEMO_CLERK)
-    setup = signin.initialise(path, admin_password=os.environ.get(ENV_ADMIN_PASSWORD))
+    pending = signin.begin_setup(path, admin_password=os.environ.get(ENV_ADMIN_PASSWORD))
+    store = pending.store
     shown = [("管理员账户", "admin")]
-    if setup.admin_password:
-        shown.append(("管理员初始密码", setup.admin_password))
-    if choice == "init":
-        with setup.store.transaction() as session:
-            init_township(session, dialog.code, dialog.name)
-    elif choice == "existing" and get_township(setup.store) is None:
-        choice = "demo"
-    if choice == "demo":
-        clerk_password = os.environ.get(ENV_CLERK_PASSWORD)
-        password = clerk_password or signin.generate_password()
-        signin.add_account(
-            setup.store,
-            DEMO_CLERK,
-            Role.CLERK,
-            password,
-            display_name="演示经办人",
-            must_change=clerk_password is None,
-        )
-        shown.append(("演示经办人账户", DEMO_CLERK))
-        if not clerk_password:
-            shown.append(("经办人初始密码", password))
-    shown.append(("恢复密钥", setup.recovery_secret))
-    to_write_down = len(shown) > 2  # passwords to write down: shown in a dialog too
-    from govshare_desktop.core.store.location import DISK_ENCRYPTION_ADVICE, volume_encrypted
+    try:
+        if pending.admin_password:
+            shown.append(("管理员初始密码", pending.admin_password))
+        if choice == "init":
+            with store.transaction() as session:
+                init_township(session, dialog.code, dialog.name)
+        elif choice == "existing" and get_township(store) is None:
+            choice = "demo"
+        if choice == "demo":
+            clerk_password = os.environ.get(ENV_CLERK_PASSWORD)
+            password = clerk_password or signin.generate_password()
+            signin.add_account(
+                store,
+                DEMO_CLERK,
+                Role.CLERK,
+                password,
+                display_name="演示经办人",
+                must_change=clerk_password is None,
+            )
+            shown.append(("演示经办人账户", DEMO_CLERK))
+            if not clerk_password:
+                shown.append(("经办人初始密码", password))
+        shown.append(("恢复密钥", pending.recovery_secret))
+    except BaseException:
+        pending.abandon()
+        raise
 
-    if volume_encrypted(path) is False:  # defence in depth: said once, at setup
-        shown.append(("磁盘加密", f"未启用：{DISK_ENCRYPTION_ADVICE}"))
-    for label, value in shown:  # also in the terminal, once
-        print(f"{label}：{value}", file=sys.stderr)
-    if to_write_down and not args.quit_after_load:
-        from govshare_desktop.ui.signin import SetupDialog
+    def finish() -> None:
+        """Show the secrets, then make the database usable and sign in."""
+        to_write_down = len(shown) > 2  # passwords to write down: shown in a dialog too
+        from govshare_desktop.core.store.location import DISK_ENCRYPTION_ADVICE, volume_encrypted
 
-        SetupDialog(shown, window).exec()
-    store = setup.store
-    if choice != "demo" or get_township(store) is not None:
-        store.dispose()
+        if volume_encrypted(path) is False:  # defence in depth: said once, at setup
+            shown.append(("磁盘加密", f"未启用：{DISK_ENCRYPTION_ADVICE}"))
+        for label, value in shown:  # also in the terminal, once
+            print(f"{label}：{value}", file=sys.stderr, flush=True)
+        if to_write_down and not args.quit_after_load:
+            from govshare_desktop.ui.signin import SetupDialog
+
+            SetupDialog(shown, window).exec()
+        from govshare_desktop.core.killpoints import reached
+
+        reached("setup:shown")
+        try:
+            pending.finish().store.dispose()
+        except BaseException as exc:
+            pending.abandon()
+            from govshare_desktop.core.errors import UserError
+
+            if not isinstance(exc, (UserError, OSError)):
+                raise
+            _fail(app, window, args, "设置数据库失败", f"{exc}。请重新启动本程序再试。")
+            return
         _sign_in(app, window, args, path)
+
+    if choice != "demo" or get_township(store) is not None:
+        finish()
         return
 
     from govshare_desktop.core.demo import generate
@@ -212,12 +242,9 @@ def _first_run(app, window, args, keep, path) -> None:  # type: ignore[no-untype
     from govshare_desktop.ui.tasks import run_task
 
     def failed(exc: BaseException) -> None:
+        pending.abandon()
         show_error(window, exc)
         app.exit(2)
-
-    def generated(_summary: object) -> None:
-        store.dispose()
-        _sign_in(app, window, args, path)
 
     window.statusBar().showMessage("正在生成演示乡镇……")
     keep.append(
@@ -227,7 +254,7 @@ def _first_run(app, window, args, keep, path) -> None:  # type: ignore[no-untype
             lambda progress, cancel: generate(
                 store, households=args.demo_households, progress=progress, cancel=cancel
             ),
-            generated,
+            lambda _summary: finish(),
             failed,
         )
     )

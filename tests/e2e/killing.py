@@ -27,24 +27,34 @@ def marker(directory: Path, *steps: str) -> Path:
     return path
 
 
-def kill_at(step: str, *args: str, db: Path, user: str = "admin", timeout: float = 120) -> str:
-    """Run ``govshare ARGS --db DB`` until it reaches ``step``, kill it there (SIGKILL) and
-    return its stderr. Fails if the process ends without reaching the step."""
-    env = {
+def kill_at(
+    step: str,
+    *args: str,
+    db: Path,
+    user: str = "admin",
+    module: str = "govshare_desktop.cli",
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> str:
+    """Run ``python -m MODULE ARGS --db DB`` (default: ``govshare``) until it reaches ``step``,
+    kill it there (SIGKILL) and return its stdout. Fails if the process ends without reaching
+    the step, or does not reach it within ``timeout`` seconds."""
+    full_env = {
         **os.environ,
         "PYTHONIOENCODING": "utf-8",
         "GOVSHARE_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "GOVSHARE_USER": user,
         "GOVSHARE_PASSWORD": PASSWORDS.get(user, ""),
         ENV: str(marker(db.parent, step)),
+        **(env or {}),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "govshare_desktop.cli", *args, "--db", str(db)],
+        [sys.executable, "-m", module, *args, "--db", str(db)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=REPO,
-        env=env,
+        env=full_env,
     )
     watchdog = threading.Timer(timeout, process.kill)  # a step never reached: no hang
     watchdog.start()

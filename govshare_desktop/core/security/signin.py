@@ -9,8 +9,10 @@ the window says prominently that the data is not encrypted.
 
 from __future__ import annotations
 
+import os
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -19,8 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import DatabaseError
 
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.killpoints import reached
+from govshare_desktop.core.private_files import fsync_dir
 from govshare_desktop.core.security.permissions import Action, Principal, Role
 from govshare_desktop.core.security.vault import (
+    KEY_FILE_SUFFIX,
     LoginFailed,
     Vault,
     check_password_policy,
@@ -107,16 +112,160 @@ def _db_path(db: str | Path) -> Path:
 
 
 def is_initialised(db: str | Path) -> bool:
-    return key_file_for(_db_path(db)).is_file()
-
-
-def initialise(
-    db: str | Path, *, admin_password: str | None = None, now: datetime | None = None
-) -> Setup:
-    """Give a database its key file and administrator. A new database is created encrypted; a
-    plain one from an earlier version is encrypted in place (copied with ``sqlcipher_export``
-    and swapped in)."""
+    """Whether the database and its key file are both there. Completes a setup that was
+    interrupted between its two renames first (see :func:`begin_setup`)."""
     path = _db_path(db)
+    _roll_forward(path)
+    return key_file_for(path).is_file() and path.is_file()
+
+
+SETUP_SUFFIX = ".setup"  # the database being set up: renamed into place when complete
+
+
+def _setup_temp(path: Path) -> Path:
+    return path.with_name(path.name + SETUP_SUFFIX)
+
+
+def _roll_forward(path: Path) -> bool:
+    """The key file is in place and the complete database under its temporary name (the
+    process was killed between the two renames, after the recovery secret was shown): rename it."""
+    temp = _setup_temp(path)
+    if not (key_file_for(path).is_file() and temp.is_file() and not path.exists()):
+        return False
+    os.replace(temp, path)
+    fsync_dir(path.parent)
+    return True
+
+
+def clear_interrupted_setup(db: str | Path, *, now: datetime | None = None) -> str | None:
+    """Recognise what an interrupted setup left and clear it, so that setting up can start
+    again; a Chinese notice of what was done, or None if there was nothing.
+
+    * the temporaries of a setup killed before its commit: removed (the recovery secret they
+      were shown with, if any, is void — the database never became usable);
+    * an encrypted database without its key file (left by an earlier version): renamed aside,
+      never deleted — its key file may still be found in a backup folder;
+    * a key file without its database: renamed aside too.
+    """
+    path = _db_path(db)
+    if _roll_forward(path):
+        return None
+    keys = key_file_for(path)
+    temp = _setup_temp(path)
+    notices: list[str] = []
+    leftovers = [
+        entry
+        for entry in (path.parent.iterdir() if path.parent.is_dir() else [])
+        if entry.name.startswith((temp.name, f".{key_file_for(temp).name}-", f".{keys.name}-"))
+    ]
+    if leftovers and not (keys.is_file() and path.is_file()):
+        for entry in leftovers:
+            entry.unlink(missing_ok=True)
+        notices.append(
+            "上次设置数据库时程序被中断，设置没有完成，留下的临时文件已清除；"
+            "当时显示的管理员密码和恢复密钥（如有）作废，将重新设置"
+        )
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    if path.is_file() and not keys.exists() and _encrypted_file(path):
+        aside = path.with_name(f"{path.name}.no-keys-{stamp}")
+        for suffix in ("-wal", "-shm", ""):
+            source = Path(f"{path}{suffix}")
+            if source.exists():
+                os.replace(source, f"{aside}{suffix}")
+        notices.append(
+            f"数据库 {path} 已加密，但没有它的密钥文件 {keys.name}（上次设置被中断，或密钥文件丢失），"
+            f"无法打开。已将它改名为 {aside.name} 保留，将重新设置一个新数据库。"
+            f"如果找到原来的密钥文件（例如备份目录中同名的 .keys 文件），"
+            f"可把两者改回 {path.name} 和 {keys.name} 继续使用"
+        )
+    elif keys.is_file() and not path.exists():
+        aside = keys.with_name(f"{keys.name}.no-database-{stamp}")
+        os.replace(keys, aside)
+        notices.append(
+            f"密钥文件 {keys.name} 在，但数据库 {path.name} 不在（上次设置被中断，或数据库被移走）。"
+            f"已将密钥文件改名为 {aside.name} 保留，将重新设置"
+        )
+    if not notices:
+        return None
+    fsync_dir(path.parent)
+    return "；".join(notices) + "。"
+
+
+def _encrypted_file(path: Path) -> bool:
+    """A non-empty file that is not plain SQLite (SQLCipher has no readable header)."""
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    return bool(head) and head != b"SQLite format 3\x00"
+
+
+@dataclass
+class PendingSetup:
+    """A database being set up under temporary names (``<db>.setup`` and ``<db>.setup.keys``),
+    signed in as the administrator: fill it (the township, the demo), show
+    ``admin_password`` and ``recovery_secret``, then :meth:`finish` — only then does it appear
+    under its name and become usable. A process killed before that leaves only temporaries,
+    which :func:`clear_interrupted_setup` removes at the next start."""
+
+    path: Path  # the database's name once finished
+    store: Store
+    admin_password: str | None
+    recovery_secret: str
+    dek: bytes
+    cipher: bool
+
+    def finish(self) -> Setup:
+        """Make the database usable: checkpoint and close it, fsync both files, rename the key
+        file into place and then the database (which commits). Returns it open as the
+        administrator."""
+        temp = self.store.path
+        assert temp is not None
+        with self.store.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.store.dispose()
+        for suffix in ("-wal", "-shm"):
+            sidecar = Path(f"{temp}{suffix}")
+            if sidecar.exists() and suffix == "-wal" and sidecar.stat().st_size:
+                raise UserError(f"设置数据库时无法写完 {sidecar}，请重试")
+            sidecar.unlink(missing_ok=True)
+        for file in (temp, key_file_for(temp)):
+            _fsync(file)
+        reached("setup:sealed")
+        os.replace(key_file_for(temp), key_file_for(self.path))
+        reached("setup:keys-renamed")
+        for suffix in ("-wal", "-shm", "-journal"):  # of a plain database from an earlier version
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        os.replace(temp, self.path)
+        fsync_dir(self.path.parent)
+        reached("setup:renamed")
+        store = open_store(self.path, key=self.dek if self.cipher else None)
+        store = store.acting(Principal(ADMIN, Role.SYSADMIN), self.dek)
+        return Setup(store, self.admin_password, self.recovery_secret)
+
+    def abandon(self) -> None:
+        """Give the setup up: nothing of it stays."""
+        temp = self.store.path
+        self.store.dispose()
+        if temp is not None:
+            for suffix in ("", "-wal", "-shm", "-journal", KEY_FILE_SUFFIX):
+                Path(f"{temp}{suffix}").unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def begin_setup(
+    db: str | Path, *, admin_password: str | None = None, now: datetime | None = None
+) -> PendingSetup:
+    """Start setting up a database: its key, its administrator and, for a plain database from an
+    earlier version, its data encrypted (copied with ``sqlcipher_export``) — all under temporary
+    names. The caller fills it, shows the secrets, then calls :meth:`PendingSetup.finish`."""
+    path = _db_path(db)
+    clear_interrupted_setup(path, now=now)
     if key_file_for(path).exists():
         raise UserError(f"数据库 {path} 已经设置过管理员和密钥")
     now = now or datetime.now()
@@ -124,55 +273,100 @@ def initialise(
         check_password_policy(admin_password, ADMIN)
     cipher = sqlcipher_available()
     recovery = new_recovery_secret()
-    vault, dek = Vault.create(path, "sqlcipher" if cipher else "none", recovery)
-    if cipher and path.exists() and path.stat().st_size > 0:
-        _encrypt_existing(path, dek)
-    store = open_store(path, key=dek if cipher else None)
-    store = store.acting(Principal(ADMIN, Role.SYSADMIN), dek)
-    password = admin_password or generate_password()
-    vault.add_user(ADMIN, password, dek, must_change=admin_password is None)
-    with store.transaction() as session:
-        session.add(
-            Account(
-                username=ADMIN,
-                display_name="系统管理员",
-                role=Role.SYSADMIN.value,
-                disabled=False,
-                created_by="setup",
-                created_at=now,
+    temp = _setup_temp(path)
+    _create_private_file(temp)
+    vault, dek = Vault.create(temp, "sqlcipher" if cipher else "none", recovery)
+    vault.save()  # first: a copy taken while migrating below carries it
+    store: Store | None = None
+    try:
+        if path.exists() and path.stat().st_size > 0:
+            _copy_existing(path, temp, dek if cipher else None)
+        reached("setup:copied")
+        store = open_store(temp, key=dek if cipher else None)
+        store = store.acting(Principal(ADMIN, Role.SYSADMIN), dek)
+        password = admin_password or generate_password()
+        vault.add_user(ADMIN, password, dek, must_change=admin_password is None)
+        with store.transaction() as session:
+            session.add(
+                Account(
+                    username=ADMIN,
+                    display_name="系统管理员",
+                    role=Role.SYSADMIN.value,
+                    disabled=False,
+                    created_by="setup",
+                    created_at=now,
+                )
             )
-        )
-        store.audit().record(
-            session,
-            store.principal,
-            "user_add",
-            ADMIN,
-            detail={"role": Role.SYSADMIN.value, "encrypted": cipher},
-            now=now,
-        )
-    vault.save()
-    return Setup(store, None if admin_password else password, recovery)
+            store.audit().record(
+                session,
+                store.principal,
+                "user_add",
+                ADMIN,
+                detail={"role": Role.SYSADMIN.value, "encrypted": cipher},
+                now=now,
+            )
+        vault.save()
+    except BaseException:
+        if store is not None:
+            store.dispose()
+        for suffix in ("", "-wal", "-shm", "-journal", KEY_FILE_SUFFIX):
+            Path(f"{temp}{suffix}").unlink(missing_ok=True)
+        raise
+    reached("setup:built")
+    return PendingSetup(path, store, None if admin_password else password, recovery, dek, cipher)
 
 
-def _encrypt_existing(path: Path, dek: bytes) -> None:
-    """Encrypt a plain database in place: export into an encrypted copy, then swap."""
-    import os
+def initialise(
+    db: str | Path,
+    *,
+    admin_password: str | None = None,
+    now: datetime | None = None,
+    show: Callable[[PendingSetup], None] | None = None,
+) -> Setup:
+    """Give a database its key file and administrator (:func:`begin_setup`, then ``show`` —
+    which prints or shows the secrets — then :meth:`PendingSetup.finish`). A new database is
+    created encrypted; a plain one from an earlier version is encrypted, its data kept."""
+    pending = begin_setup(db, admin_password=admin_password, now=now)
+    try:
+        if show is not None:
+            show(pending)
+        reached("setup:shown")
+        return pending.finish()
+    except BaseException:
+        pending.abandon()
+        raise
 
+
+def _create_private_file(path: Path) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm", "-journal", KEY_FILE_SUFFIX):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _copy_existing(path: Path, temp: Path, dek: bytes | None) -> None:
+    """A plain database from an earlier version into ``temp``: encrypted (``sqlcipher_export``)
+    under ``dek``, or copied with the backup API where SQLCipher is not available. The original
+    stays as it is until the setup is finished."""
+    if dek is None:
+        import sqlite3
+
+        source, target = sqlite3.connect(str(path)), sqlite3.connect(str(temp))
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+            source.close()
+        return
     import sqlcipher3
 
-    temp = path.with_name(path.name + ".encrypting")
-    temp.unlink(missing_ok=True)
     connection = sqlcipher3.connect(str(path))
     try:
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         connection.execute(f"ATTACH DATABASE ? AS encrypted KEY \"x'{dek.hex()}'\"", (str(temp),))
         connection.execute("SELECT sqlcipher_export('encrypted')")
         connection.execute("DETACH DATABASE encrypted")
     finally:
         connection.close()
-    for suffix in ("-wal", "-shm"):
-        path.with_name(path.name + suffix).unlink(missing_ok=True)
-    os.replace(temp, path)
 
 
 def sign_in(
