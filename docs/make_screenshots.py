@@ -110,7 +110,7 @@ def _security(app: QApplication, tmp: str) -> None:
     with setup.store.transaction() as session:
         init_township(session, "441900199000", "青禾镇", demo=True)
     for name, role, display in (("li", Role.CLERK, "李经办"), ("zhao", Role.AUDITOR, "赵审计")):
-        signin.add_account(setup.store, name, role, "Qinghe#2026doc", display_name=display)
+        signin.add_account(setup.store, name, role, "Qingshui#2026doc", display_name=display)
     setup.store.dispose()
     login = LoginDialog(db, title="登录 — govshare-desktop", user="li")
     login.show()
@@ -136,7 +136,7 @@ def _security(app: QApplication, tmp: str) -> None:
     for wrong in ("li", "nobody"):
         with contextlib.suppress(Exception):
             signin.sign_in(db, wrong, "Wrong#2026doc")
-    auditor = signin.sign_in(db, "zhao", "Qinghe#2026doc")
+    auditor = signin.sign_in(db, "zhao", "Qingshui#2026doc")
     window = MainWindow(auditor.store, today=lambda: date(2026, 11, 26))
     dialog = window.open_audit()
     dialog.resize(1100, 420)

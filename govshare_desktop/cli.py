@@ -96,6 +96,12 @@ def _credentials() -> tuple[str, str]:
 
     user = os.environ.get(ENV_USER) or input("用户名：").strip()
     password = os.environ.get(ENV_PASSWORD) or getpass.getpass("密码：")
+    if os.environ.get(ENV_PASSWORD) and sys.stderr.isatty() and not os.environ.get("CI"):
+        print(
+            f"警告：密码取自环境变量 {ENV_PASSWORD}，同一台电脑上的其他程序可能读到它；"
+            "请只在脚本中使用，用完即删除。",
+            file=sys.stderr,
+        )
     return user, password
 
 

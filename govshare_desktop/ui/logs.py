@@ -30,7 +30,9 @@ def setup_logging() -> Path | None:
     root.addHandler(stderr)
     path = log_dir() / "govshare-desktop.log"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from govshare_desktop.core.private_files import private_dir
+
+        private_dir(path.parent)  # errors may quote file names: the owner's only (0700)
         handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
     except OSError as exc:  # a read-only profile must not stop the app
         logging.getLogger(__name__).warning("cannot write log file %s: %s", path, exc)

@@ -658,3 +658,26 @@ def test_encrypted_backup_and_restore(tmp_path: Path) -> None:
         )
     finally:
         check.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_backups_safety_copies_and_their_key_files_are_private(demo_store: Store) -> None:
+    """Everything a backup or a restore writes holds personal data or keys: 0600, in a 0700
+    folder; a database's key file goes with each copy of it."""
+    import stat
+
+    assert demo_store.path is not None
+    keys = Path(f"{demo_store.path}.keys")
+    keys.write_text("{}", encoding="utf-8")
+    keys.chmod(0o644)
+    made = backup(demo_store)
+    demo_store.dispose()
+    restore(made.path, demo_store.path)
+    directory = made.path.parent
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    names = sorted(p.name for p in directory.iterdir())
+    assert len(names) == 4 and all(
+        Path(directory / n).name.endswith((".db", ".keys")) for n in names
+    )
+    for path in directory.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path

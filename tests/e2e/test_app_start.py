@@ -12,7 +12,7 @@ from govshare_desktop.core.records import summary
 from govshare_desktop.core.security import signin
 from govshare_desktop.core.store.township import get_township
 
-ADMIN, CLERK = "Guanli#2026app", "Qinghe#2026app"
+ADMIN, CLERK = "Guanli#2026app", "Qingshui#2026app"
 
 
 def test_first_start_with_demo_opens_window_and_keeps_data(tmp_path: Path) -> None:

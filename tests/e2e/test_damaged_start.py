@@ -11,7 +11,7 @@ import pytest
 
 from govshare_desktop.core.security.permissions import Action, PermissionDenied, Principal, Role
 
-ADMIN, CLERK = "Guanli#2026dmg", "Qinghe#2026dmg"
+ADMIN, CLERK = "Guanli#2026dmg", "Qingshui#2026dmg"
 
 
 def test_a_damaged_database_opens_read_only(tmp_path: Path) -> None:

@@ -178,16 +178,16 @@ def test_a_connection_on_a_replaced_file_writes_nothing(tmp_path: Path) -> None:
     setup = signin.initialise(db, admin_password="Guanli#2026one")
     with setup.store.transaction() as session:
         init_township(session, "441900199000", "青禾镇")
-    signin.add_account(setup.store, "li", Role.CLERK, "Qinghe#2026one", must_change=False)
+    signin.add_account(setup.store, "li", Role.CLERK, "Qingshui#2026one", must_change=False)
     backup = backup_now(setup.store, tmp_path / "backups").path
-    long_lived = signin.sign_in(db, "li", "Qinghe#2026one").store
+    long_lived = signin.sign_in(db, "li", "Qingshui#2026one").store
     with long_lived.transaction() as session:
         add_village(session, "441900199201", "东岭村委会")  # the connection is open now
     restore_from(setup.store, backup)
     with pytest.raises(DatabaseReplaced, match="已被替换"), long_lived.transaction() as session:
         add_village(session, "441900199202", "西塘村委会")
     long_lived.dispose()
-    again = signin.sign_in(db, "li", "Qinghe#2026one").store
+    again = signin.sign_in(db, "li", "Qingshui#2026one").store
     try:
         with again.sessions() as session:
             from sqlalchemy import select

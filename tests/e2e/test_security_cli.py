@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.cli import connect, govshare
 
 AUDITOR_FIRST, AUDITOR = "Shenji#2026first", "Shenji#2026e2e"
@@ -120,7 +122,7 @@ def test_a_taken_user_name_is_refused(tmp_path: Path) -> None:
         "clerk",
         db=db,
         user="admin",
-        env={"GOVSHARE_NEW_PASSWORD": "Another#2026"},
+        env={"GOVSHARE_NEW_PASSWORD": "Wenshu#2026dup"},
     )
     assert again.returncode == 2 and "已存在" in again.stderr
 
@@ -159,3 +161,38 @@ def test_an_unreadable_database_is_restored_by_a_sysadmin(tmp_path: Path) -> Non
     assert [p["kind"] for p in report["problems"]] == ["restart"]
     assert "备份副本" in report["problems"][0]["message"]
     assert any(a["source"] == f"备份 {made.name}" and a["reached"] for a in report["anchors"])
+
+
+def test_passwd_refuses_weak_and_reused_passwords(tmp_path: Path) -> None:
+    from tests.e2e.cli import CLERK_PASSWORD, FIRST_PASSWORD
+
+    db = tmp_path / "p.db"
+    govshare("init", "--area", "441900199000", "--name", "青禾镇", db=db, user="admin", check=True)
+    for weak in ("Password1", "1qaz@WSX", "Woaini@1314", "Qinghe#2026x"):
+        refused = govshare("passwd", db=db, env={"GOVSHARE_NEW_PASSWORD": weak})
+        assert refused.returncode == 2 and "密码不符合要求" in refused.stderr, weak
+    back = govshare("passwd", db=db, env={"GOVSHARE_NEW_PASSWORD": FIRST_PASSWORD})
+    assert back.returncode == 2 and "最近 5 次" in back.stderr  # the previous password
+    assert govshare("info", db=db, password=CLERK_PASSWORD).returncode == 0
+
+
+def test_a_password_from_the_environment_is_warned_about_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    from govshare_desktop import cli
+
+    monkeypatch.setenv("GOVSHARE_USER", "li")
+    monkeypatch.setenv("GOVSHARE_PASSWORD", "Wenshu#2026env")
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert cli._credentials() == ("li", "Wenshu#2026env")
+    warned = capsys.readouterr().err
+    assert warned.count("\n") == 1 and "GOVSHARE_PASSWORD" in warned
+    monkeypatch.setenv("CI", "true")  # not in CI, nor when stderr is no terminal
+    cli._credentials()
+    monkeypatch.delenv("CI")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    cli._credentials()
+    assert capsys.readouterr().err == ""

@@ -16,7 +16,7 @@ from govshare_desktop.core.store.township import init_township
 from govshare_desktop.ui.main_window import MainWindow
 from govshare_desktop.ui.signin import LoginDialog
 
-CLERK = "Qinghe#2026lock"
+CLERK = "Qingshui#2026lock"
 
 
 def test_the_lock_holds_when_the_audit_trail_cannot_be_written(

@@ -14,7 +14,7 @@ from govshare_desktop.ui.admin import AuditView
 from govshare_desktop.ui.main_window import MainWindow
 from govshare_desktop.ui.signin import ChangePasswordDialog, LoginDialog
 
-ADMIN, CLERK = "Guanli#2026ui", "Qinghe#2026ui"
+ADMIN, CLERK = "Guanli#2026ui", "Qingshui#2026ui"
 AUDITOR = Principal("zhao", Role.AUDITOR)
 
 

@@ -49,6 +49,24 @@ def dummy_verify(password: str) -> None:
     verify_password(_DUMMY, password)
 
 
+NAME_TIME_COST, NAME_MEMORY_KIB = 2, 19 * 1024  # the OWASP minimum: one per sign-in attempt
+
+
+def name_tag(key: bytes, name: str) -> str:
+    """A keyed, slow hash of a typed user name (hex): the same name gives the same tag under
+    the same key, and the name cannot be read back — nor found quickly by trying every ID
+    number, should one be typed as the name."""
+    return hash_secret_raw(
+        name.encode("utf-8"),
+        b"govshare-name:" + key,
+        time_cost=NAME_TIME_COST,
+        memory_cost=NAME_MEMORY_KIB,
+        parallelism=1,
+        hash_len=16,
+        type=Type.ID,
+    ).hex()
+
+
 def needs_rehash(phc: str) -> bool:
     try:
         return _HASHER.check_needs_rehash(phc)

@@ -26,6 +26,7 @@ from govshare_desktop.core.private_files import fsync_dir
 from govshare_desktop.core.security.permissions import Action, Principal, Role
 from govshare_desktop.core.security.vault import (
     KEY_FILE_SUFFIX,
+    UNKNOWN_NAME,
     LoginFailed,
     Vault,
     check_password_policy,
@@ -421,10 +422,10 @@ def _record_sign_in(
         for event in vault.take_failures():
             audit.record(
                 session,
-                Principal(event["name"][:64], None),
+                Principal(event.get("user") or UNKNOWN_NAME, None),
                 "login_failed",
                 outcome="refused",
-                detail={"reason": event["reason"]},
+                detail={"reason": event["reason"], "name_tag": event.get("tag")},
                 now=datetime.fromisoformat(event["at"]),
             )
         account = session.get(Account, username)

@@ -8,6 +8,13 @@ checked first and upgraded when the parameters change.
 
 Failed sign-ins are counted here, per typed user name whether or not the account exists (so a
 lockout says nothing about which names exist): five failures lock the name for fifteen minutes.
+A typed name is never written here: failures are counted under a keyed, slow hash of it
+(:func:`crypto.name_tag` under the file's own random key — an ID number typed as the name cannot
+be read back, nor found by trying every ID number quickly), and a failure waiting for the audit
+trail names the account only when it exists (the accounts are listed here anyway). Files of
+earlier versions, which held the typed names, are rewritten when loaded.
+
+Each user's entry keeps the hashes of their last :data:`HISTORY` passwords: none may be reused.
 
 All cryptography goes through :mod:`govshare_desktop.core.security.crypto` so that a national
 (SM3/SM4) provider can replace it.
@@ -16,6 +23,7 @@ All cryptography goes through :mod:`govshare_desktop.core.security.crypto` so th
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -34,6 +42,8 @@ KEY_FILE_SUFFIX = ".keys"
 MAX_FAILURES = 5
 LOCK_TIME = timedelta(minutes=15)
 FORMAT = "govshare-keys/1"
+HISTORY = 5  # earlier passwords that may not be used again
+UNKNOWN_NAME = "（未知用户名）"  # who a failed sign-in under a name that is no account was
 
 
 class LoginFailed(UserError):
@@ -49,26 +59,10 @@ def key_file_for(db_path: Path) -> Path:
 
 
 def check_password_policy(password: str, username: str = "") -> None:
-    """At least 8 characters with three of: lower case, upper case, digits, symbols; not the
-    user name; not a well-known password. A Chinese UserError says what is missing."""
-    problems = []
-    if len(password) < 8:
-        problems.append("至少 8 位")
-    classes = sum(
-        bool(re.search(pattern, password))
-        for pattern in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]")
-    )
-    if classes < 3:
-        problems.append("包含小写字母、大写字母、数字、符号中的至少三种")
-    if username and username.lower() in password.lower():
-        problems.append("不能包含用户名")
-    if password.lower() in _COMMON:
-        problems.append("不能是常见密码")
-    if problems:
-        raise UserError("密码不符合要求：" + "，".join(problems))
+    """See :func:`govshare_desktop.core.security.passwords.check_password_policy`."""
+    from govshare_desktop.core.security.passwords import check_password_policy as check
 
-
-_COMMON = {"password1!", "admin@123", "admin123!", "p@ssw0rd", "qwer1234!", "abc@1234", "a123456!"}
+    check(password, username)
 
 
 def new_recovery_secret() -> str:
@@ -91,6 +85,7 @@ class UserKey:
     wrapped: crypto.Wrapped
     must_change: bool = True
     changed_at: str = ""
+    history: list[str] = field(default_factory=list)  # hashes of earlier passwords, newest first
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +93,7 @@ class UserKey:
             "wrapped": self.wrapped.to_json(),
             "must_change": self.must_change,
             "changed_at": self.changed_at,
+            "history": self.history,
         }
 
     @classmethod
@@ -107,7 +103,12 @@ class UserKey:
             crypto.Wrapped.from_json(data["wrapped"]),
             bool(data.get("must_change", True)),
             str(data.get("changed_at", "")),
+            [str(h) for h in data.get("history", [])][:HISTORY],
         )
+
+    def used_before(self, password: str) -> bool:
+        """The password is the current one or one of the last :data:`HISTORY`."""
+        return any(crypto.verify_password(phc, password) for phc in [self.phc, *self.history])
 
 
 @dataclass
@@ -119,7 +120,10 @@ class Vault:
     failures: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Failed sign-ins not yet in the audit trail (it is inside the database, which a failed
     # sign-in cannot open): written there by the next successful sign-in.
-    events: list[dict[str, str]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    # The key of the typed names' hashes (random, per key file).
+    name_key: bytes = field(default_factory=lambda: os.urandom(16), repr=False)
+    _tags: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     # ---------------------------------------------------------------- file
 
@@ -140,7 +144,7 @@ class Vault:
             raise UserError(f"密钥文件 {path} 已损坏：{exc}") from None
         if data.get("format") != FORMAT:
             raise UserError(f"密钥文件 {path} 的格式不认识（{data.get('format')}）")
-        return cls(
+        vault = cls(
             path=path,
             cipher=data["cipher"],
             users={name: UserKey.from_json(u) for name, u in data["users"].items()},
@@ -148,6 +152,47 @@ class Vault:
             failures=data.get("failures", {}),
             events=data.get("events", []),
         )
+        if data.get("name_key"):
+            vault.name_key = _unb64(data["name_key"])
+        if vault._forget_typed_names(datetime.now()) or not data.get("name_key"):
+            with contextlib.suppress(UserError):  # read-only: rewritten at the next save
+                vault.save()
+        return vault
+
+    def _forget_typed_names(self, now: datetime) -> bool:
+        """Rewrite what an earlier version kept of typed names: the names in waiting failures
+        (kept only when they are accounts), and unkeyed hashes counting failures (kept, to move
+        under the keyed one when the name is typed again, only while they lock).
+        True if anything changed."""
+        changed = False
+        for event in self.events:
+            name = event.pop("name", None)
+            if name is not None:
+                changed = True
+                event["user"] = name if name in self.users else None
+                event["tag"] = self._tag(name)[:16]
+        for key in [k for k in self.failures if not k.startswith(_TAG_PREFIX)]:
+            until = self.failures[key].get("locked_until")
+            if not (until and datetime.fromisoformat(until) > now):
+                del self.failures[key]
+                changed = True
+        return changed
+
+    def _tag(self, username: str) -> str:
+        """The keyed hash a typed name is counted under (the same for the same name)."""
+        name = username.strip().lower()
+        if name not in self._tags:
+            self._tags[name] = _TAG_PREFIX + crypto.name_tag(self.name_key, name)
+        return self._tags[name]
+
+    def _failure_key(self, username: str) -> str:
+        """The key of ``username``'s failures; a count kept by an earlier version under an
+        unkeyed hash moves under the keyed one."""
+        tag = self._tag(username)
+        legacy = _legacy_name_key(username)
+        if tag not in self.failures and legacy in self.failures:
+            self.failures[tag] = self.failures.pop(legacy)
+        return tag
 
     def save(self) -> None:
         """Atomically: a crash leaves the old file or the new one, never half of one."""
@@ -158,6 +203,7 @@ class Vault:
             "recovery": self.recovery.to_json() if self.recovery else None,
             "failures": self.failures,
             "events": self.events,
+            "name_key": _b64(self.name_key),
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(prefix=f".{self.path.name}-", dir=self.path.parent)
@@ -191,16 +237,19 @@ class Vault:
         self.users.pop(username, None)
 
     def _set(self, username: str, password: str, dek: bytes, must_change: bool) -> None:
+        earlier = self.users.get(username)
+        history = [earlier.phc, *earlier.history][:HISTORY] if earlier else []
         self.users[username] = UserKey(
             phc=crypto.hash_password(password),
             wrapped=crypto.wrap(dek, password),
             must_change=must_change,
             changed_at=datetime.now().isoformat(timespec="seconds"),
+            history=history,
         )
 
     def unlock(self, username: str, password: str, now: datetime) -> bytes:
         """The database key for a correct password; LoginFailed or AccountLocked otherwise."""
-        failure = self.failures.get(_name_key(username), {})
+        failure = self.failures.get(self._failure_key(username), {})
         locked_until = failure.get("locked_until")
         if locked_until and datetime.fromisoformat(locked_until) > now:
             minutes = max(
@@ -218,7 +267,7 @@ class Vault:
         except crypto.CryptoError:
             self._failed(username, now)
             raise LoginFailed("用户名或密码错误") from None
-        changed = self.failures.pop(_name_key(username), None) is not None
+        changed = self.failures.pop(self._failure_key(username), None) is not None
         if crypto.needs_rehash(entry.phc):
             entry.phc = crypto.hash_password(password)
             changed = True
@@ -227,7 +276,7 @@ class Vault:
         return dek
 
     def _failed(self, username: str, now: datetime) -> None:
-        key = _name_key(username)
+        key = self._failure_key(username)
         failure = self.failures.setdefault(key, {"count": 0})
         failure["count"] = int(failure.get("count", 0)) + 1
         if failure["count"] >= MAX_FAILURES:
@@ -240,23 +289,27 @@ class Vault:
         self.events.append(
             {
                 "at": now.isoformat(timespec="seconds"),
-                "name": username[:64],
+                "user": username if username in self.users else None,
+                "tag": self._tag(username)[:16],
                 "reason": "locked" if locked else "wrong name or password",
             }
         )
         self.events = self.events[-1000:]
         self.save()
 
-    def take_failures(self) -> list[dict[str, str]]:
+    def take_failures(self) -> list[dict[str, Any]]:
+        """The failed sign-ins waiting for the audit trail: ``at``, ``reason``, ``user`` (the
+        account, or None for a name that is no account) and ``tag`` (a keyed hash of the
+        typed name, so that repeated tries of one unknown name can be told apart)."""
         events, self.events = self.events, []
         return events
 
     def is_locked(self, username: str, now: datetime) -> bool:
-        until = self.failures.get(_name_key(username), {}).get("locked_until")
+        until = self.failures.get(self._failure_key(username), {}).get("locked_until")
         return bool(until and datetime.fromisoformat(until) > now)
 
     def clear_lock(self, username: str) -> None:
-        if self.failures.pop(_name_key(username), None) is not None:
+        if self.failures.pop(self._failure_key(username), None) is not None:
             self.save()
 
     def change_password(self, username: str, old: str, new: str, now: datetime) -> None:
@@ -264,6 +317,8 @@ class Vault:
         check_password_policy(new, username)
         if old == new:
             raise UserError("新密码不能与旧密码相同")
+        if self.users[username].used_before(new):
+            raise UserError(f"新密码不能与最近 {HISTORY} 次用过的密码相同")
         self._set(username, new, dek, must_change=False)
         self.save()
 
@@ -287,5 +342,9 @@ def _normalise_secret(secret: str) -> str:
     return re.sub(r"[\s-]", "", secret).upper()
 
 
-def _name_key(username: str) -> str:
+_TAG_PREFIX = "k1:"
+
+
+def _legacy_name_key(username: str) -> str:
+    """How earlier versions counted failures: an unkeyed hash (read only, to migrate)."""
     return hashlib.sha256(username.strip().lower().encode("utf-8")).hexdigest()[:32]

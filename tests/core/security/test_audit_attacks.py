@@ -32,7 +32,7 @@ from govshare_desktop.core.security.vault import Vault
 from govshare_desktop.core.store.engine import Store, open_store
 
 NOW = datetime(2026, 12, 1, 9, 0)
-ADMIN_PW, CLERK_PW, AUDITOR_PW = "Qinghe@2026", "Clerk#2026a", "Shenji#2026a"
+ADMIN_PW, CLERK_PW, AUDITOR_PW = "Qingshui@2026a", "Clerk#2026a", "Shenji#2026a"
 AUDITOR = Principal("zhao", Role.AUDITOR)
 SYSADMIN = Principal("admin", Role.SYSADMIN)
 COLUMNS = "seq, at, username, role, action, object, outcome, detail, mac, seal"

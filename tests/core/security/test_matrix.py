@@ -90,7 +90,7 @@ def _actions(
 
     def add_account(as_role: Store) -> None:
         name = f"new-{as_role.principal.role.value}"
-        signin.add_account(as_role, name, Role.CLERK, "Qinghe#2026x", now=NOW)
+        signin.add_account(as_role, name, Role.CLERK, "Qingshui#2026x", now=NOW)
         assert name in {a.username for a in signin.list_accounts(as_role)}
 
     def return_() -> None:

@@ -4,6 +4,7 @@ re-encrypt), the recovery secret, and accounts only a 系统管理员 manages.""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -12,14 +13,15 @@ import pytest
 from sqlalchemy import func, select
 
 from govshare_desktop.core.errors import UserError
-from govshare_desktop.core.security import signin
+from govshare_desktop.core.security import signin, vault
 from govshare_desktop.core.security.permissions import PermissionDenied, Principal, Role
 from govshare_desktop.core.security.vault import AccountLocked, LoginFailed, Vault, key_file_for
 from govshare_desktop.core.store.engine import open_store
 from govshare_desktop.core.store.models import Person
 
 NOW = datetime(2026, 11, 27, 9, 0)
-GOOD = "Qinghe@2026"
+AUDITOR = Principal("auditor", Role.AUDITOR)
+GOOD = "Qingshui@2026a"
 
 
 @pytest.fixture
@@ -73,8 +75,129 @@ def test_five_failures_lock_a_name_whether_or_not_it_exists(setup, tmp_path: Pat
     later = signin.sign_in(db, "admin", GOOD, now=NOW + timedelta(minutes=16))
     # The failures could not be written then (the database was closed); they are now.
     entries = later.store.audit().entries(Principal("auditor", Role.AUDITOR), action="login_failed")
-    assert len(entries) >= 12 and {e.username for e in entries} == {"admin", "nobody"}
+    # A name that is no account is not written anywhere: only a keyed hash of it.
+    assert len(entries) >= 12 and {e.username for e in entries} == {"admin", vault.UNKNOWN_NAME}
+    details = [e.detail for e in entries if e.username != "admin"]
+    details = [json.loads(d) if isinstance(d, str) else d for d in details]
+    assert len({d["name_tag"] for d in details}) == 1 and "nobody" not in str(details)
     later.store.dispose()
+
+
+ID_NUMBER = "441900199001011234"
+
+
+def test_a_name_typed_at_sign_in_is_never_written_down(setup, tmp_path: Path) -> None:
+    """An ID number typed as the user name: the lockout counts it, the key file cannot tell it
+    (not in plain text, not as an unkeyed hash), and a locked unknown name looks like a locked
+    account."""
+    import hashlib
+
+    db = tmp_path / "gov.db"
+    setup.store.dispose()
+    for _ in range(5):
+        with pytest.raises(LoginFailed, match="用户名或密码错误"):
+            signin.sign_in(db, ID_NUMBER, "Wrong@2026", now=NOW)
+    with pytest.raises(AccountLocked, match="分钟后再试"):
+        signin.sign_in(db, f" {ID_NUMBER} ", "Wrong@2026", now=NOW)  # the same name, spaced
+    text = key_file_for(db).read_text(encoding="utf-8")
+    assert ID_NUMBER not in text and "19900101" not in text
+    assert hashlib.sha256(ID_NUMBER.encode()).hexdigest()[:16] not in text
+    other = tmp_path / "other.db"  # another key file: another key, other hashes
+    signin.initialise(other, admin_password=GOOD, now=NOW).store.dispose()
+    with pytest.raises(LoginFailed):
+        signin.sign_in(other, ID_NUMBER, "Wrong@2026", now=NOW)
+    [mine] = json.loads(text)["failures"]
+    [theirs] = json.loads(key_file_for(other).read_text(encoding="utf-8"))["failures"]
+    assert mine != theirs
+    signin.sign_in(db, "admin", GOOD, now=NOW).store.dispose()  # others are not locked out
+
+
+def test_a_key_file_of_an_earlier_version_forgets_typed_names(setup, tmp_path: Path) -> None:
+    """Earlier versions kept the typed names of failures in plain text and counted failures
+    under an unkeyed hash: rewritten on load; a running lockout goes on."""
+    import hashlib
+
+    db = tmp_path / "gov.db"
+    setup.store.dispose()
+    path = key_file_for(db)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data.pop("name_key", None)
+    today = datetime.now()  # loading drops what no longer locks, by the clock
+    locked = hashlib.sha256(b"zhangsan").hexdigest()[:32]
+    stale = hashlib.sha256(ID_NUMBER.encode()).hexdigest()[:32]
+    data["failures"] = {
+        locked: {"count": 0, "locked_until": (today + timedelta(minutes=10)).isoformat()},
+        stale: {"count": 2},
+    }
+    data["events"] = [
+        {"at": NOW.isoformat(), "name": ID_NUMBER, "reason": "wrong name or password"},
+        {"at": NOW.isoformat(), "name": "admin", "reason": "wrong name or password"},
+    ]
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+    Vault.load(db)
+    text = path.read_text(encoding="utf-8")
+    assert ID_NUMBER not in text and stale not in text and "name_key" in text
+    with pytest.raises(AccountLocked):  # the running lockout, now under the keyed hash
+        signin.sign_in(db, "zhangsan", GOOD, now=today)
+    assert locked not in path.read_text(encoding="utf-8")
+    later = signin.sign_in(db, "admin", GOOD, now=NOW)
+    users = [e.username for e in later.store.audit().entries(AUDITOR, action="login_failed")]
+    assert vault.UNKNOWN_NAME in users and "admin" in users and ID_NUMBER not in users
+    later.store.dispose()
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "Password1",
+        "Passw0rd",
+        "Qwer1234",
+        "Aa123456",
+        "1qaz@WSX",
+        "Welcome1",
+        "Zaq1@wsx",
+        "Woaini1314",
+        "Woaini@1314",
+        "Qq123456",
+        "A123456!",
+        "5201314Aa",
+        "Zhangwei@1988",
+        "Wangfang19900512",
+        "Govshare#2026",
+        "Qinghe#2026x",
+        "Q1nghe#2026x",
+        "Li@Secret2026",  # the user name inside
+    ],
+)
+def test_common_and_patterned_passwords_are_refused(weak: str) -> None:
+    from govshare_desktop.core.security.vault import check_password_policy
+
+    with pytest.raises(UserError, match="密码不符合要求"):
+        check_password_policy(weak, "li")
+
+
+def test_the_last_five_passwords_cannot_be_used_again(setup, tmp_path: Path) -> None:
+    db = tmp_path / "gov.db"
+    store = setup.store
+    passwords = [GOOD] + [f"Wenshu#{n}x2026" for n in range(6)]
+    for old, new in itertools.pairwise(passwords):
+        signin.change_password(store, old, new, now=NOW)
+    current = passwords[-1]
+    for earlier in passwords[-6:-1]:  # the last five
+        with pytest.raises(UserError, match="最近 5 次"):
+            signin.change_password(store, current, earlier, now=NOW)
+    signin.change_password(store, current, GOOD, now=NOW)  # the sixth back: allowed again
+    text = key_file_for(db).read_text(encoding="utf-8")
+    assert all(p not in text for p in passwords)  # only hashes
+    assert len(json.loads(text)["users"]["admin"]["history"]) == 5
+    store.dispose()
+
+
+def test_key_files_are_private(setup, tmp_path: Path) -> None:
+    import stat
+
+    assert stat.S_IMODE(key_file_for(tmp_path / "gov.db").stat().st_mode) == 0o600
 
 
 def test_changing_a_password_rewraps_and_never_reencrypts(setup, tmp_path: Path) -> None:
