@@ -59,6 +59,7 @@ from sqlalchemy.orm import Session
 from govshare_desktop.core.domain import idnumber
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.exchange.trust import trust_sender
+from govshare_desktop.core.progress import Cancel, Progress
 from govshare_desktop.core.resources import load_json, resource_path
 from govshare_desktop.core.store.bulk import TupleInserter, big_sqlite_cache
 from govshare_desktop.core.store.engine import Store
@@ -88,9 +89,6 @@ MAX_HOUSEHOLDS = 99_999  # the 户号 has a 5-digit sequence
 POLICE = "东莞市公安局（演示数据）"
 HRSS = "东莞市人力资源和社会保障局（演示数据）"
 IMPORTED_BY = "demo"
-
-ProgressFn = Callable[[int, int, str], None]
-CancelFn = Callable[[], bool]
 
 
 @dataclass(frozen=True)
@@ -715,14 +713,14 @@ def generate(
     households: int = 300,
     seed: int = 1,
     as_of: date = date(2026, 10, 31),
-    progress: ProgressFn | None = None,
-    cancel: CancelFn | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
 ) -> DemoSummary:
     """Generate the demo township 青禾镇 into an empty database, in one transaction.
 
     ``progress(done, total, label)`` is called every few thousand rows: first while generating
-    (``total`` = households), then while writing (``total`` = rows to write). If ``cancel()`` returns
-    true, a :class:`UserError` is raised and nothing is written. Refuses (:class:`UserError`) a
+    (``total`` = households), then while writing (``total`` = rows to write). Once ``cancel`` is set,
+    :class:`~govshare_desktop.core.progress.Cancelled` is raised and nothing is written. Refuses (:class:`UserError`) a
     database that already holds data or serves another township.
     """
     if not 1 <= households <= MAX_HOUSEHOLDS:
@@ -730,8 +728,8 @@ def generate(
     started = _time.perf_counter()
 
     def report(done: int, total: int, label: str) -> None:
-        if cancel is not None and cancel():
-            raise UserError("已取消生成演示数据，数据库未作任何修改。")
+        if cancel is not None:
+            cancel.check("已取消生成演示数据，数据库未作任何修改。")
         if progress is not None:
             progress(done, total, label)
 

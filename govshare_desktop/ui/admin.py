@@ -33,8 +33,9 @@ from PySide6.QtWidgets import (
 )
 
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.export.audit_trail import export_entries
 from govshare_desktop.core.security import signin
-from govshare_desktop.core.security.audit import EVENTS, export_entries
+from govshare_desktop.core.security.audit import EVENTS, audit_trail
 from govshare_desktop.core.security.permissions import ROLE_LABELS, Action, Role
 from govshare_desktop.core.store.backup import BackupFile, backup_files, default_backup_dir
 from govshare_desktop.core.store.engine import Store
@@ -127,7 +128,7 @@ class AuditView(QWidget):
     def reload(self) -> None:
         since = datetime.combine(self.since.date().toPython(), time.min)
         until = datetime.combine(self.until.date().toPython(), time.max)
-        self.entries = self.store.audit().entries(
+        self.entries = audit_trail(self.store).entries(
             self.store.principal,
             action=self.action.currentData(),
             username=self.user.text().strip() or None,
@@ -156,7 +157,7 @@ class AuditView(QWidget):
         self.status.setText(f"共 {len(self.entries)} 条{more}")
 
     def verify(self) -> None:
-        result = self.store.audit().verify(self.store.principal)
+        result = audit_trail(self.store).verify(self.store.principal)
         if result.ok:
             reached = sum(1 for a in result.anchors if a.reached)
             self.status.setText(
@@ -357,7 +358,12 @@ class BackupsView(QWidget):
                 self, "已备份", f"已备份到：\n{result.path}\n（密钥文件一并保存）"
             )
 
-        self.task = run_task(self, "正在备份……", lambda _p, _c: backup_now(store), done)
+        self.task = run_task(
+            self,
+            "正在备份……",
+            lambda progress, cancel: backup_now(store, progress=progress, cancel=cancel),
+            done,
+        )
 
     def restore_selected(self) -> None:
         row = self.table.currentRow()
@@ -446,7 +452,7 @@ class _VerifyOnly(QWidget):
         layout.addStretch(1)
 
     def _verify(self, store: Store) -> None:
-        result = store.audit().verify(store.principal)
+        result = audit_trail(store).verify(store.principal)
         self.status.setText(
             f"审计日志完整：共 {result.entries} 条。"
             if result.ok

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from datetime import date
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from PySide6.QtCore import QDir, Qt, Signal
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from govshare_desktop.core.browse import Browser, Dataset, Query
+from govshare_desktop.core.progress import Cancel, Cancelled, Progress
 from govshare_desktop.core.store.search import HINT, SearchKind, classify
 from govshare_desktop.ui.table_model import SqlTableModel
 from govshare_desktop.ui.tasks import Task, run_task
@@ -237,7 +237,7 @@ class BrowseView(QWidget):
             c.key for i, c in enumerate(self.dataset.columns) if not self.table.isColumnHidden(i)
         ]
 
-        def work(progress: Any, cancel: Any) -> Any:
+        def work(progress: Progress, cancel: Cancel) -> Any:
             return export_list(
                 browser,
                 query,
@@ -245,10 +245,8 @@ class BrowseView(QWidget):
                 masked=masked,
                 today=today,
                 columns=columns,
-                progress=lambda done, total: progress(
-                    done, total, f"已导出 {done:,} / {total:,} 行"
-                ),
-                cancelled=SimpleNamespace(is_set=cancel),  # Event-like, as the core expects
+                progress=progress,
+                cancel=cancel,
                 reason=reason,
             )
 
@@ -262,9 +260,8 @@ class BrowseView(QWidget):
         )
 
     def _export_failed(self, exc: BaseException) -> None:
-        from govshare_desktop.core.export import ExportCancelled
         from govshare_desktop.ui.errors import show_error
 
-        if isinstance(exc, ExportCancelled):
+        if isinstance(exc, Cancelled):
             return  # the clerk pressed 取消: nothing was written, nothing to say
         show_error(self, exc)

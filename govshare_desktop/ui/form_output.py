@@ -29,24 +29,17 @@ from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QPushButton, QWidget
 
 from govshare_desktop.core.export import fonts
+from govshare_desktop.core.export.audited import ExportedFile
 from govshare_desktop.core.export.paging import MM, Page, page_label
 from govshare_desktop.core.forms.sheet import Sheet
+from govshare_desktop.core.progress import Cancel, Cancelled, Progress
+from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.ui.tasks import run_task
 
 log = logging.getLogger(__name__)
 
-SheetsSource = Callable[[Callable[[int, int, str], None]], list[Sheet]]
-
-
-class _CancelFlag:
-    """A ``threading.Event``-like view of the task's cancel check."""
-
-    def __init__(self, check: Callable[[], bool]) -> None:
-        self._check = check
-
-    def is_set(self) -> bool:
-        return self._check()
+SheetsSource = Callable[[Progress], list[Sheet]]
 
 
 # ---------------------------------------------------------------- printing
@@ -270,7 +263,7 @@ class FormOutput(QObject):
         if path.suffix.lower() != f".{fmt}":
             path = path.with_name(path.name + f".{fmt}")
 
-        def work(progress, cancel):  # type: ignore[no-untyped-def]
+        def work(progress: Progress, cancel: Cancel) -> list[ExportedFile]:
             sheets = self.source(progress)
             return export_sheets(
                 self.store,
@@ -279,8 +272,8 @@ class FormOutput(QObject):
                 fmt=fmt,
                 watermark=watermark,
                 reason=self.reason(),
-                progress=lambda done, total: progress(done, total, "正在导出……"),
-                cancelled=_CancelFlag(cancel),
+                progress=progress,
+                cancel=cancel,
             )
 
         def done(written) -> None:  # type: ignore[no-untyped-def]
@@ -292,9 +285,9 @@ class FormOutput(QObject):
 
         self.task = run_task(self.widget, "正在导出……", work, done, self._failed)
 
-    def export_workbook(self, name: str, fill: Callable[[Path], Path]) -> None:
-        """Fill a department's own workbook (表样) — ``fill(path)`` writes it — off the UI
-        thread."""
+    def export_workbook(self, name: str, fill: Callable[[Path, Progress, Cancel], Path]) -> None:
+        """Fill a department's own workbook (表样) — ``fill(path, progress, cancel)`` writes it —
+        off the UI thread."""
         target = self.ask_path(f"{self.name()}-{name}.xlsx", "xlsx")
         if not target:
             return
@@ -308,7 +301,11 @@ class FormOutput(QObject):
             self.notify(f"已按部门表样“{name}”导出，保存在：\n{written}")
 
         self.task = run_task(
-            self.widget, "正在填写部门表样……", lambda _p, _c: fill(path), done, self._failed
+            self.widget,
+            "正在填写部门表样……",
+            lambda progress, cancel: fill(path, progress, cancel),
+            done,
+            self._failed,
         )
 
     def print_(self) -> None:
@@ -320,7 +317,7 @@ class FormOutput(QObject):
             if not all(sheet.masked for sheet in sheets):
                 self.store.principal.require(Action.EXPORT_UNMASKED)
             # Recorded before the preview opens: what is printed from it is not known here.
-            self.store.audit().log(
+            audit_trail(self.store).log(
                 self.store.principal,
                 "print",
                 sheets[0].title,
@@ -352,9 +349,8 @@ class FormOutput(QObject):
         self.open_preview = None
 
     def _failed(self, exc: BaseException) -> None:
-        from govshare_desktop.core.export import ExportCancelled
         from govshare_desktop.ui.errors import show_error
 
-        if isinstance(exc, ExportCancelled):
+        if isinstance(exc, Cancelled):
             return
         show_error(self.widget, exc)

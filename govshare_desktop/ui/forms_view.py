@@ -48,6 +48,7 @@ from govshare_desktop.core.forms.values import (
     display,
     stored_text,
 )
+from govshare_desktop.core.progress import Cancel, Progress
 from govshare_desktop.core.store.models import FormValue
 from govshare_desktop.ui.form_output import FormOutput
 from govshare_desktop.ui.sheet_view import SheetView, refused_text
@@ -420,7 +421,9 @@ class FormsView(QWidget):
             return
         for mapping in list_workbooks(template.id):
 
-            def fill(path: Path, mapping_id: str = mapping.id) -> Path:
+            def fill(
+                path: Path, progress: Progress, cancel: Cancel, mapping_id: str = mapping.id
+            ) -> Path:
                 return fill_workbook(  # as the form is shown: masked unless the window is not
                     self.pool,
                     mapping_id,
@@ -429,6 +432,8 @@ class FormsView(QWidget):
                     path,
                     masked=self.masked,
                     reason=self.unmask_reason,
+                    progress=progress,
+                    cancel=cancel,
                 )
 
             action = menu.addAction(

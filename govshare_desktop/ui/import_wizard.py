@@ -9,7 +9,7 @@ Signals: ``imported()`` — data was committed (the main window refreshes its pa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +47,7 @@ from govshare_desktop.core.backflow.pipeline import (
     remember_mapping,
 )
 from govshare_desktop.core.backflow.runner import FileResult, Source, import_files
+from govshare_desktop.core.progress import Cancel, Progress
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.ui.tasks import run_task
 
@@ -211,7 +212,7 @@ class MappingPage(_Page):
         store = self.wizard_.store
         items = list(self.wizard_.items)
 
-        def work(progress: Callable[[int, int, str], None], cancel: Callable[[], bool]) -> None:
+        def work(progress: Progress, cancel: Cancel) -> None:
             for done, item in enumerate(items):
                 progress(done, len(items), f"正在识别 {item.path.name}")
                 if item.package or item.plan is not None:
@@ -390,8 +391,8 @@ def _import_items(
     *,
     dry_run: bool,
     now: datetime,
-    progress: Callable[[int, int, str], None],
-    cancel: Callable[[], bool],
+    progress: Progress,
+    cancel: Cancel,
 ) -> list[tuple[list[DatasetResult], str, str]]:
     """Import (or dry-run) the wizard's files in their order: per file its dataset results, a
     status and a message. The dry run runs them all in one transaction, rolled back, so the
@@ -469,7 +470,7 @@ class PreviewPage(_Page):
         store = self.wizard_.store
         items = list(self.wizard_.items)
 
-        def work(progress: Callable[[int, int, str], None], cancel: Callable[[], bool]) -> None:
+        def work(progress: Progress, cancel: Cancel) -> None:
             found = _import_items(
                 store, items, dry_run=True, now=datetime.now(), progress=progress, cancel=cancel
             )
@@ -541,7 +542,7 @@ class ResultPage(_Page):
         items = list(self.wizard_.items)
         now = datetime.now()
 
-        def work(progress: Callable[[int, int, str], None], cancel: Callable[[], bool]) -> None:
+        def work(progress: Progress, cancel: Cancel) -> None:
             found = _import_items(
                 store, items, dry_run=False, now=now, progress=progress, cancel=cancel
             )

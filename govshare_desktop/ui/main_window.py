@@ -283,8 +283,10 @@ class MainWindow(QMainWindow):
         store = self.store
         if store is not None and store.principal.role is not None and not self._signed_out:
             self._signed_out = True
+            from govshare_desktop.core.security.audit import audit_trail  # after the window shows
+
             try:
-                store.audit().log(store.principal, "logout")
+                audit_trail(store).log(store.principal, "logout")
             except Exception:
                 log.exception("could not record the sign-out")
         super().closeEvent(event)
@@ -299,7 +301,7 @@ class MainWindow(QMainWindow):
         self.backup_task = run_task(
             self,
             "正在备份……",
-            lambda _p, _c: backup_now(store),
+            lambda progress, cancel: backup_now(store, progress=progress, cancel=cancel),
             lambda result: QMessageBox.information(
                 self, "已备份", f"已备份到：\n{result.path}\n（密钥文件一并保存）"
             ),
@@ -351,8 +353,10 @@ class MainWindow(QMainWindow):
         """Locking and unlocking never depend on a write succeeding: an entry that cannot be
         written (the disk is full, the trail refuses) is logged as an error, and the lock holds."""
         assert self.store is not None
+        from govshare_desktop.core.security.audit import audit_trail  # after the window shows
+
         try:
-            self.store.audit().log(self.store.principal, action, what)
+            audit_trail(self.store).log(self.store.principal, action, what)
         except Exception:
             log.exception(
                 "audit entry %r could not be written; the window locks all the same", action
@@ -592,7 +596,9 @@ class MainWindow(QMainWindow):
             return
         self._last_audited = text
         view = self.current_view
-        self.store.audit().log(
+        from govshare_desktop.core.security.audit import audit_trail  # after the window shows
+
+        audit_trail(self.store).log(
             self.store.principal,
             "search",
             text,

@@ -1,7 +1,10 @@
 """Run long core work off the UI thread, with a progress dialog that appears only after a delay.
 
-Core functions take ``progress(done, total, label)`` and ``cancel() -> bool``; :func:`run_task` calls
-one on the global ``QThreadPool`` and hands the result (or the exception) back on the GUI thread.
+Core functions take ``progress(done, total, label)`` and a cancel token (:mod:`govshare_desktop.core.
+progress`); :func:`run_task` calls ``work(progress, cancel)`` on the global ``QThreadPool`` — the
+progress reaches the dialog through a signal, the dialog's 取消 sets the token — and hands the result
+(or the exception: :class:`~govshare_desktop.core.progress.Cancelled` after a cancel) back on the GUI
+thread.
 
 Signals of :class:`_Bridge`: ``progressed(int, int, str)``, ``finished(object)``, ``failed(object)``.
 """
@@ -9,18 +12,18 @@ Signals of :class:`_Bridge`: ``progressed(int, int, str)``, ``finished(object)``
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
+from govshare_desktop.core.progress import Cancel, Progress
+
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int, str], None]
-CancelCheck = Callable[[], bool]
-Work = Callable[[Progress, CancelCheck], Any]
+Work = Callable[[Progress, Cancel], Any]
+"""``work(progress, cancel)``: the core call, with the task's progress sink and cancel token."""
 
 SHOW_AFTER_MS = 500
 
@@ -40,15 +43,15 @@ class _Bridge(QObject):
 
 
 class _Runnable(QRunnable):
-    def __init__(self, work: Work, bridge: _Bridge, cancelled: threading.Event) -> None:
+    def __init__(self, work: Work, bridge: _Bridge, cancel: Cancel) -> None:
         super().__init__()
         self._work = work
         self._bridge = bridge
-        self._cancelled = cancelled
+        self._cancel = cancel
 
     def run(self) -> None:
         try:
-            result = self._work(self._bridge.progressed.emit, self._cancelled.is_set)
+            result = self._work(self._bridge.progressed.emit, self._cancel)
         except BaseException as exc:  # handed to the GUI thread, which decides what to show
             self._bridge.failed.emit(exc)
         else:
@@ -67,7 +70,7 @@ class Task(QObject):
         on_failure: Callable[[BaseException], None] | None = None,
     ) -> None:
         super().__init__(parent)
-        self._cancelled = threading.Event()
+        self._cancel = Cancel()
         self._bridge = _Bridge()
         self._dialog = QProgressDialog(title, "取消", 0, 0, parent)
         self._dialog.setWindowTitle(title)
@@ -75,7 +78,7 @@ class Task(QObject):
         self._dialog.setMinimumDuration(SHOW_AFTER_MS)
         self._dialog.setAutoClose(False)
         self._dialog.setAutoReset(False)
-        self._dialog.canceled.connect(self._cancelled.set)
+        self._dialog.canceled.connect(self._cancel.cancel)
         self._dialog.reset()  # hidden until progress arrives after the delay
         self._on_success = on_success
         self._on_failure = on_failure
@@ -86,10 +89,10 @@ class Task(QObject):
         self._show_timer = single_shot_timer(self, SHOW_AFTER_MS)
         self._show_timer.timeout.connect(self._dialog.show)
         self._show_timer.start()
-        QThreadPool.globalInstance().start(_Runnable(work, self._bridge, self._cancelled))
+        QThreadPool.globalInstance().start(_Runnable(work, self._bridge, self._cancel))
 
     def cancel(self) -> None:
-        self._cancelled.set()
+        self._cancel.cancel()
 
     def _on_progress(self, done: int, total: int, label: str) -> None:
         self._dialog.setMaximum(max(total, 0))

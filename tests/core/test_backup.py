@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.progress import Cancel, Cancelled
 from govshare_desktop.core.store import backup as backup_mod
 from govshare_desktop.core.store.backup import (
     backup,
@@ -139,7 +140,7 @@ def test_backup_while_another_connection_writes(
     thread.start()
     calls: list[tuple[int, int]] = []
 
-    def progress(pages: int, total: int) -> None:
+    def progress(pages: int, total: int, _label: str) -> None:
         calls.append((pages, total))
         time.sleep(0.003)  # let the writer commit between steps
         assert len(calls) < 1000, "the copy keeps restarting"
@@ -209,7 +210,7 @@ from govshare_desktop.core.store import backup as b
 from govshare_desktop.core.store.engine import open_store
 b.STEP_PAGES = 4
 store = open_store(sys.argv[1])
-def progress(done, total):
+def progress(done, total, label):
     print("STEP", done, total, flush=True)
     time.sleep(0.05)
 b.backup(store, sys.argv[2], progress=progress)
@@ -364,15 +365,14 @@ def test_cancelling_from_progress_leaves_no_file(
 ) -> None:
     monkeypatch.setattr(backup_mod, "STEP_PAGES", 16)
 
-    class Cancelled(Exception):
-        pass
+    cancel = Cancel()
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int, _label: str) -> None:
         if done >= 64:
-            raise Cancelled()
+            cancel.cancel()  # 取消 pressed: the next step stops the copy
 
-    with pytest.raises(Cancelled):
-        backup(demo_store, progress=progress)
+    with pytest.raises(Cancelled, match="已取消备份"):
+        backup(demo_store, progress=progress, cancel=cancel)
     assert demo_store.path is not None
     assert files(demo_store.path.parent / "backups") == []
     with demo_store.engine.begin() as conn:  # the pooled connection is usable again

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from govshare_desktop.core import demo
 from govshare_desktop.core.domain import idnumber, pinyin
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.progress import Cancel, Cancelled
 from govshare_desktop.core.store.engine import Store, open_store
 from govshare_desktop.core.store.township import get_township, init_township
 
@@ -451,16 +452,15 @@ def test_cancel_writes_nothing(tmp_path: Path) -> None:
     try:
         empty = _snapshot(store)
 
-        def cancel() -> bool:
-            return len(calls) >= 5  # after households and some persons have been written
+        cancel = Cancel()
 
-        with pytest.raises(UserError, match="已取消"):
-            demo.generate(
-                store,
-                households=HOUSEHOLDS,
-                progress=lambda *args: calls.append(args),
-                cancel=cancel,
-            )
+        def progress(*args: Any) -> None:
+            calls.append(args)
+            if len(calls) >= 5:  # after households and some persons have been written
+                cancel.cancel()
+
+        with pytest.raises(Cancelled, match="已取消"):
+            demo.generate(store, households=HOUSEHOLDS, progress=progress, cancel=cancel)
         assert len(calls) == 5
         assert _snapshot(store) == empty
         assert get_township(store) is None

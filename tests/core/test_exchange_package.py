@@ -31,6 +31,7 @@ from govshare_desktop.core.exchange.package import (
     read_manifest_unverified,
     verify_package,
 )
+from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import Principal, Role
 from tests.samples import SAMPLES
 
@@ -708,7 +709,7 @@ def test_a_package_going_up_carries_the_audit_anchor(store, tmp_path) -> None:
 
     township_key = Ed25519PrivateKey.generate()
     for i in range(3):
-        store.audit().log(store.principal, "search", f"查找 {i}")
+        audit_trail(store).log(store.principal, "search", f"查找 {i}")
     report = manifest_dict(
         kind="report",
         sender={"code": TOWNSHIP, "name": "青禾镇人民政府"},
@@ -733,6 +734,6 @@ def test_a_package_going_up_carries_the_audit_anchor(store, tmp_path) -> None:
     )
     assert received.manifest.audit_anchor == anchor  # covered by the signature
     auditor = Principal("zhao", Role.AUDITOR)
-    assert store.audit().verify(auditor, Anchor.parse(anchor)).ok
+    assert audit_trail(store).verify(auditor, Anchor.parse(anchor)).ok
     with pytest.raises(ValueError, match="audit_anchor"):
         build_package(report, FILES, _private_pem(township_key), audit_anchor="3:xyz")

@@ -22,6 +22,7 @@ from govshare_desktop.core.export.forms import export_sheets, form_sheets
 from govshare_desktop.core.export.lists import export_list
 from govshare_desktop.core.export.workbook_fill import fill_workbook
 from govshare_desktop.core.forms.values import FormValues
+from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import PermissionDenied, Principal, Role
 from tests.core.test_workbook_fill import (
     PERIOD,
@@ -41,7 +42,7 @@ def _roster(pool: FormValues, tmp_path: Path) -> Path:
 
 
 def _entries(pool: FormValues, name: str) -> list:
-    found = pool.store.audit().entries(AUDITOR, action="export")
+    found = audit_trail(pool.store).entries(AUDITOR, action="export")
     return [json.loads(e.detail) for e in found if e.object == name]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import threading
 import zipfile
 from datetime import date, datetime
 
@@ -23,11 +22,12 @@ from govshare_desktop.core.browse import (
 from govshare_desktop.core.domain import masking
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.export.lists import (
-    ExportCancelled,
     display_width,
     export_list,
     sheet_name,
 )
+from govshare_desktop.core.progress import Cancel, Cancelled
+from govshare_desktop.core.security.audit import audit_trail
 
 TODAY = date(2026, 11, 26)
 
@@ -201,7 +201,7 @@ def test_progress_is_reported_every_few_thousand_rows(demo_store, tmp_path):
         query,
         tmp_path / "all.xlsx",
         masked=True,
-        progress=lambda d, t: calls.append((d, t)),
+        progress=lambda d, t, _label: calls.append((d, t)),
     )
     total = Browser(demo_store).count(query)
     assert calls[0] == (0, total) and calls[-1] == (total, total) and result.rows == total
@@ -211,20 +211,20 @@ def test_progress_is_reported_every_few_thousand_rows(demo_store, tmp_path):
 
 def test_cancel_leaves_no_file(demo_store, tmp_path):
     target = tmp_path / "cancelled.xlsx"
-    cancelled = threading.Event()
+    cancel = Cancel()
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int, _label: str) -> None:
         if done:
-            cancelled.set()  # the clerk presses 取消 after the first progress report
+            cancel.cancel()  # the clerk presses 取消 after the first progress report
 
-    with pytest.raises(ExportCancelled) as raised:
+    with pytest.raises(Cancelled) as raised:
         _export(
             demo_store,
             Query(PAYMENTS),
             target,
             masked=True,
             progress=progress,
-            cancelled=cancelled,
+            cancel=cancel,
         )
     assert isinstance(raised.value, UserError) and "取消" in raised.value.message
     assert not target.exists()
@@ -234,10 +234,10 @@ def test_cancel_leaves_no_file(demo_store, tmp_path):
 def test_cancel_keeps_an_existing_file(demo_store, tmp_path):
     target = tmp_path / "list.xlsx"
     target.write_bytes(b"the earlier export")
-    cancelled = threading.Event()
-    cancelled.set()
-    with pytest.raises(ExportCancelled):
-        _export(demo_store, Query(HOUSEHOLDS), target, masked=True, cancelled=cancelled)
+    cancel = Cancel()
+    cancel.cancel()
+    with pytest.raises(Cancelled):
+        _export(demo_store, Query(HOUSEHOLDS), target, masked=True, cancel=cancel)
     assert target.read_bytes() == b"the earlier export"
 
 
@@ -297,13 +297,13 @@ def test_every_list_export_is_audited_with_its_anchor(demo_store, tmp_path):
     result = _export(
         demo_store, Query(PERSONS), tmp_path / "full.xlsx", masked=False, reason="民政办核对"
     )
-    entry = demo_store.audit().entries(auditor, action="export", limit=1)[0]
+    entry = audit_trail(demo_store).entries(auditor, action="export", limit=1)[0]
     detail = json.loads(entry.detail)
     assert entry.object == "full.xlsx"
     assert detail["sha256"] == result.sha256 and detail["count"] == result.rows
     assert detail["masked"] is False and detail["reason"] == "民政办核对"
     assert detail["dataset"] == "person"
-    assert demo_store.audit().verify(auditor, Anchor.parse(read_anchor(result.path))).ok
+    assert audit_trail(demo_store).verify(auditor, Anchor.parse(read_anchor(result.path))).ok
 
 
 def test_export_needs_the_permission_and_leaves_no_file(demo_store, tmp_path):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -17,12 +16,14 @@ from pypdf import PdfReader
 
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.errors import UserError
-from govshare_desktop.core.export import ExportCancelled, fonts
+from govshare_desktop.core.export import fonts
 from govshare_desktop.core.export.forms import export_sheets, form_sheets
 from govshare_desktop.core.forms.dictionary import load_dictionary
 from govshare_desktop.core.forms.sheet import STUB
 from govshare_desktop.core.forms.templates import load_templates
 from govshare_desktop.core.forms.values import FormValues
+from govshare_desktop.core.progress import Cancel, Cancelled
+from govshare_desktop.core.security.audit import audit_trail
 
 T = "441900199000"
 P = Period.parse("2026-10")
@@ -176,22 +177,22 @@ def test_refusals_and_cancellation_leave_nothing_behind(pool: FormValues, tmp_pa
     with pytest.raises(UserError, match="没有报表模板"):
         form_sheets(pool, "nope", P)
     sheets = form_sheets(pool, "mz_elderly_allowance_application", P)
-    cancelled = threading.Event()
-    cancelled.set()
+    cancel = Cancel()
+    cancel.cancel()
     out = tmp_path / "out"
     out.mkdir()
-    with pytest.raises(ExportCancelled):
+    with pytest.raises(Cancelled, match="已取消导出"):
         export_sheets(
-            pool.store, sheets, out / "x.pdf", fmt="pdf", cancelled=cancelled, reason="测试导出"
+            pool.store, sheets, out / "x.pdf", fmt="pdf", cancel=cancel, reason="测试导出"
         )
-    with pytest.raises(ExportCancelled):
+    with pytest.raises(Cancelled):
         export_sheets(
             pool.store,
             sheets,
             out / "each",
             fmt="pdf",
             each=True,
-            cancelled=cancelled,
+            cancel=cancel,
             reason="测试导出",
         )
     assert [p.name for p in out.rglob("*.pdf")] == []
@@ -254,10 +255,10 @@ def test_every_export_is_audited_and_carries_the_audit_anchor(
         (exported,) = export_sheets(
             pool.store, form_sheets(pool, "mz_elderly", P), tmp_path / f"t.{fmt}", fmt=fmt
         )
-        entry = pool.store.audit().entries(auditor, action="export", limit=1)[0]
+        entry = audit_trail(pool.store).entries(auditor, action="export", limit=1)[0]
         assert entry.object == f"t.{fmt}" and exported.sha256 in entry.detail
         anchor = Anchor.parse(read_anchor(exported.path))
-        assert pool.store.audit().verify(auditor, anchor).ok
+        assert audit_trail(pool.store).verify(auditor, anchor).ok
     # Unmasked personal data needs its own permission: an auditor may not even export masked.
     sheets = form_sheets(pool, "mz_elderly", P)
     with pytest.raises(PermissionDenied, match="无权导出"):
@@ -296,5 +297,7 @@ def test_full_personal_data_needs_a_reason(pool: FormValues, tmp_path: Path) -> 
     export_sheets(pool.store, roster, tmp_path / "r.pdf", fmt="pdf", reason="报送民政局")
     from govshare_desktop.core.security.permissions import Principal, Role
 
-    entry = pool.store.audit().entries(Principal("a", Role.AUDITOR), action="export", limit=1)[0]
+    entry = audit_trail(pool.store).entries(Principal("a", Role.AUDITOR), action="export", limit=1)[
+        0
+    ]
     assert "报送民政局" in entry.detail and '"masked":false' in entry.detail

@@ -7,6 +7,7 @@ from sqlalchemy import inspect, text
 
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.store import migrate
+from govshare_desktop.core.store.backup import backup_before_upgrade
 from govshare_desktop.core.store.engine import ENV_DB, open_store, resolve_url
 from govshare_desktop.core.store.township import (
     add_village,
@@ -91,7 +92,7 @@ def test_an_older_database_is_backed_up_before_it_is_migrated(
     path = tmp_path / "old.db"
     _at_revision(path, "0003", key)
 
-    store = open_store(path, key=key)
+    store = open_store(path, key=key, before_upgrade=backup_before_upgrade)  # as sign-in does
     assert migrate.current_revision(store.engine) == migrate.SCHEMA_HEAD
     assert get_township(store).name == "青禾镇"
     store.dispose()
@@ -108,7 +109,7 @@ def test_an_older_database_is_backed_up_before_it_is_migrated(
     if encrypted:  # encrypted under the same key, like the live database
         assert not copy.read_bytes().startswith(b"SQLite format 3")
     # Opening again migrates nothing and backs nothing up.
-    open_store(path, key=key).dispose()
+    open_store(path, key=key, before_upgrade=backup_before_upgrade).dispose()
     assert len(list((tmp_path / "backups").iterdir())) == 1
 
 
@@ -118,7 +119,7 @@ def test_no_backup_no_migration(tmp_path: Path) -> None:
     (tmp_path / "backups").write_text("a file where the backup directory should be")
     before = path.read_bytes()
     with pytest.raises(UserError, match="升级前的备份未能完成，数据库未作任何改动"):
-        open_store(path)
+        open_store(path, before_upgrade=backup_before_upgrade)
     assert path.read_bytes() == before
     probe = sqlite3.connect(path)
     assert probe.execute("SELECT version_num FROM alembic_version").fetchone() == ("0003",)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox, QPushButton
 
 from govshare_desktop.core.browse import PAYMENTS, PERSONS, Browser
 from govshare_desktop.core.domain import masking
+from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import Principal, Role
 from govshare_desktop.ui import browse_view
 from govshare_desktop.ui.browse_view import BrowseView
@@ -101,7 +102,7 @@ def test_unmasked_window_asks_and_logs_full_export(
     assert "报送民政办核对" in warning.getMessage() and str(target) in warning.getMessage()
     assert "含完整个人信息" in messages[-1][1]
     auditor = Principal("zhao", Role.AUDITOR)
-    entry = demo_store.audit().entries(auditor, action="export", limit=1)[0]
+    entry = audit_trail(demo_store).entries(auditor, action="export", limit=1)[0]
     assert json.loads(entry.detail)["reason"] == "报送民政办核对"
 
 

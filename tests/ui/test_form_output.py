@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QMenu
 
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.export.pdf import pages_for
+from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.ui.form_output import PrintPreview, paint_pages
 from govshare_desktop.ui.main_window import MainWindow
 from govshare_desktop.ui.sheet_view import FormDialog
@@ -109,7 +110,7 @@ def test_printing_a_statistical_table_through_the_real_preview(qtbot, forms) -> 
     _print_and_close(qtbot, forms.output, 1, forms.print_button.click)
     from govshare_desktop.core.security.permissions import Principal, Role
 
-    printed = forms.pool.store.audit().entries(Principal("a", Role.AUDITOR), action="print")
+    printed = audit_trail(forms.pool.store).entries(Principal("a", Role.AUDITOR), action="print")
     assert printed and printed[0].object == "老年人口及高龄津贴情况统计表"
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QDialog
 
 from govshare_desktop.core.security import signin
-from govshare_desktop.core.security.audit import AuditFailed
+from govshare_desktop.core.security.audit import AuditFailed, audit_trail
 from govshare_desktop.core.security.permissions import Role
 from govshare_desktop.core.store.township import init_township
 from govshare_desktop.ui.main_window import MainWindow
@@ -38,7 +38,7 @@ def test_the_lock_holds_when_the_audit_trail_cannot_be_written(
     def refuse(*_args, **_kwargs):
         raise AuditFailed("审计日志无法写入（IntegrityError）")
 
-    monkeypatch.setattr(type(signed.store.audit()), "log", refuse)
+    monkeypatch.setattr(type(audit_trail(signed.store)), "log", refuse)
     seen: list[tuple[bool, bool]] = []
 
     def unlock(dialog: LoginDialog) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from govshare_desktop.core.security import signin
+from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import Principal, Role
 from govshare_desktop.ui.admin import AuditView
 from govshare_desktop.ui.main_window import MainWindow
@@ -89,7 +90,7 @@ def test_idle_lock_hides_the_data_until_the_password(qtbot, office: Path, monkey
     assert clipboard.text() == ""  # cleared on lock
     qtbot.waitUntil(lambda: not window.centralWidget().isHidden(), timeout=5000)
     window.idle.stop()
-    actions = [e.action for e in signed.store.audit().entries(AUDITOR, limit=3)]
+    actions = [e.action for e in audit_trail(signed.store).entries(AUDITOR, limit=3)]
     assert actions[:2] == ["unlock", "lock"]
     signed.store.dispose()
 
@@ -99,7 +100,7 @@ def test_unmasking_needs_the_permission_and_is_audited(qtbot, demo_store, monkey
     qtbot.addWidget(window)
     window.set_masked(False, reason="核对低保名单")
     assert not window.masked
-    entry = demo_store.audit().entries(AUDITOR, action="unmask", limit=1)[0]
+    entry = audit_trail(demo_store).entries(AUDITOR, action="unmask", limit=1)[0]
     assert "核对低保名单" in entry.detail and entry.username == "clerk"
     window.set_masked(True)
 
@@ -157,9 +158,9 @@ def test_a_search_in_the_window_is_recorded_once_typing_stops(qtbot, demo_store)
     window.show()
     qtbot.keyClicks(window.search, "wf")
     qtbot.waitUntil(
-        lambda: bool(demo_store.audit().entries(AUDITOR, action="search")), timeout=5000
+        lambda: bool(audit_trail(demo_store).entries(AUDITOR, action="search")), timeout=5000
     )
-    (entry,) = demo_store.audit().entries(AUDITOR, action="search")
+    (entry,) = audit_trail(demo_store).entries(AUDITOR, action="search")
     assert entry.object == "wf" and '"results"' in entry.detail
 
 
@@ -176,7 +177,7 @@ def test_backup_from_the_window_and_sign_out_are_recorded(qtbot, office: Path, m
     qtbot.waitUntil(lambda: bool(shown), timeout=20000)
     assert "已备份到" in shown[0] and list_backups(default_backup_dir(office))
     window.close()
-    actions = [e.action for e in signed.store.audit().entries(AUDITOR, limit=2)]
+    actions = [e.action for e in audit_trail(signed.store).entries(AUDITOR, limit=2)]
     assert actions == ["logout", "backup"]
     signed.store.dispose()
 
@@ -218,10 +219,10 @@ def test_the_sysadmin_restores_a_backup_from_the_window(qtbot, office: Path, mon
     view.store = again.store
     view.reload()
     assert sorted(view.table.item(r, 1).text() for r in range(2)) == ["备份", "恢复前"]
-    actions = [e.action for e in again.store.audit().entries(AUDITOR, action="restore")]
+    actions = [e.action for e in audit_trail(again.store).entries(AUDITOR, action="restore")]
     # "done", and "start" carried over with the trail of the database as it was
     assert actions == ["restore", "restore"]
-    assert again.store.audit().verify(AUDITOR).ok
+    assert audit_trail(again.store).verify(AUDITOR).ok
     again.store.dispose()
 
 
@@ -252,7 +253,7 @@ def test_a_backup_with_another_key_is_refused_and_nothing_changes(
     signed.store.dispose()
     again = signin.sign_in(office, "admin", ADMIN)  # the same database, nothing swapped
     assert [a.username for a in signin.list_accounts(again.store)] == ["admin", "li"]
-    assert not again.store.audit().entries(AUDITOR, action="restore")
+    assert not audit_trail(again.store).entries(AUDITOR, action="restore")
     assert not list((office.parent / "backups").glob("govshare-before-restore-*"))
     again.store.dispose()
 

@@ -6,6 +6,7 @@ import time
 from PySide6.QtWidgets import QWidget
 
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.progress import Cancel, Cancelled, Progress
 from govshare_desktop.ui.tasks import run_task
 
 
@@ -33,12 +34,11 @@ def test_cancel_reaches_the_work(qtbot) -> None:
     failures = []
     started = threading.Event()
 
-    def work(progress, cancel):
+    def work(progress: Progress, cancel: Cancel) -> str:
         started.set()
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            if cancel():
-                raise UserError("已取消")
+            cancel.check("已取消测试")
             time.sleep(0.01)
         return "not cancelled"
 
@@ -46,7 +46,8 @@ def test_cancel_reaches_the_work(qtbot) -> None:
     started.wait(2)
     task.cancel()
     qtbot.waitUntil(lambda: task.done, timeout=5000)
-    assert len(failures) == 1 and isinstance(failures[0], UserError)
+    assert len(failures) == 1 and isinstance(failures[0], Cancelled)
+    assert isinstance(failures[0], UserError) and failures[0].message == "已取消测试"
 
 
 def test_failure_is_handed_to_the_handler(qtbot) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from govshare_desktop.core.backflow.pipeline import Cancelled, DatasetResult, plan_table, run_plan
+from govshare_desktop.core.backflow.pipeline import DatasetResult, plan_table, run_plan
 from govshare_desktop.core.backflow.readers import ZIP_HEAD_BYTES, local_names, open_table_bytes
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.exchange.package import (
@@ -33,7 +32,8 @@ from govshare_desktop.core.exchange.package import (
     verify_package,
 )
 from govshare_desktop.core.exchange.trust import trusted_keys
-from govshare_desktop.core.security.audit import OK, REFUSED, AuditFailed
+from govshare_desktop.core.progress import Cancel, Cancelled, Progress
+from govshare_desktop.core.security.audit import OK, REFUSED, AuditFailed, audit_trail
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import PackageReceipt
@@ -103,8 +103,8 @@ def import_package(
     user: str,
     dry_run: bool = False,
     now: datetime | None = None,
-    progress: Callable[[int, int, str], None] | None = None,
-    cancel: Callable[[], bool] | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
     session: Session | None = None,
 ) -> PackageResult:
     """Verify and apply one package in one transaction (rolled back on a dry run).
@@ -126,8 +126,8 @@ def _import_bytes(
     user: str,
     dry_run: bool,
     now: datetime,
-    progress: Callable[[int, int, str], None] | None,
-    cancel: Callable[[], bool] | None,
+    progress: Progress | None,
+    cancel: Cancel | None,
     session: Session | None = None,
 ) -> PackageResult:
     """Every outcome is audited (a real run): applied, already received, held and refused, each
@@ -222,11 +222,11 @@ def _audit(
     detail.update(extra or {})
     outcome = REFUSED if result.status == "refused" else OK
     if session is None:
-        store.audit().log(
+        audit_trail(store).log(
             store.principal, "import", result.file, outcome=outcome, detail=detail, now=now
         )
     else:
-        store.audit().record(
+        audit_trail(store).record(
             session, store.principal, "import", result.file, outcome=outcome, detail=detail, now=now
         )
 
@@ -279,8 +279,8 @@ def _apply_package(
     user: str,
     dry_run: bool,
     now: datetime,
-    progress: Callable[[int, int, str], None] | None,
-    cancel: Callable[[], bool] | None,
+    progress: Progress | None,
+    cancel: Cancel | None,
 ) -> None:
     """Sequence check and every dataset, in ``session``'s transaction (committed by the caller)."""
     manifest = package.manifest
@@ -328,8 +328,8 @@ def _apply_files(
     user: str,
     dry_run: bool,
     now: datetime,
-    progress: Callable[[int, int, str], None] | None,
-    cancel: Callable[[], bool] | None,
+    progress: Progress | None,
+    cancel: Cancel | None,
 ) -> list[DatasetResult]:
     manifest = package.manifest
     files = sorted(
@@ -385,8 +385,8 @@ def _release_held(
     user: str,
     dry_run: bool,
     now: datetime,
-    progress: Callable[[int, int, str], None] | None,
-    cancel: Callable[[], bool] | None,
+    progress: Progress | None,
+    cancel: Cancel | None,
     session: Session | None = None,
 ) -> list[PackageResult]:
     """Held packages of ``sender`` now due, in sequence order: each in its own transaction, or

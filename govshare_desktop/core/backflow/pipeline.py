@@ -45,19 +45,15 @@ from govshare_desktop.core.backflow.villages import VillageResolver
 from govshare_desktop.core.domain import idnumber
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.progress import Cancel, Progress
+from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.bulk import big_sqlite_cache
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import Batch, ImportMapping
 
 CHUNK = 5_000
-Progress = Callable[[int, int, str], None]
-Cancel = Callable[[], bool]
-
-
-class Cancelled(UserError):
-    def __init__(self) -> None:
-        super().__init__("已取消导入，数据库未作任何修改。")
+CANCELLED = "已取消导入，数据库未作任何修改。"
 
 
 @dataclass(frozen=True)
@@ -545,7 +541,7 @@ def run_plan(
             if dry_run:
                 own.rollback()
             else:
-                store.audit().record(
+                audit_trail(store).record(
                     own,
                     store.principal,
                     "import",
@@ -743,8 +739,8 @@ def _audit_detail(plan: ImportPlan, result: DatasetResult) -> dict[str, Any]:
 
 
 def _tick(progress: Progress | None, cancel: Cancel | None, rows: int) -> None:
-    if cancel is not None and cancel():
-        raise Cancelled()
+    if cancel is not None:
+        cancel.check(CANCELLED)
     if progress is not None:
         progress(rows, 0, f"已处理 {rows:,} 行")
 

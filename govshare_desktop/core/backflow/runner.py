@@ -23,17 +23,15 @@ from sqlalchemy.orm import Session
 
 from govshare_desktop.core.backflow.packages import PackageResult, import_package, is_package
 from govshare_desktop.core.backflow.pipeline import (
-    Cancelled,
     DatasetResult,
     ImportPlan,
     plan_file,
     run_plan,
 )
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.progress import Cancel, Cancelled, Progress
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.engine import Store
-
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass
@@ -84,7 +82,7 @@ def import_files(
     dry_run: bool = False,
     now: datetime | None = None,
     progress: Progress | None = None,
-    cancel: Callable[[], bool] | None = None,
+    cancel: Cancel | None = None,
     plan_options: Mapping[str, Any] | None = None,
 ) -> list[FileResult]:
     """Import ``sources`` in order; a dry run does the same in one transaction, rolled back."""
@@ -122,7 +120,7 @@ def _one(
     dry_run: bool,
     now: datetime,
     progress: Progress | None,
-    cancel: Callable[[], bool] | None,
+    cancel: Cancel | None,
     options: Mapping[str, Any],
 ) -> FileResult:
     path = Path(source.path)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.exchange.package import load_public_key, public_key_fingerprint
+from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import TrustedSender
@@ -47,7 +48,7 @@ def register_sender(
         sender = trust_sender(
             session, pem, code=code, name=name, user=store.principal.username, now=now
         )
-        store.audit().record(
+        audit_trail(store).record(
             session,
             store.principal,
             "trust",

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.security.audit import GENESIS, Anchor, audit_trail
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.engine import Store
 
@@ -63,9 +64,7 @@ def audited_write(
     final = Path(final)
     if not final.parent.is_dir():
         raise UserError(f"文件夹 {final.parent} 不存在")
-    from govshare_desktop.core.security.audit import GENESIS, Anchor
-
-    trail = store.audit()
+    trail = audit_trail(store)
     head = trail.head() or Anchor(0, GENESIS)  # 0: the trail was empty
     temp = final.with_name(f".{final.stem}.{uuid.uuid4().hex[:8]}.part{final.suffix}")
     try:

@@ -6,21 +6,21 @@ into one file (one form a page) or one file each.
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.export import CANCELLED
 from govshare_desktop.core.export.audited import ExportedFile, audited_write, require_reason
-from govshare_desktop.core.export.pdf import ExportCancelled, write_pdf
+from govshare_desktop.core.export.pdf import write_pdf
 from govshare_desktop.core.forms.sheet import Sheet, build_sheet
 from govshare_desktop.core.forms.values import FormValues
+from govshare_desktop.core.progress import Cancel, Progress
 from govshare_desktop.core.store.engine import Store
 
 FORMATS = ("xlsx", "pdf")
-Progress = Callable[[int, int], None]
 
 
 def form_sheets(
@@ -62,14 +62,16 @@ def export_sheets(
     font: str = "",
     reason: str = "",
     progress: Progress | None = None,
-    cancelled: threading.Event | None = None,
+    cancel: Cancel | None = None,
 ) -> list[ExportedFile]:
     """Write the sheets as ``fmt`` to ``out`` — or, with ``each``, one file per sheet into the
     directory ``out`` (named after the person or household and the form). Each file is checked
     against the user's permissions and recorded in the audit trail before it appears. Full
     personal data (unmasked sheets with names, ID numbers…) needs a ``reason``, which is
     recorded with it. The file's author, and the PDF's ``watermark`` (who exported it, when),
-    are the signed-in account: the one identity the audit trail knows."""
+    are the signed-in account: the one identity the audit trail knows. ``progress(done, total,
+    label)``: pages of one PDF, or files with ``each``; once ``cancel`` is set,
+    :class:`~govshare_desktop.core.progress.Cancelled` and no file (with ``each``: none of them)."""
     from govshare_desktop.core.export.form_xlsx import write_xlsx
 
     if fmt not in FORMATS:
@@ -90,7 +92,7 @@ def export_sheets(
                     author=author,
                     anchor=anchor,
                     progress=report,
-                    cancelled=cancelled,
+                    cancel=cancel,
                 )
             else:
                 write_xlsx(batch, temp, author=author, anchor=anchor)
@@ -116,13 +118,13 @@ def export_sheets(
     out.mkdir(parents=True, exist_ok=True)
     written: list[ExportedFile] = []
     for number, sheet in enumerate(sheets, start=1):
-        if cancelled is not None and cancelled.is_set():
+        if cancel is not None and cancel.cancelled:
             for done in written:  # all or nothing
                 done.path.unlink(missing_ok=True)
-            raise ExportCancelled
+            cancel.check(CANCELLED)
         written.append(write([sheet], out / file_name(sheet, fmt), None))
         if progress is not None:
-            progress(number, len(sheets))
+            progress(number, len(sheets), f"已导出 {number} 份，共 {len(sheets)} 份")
     return written
 
 

@@ -25,20 +25,20 @@ from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from govshare_desktop.core.browse import Browser, Column, Query, format_cell
 from govshare_desktop.core.domain import idnumber, masking
 from govshare_desktop.core.domain.text import FORMULA_TRIGGERS
 from govshare_desktop.core.errors import UserError
-from govshare_desktop.core.export import ExportCancelled
+from govshare_desktop.core.export import CANCELLED
+from govshare_desktop.core.progress import Cancel, Progress
+from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.store.engine import Store
 
 if TYPE_CHECKING:
     from xlsxwriter.format import Format
     from xlsxwriter.worksheet import Worksheet
-
-Progress = Callable[[int, int], None]
 
 PROGRESS_EVERY = 5_000  # rows between progress reports
 CANCEL_EVERY = 500  # rows between looks at the cancel flag
@@ -52,10 +52,6 @@ DATE_FORMAT = "yyyy-mm-dd"
 _EXCEL_EPOCH = date(1899, 12, 30).toordinal()  # serial 0 of the 1900 date system
 _FIRST_EXACT_SERIAL = date(1900, 3, 1)  # before it, Excel's phantom 1900-02-29 shifts serials
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
-
-
-class Cancellation(Protocol):
-    def is_set(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -249,6 +245,10 @@ def _sample_text(column: Column, value: Any, *, masked: bool, today: date) -> st
 # ---------------------------------------------------------------- the export
 
 
+def _rows_label(done: int, total: int) -> str:
+    return f"已导出 {done:,} / {total:,} 行"
+
+
 def export_list(
     source: Store | Browser,
     query: Query,
@@ -258,7 +258,7 @@ def export_list(
     today: date,
     columns: Sequence[str] | None = None,
     progress: Progress | None = None,
-    cancelled: Cancellation | None = None,
+    cancel: Cancel | None = None,
     reason: str = "",
 ) -> ExportResult:
     """Write every row of ``query`` (in its order) to the workbook ``path``.
@@ -266,8 +266,8 @@ def export_list(
     ``columns`` are the keys of the columns to export, in order (default: all of the dataset's, as the
     window shows them). ``masked`` writes names, ID numbers, phone numbers, addresses and birth dates
     as the masked view shows them; ``reason`` (why full data leaves) goes into the audit entry.
-    ``progress(done, total)`` is called every few thousand rows;
-    when ``cancelled.is_set()`` the export stops with :class:`ExportCancelled` and leaves no file.
+    ``progress(done, total, label)`` is called every few thousand rows; once ``cancel`` is set the
+    export stops with :class:`~govshare_desktop.core.progress.Cancelled` and leaves no file.
     A file that cannot be written is a :class:`UserError` naming it.
     """
     import xlsxwriter
@@ -280,7 +280,7 @@ def export_list(
     browser = source if isinstance(source, Browser) else Browser(source)
     store = browser.store
     store.principal.require(Action.EXPORT if masked else Action.EXPORT_UNMASKED)
-    trail = store.audit()  # no key, no audit, no export
+    trail = audit_trail(store)  # no key, no audit, no export
     head = trail.head()
     target = Path(path)
     dataset = query.dataset
@@ -290,7 +290,7 @@ def export_list(
         raise UserError(f"无法写入 Excel 文件 {target}：文件夹“{target.parent}”不存在")
     total = browser.count(query)
     if progress is not None:
-        progress(0, total)
+        progress(0, total, _rows_label(0, total))
 
     try:
         work = Path(tempfile.mkdtemp(prefix=".govshare-export-", dir=target.parent))
@@ -342,12 +342,12 @@ def export_list(
                     text = _sample_text(column, values[position], masked=masked, today=today)
                     widths[col] = max(widths[col], display_width(text))
             if row % CANCEL_EVERY == 0:
-                if cancelled is not None and cancelled.is_set():
-                    raise ExportCancelled()
+                if cancel is not None:
+                    cancel.check(CANCELLED)
                 if progress is not None and row % PROGRESS_EVERY == 0:
-                    progress(row, max(total, row))
-        if cancelled is not None and cancelled.is_set():
-            raise ExportCancelled()
+                    progress(row, max(total, row), _rows_label(row, max(total, row)))
+        if cancel is not None:
+            cancel.check(CANCELLED)
 
         fitted = [min(max(width + 2, MIN_WIDTH), MAX_WIDTH) for width in widths]
         for col, width in enumerate(fitted):
@@ -390,7 +390,7 @@ def export_list(
                     handle.close()
         shutil.rmtree(work, ignore_errors=True)
     if progress is not None:
-        progress(row, row)
+        progress(row, row, _rows_label(row, row))
     return ExportResult(rows=row, path=target, sha256=digest, masked=masked)
 
 

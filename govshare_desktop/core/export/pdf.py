@@ -10,16 +10,14 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from govshare_desktop.core.errors import UserError
-from govshare_desktop.core.export import ExportCancelled, fonts
+from govshare_desktop.core.export import CANCELLED, fonts
 from govshare_desktop.core.export.paging import MM, Box, Page, layout, page_label
 from govshare_desktop.core.forms.sheet import Sheet
-
-Progress = Callable[[int, int], None]
+from govshare_desktop.core.progress import Cancel, Progress
 
 
 def measure_with(font_name: str) -> Callable[[str, float], float]:
@@ -43,10 +41,11 @@ def write_pdf(
     author: str = "",
     anchor: str = "",
     progress: Progress | None = None,
-    cancelled: threading.Event | None = None,
+    cancel: Cancel | None = None,
 ) -> int:
     """Write the sheets (one form, or a batch: each form on its own page) to ``path``; returns the
-    number of pages."""
+    number of pages. ``progress(page, pages, label)`` every 20 pages; once ``cancel`` is set,
+    :class:`~govshare_desktop.core.progress.Cancelled` and no file."""
     from reportlab.pdfgen.canvas import Canvas
 
     pages = pages_for(sheets, font=font)
@@ -70,13 +69,13 @@ def write_pdf(
         if anchor:  # the audit trail's head when this file was made (see core/security/audit)
             canvas.setKeywords(f"govshare-audit:{anchor}")
         for number, page in enumerate(pages, start=1):
-            if cancelled is not None and cancelled.is_set():
-                raise ExportCancelled
+            if cancel is not None:
+                cancel.check(CANCELLED)
             canvas.setPageSize((page.width, page.height))
             draw_page(canvas, page, number, len(pages), watermark)
             canvas.showPage()
             if progress is not None and (number % 20 == 0 or number == len(pages)):
-                progress(number, len(pages))
+                progress(number, len(pages), f"正在生成 PDF：第 {number} 页，共 {len(pages)} 页")
         canvas.save()
         os.replace(temp, path)
     except OSError as exc:

@@ -56,8 +56,10 @@ from typing import TYPE_CHECKING, Any
 
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.domain.text import FORMULA_TRIGGERS
+from govshare_desktop.core.export import CANCELLED
 from govshare_desktop.core.forms.dictionary import Element, FormsError, load_toml
 from govshare_desktop.core.forms.templates import Template
+from govshare_desktop.core.progress import Cancel, Progress, check, report
 from govshare_desktop.core.resources import resource_path
 
 if TYPE_CHECKING:
@@ -332,6 +334,8 @@ def fill_workbook(
     masked: bool = True,
     reason: str = "",
     today: date | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
 ) -> Path:
     """Fill a copy of the department's workbook with the form ``mapping.template`` for ``area``
     (a township or village code; an ID number for a 登记表) and ``period``; returns ``out_path``.
@@ -340,7 +344,8 @@ def fill_workbook(
     the permission is checked, the file is recorded in the audit trail (SHA-256, who, why) before
     it appears, the audit anchor goes into its properties, and it is private to its owner.
     Personal data is written masked unless ``masked`` is False, which needs the permission and a
-    ``reason``."""
+    ``reason``. ``progress(step, 3, label)``: values gathered, workbook filled, saved; once
+    ``cancel`` is set, :class:`~govshare_desktop.core.progress.Cancelled` and no file."""
     from govshare_desktop.core.export.audited import (
         ANCHOR_PREFIX,
         audited_write,
@@ -355,15 +360,20 @@ def fill_workbook(
     # A form without personal data (a 统计表) is as safe as a masked one.
     masked = masked or not any(pool.dictionary[code].mask for code in template.elements)
     require_reason(masked, reason)
+    report(progress, 0, 3, f"正在汇总“{template.title}”的数据……")
     data = pool.collect(template.id, area, period)
     principal = pool.store.principal
+    check(cancel, CANCELLED)
 
     def make(temp: Path, anchor: str) -> None:
+        report(progress, 1, 3, f"正在填写部门表样 {mapping.workbook.name}……")
         workbook = _load(mapping)
         ws = _sheet(workbook, mapping)
         _Filler(ws, mapping, data, today or date.today(), masked=masked).fill()
         workbook.properties.lastModifiedBy = principal.username
         workbook.properties.keywords = f"{ANCHOR_PREFIX}{anchor}"
+        check(cancel, CANCELLED)  # before the save: a cancelled fill leaves no file
+        report(progress, 2, 3, "正在保存……")
         workbook.save(temp)
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -382,6 +392,7 @@ def fill_workbook(
             **({"reason": reason.strip()} if reason.strip() else {}),
         },
     )
+    report(progress, 3, 3, "已导出")
     return out
 
 

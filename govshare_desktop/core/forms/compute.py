@@ -26,36 +26,11 @@ from typing import Any
 
 from sqlalchemy import text
 
+from govshare_desktop.core.domain.idnumber import age_on
 from govshare_desktop.core.domain.period import Period
+from govshare_desktop.core.forms.vocabulary import ATTRIBUTES, DATASETS, Computation
 from govshare_desktop.core.store.engine import Store
-
-# dataset -> (table, village expression, columns that may be aggregated)
-DATASETS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "person": ("person t", "t.village_code", ("id_number", "household_no")),
-    "household": ("household t", "t.village_code", ("household_no",)),
-    "ss_enrollment": ("ss_enrollment t", "t.village_code", ("id_number",)),
-    "ss_payment": (
-        "ss_payment t LEFT JOIN person p ON p.id_number = t.id_number",
-        "p.village_code",
-        ("id_number", "total_fen", "basic_fen", "account_fen"),
-    ),
-}
-
-FILTERS: dict[str, dict[str, type]] = {
-    "person": {
-        "status": str,
-        "sex": str,
-        "age_min": int,
-        "age_max": int,
-        "status_in_period": bool,
-        "relationship": str,
-        "ethnicity": str,
-    },
-    "household": {"household_type": str},
-    "ss_enrollment": {"scheme": str, "status_code": str, "receiving": bool, "registry": str},
-    "ss_payment": {"period_in": bool},
-}
-
+from govshare_desktop.core.store.township import villages
 
 OTHER_LABEL = "其他（未落户）"
 
@@ -67,60 +42,6 @@ def other_subject(township_code: str) -> str:
 
 def is_other_subject(subject: str) -> bool:
     return subject.endswith("-other")
-
-
-# Person- and household-level attributes: element value = one column (or a derived value) of the
-# subject's record.
-ATTRIBUTES: dict[str, dict[str, str]] = {
-    "person": {
-        "name": "t.name",
-        "id_number": "t.id_number",
-        "sex_code": "t.sex_code",
-        "birth_date": "t.birth_date",
-        "age": "t.birth_date",  # turned into completed years at period end in Python
-        "village": "(SELECT a.name FROM area a WHERE a.code = t.village_code)",
-        "household_no": "t.household_no",
-        "phone": "t.phone",
-        "relationship_code": "t.relationship_code",
-        "ethnicity_code": "t.ethnicity_code",
-    },
-    "household": {
-        "household_no": "t.household_no",
-        "head_name": "t.head_name",
-        "address": "t.address",
-        "village": "(SELECT a.name FROM area a WHERE a.code = t.village_code)",
-    },
-}
-
-
-def check_filters(computation: Any) -> str | None:
-    """A Chinese description of what is wrong with a computation, or None."""
-    if computation.aggregate == "attribute":
-        attributes = ATTRIBUTES.get(computation.dataset)
-        if attributes is None:
-            return f"取值的对象应为 {'、'.join(ATTRIBUTES)}，不能是“{computation.dataset}”"
-        if computation.column not in attributes:
-            return f"“{computation.dataset}.{computation.column}”不能取值，可用：{'、'.join(attributes)}"
-        return None
-    if computation.dataset not in DATASETS:
-        return f"数据集“{computation.dataset}”无效，可用：{'、'.join(DATASETS)}"
-    allowed = FILTERS[computation.dataset]
-    if computation.column and computation.column not in DATASETS[computation.dataset][2]:
-        return f"“{computation.dataset}.{computation.column}”不能用于统计"
-    for key, value in computation.where.items():
-        if key not in allowed:
-            return f"筛选条件“{key}”不适用于 {computation.dataset}，可用：{'、'.join(allowed)}"
-        expected = allowed[key]
-        values = value if isinstance(value, list) and expected is str else [value]
-        if not values or not all(_type_ok(v, expected) for v in values):
-            return f"筛选条件“{key}”的值类型不对"
-    return None
-
-
-def _type_ok(value: Any, expected: type) -> bool:
-    if expected is bool:
-        return isinstance(value, bool)
-    return isinstance(value, expected) and not isinstance(value, bool)
 
 
 def _years_before(day: date, years: int) -> date:
@@ -218,8 +139,6 @@ def compute_area_values(
     the villages and ``other`` add up to the township total. Distinct counts get their total from
     a second statement (a person paid in two villages is one person for the township).
     """
-    from govshare_desktop.core.store.township import villages
-
     wanted = [e for e in elements if e.compute is not None and e.level == "area"]
     with store.sessions() as session:
         village_codes = [v.code for v in villages(session)]
@@ -280,9 +199,6 @@ def roster_rows(
     each with the values of its computed (attribute) elements: ``[(ID number or 户号, {element:
     value})]``. ``only``: just that subject (empty if the template's filter does not allow it);
     ``village``: only the subjects of that village."""
-    from govshare_desktop.core.domain.idnumber import age_on
-    from govshare_desktop.core.forms.dictionary import Computation
-
     subject = template.subject
     params: dict[str, Any] = {}
     conditions = condition(

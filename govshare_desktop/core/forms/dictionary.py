@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.forms.expr import Expression, ExpressionError, parse
+from govshare_desktop.core.forms.vocabulary import AGGREGATES, Computation, check_filters
 from govshare_desktop.core.resources import resource_path
 
 if sys.version_info >= (3, 11):
@@ -23,7 +24,6 @@ else:  # pragma: no cover - Python 3.10
 
 TYPES = ("integer", "decimal", "money", "text", "date", "code")
 LEVELS = ("area", "household", "person")
-AGGREGATES = ("count", "count_distinct", "sum", "attribute")
 NUMERIC = ("integer", "decimal", "money")
 # How a 统计表's 合计 row gets an area element's value (``total`` in elements.toml, or per
 # template column): the sum of the rows shown (the default for numbers), the row's own value
@@ -35,14 +35,6 @@ FORMULA = "formula"
 
 class FormsError(UserError):
     """A dictionary or template file that cannot be used: says which file and which field."""
-
-
-@dataclass(frozen=True)
-class Computation:
-    aggregate: str  # count | count_distinct | sum (area level) | attribute (person/household level)
-    dataset: str  # person | household | ss_enrollment | ss_payment
-    column: str | None  # for count_distinct / sum
-    where: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -140,8 +132,6 @@ def _kind_name(kind: type) -> str:
 
 
 def parse_computation(raw: Mapping[str, Any], where: str) -> Computation:
-    from govshare_desktop.core.forms.compute import check_filters
-
     found = [a for a in AGGREGATES if a in raw]
     if len(found) != 1:
         raise FormsError(f"{where}的 compute 应且只应写一种统计方式：{'、'.join(AGGREGATES)}")

@@ -32,6 +32,7 @@ from govshare_desktop.core.forms.dictionary import (
     parse_total,
 )
 from govshare_desktop.core.forms.expr import Expression, ExpressionError, parse
+from govshare_desktop.core.forms.vocabulary import Computation, check_filters
 from govshare_desktop.core.resources import resource_path
 
 KINDS = ("table", "roster", "individual")
@@ -135,9 +136,6 @@ def parse_template(
         roster_filter = document.get("filter", {})
         if not isinstance(roster_filter, dict):
             raise FormsError(f"报表模板 {file_name} 的 filter 应为表（如 {{ age_min = 80 }}）")
-        from govshare_desktop.core.forms.compute import check_filters
-        from govshare_desktop.core.forms.dictionary import Computation
-
         problem = check_filters(Computation("count", subject, None, roster_filter))
         if problem:
             raise FormsError(f"报表模板 {file_name} 的 filter：{problem}")

@@ -33,6 +33,7 @@ from govshare_desktop.core.forms.compute import (
 from govshare_desktop.core.forms.dictionary import Element
 from govshare_desktop.core.forms.expr import ExpressionError
 from govshare_desktop.core.forms.templates import RuleResult, Template, evaluate_rules
+from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import (
@@ -772,7 +773,7 @@ class FormValues:
                 row = FormStatus(template=template_id, area=area, period=str(period))
                 session.add(row)
             row.status, row.reason, row.changed_by, row.changed_at = status, reason, user, now
-            self.store.audit().record(
+            audit_trail(self.store).record(
                 session,
                 self.store.principal,
                 "submit" if status == SUBMITTED else "return",

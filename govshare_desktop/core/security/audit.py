@@ -11,9 +11,11 @@ the chain; cutting the tail leaves a writer key that the remaining last entry do
 starting a fresh run of keys (``seal.key``: a *restart*) is reported wherever it is not the
 trail's first format-2 entry. Verifying needs only public keys.
 
-Backups never hold the writer key (:func:`seal_copy`), so an old copy cannot be used to re-sign
-what came after it; a restore carries the live trail and its writer key into the restored database
-(:func:`carry_over`), so restoring data does not erase the record of what happened since.
+Backups never hold the writer key (:func:`~govshare_desktop.core.store.audit_tables.seal_copy`),
+so an old copy cannot be used to re-sign what came after it; a restore carries the live trail and
+its writer key into the restored database (:func:`~govshare_desktop.core.store.audit_tables.
+carry_over`), so restoring data does not erase the record of what happened since. Those two steps
+are plain SQL and belong to the store; everything that signs or verifies is here, above it.
 
 The head ``(seq, mac)`` is also written into every exported file and outgoing package
 (:meth:`AuditTrail.head`), and :meth:`AuditTrail.verify` checks the trail against such an anchor
@@ -48,13 +50,14 @@ from sqlalchemy.orm import Session
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.security import crypto
 from govshare_desktop.core.security.permissions import Action, Principal
+from govshare_desktop.core.store.audit_tables import STATE_ID
+from govshare_desktop.core.store.backup import default_backup_dir
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import AuditEntry, AuditState
 
 GENESIS = "0" * 64
 OK, FAILED, REFUSED = "ok", "failed", "refused"
 FORMAT_2 = b"govshare-audit/2"
-STATE_ID = 1
 
 # What is recorded (action codes; the Chinese label is for the viewer)
 EVENTS = {
@@ -149,6 +152,14 @@ class Verification:
 def derive_key(secret: bytes) -> bytes:
     """The format-1 MAC key, derived from the database key (never stored)."""
     return hmac.new(secret, b"govshare-desktop audit trail v1", hashlib.sha256).digest()
+
+
+def audit_trail(store: Store) -> AuditTrail:
+    """The audit trail of ``store``'s database, as its signed-in user writes and reads it.
+    Without the database key (nobody signed in) nothing can be recorded: :class:`AuditFailed`."""
+    if store.secret is None:
+        raise AuditFailed("未登录：没有数据库密钥，无法写审计日志，操作未执行")
+    return AuditTrail(store, derive_key(store.secret))
 
 
 def canonical(
@@ -444,8 +455,6 @@ class AuditTrail:
         if directory is None:
             if self.store.path is None:
                 return
-            from govshare_desktop.core.store.backup import default_backup_dir
-
             directory = default_backup_dir(self.store.path)
         if not directory.is_dir():
             return
@@ -719,112 +728,4 @@ def append_raw(
             "pub": written.next_public,
             "priv": written.next_private,
         },
-    )
-
-
-def _has(connection: Any, table: str, column: str | None = None) -> bool:
-    rows = connection.execute(f"PRAGMA table_info({table})").fetchall()
-    return bool(rows) and (column is None or any(row[1] == column for row in rows))
-
-
-def seal_copy(connection: Any, reason: str = "backup") -> None:
-    """Remove the writer key from a copy of the database (a DB-API connection to a backup being
-    made): whoever reads a backup later cannot re-sign what was written after it. The freed
-    bytes are overwritten and the change never touches a journal file."""
-    if not _has(connection, "audit_state"):
-        return
-    connection.execute("PRAGMA secure_delete = ON")
-    connection.execute("PRAGMA journal_mode = MEMORY")
-    connection.execute(
-        "UPDATE audit_state SET private_key = NULL, sealed = ? WHERE private_key IS NOT NULL",
-        (reason,),
-    )
-    connection.commit()
-
-
-def carry_over(live: Any, restored: Any) -> int:
-    """Copy into ``restored`` (a backup about to replace the database) the entries the live
-    database has beyond the backup's head, and the live writer key — if the backup's trail is
-    the beginning of the live one. Returns how many entries were carried (0: none could be)."""
-    if not (_has(restored, "audit_log", "seal") and _has(restored, "audit_state")):
-        return 0
-    if not (_has(live, "audit_log", "seal") and _has(live, "audit_state")):
-        return 0
-    head = restored.execute("SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-    after = 0
-    if head is not None:
-        same = live.execute("SELECT mac FROM audit_log WHERE seq = ?", (head[0],)).fetchone()
-        if same is None or same[0] != head[1]:
-            return 0
-        after = int(head[0])
-    columns = "seq, at, username, role, action, object, outcome, detail, mac, seal"
-    rows = live.execute(
-        f"SELECT {columns} FROM audit_log WHERE seq > ? ORDER BY seq", (after,)
-    ).fetchall()
-    state = live.execute(
-        "SELECT id, seq, public_key, private_key, sealed FROM audit_state WHERE id = ?",
-        (STATE_ID,),
-    ).fetchone()
-    if state is None:
-        return 0
-    restored.executemany(
-        f"INSERT INTO audit_log ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-    )
-    restored.execute(
-        "INSERT INTO audit_state (id, seq, public_key, private_key, sealed) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, public_key = excluded.public_key,"
-        " private_key = excluded.private_key, sealed = excluded.sealed",
-        tuple(state),
-    )
-    restored.commit()
-    return len(rows)
-
-
-def export_entries(store: Store, path: Any, entries: list[AuditEntry]) -> Any:
-    """The 审计管理员's export of (filtered) entries to .xlsx — itself audited."""
-    from pathlib import Path
-
-    from govshare_desktop.core.export.audited import audited_write
-    from govshare_desktop.core.export.form_xlsx import put_text
-
-    def write(temp: Path, anchor: str) -> None:
-        from openpyxl import Workbook
-        from openpyxl.styles import Font
-
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.title = "审计日志"
-        workbook.properties.keywords = f"govshare-audit:{anchor}"
-        headers = ["序号", "时间", "用户", "角色", "操作", "对象", "结果", "详情", "校验码"]
-        for column, header in enumerate(headers, start=1):
-            cell = sheet.cell(row=1, column=column, value=header)
-            cell.font = Font(bold=True)
-        for row, entry in enumerate(entries, start=2):
-            sheet.cell(row=row, column=1, value=entry.seq)
-            sheet.cell(row=row, column=2, value=entry.at).number_format = "yyyy-mm-dd hh:mm:ss"
-            texts = [
-                entry.username,
-                entry.role,
-                EVENTS.get(entry.action, entry.action),
-                entry.object,
-                entry.outcome,
-                entry.detail,
-                entry.mac,
-            ]
-            for column, value in enumerate(texts, start=3):
-                put_text(sheet.cell(row=row, column=column), value)
-        sheet.freeze_panes = "A2"
-        sheet.auto_filter.ref = f"A1:I{max(1, len(entries)) + 1}"
-        for letter, width in zip("ABCDEFGHI", (8, 20, 12, 10, 16, 30, 8, 60, 20), strict=True):
-            sheet.column_dimensions[letter].width = width
-        workbook.save(temp)
-
-    return audited_write(
-        store,
-        Path(path),
-        write,
-        masked=True,
-        count=len(entries),
-        detail={"kind": "audit trail"},
-        permission=Action.READ_AUDIT,
     )

@@ -11,15 +11,16 @@ with its key file or not there at all), private to the owner like the backup its
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.private_files import private_dir
+from govshare_desktop.core.progress import Cancel, Progress
+from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store import backup as backups
-from govshare_desktop.core.store.engine import Store
+from govshare_desktop.core.store.engine import Store, keyed_connect, open_store
 
 
 def backup_now(
@@ -29,11 +30,12 @@ def backup_now(
     generations: int = 7,
     now: datetime | None = None,
     automatic: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
 ) -> backups.BackupResult:
     """Back up the database (and its key file) into ``directory`` (default: ``backups`` beside
     the database), keeping ``generations`` copies. ``automatic``: the daily backup, which runs
-    for whoever is signed in."""
+    for whoever is signed in. Cancelled (``cancel``): no file, no audit entry."""
     if not automatic:
         store.principal.require(Action.BACKUP)
     if store.path is None:
@@ -47,9 +49,10 @@ def backup_now(
         generations=generations,
         now=now,
         progress=progress,
+        cancel=cancel,
         connect=store.file_connect(),
     )
-    store.audit().log(
+    audit_trail(store).log(
         store.principal,
         "backup",
         result.path.name,
@@ -70,16 +73,18 @@ def restore_from(store: Store, backup_file: Path, *, now: datetime | None = None
     now = now or datetime.now()
     connect = store.file_connect()
     backups.verify_backup(backup_file, connect=connect)
-    store.audit().log(store.principal, "restore", Path(backup_file).name, detail={"stage": "start"})
+    audit_trail(store).log(
+        store.principal, "restore", Path(backup_file).name, detail={"stage": "start"}
+    )
     store.dispose()
     safety = backups.restore(backup_file, store.path, connect=connect, now=now)
-    from govshare_desktop.core.store.engine import open_store
-
-    restored = open_store(store.path, key=store.secret if store.encrypted else None).acting(
-        store.principal, store.secret
-    )
+    restored = open_store(
+        store.path,
+        key=store.secret if store.encrypted else None,
+        before_upgrade=backups.backup_before_upgrade,
+    ).acting(store.principal, store.secret)
     try:
-        restored.audit().log(
+        audit_trail(restored).log(
             store.principal,
             "restore",
             Path(backup_file).name,
@@ -102,7 +107,6 @@ def restore_unreadable(
     restore is written into the restored database's audit trail. Returns the safety copy."""
     from govshare_desktop.core.security.permissions import PermissionDenied, Principal, Role
     from govshare_desktop.core.security.signin import DatabaseUnreadable, sign_in, unlock_key
-    from govshare_desktop.core.store.engine import keyed_connect, open_store
 
     now = now or datetime.now()
     try:  # only for what signing in cannot open: otherwise the restore is the current 系统管理员's
@@ -123,9 +127,11 @@ def restore_unreadable(
         )
     safety = backups.restore(backup_file, db, connect=connect, now=now)
     principal = Principal(username, Role.SYSADMIN)
-    restored = open_store(db, key=dek if connect else None).acting(principal, dek)
+    restored = open_store(
+        db, key=dek if connect else None, before_upgrade=backups.backup_before_upgrade
+    ).acting(principal, dek)
     try:
-        restored.audit().log(
+        audit_trail(restored).log(
             principal,
             "restore",
             Path(backup_file).name,

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DatabaseError
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.killpoints import reached
 from govshare_desktop.core.private_files import fsync_dir
+from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import Action, Principal, Role
 from govshare_desktop.core.security.vault import (
     KEY_FILE_SUFFIX,
@@ -33,6 +34,7 @@ from govshare_desktop.core.security.vault import (
     key_file_for,
     new_recovery_secret,
 )
+from govshare_desktop.core.store.backup import backup_before_upgrade
 from govshare_desktop.core.store.engine import Store, open_store, sqlcipher_available
 from govshare_desktop.core.store.models import Account
 
@@ -238,7 +240,11 @@ class PendingSetup:
         os.replace(temp, self.path)
         fsync_dir(self.path.parent)
         reached("setup:renamed")
-        store = open_store(self.path, key=self.dek if self.cipher else None)
+        store = open_store(
+            self.path,
+            key=self.dek if self.cipher else None,
+            before_upgrade=backup_before_upgrade,
+        )
         store = store.acting(Principal(ADMIN, Role.SYSADMIN), self.dek)
         return Setup(store, self.admin_password, self.recovery_secret)
 
@@ -283,7 +289,7 @@ def begin_setup(
         if path.exists() and path.stat().st_size > 0:
             _copy_existing(path, temp, dek if cipher else None)
         reached("setup:copied")
-        store = open_store(temp, key=dek if cipher else None)
+        store = open_store(temp, key=dek if cipher else None, before_upgrade=backup_before_upgrade)
         store = store.acting(Principal(ADMIN, Role.SYSADMIN), dek)
         password = admin_password or generate_password()
         vault.add_user(ADMIN, password, dek, must_change=admin_password is None)
@@ -298,7 +304,7 @@ def begin_setup(
                     created_at=now,
                 )
             )
-            store.audit().record(
+            audit_trail(store).record(
                 session,
                 store.principal,
                 "user_add",
@@ -380,7 +386,11 @@ def sign_in(
     vault, dek = unlock_key(path, username, password, now)
     store: Store | None = None
     try:
-        store = open_store(path, key=dek if vault.cipher == "sqlcipher" else None)
+        store = open_store(
+            path,
+            key=dek if vault.cipher == "sqlcipher" else None,
+            before_upgrade=backup_before_upgrade,
+        )
         store, refusal = _record_sign_in(store, vault, username, dek, now)
     except DatabaseError as exc:
         if store is not None:
@@ -388,7 +398,7 @@ def sign_in(
         raise _unreadable(path, exc) from None
     vault.save()
     if refusal is not None:
-        store.audit().log(
+        audit_trail(store).log(
             Principal(username, None),
             "login_failed",
             outcome="refused",
@@ -417,7 +427,7 @@ def _record_sign_in(
     """Earlier failed attempts and this sign-in into the audit trail; the account's role, or why
     the account may not sign in."""
     store = store.acting(Principal(username, None), dek)
-    audit = store.audit()
+    audit = audit_trail(store)
     with store.transaction() as session:
         for event in vault.take_failures():
             audit.record(
@@ -484,7 +494,7 @@ def add_account(
             created_at=now,
         )
         session.add(account)
-        store.audit().record(
+        audit_trail(store).record(
             session, store.principal, "user_add", username, detail={"role": role.value}, now=now
         )
         vault.add_user(username, password, _secret(store), must_change=must_change)
@@ -523,7 +533,7 @@ def change_account(
         if password is not None:
             check_password_policy(password, username)
             changes["password"] = "reset"
-        store.audit().record(
+        audit_trail(store).record(
             session, store.principal, "user_change", username, detail=changes, now=now
         )
         if password is not None:
@@ -537,7 +547,7 @@ def change_password(store: Store, old: str, new: str, *, now: datetime | None = 
     now = now or datetime.now()
     vault = _vault(store)
     vault.change_password(store.principal.username, old, new, now)
-    store.audit().log(store.principal, "password_change", store.principal.username, now=now)
+    audit_trail(store).log(store.principal, "password_change", store.principal.username, now=now)
 
 
 def _vault(store: Store) -> Vault:
@@ -558,4 +568,6 @@ def unmask(store: Store, reason: str, where: str, *, now: datetime | None = None
     store.principal.require(Action.UNMASK)
     if not reason.strip():
         raise UserError("查看完整个人信息须说明事由")
-    store.audit().log(store.principal, "unmask", where, detail={"reason": reason.strip()}, now=now)
+    audit_trail(store).log(
+        store.principal, "unmask", where, detail={"reason": reason.strip()}, now=now
+    )

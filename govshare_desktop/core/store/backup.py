@@ -54,14 +54,15 @@ from typing import Any
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.killpoints import reached
 from govshare_desktop.core.private_files import fsync_dir, private_copy, private_dir
+from govshare_desktop.core.progress import Cancel, Progress
+from govshare_desktop.core.store.audit_tables import carry_over, seal_copy
 from govshare_desktop.core.store.engine import Store
 
 Connect = Callable[[str], Any]
 """Opens a database file and returns a DB-API connection (``sqlite3``/``sqlcipher3``), keyed if
 the database is encrypted."""
 
-Progress = Callable[[int, int], None]
-"""``progress(pages_done, pages_total)``; raising from it cancels the backup (no file is left)."""
+CANCELLED = "已取消备份，没有生成备份文件。"
 
 BACKUP_DIR = "backups"
 GENERATIONS = 7
@@ -112,13 +113,16 @@ def backup(
     generations: int | None = GENERATIONS,
     now: datetime | None = None,
     progress: Progress | None = None,
+    cancel: Cancel | None = None,
     connect: Connect | None = None,
 ) -> BackupResult:
     """Back the live database up into ``directory`` (default ``<db dir>/backups``).
 
     Safe while the program (or another connection) is reading and writing. ``generations=None``
     keeps every backup. Raises :class:`UserError` naming the directory when the copy cannot be
-    written; no partial file is left behind.
+    written; no partial file is left behind. ``progress(pages_done, pages_total, label)`` between
+    steps of the copy; once ``cancel`` is set, :class:`~govshare_desktop.core.progress.Cancelled`
+    and no file.
     """
     if generations is not None and generations < 1:
         raise ValueError("generations must be at least 1 (or None to keep every backup)")
@@ -132,7 +136,12 @@ def backup(
         target_dir = Path(directory) if directory else default_backup_dir(db_path)
         with _store_connection(store_or_path) as source:
             result = _backup_into(
-                source, target_dir, f"govshare-{stamp}", connect=connect, progress=progress
+                source,
+                target_dir,
+                f"govshare-{stamp}",
+                connect=connect,
+                progress=progress,
+                cancel=cancel,
             )
     else:
         db_path = Path(store_or_path)
@@ -141,7 +150,12 @@ def backup(
         target_dir = Path(directory) if directory else default_backup_dir(db_path)
         with _opened(db_path, connect, "要备份的数据库") as source:
             result = _backup_into(
-                source, target_dir, f"govshare-{stamp}", connect=connect, progress=progress
+                source,
+                target_dir,
+                f"govshare-{stamp}",
+                connect=connect,
+                progress=progress,
+                cancel=cancel,
             )
     if generations is not None:
         _prune(target_dir, keep=generations, newest=result.path)
@@ -477,6 +491,7 @@ def _backup_into(
     *,
     connect: Connect | None,
     progress: Progress | None,
+    cancel: Cancel | None = None,
     require_ok: bool = True,
 ) -> BackupResult:
     """Copy the open ``source`` connection into ``directory/<stem>.db`` (see the module doc)."""
@@ -500,7 +515,7 @@ def _backup_into(
                         f"backup destination opened by {_module_of(dest).__name__}, "
                         f"the source by {module.__name__}: use the same module"
                     )
-                _copy(source, dest, progress)
+                _copy(source, dest, progress, cancel)
                 _seal_audit_writer(dest)
                 reached("backup:copied")
                 mode = dest.execute("PRAGMA journal_mode=DELETE").fetchone()
@@ -563,10 +578,9 @@ def _key_file_of(source: Any) -> Path | None:
 
 
 def _seal_audit_writer(copy: Any) -> None:
-    """No copy holds the audit trail's writer key (:func:`govshare_desktop.core.security.audit.
-    seal_copy`): whoever reads a backup later cannot re-sign what was written after it."""
-    from govshare_desktop.core.security.audit import seal_copy
-
+    """No copy holds the audit trail's writer key (:func:`govshare_desktop.core.store.
+    audit_tables.seal_copy`): whoever reads a backup later cannot re-sign what was written after
+    it."""
     try:
         seal_copy(copy)
     except Exception as exc:
@@ -576,11 +590,9 @@ def _seal_audit_writer(copy: Any) -> None:
 
 def _carry_audit_trail(live_path: Path, restored: Any, connect: Connect | None) -> None:
     """The audit entries written since the backup, and the trail's writer key, go into the
-    restored copy (:func:`govshare_desktop.core.security.audit.carry_over`): restoring data does
-    not erase the record of what happened. A live database that cannot be read gives nothing
+    restored copy (:func:`govshare_desktop.core.store.audit_tables.carry_over`): restoring data
+    does not erase the record of what happened. A live database that cannot be read gives nothing
     (the trail then starts a new run of keys, which ``audit verify`` reports)."""
-    from govshare_desktop.core.security.audit import carry_over
-
     if not live_path.exists():
         return
     try:
@@ -593,14 +605,17 @@ def _carry_audit_trail(live_path: Path, restored: Any, connect: Connect | None) 
             raise
 
 
-def _copy(source: Any, dest: Any, progress: Progress | None) -> None:
-    if progress is None:
+def _copy(source: Any, dest: Any, progress: Progress | None, cancel: Cancel | None) -> None:
+    if progress is None and cancel is None:
         # One step reads every page inside one read transaction: a consistent snapshot.
         source.backup(dest, pages=-1)
         return
 
     def report(_status: int, remaining: int, total: int) -> None:
-        progress(total - remaining, total)
+        if cancel is not None:
+            cancel.check(CANCELLED)  # raised through sqlite3's backup: the copy stops
+        if progress is not None:
+            progress(total - remaining, total, "正在备份数据库……")
 
     # Steps: hold one read transaction over all of them, so each step reads the same snapshot.
     # Without it a commit by another connection between two steps restarts the copy, and a busy

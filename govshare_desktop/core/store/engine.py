@@ -11,17 +11,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from govshare_desktop.core.domain.permissions import SYSTEM, Principal, Role
 from govshare_desktop.core.errors import UserError
-
-if TYPE_CHECKING:
-    from govshare_desktop.core.security.audit import AuditTrail
-    from govshare_desktop.core.security.permissions import Principal
+from govshare_desktop.core.store.migrate import upgrade
 
 APP_NAME = "govshare-desktop"
 ENV_DB = "GOVSHARE_DB"
@@ -157,27 +155,20 @@ class Store:
 
     ``principal`` is the signed-in user the core services check permissions against (the
     system itself, allowed nothing, until someone signs in); ``secret`` is the database key, from
-    which the audit trail's MAC key is derived."""
+    which the audit trail's MAC key is derived
+    (:func:`govshare_desktop.core.security.audit.audit_trail`: the store knows nothing of the
+    trail, which sits above it)."""
 
     url: str
     engine: Engine
     sessions: sessionmaker[Session]
-    principal: Principal = field(default_factory=lambda: _system())
+    principal: Principal = SYSTEM
     secret: bytes | None = field(default=None, repr=False)
     encrypted: bool = False
 
     def acting(self, principal: Principal, secret: bytes | None = None) -> Store:
         """The same database, for ``principal`` (a signed-in user)."""
         return replace(self, principal=principal, secret=secret or self.secret)
-
-    def audit(self) -> AuditTrail:
-        from govshare_desktop.core.security.audit import AuditTrail, derive_key
-
-        if self.secret is None:
-            from govshare_desktop.core.security.audit import AuditFailed
-
-            raise AuditFailed("未登录：没有数据库密钥，无法写审计日志，操作未执行")
-        return AuditTrail(self, derive_key(self.secret))
 
     @property
     def path(self) -> Path | None:
@@ -198,17 +189,23 @@ class Store:
         self.engine.dispose()
 
 
-def _system() -> Principal:
-    from govshare_desktop.core.security.permissions import SYSTEM
-
-    return SYSTEM
+BeforeUpgrade = Callable[["Store", str], Any]
+"""``before_upgrade(store, revision)``: run before a migration changes an existing database file;
+raising stops the upgrade and leaves the file as it was."""
 
 
 def open_store(
-    db: str | os.PathLike[str] | None = None, *, migrate: bool = True, key: bytes | None = None
+    db: str | os.PathLike[str] | None = None,
+    *,
+    migrate: bool = True,
+    key: bytes | None = None,
+    before_upgrade: BeforeUpgrade | None = None,
 ) -> Store:
     """Open (creating if needed) the database and bring its schema up to date. ``key``: the
-    database is SQLCipher-encrypted under it (see :mod:`govshare_desktop.core.security.signin`)."""
+    database is SQLCipher-encrypted under it (see :mod:`govshare_desktop.core.security.signin`).
+    ``before_upgrade``: what to do before an existing file is migrated — the program passes
+    :func:`govshare_desktop.core.store.backup.backup_before_upgrade` (whoever opens the store
+    chooses; the engine does not reach up for the backup module)."""
     url = resolve_url(db)
     engine = create_engine_for(url, key)
     store = Store(
@@ -219,13 +216,10 @@ def open_store(
         encrypted=key is not None,
     )
     if migrate:
-        from govshare_desktop.core.store.migrate import upgrade
 
         def backup_first(revision: str) -> None:
-            if store.path is not None:
-                from govshare_desktop.core.store.backup import backup_before_upgrade
-
-                backup_before_upgrade(store, revision)
+            if before_upgrade is not None and store.path is not None:
+                before_upgrade(store, revision)
 
         try:
             upgrade(engine, before=backup_first)
@@ -256,8 +250,6 @@ def open_tool_store(db: str | os.PathLike[str] | None = None, *, encrypted: bool
     """For developer tools (benchmarks, screenshot scripts) on a throwaway database: the store as
     a signed-in 经办人 would use it, with a random key (``encrypted``: SQLCipher under it). The
     application and the command line always sign in (:mod:`govshare_desktop.core.security.signin`)."""
-    from govshare_desktop.core.security.permissions import Principal, Role
-
     key = os.urandom(32)
     store = open_store(db, key=key if encrypted and sqlcipher_available() else None)
     return store.acting(Principal("tool", Role.CLERK), key)

@@ -14,7 +14,6 @@ from sqlalchemy import func, select, text
 
 from govshare_desktop.core.backflow.error_workbook import write_error_workbook
 from govshare_desktop.core.backflow.pipeline import (
-    Cancelled,
     as_of_from_name,
     import_file,
     plan_file,
@@ -24,6 +23,8 @@ from govshare_desktop.core.backflow.pipeline import (
 from govshare_desktop.core.domain import idnumber
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.export.audited import read_anchor
+from govshare_desktop.core.progress import Cancel, Cancelled
+from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import Principal, Role
 from govshare_desktop.core.store.models import Area, Batch, Enrollment, Person, RecordHistory
 
@@ -326,14 +327,13 @@ def test_cancel_leaves_the_database_as_before(township, tmp_path) -> None:
         tmp_path / "pay.csv", "社会保障号码,发放年月,基础养老金,个人账户养老金,实发金额", *rows
     )
     before = _dump(township)
-    calls = {"n": 0}
+    cancel = Cancel()
 
-    def cancel() -> bool:
-        calls["n"] += 1
-        return calls["n"] >= 2  # after the first chunk was written
+    def progress(done: int, total: int, label: str) -> None:
+        cancel.cancel()  # after the first chunk was written
 
-    with pytest.raises(Cancelled):
-        import_file(township, path, user="test", cancel=cancel)
+    with pytest.raises(Cancelled, match="已取消导入"):
+        import_file(township, path, user="test", progress=progress, cancel=cancel)
     assert _dump(township) == before
 
 
@@ -372,7 +372,7 @@ def test_error_workbook_neutralises_formulas(township, tmp_path) -> None:
     assert rows[1][:4] == ("原行号", "出错的列", "原因代码", "原因说明")
     # Full personal data leaving the program: audited, anchored, private to its owner.
     auditor = Principal("a", Role.AUDITOR)
-    (entry,) = [e for e in township.audit().entries(auditor, action="export")]
+    (entry,) = [e for e in audit_trail(township).entries(auditor, action="export")]
     assert entry.object == "errors.xlsx" and json.loads(entry.detail)["masked"] is False
     assert read_anchor(out) is not None
     if os.name == "posix":

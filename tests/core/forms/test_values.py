@@ -19,6 +19,7 @@ from govshare_desktop.core.forms.values import (
     FormValues,
     canonical,
 )
+from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import PermissionDenied, Principal, Role
 from govshare_desktop.core.store.models import Person
 
@@ -115,7 +116,7 @@ def test_submit_locks_and_return_unlocks(pool: FormValues) -> None:
     pool.set("S_ELDERLY_ALLOWANCE", V, P, "1", user="clerk", now=NOW)
     # Both steps are in the audit trail, with who did them.
     auditor = Principal("zhao", Role.AUDITOR)
-    trail = pool.store.audit().entries(auditor)
+    trail = audit_trail(pool.store).entries(auditor)
     assert [(e.action, e.username) for e in trail[:2]] == [("return", "wang"), ("submit", "clerk")]
     assert "数字有误" in trail[0].detail
 

@@ -23,12 +23,14 @@ from govshare_desktop.core.security.audit import (
     AuditTrail,
     _digest,
     _mac,
+    audit_trail,
     canonical,
     derive_key,
 )
 from govshare_desktop.core.security.permissions import PermissionDenied, Principal, Role
 from govshare_desktop.core.security.safekeeping import backup_now, restore_from
 from govshare_desktop.core.security.vault import Vault
+from govshare_desktop.core.store.backup import backup_before_upgrade
 from govshare_desktop.core.store.engine import Store, open_store
 
 NOW = datetime(2026, 12, 1, 9, 0)
@@ -57,7 +59,7 @@ def _verify(db: Path, anchor: Anchor | None = None, user: str = "zhao") -> Any:
     """As ``govshare audit verify`` does it: sign in (which writes its own entry), verify."""
     store = _as(db, user, AUDITOR_PW if user == "zhao" else ADMIN_PW)
     try:
-        return store.audit().verify(store.principal, anchor)
+        return audit_trail(store).verify(store.principal, anchor)
     finally:
         store.dispose()
 
@@ -85,7 +87,7 @@ def _clerks_work(db: Path, tmp_path: Path) -> tuple[list[int], Anchor]:
         signin.unmask(store, "核对低保名单", "李四", now=NOW + timedelta(minutes=2))
         signin.unmask(store, "私人用途", "王五", now=NOW + timedelta(minutes=3))
         anchor = _export(store, tmp_path / "list.xlsx")
-        store.audit().log(store.principal, "search", "441900", now=NOW + timedelta(minutes=5))
+        audit_trail(store).log(store.principal, "search", "441900", now=NOW + timedelta(minutes=5))
     finally:
         store.dispose()
     raw = _raw(db, _clerk_key(db))
@@ -102,7 +104,7 @@ def _verify_directly(db: Path) -> Any:
     key = _clerk_key(db)
     store = open_store(db, key=key).acting(AUDITOR, key)
     try:
-        return store.audit().verify(AUDITOR)
+        return audit_trail(store).verify(AUDITOR)
     finally:
         store.dispose()
 
@@ -289,7 +291,9 @@ def test_backups_hold_no_writer_key_and_a_restore_keeps_the_trail(office: Path) 
     assert result.ok, result.problems
     store = _as(office, "zhao", AUDITOR_PW)
     try:
-        entries = [(e.action, e.object) for e in reversed(store.audit().entries(store.principal))]
+        entries = [
+            (e.action, e.object) for e in reversed(audit_trail(store).entries(store.principal))
+        ]
     finally:
         store.dispose()
     # The unmask after the backup is still in the trail of the restored database.
@@ -310,11 +314,11 @@ def test_backups_hold_no_writer_key_and_a_restore_keeps_the_trail(office: Path) 
 def test_roles_who_may_verify(office: Path) -> None:
     for user, password in (("zhao", AUDITOR_PW), ("admin", ADMIN_PW)):
         store = _as(office, user, password)
-        assert store.audit().verify(store.principal).ok
+        assert audit_trail(store).verify(store.principal).ok
         store.dispose()
     clerk = _as(office, "li", CLERK_PW)
     with pytest.raises(PermissionDenied, match="无权校验审计日志"):
-        clerk.audit().verify(clerk.principal)
+        audit_trail(clerk).verify(clerk.principal)
     clerk.dispose()
 
 
@@ -347,13 +351,13 @@ def _old_database(path: Path, key: bytes, entries: int) -> None:
 def test_an_upgraded_database_verifies_and_is_signed_from_then_on(tmp_path: Path) -> None:
     db, key = tmp_path / "old.db", b"k" * 32
     _old_database(db, key, 3)
-    store = open_store(db).acting(SYSADMIN, key)
+    store = open_store(db, before_upgrade=backup_before_upgrade).acting(SYSADMIN, key)
     try:
-        store.audit().log(SYSADMIN, "login", now=NOW + timedelta(hours=1))
-        result = store.audit().verify(AUDITOR)
+        audit_trail(store).log(SYSADMIN, "login", now=NOW + timedelta(hours=1))
+        result = audit_trail(store).verify(AUDITOR)
         assert result.ok, result.problems
         assert (result.entries, result.format1) == (5, 3)
-        entries = store.audit().entries(Principal("zhao", Role.AUDITOR))
+        entries = audit_trail(store).entries(Principal("zhao", Role.AUDITOR))
         assert [e.action for e in entries][:2] == ["login", "upgrade"]
         assert entries[1].seal is not None and entries[2].seal is None
         # The backup taken before the upgrade is an anchor the trail reaches.
@@ -368,7 +372,9 @@ def test_an_upgraded_database_verifies_and_is_signed_from_then_on(tmp_path: Path
     connection.commit()
     store = open_store(db).acting(SYSADMIN, key)
     try:
-        assert [(p.seq, p.kind) for p in store.audit().verify(AUDITOR).problems] == [(2, "altered")]
+        assert [(p.seq, p.kind) for p in audit_trail(store).verify(AUDITOR).problems] == [
+            (2, "altered")
+        ]
     finally:
         store.dispose()
 
@@ -378,8 +384,8 @@ def test_an_upgraded_trail_cannot_be_rewritten_in_the_old_format(tmp_path: Path)
     in the old format (everything recomputed with it) is named."""
     db, key = tmp_path / "old.db", b"k" * 32
     _old_database(db, key, 3)
-    store = open_store(db).acting(SYSADMIN, key)
-    store.audit().log(SYSADMIN, "login", now=NOW + timedelta(hours=1))
+    store = open_store(db, before_upgrade=backup_before_upgrade).acting(SYSADMIN, key)
+    audit_trail(store).log(SYSADMIN, "login", now=NOW + timedelta(hours=1))
     store.dispose()
     connection = _raw_plain(db)
     rows = _without(connection, [2])
@@ -391,7 +397,7 @@ def test_an_upgraded_trail_cannot_be_rewritten_in_the_old_format(tmp_path: Path)
     connection.close()
     store = open_store(db).acting(SYSADMIN, key)
     try:
-        problems = store.audit().verify(AUDITOR).problems
+        problems = audit_trail(store).verify(AUDITOR).problems
     finally:
         store.dispose()
     assert [p.kind for p in problems] == ["rewritten", "rewritten"]  # chain, and the backup

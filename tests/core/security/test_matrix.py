@@ -19,6 +19,7 @@ from govshare_desktop.core.export.lists import export_list
 from govshare_desktop.core.forms.values import FormValues
 from govshare_desktop.core.resources import resource_path
 from govshare_desktop.core.security import signin
+from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import PermissionDenied, Principal, Role
 from govshare_desktop.core.security.safekeeping import backup_now
 from govshare_desktop.core.store.engine import Store
@@ -117,8 +118,8 @@ def _actions(
         ),
         "add an account": lambda: add_account(accounts.acting(store.principal)),
         "back up": lambda: backup_now(store, tmp / "backups", now=NOW),
-        "read the audit trail": lambda: store.audit().entries(store.principal),
-        "verify the audit trail": lambda: store.audit().verify(store.principal),
+        "read the audit trail": lambda: audit_trail(store).entries(store.principal),
+        "verify the audit trail": lambda: audit_trail(store).verify(store.principal),
         "unmask on screen": lambda: signin.unmask(store, "核对", "测试"),
     }
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.security import signin, vault
+from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import PermissionDenied, Principal, Role
 from govshare_desktop.core.security.vault import AccountLocked, LoginFailed, Vault, key_file_for
 from govshare_desktop.core.store.engine import open_store
@@ -74,7 +75,9 @@ def test_five_failures_lock_a_name_whether_or_not_it_exists(setup, tmp_path: Pat
             signin.sign_in(db, name, GOOD, now=NOW + timedelta(seconds=30))
     later = signin.sign_in(db, "admin", GOOD, now=NOW + timedelta(minutes=16))
     # The failures could not be written then (the database was closed); they are now.
-    entries = later.store.audit().entries(Principal("auditor", Role.AUDITOR), action="login_failed")
+    entries = audit_trail(later.store).entries(
+        Principal("auditor", Role.AUDITOR), action="login_failed"
+    )
     # A name that is no account is not written anywhere: only a keyed hash of it.
     assert len(entries) >= 12 and {e.username for e in entries} == {"admin", vault.UNKNOWN_NAME}
     details = [e.detail for e in entries if e.username != "admin"]
@@ -142,7 +145,7 @@ def test_a_key_file_of_an_earlier_version_forgets_typed_names(setup, tmp_path: P
         signin.sign_in(db, "zhangsan", GOOD, now=today)
     assert locked not in path.read_text(encoding="utf-8")
     later = signin.sign_in(db, "admin", GOOD, now=NOW)
-    users = [e.username for e in later.store.audit().entries(AUDITOR, action="login_failed")]
+    users = [e.username for e in audit_trail(later.store).entries(AUDITOR, action="login_failed")]
     assert vault.UNKNOWN_NAME in users and "admin" in users and ID_NUMBER not in users
     later.store.dispose()
 
