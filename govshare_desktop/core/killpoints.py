@@ -15,7 +15,6 @@ stops itself (``SIGSTOP``); the test sees it stopped (``waitpid(…, WUNTRACED)`
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -30,6 +29,7 @@ def reached(name: str) -> None:
         return
     if name not in _requested(Path(marker)):
         return
+    import signal
 
     print(f"KILLPOINT {name}", file=sys.stderr, flush=True)
     os.kill(os.getpid(), signal.SIGSTOP)

@@ -181,18 +181,18 @@ def test_a_password_from_the_environment_is_warned_about_on_a_terminal(
 ) -> None:
     import sys
 
-    from govshare_desktop import cli
+    from govshare_desktop.cli import common as cli
 
     monkeypatch.setenv("GOVSHARE_USER", "li")
     monkeypatch.setenv("GOVSHARE_PASSWORD", "Wenshu#2026env")
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    assert cli._credentials() == ("li", "Wenshu#2026env")
+    assert cli.ask_credentials() == ("li", "Wenshu#2026env")
     warned = capsys.readouterr().err
     assert warned.count("\n") == 1 and "GOVSHARE_PASSWORD" in warned
     monkeypatch.setenv("CI", "true")  # not in CI, nor when stderr is no terminal
-    cli._credentials()
+    cli.ask_credentials()
     monkeypatch.delenv("CI")
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
-    cli._credentials()
+    cli.ask_credentials()
     assert capsys.readouterr().err == ""

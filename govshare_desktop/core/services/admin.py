@@ -1,0 +1,137 @@
+"""What the administrators do: accounts (系统管理员), senders' keys, backups and restore, and the
+audit trail (审计管理员). Each checks its permission and is recorded in the audit trail by the core
+function it calls."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.exchange.trust import register_sender
+from govshare_desktop.core.security import safekeeping, signin
+from govshare_desktop.core.security.audit import Anchor, Verification
+from govshare_desktop.core.security.permissions import Role
+from govshare_desktop.core.services.context import Context
+from govshare_desktop.core.store.backup import BackupResult
+from govshare_desktop.core.store.models import Account, AuditEntry, TrustedSender
+
+# ---------------------------------------------------------------- accounts
+
+
+def list_accounts(ctx: Context) -> list[Account]:
+    return signin.list_accounts(ctx.store)
+
+
+def add_account(
+    ctx: Context,
+    username: str,
+    role: Role,
+    password: str,
+    *,
+    display_name: str = "",
+    expires_at: date | None = None,
+) -> Account:
+    """A new account, whose holder sets their own password at first sign-in."""
+    return signin.add_account(
+        ctx.store,
+        username,
+        role,
+        password,
+        display_name=display_name,
+        expires_at=expires_at,
+        now=ctx.now(),
+    )
+
+
+def change_account(
+    ctx: Context,
+    username: str,
+    *,
+    role: Role | None = None,
+    disabled: bool | None = None,
+    password: str | None = None,
+) -> None:
+    """Set a role, lock or unlock an account, or reset its password."""
+    signin.change_account(
+        ctx.store, username, role=role, disabled=disabled, password=password, now=ctx.now()
+    )
+
+
+def change_own_password(ctx: Context, old: str, new: str) -> None:
+    signin.change_password(ctx.store, old, new, now=ctx.now())
+
+
+# ---------------------------------------------------------------- senders
+
+
+def trust_sender(ctx: Context, pem: bytes, *, code: str, name: str) -> TrustedSender:
+    """Accept packages from ``code`` signed with this public key (系统管理员)."""
+    return register_sender(ctx.store, pem, code=code, name=name, now=ctx.now())
+
+
+def trusted_senders(ctx: Context) -> list[TrustedSender]:
+    """The senders' keys (public: no permission beyond being signed in)."""
+    with ctx.store.sessions() as session:
+        return list(session.scalars(select(TrustedSender).order_by(TrustedSender.code)))
+
+
+# ---------------------------------------------------------------- backups
+
+
+def back_up(ctx: Context, directory: Path | None = None, *, generations: int = 7) -> BackupResult:
+    """A backup (with its key file) into ``directory`` (default: ``backups`` beside the database)."""
+    return safekeeping.backup_now(
+        ctx.store,
+        directory,
+        generations=generations,
+        now=ctx.now(),
+        progress=ctx.progress,
+        cancel=ctx.cancel,
+    )
+
+
+def restore(ctx: Context, backup: Path) -> Path | None:
+    """Replace the database by ``backup`` (checked first); returns the safety copy. The store of
+    ``ctx`` is closed: sign in again afterwards."""
+    return safekeeping.restore_from(ctx.store, Path(backup), now=ctx.now())
+
+
+def restore_unreadable(db: Path, backup: Path, username: str, password: str) -> Path | None:
+    """Restore a database too damaged to sign in to (a 系统管理员 of the backup)."""
+    return safekeeping.restore_unreadable(Path(db), Path(backup), username, password)
+
+
+# ---------------------------------------------------------------- the audit trail
+
+
+def verify_audit(
+    ctx: Context,
+    *,
+    against: Path | None = None,
+    anchor: str | None = None,
+    backups: Path | None = None,
+) -> Verification:
+    """Check the trail — against an exported file's or package's anchor, or a given one."""
+    from govshare_desktop.core.export.audited import read_anchor  # opens .xlsx/.pdf/.zip
+
+    found, source = (Anchor.parse(anchor) if anchor else None), "指定的锚点"
+    if against is not None:
+        text = read_anchor(Path(against))
+        if text is None:
+            raise UserError(f"文件 {against} 中没有审计锚点（不是本程序导出的文件？）")
+        found, source = Anchor.parse(text), f"文件 {Path(against).name}"
+    return ctx.trail().verify(ctx.principal, found, source=source, backups=backups)
+
+
+def audit_entries(
+    ctx: Context,
+    *,
+    action: str | None = None,
+    username: str | None = None,
+    limit: int | None = None,
+) -> list[AuditEntry]:
+    """Entries, newest first (审计管理员)."""
+    return ctx.trail().entries(ctx.principal, action=action, username=username, limit=limit)

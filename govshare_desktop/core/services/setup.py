@@ -1,0 +1,137 @@
+"""Setting a database up — this township, or the demo township with its 经办人 — the same from
+``govshare init``/``govshare demo`` and the window's first run.
+
+Setup is atomic (see :func:`govshare_desktop.core.security.signin.begin_setup`): everything is
+built under temporary names, the accounts and secrets are shown once (:attr:`Prepared.shown`),
+and only :meth:`Prepared.finish` makes the database usable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from govshare_desktop.core.progress import Cancel, Progress
+from govshare_desktop.core.security import signin
+from govshare_desktop.core.security.permissions import Role
+from govshare_desktop.core.security.vault import check_password_policy
+from govshare_desktop.core.store.engine import Store
+from govshare_desktop.core.store.township import get_township, init_township
+
+DEMO_CLERK = "jingban"  # the demo township's 经办人: the account that sees residents' data
+
+
+@dataclass
+class Prepared:
+    """A database filled under temporary names; show :attr:`shown` (label, value) once, then
+    :meth:`finish`, or :meth:`abandon`."""
+
+    pending: signin.PendingSetup
+    said: str  # what was set up, in a sentence
+    shown: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def path(self) -> Path:
+        return self.pending.path
+
+    def finish(self) -> None:
+        self.pending.finish().store.dispose()
+
+    def abandon(self) -> None:
+        self.pending.abandon()
+
+
+def clear_interrupted(db: str | Path) -> str | None:
+    """What an interrupted setup left, cleared; a notice to show, or None."""
+    return signin.clear_interrupted_setup(db)
+
+
+def prepare_township(
+    db: str | Path,
+    *,
+    code: str,
+    name: str,
+    county_name: str = "",
+    admin_password: str | None = None,
+) -> Prepared:
+    """A new database for this township (or a database from an earlier version, encrypted)."""
+
+    def fill(prepared: Prepared) -> None:
+        with prepared.pending.store.transaction() as session:
+            township = init_township(session, code, name, county_name=county_name)
+        prepared.said = f"已初始化：{township.name}（{township.code}）。"
+
+    return _prepare(db, admin_password, fill)
+
+
+def prepare_demo(
+    db: str | Path,
+    *,
+    households: int = 300,
+    seed: int = 1,
+    clerk_password: str | None = None,
+    admin_password: str | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> Prepared:
+    """The demo township 青禾镇 (clearly labelled as such) with its 经办人 ``jingban`` — who must
+    change a generated password at first sign-in; ``clerk_password``, if given, is theirs."""
+    if clerk_password:  # refused before anything is set up
+        check_password_policy(clerk_password, DEMO_CLERK)
+
+    def fill(prepared: Prepared) -> None:
+        store = prepared.pending.store
+        if get_township(store) is None:  # an earlier version's database keeps its township
+            prepared.said = generate_demo(store, households, seed, progress, cancel)
+        add_demo_clerk(prepared, clerk_password)
+
+    return _prepare(db, admin_password, fill)
+
+
+def generate_demo(
+    store: Store,
+    households: int,
+    seed: int,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> str:
+    from govshare_desktop.core.demo import generate  # heavy: the demo generator and its tables
+
+    result = generate(store, households=households, seed=seed, progress=progress, cancel=cancel)
+    return (
+        f"演示乡镇已生成：{result.households} 户，{result.persons} 人，"
+        f"{result.enrollments} 条参保，{result.payments} 条发放。"
+    )
+
+
+def add_demo_clerk(prepared: Prepared, password: str | None) -> None:
+    chosen = password or signin.generate_password()
+    signin.add_account(
+        prepared.pending.store,
+        DEMO_CLERK,
+        Role.CLERK,
+        chosen,
+        display_name="演示经办人",
+        must_change=password is None,
+    )
+    prepared.shown.append(("演示经办人账户", DEMO_CLERK))
+    if not password:
+        prepared.shown.append(("经办人初始密码", chosen))
+
+
+def _prepare(
+    db: str | Path, admin_password: str | None, fill: Callable[[Prepared], None]
+) -> Prepared:
+    pending = signin.begin_setup(db, admin_password=admin_password)
+    prepared = Prepared(pending, said="")
+    try:
+        prepared.shown.append(("管理员账户", signin.ADMIN))
+        if pending.admin_password:
+            prepared.shown.append(("管理员初始密码", pending.admin_password))
+        fill(prepared)
+        prepared.shown.append(("恢复密钥", pending.recovery_secret))
+    except BaseException:
+        pending.abandon()
+        raise
+    return prepared

@@ -1,0 +1,330 @@
+"""Every use case of :mod:`govshare_desktop.core.services`, run headless — the functions the command
+line and the window both call. Real SQLite (and SQLCipher for setup), real files, the real audit
+trail. A last test checks that every public use case has its test here and that every ``govshare``
+command names the use cases it calls (and really calls them)."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from govshare_desktop.core.browse import PERSONS, Query
+from govshare_desktop.core.domain.period import Period
+from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.forms.values import FormValues
+from govshare_desktop.core.progress import Cancel, Cancelled
+from govshare_desktop.core.security import signin
+from govshare_desktop.core.security.audit import audit_trail
+from govshare_desktop.core.security.permissions import PermissionDenied, Principal, Role
+from govshare_desktop.core.services import admin, forms, imports, output, session, setup
+from govshare_desktop.core.services.context import Context
+from tests.samples import PAYMENT_CSV, PERSON_WORKBOOK
+
+P = Period.parse("2026-10")
+NOW = datetime(2026, 11, 27, 10, 0)
+V = "441900199201"
+AUDITOR = Principal("auditor", Role.AUDITOR)
+TESTED: set[str] = set()
+
+
+def covers(*names: str):  # type: ignore[no-untyped-def]
+    """Mark a test as the headless test of these use cases."""
+    TESTED.update(names)
+    return lambda test: test
+
+
+def _ctx(pool: FormValues) -> Context:
+    return Context(pool.store, clock=lambda: NOW)
+
+
+def _actions(ctx: Context, action: str) -> list:
+    return audit_trail(ctx.store).entries(AUDITOR, action=action)
+
+
+# ---------------------------------------------------------------- setup
+
+
+@covers("setup.prepare_township", "setup.clear_interrupted")
+def test_a_township_is_set_up_atomically(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    assert setup.clear_interrupted(db) is None
+    prepared = setup.prepare_township(db, code="441900199000", name="青禾镇", admin_password=None)
+    assert not db.exists()  # nothing usable before the secrets were shown
+    labels = [label for label, _ in prepared.shown]
+    assert labels[0] == "管理员账户" and "恢复密钥" in labels and "管理员初始密码" in labels
+    prepared.finish()
+    assert signin.is_initialised(db)
+    password = dict(prepared.shown)["管理员初始密码"]
+    signin.sign_in(db, "admin", password).store.dispose()
+
+
+@covers("setup.prepare_demo", "setup.add_demo_clerk", "setup.generate_demo")
+def test_the_demo_township_comes_with_its_clerk(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    prepared = setup.prepare_demo(db, households=20, seed=3, admin_password="Guanli#2026svc")
+    shown = dict(prepared.shown)
+    assert shown["演示经办人账户"] == setup.DEMO_CLERK and "演示乡镇已生成：20 户" in prepared.said
+    prepared.finish()
+    signed = signin.sign_in(db, setup.DEMO_CLERK, shown["经办人初始密码"])
+    assert signed.principal.role is Role.CLERK and signed.must_change_password
+    with pytest.raises(UserError, match="已有数据"):  # demo data only into an empty database
+        setup.generate_demo(signed.store, 5, 4)
+    signed.store.dispose()
+    with pytest.raises(UserError, match="密码"):
+        setup.prepare_demo(tmp_path / "weak.db", clerk_password="Password1")
+    assert not (tmp_path / "weak.db").exists()
+
+
+# ---------------------------------------------------------------- a signed-in session
+
+
+@covers("session.sign_out", "session.lock", "session.unlock")
+def test_session_events_are_recorded_and_never_fail(pool: FormValues, monkeypatch) -> None:
+    ctx = _ctx(pool)
+    session.lock(ctx)
+    session.unlock(ctx)
+    session.sign_out(ctx)
+    assert [e.action for e in audit_trail(ctx.store).entries(AUDITOR, limit=3)] == [
+        "logout",
+        "unlock",
+        "lock",
+    ]
+
+    def refuse(*_a, **_k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Context, "audit", refuse)
+    session.lock(ctx)  # locking does not depend on a write succeeding
+
+
+@covers("session.unmask", "session.searched", "session.search_people")
+def test_looking_people_up(pool: FormValues) -> None:
+    ctx = _ctx(pool)
+    found = session.search_people(ctx, "441900", limit=5)
+    assert len(found.rows) == 5 and all("*" in row[0] for row in found.rows)
+    with pytest.raises(UserError, match="说明事由"):
+        session.search_people(ctx, "441900", unmasked=True)
+    full = session.search_people(ctx, "441900", limit=1, unmasked=True, reason="核对")
+    assert "*" not in full.rows[0][0]
+    with pytest.raises(UserError, match="没有可查找的内容"):
+        session.search_people(ctx, "%%")
+    session.searched(ctx, "王", page="person", results=3)
+    session.unmask(ctx, "入户核查", "人员")
+    with pytest.raises(UserError):
+        session.unmask(ctx, " ", "人员")
+    actions = [e.action for e in audit_trail(ctx.store).entries(AUDITOR, limit=4)]
+    assert actions == ["unmask", "search", "unmask", "search"]
+
+
+@covers("session.overview")
+def test_overview(pool: FormValues) -> None:
+    lines = session.overview(_ctx(pool))
+    assert any(line.startswith("乡镇（街道）：青禾镇") for line in lines)
+
+
+# ---------------------------------------------------------------- imports
+
+
+@covers(
+    "imports.import_back_flow",
+    "imports.status_text",
+    "imports.needs_sending_back",
+    "imports.write_send_back",
+)
+def test_import_dry_run_then_real_with_the_same_words(pool: FormValues, tmp_path: Path) -> None:
+    ctx = _ctx(pool)
+    seen: list[tuple[int, int, str]] = []
+    dry = imports.import_back_flow(
+        ctx.running(lambda *a: seen.append(a), None), [PERSON_WORKBOOK], dry_run=True
+    )
+    real = imports.import_back_flow(ctx, [PERSON_WORKBOOK])
+    assert seen and [imports.status_text(o, dry_run=True) for o in dry] == ["可以导入"]
+    assert [imports.status_text(o, dry_run=False) for o in real] == ["已导入"]
+    assert [r.as_json()["rejected"] for r in dry] == [r.as_json()["rejected"] for r in real]
+    (result,) = real[0].datasets
+    assert imports.needs_sending_back(result)  # two rows rejected
+    written = imports.write_send_back(ctx, result, tmp_path)
+    assert written.name.endswith("_未导入的行.xlsx") and load_workbook(written)
+    cancel = Cancel()
+    cancel.cancel()
+    with pytest.raises(Cancelled):
+        imports.import_back_flow(ctx.running(None, cancel), [PAYMENT_CSV])
+
+
+# ---------------------------------------------------------------- forms
+
+
+@covers("forms.prefill", "forms.set_value", "forms.submit", "forms.return_form")
+def test_prefill_enter_submit_return(pool: FormValues) -> None:
+    ctx = _ctx(pool)
+    done = forms.prefill(ctx, pool, P)
+    assert done.report.inserted == 0 and "新增 0 个值" in done.summary()  # the fixture prefilled
+    data = pool.collect("mz_elderly", V, P)
+    for column in data.template.columns:
+        if data.value(column.element, V) is None:
+            row = forms.set_value(ctx, pool, column.element, V, P, "0")
+            assert row.changed_by == "clerk"
+    forms.submit(ctx, pool, "mz_elderly", V, P)
+    reviewer = Context(pool.store.acting(Principal("shen", Role.REVIEWER)), clock=lambda: NOW)
+    with pytest.raises(PermissionDenied):
+        forms.return_form(ctx, pool, "mz_elderly", V, P, "核对")
+    forms.return_form(
+        reviewer,
+        FormValues(reviewer.store, pool.dictionary, pool.templates),
+        "mz_elderly",
+        V,
+        P,
+        "核对",
+    )
+    assert pool.status("mz_elderly", V, P) == "returned"
+
+
+# ---------------------------------------------------------------- output
+
+
+@covers("output.forms_to_print", "output.export_forms", "output.export_template")
+def test_print_and_export_forms(pool: FormValues, tmp_path: Path) -> None:
+    from govshare_desktop.core.export.forms import form_sheets
+
+    ctx = _ctx(pool)
+    sheets = form_sheets(pool, "mz_elderly", P)
+    assert output.forms_to_print(ctx, sheets) == sheets
+    (printed,) = _actions(ctx, "print")
+    assert json.loads(printed.detail)["masked"] is True
+    (pdf,) = output.export_forms(ctx, sheets, tmp_path / "t.pdf", fmt="pdf")
+    assert pdf.path.exists()
+    each = output.export_template(
+        ctx,
+        pool,
+        "mz_elderly_allowance_application",
+        P,
+        tmp_path / "each",
+        fmt="xlsx",
+        area=V,
+        each=True,
+    )
+    assert len(each) > 1 and all("*" in f.path.name or "＊" in f.path.name for f in each)
+    with pytest.raises(UserError, match="须说明事由"):
+        output.export_template(
+            ctx, pool, "mz_elderly_allowance_roster", P, tmp_path / "r.pdf", fmt="pdf", masked=False
+        )
+    auditor = Context(pool.store.acting(AUDITOR), clock=lambda: NOW)
+    with pytest.raises(PermissionDenied):
+        output.forms_to_print(auditor, sheets)
+
+
+@covers("output.fill_department_workbook", "output.export_list")
+def test_department_workbook_and_list(pool: FormValues, tmp_path: Path) -> None:
+    ctx = _ctx(pool)
+    filled = output.fill_department_workbook(
+        ctx,
+        pool,
+        "rs_resident_pension_enrollment_county",
+        "441900199000",
+        P,
+        tmp_path / "county.xlsx",
+    )
+    assert load_workbook(filled).active["B6"].value is not None
+    listed = output.export_list(ctx, Query(PERSONS, {"village": V}), tmp_path / "l.xlsx")
+    assert listed.masked and listed.rows > 0
+    with pytest.raises(UserError, match="须说明事由"):
+        output.export_list(ctx, Query(PERSONS, {}), tmp_path / "x.xlsx", masked=False)
+
+
+# ---------------------------------------------------------------- administration
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> Context:
+    prepared = setup.prepare_township(
+        tmp_path / "gov.db", code="441900199000", name="青禾镇", admin_password="Guanli#2026svc"
+    )
+    prepared.finish()
+    signed = signin.sign_in(tmp_path / "gov.db", "admin", "Guanli#2026svc")
+    yield Context(signed.store, clock=lambda: NOW)
+    signed.store.dispose()
+
+
+@covers(
+    "admin.list_accounts",
+    "admin.add_account",
+    "admin.change_account",
+    "admin.change_own_password",
+)
+def test_accounts(office: Context) -> None:
+    admin.add_account(office, "li", Role.CLERK, "Wenshu#2026svc", display_name="李经办")
+    admin.change_account(office, "li", role=Role.REVIEWER)
+    admin.change_account(office, "li", disabled=True)
+    accounts = {a.username: a for a in admin.list_accounts(office)}
+    assert accounts["li"].role == "reviewer" and accounts["li"].disabled
+    admin.change_own_password(office, "Guanli#2026svc", "Zhanghu#2026svc")
+    office.store.dispose()
+    signin.sign_in(office.store.path, "admin", "Zhanghu#2026svc").store.dispose()
+
+
+@covers("admin.trust_sender", "admin.trusted_senders")
+def test_senders(office: Context) -> None:
+    from govshare_desktop.core.resources import resource_path
+
+    pem = resource_path("demo", "county-demo-ed25519.pub.pem").read_bytes()
+    sender = admin.trust_sender(office, pem, code="441900000000", name="东莞市")
+    assert [s.code for s in admin.trusted_senders(office)] == [sender.code]
+
+
+@covers("admin.back_up", "admin.restore", "admin.restore_unreadable")
+def test_backup_and_restore(office: Context, tmp_path: Path) -> None:
+    made = admin.back_up(office, tmp_path / "backups")
+    assert made.path.exists() and Path(f"{made.path}.keys").exists()
+    safety = admin.restore(office, made.path)
+    assert safety is not None and safety.exists()
+    with pytest.raises(UserError, match="可以正常打开"):
+        admin.restore_unreadable(office.store.path, made.path, "admin", "Guanli#2026svc")
+
+
+@covers("admin.verify_audit", "admin.audit_entries")
+def test_the_audit_trail(office: Context, tmp_path: Path) -> None:
+    result = admin.verify_audit(office)
+    assert result.ok and result.entries > 0
+    auditor = Context(office.store.acting(AUDITOR), clock=lambda: NOW)
+    assert admin.audit_entries(auditor, limit=1)
+    with pytest.raises(PermissionDenied):
+        admin.audit_entries(office)
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    with pytest.raises(UserError, match="没有审计锚点"):
+        admin.verify_audit(office, against=plain)
+
+
+# ---------------------------------------------------------------- the map
+
+
+def _use_cases() -> set[str]:
+    found = set()
+    for module in (admin, forms, imports, output, session, setup):
+        for name, value in vars(module).items():
+            own = inspect.isfunction(value) and value.__module__ == module.__name__
+            if own and not name.startswith("_"):
+                found.add(f"{module.__name__.rsplit('.', 1)[1]}.{name}")
+    return found
+
+
+def test_every_use_case_has_its_headless_test() -> None:
+    assert _use_cases() - TESTED == set()
+    assert TESTED - _use_cases() == set()
+
+
+def test_every_command_calls_the_use_cases_it_names() -> None:
+    from govshare_desktop.cli import COMMANDS
+
+    for command in COMMANDS:
+        if command.database:
+            assert command.use_cases, f"govshare {command.words} names no use case"
+        source = inspect.getsource(command.run)
+        for name in command.use_cases:
+            assert name in _use_cases(), f"govshare {command.words}: no use case {name}"
+            assert f"{name.split('.')[1]}(" in source, f"govshare {command.words} skips {name}"
