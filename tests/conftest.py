@@ -1,18 +1,46 @@
-"""Shared fixtures. Qt runs offscreen; every test gets real SQLite files under tmp_path."""
+"""Shared fixtures. Qt runs offscreen; every test gets real SQLite files under tmp_path.
+
+Password hashes and wrapped keys are made with the test suite's cheap Argon2id profile
+(:mod:`tests.kdf`); a test about the hashing itself is marked ``real_kdf`` and gets the
+product's."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from govshare_desktop.core.security import crypto
 from govshare_desktop.core.store.engine import Store, open_store
+from tests.kdf import kdf_profile, use_cheap_kdf
 
 DEMO_HOUSEHOLDS = 300
+TODAY = date(2026, 11, 26)  # the day the window tests are run on
+
+use_cheap_kdf()
+
+
+@pytest.fixture(autouse=True)
+def _kdf_profile(request):  # type: ignore[no-untyped-def]
+    """The cheap profile, or the product's for a test marked ``real_kdf``."""
+    if request.node.get_closest_marker("real_kdf"):
+        with kdf_profile(crypto.PRODUCT):
+            yield
+    else:
+        yield
+
+
+@pytest.fixture
+def samples() -> Path:
+    """The sample back-flow files (tests/data/samples, or GOVSHARE_SAMPLES), checked."""
+    from tests.samples import samples_dir
+
+    return samples_dir()
 
 
 def as_clerk(store: Store) -> Store:
@@ -74,6 +102,20 @@ def pool(demo_store):  # type: ignore[no-untyped-def]
         now=datetime(2026, 11, 3, 9, 30),
     )
     return values
+
+
+@pytest.fixture
+def window(qtbot, qapp, demo_store):  # type: ignore[no-untyped-def]
+    """The main window on the demo township, in Chinese, shown, on :data:`TODAY`."""
+    from govshare_desktop.ui.i18n import install_chinese
+    from govshare_desktop.ui.main_window import MainWindow
+
+    install_chinese(qapp)
+    win = MainWindow(demo_store, today=lambda: TODAY)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
 
 
 @pytest.fixture(autouse=True)

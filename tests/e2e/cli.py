@@ -1,6 +1,9 @@
 """Running ``govshare`` as scripts do: signed in through the environment (``GOVSHARE_USER``,
 ``GOVSHARE_PASSWORD``). A database made by ``init`` or ``demo`` gets its administrator from
-``GOVSHARE_ADMIN_PASSWORD`` and, here, a 经办人 account ``clerk`` who has set their own password."""
+``GOVSHARE_ADMIN_PASSWORD`` and, here, a 经办人 account ``clerk`` who has set their own password.
+
+``govshare`` runs through the test launcher (:mod:`tests.e2e.launch`: the test suite's cheap
+Argon2id profile); ``product=True`` runs the product as installed, for a test about the hashing."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.e2e.launch import command
 
 ADMIN_PASSWORD = "Guanli#2026e2e"
 CLERK_PASSWORD = "Jingban#2026e2e"
@@ -23,9 +28,11 @@ def govshare(
     check: bool = False,
     env: dict[str, str] | None = None,
     timeout: int = 300,
+    product: bool = False,
 ) -> subprocess.CompletedProcess[str]:
+    argv = [*args, "--db", str(db)]
     result = subprocess.run(
-        [sys.executable, "-m", "govshare_desktop.cli", *args, "--db", str(db)],
+        [sys.executable, "-m", "govshare_desktop.cli", *argv] if product else command("cli", *argv),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -46,11 +53,11 @@ def govshare(
         and result.returncode == 0
         and "恢复密钥" in result.stdout
     ):
-        add_clerk(db)
+        add_clerk(db, product=product)
     return result
 
 
-def add_clerk(db: Path) -> None:
+def add_clerk(db: Path, *, product: bool = False) -> None:
     """The administrator adds the 经办人 ``clerk``, who then changes the first password."""
     govshare(
         "users",
@@ -62,6 +69,7 @@ def add_clerk(db: Path) -> None:
         user="admin",
         env={"GOVSHARE_NEW_PASSWORD": FIRST_PASSWORD},
         check=True,
+        product=product,
     )
     govshare(
         "passwd",
@@ -69,6 +77,7 @@ def add_clerk(db: Path) -> None:
         password=FIRST_PASSWORD,
         env={"GOVSHARE_NEW_PASSWORD": CLERK_PASSWORD},
         check=True,
+        product=product,
     )
 
 

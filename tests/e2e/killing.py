@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 from govshare_desktop.core.killpoints import ENV, MAGIC
 from tests.e2e.cli import ADMIN_PASSWORD, PASSWORDS
+from tests.e2e.launch import command
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,11 +32,12 @@ def kill_at(
     *args: str,
     db: Path,
     user: str = "admin",
-    module: str = "govshare_desktop.cli",
+    program: str = "cli",
     env: dict[str, str] | None = None,
     timeout: float = 120,
 ) -> str:
-    """Run ``python -m MODULE ARGS --db DB`` (default: ``govshare``) until it reaches ``step``,
+    """Run ``govshare ARGS --db DB`` (``program="window"``: the window) through the test launcher
+    (:mod:`tests.e2e.launch`) until it reaches ``step``,
     kill it there (SIGKILL) and return its stdout. Fails if the process ends without reaching
     the step, or does not reach it within ``timeout`` seconds."""
     full_env = {
@@ -49,7 +50,7 @@ def kill_at(
         **(env or {}),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", module, *args, "--db", str(db)],
+        command(program, *args, "--db", str(db)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

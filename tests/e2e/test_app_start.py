@@ -4,13 +4,13 @@ a second copy on the same database is refused."""
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from govshare_desktop.core.records import summary
 from govshare_desktop.core.security import signin
 from govshare_desktop.core.store.township import get_township
+from tests.e2e.launch import command
 
 ADMIN, CLERK = "Guanli#2026app", "Qingshui#2026app"
 
@@ -26,16 +26,7 @@ def test_first_start_with_demo_opens_window_and_keeps_data(tmp_path: Path) -> No
         "GOVSHARE_USER": "jingban",
         "GOVSHARE_PASSWORD": CLERK,
     }
-    cmd = [
-        sys.executable,
-        "-m",
-        "govshare_desktop",
-        "--db",
-        str(db),
-        "--demo",
-        "--demo-households",
-        "40",
-    ]
+    cmd = command("window", "--db", str(db), "--demo", "--demo-households", "40")
     first = subprocess.run(
         [*cmd, "--quit-after-load"], capture_output=True, text=True, env=env, timeout=120
     )

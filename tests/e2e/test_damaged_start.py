@@ -4,12 +4,12 @@ written — and says to restore a backup."""
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from govshare_desktop.core.security.permissions import Action, PermissionDenied, Principal, Role
+from tests.e2e.launch import command
 
 ADMIN, CLERK = "Guanli#2026dmg", "Qingshui#2026dmg"
 
@@ -25,7 +25,7 @@ def test_a_damaged_database_opens_read_only(tmp_path: Path) -> None:
         "GOVSHARE_USER": "jingban",
         "GOVSHARE_PASSWORD": CLERK,
     }
-    cmd = [sys.executable, "-m", "govshare_desktop", "--db", str(db), "--demo-households", "60"]
+    cmd = command("window", "--db", str(db), "--demo-households", "60")
     made = subprocess.run(
         [*cmd, "--demo", "--quit-after-load"], capture_output=True, text=True, env=env, timeout=120
     )

@@ -17,6 +17,7 @@ import pytest
 
 from govshare_desktop.core.domain import idnumber
 from tests.e2e.cli import cli_env, connect, govshare
+from tests.e2e.launch import command
 from tests.samples import samples_dir
 
 
@@ -136,7 +137,7 @@ def test_writer_killed_mid_import_leaves_the_database_as_before(tmp_path: Path) 
             conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("batch", "ss_payment")
         ]
     process = subprocess.Popen(
-        [sys.executable, "-m", "govshare_desktop.cli", "import", str(path), "--db", str(db)],
+        command("cli", "import", str(path), "--db", str(db)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=cli_env(),

@@ -13,6 +13,7 @@ import pytest
 from govshare_desktop.core.store.backup import backup_files, list_backups
 from tests.e2e.cli import govshare
 from tests.e2e.killing import kill_at
+from tests.e2e.launch import command
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGSTOP/SIGKILL")
 
@@ -212,12 +213,12 @@ def test_the_window_sets_up_again_after_a_leftover(tmp_path: Path, leftover: str
     db = tmp_path / "win.db"
     window = ["--demo", "--demo-households", "10"]
     if leftover == "killed window":
-        kill_at("setup:built", *window, db=db, module="govshare_desktop", env=_window_env(tmp_path))
+        kill_at("setup:built", *window, db=db, program="window", env=_window_env(tmp_path))
     else:
         pytest.importorskip("sqlcipher3")
         _keyless_encrypted(db)
     started = subprocess.run(
-        [sys.executable, "-m", "govshare_desktop", "--db", str(db), *window, "--quit-after-load"],
+        command("window", "--db", str(db), *window, "--quit-after-load"),
         capture_output=True,
         text=True,
         timeout=120,

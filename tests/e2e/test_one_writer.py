@@ -19,6 +19,7 @@ import pytest
 from govshare_desktop.core.domain import idnumber
 from govshare_desktop.core.store.location import lock_path_for, read_lock_owner
 from tests.e2e.cli import cli_env, connect, govshare, provision
+from tests.e2e.launch import command
 
 REPO = Path(__file__).resolve().parents[2]
 HEADER = ["社会保障号码", "姓名", "发放年月", "基础养老金", "个人账户养老金", "实发金额"]
@@ -46,7 +47,7 @@ def _count(db: Path, table: str = "ss_payment") -> int:
 
 def _start(*args: str, db: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "govshare_desktop.cli", *args, "--db", str(db)],
+        command("cli", *args, "--db", str(db)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -141,7 +142,7 @@ def test_a_busy_database_is_busy_not_damaged(office: Path) -> None:
 
 def test_the_command_line_waits_for_the_window(office: Path, tmp_path: Path) -> None:
     window = subprocess.Popen(
-        [sys.executable, "-m", "govshare_desktop", "--db", str(office)],
+        command("window", "--db", str(office)),
         env={**cli_env(), "QT_QPA_PLATFORM": "offscreen"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -5,13 +5,19 @@ national-algorithm provider (SM3/SM4) can replace this module without touching i
 * key wrapping: AES-256-GCM under a key derived from a password with Argon2id (its own salt);
 * random keys: 256 bits from the OS;
 * one-time signing keys for the audit trail: Ed25519 (raw 32-byte keys).
+
+The costs are the product's (:data:`PRODUCT`) in every program; only the test suite makes cheap
+hashes, through :func:`_set_profile_for_tests` from ``tests/kdf.py`` (which no product code
+reaches).
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -21,8 +27,54 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 TIME_COST, MEMORY_KIB, PARALLELISM = 3, 64 * 1024, 4
-_HASHER = PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_KIB, parallelism=PARALLELISM)
-_DUMMY = _HASHER.hash("govshare-dummy-password")
+NAME_TIME_COST, NAME_MEMORY_KIB = 2, 19 * 1024  # the OWASP minimum: one per sign-in attempt
+
+
+@dataclass(frozen=True)
+class KdfProfile:
+    """The Argon2id costs new hashes and wrapped keys are made with: passwords and key wrapping
+    (passes, KiB, lanes) and the typed-name hash (passes, KiB; one lane). What is stored carries
+    its own parameters (PHC strings, the wrapped key's JSON), so any profile's output is checked
+    by any other; only the typed-name tag is compared as made."""
+
+    time_cost: int
+    memory_kib: int
+    parallelism: int
+    name_time_cost: int
+    name_memory_kib: int
+
+
+PRODUCT = KdfProfile(TIME_COST, MEMORY_KIB, PARALLELISM, NAME_TIME_COST, NAME_MEMORY_KIB)
+_profile = PRODUCT
+# What an unknown name is checked against (the product's parameters; a test keeps them so): made
+# once, not at every start-up, and never on the first sign-in (that one would take longer).
+_DUMMIES = {
+    PRODUCT: "$argon2id$v=19$m=65536,t=3,p=4$ubCVbccMUVjRz+cAkAgYNA$"
+    "F/17M/Onep9H8SPef2wZDeRoeZepQh+aBNxrebgA/rI"
+}
+_TEST_SWITCH = "tests.kdf"  # the only module allowed to change the profile
+
+
+def _set_profile_for_tests(profile: KdfProfile) -> None:
+    """TEST ONLY: make new hashes and wrapped keys with ``profile`` (the test suite's cheap one)
+    in this process. The product never calls this — nothing under ``govshare_desktop`` names it
+    (tests/core/security/test_kdf_profile.py checks) — and it refuses any caller but the test
+    suite's :mod:`tests.kdf`."""
+    global _profile
+    caller = sys._getframe(1).f_globals.get("__name__")
+    if caller != _TEST_SWITCH:
+        raise RuntimeError(f"the KDF profile is the product's; {caller} may not change it")
+    _profile = profile
+    _DUMMIES.setdefault(profile, _hasher(profile).hash("govshare-dummy-password"))
+
+
+@lru_cache(maxsize=4)
+def _hasher(profile: KdfProfile) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=profile.time_cost,
+        memory_cost=profile.memory_kib,
+        parallelism=profile.parallelism,
+    )
 
 
 class CryptoError(Exception):
@@ -34,22 +86,19 @@ def random_key() -> bytes:
 
 
 def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
+    return _hasher(_profile).hash(password)
 
 
 def verify_password(phc: str, password: str) -> bool:
-    try:
-        return _HASHER.verify(phc, password)
+    try:  # the parameters are the PHC string's own
+        return _hasher(_profile).verify(phc, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def dummy_verify(password: str) -> None:
     """Spend the time of a real check (no answer from timing whether a user exists)."""
-    verify_password(_DUMMY, password)
-
-
-NAME_TIME_COST, NAME_MEMORY_KIB = 2, 19 * 1024  # the OWASP minimum: one per sign-in attempt
+    verify_password(_DUMMIES[_profile], password)
 
 
 def name_tag(key: bytes, name: str) -> str:
@@ -59,8 +108,8 @@ def name_tag(key: bytes, name: str) -> str:
     return hash_secret_raw(
         name.encode("utf-8"),
         b"govshare-name:" + key,
-        time_cost=NAME_TIME_COST,
-        memory_cost=NAME_MEMORY_KIB,
+        time_cost=_profile.name_time_cost,
+        memory_cost=_profile.name_memory_kib,
         parallelism=1,
         hash_len=16,
         type=Type.ID,
@@ -69,7 +118,7 @@ def name_tag(key: bytes, name: str) -> str:
 
 def needs_rehash(phc: str) -> bool:
     try:
-        return _HASHER.check_needs_rehash(phc)
+        return _hasher(_profile).check_needs_rehash(phc)
     except InvalidHashError:
         return True
 
@@ -125,8 +174,16 @@ class Wrapped:
 
 def wrap(key: bytes, secret: str) -> Wrapped:
     salt, nonce = os.urandom(16), os.urandom(12)
-    kek = _kek(secret, salt, TIME_COST, MEMORY_KIB, PARALLELISM)
-    return Wrapped(salt, nonce, AESGCM(kek).encrypt(nonce, key, b"govshare-dek"))
+    profile = _profile
+    kek = _kek(secret, salt, profile.time_cost, profile.memory_kib, profile.parallelism)
+    return Wrapped(
+        salt,
+        nonce,
+        AESGCM(kek).encrypt(nonce, key, b"govshare-dek"),
+        profile.time_cost,
+        profile.memory_kib,
+        profile.parallelism,
+    )
 
 
 def unwrap(wrapped: Wrapped, secret: str) -> bytes:
