@@ -18,12 +18,6 @@ import pytest
 from govshare_desktop.core.domain import idnumber
 from tests.e2e.cli import cli_env, connect, govshare
 from tests.e2e.launch import command
-from tests.samples import samples_dir
-
-
-@pytest.fixture
-def samples() -> Path:
-    return samples_dir()
 
 
 def test_every_sample_through_the_cli(tmp_path: Path, samples: Path) -> None:

@@ -17,20 +17,8 @@ from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import Principal, Role
 from govshare_desktop.ui import browse_view
 from govshare_desktop.ui.browse_view import BrowseView
-from govshare_desktop.ui.i18n import install_chinese
-from govshare_desktop.ui.main_window import MainWindow
 
-TODAY = date(2026, 11, 26)
-
-
-@pytest.fixture
-def window(qtbot, qapp, demo_store):
-    install_chinese(qapp)
-    win = MainWindow(demo_store, today=lambda: TODAY)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+TODAY = date(2026, 11, 26)  # the window fixture's day (tests/conftest.py)
 
 
 @pytest.fixture

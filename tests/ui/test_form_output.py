@@ -5,7 +5,6 @@ same text as the PDF."""
 from __future__ import annotations
 
 import gc
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,19 +18,14 @@ from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.export.pdf import pages_for
 from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.ui.form_output import PrintPreview, paint_pages
-from govshare_desktop.ui.main_window import MainWindow
 from govshare_desktop.ui.sheet_view import FormDialog
 
-TODAY = date(2026, 11, 26)
 V = "441900199201"
 CTRL = Qt.KeyboardModifier.ControlModifier
 
 
 @pytest.fixture
-def forms(qtbot, demo_store):
-    window = MainWindow(demo_store, today=lambda: TODAY)
-    qtbot.addWidget(window)
-    window.show()
+def forms(window):
     window.set_masked(False, reason="打印报表")
     window.show_page("forms")
     view = window.forms_view

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.forms.values import OVERRIDDEN, FormValues
-from govshare_desktop.ui.main_window import MainWindow
 
-TODAY = date(2026, 11, 26)
 V = "441900199201"
 
 
 @pytest.fixture
-def forms(qtbot, demo_store):
-    window = MainWindow(demo_store, today=lambda: TODAY)
-    qtbot.addWidget(window)
-    window.show()
+def forms(window):
     window.show_page("forms")
     view = window.forms_view
     assert view is not None and view.isVisible()
@@ -110,3 +103,19 @@ def test_a_refused_submission_says_why(qtbot, forms, monkeypatch) -> None:
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(a[2]))
     view.submit()
     assert shown and "未填写" in shown[0]
+
+
+def test_the_items_model_passes_qmodeltester(qtmodeltester, forms) -> None:
+    """The list of a form's items (ValuesModel), checked while it is loaded, prefilled and
+    shown for a village and for the township (合计 worked out from the rows)."""
+    view = forms
+    _choose(view.period, "2026-10")
+    view.list_mode.setChecked(True)
+    qtmodeltester.check(view.model)  # keeps watching the changes below
+    _choose(view.template, "mz_elderly")
+    _choose(view.area, V)
+    view.prefill()
+    assert view.model.rowCount() == 4
+    _choose(view.area, "441900199000")
+    assert view.model.totals  # the township's additive items are sums
+    qtmodeltester.check(view.model)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QComboBox, QWizard
@@ -14,12 +13,6 @@ from govshare_desktop.core.exchange.trust import trust_sender
 from govshare_desktop.core.store.models import Enrollment, Payment, Person
 from govshare_desktop.core.store.township import add_village, init_township
 from govshare_desktop.ui.import_wizard import ImportWizard
-from tests.samples import samples_dir
-
-
-@pytest.fixture
-def samples() -> Path:
-    return samples_dir()
 
 
 @pytest.fixture

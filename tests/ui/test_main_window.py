@@ -2,27 +2,12 @@
 
 from datetime import date
 
-import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import select
 
 from govshare_desktop.core.domain import masking
 from govshare_desktop.core.store.models import Enrollment, Person
-from govshare_desktop.ui.i18n import install_chinese
-from govshare_desktop.ui.main_window import MainWindow
 from govshare_desktop.ui.records import HouseholdDialog, PersonCardDialog
-
-TODAY = date(2026, 11, 26)
-
-
-@pytest.fixture
-def window(qtbot, qapp, demo_store):
-    install_chinese(qapp)
-    win = MainWindow(demo_store, today=lambda: TODAY)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
 
 
 def _a_person(store, **where) -> Person:

@@ -1,23 +1,6 @@
 """The window's search box and a search with nothing to search for (issue 13)."""
 
-from datetime import date
-
 import pytest
-
-from govshare_desktop.ui.i18n import install_chinese
-from govshare_desktop.ui.main_window import MainWindow
-
-TODAY = date(2026, 11, 26)
-
-
-@pytest.fixture
-def window(qtbot, qapp, demo_store):
-    install_chinese(qapp)
-    win = MainWindow(demo_store, today=lambda: TODAY)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
 
 
 @pytest.mark.parametrize("text", ["%", "'", " ", "_", "*"])

@@ -5,26 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QPushButton
 
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.forms.sheet import STUB, TOTAL
-from govshare_desktop.ui.main_window import MainWindow
 from govshare_desktop.ui.sheet_view import FormDialog, SheetView
 
-TODAY = date(2026, 11, 26)
+TODAY = date(2026, 11, 26)  # the window fixture's day (tests/conftest.py)
 T = "441900199000"
 OCTOBER = Period.parse("2026-10")
-
-
-@pytest.fixture
-def window(qtbot, demo_store):
-    window = MainWindow(demo_store, today=lambda: TODAY)
-    qtbot.addWidget(window)
-    window.show()
-    return window
 
 
 def _choose(combo, data) -> None:

@@ -1,4 +1,6 @@
+import ast
 from datetime import date
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -7,6 +9,31 @@ from govshare_desktop.core.browse import DATASETS, PAYMENTS, PERSONS, Browser, Q
 from govshare_desktop.ui.table_model import PAGE_SIZE, RowId, SqlTableModel
 
 TODAY = date(2026, 11, 26)
+REPO = Path(__file__).resolve().parents[2]
+# Every item model under govshare_desktop/ui and the test that runs qtmodeltester.check on it.
+MODEL_TESTS = {
+    "SqlTableModel": "tests/ui/test_table_model.py::test_every_dataset_passes_qmodeltester",
+    "SheetModel": "tests/ui/test_sheet_view.py::test_a_table_shown_as_its_paper_form_and_typed_into",
+    "ValuesModel": "tests/ui/test_forms_view.py::test_the_items_model_passes_qmodeltester",
+}
+
+
+def test_every_item_model_is_checked_by_qmodeltester() -> None:
+    """A new model class under ui/ needs a test that runs ``qtmodeltester.check`` on it."""
+    models = set()
+    for path in (REPO / "govshare_desktop" / "ui").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(
+                getattr(base, "id", getattr(base, "attr", "")).endswith(("Model", "ProxyModel"))
+                for base in node.bases
+            ):
+                models.add(node.name)
+    assert models == set(MODEL_TESTS)
+    for test in MODEL_TESTS.values():
+        path, name = test.split("::")
+        tree = ast.parse((REPO / path).read_text(encoding="utf-8"))
+        [function] = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
+        assert "qtmodeltester.check(" in ast.unparse(function), test
 
 
 @pytest.mark.parametrize("key", list(DATASETS))

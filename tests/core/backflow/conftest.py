@@ -1,13 +1,11 @@
-"""Fixtures for the import pipeline: a township with its six villages, sample paths, CSV writers."""
+"""Fixtures for the import pipeline: a township with its six villages, CSV writers (the sample
+files: the ``samples`` fixture of tests/conftest.py)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from govshare_desktop.core.store.township import add_village, init_township
-from tests.samples import samples_dir
 
 VILLAGES = [
     ("441900199001", "青禾社区居委会"),
@@ -26,8 +24,3 @@ def township(store):
         for code, name in VILLAGES:
             add_village(session, code, name)
     return store
-
-
-@pytest.fixture
-def samples() -> Path:
-    return samples_dir()
