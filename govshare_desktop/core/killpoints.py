@@ -15,6 +15,7 @@ stops itself (``SIGSTOP``); the test sees it stopped (``waitpid(…, WUNTRACED)`
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -29,7 +30,6 @@ def reached(name: str) -> None:
         return
     if name not in _requested(Path(marker)):
         return
-    import signal
 
     print(f"KILLPOINT {name}", file=sys.stderr, flush=True)
     os.kill(os.getpid(), signal.SIGSTOP)

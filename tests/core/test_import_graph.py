@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import functools
 import itertools
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -212,3 +213,25 @@ def test_the_graph_sees_imports_inside_functions() -> None:
     edges = graph()
     assert f"{CORE}.store.migrate" in edges[f"{CORE}.store.engine"]
     assert any(inner for _node, inner in imports(MODULES[f"{CORE}.export.pdf"]))
+
+
+REASON = re.compile(r"#.*\b(heavy|lazy|optional|platform):\s*\S")
+
+
+def test_every_import_inside_a_core_function_says_why() -> None:
+    """An import inside a function is an exception; in ``core/`` its line says which one:
+    ``# heavy: …`` (a slow library loaded only when needed), ``# lazy: …`` (kept off the start-up
+    path), ``# optional: …`` (may not be installed) or ``# platform: …`` (exists on one system
+    only). Anything else goes to the top of the module, where the reader looks for what a module
+    depends on."""
+    silent = []
+    for module, path in sorted(MODULES.items()):
+        if not module.startswith(f"{CORE}."):
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines()
+        silent += [
+            f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {lines[node.lineno - 1].strip()}"
+            for node, inner in imports(path)
+            if inner and not REASON.search(lines[node.lineno - 1])
+        ]
+    assert silent == [], "imports inside functions without a reason:\n" + "\n".join(silent)

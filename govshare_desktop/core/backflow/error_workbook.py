@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from govshare_desktop.core.backflow.normalize import CONTROL_CHARACTERS
 from govshare_desktop.core.backflow.pipeline import Rejection
 from govshare_desktop.core.domain.text import FORMULA_TRIGGERS
+from govshare_desktop.core.export.audited import ANCHOR_PREFIX, audited_write
 from govshare_desktop.core.store.engine import Store
 
 
@@ -47,10 +49,14 @@ def write_error_workbook(
     rejections: Sequence[Rejection],
     amount_changes: Sequence[dict[str, Any]] = (),
 ) -> Path:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    from openpyxl import Workbook  # heavy: openpyxl loads only for workbooks
+    from openpyxl.cell import WriteOnlyCell  # heavy: openpyxl loads only for workbooks
+    from openpyxl.styles import (  # heavy: openpyxl loads only for workbooks
+        Alignment,
+        Font,
+        PatternFill,
+    )
+    from openpyxl.utils import get_column_letter  # heavy: openpyxl loads only for workbooks
 
     workbook = Workbook(write_only=True)
     if amount_changes:
@@ -94,8 +100,6 @@ def write_error_workbook(
 
 
 def _save(store: Store, workbook: Any, path: Path, file_name: str, count: int) -> Path:
-    from govshare_desktop.core.export.audited import ANCHOR_PREFIX, audited_write
-
     def make(temp: Path, anchor: str) -> None:
         workbook.properties.creator = store.principal.username
         workbook.properties.keywords = f"{ANCHOR_PREFIX}{anchor}"
@@ -126,11 +130,12 @@ AMOUNT_HEADERS = [
 
 def _amount_sheet(workbook: Any, file_name: str, changes: Sequence[dict[str, Any]]) -> None:
     """One row per changed amount: who, month, item, old, new, difference (yuan, two decimals)."""
-    from decimal import Decimal
-
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    from openpyxl.cell import WriteOnlyCell  # heavy: openpyxl loads only for workbooks
+    from openpyxl.styles import (  # heavy: openpyxl loads only for workbooks
+        Font,
+        PatternFill,
+    )
+    from openpyxl.utils import get_column_letter  # heavy: openpyxl loads only for workbooks
 
     sheet = workbook.create_sheet("金额变化")
     for index, width in enumerate([22, 10, 10, 16, 14, 14, 12], start=1):

@@ -12,13 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
+from govshare_desktop.core.backflow.header import normalise_header
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.resources import load_json
 
 
 def _normalise(text: str) -> str:
-    from govshare_desktop.core.backflow.header import normalise_header
-
     return normalise_header(text)
 
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from govshare_desktop.core.domain.codes import table
 from govshare_desktop.core.domain.text import squeeze
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -102,8 +103,6 @@ class IdInfo:
     def birth_province(self) -> str:
         """Province of first registration from the first two digits (``""`` if unknown: the code
         may be obsolete, which is never a reason to reject the number)."""
-        from govshare_desktop.core.domain.codes import table
-
         return table("province").label(self.region_code[:2], default="")
 
 

@@ -25,8 +25,8 @@ def export_entries(store: Store, path: Any, entries: list[AuditEntry]) -> Export
     """``entries`` (as the viewer shows them) to the workbook ``path``, anchored to the trail."""
 
     def write(temp: Path, anchor: str) -> None:
-        from openpyxl import Workbook  # heavy: openpyxl loads only when the trail is exported
-        from openpyxl.styles import Font  # heavy: as above
+        from openpyxl import Workbook  # heavy: openpyxl loads only for workbooks
+        from openpyxl.styles import Font  # heavy: openpyxl loads only for workbooks
 
         workbook = Workbook()
         sheet = workbook.active

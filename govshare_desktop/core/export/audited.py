@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.exchange.package import read_manifest_unverified
 from govshare_desktop.core.security.audit import GENESIS, Anchor, audit_trail
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.engine import Store
@@ -99,16 +101,12 @@ def read_anchor(path: Path) -> str | None:
     path = Path(path)
     text = None
     if path.suffix.lower() == ".zip":
-        from govshare_desktop.core.exchange.package import read_manifest_unverified
-
         return read_manifest_unverified(path).audit_anchor
     if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
+        from openpyxl import load_workbook  # heavy: openpyxl loads only for workbooks
 
         text = load_workbook(path, read_only=True).properties.keywords
     elif path.suffix.lower() == ".pdf":  # reportlab writes the info dictionary uncompressed
-        import re
-
         found = re.search(rb"/Keywords \((govshare-audit:\d+:[0-9a-f]{64})\)", path.read_bytes())
         text = found.group(1).decode("ascii") if found else None
     if text and str(text).startswith(ANCHOR_PREFIX):

@@ -68,7 +68,7 @@ class FontChoice:
 
 def _face(path: Path, preferred: bytes | None) -> FontChoice | None:
     """The face of a TrueType font (collection) that has Chinese glyphs, or None."""
-    from reportlab.pdfbase.ttfonts import TTFontFile
+    from reportlab.pdfbase.ttfonts import TTFontFile  # heavy: reportlab loads only for PDFs
 
     faces = range(8) if path.suffix.lower() == ".ttc" else range(1)
     found: list[FontChoice] = []
@@ -135,8 +135,8 @@ def _find(configured: str) -> FontChoice:
 @lru_cache(maxsize=4)
 def register(configured: str = "") -> FontChoice:
     """Register the chosen font with reportlab under :data:`FONT_NAME` (once per process)."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfbase import pdfmetrics  # heavy: reportlab loads only for PDFs
+    from reportlab.pdfbase.ttfonts import TTFont  # heavy: reportlab loads only for PDFs
 
     choice = find_cjk_font(configured or None)
     pdfmetrics.registerFont(TTFont(FONT_NAME, str(choice.path), subfontIndex=choice.subfont))

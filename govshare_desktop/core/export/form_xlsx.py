@@ -51,7 +51,7 @@ def _title(text: str, taken: set[str]) -> str:
 
 def write_xlsx(sheets: Sequence[Sheet], path: Path, *, author: str = "", anchor: str = "") -> Path:
     """One worksheet per sheet (a batch of individual forms: one worksheet per person)."""
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # heavy: openpyxl loads only for workbooks
 
     workbook = Workbook()
     workbook.remove(workbook.active)
@@ -83,9 +83,14 @@ def write_xlsx(sheets: Sequence[Sheet], path: Path, *, author: str = "", anchor:
 
 
 def _write_sheet(ws: Any, sheet: Sheet) -> None:
-    from openpyxl.styles import Alignment, Border, Font, Side
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.properties import PageSetupProperties
+    from openpyxl.styles import (  # heavy: openpyxl loads only for workbooks
+        Alignment,
+        Border,
+        Font,
+        Side,
+    )
+    from openpyxl.utils import get_column_letter  # heavy: openpyxl loads only for workbooks
+    from openpyxl.worksheet.properties import PageSetupProperties  # heavy: as above
 
     thin = Side(style="thin", color="000000")
     ruled = Border(left=thin, right=thin, top=thin, bottom=thin)

@@ -14,6 +14,7 @@ from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.export import CANCELLED
 from govshare_desktop.core.export.audited import ExportedFile, audited_write, require_reason
+from govshare_desktop.core.export.form_xlsx import write_xlsx
 from govshare_desktop.core.export.pdf import write_pdf
 from govshare_desktop.core.forms.sheet import Sheet, build_sheet
 from govshare_desktop.core.forms.values import FormValues
@@ -72,8 +73,6 @@ def export_sheets(
     are the signed-in account: the one identity the audit trail knows. ``progress(done, total,
     label)``: pages of one PDF, or files with ``each``; once ``cancel`` is set,
     :class:`~govshare_desktop.core.progress.Cancelled` and no file (with ``each``: none of them)."""
-    from govshare_desktop.core.export.form_xlsx import write_xlsx
-
     if fmt not in FORMATS:
         raise UserError(f"导出格式“{fmt}”无效，可用：xlsx、pdf")
     require_reason(all(sheet.masked for sheet in sheets), reason)

@@ -32,8 +32,10 @@ from govshare_desktop.core.domain import idnumber, masking
 from govshare_desktop.core.domain.text import FORMULA_TRIGGERS
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.export import CANCELLED
+from govshare_desktop.core.export.audited import ANCHOR_PREFIX, make_private
 from govshare_desktop.core.progress import Cancel, Progress
-from govshare_desktop.core.security.audit import audit_trail
+from govshare_desktop.core.security.audit import GENESIS, Anchor, audit_trail
+from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.engine import Store
 
 if TYPE_CHECKING:
@@ -270,12 +272,8 @@ def export_list(
     export stops with :class:`~govshare_desktop.core.progress.Cancelled` and leaves no file.
     A file that cannot be written is a :class:`UserError` naming it.
     """
-    import xlsxwriter
-    from xlsxwriter.exceptions import XlsxWriterException
-
-    from govshare_desktop.core.export.audited import ANCHOR_PREFIX, make_private
-    from govshare_desktop.core.security.audit import GENESIS, Anchor
-    from govshare_desktop.core.security.permissions import Action
+    import xlsxwriter  # heavy: xlsxwriter, only for list exports
+    from xlsxwriter.exceptions import XlsxWriterException  # heavy: as above
 
     browser = source if isinstance(source, Browser) else Browser(source)
     store = browser.store

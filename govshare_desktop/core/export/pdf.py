@@ -21,7 +21,7 @@ from govshare_desktop.core.progress import Cancel, Progress
 
 
 def measure_with(font_name: str) -> Callable[[str, float], float]:
-    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfbase.pdfmetrics import stringWidth  # heavy: reportlab loads only for PDFs
 
     return lambda text, size: stringWidth(text, font_name, size)
 
@@ -46,7 +46,7 @@ def write_pdf(
     """Write the sheets (one form, or a batch: each form on its own page) to ``path``; returns the
     number of pages. ``progress(page, pages, label)`` every 20 pages; once ``cancel`` is set,
     :class:`~govshare_desktop.core.progress.Cancelled` and no file."""
-    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.pdfgen.canvas import Canvas  # heavy: reportlab loads only for PDFs
 
     pages = pages_for(sheets, font=font)
     path = Path(path)

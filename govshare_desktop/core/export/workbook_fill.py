@@ -53,11 +53,15 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zipfile import BadZipFile
 
+from govshare_desktop.core.domain import codes
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.domain.text import FORMULA_TRIGGERS
 from govshare_desktop.core.export import CANCELLED
+from govshare_desktop.core.export.audited import ANCHOR_PREFIX, audited_write, require_reason
 from govshare_desktop.core.forms.dictionary import Element, FormsError, load_toml
+from govshare_desktop.core.forms.sheet import MASKERS
 from govshare_desktop.core.forms.templates import Template
 from govshare_desktop.core.progress import Cancel, Progress, check, report
 from govshare_desktop.core.resources import resource_path
@@ -346,12 +350,6 @@ def fill_workbook(
     Personal data is written masked unless ``masked`` is False, which needs the permission and a
     ``reason``. ``progress(step, 3, label)``: values gathered, workbook filled, saved; once
     ``cancel`` is set, :class:`~govshare_desktop.core.progress.Cancelled` and no file."""
-    from govshare_desktop.core.export.audited import (
-        ANCHOR_PREFIX,
-        audited_write,
-        require_reason,
-    )
-
     mapping = parse_mapping(resolve_mapping(mapping_path_or_id))
     template = check_mapping(mapping, pool.dictionary, pool.templates)
     out = Path(out_path)
@@ -409,8 +407,6 @@ class _Filler:
 
     def value_of(self, code: str, subject: str) -> tuple[Any, Element | None]:
         """The value to write and the element that types it; masked personal data is text."""
-        from govshare_desktop.core.forms.sheet import MASKERS
-
         element = self.dictionary[code]
         value = self.data.value(code, subject)
         if self.masked and element.mask is not None and value is not None:
@@ -480,7 +476,7 @@ class _Filler:
         """The last prepared data row: from ``first`` down, bordered rows with nothing in the
         mapped columns but a printed 序号 (so it stops before a footer, a merged line or the
         form's own 合计 row). ``[rows] last`` says it when this guess is wrong."""
-        from openpyxl.cell.cell import MergedCell
+        from openpyxl.cell.cell import MergedCell  # heavy: openpyxl loads only for workbooks
 
         columns = [(_column_index(letters), value) for letters, value in self.mapping.columns]
         row = first
@@ -533,8 +529,6 @@ def _put(target: Any, value: Any, element: Element | None) -> None:
             target.number_format = "0.00"
         return
     if kind == "code" and element is not None and element.code_list and value is not None:
-        from govshare_desktop.core.domain import codes
-
         value = codes.table(element.code_list).label(str(value))
     if isinstance(value, bool):
         value = "是" if value else "否"
@@ -560,8 +554,6 @@ def _text(value: Any, element: Element | None) -> str:
     if element is not None and element.type == "money" and isinstance(value, int):
         return f"{Decimal(value) / 100:,.2f}"
     if element is not None and element.type == "code" and element.code_list:
-        from govshare_desktop.core.domain import codes
-
         return codes.table(element.code_list).label(str(value))
     return str(value)
 
@@ -570,9 +562,7 @@ def _text(value: Any, element: Element | None) -> str:
 
 
 def _load(mapping: WorkbookMapping) -> Any:
-    from zipfile import BadZipFile
-
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # heavy: openpyxl loads only for workbooks
 
     try:
         return load_workbook(mapping.workbook, rich_text=True)
@@ -595,7 +585,7 @@ def _sheet(workbook: Any, mapping: WorkbookMapping) -> Any:
 
 def _writable(ws: Any, ref: str, mapping: WorkbookMapping, field: str) -> Any:
     """The cell at ``ref``; a FormsError naming the mapping field if it is covered by a merge."""
-    from openpyxl.cell.cell import MergedCell
+    from openpyxl.cell.cell import MergedCell  # heavy: openpyxl loads only for workbooks
 
     cell = ws[ref]
     if isinstance(cell, MergedCell):
@@ -643,10 +633,13 @@ def _insert_rows(
     merge or print setting follows). Formulas of ``source`` in columns not in ``skip`` are
     copied, adjusted to their row. ``block_first``: the prepared block starts there and ends just
     above ``at`` (rows appended below a block), so a range over the block grows with it."""
-    from openpyxl.cell.cell import MergedCell
-    from openpyxl.formatting.formatting import ConditionalFormattingList
-    from openpyxl.formula.translate import Translator
-    from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
+    from openpyxl.cell.cell import MergedCell  # heavy: openpyxl loads only for workbooks
+    from openpyxl.formatting.formatting import ConditionalFormattingList  # heavy: as above
+    from openpyxl.formula.translate import Translator  # heavy: openpyxl loads only for workbooks
+    from openpyxl.worksheet.cell_range import (  # heavy: openpyxl loads only for workbooks
+        CellRange,
+        MultiCellRange,
+    )
 
     def moved(ranges: Any) -> MultiCellRange:
         out = []
@@ -755,7 +748,11 @@ def _adjust_formula(
     """``formula`` with references to rows at or below ``at`` on ``sheet`` moved down by
     ``count`` (a range across ``at`` grows, as when a row is inserted in Excel; so does a range
     from within a block starting at ``block_first`` down to the row just above ``at``)."""
-    from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
+    from openpyxl.formula.tokenizer import (  # heavy: openpyxl loads only for workbooks
+        Token,
+        Tokenizer,
+        TokenizerError,
+    )
 
     try:
         tokens = Tokenizer(formula)

@@ -21,7 +21,7 @@ from decimal import Decimal
 from math import ceil
 from typing import Any
 
-from govshare_desktop.core.domain import masking
+from govshare_desktop.core.domain import codes, masking
 from govshare_desktop.core.forms.dictionary import Element
 from govshare_desktop.core.forms.values import FormData, display, stored_text
 
@@ -415,8 +415,6 @@ def _attribute_text(element: Element, value: Any) -> str:
     if value is None:
         return ""
     if element.type == "code" and element.code_list:
-        from govshare_desktop.core.domain import codes
-
         return codes.table(element.code_list).label(str(value))
     if hasattr(value, "isoformat"):
         return value.isoformat()

@@ -37,12 +37,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import Connection, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -458,7 +460,6 @@ class AuditTrail:
             directory = default_backup_dir(self.store.path)
         if not directory.is_dir():
             return
-        import sqlite3
 
         connect = self.store.file_connect() or sqlite3.connect
         for path in sorted(directory.glob("govshare-*.db")):
@@ -676,8 +677,6 @@ def append_raw(
     now: datetime | None = None,
 ) -> None:
     """Append an entry through a Core connection (the migration that brings format 2)."""
-    import sqlalchemy as sa
-
     log = sa.table(
         "audit_log",
         *(sa.column(n) for n in ("seq", "username", "role", "action", "object")),

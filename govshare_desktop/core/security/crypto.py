@@ -23,7 +23,9 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from argon2.low_level import Type, hash_secret_raw
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 TIME_COST, MEMORY_KIB, PARALLELISM = 3, 64 * 1024, 4
@@ -199,28 +201,19 @@ def unwrap(wrapped: Wrapped, secret: str) -> bytes:
 
 def new_signing_key() -> tuple[bytes, bytes]:
     """A fresh Ed25519 key pair as raw bytes: (private 32, public 32)."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     key = Ed25519PrivateKey.generate()
     return _raw_private(key), _raw_public(key)
 
 
 def signing_public(private: bytes) -> bytes:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     return _raw_public(Ed25519PrivateKey.from_private_bytes(private))
 
 
 def sign(private: bytes, data: bytes) -> bytes:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     return Ed25519PrivateKey.from_private_bytes(private).sign(data)
 
 
 def signature_valid(public: bytes, signature: bytes, data: bytes) -> bool:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
     try:
         Ed25519PublicKey.from_public_bytes(public).verify(signature, data)
     except (InvalidSignature, ValueError):
@@ -229,8 +222,6 @@ def signature_valid(public: bytes, signature: bytes, data: bytes) -> bool:
 
 
 def _raw_private(key: Any) -> bytes:
-    from cryptography.hazmat.primitives import serialization
-
     return bytes(
         key.private_bytes(
             serialization.Encoding.Raw,
@@ -241,8 +232,6 @@ def _raw_private(key: Any) -> bytes:
 
 
 def _raw_public(key: Any) -> bytes:
-    from cryptography.hazmat.primitives import serialization
-
     return bytes(
         key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     )

@@ -23,6 +23,7 @@ import re
 from functools import lru_cache
 
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.resources import resource_path
 
 MIN_GUESSES_LOG10 = 8.0  # below 10^8 guesses (zxcvbn's estimate) a password is too guessable
 PROGRAM_WORDS = ("govshare", "qinghe")  # the program's and the demo township's names
@@ -58,7 +59,7 @@ def check_password_policy(password: str, username: str = "") -> None:
 def _weakness(password: str, username: str) -> str | None:
     if _chinese_common(password):
         return "不能是常见密码或其简单变形（如 woaini1314、qq123456、姓名拼音加生日）"
-    from zxcvbn import zxcvbn
+    from zxcvbn import zxcvbn  # heavy: zxcvbn's dictionaries load only when a password is checked
 
     result = zxcvbn(password, user_inputs=[w for w in (username, *PROGRAM_WORDS) if w])
     if float(result["guesses_log10"]) >= MIN_GUESSES_LOG10:
@@ -101,8 +102,6 @@ def _date_like(digits: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _common_zh() -> frozenset[str]:
-    from govshare_desktop.core.resources import resource_path
-
     text = resource_path("security", "common_passwords_zh.txt").read_text(encoding="utf-8")
     return frozenset(
         line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"

@@ -18,7 +18,8 @@ from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.private_files import private_dir
 from govshare_desktop.core.progress import Cancel, Progress
 from govshare_desktop.core.security.audit import audit_trail
-from govshare_desktop.core.security.permissions import Action
+from govshare_desktop.core.security.permissions import Action, PermissionDenied, Principal, Role
+from govshare_desktop.core.security.signin import DatabaseUnreadable, sign_in, unlock_key
 from govshare_desktop.core.store import backup as backups
 from govshare_desktop.core.store.engine import Store, keyed_connect, open_store
 
@@ -105,9 +106,6 @@ def restore_unreadable(
     restore cannot be read from the damaged database, so it is read from the backup: there,
     ``username`` must be an active 系统管理员. The damaged file is kept as the safety copy; the
     restore is written into the restored database's audit trail. Returns the safety copy."""
-    from govshare_desktop.core.security.permissions import PermissionDenied, Principal, Role
-    from govshare_desktop.core.security.signin import DatabaseUnreadable, sign_in, unlock_key
-
     now = now or datetime.now()
     try:  # only for what signing in cannot open: otherwise the restore is the current 系统管理员's
         sign_in(db, username, password, now=now).store.dispose()

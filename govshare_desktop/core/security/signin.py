@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,7 +36,14 @@ from govshare_desktop.core.security.vault import (
     new_recovery_secret,
 )
 from govshare_desktop.core.store.backup import backup_before_upgrade
-from govshare_desktop.core.store.engine import Store, open_store, sqlcipher_available
+from govshare_desktop.core.store.engine import (
+    Store,
+    open_store,
+    resolve_url,
+    sqlcipher_available,
+    sqlite_path,
+)
+from govshare_desktop.core.store.location import lock_path_for, read_lock_owner
 from govshare_desktop.core.store.models import Account
 
 ADMIN = "admin"
@@ -60,8 +68,6 @@ def _unreadable(path: Path, exc: Exception) -> UserError:
     it — try again) or damaged (only a restore helps). Only a real read failure is damage."""
     reason = getattr(exc, "orig", None) or exc
     if any(text in str(reason).lower() for text in _BUSY):
-        from govshare_desktop.core.store.location import lock_path_for, read_lock_owner
-
         owner = read_lock_owner(lock_path_for(path))
         who = f"（锁文件记录：{owner.describe()}）" if owner else ""
         return DatabaseBusy(
@@ -106,8 +112,6 @@ def generate_password() -> str:
 
 
 def _db_path(db: str | Path) -> Path:
-    from govshare_desktop.core.store.engine import resolve_url, sqlite_path
-
     path = sqlite_path(resolve_url(db))
     if path is None:
         raise UserError("账户和加密只支持本机的 SQLite 数据库文件")
@@ -356,8 +360,6 @@ def _copy_existing(path: Path, temp: Path, dek: bytes | None) -> None:
     under ``dek``, or copied with the backup API where SQLCipher is not available. The original
     stays as it is until the setup is finished."""
     if dek is None:
-        import sqlite3
-
         source, target = sqlite3.connect(str(path)), sqlite3.connect(str(temp))
         try:
             source.backup(target)
@@ -365,7 +367,7 @@ def _copy_existing(path: Path, temp: Path, dek: bytes | None) -> None:
             target.close()
             source.close()
         return
-    import sqlcipher3
+    import sqlcipher3  # optional: sqlcipher3 is missing on some CPUs
 
     connection = sqlcipher3.connect(str(path))
     try:

@@ -37,6 +37,7 @@ from typing import Any
 
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.security import crypto
+from govshare_desktop.core.security.passwords import check_password_policy as check
 
 KEY_FILE_SUFFIX = ".keys"
 MAX_FAILURES = 5
@@ -60,8 +61,6 @@ def key_file_for(db_path: Path) -> Path:
 
 def check_password_policy(password: str, username: str = "") -> None:
     """See :func:`govshare_desktop.core.security.passwords.check_password_policy`."""
-    from govshare_desktop.core.security.passwords import check_password_policy as check
-
     check(password, username)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.exchange.trust import register_sender
+from govshare_desktop.core.export.audited import read_anchor
 from govshare_desktop.core.security import safekeeping, signin
 from govshare_desktop.core.security.audit import Anchor, Verification
 from govshare_desktop.core.security.permissions import Role
@@ -115,8 +116,6 @@ def verify_audit(
     backups: Path | None = None,
 ) -> Verification:
     """Check the trail — against an exported file's or package's anchor, or a given one."""
-    from govshare_desktop.core.export.audited import read_anchor  # opens .xlsx/.pdf/.zip
-
     found, source = (Anchor.parse(anchor) if anchor else None), "指定的锚点"
     if against is not None:
         text = read_anchor(Path(against))

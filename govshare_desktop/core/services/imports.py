@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from govshare_desktop.core.backflow.error_workbook import write_error_workbook
 from govshare_desktop.core.backflow.pipeline import DatasetResult
 from govshare_desktop.core.backflow.runner import FileResult, Source, import_files
 from govshare_desktop.core.services.context import Context
@@ -62,10 +63,6 @@ def needs_sending_back(result: DatasetResult) -> bool:
 def write_send_back(ctx: Context, result: DatasetResult, folder: Path) -> Path:
     """The rejected rows and changed amounts of one file, as a workbook for the department that
     sent it (full data: audited, private — see ``error_workbook``)."""
-    from govshare_desktop.core.backflow.error_workbook import (
-        write_error_workbook,
-    )  # heavy: openpyxl
-
     what = "未导入的行" if result.rejections else "金额变化"
     target = Path(folder) / f"{Path(result.file.split(':')[-1]).stem}_{what}.xlsx"
     return write_error_workbook(

@@ -10,9 +10,13 @@ from typing import Any
 
 from govshare_desktop.core.browse import PERSONS, Browser, Column, Query, format_cell
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.records import summary
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.services.context import Context
+from govshare_desktop.core.store.location import disk_encryption_text
+from govshare_desktop.core.store.migrate import current_revision
 from govshare_desktop.core.store.search import HINT, SearchKind, classify
+from govshare_desktop.core.store.township import get_township
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +100,6 @@ def search_people(
 
 def overview(ctx: Context) -> list[str]:
     """What the database holds — township, counts, schema version, disk encryption — as lines."""
-    from govshare_desktop.core.records import summary
-    from govshare_desktop.core.store.location import disk_encryption_text
-    from govshare_desktop.core.store.migrate import current_revision
-    from govshare_desktop.core.store.township import get_township
-
     store = ctx.store
     township = get_township(store)
     facts = summary(store)

@@ -57,6 +57,8 @@ from govshare_desktop.core.private_files import fsync_dir, private_copy, private
 from govshare_desktop.core.progress import Cancel, Progress
 from govshare_desktop.core.store.audit_tables import carry_over, seal_copy
 from govshare_desktop.core.store.engine import Store
+from govshare_desktop.core.store.location import writer
+from govshare_desktop.core.store.migrate import MIGRATIONS_DIR, SCHEMA_HEAD
 
 Connect = Callable[[str], Any]
 """Opens a database file and returns a DB-API connection (``sqlite3``/``sqlcipher3``), keyed if
@@ -407,7 +409,6 @@ def restore(
     if source == target:
         raise UserError(f"不能用数据库文件本身恢复它自己：{target}")
     verify_backup(source, connect=connect)
-    from govshare_desktop.core.store.location import writer
 
     # No other process may have the database open while it is swapped: an import running there
     # would go on writing into the replaced file and report rows that are then nowhere.
@@ -746,12 +747,10 @@ def _unreadable(path: Path, exc: BaseException, *, encrypted: bool) -> UserError
 
 
 def _known_revision(revision: str) -> bool:
-    from govshare_desktop.core.store.migrate import MIGRATIONS_DIR, SCHEMA_HEAD
-
     if revision == SCHEMA_HEAD:
         return True
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
+    from alembic.config import Config  # heavy: alembic, only for a revision not ours
+    from alembic.script import ScriptDirectory  # heavy: alembic, only for a revision not ours
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -892,7 +891,7 @@ def _process_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
     if os.name == "nt":
-        import ctypes
+        import ctypes  # platform: Windows only
 
         kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
         handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from platformdirs import user_data_path
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from govshare_desktop.core.domain.permissions import SYSTEM, Principal, Role
 from govshare_desktop.core.errors import UserError
@@ -29,8 +31,6 @@ DB_FILE = "govshare.db"
 def default_db_path() -> Path:
     """``<per-user data dir>/govshare.db`` (e.g. ``%LOCALAPPDATA%\\govshare-desktop`` on Windows,
     ``~/.local/share/govshare-desktop`` on Linux)."""
-    from platformdirs import user_data_path
-
     return user_data_path(APP_NAME, appauthor=False) / DB_FILE
 
 
@@ -67,7 +67,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def sqlcipher_available() -> bool:
     """Whether the SQLCipher driver (``sqlcipher3``) is installed on this machine."""
     try:
-        import sqlcipher3  # noqa: F401
+        import sqlcipher3  # noqa: F401 - optional: sqlcipher3 is missing on some CPUs
     except ImportError:
         return False
     return True
@@ -82,8 +82,6 @@ def create_engine_for(url: str, key: bytes | None = None) -> Engine:
     if key is not None:
         if path is None:
             raise ValueError("encryption needs a SQLite file")
-        from sqlalchemy.engine import URL
-        from sqlalchemy.pool import QueuePool
 
         # The pysqlcipher dialect defaults to SingletonThreadPool: one connection per thread,
         # shared by every session — a nested session's rollback would then undo the outer
@@ -236,7 +234,7 @@ def keyed_connect(key: bytes | None) -> Callable[[str], Any] | None:
         return None
 
     def connect(path: str) -> Any:
-        import sqlcipher3
+        import sqlcipher3  # optional: sqlcipher3 is missing on some CPUs
 
         connection = sqlcipher3.connect(path)
         connection.execute(f"PRAGMA key = \"x'{key.hex()}'\"")

@@ -19,11 +19,13 @@ the lock (a restore): it uses the lock this process already holds, or takes it.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import json
 import ntpath
 import os
 import re
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -187,8 +189,6 @@ _BITLOCKER_ON = {"1": True, "3": True, "6": True, "2": False, "4": False, "5": F
 
 
 def _bitlocker_protection(drive: str) -> bool | None:
-    import subprocess
-
     script = (
         f"(New-Object -ComObject Shell.Application).NameSpace('{drive}\\')"
         ".Self.ExtendedProperty('System.Volume.BitLockerProtection')"
@@ -202,8 +202,6 @@ def _bitlocker_protection(drive: str) -> bool | None:
 
 def _run_powershell(script: str) -> str:
     """PowerShell's output for ``script`` (tests replace this function)."""
-    import subprocess
-
     done = subprocess.run(
         ["powershell.exe", "-NoProfile", "-NonInteractive", "-Command", script],
         capture_output=True,
@@ -266,7 +264,7 @@ def _drive_type(root: str) -> int:
     """``GetDriveTypeW(root)`` (``root`` like ``Z:\\``); tests replace this function."""
     if sys.platform != "win32":
         return DRIVE_UNKNOWN
-    import ctypes
+    import ctypes  # platform: Windows only
 
     return int(ctypes.windll.kernel32.GetDriveTypeW(ctypes.c_wchar_p(root)))
 
@@ -504,7 +502,7 @@ def read_lock_owner(lock_path: str | os.PathLike[str]) -> LockOwner | None:
 
 def _lock(fd: int) -> bool:
     if sys.platform == "win32":
-        import msvcrt
+        import msvcrt  # platform: Windows only
 
         os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
         try:
@@ -514,7 +512,7 @@ def _lock(fd: int) -> bool:
         finally:
             os.lseek(fd, 0, os.SEEK_SET)
         return True
-    import fcntl
+    import fcntl  # platform: POSIX only
 
     try:
         # flock (not lockf): it belongs to the open file, so a second open in this same process
@@ -527,13 +525,13 @@ def _lock(fd: int) -> bool:
 
 def _unlock(fd: int) -> None:
     if sys.platform == "win32":
-        import msvcrt
+        import msvcrt  # platform: Windows only
 
         os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
         with contextlib.suppress(OSError):
             msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
         return
-    import fcntl
+    import fcntl  # platform: POSIX only
 
     with contextlib.suppress(OSError):
         fcntl.flock(fd, fcntl.LOCK_UN)
@@ -541,8 +539,6 @@ def _unlock(fd: int) -> None:
 
 def _user() -> str:
     try:
-        import getpass
-
         return getpass.getuser()
     except Exception:  # no USER/LOGNAME and no passwd entry
         return "?"

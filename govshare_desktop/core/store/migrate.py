@@ -21,7 +21,7 @@ SCHEMA_HEAD = "0005"
 
 
 def _config(connection: Connection | None = None) -> Config:
-    from alembic.config import Config
+    from alembic.config import Config  # heavy: alembic, only to migrate
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -31,7 +31,7 @@ def _config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
-    from alembic.script import ScriptDirectory
+    from alembic.script import ScriptDirectory  # heavy: alembic, only to migrate
 
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None
@@ -54,8 +54,8 @@ def upgrade(engine: Engine, *, before: Callable[[str], None] | None = None) -> N
     current = current_revision(engine)
     if current == SCHEMA_HEAD:
         return
-    from alembic import command
-    from alembic.script import ScriptDirectory
+    from alembic import command  # heavy: alembic, only to migrate
+    from alembic.script import ScriptDirectory  # heavy: alembic, only to migrate
 
     script = ScriptDirectory.from_config(_config())
     if current is not None:
