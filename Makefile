@@ -1,10 +1,11 @@
 # The two commands a newcomer needs:  make run  (set up and start the app)  ·  make test
+# (make check: the same without the tests marked slow, for the edit-test loop)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench bench-import bench-forms bench-export-forms bench-export-list bench-security bench-bundle frozen deb check-upgrade clean
+.PHONY: setup run test check lint bench bench-import bench-forms bench-export-forms bench-export-list bench-security bench-bundle frozen deb check-upgrade clean
 
 setup: $(STAMP)
 
@@ -21,6 +22,10 @@ run: setup
 ## Lint, format check and the whole test suite (Qt offscreen).
 test: setup lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The fast tier while working: lint, format check and every test not marked slow (Qt offscreen).
+check: setup lint
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -198,7 +198,12 @@ def _json_counts(stdout: str) -> list[tuple]:
     return counts
 
 
-@pytest.mark.parametrize("package_first", [True, False], ids=["package-first", "package-last"])
+@pytest.mark.parametrize(
+    "package_first",
+    # One order is enough for the fast tier: tests/core/backflow/test_import_safety.py runs both.
+    [pytest.param(True, marks=pytest.mark.slow), False],
+    ids=["package-first", "package-last"],
+)
 def test_dry_run_of_several_files_equals_the_real_run(
     tmp_path: Path, samples: Path, package_first: bool
 ) -> None:
