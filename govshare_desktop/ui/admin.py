@@ -33,12 +33,12 @@ from PySide6.QtWidgets import (
 )
 
 from govshare_desktop.core.errors import UserError
-from govshare_desktop.core.export.audit_trail import export_entries
-from govshare_desktop.core.security import signin
-from govshare_desktop.core.security.audit import EVENTS, audit_trail
+from govshare_desktop.core.security.audit import EVENTS
 from govshare_desktop.core.security.permissions import ROLE_LABELS, Action, Role
+from govshare_desktop.core.services import admin
 from govshare_desktop.core.store.backup import BackupFile, backup_files, default_backup_dir
 from govshare_desktop.core.store.engine import Store
+from govshare_desktop.ui.usecases import context
 
 
 def _table(headers: list[str], parent: QWidget) -> QTableWidget:
@@ -128,8 +128,8 @@ class AuditView(QWidget):
     def reload(self) -> None:
         since = datetime.combine(self.since.date().toPython(), time.min)
         until = datetime.combine(self.until.date().toPython(), time.max)
-        self.entries = audit_trail(self.store).entries(
-            self.store.principal,
+        self.entries = admin.audit_entries(
+            context(self.store),
             action=self.action.currentData(),
             username=self.user.text().strip() or None,
             since=since,
@@ -157,7 +157,7 @@ class AuditView(QWidget):
         self.status.setText(f"共 {len(self.entries)} 条{more}")
 
     def verify(self) -> None:
-        result = audit_trail(self.store).verify(self.store.principal)
+        result = admin.verify_audit(context(self.store))
         if result.ok:
             reached = sum(1 for a in result.anchors if a.reached)
             self.status.setText(
@@ -172,7 +172,7 @@ class AuditView(QWidget):
         if not path:
             return
         try:
-            exported = export_entries(self.store, Path(path), self.entries)
+            exported = admin.export_audit(context(self.store), Path(path), self.entries)
         except UserError as exc:
             QMessageBox.warning(self, "未导出", exc.message)
             return
@@ -230,7 +230,7 @@ class UsersView(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        self.accounts = signin.list_accounts(self.store)
+        self.accounts = admin.list_accounts(context(self.store))
         _fill(
             self.table,
             [
@@ -260,8 +260,8 @@ class UsersView(QWidget):
         dialog = AccountDialog(self)
         if dialog.exec():
             self._do(
-                lambda: signin.add_account(
-                    self.store,
+                lambda: admin.add_account(
+                    context(self.store),
                     dialog.username.text(),
                     dialog.role.currentData(),
                     dialog.password.text(),
@@ -272,7 +272,7 @@ class UsersView(QWidget):
     def _change(self, **changes) -> None:  # type: ignore[no-untyped-def]
         name = self._selected()
         if name:
-            self._do(lambda: signin.change_account(self.store, name, **changes))
+            self._do(lambda: admin.change_account(context(self.store), name, **changes))
 
     def set_role(self) -> None:
         name = self._selected()
@@ -347,10 +347,9 @@ class BackupsView(QWidget):
         )
 
     def backup_now(self) -> None:
-        from govshare_desktop.core.security.safekeeping import backup_now
         from govshare_desktop.ui.tasks import run_task
 
-        store = self.store
+        ctx = context(self.store)
 
         def done(result) -> None:  # type: ignore[no-untyped-def]
             self.reload()
@@ -361,7 +360,7 @@ class BackupsView(QWidget):
         self.task = run_task(
             self,
             "正在备份……",
-            lambda progress, cancel: backup_now(store, progress=progress, cancel=cancel),
+            lambda progress, cancel: admin.back_up(ctx.running(progress, cancel)),
             done,
         )
 
@@ -384,7 +383,6 @@ class BackupsView(QWidget):
             self.restore(Path(name), Path(name).name)
 
     def restore(self, backup: Path, described: str) -> None:
-        from govshare_desktop.core.security.safekeeping import restore_from
         from govshare_desktop.ui.errors import show_error
         from govshare_desktop.ui.tasks import run_task
 
@@ -399,7 +397,7 @@ class BackupsView(QWidget):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        store = self.store
+        ctx = context(self.store)
 
         def done(safety: Path | None) -> None:
             kept = f"\n原数据库已另存为：{safety}" if safety else ""
@@ -415,7 +413,7 @@ class BackupsView(QWidget):
             self.reload()
 
         self.task = run_task(
-            self, "正在校验并恢复备份……", lambda _p, _c: restore_from(store, backup), done, failed
+            self, "正在校验并恢复备份……", lambda _p, _c: admin.restore(ctx, backup), done, failed
         )
 
 
@@ -452,7 +450,7 @@ class _VerifyOnly(QWidget):
         layout.addStretch(1)
 
     def _verify(self, store: Store) -> None:
-        result = audit_trail(store).verify(store.principal)
+        result = admin.verify_audit(context(store))
         self.status.setText(
             f"审计日志完整：共 {result.entries} 条。"
             if result.ok

@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 DEFAULT_DEMO_HOUSEHOLDS = 500
 
@@ -97,7 +98,6 @@ def _set_icon(app) -> None:  # type: ignore[no-untyped-def]
 
 
 ENV_ADMIN_PASSWORD, ENV_CLERK_PASSWORD = "GOVSHARE_ADMIN_PASSWORD", "GOVSHARE_CLERK_PASSWORD"
-DEMO_CLERK = "jingban"
 LOCK_WAIT = 3.0  # seconds the window waits for a govshare command to finish before giving up
 
 
@@ -144,17 +144,17 @@ def _fail(app, window, args, title: str, message: str) -> None:  # type: ignore[
 
 def _first_run(app, window, args, keep, path) -> None:  # type: ignore[no-untyped-def]
     """A database without accounts: a new one (this township or the demo), or one from an
-    earlier version (encrypted). It is set up under temporary names (``signin.begin_setup``);
-    the administrator's password and the recovery secret are shown once, and only then is it
-    renamed into place and usable. What an interrupted setup left is cleared first, with a
-    notice."""
+    earlier version (encrypted). It is prepared under temporary names (``core/services/setup``,
+    the same use cases as ``govshare init``/``demo``); the accounts and the recovery secret are
+    shown once, and only then is it renamed into place and usable. What an interrupted setup
+    left is cleared first, with a notice."""
     import os
 
-    from govshare_desktop.core.security import signin
-    from govshare_desktop.core.security.permissions import Role
-    from govshare_desktop.core.store.township import get_township, init_township
+    from govshare_desktop.core.services import setup
+    from govshare_desktop.ui.errors import show_error
+    from govshare_desktop.ui.tasks import run_task
 
-    notice = signin.clear_interrupted_setup(path)
+    notice = setup.clear_interrupted(path)
     if notice:
         print(f"上次设置未完成：{notice}", file=sys.stderr)
         if not args.quit_after_load:
@@ -171,93 +171,79 @@ def _first_run(app, window, args, keep, path) -> None:  # type: ignore[no-untype
             app.quit()
             return
         choice = dialog.choice
-    if os.environ.get(ENV_CLERK_PASSWORD):  # refuse a weak one before anything is set up
-        from govshare_desktop.core.security.vault import check_password_policy
+    admin_password = os.environ.get(ENV_ADMIN_PASSWORD)
 
-        check_password_policy(os.environ[ENV_CLERK_PASSWORD], DEMO_CLERK)
-    pending = signin.begin_setup(path, admin_password=os.environ.get(ENV_ADMIN_PASSWORD))
-    store = pending.store
-    shown = [("管理员账户", "admin")]
-    try:
-        if pending.admin_password:
-            shown.append(("管理员初始密码", pending.admin_password))
+    def prepare(progress, cancel):  # type: ignore[no-untyped-def]
         if choice == "init":
-            with store.transaction() as session:
-                init_township(session, dialog.code, dialog.name)
-        elif choice == "existing" and get_township(store) is None:
-            choice = "demo"
-        if choice == "demo":
-            clerk_password = os.environ.get(ENV_CLERK_PASSWORD)
-            password = clerk_password or signin.generate_password()
-            signin.add_account(
-                store,
-                DEMO_CLERK,
-                Role.CLERK,
-                password,
-                display_name="演示经办人",
-                must_change=clerk_password is None,
+            return setup.prepare_township(
+                path, code=dialog.code, name=dialog.name, admin_password=admin_password
             )
-            shown.append(("演示经办人账户", DEMO_CLERK))
-            if not clerk_password:
-                shown.append(("经办人初始密码", password))
-        shown.append(("恢复密钥", pending.recovery_secret))
-    except BaseException:
-        pending.abandon()
-        raise
-
-    def finish() -> None:
-        """Show the secrets, then make the database usable and sign in."""
-        to_write_down = len(shown) > 2  # passwords to write down: shown in a dialog too
-        from govshare_desktop.core.store.location import DISK_ENCRYPTION_ADVICE, volume_encrypted
-
-        if volume_encrypted(path) is False:  # defence in depth: said once, at setup
-            shown.append(("磁盘加密", f"未启用：{DISK_ENCRYPTION_ADVICE}"))
-        for label, value in shown:  # also in the terminal, once
-            print(f"{label}：{value}", file=sys.stderr, flush=True)
-        if to_write_down and not args.quit_after_load:
-            from govshare_desktop.ui.signin import SetupDialog
-
-            SetupDialog(shown, window).exec()
-        from govshare_desktop.core.killpoints import reached
-
-        reached("setup:shown")
-        try:
-            pending.finish().store.dispose()
-        except BaseException as exc:
-            pending.abandon()
-            from govshare_desktop.core.errors import UserError
-
-            if not isinstance(exc, (UserError, OSError)):
-                raise
-            _fail(app, window, args, "设置数据库失败", f"{exc}。请重新启动本程序再试。")
-            return
-        _sign_in(app, window, args, path)
-
-    if choice != "demo" or get_township(store) is not None:
-        finish()
-        return
-
-    from govshare_desktop.core.demo import generate
-    from govshare_desktop.ui.errors import show_error
-    from govshare_desktop.ui.tasks import run_task
+        if choice == "existing" and _has_township(path):
+            return setup.prepare_upgrade(path, admin_password=admin_password)
+        return setup.prepare_demo(  # a new demo township, or an earlier database without one
+            path,
+            households=args.demo_households,
+            clerk_password=os.environ.get(ENV_CLERK_PASSWORD),
+            admin_password=admin_password,
+            progress=progress,
+            cancel=cancel,
+        )
 
     def failed(exc: BaseException) -> None:
-        pending.abandon()
         show_error(window, exc)
         app.exit(2)
 
-    window.statusBar().showMessage("正在生成演示乡镇……")
+    window.statusBar().showMessage("正在设置数据库……")
     keep.append(
         run_task(
             window,
-            "正在生成演示乡镇……",
-            lambda progress, cancel: generate(
-                store, households=args.demo_households, progress=progress, cancel=cancel
-            ),
-            lambda _summary: finish(),
+            "正在设置数据库……",
+            prepare,
+            lambda prepared: _finish_setup(app, window, args, path, prepared),
             failed,
         )
     )
+
+
+def _has_township(path: Path) -> bool:
+    """Whether a plain database from an earlier version already serves a township."""
+    import sqlite3
+
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return connection.execute("SELECT count(*) FROM township").fetchone()[0] > 0
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        connection.close()
+
+
+def _finish_setup(app, window, args, path, prepared) -> None:  # type: ignore[no-untyped-def]
+    """Show the accounts and secrets, then make the database usable and sign in."""
+    from govshare_desktop.core.errors import UserError
+    from govshare_desktop.core.killpoints import reached
+    from govshare_desktop.core.store.location import DISK_ENCRYPTION_ADVICE, volume_encrypted
+
+    shown = list(prepared.shown)
+    to_write_down = len(shown) > 2  # passwords to write down: shown in a dialog too
+    if volume_encrypted(path) is False:  # defence in depth: said once, at setup
+        shown.append(("磁盘加密", f"未启用：{DISK_ENCRYPTION_ADVICE}"))
+    for label, value in shown:  # also in the terminal, once
+        print(f"{label}：{value}", file=sys.stderr, flush=True)
+    if to_write_down and not args.quit_after_load:
+        from govshare_desktop.ui.signin import SetupDialog
+
+        SetupDialog(shown, window).exec()
+    reached("setup:shown")
+    try:
+        prepared.finish()
+    except BaseException as exc:
+        prepared.abandon()
+        if not isinstance(exc, (UserError, OSError)):
+            raise
+        _fail(app, window, args, "设置数据库失败", f"{exc}。请重新启动本程序再试。")
+        return
+    _sign_in(app, window, args, path)
 
 
 def _sign_in(app, window, args, path) -> None:  # type: ignore[no-untyped-def]
@@ -338,7 +324,8 @@ def _daily_backup(window, store, args) -> None:  # type: ignore[no-untyped-def]
     """Once a day, after signing in, off the UI thread."""
     from datetime import datetime
 
-    from govshare_desktop.core.security.safekeeping import backup_now
+    from govshare_desktop.core.services.admin import back_up
+    from govshare_desktop.core.services.context import Context
     from govshare_desktop.core.store.backup import backup_due, default_backup_dir
     from govshare_desktop.ui.tasks import run_task
 
@@ -349,7 +336,9 @@ def _daily_backup(window, store, args) -> None:  # type: ignore[no-untyped-def]
         window.backup_task = run_task(
             window,
             "正在进行每日自动备份……",
-            lambda _p, _c: backup_now(store, automatic=True),
+            lambda progress, cancel: back_up(
+                Context(store, progress=progress, cancel=cancel), automatic=True
+            ),
             lambda result: window.statusBar().showMessage(f"已自动备份：{result.path}", 8000),
         )
 

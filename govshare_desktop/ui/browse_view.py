@@ -8,7 +8,7 @@ finished (its :class:`~govshare_desktop.core.export.lists.ExportResult`).
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
 
 from govshare_desktop.core.browse import Browser, Dataset, Query
 from govshare_desktop.core.progress import Cancel, Cancelled, Progress
+from govshare_desktop.core.services.context import Context
+from govshare_desktop.core.services.output import export_list
 from govshare_desktop.core.store.search import HINT, SearchKind, classify
 from govshare_desktop.ui.table_model import SqlTableModel
 from govshare_desktop.ui.tasks import Task, run_task
@@ -230,25 +232,14 @@ class BrowseView(QWidget):
         return self._export_task
 
     def _export_work(self, path: Path, masked: bool, reason: str = "") -> Any:
-        from govshare_desktop.core.export.lists import export_list
-
-        browser, query, today = self._browser, self.model.query, self._today
+        store, query, today = self._browser.store, self.model.query, self._today
         columns = [
             c.key for i, c in enumerate(self.dataset.columns) if not self.table.isColumnHidden(i)
         ]
 
         def work(progress: Progress, cancel: Cancel) -> Any:
-            return export_list(
-                browser,
-                query,
-                path,
-                masked=masked,
-                today=today,
-                columns=columns,
-                progress=progress,
-                cancel=cancel,
-                reason=reason,
-            )
+            ctx = Context(store, lambda: datetime.combine(today, time()), progress, cancel)
+            return export_list(ctx, query, path, masked=masked, reason=reason, columns=columns)
 
         return work
 

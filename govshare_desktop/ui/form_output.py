@@ -33,9 +33,10 @@ from govshare_desktop.core.export.audited import ExportedFile
 from govshare_desktop.core.export.paging import MM, Page, page_label
 from govshare_desktop.core.forms.sheet import Sheet
 from govshare_desktop.core.progress import Cancel, Cancelled, Progress
-from govshare_desktop.core.security.audit import audit_trail
+from govshare_desktop.core.services.output import export_forms, forms_to_print
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.ui.tasks import run_task
+from govshare_desktop.ui.usecases import context
 
 log = logging.getLogger(__name__)
 
@@ -254,8 +255,6 @@ class FormOutput(QObject):
         return path
 
     def export(self, fmt: str, *, watermark: bool = False) -> None:
-        from govshare_desktop.core.export.forms import export_sheets
-
         target = self.ask_path(f"{self.name()}.{fmt}", fmt)
         if not target:
             return
@@ -264,16 +263,9 @@ class FormOutput(QObject):
             path = path.with_name(path.name + f".{fmt}")
 
         def work(progress: Progress, cancel: Cancel) -> list[ExportedFile]:
-            sheets = self.source(progress)
-            return export_sheets(
-                self.store,
-                sheets,
-                path,
-                fmt=fmt,
-                watermark=watermark,
-                reason=self.reason(),
-                progress=progress,
-                cancel=cancel,
+            ctx = context(self.store).running(progress, cancel)
+            return export_forms(
+                ctx, self.source(progress), path, fmt=fmt, watermark=watermark, reason=self.reason()
             )
 
         def done(written) -> None:  # type: ignore[no-untyped-def]
@@ -309,26 +301,9 @@ class FormOutput(QObject):
         )
 
     def print_(self) -> None:
-        from govshare_desktop.core.security.permissions import Action
-
-        def work(progress, cancel):  # type: ignore[no-untyped-def]
-            self.store.principal.require(Action.PRINT)
-            sheets = self.source(progress)
-            if not all(sheet.masked for sheet in sheets):
-                self.store.principal.require(Action.EXPORT_UNMASKED)
-            # Recorded before the preview opens: what is printed from it is not known here.
-            audit_trail(self.store).log(
-                self.store.principal,
-                "print",
-                sheets[0].title,
-                detail={
-                    "template": sheets[0].data.template.id,
-                    "period": str(sheets[0].data.period),
-                    "forms": len(sheets),
-                    "masked": all(sheet.masked for sheet in sheets),
-                },
-            )
-            return sheets
+        def work(progress: Progress, _cancel: Cancel) -> list[Sheet]:
+            # Permission and the audit entry before the preview opens (see forms_to_print).
+            return forms_to_print(context(self.store), self.source(progress))
 
         self.task = run_task(
             self.widget,

@@ -12,7 +12,7 @@ Signals of :class:`FormsView`: ``changed()`` — a value or a status changed.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +49,12 @@ from govshare_desktop.core.forms.values import (
     stored_text,
 )
 from govshare_desktop.core.progress import Cancel, Progress
+from govshare_desktop.core.services import forms
+from govshare_desktop.core.services.output import fill_department_workbook
 from govshare_desktop.core.store.models import FormValue
 from govshare_desktop.ui.form_output import FormOutput
 from govshare_desktop.ui.sheet_view import SheetView, refused_text
+from govshare_desktop.ui.usecases import context
 
 ALL_ITEMS = ""  # the template combo's "every item" entry
 ORIGIN_LABELS = {COMPUTED: "回流数据", OVERRIDDEN: "已修改", "entered": "填报"}
@@ -166,13 +169,13 @@ class ValuesModel(QAbstractTableModel):
             if reason is None:
                 return False
         try:
-            self.rows[element.code] = self.pool.set(
+            self.rows[element.code] = forms.set_value(
+                context(self.pool.store),
+                self.pool,
                 element.code,
                 self.area,
                 self.period,
                 value,
-                user=self.pool.store.principal.username,
-                now=datetime.now(),
                 reason=reason,
             )
         except UserError as exc:
@@ -411,7 +414,7 @@ class FormsView(QWidget):
 
     def _offer_workbooks(self, template: Template | None) -> None:
         """「导出…」 also offers each department workbook (表样) shipped for this form."""
-        from govshare_desktop.core.export.workbook_fill import fill_workbook, list_workbooks
+        from govshare_desktop.core.export.workbook_fill import list_workbooks  # heavy: openpyxl
 
         menu = self.export_button.menu()
         for action in self._workbook_actions:
@@ -424,7 +427,8 @@ class FormsView(QWidget):
             def fill(
                 path: Path, progress: Progress, cancel: Cancel, mapping_id: str = mapping.id
             ) -> Path:
-                return fill_workbook(  # as the form is shown: masked unless the window is not
+                return fill_department_workbook(  # as the form is shown: masked or not
+                    context(self.pool.store).running(progress, cancel),
                     self.pool,
                     mapping_id,
                     self.area.currentData(),
@@ -432,8 +436,6 @@ class FormsView(QWidget):
                     path,
                     masked=self.masked,
                     reason=self.unmask_reason,
-                    progress=progress,
-                    cancel=cancel,
                 )
 
             action = menu.addAction(
@@ -515,16 +517,8 @@ class FormsView(QWidget):
         return reason.strip() if ok and reason.strip() else None
 
     def prefill(self) -> None:
-        now = datetime.now()
-        report = self.pool.prefill(
-            self.current_period,
-            township_code=self.township_code,
-            user=self.pool.store.principal.username,
-            now=now,
-        )
-        carried = self.pool.carry_forward(
-            self.current_period, user=self.pool.store.principal.username, now=now
-        )
+        done = forms.prefill(context(self.pool.store), self.pool, self.current_period)
+        report, carried = done.report, done.carried
         self.reload()
         self.changed.emit()
         message = f"已预填：新增 {report.inserted} 个值，随回流数据更新 {len(report.changed)} 个。"
@@ -539,12 +533,12 @@ class FormsView(QWidget):
         if template is None:
             return
         try:
-            self.pool.submit(
+            forms.submit(
+                context(self.pool.store),
+                self.pool,
                 template.id,
                 self.area.currentData(),
                 self.current_period,
-                user=self.pool.store.principal.username,
-                now=datetime.now(),
             )
         except UserError as exc:
             QMessageBox.warning(self, "不能上报", exc.message)
@@ -560,13 +554,13 @@ class FormsView(QWidget):
         if not ok:
             return
         try:
-            self.pool.return_(
+            forms.return_form(
+                context(self.pool.store),
+                self.pool,
                 template.id,
                 self.area.currentData(),
                 self.current_period,
-                reason=reason,
-                user=self.pool.store.principal.username,
-                now=datetime.now(),
+                reason,
             )
         except UserError as exc:
             QMessageBox.warning(self, "不能退回", exc.message)

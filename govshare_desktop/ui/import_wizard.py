@@ -39,15 +39,22 @@ from PySide6.QtWidgets import (
 
 from govshare_desktop.core.backflow.fields import datasets
 from govshare_desktop.core.backflow.normalize import text
-from govshare_desktop.core.backflow.packages import PackageResult, is_package
+from govshare_desktop.core.backflow.packages import is_package
 from govshare_desktop.core.backflow.pipeline import (
     DatasetResult,
     ImportPlan,
     plan_file,
     remember_mapping,
 )
-from govshare_desktop.core.backflow.runner import FileResult, Source, import_files
+from govshare_desktop.core.backflow.runner import Source
 from govshare_desktop.core.progress import Cancel, Progress
+from govshare_desktop.core.services.context import Context
+from govshare_desktop.core.services.imports import (
+    import_back_flow,
+    needs_sending_back,
+    status_text,
+    write_send_back,
+)
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.ui.tasks import run_task
 
@@ -402,46 +409,16 @@ def _import_items(
         for item in items
         if item.package or item.plan is not None
     ]
-    outcomes = iter(
-        import_files(
-            store,
-            sources,
-            user=store.principal.username,
-            dry_run=dry_run,
-            now=now,
-            progress=progress,
-            cancel=cancel,
-        )
-    )
+    ctx = Context(store, clock=lambda: now, progress=progress, cancel=cancel)
+    outcomes = iter(import_back_flow(ctx, sources, dry_run=dry_run))
     found: list[tuple[list[DatasetResult], str, str]] = []
     for item in items:
         if not item.package and item.plan is None:
             found.append(([], f"无法读取：{item.error}", ""))
             continue
         outcome = next(outcomes)
-        found.append((outcome.datasets, _status(outcome, dry_run=dry_run), outcome.message))
+        found.append((outcome.datasets, status_text(outcome, dry_run=dry_run), outcome.message))
     return found
-
-
-def _status(outcome: FileResult, *, dry_run: bool) -> str:
-    if outcome.package is not None:
-        status = _package_status(outcome.package)
-        return status if dry_run else status.replace("可以导入", "已导入")
-    if outcome.refused:
-        return f"不能导入：{outcome.message}"
-    return "可以导入" if dry_run else "已导入"
-
-
-def _package_status(result: PackageResult) -> str:
-    text = {
-        "applied": "可以导入",
-        "already_received": "已接收过",
-        "held": "序号不连续，将暂存",
-        "refused": "拒收",
-    }
-    return text.get(result.status, result.status) + (
-        f"：{result.message}" if result.message else ""
-    )
 
 
 class PreviewPage(_Page):
@@ -565,39 +542,23 @@ class ResultPage(_Page):
         items = self.wizard_.items
         _fill(self.summary, _summary_rows(items, preview=False))
         self.report.setHtml(_report_html(items) or "导入完成。")
-        self.save_errors.setVisible(any(_to_send_back(r) for i in items for r in i.results))
+        self.save_errors.setVisible(any(needs_sending_back(r) for i in items for r in i.results))
         self.set_ready(True)
         if any(i.results for i in items):
             self.wizard_.imported.emit()
 
     def _save_errors(self) -> None:
-        from govshare_desktop.core.backflow.error_workbook import write_error_workbook
-
         folder = QFileDialog.getExistingDirectory(self, "选择保存位置")
         if not folder:
             return
-        written = []
-        for item in self.wizard_.items:
-            for result in item.results:
-                if _to_send_back(result):
-                    what = "未导入的行" if result.rejections else "金额变化"
-                    name = f"{Path(result.file.split(':')[-1]).stem}_{what}.xlsx"
-                    written.append(
-                        write_error_workbook(
-                            self.wizard_.store,
-                            Path(folder) / name,
-                            file_name=result.file,
-                            headers=result.headers,
-                            rejections=result.rejections,
-                            amount_changes=result.report.amount_changes if result.report else (),
-                        )
-                    )
+        ctx = Context(self.wizard_.store)
+        written = [
+            write_send_back(ctx, result, Path(folder))
+            for item in self.wizard_.items
+            for result in item.results
+            if needs_sending_back(result)
+        ]
         QMessageBox.information(self, "已保存", "已保存：\n" + "\n".join(str(p) for p in written))
-
-
-def _to_send_back(result: DatasetResult) -> bool:
-    """Rejected rows or changed amounts: a workbook for the department that sent the file."""
-    return bool(result.rejections or (result.report and result.report.amount_changes))
 
 
 def _report_html(items: Sequence[Item]) -> str:

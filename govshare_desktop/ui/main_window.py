@@ -37,6 +37,7 @@ from govshare_desktop.ui.tasks import single_shot_timer
 if TYPE_CHECKING:  # the store, SQLAlchemy and the views load after the window is shown
     from govshare_desktop.core.browse import Browser
     from govshare_desktop.core.forms.values import FormValues
+    from govshare_desktop.core.services.context import Context
     from govshare_desktop.core.store.engine import Store
     from govshare_desktop.ui.browse_view import BrowseView
     from govshare_desktop.ui.forms_view import FormsView
@@ -283,25 +284,24 @@ class MainWindow(QMainWindow):
         store = self.store
         if store is not None and store.principal.role is not None and not self._signed_out:
             self._signed_out = True
-            from govshare_desktop.core.security.audit import audit_trail  # after the window shows
+            from govshare_desktop.core.services import session  # lazy: after the window shows
+            from govshare_desktop.ui.usecases import context
 
-            try:
-                audit_trail(store).log(store.principal, "logout")
-            except Exception:
-                log.exception("could not record the sign-out")
+            session.sign_out(context(store))
         super().closeEvent(event)
 
     def backup_now(self) -> None:
         """「立即备份」: the same backup as the daily one, off the UI thread."""
-        from govshare_desktop.core.security.safekeeping import backup_now
+        from govshare_desktop.core.services.admin import back_up  # lazy: after the window shows
         from govshare_desktop.ui.tasks import run_task
+        from govshare_desktop.ui.usecases import context
 
         assert self.store is not None
-        store = self.store
+        ctx = context(self.store)
         self.backup_task = run_task(
             self,
             "正在备份……",
-            lambda progress, cancel: backup_now(store, progress=progress, cancel=cancel),
+            lambda progress, cancel: back_up(ctx.running(progress, cancel)),
             lambda result: QMessageBox.information(
                 self, "已备份", f"已备份到：\n{result.path}\n（密钥文件一并保存）"
             ),
@@ -330,7 +330,7 @@ class MainWindow(QMainWindow):
         hidden = [w for w in (self.centralWidget(), *windows) if w.isVisible()]
         for widget in hidden:
             widget.hide()
-        self._audit_quietly("lock", "空闲超时")
+        self._session().lock(self._context())
         user = self.store.principal.username
         while True:
             dialog = LoginDialog(self._db_path, self, title="已锁定 — 输入密码解锁", user=user)
@@ -344,23 +344,23 @@ class MainWindow(QMainWindow):
                 self.close()
                 return
         self.locked = False
-        self._audit_quietly("unlock")
+        self._session().unlock(self._context())
         for widget in hidden:
             widget.show()
         self.idle.timer.start()
 
-    def _audit_quietly(self, action: str, what: str = "") -> None:
-        """Locking and unlocking never depend on a write succeeding: an entry that cannot be
-        written (the disk is full, the trail refuses) is logged as an error, and the lock holds."""
-        assert self.store is not None
-        from govshare_desktop.core.security.audit import audit_trail  # after the window shows
+    def _context(self) -> Context:
+        from govshare_desktop.ui.usecases import context  # lazy: after the window shows
 
-        try:
-            audit_trail(self.store).log(self.store.principal, action, what)
-        except Exception:
-            log.exception(
-                "audit entry %r could not be written; the window locks all the same", action
-            )
+        assert self.store is not None
+        return context(self.store)
+
+    @staticmethod
+    def _session():  # type: ignore[no-untyped-def]
+        """The session use cases (locking never depends on a write succeeding: see there)."""
+        from govshare_desktop.core.services import session  # lazy: after the window shows
+
+        return session
 
     def _try_unlock(self, dialog, check) -> None:  # type: ignore[no-untyped-def]
         from govshare_desktop.core.errors import UserError
@@ -596,13 +596,8 @@ class MainWindow(QMainWindow):
             return
         self._last_audited = text
         view = self.current_view
-        from govshare_desktop.core.security.audit import audit_trail  # after the window shows
-
-        audit_trail(self.store).log(
-            self.store.principal,
-            "search",
-            text,
-            detail={"page": view.dataset.key, "results": view.model.rowCount()},
+        self._session().searched(
+            self._context(), text, page=view.dataset.key, results=view.model.rowCount()
         )
 
     def _search_entered(self) -> None:
@@ -632,12 +627,10 @@ class MainWindow(QMainWindow):
 
     def set_masked(self, masked: bool, *, reason: str = "") -> None:
         if not masked:
-            from govshare_desktop.core.errors import UserError
-            from govshare_desktop.core.security.signin import unmask
+            from govshare_desktop.core.errors import UserError  # lazy: after the window shows
 
-            assert self.store is not None
             try:  # needs the permission; the reason goes into the audit trail
-                unmask(self.store, reason, "窗口：显示完整信息")
+                self._session().unmask(self._context(), reason, "窗口：显示完整信息")
             except UserError as exc:
                 QMessageBox.warning(self, "不能显示完整信息", exc.message)
                 masked = True

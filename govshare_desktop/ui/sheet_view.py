@@ -11,7 +11,6 @@ Signals of :class:`SheetView`: ``changed()`` — a value was saved.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
@@ -62,6 +61,8 @@ from govshare_desktop.core.forms.values import (
     canonical,
     display,
 )
+from govshare_desktop.core.services.forms import set_value
+from govshare_desktop.ui.usecases import context
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -244,13 +245,13 @@ class SheetModel(QAbstractTableModel):
                 if reason is None:
                     return False
         try:
-            saved = self.pool.set(
+            saved = set_value(
+                context(self.pool.store),
+                self.pool,
                 cell.element,
                 cell.subject,
                 self.form.period,
                 value,
-                user=self.pool.store.principal.username,
-                now=datetime.now(),
                 reason=reason,
             )
         except UserError as exc:

@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.security import signin
 from govshare_desktop.core.security.vault import Vault
+from govshare_desktop.core.services.admin import change_own_password
+from govshare_desktop.core.services.context import Context
 
 log = logging.getLogger(__name__)
 ENV_USER, ENV_PASSWORD = "GOVSHARE_USER", "GOVSHARE_PASSWORD"
@@ -125,7 +127,7 @@ class LoginDialog(QDialog):
         """Restore the unreadable database with the credentials just typed (a 系统管理员's)."""
         from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
-        from govshare_desktop.core.security.safekeeping import restore_unreadable
+        from govshare_desktop.core.services.admin import restore_unreadable
         from govshare_desktop.core.store.backup import backup_files, default_backup_dir
 
         if self._unreadable is None:
@@ -217,7 +219,7 @@ class ChangePasswordDialog(QDialog):
             self.message.setText("两次输入的新密码不一致")
             return
         try:
-            signin.change_password(self.store, self.old.text(), self.new.text())
+            change_own_password(Context(self.store), self.old.text(), self.new.text())
         except UserError as exc:
             self.message.setText(exc.message)
             return

@@ -80,6 +80,24 @@ def test_the_demo_township_comes_with_its_clerk(tmp_path: Path) -> None:
     assert not (tmp_path / "weak.db").exists()
 
 
+@covers("setup.prepare_upgrade")
+def test_a_database_of_an_earlier_version_is_encrypted_with_its_township(tmp_path: Path) -> None:
+    from govshare_desktop.core.store.engine import open_store
+    from govshare_desktop.core.store.township import get_township, init_township
+
+    db = tmp_path / "old.db"
+    plain = open_store(db)
+    with plain.transaction() as session:
+        init_township(session, "441900199000", "青禾镇")
+    plain.dispose()
+    prepared = setup.prepare_upgrade(db, admin_password="Guanli#2026svc")
+    assert "青禾镇" in prepared.said and "恢复密钥" in dict(prepared.shown)
+    prepared.finish()
+    signed = signin.sign_in(db, "admin", "Guanli#2026svc")
+    assert signed.store.encrypted and get_township(signed.store).name == "青禾镇"
+    signed.store.dispose()
+
+
 # ---------------------------------------------------------------- a signed-in session
 
 
@@ -286,7 +304,7 @@ def test_backup_and_restore(office: Context, tmp_path: Path) -> None:
         admin.restore_unreadable(office.store.path, made.path, "admin", "Guanli#2026svc")
 
 
-@covers("admin.verify_audit", "admin.audit_entries")
+@covers("admin.verify_audit", "admin.audit_entries", "admin.export_audit")
 def test_the_audit_trail(office: Context, tmp_path: Path) -> None:
     result = admin.verify_audit(office)
     assert result.ok and result.entries > 0
@@ -294,6 +312,9 @@ def test_the_audit_trail(office: Context, tmp_path: Path) -> None:
     assert admin.audit_entries(auditor, limit=1)
     with pytest.raises(PermissionDenied):
         admin.audit_entries(office)
+    shown = admin.audit_entries(auditor, limit=5)
+    exported = admin.export_audit(auditor, tmp_path / "trail.xlsx", shown)
+    assert exported.forms == len(shown) and load_workbook(exported.path)
     plain = tmp_path / "plain.txt"
     plain.write_text("x")
     with pytest.raises(UserError, match="没有审计锚点"):

@@ -4,14 +4,16 @@ function it calls."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import select
 
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.exchange.trust import register_sender
-from govshare_desktop.core.export.audited import read_anchor
+from govshare_desktop.core.export.audit_trail import export_entries
+from govshare_desktop.core.export.audited import ExportedFile, read_anchor
 from govshare_desktop.core.security import safekeeping, signin
 from govshare_desktop.core.security.audit import Anchor, Verification
 from govshare_desktop.core.security.permissions import Role
@@ -82,13 +84,17 @@ def trusted_senders(ctx: Context) -> list[TrustedSender]:
 # ---------------------------------------------------------------- backups
 
 
-def back_up(ctx: Context, directory: Path | None = None, *, generations: int = 7) -> BackupResult:
-    """A backup (with its key file) into ``directory`` (default: ``backups`` beside the database)."""
+def back_up(
+    ctx: Context, directory: Path | None = None, *, generations: int = 7, automatic: bool = False
+) -> BackupResult:
+    """A backup (with its key file) into ``directory`` (default: ``backups`` beside the database).
+    ``automatic``: the daily backup, made for whoever is signed in."""
     return safekeeping.backup_now(
         ctx.store,
         directory,
         generations=generations,
         now=ctx.now(),
+        automatic=automatic,
         progress=ctx.progress,
         cancel=ctx.cancel,
     )
@@ -130,7 +136,16 @@ def audit_entries(
     *,
     action: str | None = None,
     username: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
     limit: int | None = None,
 ) -> list[AuditEntry]:
     """Entries, newest first (审计管理员)."""
-    return ctx.trail().entries(ctx.principal, action=action, username=username, limit=limit)
+    return ctx.trail().entries(
+        ctx.principal, action=action, username=username, since=since, until=until, limit=limit
+    )
+
+
+def export_audit(ctx: Context, path: Path, entries: Sequence[AuditEntry]) -> ExportedFile:
+    """The entries shown, to .xlsx (审计管理员; itself recorded in the trail)."""
+    return export_entries(ctx.store, Path(path), list(entries))

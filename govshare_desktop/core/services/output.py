@@ -102,7 +102,16 @@ def fill_department_workbook(
     from govshare_desktop.core.export.workbook_fill import fill_workbook  # heavy: openpyxl
 
     return fill_workbook(
-        pool, mapping, area, period, Path(out), masked=masked, reason=reason, today=ctx.now().date()
+        pool,
+        mapping,
+        area,
+        period,
+        Path(out),
+        masked=masked,
+        reason=reason,
+        today=ctx.now().date(),
+        progress=ctx.progress,
+        cancel=ctx.cancel,
     )
 
 

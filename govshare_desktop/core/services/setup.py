@@ -135,3 +135,14 @@ def _prepare(
         pending.abandon()
         raise
     return prepared
+
+
+def prepare_upgrade(db: str | Path, *, admin_password: str | None = None) -> Prepared:
+    """A plain database from an earlier version, with its township: encrypted, with accounts."""
+
+    def fill(prepared: Prepared) -> None:
+        township = get_township(prepared.pending.store)
+        name = f"{township.name}（{township.code}）" if township else "数据库"
+        prepared.said = f"已为{name}设置管理员并加密。"
+
+    return _prepare(db, admin_password, fill)

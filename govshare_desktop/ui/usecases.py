@@ -1,0 +1,40 @@
+"""The window's way into :mod:`govshare_desktop.core.services`: one :class:`Context` for the
+signed-in store (the same use cases the command line calls), and the list of what the window does
+with the use case behind each action — checked by ``tests/ui/test_window_use_cases.py``."""
+
+from __future__ import annotations
+
+from govshare_desktop.core.services.context import Context
+from govshare_desktop.core.store.engine import Store
+
+
+def context(store: Store) -> Context:
+    """The use-case context of the signed-in store (the real clock)."""
+    return Context(store)
+
+
+# What a person does in the window → the use cases it calls (module.function under core.services).
+WINDOW_ACTIONS: dict[str, tuple[str, ...]] = {
+    "首次运行：设置本乡镇": ("setup.prepare_township", "setup.clear_interrupted"),
+    "首次运行：演示乡镇": ("setup.prepare_demo",),
+    "查找人员": ("session.searched",),
+    "显示完整信息": ("session.unmask",),
+    "空闲锁定与解锁": ("session.lock", "session.unlock"),
+    "退出（注销）": ("session.sign_out",),
+    "导入回流数据": ("imports.import_back_flow", "imports.status_text"),
+    "保存拒收行和金额变化工作簿": ("imports.write_send_back",),
+    "按回流数据预填": ("forms.prefill",),
+    "填写数据项": ("forms.set_value",),
+    "上报": ("forms.submit",),
+    "退回": ("forms.return_form",),
+    "导出报表": ("output.export_forms",),
+    "打印": ("output.forms_to_print",),
+    "部门表样": ("output.fill_department_workbook",),
+    "导出名单": ("output.export_list",),
+    "立即备份": ("admin.back_up",),
+    "从备份恢复": ("admin.restore",),
+    "损坏数据库从备份恢复": ("admin.restore_unreadable",),
+    "用户管理": ("admin.list_accounts", "admin.add_account", "admin.change_account"),
+    "修改密码": ("admin.change_own_password",),
+    "审计日志": ("admin.audit_entries", "admin.verify_audit"),
+}
