@@ -12,12 +12,16 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.export import CANCELLED, fonts
 from govshare_desktop.core.export.paging import MM, Box, Page, layout, page_label
 from govshare_desktop.core.forms.sheet import Sheet
 from govshare_desktop.core.progress import Cancel, Progress
+
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
 
 
 def measure_with(font_name: str) -> Callable[[str, float], float]:
@@ -87,7 +91,7 @@ def write_pdf(
     return len(pages)
 
 
-def draw_page(canvas, page: Page, number: int, total: int, watermark: str | None) -> None:
+def draw_page(canvas: Canvas, page: Page, number: int, total: int, watermark: str | None) -> None:
     height = page.height
     if watermark:
         _watermark(canvas, page, watermark)
@@ -101,7 +105,7 @@ def draw_page(canvas, page: Page, number: int, total: int, watermark: str | None
     canvas.drawCentredString(page.width / 2, 8 * MM, page_label(number, total))
 
 
-def _text(canvas, box: Box, height: float) -> None:
+def _text(canvas: Canvas, box: Box, height: float) -> None:
     leading = box.leading
     block = len(box.lines) * leading
     pad = 2.5
@@ -132,7 +136,7 @@ def _text(canvas, box: Box, height: float) -> None:
         canvas.restoreState()
 
 
-def _watermark(canvas, page: Page, text: str) -> None:
+def _watermark(canvas: Canvas, page: Page, text: str) -> None:
     canvas.saveState()
     canvas.setFillColorRGB(0.55, 0.55, 0.55, alpha=0.18)
     canvas.setFont(fonts.FONT_NAME, 16)
