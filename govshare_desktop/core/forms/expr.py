@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .expr_eval import _DECIMAL_CONTEXT, _Evaluator
-from .expr_syntax import (
+from govshare_desktop.core.forms.expr_eval import _DECIMAL_CONTEXT, _Evaluator
+from govshare_desktop.core.forms.expr_syntax import (
     MAX_DEPTH,
     MAX_NUMBER_DIGITS,
     MAX_SOURCE_LENGTH,

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from .expr_syntax import (
+from govshare_desktop.core.forms.expr_syntax import (
     ExpressionError,
     _Arith,
     _Call,

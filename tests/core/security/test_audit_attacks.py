@@ -21,12 +21,11 @@ from govshare_desktop.core.security.audit import (
     GENESIS,
     Anchor,
     AuditTrail,
-    _digest,
-    _mac,
     audit_trail,
     canonical,
     derive_key,
 )
+from govshare_desktop.core.security.audit_format import _digest, _mac
 from govshare_desktop.core.security.permissions import PermissionDenied, Principal, Role
 from govshare_desktop.core.security.safekeeping import backup_now, restore_from
 from govshare_desktop.core.security.vault import Vault
