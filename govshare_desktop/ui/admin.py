@@ -5,8 +5,8 @@ checked again in the core (permissions.py); these only show it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, time
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, time
 from pathlib import Path
 
 from PySide6.QtCore import QDate, Signal
@@ -36,8 +36,14 @@ from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.security.audit import EVENTS
 from govshare_desktop.core.security.permissions import ROLE_LABELS, Action, Role
 from govshare_desktop.core.services import admin
-from govshare_desktop.core.store.backup import BackupFile, backup_files, default_backup_dir
+from govshare_desktop.core.store.backup import (
+    BackupFile,
+    BackupResult,
+    backup_files,
+    default_backup_dir,
+)
 from govshare_desktop.core.store.engine import Store
+from govshare_desktop.core.store.models import AuditEntry
 from govshare_desktop.ui.usecases import context
 
 
@@ -52,7 +58,7 @@ def _table(headers: list[str], parent: QWidget) -> QTableWidget:
     return table
 
 
-def _buttons(parent: QWidget, actions: list[tuple[str, Callable[[], object]]]) -> QHBoxLayout:
+def _buttons(parent: QWidget, actions: Sequence[tuple[str, Callable[[], object]]]) -> QHBoxLayout:
     """A row of push buttons, left-aligned."""
     row = QHBoxLayout()
     for text, slot in actions:
@@ -61,6 +67,12 @@ def _buttons(parent: QWidget, actions: list[tuple[str, Callable[[], object]]]) -
         row.addWidget(button)
     row.addStretch(1)
     return row
+
+
+def _day(edit: QDateEdit) -> date:
+    """The day shown in a date field."""
+    day = edit.date()
+    return date(day.year(), day.month(), day.day())
 
 
 def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
@@ -119,15 +131,13 @@ class AuditView(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.status)
-        self.entries: list = []  # type: ignore[type-arg]
-        self.ask_path = lambda: QFileDialog.getSaveFileName(
-            self, "导出审计日志", "审计日志.xlsx", "Excel 工作簿 (*.xlsx)"
-        )[0]
+        self.entries: list[AuditEntry] = []
+        self.ask_path: Callable[[], str] = self._ask_path  # tests answer without a dialog
         self.reload()
 
     def reload(self) -> None:
-        since = datetime.combine(self.since.date().toPython(), time.min)
-        until = datetime.combine(self.until.date().toPython(), time.max)
+        since = datetime.combine(_day(self.since), time.min)
+        until = datetime.combine(_day(self.until), time.max)
         self.entries = admin.audit_entries(
             context(self.store),
             action=self.action.currentData(),
@@ -166,6 +176,11 @@ class AuditView(QWidget):
             )
         else:
             self.status.setText("审计日志有问题：" + "；".join(p.message for p in result.problems))
+
+    def _ask_path(self) -> str:
+        return QFileDialog.getSaveFileName(
+            self, "导出审计日志", "审计日志.xlsx", "Excel 工作簿 (*.xlsx)"
+        )[0]
 
     def export(self) -> None:
         path = self.ask_path()
@@ -249,7 +264,7 @@ class UsersView(QWidget):
         row = self.table.currentRow()
         return self.accounts[row].username if 0 <= row < len(self.accounts) else None
 
-    def _do(self, action) -> None:  # type: ignore[no-untyped-def]
+    def _do(self, action: Callable[[], object]) -> None:
         try:
             action()
         except UserError as exc:
@@ -269,10 +284,20 @@ class UsersView(QWidget):
                 )
             )
 
-    def _change(self, **changes) -> None:  # type: ignore[no-untyped-def]
+    def _change(
+        self,
+        *,
+        role: Role | None = None,
+        disabled: bool | None = None,
+        password: str | None = None,
+    ) -> None:
         name = self._selected()
         if name:
-            self._do(lambda: admin.change_account(context(self.store), name, **changes))
+            self._do(
+                lambda: admin.change_account(
+                    context(self.store), name, role=role, disabled=disabled, password=password
+                )
+            )
 
     def set_role(self) -> None:
         name = self._selected()
@@ -351,7 +376,7 @@ class BackupsView(QWidget):
 
         ctx = context(self.store)
 
-        def done(result) -> None:  # type: ignore[no-untyped-def]
+        def done(result: BackupResult) -> None:
             self.reload()
             QMessageBox.information(
                 self, "已备份", f"已备份到：\n{result.path}\n（密钥文件一并保存）"

@@ -11,6 +11,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Qt, the store and the window load inside main(), in start-up order
+    from PySide6.QtWidgets import QApplication
+
+    from govshare_desktop.core.progress import Cancel, Progress
+    from govshare_desktop.core.services.setup import Prepared
+    from govshare_desktop.core.store.engine import Store
+    from govshare_desktop.ui.main_window import MainWindow
 
 DEFAULT_DEMO_HOUSEHOLDS = 500
 
@@ -68,6 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from govshare_desktop.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)  # a widget program: never a bare QCoreApplication
     app.setApplicationName("govshare-desktop")
     app.setApplicationDisplayName("govshare-desktop")
     _set_icon(app)
@@ -87,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(app.exec())
 
 
-def _set_icon(app) -> None:  # type: ignore[no-untyped-def]
+def _set_icon(app: QApplication) -> None:
     from PySide6.QtGui import QIcon
 
     from govshare_desktop.core.resources import resource_path
@@ -101,7 +111,9 @@ ENV_ADMIN_PASSWORD, ENV_CLERK_PASSWORD = "GOVSHARE_ADMIN_PASSWORD", "GOVSHARE_CL
 LOCK_WAIT = 3.0  # seconds the window waits for a govshare command to finish before giving up
 
 
-def _open(app, window, args: argparse.Namespace, keep: list[object]) -> None:  # type: ignore[no-untyped-def]
+def _open(
+    app: QApplication, window: MainWindow, args: argparse.Namespace, keep: list[object]
+) -> None:
     """Where the database is, whether another copy uses it, first-run setup, then sign-in."""
     from govshare_desktop.core.errors import UserError
     from govshare_desktop.core.security import signin
@@ -132,7 +144,9 @@ def _open(app, window, args: argparse.Namespace, keep: list[object]) -> None:  #
     _sign_in(app, window, args, path)
 
 
-def _fail(app, window, args, title: str, message: str) -> None:  # type: ignore[no-untyped-def]
+def _fail(
+    app: QApplication, window: MainWindow, args: argparse.Namespace, title: str, message: str
+) -> None:
     """Say why the program cannot go on (in a dialog, or on stderr when run by a script)."""
     print(f"{title}：{message}", file=sys.stderr)
     if not args.quit_after_load:
@@ -142,7 +156,13 @@ def _fail(app, window, args, title: str, message: str) -> None:  # type: ignore[
     app.exit(2)
 
 
-def _first_run(app, window, args, keep, path) -> None:  # type: ignore[no-untyped-def]
+def _first_run(
+    app: QApplication,
+    window: MainWindow,
+    args: argparse.Namespace,
+    keep: list[object],
+    path: Path,
+) -> None:
     """A database without accounts: a new one (this township or the demo), or one from an
     earlier version (encrypted). It is prepared under temporary names (``core/services/setup``,
     the same use cases as ``govshare init``/``demo``); the accounts and the recovery secret are
@@ -173,7 +193,7 @@ def _first_run(app, window, args, keep, path) -> None:  # type: ignore[no-untype
         choice = dialog.choice
     admin_password = os.environ.get(ENV_ADMIN_PASSWORD)
 
-    def prepare(progress, cancel):  # type: ignore[no-untyped-def]
+    def prepare(progress: Progress, cancel: Cancel) -> Prepared:
         if choice == "init":
             return setup.prepare_township(
                 path, code=dialog.code, name=dialog.name, admin_password=admin_password
@@ -218,7 +238,13 @@ def _has_township(path: Path) -> bool:
         connection.close()
 
 
-def _finish_setup(app, window, args, path, prepared) -> None:  # type: ignore[no-untyped-def]
+def _finish_setup(
+    app: QApplication,
+    window: MainWindow,
+    args: argparse.Namespace,
+    path: Path,
+    prepared: Prepared,
+) -> None:
     """Show the accounts and secrets, then make the database usable and sign in."""
     from govshare_desktop.core.errors import UserError
     from govshare_desktop.core.killpoints import reached
@@ -246,7 +272,7 @@ def _finish_setup(app, window, args, path, prepared) -> None:  # type: ignore[no
     _sign_in(app, window, args, path)
 
 
-def _sign_in(app, window, args, path) -> None:  # type: ignore[no-untyped-def]
+def _sign_in(app: QApplication, window: MainWindow, args: argparse.Namespace, path: Path) -> None:
     from govshare_desktop.core.errors import UserError
     from govshare_desktop.ui.signin import ChangePasswordDialog, LoginDialog, sign_in_quietly
 
@@ -295,7 +321,7 @@ def _sign_in(app, window, args, path) -> None:  # type: ignore[no-untyped-def]
         app.quit()
 
 
-def _checked(window, store, args):  # type: ignore[no-untyped-def]
+def _checked(window: MainWindow, store: Store, args: argparse.Namespace) -> Store:
     """A quick integrity check at start; a damaged database is opened read-only (nothing more is
     written into it) until the 系统管理员 restores a backup."""
     from dataclasses import replace
@@ -320,7 +346,7 @@ def _checked(window, store, args):  # type: ignore[no-untyped-def]
     return store.acting(replace(store.principal, read_only=True))
 
 
-def _daily_backup(window, store, args) -> None:  # type: ignore[no-untyped-def]
+def _daily_backup(window: MainWindow, store: Store, args: argparse.Namespace) -> None:
     """Once a day, after signing in, off the UI thread."""
     from datetime import datetime
 

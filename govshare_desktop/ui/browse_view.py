@@ -8,6 +8,7 @@ finished (its :class:`~govshare_desktop.core.export.lists.ExportResult`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -87,7 +88,7 @@ class BrowseView(QWidget):
         dataset: Dataset,
         *,
         today: date,
-        extra_filters: list[tuple[str, str, list[tuple[str, object]]]] | None = None,
+        extra_filters: Sequence[tuple[str, str, Sequence[tuple[str, object]]]] = (),
         initial_filters: dict[str, object] | None = None,
         load: bool = True,
         parent: QWidget | None = None,
@@ -108,14 +109,25 @@ class BrowseView(QWidget):
         self.model.queried.connect(self.counted)
         self.model.queried.connect(lambda _count: self._update_search_hint())
 
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._bar(extra_filters, initial_filters or {}))
+        layout.addWidget(self._table(dataset))
+
+    def _bar(
+        self,
+        extra_filters: Sequence[tuple[str, str, Sequence[tuple[str, object]]]],
+        initial_filters: dict[str, object],
+    ) -> QHBoxLayout:
+        """The page's own filters, the search hint and 导出 Excel."""
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
-        for key, label, options in extra_filters or []:
+        for key, label, options in extra_filters:
             combo = QComboBox(self)
             combo.setObjectName(f"filter_{key}")
             for text, value in options:
                 combo.addItem(text, value)
-            initial = (initial_filters or {}).get(key)
+            initial = initial_filters.get(key)
             if initial is not None:
                 combo.setCurrentIndex(max(0, combo.findData(initial)))
             combo.currentIndexChanged.connect(
@@ -141,7 +153,10 @@ class BrowseView(QWidget):
         )
         self.export_button.clicked.connect(self.export_list)
         bar.addWidget(self.export_button)
+        return bar
 
+    def _table(self, dataset: Dataset) -> QTableView:
+        """The rows: sorted by the dataset's default order, one line each."""
         self.table = QTableView(self)
         self.table.setObjectName(f"table_{dataset.key}")
         self.table.setModel(self.model)
@@ -163,10 +178,7 @@ class BrowseView(QWidget):
         # activated: double-click or Enter (the platform decides), never both at once
         self.table.activated.connect(lambda index: self._activate(index.row()))
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(bar)
-        layout.addWidget(self.table)
+        return self.table
 
     def set_filter(self, key: str, value: object) -> None:
         if key not in self.dataset.filters:

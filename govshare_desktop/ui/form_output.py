@@ -169,14 +169,15 @@ class PrintPreview(QPrintPreviewDialog):
     """The print preview of some pages; its print button opens the printer dialog.
 
     The dialog does not own the printer it is given (Qt leaves that to the caller), so it keeps
-    it here: a printer owned by a local variable is deleted when the function that made it
-    returns, and the next paint then writes through a dangling pointer (a segmentation fault).
+    it here, as ``_printer``: a printer owned by a local variable is deleted when the function
+    that made it returns, and the next paint then writes through a dangling pointer (a
+    segmentation fault). (Not ``self.printer``: that would hide the dialog's own ``printer()``.)
     """
 
     def __init__(self, parent: QWidget | None, title: str, pages: Sequence[Page]) -> None:
-        self.printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        self.printer.setDocName(title)
-        super().__init__(self.printer, parent)
+        self._printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        self._printer.setDocName(title)
+        super().__init__(self._printer, parent)
         self.pages = pages
         self.painted = 0  # how many times the preview asked for the pages (for the tests)
         self.setObjectName("print_preview")
@@ -268,7 +269,7 @@ class FormOutput(QObject):
                 ctx, self.source(progress), path, fmt=fmt, watermark=watermark, reason=self.reason()
             )
 
-        def done(written) -> None:  # type: ignore[no-untyped-def]
+        def done(written: list[ExportedFile]) -> None:
             self.last_written = [f.path for f in written]
             for f in written:
                 log.info("exported %s (%d forms) sha256=%s", f.path, f.forms, f.sha256)

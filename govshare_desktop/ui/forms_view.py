@@ -14,12 +14,10 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QAbstractItemDelegate,
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
@@ -30,7 +28,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -41,159 +38,18 @@ from govshare_desktop.core.forms.dictionary import Element
 from govshare_desktop.core.forms.sheet import Sheet
 from govshare_desktop.core.forms.templates import Template
 from govshare_desktop.core.forms.values import (
-    COMPUTED,
-    OVERRIDDEN,
     SUBMITTED,
     FormValues,
-    display,
-    stored_text,
 )
 from govshare_desktop.core.progress import Cancel, Progress
 from govshare_desktop.core.services import forms
 from govshare_desktop.core.services.output import fill_department_workbook
-from govshare_desktop.core.store.models import FormValue
 from govshare_desktop.ui.form_output import FormOutput
 from govshare_desktop.ui.sheet_view import SheetView, refused_text
 from govshare_desktop.ui.usecases import context
+from govshare_desktop.ui.values_model import EntryTable, ValuesModel
 
 ALL_ITEMS = ""  # the template combo's "every item" entry
-ORIGIN_LABELS = {COMPUTED: "回流数据", OVERRIDDEN: "已修改", "entered": "填报"}
-COLOURS = {COMPUTED: QColor("#e8f1fb"), OVERRIDDEN: QColor("#fff1d6")}
-
-_Index = QModelIndex | QPersistentModelIndex
-
-
-class ValuesModel(QAbstractTableModel):
-    """One row per element: 数据项 | 数值 (editable) | 单位 | 来源 | 数源部门.
-
-    Signals: ``entry_refused(str)`` — a typed value was not saved, with the Chinese reason."""
-
-    entry_refused = Signal(str)
-
-    HEADERS = ("数据项", "数值", "单位", "来源", "数源部门")
-    VALUE = 1
-
-    def __init__(self, pool: FormValues, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.pool = pool
-        self.elements: list[Element] = []
-        self.rows: dict[str, FormValue] = {}
-        self.area = ""
-        self.period = Period.parse("2026-10")
-        self.locked: set[str] = set()
-        self.reason_for: Any = None  # callable(element) -> str | None, asked when overriding
-        self.totals: dict[str, Any] = {}  # township: {element: 合计 worked out from its rows}
-
-    def load(self, elements: list[Element], area: str, period: Period, locked: set[str]) -> None:
-        self.beginResetModel()
-        self.elements, self.area, self.period, self.locked = elements, area, period, locked
-        found = self.pool.values(period, [area])
-        self.rows = {code: by[area] for code, by in found.items() if area in by}
-        # The township's 合计 of an additive item is the sum of its rows, as its forms show it.
-        self.totals: dict[str, Any] = {}
-        if area == self.pool.township()[0]:
-            self.totals = self.pool.township_totals(period, [e.code for e in elements])
-            for code in self.totals:
-                self.rows.pop(code, None)
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.elements)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section] if 0 <= section < len(self.HEADERS) else None
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.elements):
-            return None
-        element = self.elements[index.row()]
-        row = self.rows.get(element.code)
-        column = index.column()
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            if column == 0:
-                return element.name
-            if column == 1:
-                stored = row.value if row else None
-                if element.code in self.totals:
-                    stored = stored_text(element, self.totals[element.code])
-                text = display(element, stored)
-                return text.replace(",", "") if role == Qt.ItemDataRole.EditRole else text
-            if column == 2:
-                return element.unit
-            if column == 3:
-                if element.code in self.totals:
-                    return "合计（自动）"
-                return (
-                    ORIGIN_LABELS.get(row.origin, "")
-                    if row
-                    else ("待预填" if element.computed else "待填报")
-                )
-            return element.source
-        if role == Qt.ItemDataRole.BackgroundRole and row is not None and row.origin in COLOURS:
-            return QBrush(COLOURS[row.origin])
-        if role == Qt.ItemDataRole.ToolTipRole and row is not None:
-            tip = f"{ORIGIN_LABELS.get(row.origin, row.origin)}：{row.changed_by}，{row.changed_at:%Y-%m-%d %H:%M}"
-            if row.origin == OVERRIDDEN:
-                tip += f"\n回流数据计算值：{display(element, row.computed_value)}\n修改理由：{row.reason or ''}"
-            return tip
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 1:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        code = self.elements[index.row()].code
-        if index.column() == self.VALUE and code not in self.locked and code not in self.totals:
-            flags |= Qt.ItemFlag.ItemIsEditable
-        return flags
-
-    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if role != Qt.ItemDataRole.EditRole or index.column() != self.VALUE:
-            return False
-        element = self.elements[index.row()]
-        row = self.rows.get(element.code)
-        reason = None
-        if element.computed and (
-            row is None or row.computed_value != _canonical_or_none(element, value)
-        ):
-            reason = self.reason_for(element) if self.reason_for else None
-            if reason is None:
-                return False
-        try:
-            self.rows[element.code] = forms.set_value(
-                context(self.pool.store),
-                self.pool,
-                element.code,
-                self.area,
-                self.period,
-                value,
-                reason=reason,
-            )
-        except UserError as exc:
-            self.entry_refused.emit(exc.message)
-            return False
-        self.dataChanged.emit(
-            self.index(index.row(), 0), self.index(index.row(), self.columnCount() - 1)
-        )
-        return True
-
-
-def _canonical_or_none(element: Element, value: Any) -> str | None:
-    from govshare_desktop.core.forms.values import canonical
-
-    try:
-        return canonical(element, value)
-    except UserError:
-        return None
 
 
 def recent_periods(today: date, count: int = 12) -> list[Period]:
@@ -203,21 +59,6 @@ def recent_periods(today: date, count: int = 12) -> list[Period]:
         current = Period.of_date(today, kind)
         periods += [current.shift(-i) for i in range(count if kind is PeriodKind.MONTH else 4)]
     return periods
-
-
-class EntryTable(QTableView):
-    """Keyboard-first entry: Enter or Tab saves the cell and moves to the next item's value."""
-
-    def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:
-        super().closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
-        if hint in (
-            QAbstractItemDelegate.EndEditHint.SubmitModelCache,
-            QAbstractItemDelegate.EndEditHint.EditNextItem,
-        ):
-            current = self.currentIndex()
-            following = self.model().index(current.row() + 1, current.column())
-            if following.isValid():
-                self.setCurrentIndex(following)
 
 
 class FormsView(QWidget):
@@ -238,6 +79,20 @@ class FormsView(QWidget):
         self.pool = pool
         self.masked = masked
         self.township_code = township[0]
+        self.unmask_reason = ""
+        self._build_choosers(township, villages, today)
+        self._build_actions()
+        self._build_table()
+        self.sheet: SheetView | None = None
+        self._lay_out()
+        for combo in (self.period, self.area, self.template):
+            combo.currentIndexChanged.connect(self.reload)
+        self.reload()
+
+    def _build_choosers(
+        self, township: tuple[str, str], villages: list[tuple[str, str]], today: date
+    ) -> None:
+        """The period, the area (the township or a village) and the form."""
         self.period = QComboBox(self)
         self.period.setObjectName("forms_period")
         for period in recent_periods(today):
@@ -251,58 +106,58 @@ class FormsView(QWidget):
         self.template.setObjectName("forms_template")
         self.template.addItem("一表通：全部统计表数据项", ALL_ITEMS)
         for kind in ("table", "roster"):
-            for template in pool.templates.values():
+            for template in self.pool.templates.values():
                 if template.kind == kind:
                     self.template.addItem(f"{template.department}｜{template.title}", template.id)
+
+    def _build_actions(self) -> None:
+        """预填, the list mode, 上报, 退回, 导出/打印 of the form shown, and the batch outputs."""
         self.list_mode = QPushButton("数据项列表", self)
         self.list_mode.setObjectName("forms_list_mode")
         self.list_mode.setCheckable(True)
         self.list_mode.setToolTip("按数据项逐项填写，而不是按报表表样")
-        self.list_mode.toggled.connect(lambda _on: self.reload())
+        self.list_mode.toggled.connect(self.reload)
         self.prefill_button = QPushButton("按回流数据预填", self)
         self.prefill_button.clicked.connect(self.prefill)
         self.submit_button = QPushButton("上报", self)
         self.submit_button.clicked.connect(self.submit)
         self.return_button = QPushButton("退回…", self)
         self.return_button.clicked.connect(self.return_form)
-        self.unmask_reason = ""
         self.output = FormOutput(
-            self,
-            pool.store,
-            lambda _p: self._shown_sheets(),
-            self._file_name,
-            reason=lambda: self.unmask_reason,
+            self, self.pool.store, self._shown_sheets, self._file_name, reason=self._reason
         )
         self.export_button, self.print_button = self.output.buttons()
-        self._workbook_actions: list[Any] = []
+        self._workbook_actions: list[QAction] = []
         self.batch_button = QPushButton("登记表批量导出/打印…", self)
         self.batch_button.setObjectName("batch_forms")
         self.batch_button.setToolTip("为所选区域内符合条件的每个人生成一份登记表/申请表，每份一页")
         batch_menu = QMenu(self.batch_button)
         self.batch_outputs: dict[str, FormOutput] = {}
-        for template in pool.templates.values():
-            if template.kind != "individual":
-                continue
-            output = FormOutput(
-                self,
-                pool.store,
-                lambda _p, t=template.id: self._batch_sheets(t),
-                lambda t=template: f"{t.title}-{self.current_period}",
-                batch=True,
-                reason=lambda: self.unmask_reason,
-            )
-            self.batch_outputs[template.id] = output
-            sub = batch_menu.addMenu(f"{template.department}｜{template.title}")
-            sub.addAction("导出 PDF（每人一页）…", lambda o=output: o.export("pdf"))
-            sub.addAction("导出 Excel（每人一个工作表）…", lambda o=output: o.export("xlsx"))
-            sub.addAction("打印…", lambda o=output: o.print_())
+        for template in self.pool.templates.values():
+            if template.kind == "individual":
+                output = self._batch_output(template)
+                self.batch_outputs[template.id] = output
+                _batch_actions(
+                    batch_menu.addMenu(f"{template.department}｜{template.title}"), output
+                )
         self.batch_button.setMenu(batch_menu)
-        for combo in (self.period, self.area, self.template):
-            combo.currentIndexChanged.connect(lambda _i: self.reload())
 
-        self.model = ValuesModel(pool, self)
+    def _batch_output(self, template: Template) -> FormOutput:
+        """The form for every eligible person of the chosen area, one a page."""
+
+        def sheets(_progress: Progress) -> list[Sheet]:
+            return self._batch_sheets(template.id)
+
+        def name() -> str:
+            return f"{template.title}-{self.current_period}"
+
+        return FormOutput(self, self.pool.store, sheets, name, batch=True, reason=self._reason)
+
+    def _build_table(self) -> None:
+        """The items as a list (the 一表通 of every form, or the list mode of one)."""
+        self.model = ValuesModel(self.pool, self)
         self.model.reason_for = self._ask_reason
-        self.model.dataChanged.connect(lambda *_: (self._update_checks(), self.changed.emit()))
+        self.model.dataChanged.connect(self._values_changed)
         self.model.entry_refused.connect(self._refused)
         self.table = EntryTable(self)
         self.table.setObjectName("forms_values")
@@ -319,6 +174,7 @@ class FormsView(QWidget):
         self.status.setObjectName("forms_status")
         self.status.setWordWrap(True)
 
+    def _lay_out(self) -> None:
         bar = QHBoxLayout()
         for label, widget in (
             ("统计期：", self.period),
@@ -346,10 +202,15 @@ class FormsView(QWidget):
         layout.addLayout(actions)
         self.pages = QStackedWidget(self)
         self.pages.addWidget(self.table)
-        self.sheet: SheetView | None = None
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.status)
-        self.reload()
+
+    def _reason(self) -> str:
+        return self.unmask_reason
+
+    def _values_changed(self) -> None:
+        self._update_checks()
+        self.changed.emit()
 
     # ---------------------------------------------------------------- state
 
@@ -398,7 +259,7 @@ class FormsView(QWidget):
     def _show_sheet(self, template: Template, area: str, period: Period) -> None:
         data = self.pool.collect(template.id, area, period)
         sheet = SheetView(self.pool, data, masked=self.masked, parent=self)
-        sheet.changed.connect(lambda: (self._update_checks(), self.changed.emit()))
+        sheet.changed.connect(self._values_changed)
         sheet.message.connect(self._refused)
         if self.sheet is not None:
             self.pages.removeWidget(self.sheet)
@@ -423,29 +284,29 @@ class FormsView(QWidget):
         if template is None or template.kind == "individual":
             return
         for mapping in list_workbooks(template.id):
+            self._workbook_actions.append(self._workbook_action(menu, mapping.id, mapping.name))
 
-            def fill(
-                path: Path, progress: Progress, cancel: Cancel, mapping_id: str = mapping.id
-            ) -> Path:
-                return fill_department_workbook(  # as the form is shown: masked or not
-                    context(self.pool.store).running(progress, cancel),
-                    self.pool,
-                    mapping_id,
-                    self.area.currentData(),
-                    self.current_period,
-                    path,
-                    masked=self.masked,
-                    reason=self.unmask_reason,
-                )
+    def _workbook_action(self, menu: QMenu, mapping_id: str, name: str) -> QAction:
+        """「部门表样：…」: the department's own workbook, filled as the form is shown."""
 
-            action = menu.addAction(
-                f"部门表样：{mapping.name}（.xlsx）…",
-                lambda name=mapping.name, f=fill: self.output.export_workbook(name, f),
+        def fill(path: Path, progress: Progress, cancel: Cancel) -> Path:
+            return fill_department_workbook(  # as the form is shown: masked or not
+                context(self.pool.store).running(progress, cancel),
+                self.pool,
+                mapping_id,
+                self.area.currentData(),
+                self.current_period,
+                path,
+                masked=self.masked,
+                reason=self.unmask_reason,
             )
-            self._workbook_actions.append(action)
 
-    def _shown_sheets(self) -> list[Sheet]:
-        """The form on screen, as shown (masked or not)."""
+        return menu.addAction(
+            f"部门表样：{name}（.xlsx）…", lambda: self.output.export_workbook(name, fill)
+        )
+
+    def _shown_sheets(self, _progress: Progress) -> list[Sheet]:
+        """The form on screen, as shown (masked or not); quick, so no progress to report."""
         if self.sheet is None:
             raise UserError("请先选择一张报表")
         return [self.sheet.sheet_model.sheet]
@@ -567,3 +428,10 @@ class FormsView(QWidget):
             return
         self.reload()
         self.changed.emit()
+
+
+def _batch_actions(menu: QMenu, output: FormOutput) -> None:
+    """A batch output's entries: PDF, Excel, print."""
+    menu.addAction("导出 PDF（每人一页）…", lambda: output.export("pdf"))
+    menu.addAction("导出 Excel（每人一个工作表）…", lambda: output.export("xlsx"))
+    menu.addAction("打印…", output.print_)

@@ -1,8 +1,11 @@
-"""The main window: navigation between 户籍, 人员, 参保 and 待遇发放, one search box, a village filter.
+"""The main window: navigation between 户籍, 人员, 参保, 待遇发放 and 一表通, one search box, a
+village filter, the person and household dialogs, the import.
 
 The window is built in two steps so that it appears at once: the shell (toolbar, navigation, an empty
 page) needs only Qt; :meth:`MainWindow.attach` then gives it a store, and each page is built the first
 time it is shown. The window only wires views to core services; every query lives in ``core``.
+What the signed-in session adds — masking, the idle lock, signing out, the administrators'
+actions — is its base, :class:`~govshare_desktop.ui.session_window.SessionWindow`.
 """
 
 from __future__ import annotations
@@ -14,30 +17,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QDialog,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
-    QMainWindow,
-    QMessageBox,
     QStackedWidget,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
+from govshare_desktop.ui.session_window import SessionWindow
 from govshare_desktop.ui.tasks import single_shot_timer
 
 if TYPE_CHECKING:  # the store, SQLAlchemy and the views load after the window is shown
     from govshare_desktop.core.browse import Browser
     from govshare_desktop.core.forms.values import FormValues
-    from govshare_desktop.core.services.context import Context
     from govshare_desktop.core.store.engine import Store
     from govshare_desktop.ui.browse_view import BrowseView
     from govshare_desktop.ui.forms_view import FormsView
@@ -67,7 +65,7 @@ class SearchBox(QLineEdit):
         super().__init__(parent)
         self._on_enter = on_enter
 
-    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Down):
             self._on_enter()
             return
@@ -77,26 +75,32 @@ class SearchBox(QLineEdit):
         super().keyPressEvent(event)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(SessionWindow):
     def __init__(
         self, store: Store | None = None, *, today: Callable[[], date] = date.today
     ) -> None:
         super().__init__()
-        self.store: Store | None = None
         self.browser: Browser | None = None
         self._today = today
-        self.masked = True
-        self._signed_out = False
-        self.unmask_reason = ""
-        self.dialogs: list[QDialog] = []
         self.views: dict[str, BrowseView] = {}
         self.forms_view: FormsView | None = None
         self._form_pool: FormValues | None = None
         self.setObjectName("main_window")
         self.setWindowTitle("govshare-desktop")
         self.resize(1280, 780)
+        self._build_toolbar()
+        self._build_pages()
+        self.count_label = QLabel(self)
+        self.count_label.setObjectName("count_label")
+        self.statusBar().addPermanentWidget(self.count_label)
+        self.statusBar().showMessage("正在打开数据库……")
+        self.nav.setCurrentRow([k for k, _ in PAGES].index(START_PAGE))
+        self.nav.currentRowChanged.connect(self._page_changed)
+        if store is not None:
+            self.attach(store)
 
-        # ---------------------------------------------------------------- toolbar
+    def _build_toolbar(self) -> None:
+        """查找, 村（社区）, 显示完整信息, 导入回流数据 (and Ctrl+F to the search box)."""
         self.search = SearchBox(self._search_entered, self)
         self.search.setObjectName("search")
         self.search.setPlaceholderText("查找人员：姓名、身份证号（可输入部分）或拼音首字母，如 zsf")
@@ -107,24 +111,14 @@ class MainWindow(QMainWindow):
         self._audit_timer = single_shot_timer(self, AUDIT_SEARCH_AFTER_MS)
         self._audit_timer.timeout.connect(self._audit_search)
         self._last_audited = ""
-        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search.textChanged.connect(lambda _text: self._search_timer.start())
 
         self.village = QComboBox(self)
         self.village.setObjectName("village")
         self.village.addItem("全部村（社区）", ALL)
-        self.village.currentIndexChanged.connect(lambda _i: self._apply_filters())
+        self.village.currentIndexChanged.connect(lambda _index: self._apply_filters())
 
-        self.unmask_action = QAction("显示完整信息", self)
-        self.unmask_action.setObjectName("unmask")
-        self.unmask_action.setCheckable(True)
-        self.unmask_action.setToolTip(
-            "默认脱敏显示姓名、证件号、电话和住址；查看完整信息需说明事由"
-        )
-        self.unmask_action.toggled.connect(self._unmask_toggled)
-
-        toolbar = self.addToolBar("查找")
-        toolbar.setObjectName("toolbar")
-        toolbar.setMovable(False)
+        toolbar = self.toolbar
         toolbar.addWidget(QLabel(" 查找： ", self))
         toolbar.addWidget(self.search)
         toolbar.addSeparator()
@@ -149,7 +143,8 @@ class MainWindow(QMainWindow):
         find.triggered.connect(self.focus_search)
         self.addAction(find)
 
-        # ---------------------------------------------------------------- navigation and pages
+    def _build_pages(self) -> None:
+        """The navigation list and a placeholder per page (Ctrl+1 … Ctrl+5 switch pages)."""
         self.nav = QListWidget(self)
         self.nav.setObjectName("nav")
         self.nav.setFixedWidth(120)
@@ -159,13 +154,15 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget(self)
         for position, (key, title) in enumerate(PAGES, start=1):
             self.nav.addItem(title)
-            self.nav.item(position - 1).setToolTip(f"Ctrl+{position}")
+            item = self.nav.item(position - 1)
+            assert item is not None
+            item.setToolTip(f"Ctrl+{position}")
             self.stack.addWidget(
                 QLabel("正在打开数据库……", self, alignment=Qt.AlignmentFlag.AlignCenter)
             )
             go = QAction(title, self)
             go.setShortcut(QKeySequence(f"Ctrl+{position}"))
-            go.triggered.connect(lambda _c=False, k=key: self.show_page(k))
+            go.triggered.connect(self._page_shower(key))
             self.addAction(go)
 
         central = QWidget(self)
@@ -177,14 +174,8 @@ class MainWindow(QMainWindow):
         self._outer.addLayout(body, 1)
         self.setCentralWidget(central)
 
-        self.count_label = QLabel(self)
-        self.count_label.setObjectName("count_label")
-        self.statusBar().addPermanentWidget(self.count_label)
-        self.statusBar().showMessage("正在打开数据库……")
-        self.nav.setCurrentRow([k for k, _ in PAGES].index(START_PAGE))
-        self.nav.currentRowChanged.connect(self._page_changed)
-        if store is not None:
-            self.attach(store)
+    def _page_shower(self, key: str) -> Callable[[], None]:
+        return lambda: self.show_page(key)
 
     # ---------------------------------------------------------------- the store
 
@@ -206,172 +197,34 @@ class MainWindow(QMainWindow):
             + (f" — {who}" if who else "")
         )
         if not store.encrypted and store.principal.role is not None:
-            warning = QLabel("注意：本机无法使用 SQLCipher，数据库未加密。请联系技术支持。", self)
-            warning.setObjectName("plain_warning")
-            warning.setStyleSheet(
-                "background:#fde2e1; color:#991b1b; border:1px solid #f87171; padding:6px;"
-                " font-weight:bold;"
+            self._notice(
+                "plain_warning",
+                "注意：本机无法使用 SQLCipher，数据库未加密。请联系技术支持。",
+                "background:#fde2e1; color:#991b1b; border:1px solid #f87171;",
             )
-            self._outer.insertWidget(0, warning)
         if store.principal.role is not None and not store.principal.may(Action.VIEW):
             self._role_notice(store)
             return
-        if store.principal.may(Action.BACKUP):
-            backup = QAction("立即备份", self)
-            backup.setObjectName("backup_action")
-            backup.setToolTip(
-                "用 SQLite 在线备份把数据库（加密）和密钥文件备份到数据库旁的 backups 文件夹"
-            )
-            backup.triggered.connect(self.backup_now)
-            self.findChild(QToolBar, "toolbar").addAction(backup)
-        if store.principal.may(Action.READ_AUDIT):
-            audit = QAction("审计日志…", self)
-            audit.setObjectName("audit_action")
-            audit.triggered.connect(self.open_audit)
-            self.findChild(QToolBar, "toolbar").addAction(audit)
+        self._admin_actions(store)
         if not store.principal.may(Action.IMPORT):
             self.import_action.setVisible(False)
         if demo:
-            banner = QLabel(
+            self._notice(
+                "demo_banner",
                 "演示数据：青禾镇是虚构的演示乡镇，所有人员、户籍和社保信息均为程序生成，与真实人员无关。",
-                self,
+                "background:#fff4ce; color:#7a4f01; border:1px solid #e0b84c;",
             )
-            banner.setObjectName("demo_banner")
-            banner.setStyleSheet(
-                "background:#fff4ce; color:#7a4f01; border:1px solid #e0b84c;"
-                " padding:6px; font-weight:bold;"
-            )
-            self._outer.insertWidget(0, banner)
         self._load_villages()
         self.import_action.setEnabled(store.principal.may(Action.IMPORT))
         self.refresh_status()
         self._page_changed(self.nav.currentRow())
 
-    def _role_notice(self, store: Store) -> None:
-        """系统管理员 do not see residents' data: their window is accounts, backups and restore,
-        and the audit check."""
-        from govshare_desktop.ui.admin import AdminPanel
-
-        panel = QWidget(self)
-        layout = QVBoxLayout(panel)
-        notice = QLabel(f"{store.principal.label}：您的角色不查看居民数据。", panel)
-        notice.setObjectName("role_notice")
-        layout.addWidget(notice)
-        admin = AdminPanel(store, panel)
-        if admin.backups is not None:  # after a restore the program starts afresh
-            admin.backups.restored.connect(lambda _path: self.close())
-        layout.addWidget(admin, 1)
-        self.setCentralWidget(panel)
-        self.findChild(QToolBar, "toolbar").hide()  # search and filters are for residents' data
-        self.statusBar().showMessage(f"数据库：{store.path or store.url}")
-
-    def open_audit(self) -> QDialog:
-        """The 审计管理员's audit viewer."""
-        from govshare_desktop.ui.admin import AuditView
-
-        assert self.store is not None
-        dialog = QDialog(self)
-        dialog.setObjectName("audit_dialog")
-        dialog.setWindowTitle("审计日志")
-        dialog.resize(1100, 640)
-        layout = QVBoxLayout(dialog)
-        layout.addWidget(AuditView(self.store, dialog))
-        self._show_dialog(dialog)
-        return dialog
-
-    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        """Signing out is recorded (the database stays open only while the window is)."""
-        store = self.store
-        if store is not None and store.principal.role is not None and not self._signed_out:
-            self._signed_out = True
-            from govshare_desktop.core.services import session  # lazy: after the window shows
-            from govshare_desktop.ui.usecases import context
-
-            session.sign_out(context(store))
-        super().closeEvent(event)
-
-    def backup_now(self) -> None:
-        """「立即备份」: the same backup as the daily one, off the UI thread."""
-        from govshare_desktop.core.services.admin import back_up  # lazy: after the window shows
-        from govshare_desktop.ui.tasks import run_task
-        from govshare_desktop.ui.usecases import context
-
-        assert self.store is not None
-        ctx = context(self.store)
-        self.backup_task = run_task(
-            self,
-            "正在备份……",
-            lambda progress, cancel: back_up(ctx.running(progress, cancel)),
-            lambda result: QMessageBox.information(
-                self, "已备份", f"已备份到：\n{result.path}\n（密钥文件一并保存）"
-            ),
-        )
-
-    # ---------------------------------------------------------------- idle lock
-
-    def enable_idle_lock(self, db_path: Path, minutes: float | None = None) -> None:
-        """Hide personal data after ``minutes`` idle (default 10) until the password is typed."""
-        from govshare_desktop.ui.signin import IDLE_MINUTES, IdleLock
-
-        self._db_path = db_path
-        self.idle = IdleLock(minutes if minutes is not None else IDLE_MINUTES, self.lock, self)
-
-    def lock(self) -> None:
-        from govshare_desktop.ui.signin import LoginDialog, unlock_check
-
-        if self.store is None or getattr(self, "locked", False):
-            return
-        self.locked = True
-        # Personal data goes first; nothing below may keep it on screen. An ID number copied from
-        # a list must not outlive the lock either (whoever put it there: the offscreen and some
-        # Linux platforms cannot tell whether it came from this program).
-        QApplication.clipboard().clear()
-        windows = {*self.dialogs, *self.findChildren(QDialog)}  # forms, print previews …
-        hidden = [w for w in (self.centralWidget(), *windows) if w.isVisible()]
-        for widget in hidden:
-            widget.hide()
-        self._session().lock(self._context())
-        user = self.store.principal.username
-        while True:
-            dialog = LoginDialog(self._db_path, self, title="已锁定 — 输入密码解锁", user=user)
-            dialog.user.setReadOnly(True)
-            dialog.try_sign_in = lambda d=dialog: self._try_unlock(d, unlock_check)  # type: ignore[method-assign]
-            if dialog.exec():
-                break
-            if QMessageBox.question(self, "退出", "不解锁就退出程序？") == (
-                QMessageBox.StandardButton.Yes
-            ):
-                self.close()
-                return
-        self.locked = False
-        self._session().unlock(self._context())
-        for widget in hidden:
-            widget.show()
-        self.idle.timer.start()
-
-    def _context(self) -> Context:
-        from govshare_desktop.ui.usecases import context  # lazy: after the window shows
-
-        assert self.store is not None
-        return context(self.store)
-
-    @staticmethod
-    def _session():  # type: ignore[no-untyped-def]
-        """The session use cases (locking never depends on a write succeeding: see there)."""
-        from govshare_desktop.core.services import session  # lazy: after the window shows
-
-        return session
-
-    def _try_unlock(self, dialog, check) -> None:  # type: ignore[no-untyped-def]
-        from govshare_desktop.core.errors import UserError
-
-        try:
-            check(self._db_path, dialog.user.text(), dialog.password.text())
-        except UserError as exc:
-            dialog.message.setText(exc.message)
-            dialog.password.clear()
-            return
-        dialog.accept()
+    def _notice(self, name: str, text: str, colours: str) -> None:
+        """A bold line above the pages (the newest on top)."""
+        label = QLabel(text, self)
+        label.setObjectName(name)
+        label.setStyleSheet(colours + " padding:6px; font-weight:bold;")
+        self._outer.insertWidget(0, label)
 
     def _load_villages(self) -> None:
         from govshare_desktop.core.store.township import villages
@@ -407,15 +260,17 @@ class MainWindow(QMainWindow):
             view.model.refresh()
         self.refresh_status()
 
-    def dragEnterEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self.store is not None and event.mimeData().hasUrls():
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+    def dropEvent(self, event: QDropEvent) -> None:
         paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
             event.acceptProposedAction()
             self.open_import(paths)
+
+    # ---------------------------------------------------------------- navigation
 
     def _build_view(self, key: str) -> BrowseView:
         from govshare_desktop.core.browse import DATASETS
@@ -439,7 +294,8 @@ class MainWindow(QMainWindow):
             )
         elif key == "ss_payment":
             periods = payment_periods(self.store)
-            options = [(f"{p // 100}年{p % 100}月", p) for p in periods] + [("全部", ALL)]
+            options: list[tuple[str, object]] = [(f"{p // 100}年{p % 100}月", p) for p in periods]
+            options.append(("全部", ALL))
             extra.append(("period", "发放年月：", options))
             if periods:
                 initial["period"] = periods[0]  # the latest month, not 1.2 million rows
@@ -456,8 +312,6 @@ class MainWindow(QMainWindow):
         view.activated_row.connect(self._open_row)
         view.counted.connect(lambda _n, k=key: self._update_count(k))
         return view
-
-    # ---------------------------------------------------------------- navigation
 
     @property
     def current_view(self) -> BrowseView:
@@ -541,10 +395,7 @@ class MainWindow(QMainWindow):
                 parent=self,
             )
             self.forms_view.unmask_reason = self.unmask_reason
-            placeholder = self.stack.widget(row)
-            self.stack.insertWidget(row, self.forms_view)
-            self.stack.removeWidget(placeholder)
-            placeholder.deleteLater()
+            self._replace_placeholder(row, self.forms_view)
         self.stack.setCurrentIndex(row)
         self.count_label.setText("")
 
@@ -560,15 +411,20 @@ class MainWindow(QMainWindow):
             return
         if key not in self.views:
             view = self._build_view(key)
-            placeholder = self.stack.widget(row)
-            self.stack.insertWidget(row, view)
-            self.stack.removeWidget(placeholder)
-            placeholder.deleteLater()
+            self._replace_placeholder(row, view)
             self.views[key] = view
         self.stack.setCurrentIndex(row)
         self._apply_filters()
         self.views[key].model.ensure_loaded()
         self._update_count(key)
+
+    def _replace_placeholder(self, row: int, page: QWidget) -> None:
+        """A page built the first time it is shown takes its placeholder's place."""
+        placeholder = self.stack.widget(row)
+        assert placeholder is not None
+        self.stack.insertWidget(row, page)
+        self.stack.removeWidget(placeholder)
+        placeholder.deleteLater()
 
     def focus_search(self) -> None:
         self.search.setFocus()
@@ -596,7 +452,9 @@ class MainWindow(QMainWindow):
             return
         self._last_audited = text
         view = self.current_view
-        self._session().searched(
+        from govshare_desktop.core.services import session  # lazy: after the window shows
+
+        session.searched(
             self._context(), text, page=view.dataset.key, results=view.model.rowCount()
         )
 
@@ -613,38 +471,11 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- masking
 
-    def _unmask_toggled(self, checked: bool) -> None:
-        if checked:
-            reason, ok = QInputDialog.getText(
-                self, "显示完整信息", "查看完整的个人信息需说明事由（将记入审计日志）："
-            )
-            if not ok or not reason.strip():
-                self.set_masked(True)
-                return
-            self.set_masked(False, reason=reason.strip())
-        else:
-            self.set_masked(True)
-
-    def set_masked(self, masked: bool, *, reason: str = "") -> None:
-        if not masked:
-            from govshare_desktop.core.errors import UserError  # lazy: after the window shows
-
-            try:  # needs the permission; the reason goes into the audit trail
-                self._session().unmask(self._context(), reason, "窗口：显示完整信息")
-            except UserError as exc:
-                QMessageBox.warning(self, "不能显示完整信息", exc.message)
-                masked = True
-            else:
-                log.info("personal data unmasked on screen")
-        self.masked = masked
-        self.unmask_action.blockSignals(True)
-        self.unmask_action.setChecked(not masked)
-        self.unmask_action.blockSignals(False)
+    def _show_masked(self, masked: bool, reason: str) -> None:
         for view in self.views.values():
             view.set_masked(masked)
-        self.unmask_reason = "" if masked else reason
         if self.forms_view is not None:
-            self.forms_view.set_masked(masked, self.unmask_reason)
+            self.forms_view.set_masked(masked, reason)
 
     # ---------------------------------------------------------------- records
 
@@ -694,14 +525,6 @@ class MainWindow(QMainWindow):
         dialog.form_requested.connect(self.open_form)
         self._show_dialog(dialog)
         return dialog
-
-    def _show_dialog(self, dialog: QDialog) -> None:
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.dialogs.append(dialog)
-        dialog.finished.connect(
-            lambda _r, d=dialog: self.dialogs.remove(d) if d in self.dialogs else None
-        )
-        dialog.show()
 
     # ---------------------------------------------------------------- status bar
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -45,16 +45,18 @@ def _provenance(record: Household | Person) -> str:
 
 
 def _forms_button(
-    forms: Sequence[tuple[str, str]],
-    on_choose,
-    parent: QWidget,  # type: ignore[no-untyped-def]
+    forms: Sequence[tuple[str, str]], on_choose: Callable[[str], None], parent: QWidget
 ) -> QPushButton:
     """A "填写登记表" button with a menu of the individual forms (template id, title)."""
+
+    def choose(template_id: str) -> Callable[[], None]:
+        return lambda: on_choose(template_id)
+
     button = QPushButton("填写登记表…", parent)
     button.setObjectName("fill_form")
     menu = QMenu(button)
     for template_id, title in forms:
-        menu.addAction(title, lambda t=template_id: on_choose(t))
+        menu.addAction(title, choose(template_id))
     button.setMenu(menu)
     button.setEnabled(bool(forms))
     if not forms:
@@ -96,16 +98,25 @@ class PersonCardDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.card = card
+        self._masked = masked
+        self._today = today
         name = masking.mask_name(card.name) if masked else card.name
         self.setWindowTitle(f"人员信息 — {name}")
         self.setObjectName("person_card")
         self.resize(720, 640)
         layout = QVBoxLayout(self)
+        layout.addLayout(self._head(name))
+        layout.addLayout(self._facts())
+        layout.addWidget(self._enrollments_box())
+        layout.addWidget(self._payments_box(), 1)
+        layout.addWidget(self._buttons(forms))
 
+    def _head(self, name: str) -> QHBoxLayout:
+        """The name (masked or not) and whether the person is registered in this township."""
         title = QLabel(f"<b style='font-size:16pt'>{name}</b>", self)
         badge = QLabel(self)
         badge.setObjectName("registry_badge")
-        if card.in_registry:
+        if self.card.in_registry:
             badge.setText("本镇户籍")
             badge.setStyleSheet("color:#1b5e20; border:1px solid #1b5e20; padding:2px 6px;")
         else:
@@ -115,62 +126,65 @@ class PersonCardDialog(QDialog):
         head.addWidget(title)
         head.addWidget(badge)
         head.addStretch(1)
-        layout.addLayout(head)
+        return head
 
+    def _facts(self) -> QFormLayout:
+        card, masked = self.card, self._masked
         facts = QFormLayout()
         number = masking.mask_id_number(card.id_number) if masked else card.id_number
         facts.addRow("公民身份号码：", QLabel(number, self))
-        person = card.person
-        info = idnumber.parse(card.id_number) if idnumber.is_valid(card.id_number) else None
-        if person is not None:
-            born = masking.mask_birth_date(person.birth_date) if masked else f"{person.birth_date}"
-            facts.addRow("性别：", QLabel(codes.table(codes.SEX).label(person.sex_code), self))
+        if card.person is not None:
+            self._person_facts(facts, card.person)
+        elif idnumber.is_valid(card.id_number):  # only social-security data: what the number says
+            info = idnumber.parse(card.id_number)
+            sex = codes.table(codes.SEX).label(info.sex_code)
             facts.addRow(
-                "出生日期 / 年龄：",
-                QLabel(f"{born}（{idnumber.age_on(person.birth_date, today)} 岁）", self),
-            )
-            facts.addRow(
-                "民族：", QLabel(codes.table(codes.ETHNICITY).label(person.ethnicity_code), self)
-            )
-            status = codes.table(codes.PERSON_STATUS).label(person.status)
-            if person.status_date:
-                status += f"（{person.status_date}）"
-            facts.addRow("人员状态：", QLabel(status, self))
-            facts.addRow(
-                "联系电话：",
-                QLabel((masking.mask_phone(person.phone) if masked else person.phone) or "—", self),
-            )
-        elif info is not None:
-            facts.addRow(
-                "性别 / 年龄（据证件号）：",
-                QLabel(
-                    f"{codes.table(codes.SEX).label(info.sex_code)}，{info.age_on(today)} 岁", self
-                ),
+                "性别 / 年龄（据证件号）：", QLabel(f"{sex}，{info.age_on(self._today)} 岁", self)
             )
         facts.addRow("所属村（社区）：", QLabel(card.village.name if card.village else "—", self))
-        if card.household is not None and person is not None:
-            household = card.household
-            link = QLabel(f"<a href='#'>{household.household_no}</a>（点击查看全户）", self)
-            link.setObjectName("household_link")
-            link.setTextInteractionFlags(
-                Qt.TextInteractionFlag.LinksAccessibleByMouse
-                | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
-            )
-            link.linkActivated.connect(lambda _href: self.household_requested.emit(household.id))
-            facts.addRow("户号：", link)
-            facts.addRow(
-                "与户主关系：",
-                QLabel(codes.table(codes.RELATIONSHIP).label(person.relationship_code), self),
-            )
-            facts.addRow("住址：", QLabel(_address(household, masked), self))
-        if person is not None:
-            facts.addRow("数据来源：", QLabel(_provenance(person), self))
-        layout.addLayout(facts)
+        if card.household is not None and card.person is not None:
+            self._household_facts(facts, card.household, card.person)
+        if card.person is not None:
+            facts.addRow("数据来源：", QLabel(_provenance(card.person), self))
+        return facts
 
+    def _person_facts(self, facts: QFormLayout, person: Person) -> None:
+        masked = self._masked
+        born = masking.mask_birth_date(person.birth_date) if masked else f"{person.birth_date}"
+        age = idnumber.age_on(person.birth_date, self._today)
+        facts.addRow("性别：", QLabel(codes.table(codes.SEX).label(person.sex_code), self))
+        facts.addRow("出生日期 / 年龄：", QLabel(f"{born}（{age} 岁）", self))
+        facts.addRow(
+            "民族：", QLabel(codes.table(codes.ETHNICITY).label(person.ethnicity_code), self)
+        )
+        status = codes.table(codes.PERSON_STATUS).label(person.status)
+        if person.status_date:
+            status += f"（{person.status_date}）"
+        facts.addRow("人员状态：", QLabel(status, self))
+        phone = masking.mask_phone(person.phone) if masked else person.phone
+        facts.addRow("联系电话：", QLabel(phone or "—", self))
+
+    def _household_facts(self, facts: QFormLayout, household: Household, person: Person) -> None:
+        link = QLabel(f"<a href='#'>{household.household_no}</a>（点击查看全户）", self)
+        link.setObjectName("household_link")
+        link.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
+        household_id = household.id
+        link.linkActivated.connect(lambda _href: self.household_requested.emit(household_id))
+        facts.addRow("户号：", link)
+        facts.addRow(
+            "与户主关系：",
+            QLabel(codes.table(codes.RELATIONSHIP).label(person.relationship_code), self),
+        )
+        facts.addRow("住址：", QLabel(_address(household, self._masked), self))
+
+    def _enrollments_box(self) -> QGroupBox:
+        enrollments = self.card.enrollments
         schemes = codes.table(codes.SS_SCHEME)
         statuses = codes.table(codes.SS_PAYMENT_STATUS)
-        enroll_box = QGroupBox(f"社会保险参保（{len(card.enrollments)}）", self)
-        box_layout = QVBoxLayout(enroll_box)
+        box = QGroupBox(f"社会保险参保（{len(enrollments)}）", self)
         self.enrollments = _table(
             ["险种", "缴费状态", "缴费档次（元/年）", "参保日期", "待遇领取", "数据来源"],
             [
@@ -182,24 +196,25 @@ class PersonCardDialog(QDialog):
                     "是" if e.receiving else "否",
                     e.source_department,
                 ]
-                for e in card.enrollments
+                for e in enrollments
             ],
-            enroll_box,
+            box,
         )
         self.enrollments.setObjectName("enrollments")
-        box_layout.addWidget(self.enrollments)
-        visible_rows = min(max(len(card.enrollments), 1), 5)
+        QVBoxLayout(box).addWidget(self.enrollments)
+        visible_rows = min(max(len(enrollments), 1), 5)
         self.enrollments.setFixedHeight(
             self.enrollments.horizontalHeader().sizeHint().height()
             + visible_rows * self.enrollments.verticalHeader().defaultSectionSize()
             + 6
         )
-        layout.addWidget(enroll_box)
+        return box
 
-        pay_box = QGroupBox(
+    def _payments_box(self) -> QGroupBox:
+        card = self.card
+        box = QGroupBox(
             f"待遇发放（{len(card.payments)} 个月，合计 {_fen(card.total_paid_fen)} 元）", self
         )
-        pay_layout = QVBoxLayout(pay_box)
         self.payments = _table(
             ["发放年月", "基础养老金（元）", "个人账户养老金（元）", "实发金额（元）", "发放日期"],
             [
@@ -212,23 +227,28 @@ class PersonCardDialog(QDialog):
                 ]
                 for p in card.payments
             ],
-            pay_box,
+            box,
         )
         self.payments.setObjectName("payments")
         for column in range(1, 4):
             for row in range(self.payments.rowCount()):
                 item = self.payments.item(row, column)
+                assert item is not None  # _table filled every cell
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        pay_layout.addWidget(self.payments)
-        layout.addWidget(pay_box, 1)
+        QVBoxLayout(box).addWidget(self.payments)
+        return box
 
+    def _buttons(self, forms: Sequence[tuple[str, str]]) -> QDialogButtonBox:
         buttons = QDialogButtonBox(self)
-        if card.in_registry:
-            fill = _forms_button(forms, lambda t: self.form_requested.emit(t, card.id_number), self)
+        if self.card.in_registry:
+            fill = _forms_button(forms, self._fill_form, self)
             buttons.addButton(fill, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton("关闭", QDialogButtonBox.ButtonRole.RejectRole)
         buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        return buttons
+
+    def _fill_form(self, template_id: str) -> None:
+        self.form_requested.emit(template_id, self.card.id_number)
 
 
 class HouseholdDialog(QDialog):
@@ -315,6 +335,6 @@ class HouseholdDialog(QDialog):
         member = self._members[row if 0 <= row < len(self._members) else 0]
         self.form_requested.emit(template_id, member.id_number)
 
-    def _open_member(self, index) -> None:  # type: ignore[no-untyped-def]
+    def _open_member(self, index: QModelIndex) -> None:
         if 0 <= index.row() < len(self._members):
             self.person_requested.emit(self._members[index.row()].id_number)

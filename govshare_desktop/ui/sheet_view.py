@@ -302,7 +302,7 @@ class _RuledDelegate(QStyledItemDelegate):
         if first <= index.row() <= last:
             painter.save()
             painter.setPen(QPen(QColor("#404040"), 1))
-            painter.drawRect(option.rect.adjusted(0, 0, -1, -1))  # type: ignore[attr-defined]
+            painter.drawRect(option.rect.adjusted(0, 0, -1, -1))
             painter.restore()
 
 

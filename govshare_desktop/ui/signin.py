@@ -30,6 +30,7 @@ from govshare_desktop.core.security import signin
 from govshare_desktop.core.security.vault import Vault
 from govshare_desktop.core.services.admin import change_own_password
 from govshare_desktop.core.services.context import Context
+from govshare_desktop.core.store.engine import Store
 
 log = logging.getLogger(__name__)
 ENV_USER, ENV_PASSWORD = "GOVSHARE_USER", "GOVSHARE_PASSWORD"
@@ -179,12 +180,31 @@ class LoginDialog(QDialog):
         self.password.setFocus()
 
 
+class UnlockDialog(LoginDialog):
+    """The idle lock's prompt: the signed-in user's password again (the name cannot be changed).
+    Checked with :func:`unlock_check`: no new session is opened, and a wrong password counts
+    towards the lockout like a sign-in."""
+
+    def __init__(self, db: Path, user: str, parent: QWidget | None = None) -> None:
+        super().__init__(db, parent, title="已锁定 — 输入密码解锁", user=user)
+        self.user.setReadOnly(True)
+
+    def try_sign_in(self) -> None:
+        try:
+            unlock_check(self.db, self.user.text(), self.password.text())
+        except UserError as exc:
+            self.message.setText(exc.message)
+            self.password.clear()
+            return
+        self.accept()
+
+
 class ChangePasswordDialog(QDialog):
     """Change the signed-in user's password (forced after a generated or reset password)."""
 
     def __init__(
-        self, store, *, forced: bool, old: str = "", parent: QWidget | None = None
-    ) -> None:  # type: ignore[no-untyped-def]
+        self, store: Store, *, forced: bool, old: str = "", parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("change_password")
         self.setWindowTitle("修改密码")

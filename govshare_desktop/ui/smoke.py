@@ -21,8 +21,12 @@ import time
 import traceback
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from govshare_desktop.core.security.permissions import Action
+
+if TYPE_CHECKING:  # the store loads with the first step, as in the program
+    from govshare_desktop.core.store.engine import Store
 
 ENV_SCREENSHOT = "GOVSHARE_SMOKE_SCREENSHOT"  # a PNG of the main window, if set
 SMOKE_TEMPLATE = "mz_elderly"  # a 统计表 with merged headers, filled from the demo data
@@ -56,7 +60,7 @@ def _say(text: str) -> None:
     print(f"smoke: {text}", flush=True)
 
 
-def _open(path: Path):  # type: ignore[no-untyped-def]
+def _open(path: Path) -> Store:
     from govshare_desktop.core.resources import resources_dir
     from govshare_desktop.core.security import signin
     from govshare_desktop.core.security.permissions import Role
@@ -83,7 +87,7 @@ def _open(path: Path):  # type: ignore[no-untyped-def]
     return signed.store
 
 
-def _window(store) -> None:  # type: ignore[no-untyped-def]
+def _window(store: Store) -> None:
     from PySide6.QtWidgets import QApplication
 
     from govshare_desktop.ui.main_window import MainWindow
@@ -111,7 +115,7 @@ def _window(store) -> None:  # type: ignore[no-untyped-def]
     window.close()
 
 
-def _form_pdf(store, work: Path) -> None:  # type: ignore[no-untyped-def]
+def _form_pdf(store: Store, work: Path) -> None:
     from govshare_desktop.core.domain.period import Period
     from govshare_desktop.core.export.forms import export_sheets, form_sheets
     from govshare_desktop.core.forms.dictionary import load_dictionary

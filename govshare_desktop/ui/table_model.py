@@ -12,7 +12,14 @@ from collections import OrderedDict
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 
 from govshare_desktop.core.browse import Browser, Column, Query, format_cell
 
@@ -34,8 +41,14 @@ class SqlTableModel(QAbstractTableModel):
     queried = Signal(int)
 
     def __init__(
-        self, browser: Browser, query: Query, *, today: date, load: bool = True, parent=None
-    ) -> None:  # type: ignore[no-untyped-def]
+        self,
+        browser: Browser,
+        query: Query,
+        *,
+        today: date,
+        load: bool = True,
+        parent: QObject | None = None,
+    ) -> None:
         """``load=False`` defers the first query to :meth:`ensure_loaded` (pages not yet shown)."""
         super().__init__(parent)
         self._browser = browser

@@ -116,7 +116,8 @@ class Task(QObject):
         else:
             from govshare_desktop.ui.errors import show_error
 
-            show_error(self.parent() if isinstance(self.parent(), QWidget) else None, exc)
+            parent = self.parent()
+            show_error(parent if isinstance(parent, QWidget) else None, exc)
 
 
 def run_task(
