@@ -559,7 +559,7 @@ def test_filled_sample_prints_with_libreoffice(pool, tmp_path) -> None:
 
 
 def test_formulas_follow_inserted_rows() -> None:
-    from govshare_desktop.core.export.workbook_fill import _adjust_formula
+    from govshare_desktop.core.export.workbook_rows import _adjust_formula
 
     formula = "=SUM(H4:H6)+'花名册'!A7+其他!A7+$B$9+H3+SUM(7:8)"
     assert (

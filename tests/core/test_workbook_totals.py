@@ -16,7 +16,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Border, Side
 
 from govshare_desktop.core.domain.period import Period
-from govshare_desktop.core.export.workbook_fill import _adjust_formula, fill_workbook
+from govshare_desktop.core.export.workbook_fill import fill_workbook
+from govshare_desktop.core.export.workbook_rows import _adjust_formula
 from govshare_desktop.core.forms.compute import OTHER_LABEL, other_subject
 
 TOWNSHIP = "441900199000"
