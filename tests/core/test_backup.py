@@ -20,6 +20,7 @@ import pytest
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.progress import Cancel, Cancelled
 from govshare_desktop.core.store import backup as backup_mod
+from govshare_desktop.core.store import backup_copy
 from govshare_desktop.core.store.backup import (
     backup,
     backup_due,
@@ -134,7 +135,7 @@ def test_backup_while_another_connection_writes(
     demo_store: Store, monkeypatch: pytest.MonkeyPatch, stepped: bool
 ) -> None:
     assert demo_store.path is not None
-    monkeypatch.setattr(backup_mod, "STEP_PAGES", 8)
+    monkeypatch.setattr(backup_copy, "STEP_PAGES", 8)
     stop, done = threading.Event(), [0]
     thread = threading.Thread(target=_writer, args=(demo_store.path, stop, done))
     thread.start()
@@ -184,7 +185,7 @@ def test_backup_while_another_process_writes(
     demo_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert demo_store.path is not None
-    monkeypatch.setattr(backup_mod, "STEP_PAGES", 16)
+    monkeypatch.setattr(backup_copy, "STEP_PAGES", 16)
     writer = subprocess.Popen(
         [sys.executable, "-c", WRITER_PROCESS, str(demo_store.path)],
         stdout=subprocess.PIPE,
@@ -206,9 +207,9 @@ def test_backup_while_another_process_writes(
 
 KILLED_BACKUP = """
 import sys, time
-from govshare_desktop.core.store import backup as b
+from govshare_desktop.core.store import backup as b, backup_copy
 from govshare_desktop.core.store.engine import open_store
-b.STEP_PAGES = 4
+backup_copy.STEP_PAGES = 4
 store = open_store(sys.argv[1])
 def progress(done, total, label):
     print("STEP", done, total, flush=True)
@@ -363,7 +364,7 @@ def test_a_failing_rename_leaves_no_file(store: Store, monkeypatch: pytest.Monke
 def test_cancelling_from_progress_leaves_no_file(
     demo_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(backup_mod, "STEP_PAGES", 16)
+    monkeypatch.setattr(backup_copy, "STEP_PAGES", 16)
 
     cancel = Cancel()
 
