@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from govshare_desktop.core import demo
+from govshare_desktop.core import demo, demo_people
 from govshare_desktop.core.domain import idnumber, pinyin
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.progress import Cancel, Cancelled
@@ -195,7 +195,7 @@ def test_names_phones_ethnicity(persons: list[dict[str, Any]]) -> None:
 
 
 def test_polyphonic_and_compound_surnames_read_as_surnames() -> None:
-    gen = demo._Generator(__import__("random").Random(3), AS_OF)
+    gen = demo_people._Generator(__import__("random").Random(3), AS_OF)
     surnames = {gen.surname() for _ in range(20_000)}
     assert {"曾", "单", "解", "仇", "欧阳"} <= surnames
     assert pinyin.initials("单秀英") == "sxy"
@@ -303,7 +303,7 @@ def test_enrollments_consistent_with_age(
         assert e["start_date"] >= info.birth_date.isoformat()
         if e["scheme_code"] in ("110", "170"):
             assert age >= 16, e
-            assert e["start_date"] >= demo._add_years(info.birth_date, 16).isoformat()
+            assert e["start_date"] >= demo_people._add_years(info.birth_date, 16).isoformat()
         if e["scheme_code"] == "170":
             assert e["start_date"] >= "2009-01-01"
             assert e["grade_fen"] in {g * 100 for g, _ in demo.GRADE_TIERS}
@@ -360,7 +360,7 @@ def test_payments(generated: tuple[Store, demo.DemoSummary]) -> None:
         assert p["total_fen"] == p["basic_fen"] + p["account_fen"]
         assert p["paid_date"] == date(year, month, 10).isoformat()
         info = idnumber.parse(p["id_number"])
-        sixtieth = demo._add_years(info.birth_date, 60)
+        sixtieth = demo_people._add_years(info.birth_date, 60)
         assert p["period"] > _month(sixtieth)
     living_receivers_paid = receivers & paid
     assert len(living_receivers_paid) >= 0.9 * len(receivers)

@@ -1,0 +1,112 @@
+"""The demo township's social security rows: the schemes a person is enrolled in, and the
+enrollment and monthly payment rows written for them.
+
+What the demo holds is described in :mod:`govshare_desktop.core.demo`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from govshare_desktop.core.demo_people import _P, LOCAL_REGION, _Generator, _month_index
+
+PAYMENT_WINDOW_MONTHS = 60
+BASIC_PENSION_FEN_2026 = 23_800
+BASIC_PENSION_STEP_FEN = 500  # per year before 2026
+PAY_DAY = 10
+
+
+def _period(index: int) -> int:
+    return (index // 12) * 100 + index % 12 + 1
+
+
+def _basic_fen(year: int) -> int:
+    return BASIC_PENSION_FEN_2026 - BASIC_PENSION_STEP_FEN * (2026 - year)
+
+
+def _schemes(p: _P) -> list[tuple[str, str, int | None, date | None, bool]]:
+    """(scheme, status, grade_fen, start_date, receiving) of a person's current enrollments; the
+    two deliberate anomalies keep only their 170 pension."""
+    schemes: list[tuple[str, str, int | None, date | None, bool]] = []
+    if p.pension is not None:
+        schemes.append((p.pension, p.pension_status, p.grade_fen, p.pension_start, p.receiving))
+    if p.medical is not None and not p.anomaly:
+        schemes.append((p.medical, "1", None, p.medical_start, False))
+    return schemes
+
+
+def _enrollment_count(people: list[_P]) -> int:
+    return sum(len(_schemes(p)) for p in people)
+
+
+def _enrollment_rows(people: list[_P], batch_id: int, as_of: date) -> Iterator[dict[str, Any]]:
+    number = 0
+    for p in people:
+        schemes = _schemes(p)
+        if not schemes:
+            continue
+        number += 1
+        for scheme, status, grade, start, receiving in schemes:
+            yield {
+                "id_number": p.id_number,
+                "name": p.name,
+                "scheme_code": scheme,
+                "status_code": status,
+                "grade_fen": grade,
+                "start_date": start,
+                "receiving": receiving,
+                "person_no": f"{LOCAL_REGION}{number:06d}",
+                "village_code": p.village_code,
+                "batch_id": batch_id,
+                "as_of": as_of,
+            }
+
+
+def _payment_plan(gen: _Generator, people: list[_P]) -> list[tuple[str, int, int, int]]:
+    """(id_number, first month index, last month index, account_fen) for every receiver."""
+    last_month = _month_index(gen.as_of)
+    window_start = last_month - PAYMENT_WINDOW_MONTHS + 1
+    plan = []
+    for p in people:
+        if p.pension != "170" or not p.receiving:
+            continue
+        first = max(gen.first_payment_month(p), window_start)
+        last = last_month
+        if p.status != "normal" and not p.anomaly and p.status_date is not None:
+            last = min(last, _month_index(p.status_date))
+        if first <= last:
+            plan.append((p.id_number, first, last, p.account_fen))
+    return plan
+
+
+PAYMENT_COLUMNS = (
+    "id_number",
+    "period",
+    "basic_fen",
+    "account_fen",
+    "total_fen",
+    "paid_date",
+    "batch_id",
+    "as_of",
+)
+
+
+def _payment_rows(
+    plan: list[tuple[str, int, int, int]], batch_id: int, as_of: date
+) -> Iterator[tuple[Any, ...]]:
+    """Payment rows as tuples in :data:`PAYMENT_COLUMNS` order."""
+    months: dict[int, tuple[int, int, date]] = {}
+    for id_number, first, last, account in plan:
+        for month in range(first, last + 1):
+            info = months.get(month)
+            if info is None:
+                year = month // 12
+                info = months[month] = (
+                    _period(month),
+                    _basic_fen(year),
+                    date(year, month % 12 + 1, PAY_DAY),
+                )
+            period, basic, paid = info
+            yield (id_number, period, basic, account, basic + account, paid, batch_id, as_of)
