@@ -17,10 +17,7 @@ MAX_FUNCTION_LINES = 80  # from the ``def`` line to the last line of the body
 
 # Still over the limit (paths under govshare_desktop/; functions as path::qualified name).
 # This list only shrinks.
-MODULES_OVER: set[str] = {
-    "core/demo.py",
-    "core/store/backup.py",
-}
+MODULES_OVER: set[str] = set()  # none left: every module is under the limit
 FUNCTIONS_OVER: set[str] = {
     "core/backflow/apply.py::Applier.apply",
     "core/backflow/header.py::locate",
@@ -28,7 +25,6 @@ FUNCTIONS_OVER: set[str] = {
     "core/export/lists.py::export_list",
     "core/forms/dictionary.py::parse_elements",
     "core/forms/templates.py::parse_template",
-    "core/store/backup.py::_backup_into",
     # A released migration is never edited: the schema it creates is what databases hold.
     "core/store/migrations/versions/0001_initial_schema.py::upgrade",
 }
