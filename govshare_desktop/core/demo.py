@@ -223,119 +223,11 @@ def generate(
     with store.transaction() as session, big_sqlite_cache(session, SQLITE_CACHE_KIB):
         _refuse_if_not_empty(session)
         report(0, households, "正在生成演示户籍和人员…")
+        batches = _set_up_township(session, households=households, seed=seed, as_of=as_of)
+        drawn = _draw(households, seed, as_of, report)
+        _write(session, batches, drawn, as_of, report)
 
-        init_township(
-            session, DEMO_TOWNSHIP_CODE, DEMO_TOWNSHIP_NAME, county_name=DEMO_COUNTY_NAME, demo=True
-        )
-        for village in VILLAGES:
-            add_village(
-                session, village.code, village.name, urban_rural_code=village.urban_rural_code
-            )
-        imported_at = datetime.combine(as_of, time(9, 0))
-        # The demo township trusts the demo county's key (resources/demo), so that the sample
-        # back-flow package can be imported into it. A real township trusts nothing by default.
-        trust_sender(
-            session,
-            resource_path("demo", DEMO_COUNTY_KEY).read_bytes(),
-            code=DEMO_COUNTY_CODE,
-            name=f"{DEMO_COUNTY_SENDER}（演示密钥）",
-            user=IMPORTED_BY,
-            now=imported_at,
-        )
-        note = f"演示数据：govshare demo --households {households} --seed {seed}"
-        batches = {
-            dataset: Batch(
-                dataset=dataset,
-                source_department=source,
-                file_name=None,
-                as_of=as_of,
-                imported_at=imported_at,
-                imported_by=IMPORTED_BY,
-                note=note,
-            )
-            for dataset, source in (
-                ("household", POLICE),
-                ("person", POLICE),
-                ("ss_enrollment", HRSS),
-                ("ss_payment", HRSS),
-            )
-        }
-        session.add_all(batches.values())
-        session.flush()
-
-        # --- generate in memory --------------------------------------------------------------
-        gen = _Generator(random.Random(seed), as_of)
-        homes: list[_Household] = []
-        for index in range(households):
-            homes.append(gen.household(index))
-            if (index + 1) % GENERATE_REPORT_EVERY == 0:
-                report(index + 1, households, "正在生成演示户籍和人员…")
-        persons = [p for home in homes for p in home.members]
-        for p in persons:
-            gen.plan(p)
-        _choose_anomalies(gen, persons)
-
-        enrollment_people = [p for p in persons if p.status == "normal" or p.anomaly]
-        outsiders: list[_P] = []
-        for _ in range(max(2, round(_enrollment_count(enrollment_people) * 0.02 / 1.9))):
-            p = gen.person(gen.age(16, 85, 50), gen.chance(0.5), None, local_rate=0.5)
-            p.village_code = gen.village().code
-            gen.plan(p, must_enrol=True)
-            outsiders.append(p)
-        enrollment_people += outsiders
-        report(households, households, "正在生成演示户籍和人员…")
-
-        payers = _payment_plan(gen, [*persons, *outsiders])
-        counts = {
-            "household": len(homes),
-            "person": len(persons),
-            "ss_enrollment": _enrollment_count(enrollment_people),
-            "ss_payment": sum(last - first + 1 for _, first, last, _ in payers),
-        }
-
-        # --- write ---------------------------------------------------------------------------
-        total = sum(counts.values())
-        done = 0
-        report(done, total, "正在写入户籍（户）…")
-        steps: list[tuple[str, Iterator[list[Any]], Callable[[list[Any]], object]]] = [
-            (
-                "正在写入户籍（户）…",
-                _batched(_household_rows(homes, batches["household"].id, as_of), CHUNK),
-                lambda rows: session.execute(insert(table_of(Household)), rows),
-            ),
-            (
-                "正在写入人员…",
-                _batched(_person_rows(homes, batches["person"].id, as_of), CHUNK),
-                # name_initials / name_chars come from the Person column defaults (pinyin).
-                lambda rows: session.execute(insert(table_of(Person)), rows),
-            ),
-            (
-                "正在写入参保登记…",
-                _batched(
-                    _enrollment_rows(enrollment_people, batches["ss_enrollment"].id, as_of), CHUNK
-                ),
-                lambda rows: session.execute(insert(table_of(Enrollment)), rows),
-            ),
-            (
-                "正在写入养老金发放明细…",
-                _batched(_payment_rows(payers, batches["ss_payment"].id, as_of), PAYMENT_CHUNK),
-                TupleInserter(
-                    session, table_of(Payment), PAYMENT_COLUMNS, fast=FAST_SQLITE_INSERTS
-                ),
-            ),
-        ]
-        for label, chunks, write in steps:
-            for chunk in chunks:
-                write(chunk)
-                done += len(chunk)
-                report(done, total, label)
-
-        for dataset, batch in batches.items():
-            batch.rows_total = batch.rows_inserted = counts[dataset]
-            batch.rows_updated = batch.rows_unchanged = batch.rows_rejected = 0
-        session.flush()
-        report(total, total, "演示数据已生成")
-
+    counts = drawn.counts
     return DemoSummary(
         households=counts["household"],
         persons=counts["person"],
@@ -343,6 +235,140 @@ def generate(
         payments=counts["ss_payment"],
         seconds=round(_time.perf_counter() - started, 3),
     )
+
+
+def _set_up_township(
+    session: Session, *, households: int, seed: int, as_of: date
+) -> dict[str, Batch]:
+    """The township, its villages, the trusted demo county key, and one batch per dataset."""
+    init_township(
+        session, DEMO_TOWNSHIP_CODE, DEMO_TOWNSHIP_NAME, county_name=DEMO_COUNTY_NAME, demo=True
+    )
+    for village in VILLAGES:
+        add_village(session, village.code, village.name, urban_rural_code=village.urban_rural_code)
+    imported_at = datetime.combine(as_of, time(9, 0))
+    # The demo township trusts the demo county's key (resources/demo), so that the sample
+    # back-flow package can be imported into it. A real township trusts nothing by default.
+    trust_sender(
+        session,
+        resource_path("demo", DEMO_COUNTY_KEY).read_bytes(),
+        code=DEMO_COUNTY_CODE,
+        name=f"{DEMO_COUNTY_SENDER}（演示密钥）",
+        user=IMPORTED_BY,
+        now=imported_at,
+    )
+    note = f"演示数据：govshare demo --households {households} --seed {seed}"
+    batches = {
+        dataset: Batch(
+            dataset=dataset,
+            source_department=source,
+            file_name=None,
+            as_of=as_of,
+            imported_at=imported_at,
+            imported_by=IMPORTED_BY,
+            note=note,
+        )
+        for dataset, source in (
+            ("household", POLICE),
+            ("person", POLICE),
+            ("ss_enrollment", HRSS),
+            ("ss_payment", HRSS),
+        )
+    }
+    session.add_all(batches.values())
+    session.flush()
+    return batches
+
+
+@dataclass
+class _Drawn:
+    """The demo township generated in memory, before anything is written."""
+
+    homes: list[_Household]
+    enrollment_people: list[_P]
+    payers: list[tuple[str, int, int, int]]
+    counts: dict[str, int]
+
+
+def _draw(households: int, seed: int, as_of: date, report: Progress) -> _Drawn:
+    """Households and their people, their social security, the anomalies, and people enrolled
+    here who live elsewhere."""
+    gen = _Generator(random.Random(seed), as_of)
+    homes: list[_Household] = []
+    for index in range(households):
+        homes.append(gen.household(index))
+        if (index + 1) % GENERATE_REPORT_EVERY == 0:
+            report(index + 1, households, "正在生成演示户籍和人员…")
+    persons = [p for home in homes for p in home.members]
+    for p in persons:
+        gen.plan(p)
+    _choose_anomalies(gen, persons)
+
+    enrollment_people = [p for p in persons if p.status == "normal" or p.anomaly]
+    outsiders: list[_P] = []
+    for _ in range(max(2, round(_enrollment_count(enrollment_people) * 0.02 / 1.9))):
+        p = gen.person(gen.age(16, 85, 50), gen.chance(0.5), None, local_rate=0.5)
+        p.village_code = gen.village().code
+        gen.plan(p, must_enrol=True)
+        outsiders.append(p)
+    enrollment_people += outsiders
+    report(households, households, "正在生成演示户籍和人员…")
+
+    payers = _payment_plan(gen, [*persons, *outsiders])
+    counts = {
+        "household": len(homes),
+        "person": len(persons),
+        "ss_enrollment": _enrollment_count(enrollment_people),
+        "ss_payment": sum(last - first + 1 for _, first, last, _ in payers),
+    }
+    return _Drawn(homes, enrollment_people, payers, counts)
+
+
+def _write(
+    session: Session, batches: dict[str, Batch], drawn: _Drawn, as_of: date, report: Progress
+) -> None:
+    """Every row, in chunks, then each batch's counts."""
+    counts = drawn.counts
+    total = sum(counts.values())
+    done = 0
+    report(done, total, "正在写入户籍（户）…")
+    steps: list[tuple[str, Iterator[list[Any]], Callable[[list[Any]], object]]] = [
+        (
+            "正在写入户籍（户）…",
+            _batched(_household_rows(drawn.homes, batches["household"].id, as_of), CHUNK),
+            lambda rows: session.execute(insert(table_of(Household)), rows),
+        ),
+        (
+            "正在写入人员…",
+            _batched(_person_rows(drawn.homes, batches["person"].id, as_of), CHUNK),
+            # name_initials / name_chars come from the Person column defaults (pinyin).
+            lambda rows: session.execute(insert(table_of(Person)), rows),
+        ),
+        (
+            "正在写入参保登记…",
+            _batched(
+                _enrollment_rows(drawn.enrollment_people, batches["ss_enrollment"].id, as_of),
+                CHUNK,
+            ),
+            lambda rows: session.execute(insert(table_of(Enrollment)), rows),
+        ),
+        (
+            "正在写入养老金发放明细…",
+            _batched(_payment_rows(drawn.payers, batches["ss_payment"].id, as_of), PAYMENT_CHUNK),
+            TupleInserter(session, table_of(Payment), PAYMENT_COLUMNS, fast=FAST_SQLITE_INSERTS),
+        ),
+    ]
+    for label, chunks, write in steps:
+        for chunk in chunks:
+            write(chunk)
+            done += len(chunk)
+            report(done, total, label)
+
+    for dataset, batch in batches.items():
+        batch.rows_total = batch.rows_inserted = counts[dataset]
+        batch.rows_updated = batch.rows_unchanged = batch.rows_rejected = 0
+    session.flush()
+    report(total, total, "演示数据已生成")
 
 
 def _batched(rows: Iterable[T], size: int) -> Iterator[list[T]]:
