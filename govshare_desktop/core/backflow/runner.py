@@ -22,12 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from govshare_desktop.core.backflow.packages import PackageResult, import_package, is_package
-from govshare_desktop.core.backflow.pipeline import (
-    DatasetResult,
-    ImportPlan,
-    plan_file,
-    run_plan,
-)
+from govshare_desktop.core.backflow.pipeline import DatasetResult, ImportPlan, plan_file, run_plan
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.progress import Cancel, Cancelled, Progress
 from govshare_desktop.core.security.permissions import Action
