@@ -157,7 +157,26 @@ def parse_computation(raw: Mapping[str, Any], where: str) -> Computation:
     return computation
 
 
+ELEMENT_FIELDS = frozenset(
+    {
+        "code",
+        "name",
+        "type",
+        "level",
+        "unit",
+        "source",
+        "description",
+        "code_list",
+        "compute",
+        "carry_forward",
+        "mask",
+        "total",
+    }
+)
+
+
 def parse_elements(document: Mapping[str, Any], file_name: str) -> dict[str, Element]:
+    """The element dictionary, each element checked; a problem names the file and the element."""
     raw_elements = document.get("element")
     if not isinstance(raw_elements, list) or not raw_elements:
         raise FormsError(f"{file_name} 中没有 [[element]] 条目")
@@ -187,34 +206,13 @@ def parse_elements(document: Mapping[str, Any], file_name: str) -> dict[str, Ele
             if not resource_path("codes", f"{code_list}.json").exists():
                 raise FormsError(f"{where}的 code_list“{code_list}”在 resources/codes 中不存在")
         compute = raw.get("compute")
-        known = {
-            "code",
-            "name",
-            "type",
-            "level",
-            "unit",
-            "source",
-            "description",
-            "code_list",
-            "compute",
-            "carry_forward",
-            "mask",
-            "total",
-        }
-        unknown = set(raw) - known
+        unknown = set(raw) - ELEMENT_FIELDS
         if unknown:
             raise FormsError(f"{where}中有不认识的字段：{'、'.join(sorted(unknown))}")
         mask = raw.get("mask")
         if mask is not None and mask not in MASKS:
             raise FormsError(f"{where}的 mask“{mask}”无效，可用：{'、'.join(MASKS)}")
-        total: str | None = None
-        total_formula: Expression | None = None
-        if "total" in raw:
-            if level != "area":
-                raise FormsError(f"{where}：只有区域级数据项（统计表的列）有合计，不能写 total")
-            total, total_formula = parse_total(raw["total"], where)
-            if total not in ("own", "none") and type_ not in NUMERIC:
-                raise FormsError(f"{where}的类型为 {type_}，不是数字：合计只能是 own 或 none")
+        total, total_formula = _element_total(raw, where, level, type_)
         computation = parse_computation(compute, where) if compute is not None else None
         if computation is not None and (computation.aggregate == "attribute") != (level != "area"):
             raise FormsError(
@@ -241,6 +239,20 @@ def parse_elements(document: Mapping[str, Any], file_name: str) -> dict[str, Ele
             where = f"{file_name} 数据项 {code} "
             check_total_formula(element.total_formula, code, rules, where, "区域级数据项")
     return elements
+
+
+def _element_total(
+    raw: Mapping[str, Any], where: str, level: str, type_: str
+) -> tuple[str | None, Expression | None]:
+    """How an element's 合计 is made, if the dictionary says (else the type's default)."""
+    if "total" not in raw:
+        return None, None
+    if level != "area":
+        raise FormsError(f"{where}：只有区域级数据项（统计表的列）有合计，不能写 total")
+    total, total_formula = parse_total(raw["total"], where)
+    if total not in ("own", "none") and type_ not in NUMERIC:
+        raise FormsError(f"{where}的类型为 {type_}，不是数字：合计只能是 own 或 none")
+    return total, total_formula
 
 
 def load_dictionary(path: Path | None = None) -> dict[str, Element]:

@@ -118,6 +118,9 @@ class RuleResult:
 def parse_template(
     document: Mapping[str, Any], file_name: str, elements: Mapping[str, Element]
 ) -> Template:
+    """A template file's document, checked against the element dictionary; a problem is a
+    :class:`FormsError` naming the file and the field."""
+
     def need(key: str) -> str:
         value = document.get(key)
         if not isinstance(value, str) or not value.strip():
@@ -127,134 +130,29 @@ def parse_template(
     template_id, kind, period_type = need("id"), need("kind"), need("period_type")
     if kind not in KINDS:
         raise FormsError(f"报表模板 {file_name} 的 kind“{kind}”无效，可用：{'、'.join(KINDS)}")
-    subject = "area"
-    roster_filter: dict[str, Any] = {}
-    if kind in ("roster", "individual"):
-        subject = document.get("subject", "person")
-        if subject not in ("person", "household"):
-            raise FormsError(f"报表模板 {file_name} 的 subject 应为 person 或 household")
-        roster_filter = document.get("filter", {})
-        if not isinstance(roster_filter, dict):
-            raise FormsError(f"报表模板 {file_name} 的 filter 应为表（如 {{ age_min = 80 }}）")
-        problem = check_filters(Computation("count", subject, None, roster_filter))
-        if problem:
-            raise FormsError(f"报表模板 {file_name} 的 filter：{problem}")
+    subject, roster_filter = _subject(document, kind, file_name)
     if period_type not in PERIOD_TYPES:
         raise FormsError(
             f"报表模板 {file_name} 的 period_type“{period_type}”无效，可用：{'、'.join(PERIOD_TYPES)}"
         )
     layout: list[tuple[LayoutCell, ...]] = []
-    raw_columns: Any
     if kind == "individual":
-        raw_rows = document.get("layout")
-        if not isinstance(raw_rows, list) or not raw_rows:
-            raise FormsError(f"报表模板 {file_name} 没有 [[layout]]（登记表的行）")
-        raw_columns = []
-        for row_no, raw_row in enumerate(raw_rows, start=1):
-            cells = raw_row.get("cells") if isinstance(raw_row, dict) else None
-            if not isinstance(cells, list) or not cells:
-                raise FormsError(f"报表模板 {file_name} 第 {row_no} 行 layout 缺少 cells")
-            row = []
-            for cell in cells:
-                if not isinstance(cell, dict) or set(cell) - {"element", "label", "span"}:
-                    raise FormsError(
-                        f"报表模板 {file_name} 第 {row_no} 行的格子只能有 element、label、span"
-                    )
-                span = cell.get("span", 1)
-                if not isinstance(span, int) or not 1 <= span <= 6:
-                    raise FormsError(f"报表模板 {file_name} 第 {row_no} 行的 span 应为 1～6")
-                raw_columns.append({"element": cell.get("element"), "header": cell.get("label")})
-                row.append(LayoutCell(str(cell.get("element")), str(cell.get("label") or ""), span))
-            layout.append(tuple(row))
+        raw_columns: Any = _layout(document, file_name, layout)
     else:
         raw_columns = document.get("columns")
     if not isinstance(raw_columns, list) or not raw_columns:
         raise FormsError(f"报表模板 {file_name} 没有 [[columns]]")
-    columns = []
-    for index, raw in enumerate(raw_columns, start=1):
-        where = f"报表模板 {file_name} 第 {index} 列"
-        code = raw.get("element") if isinstance(raw, dict) else None
-        if not isinstance(code, str) or not code:
-            raise FormsError(f"{where}缺少字段“element”")
-        element = elements.get(code)
-        if element is None:
-            raise FormsError(
-                f"{where}引用的数据项“{code}”不在数据项字典中（模板只能引用，不能定义数据项）"
-            )
-        if element.level != subject:
-            expected = {"area": "区域级", "person": "人员级", "household": "户级"}[subject]
-            raise FormsError(f"{where}的数据项“{code}”不是{expected}数据项，不能用于此报表")
-        unknown = {k for k, v in raw.items() if v is not None} - {
-            "element",
-            "header",
-            "group",
-            "total",
-        }
-        if unknown:
-            raise FormsError(f"{where}中有不认识的字段：{'、'.join(sorted(unknown))}")
-        groups = raw.get("group") or ()
-        if isinstance(groups, str):
-            groups = (groups,)
-        if not isinstance(groups, list | tuple) or not all(
-            isinstance(g, str) and g.strip() for g in groups
-        ):
-            raise FormsError(f"{where}的 group 应为文字或文字列表（多级表头，外层在前）")
-        if len(groups) > 3:
-            raise FormsError(f"{where}的 group 最多三级")
-        total: str | None = None
-        total_formula: Expression | None = None
-        if raw.get("total") is not None:
-            if kind != "table":
-                raise FormsError(f"{where}：只有统计表有合计行，不能写 total")
-            total, total_formula = parse_total(raw["total"], where)
-            if total not in ("own", "none") and element.type not in NUMERIC:
-                raise FormsError(f"{where}的数据项“{code}”不是数字：合计只能是 own 或 none")
-        columns.append(
-            TemplateColumn(
-                element=code,
-                header=str(raw.get("header") or element.name),
-                groups=tuple(g.strip() for g in groups),
-                total=total,
-                total_formula=total_formula,
-            )
-        )
+    columns = [
+        _column(raw, f"报表模板 {file_name} 第 {index} 列", elements, subject, kind)
+        for index, raw in enumerate(raw_columns, start=1)
+    ]
     if kind == "table":
-        # A 合计 formula reads other columns' 合计 on this form, each the sum of its rows.
-        probe = Template("", "", "", kind, period_type, file_name, tuple(columns))
-        rule_of = {c.element: probe.total_rule(c.element, elements)[0] for c in columns}
-        for index, column in enumerate(columns, start=1):
-            _, formula = probe.total_rule(column.element, elements)
-            if formula is not None:
-                where = f"报表模板 {file_name} 第 {index} 列（{column.element}）"
-                check_total_formula(formula, column.element, rule_of, where, "本表的列")
-    rules = []
-    for index, raw in enumerate(document.get("rules", []), start=1):
-        where = f"报表模板 {file_name} 第 {index} 条规则"
-        if not isinstance(raw, dict) or not isinstance(raw.get("check"), str):
-            raise FormsError(f"{where}缺少字段“check”")
-        try:
-            check = parse(raw["check"])
-        except ExpressionError as exc:
-            raise FormsError(f"{where}：{exc}") from None
-        missing = sorted(check.names - set(elements))
-        if missing:
-            raise FormsError(f"{where}引用了字典中没有的数据项：{'、'.join(missing)}")
-        severity = raw.get("severity", "error")
-        if severity not in SEVERITIES:
-            raise FormsError(f"{where}的 severity“{severity}”无效，可用：error、warning")
-        message = raw.get("message")
-        if not isinstance(message, str) or not message:
-            raise FormsError(f"{where}缺少字段“message”（给经办人看的中文说明）")
-        rules.append(Rule(check, severity, message))
-    legal = document.get("legal", {})
-    if not isinstance(legal, dict) or set(legal) - set(LEGAL_MARKS):
-        raise FormsError(f"报表模板 {file_name} 的 [legal] 只能包含：{'、'.join(LEGAL_MARKS)}")
-    signatures = document.get("signatures", [])
-    if not isinstance(signatures, list) or not all(isinstance(x, str) for x in signatures):
-        raise FormsError(f"报表模板 {file_name} 的 signatures 应为文字列表（签字、盖章栏）")
-    signatories = document.get("signatories", [])
-    if not isinstance(signatories, list) or not all(isinstance(s, str) for s in signatories):
-        raise FormsError(f"报表模板 {file_name} 的 signatories 应为文字列表")
+        _check_total_formulas(columns, kind, period_type, file_name, elements)
+    rules = [
+        _rule(raw, f"报表模板 {file_name} 第 {index} 条规则", elements)
+        for index, raw in enumerate(document.get("rules", []), start=1)
+    ]
+    legal, signatures, signatories = _marks(document, file_name)
     return Template(
         id=template_id,
         title=need("title"),
@@ -264,14 +162,152 @@ def parse_template(
         file=file_name,
         columns=tuple(columns),
         rules=tuple(rules),
-        legal={k: str(v) for k, v in legal.items()},
+        legal=legal,
         unit_line=str(document.get("unit_line", "")),
-        signatories=tuple(signatories),
+        signatories=signatories,
         subject=subject,
         filter=roster_filter,
         layout=tuple(layout),
-        signatures=tuple(signatures),
+        signatures=signatures,
     )
+
+
+def _subject(document: Mapping[str, Any], kind: str, file_name: str) -> tuple[str, dict[str, Any]]:
+    """Whom the rows are about (area, person or household) and, for a 花名册 or 登记表, who is on it."""
+    if kind not in ("roster", "individual"):
+        return "area", {}
+    subject = document.get("subject", "person")
+    if subject not in ("person", "household"):
+        raise FormsError(f"报表模板 {file_name} 的 subject 应为 person 或 household")
+    roster_filter = document.get("filter", {})
+    if not isinstance(roster_filter, dict):
+        raise FormsError(f"报表模板 {file_name} 的 filter 应为表（如 {{ age_min = 80 }}）")
+    problem = check_filters(Computation("count", subject, None, roster_filter))
+    if problem:
+        raise FormsError(f"报表模板 {file_name} 的 filter：{problem}")
+    return subject, roster_filter
+
+
+def _layout(
+    document: Mapping[str, Any], file_name: str, layout: list[tuple[LayoutCell, ...]]
+) -> list[dict[str, Any]]:
+    """A 登记表's rows of label/value cells (appended to ``layout``); its elements as columns."""
+    raw_rows = document.get("layout")
+    if not isinstance(raw_rows, list) or not raw_rows:
+        raise FormsError(f"报表模板 {file_name} 没有 [[layout]]（登记表的行）")
+    raw_columns: list[dict[str, Any]] = []
+    for row_no, raw_row in enumerate(raw_rows, start=1):
+        cells = raw_row.get("cells") if isinstance(raw_row, dict) else None
+        if not isinstance(cells, list) or not cells:
+            raise FormsError(f"报表模板 {file_name} 第 {row_no} 行 layout 缺少 cells")
+        row = []
+        for cell in cells:
+            if not isinstance(cell, dict) or set(cell) - {"element", "label", "span"}:
+                raise FormsError(
+                    f"报表模板 {file_name} 第 {row_no} 行的格子只能有 element、label、span"
+                )
+            span = cell.get("span", 1)
+            if not isinstance(span, int) or not 1 <= span <= 6:
+                raise FormsError(f"报表模板 {file_name} 第 {row_no} 行的 span 应为 1～6")
+            raw_columns.append({"element": cell.get("element"), "header": cell.get("label")})
+            row.append(LayoutCell(str(cell.get("element")), str(cell.get("label") or ""), span))
+        layout.append(tuple(row))
+    return raw_columns
+
+
+def _column(
+    raw: Any, where: str, elements: Mapping[str, Element], subject: str, kind: str
+) -> TemplateColumn:
+    code = raw.get("element") if isinstance(raw, dict) else None
+    if not isinstance(code, str) or not code:
+        raise FormsError(f"{where}缺少字段“element”")
+    element = elements.get(code)
+    if element is None:
+        raise FormsError(
+            f"{where}引用的数据项“{code}”不在数据项字典中（模板只能引用，不能定义数据项）"
+        )
+    if element.level != subject:
+        expected = {"area": "区域级", "person": "人员级", "household": "户级"}[subject]
+        raise FormsError(f"{where}的数据项“{code}”不是{expected}数据项，不能用于此报表")
+    unknown = {k for k, v in raw.items() if v is not None} - {"element", "header", "group", "total"}
+    if unknown:
+        raise FormsError(f"{where}中有不认识的字段：{'、'.join(sorted(unknown))}")
+    groups = raw.get("group") or ()
+    if isinstance(groups, str):
+        groups = (groups,)
+    if not isinstance(groups, list | tuple) or not all(
+        isinstance(g, str) and g.strip() for g in groups
+    ):
+        raise FormsError(f"{where}的 group 应为文字或文字列表（多级表头，外层在前）")
+    if len(groups) > 3:
+        raise FormsError(f"{where}的 group 最多三级")
+    total: str | None = None
+    total_formula: Expression | None = None
+    if raw.get("total") is not None:
+        if kind != "table":
+            raise FormsError(f"{where}：只有统计表有合计行，不能写 total")
+        total, total_formula = parse_total(raw["total"], where)
+        if total not in ("own", "none") and element.type not in NUMERIC:
+            raise FormsError(f"{where}的数据项“{code}”不是数字：合计只能是 own 或 none")
+    return TemplateColumn(
+        element=code,
+        header=str(raw.get("header") or element.name),
+        groups=tuple(g.strip() for g in groups),
+        total=total,
+        total_formula=total_formula,
+    )
+
+
+def _check_total_formulas(
+    columns: list[TemplateColumn],
+    kind: str,
+    period_type: str,
+    file_name: str,
+    elements: Mapping[str, Element],
+) -> None:
+    """A 合计 formula reads other columns' 合计 on this form, each the sum of its rows."""
+    probe = Template("", "", "", kind, period_type, file_name, tuple(columns))
+    rule_of = {c.element: probe.total_rule(c.element, elements)[0] for c in columns}
+    for index, column in enumerate(columns, start=1):
+        _, formula = probe.total_rule(column.element, elements)
+        if formula is not None:
+            where = f"报表模板 {file_name} 第 {index} 列（{column.element}）"
+            check_total_formula(formula, column.element, rule_of, where, "本表的列")
+
+
+def _rule(raw: Any, where: str, elements: Mapping[str, Element]) -> Rule:
+    if not isinstance(raw, dict) or not isinstance(raw.get("check"), str):
+        raise FormsError(f"{where}缺少字段“check”")
+    try:
+        check = parse(raw["check"])
+    except ExpressionError as exc:
+        raise FormsError(f"{where}：{exc}") from None
+    missing = sorted(check.names - set(elements))
+    if missing:
+        raise FormsError(f"{where}引用了字典中没有的数据项：{'、'.join(missing)}")
+    severity = raw.get("severity", "error")
+    if severity not in SEVERITIES:
+        raise FormsError(f"{where}的 severity“{severity}”无效，可用：error、warning")
+    message = raw.get("message")
+    if not isinstance(message, str) or not message:
+        raise FormsError(f"{where}缺少字段“message”（给经办人看的中文说明）")
+    return Rule(check, severity, message)
+
+
+def _marks(
+    document: Mapping[str, Any], file_name: str
+) -> tuple[dict[str, str], tuple[str, ...], tuple[str, ...]]:
+    """The statutory marks (表号, 制定机关…), the signature and seal areas, the signatories line."""
+    legal = document.get("legal", {})
+    if not isinstance(legal, dict) or set(legal) - set(LEGAL_MARKS):
+        raise FormsError(f"报表模板 {file_name} 的 [legal] 只能包含：{'、'.join(LEGAL_MARKS)}")
+    signatures = document.get("signatures", [])
+    if not isinstance(signatures, list) or not all(isinstance(x, str) for x in signatures):
+        raise FormsError(f"报表模板 {file_name} 的 signatures 应为文字列表（签字、盖章栏）")
+    signatories = document.get("signatories", [])
+    if not isinstance(signatories, list) or not all(isinstance(s, str) for s in signatories):
+        raise FormsError(f"报表模板 {file_name} 的 signatories 应为文字列表")
+    return {k: str(v) for k, v in legal.items()}, tuple(signatures), tuple(signatories)
 
 
 def load_templates(
