@@ -241,26 +241,8 @@ def locate(
     (ties: the earlier), and at least two are needed. ``expected`` and ``file_name`` only make
     the error message helpful. Raises :class:`UserError` when no header is found.
     """
-    factory: Callable[[], Iterator[RawRow]] | None
-    if callable(source_rows):
-        factory = source_rows
-        it = factory()
-    elif iter(source_rows) is source_rows:  # a one-shot iterator
-        factory = None
-        it = iter(source_rows)
-    else:
-        factory = functools.partial(iter, source_rows)
-        it = factory()
-
-    buffer: list[RawRow] = []
-    non_blank = 0
-    for row in it:
-        buffer.append(row)
-        if not row.is_blank:
-            non_blank += 1
-            if non_blank >= scan_rows:
-                break
-
+    factory, it = _rows_source(source_rows)
+    buffer = _first_rows(it, scan_rows)
     texts = [[normalise_header(cell_text(v)) for v in row.values] for row in buffer]
     known = [[bool(t) and bool(is_header(t)) for t in row_texts] for row_texts in texts]
     scores = [sum(k) for k in known]
@@ -270,16 +252,7 @@ def locate(
             _close(it)
         raise _not_found(buffer, scores, best, scan_rows, expected, file_name)
 
-    upper = lower = best
-    if best + 1 < len(buffer) and _is_two_row_header(
-        texts[best], known[best], texts[best + 1], known[best + 1]
-    ):
-        lower = best + 1
-    elif best > 0 and _is_two_row_header(
-        texts[best - 1], known[best - 1], texts[best], known[best]
-    ):
-        upper = best - 1
-
+    upper, lower = _header_span(texts, known, best)
     if upper == lower:
         columns = list(texts[best])
         groups = [""] * len(columns)
@@ -307,6 +280,43 @@ def locate(
     else:
         table._pending = itertools.chain(buffer[lower + 1 :], it)
     return table
+
+
+def _rows_source(
+    source_rows: Callable[[], Iterator[RawRow]] | Iterable[RawRow],
+) -> tuple[Callable[[], Iterator[RawRow]] | None, Iterator[RawRow]]:
+    """How to read the rows again from the start (None: a one-shot iterator), and the rows."""
+    if callable(source_rows):
+        return source_rows, source_rows()
+    if iter(source_rows) is source_rows:  # a one-shot iterator
+        return None, iter(source_rows)
+    factory = functools.partial(iter, source_rows)
+    return factory, factory()
+
+
+def _first_rows(it: Iterator[RawRow], scan_rows: int) -> list[RawRow]:
+    """The rows up to the ``scan_rows``-th non-blank one."""
+    buffer: list[RawRow] = []
+    non_blank = 0
+    for row in it:
+        buffer.append(row)
+        if not row.is_blank:
+            non_blank += 1
+            if non_blank >= scan_rows:
+                break
+    return buffer
+
+
+def _header_span(texts: list[list[str]], known: list[list[bool]], best: int) -> tuple[int, int]:
+    """The header's first and last row: the best row, with the row above or below when the two
+    together are a two-row header (merged group headings over column names)."""
+    if best + 1 < len(texts) and _is_two_row_header(
+        texts[best], known[best], texts[best + 1], known[best + 1]
+    ):
+        return best, best + 1
+    if best > 0 and _is_two_row_header(texts[best - 1], known[best - 1], texts[best], known[best]):
+        return best - 1, best
+    return best, best
 
 
 def _close(it: Iterator[RawRow]) -> None:
