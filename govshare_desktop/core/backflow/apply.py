@@ -256,24 +256,10 @@ class Applier:
         if not records:
             return
         if self.outcome.table_was_empty:
-            # Nothing existed before this import and the caller passes each key once: every
-            # record is new, so there is nothing to look up or compare.
-            self._inserter([self._insert_tuple(r) for r in records], prepared=True)
-            self.outcome.counts.inserted += len(records)
-            room = self.outcome.keep_details - len(self.outcome.inserted)
-            if room > 0:
-                self.outcome.inserted.extend(records[:room])
+            self._all_new(records)
             return
         target = self.target
-        first_key = target.table.c[target.key[0]]
-        firsts = list({r[target.key[0]] for r in records})
-        existing: dict[tuple[Any, ...], Any] = {}
-        for start in range(0, len(firsts), 900):
-            rows = self.session.execute(
-                select(*self._select_columns).where(first_key.in_(firsts[start : start + 900]))
-            )
-            for found in rows:
-                existing[tuple(found[1 : 1 + len(target.key)])] = found
+        existing = self._existing(records)
         inserts: list[tuple[Any, ...]] = []
         updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         history: list[dict[str, Any]] = []
@@ -336,9 +322,41 @@ class Applier:
             changed["_id"] = row[0]
             updates.setdefault(tuple(sorted(changed)), []).append(changed)
             self.outcome.counts.updated += 1
+        self._write(inserts, updates, history)
+
+    def _all_new(self, records: Sequence[Record]) -> None:
+        """Nothing existed before this import and the caller passes each key once: every record
+        is new, so there is nothing to look up or compare."""
+        self._inserter([self._insert_tuple(r) for r in records], prepared=True)
+        self.outcome.counts.inserted += len(records)
+        room = self.outcome.keep_details - len(self.outcome.inserted)
+        if room > 0:
+            self.outcome.inserted.extend(records[:room])
+
+    def _existing(self, records: Sequence[Record]) -> dict[tuple[Any, ...], Any]:
+        """The stored rows of these records, by natural key (one SELECT per 900 first keys)."""
+        target = self.target
+        first_key = target.table.c[target.key[0]]
+        firsts = list({r[target.key[0]] for r in records})
+        existing: dict[tuple[Any, ...], Any] = {}
+        for start in range(0, len(firsts), 900):
+            rows = self.session.execute(
+                select(*self._select_columns).where(first_key.in_(firsts[start : start + 900]))
+            )
+            for found in rows:
+                existing[tuple(found[1 : 1 + len(target.key)])] = found
+        return existing
+
+    def _write(
+        self,
+        inserts: list[tuple[Any, ...]],
+        updates: dict[tuple[str, ...], list[dict[str, Any]]],
+        history: list[dict[str, Any]],
+    ) -> None:
+        """One chunk's inserts, its updates grouped by the columns they set, and its history."""
         if inserts:
             self._inserter(inserts, prepared=True)
-        table = target.table
+        table = self.target.table
         for columns, params in updates.items():
             # Bind names must differ from column names in an UPDATE's SET clause.
             values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in columns if c != "_id"}
