@@ -19,7 +19,6 @@ MAX_FUNCTION_LINES = 80  # from the ``def`` line to the last line of the body
 # This list only shrinks.
 MODULES_OVER: set[str] = set()  # none left: every module is under the limit
 FUNCTIONS_OVER: set[str] = {
-    "core/export/lists.py::export_list",
     # A released migration is never edited: the schema it creates is what databases hold.
     "core/store/migrations/versions/0001_initial_schema.py::upgrade",
 }

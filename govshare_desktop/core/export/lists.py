@@ -263,15 +263,10 @@ def export_list(
     cancel: Cancel | None = None,
     reason: str = "",
 ) -> ExportResult:
-    """Write every row of ``query`` (in its order) to the workbook ``path``.
-
-    ``columns`` are the keys of the columns to export, in order (default: all of the dataset's, as the
-    window shows them). ``masked`` writes names, ID numbers, phone numbers, addresses and birth dates
-    as the masked view shows them; ``reason`` (why full data leaves) goes into the audit entry.
-    ``progress(done, total, label)`` is called every few thousand rows; once ``cancel`` is set the
-    export stops with :class:`~govshare_desktop.core.progress.Cancelled` and leaves no file.
-    A file that cannot be written is a :class:`UserError` naming it.
-    """
+    """Write every row of ``query`` (in its order) to the workbook ``path``: the ``columns`` (keys,
+    in order; default: the dataset's, as the window shows them), ``masked`` as the masked view
+    shows them, else with ``reason`` in the audit entry. ``progress`` every few thousand rows;
+    ``cancel`` stops it with ``Cancelled``; a cancelled or failed export leaves no file."""
     import xlsxwriter  # heavy: xlsxwriter, only for list exports
     from xlsxwriter.exceptions import XlsxWriterException  # heavy: as above
 
@@ -284,50 +279,24 @@ def export_list(
     dataset = query.dataset
     chosen = list(dataset.columns) if columns is None else [dataset.column(k) for k in columns]
     positions = [dataset.columns.index(c) for c in chosen]
-    if not target.parent.is_dir():
-        raise UserError(f"无法写入 Excel 文件 {target}：文件夹“{target.parent}”不存在")
     total = browser.count(query)
+    work = _work_folder(target)
     if progress is not None:
         progress(0, total, _rows_label(0, total))
-
-    try:
-        work = Path(tempfile.mkdtemp(prefix=".govshare-export-", dir=target.parent))
-    except OSError as exc:
-        raise _write_error(target, exc) from None
     draft = work / "list.xlsx"
     workbook = None
     try:
-        workbook = xlsxwriter.Workbook(
-            str(draft),
-            {"constant_memory": True, "tmpdir": str(work), "strings_to_numbers": False},
-        )
-        workbook.set_properties(
-            {
-                "title": f"{dataset.title}名单",
-                "subject": f"{dataset.title}名单（{'已脱敏' if masked else '含完整个人信息'}）",
-                "author": store.principal.username,
-                "comments": f"导出日期 {today:%Y-%m-%d}；"
-                + ("个人信息已脱敏" if masked else "含完整个人信息，请妥善保管"),
-                "keywords": f"{ANCHOR_PREFIX}{head or Anchor(0, GENESIS)}",
-            }
-        )
+        options = {"constant_memory": True, "tmpdir": str(work), "strings_to_numbers": False}
+        workbook = xlsxwriter.Workbook(str(draft), options)
+        anchor = f"{ANCHOR_PREFIX}{head or Anchor(0, GENESIS)}"
+        _describe(workbook, dataset.title, masked, today, store.principal.username, anchor)
         sheet = workbook.add_worksheet(sheet_name(dataset.title))
-        formats = {
-            "header": workbook.add_format({"bold": True, "bottom": 1, "bg_color": "#F2F2F2"}),
-            "money": workbook.add_format({"num_format": MONEY_FORMAT}),
-            "date": workbook.add_format({"num_format": DATE_FORMAT}),
-            "quoted": workbook.add_format({"quote_prefix": True}),
-        }
+        formats = _formats(workbook)
         writers = _Writers(sheet, formats, today=today)
-        cell_writers = [writers.for_column(c, masked=masked) for c in chosen]
-        plan = list(zip(range(len(chosen)), positions, cell_writers, strict=True))
-
-        header = formats["header"]
-        for col, column in enumerate(chosen):
-            sheet.write_string(0, col, column.header, header)
-        sheet.freeze_panes(1, 0)
-        widths = [display_width(c.header) * 1.1 for c in chosen]  # bold header: a little wider
-
+        plan = [
+            (i, positions[i], writers.for_column(c, masked=masked)) for i, c in enumerate(chosen)
+        ]
+        widths = _header(sheet, chosen, formats["header"])
         row = 0
         for values in browser.iter_rows(query):
             row += 1
@@ -336,60 +305,124 @@ def export_list(
                 if value is not None and value != "":
                     write(row, col, value)
             if row <= WIDTH_SAMPLE:
-                for col, (position, column) in enumerate(zip(positions, chosen, strict=True)):
-                    text = _sample_text(column, values[position], masked=masked, today=today)
-                    widths[col] = max(widths[col], display_width(text))
+                _widen(widths, chosen, positions, values, masked=masked, today=today)
             if row % CANCEL_EVERY == 0:
-                if cancel is not None:
-                    cancel.check(CANCELLED)
-                if progress is not None and row % PROGRESS_EVERY == 0:
-                    progress(row, max(total, row), _rows_label(row, max(total, row)))
+                _tick(row, total, progress, cancel)
         if cancel is not None:
             cancel.check(CANCELLED)
-
-        fitted = [min(max(width + 2, MIN_WIDTH), MAX_WIDTH) for width in widths]
-        for col, width in enumerate(fitted):
-            sheet.set_column(col, col, width)
-        sheet.autofilter(0, 0, max(row, 1), len(chosen) - 1)
-        # Printed: A4, one page wide (landscape for a wide list), the header on every page.
-        sheet.set_paper(9)
-        if sum(fitted) > PORTRAIT_WIDTH:
-            sheet.set_landscape()
-        sheet.fit_to_pages(1, 0)
-        sheet.repeat_rows(0)
-        sheet.set_footer("&C第 &P 页 共 &N 页")
+        _lay_out(sheet, widths, rows=row)
         workbook.close()
         workbook = None
         make_private(draft)
         digest = _sha256(draft)
         # In the audit trail before it appears: if the entry cannot be written, no file.
-        trail.log(
-            store.principal,
-            "export",
-            target.name,
-            detail={
-                "dataset": dataset.key,
-                "path": str(target),
-                "sha256": digest,
-                "count": row,
-                "masked": masked,
-                "columns": [c.key for c in chosen],
-                **({"reason": reason.strip()} if reason.strip() else {}),
-            },
-        )
+        detail = {"dataset": dataset.key, "path": str(target), "sha256": digest, "count": row}
+        detail |= {"masked": masked, "columns": [c.key for c in chosen]}
+        trail.log(store.principal, "export", target.name, detail=detail | _why(reason))
         os.replace(draft, target)
     except (OSError, XlsxWriterException) as exc:
         raise _write_error(target, exc) from None
     finally:
         if workbook is not None:  # not closed: release XlsxWriter's open row-data file first
-            for worksheet in workbook.worksheets():
-                handle = getattr(worksheet, "row_data_fh", None)
-                if handle is not None:
-                    handle.close()
+            _release(workbook)
         shutil.rmtree(work, ignore_errors=True)
     if progress is not None:
         progress(row, row, _rows_label(row, row))
     return ExportResult(rows=row, path=target, sha256=digest, masked=masked)
+
+
+def _widen(
+    widths: list[float],
+    chosen: Sequence[Column],
+    positions: Sequence[int],
+    values: Sequence[Any],
+    *,
+    masked: bool,
+    today: date,
+) -> None:
+    """Widen the columns to fit this row's text (the first rows are a sample)."""
+    for col, (position, column) in enumerate(zip(positions, chosen, strict=True)):
+        text = _sample_text(column, values[position], masked=masked, today=today)
+        widths[col] = max(widths[col], display_width(text))
+
+
+def _tick(row: int, total: int, progress: Progress | None, cancel: Cancel | None) -> None:
+    """Every few thousand rows: stop if asked, and now and then say how far."""
+    if cancel is not None:
+        cancel.check(CANCELLED)
+    if progress is not None and row % PROGRESS_EVERY == 0:
+        progress(row, max(total, row), _rows_label(row, max(total, row)))
+
+
+def _work_folder(target: Path) -> Path:
+    """A private folder beside the target for the draft and XlsxWriter's temporary files."""
+    if not target.parent.is_dir():
+        raise UserError(f"无法写入 Excel 文件 {target}：文件夹“{target.parent}”不存在")
+    try:
+        return Path(tempfile.mkdtemp(prefix=".govshare-export-", dir=target.parent))
+    except OSError as exc:
+        raise _write_error(target, exc) from None
+
+
+def _why(reason: str) -> dict[str, str]:
+    return {"reason": reason.strip()} if reason.strip() else {}
+
+
+def _header(sheet: Any, chosen: Sequence[Column], style: Any) -> list[float]:
+    """The frozen header row; returns the columns' starting widths (bold: a little wider)."""
+    for col, column in enumerate(chosen):
+        sheet.write_string(0, col, column.header, style)
+    sheet.freeze_panes(1, 0)
+    return [display_width(c.header) * 1.1 for c in chosen]
+
+
+def _describe(
+    workbook: Any, title: str, masked: bool, today: date, author: str, anchor: str
+) -> None:
+    """The file's properties: what it is, masked or not, who made it, the audit anchor."""
+    workbook.set_properties(
+        {
+            "title": f"{title}名单",
+            "subject": f"{title}名单（{'已脱敏' if masked else '含完整个人信息'}）",
+            "author": author,
+            "comments": f"导出日期 {today:%Y-%m-%d}；"
+            + ("个人信息已脱敏" if masked else "含完整个人信息，请妥善保管"),
+            "keywords": anchor,
+        }
+    )
+
+
+def _formats(workbook: Any) -> dict[str, Any]:
+    return {
+        "header": workbook.add_format({"bold": True, "bottom": 1, "bg_color": "#F2F2F2"}),
+        "money": workbook.add_format({"num_format": MONEY_FORMAT}),
+        "date": workbook.add_format({"num_format": DATE_FORMAT}),
+        "quoted": workbook.add_format({"quote_prefix": True}),
+    }
+
+
+def _lay_out(sheet: Any, widths: list[float], *, rows: int) -> None:
+    """Column widths that fit, an autofilter, and the print setup: A4, one page wide (landscape
+    for a wide list), the header on every page, 「第 &P 页 共 &N 页」."""
+    fitted = [min(max(width + 2, MIN_WIDTH), MAX_WIDTH) for width in widths]
+    for col, width in enumerate(fitted):
+        sheet.set_column(col, col, width)
+    sheet.autofilter(0, 0, max(rows, 1), len(widths) - 1)
+    sheet.set_paper(9)
+    if sum(fitted) > PORTRAIT_WIDTH:
+        sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
+    sheet.set_footer("&C第 &P 页 共 &N 页")
+
+
+def _release(workbook: Any) -> None:
+    """A workbook left unclosed by an error: close XlsxWriter's row-data files so the folder can
+    be removed."""
+    for worksheet in workbook.worksheets():
+        handle = getattr(worksheet, "row_data_fh", None)
+        if handle is not None:
+            handle.close()
 
 
 def _write_error(target: Path, exc: BaseException) -> UserError:
