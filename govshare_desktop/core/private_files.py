@@ -1,10 +1,12 @@
 """Files and folders that hold personal data or keys are private to their owner: 0600 files and
 0700 folders on POSIX. (On Windows ``chmod`` only clears read-only; there files inherit the access
-list of the user's profile folder.)"""
+list of the user's profile folder.) Also the two other things every writer of such files needs:
+a durable rename (``fsync_dir``) and the file's SHA-256 for the audit trail (``file_sha256``)."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -44,3 +46,12 @@ def fsync_dir(directory: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -4,7 +4,6 @@ data stands at, and the mapping remembered for the next file of that kind.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from govshare_desktop.core.backflow.readers import TableSource, open_table
 from govshare_desktop.core.backflow.report import ChangeReport
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.private_files import file_sha256
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import ImportMapping
 
@@ -115,14 +115,6 @@ class DatasetResult:
 
 
 # ---------------------------------------------------------------- planning
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def as_of_from_name(name: str) -> date | None:

@@ -14,7 +14,6 @@ and renamed into place at the end; a cancelled or failed export leaves nothing b
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -33,6 +32,7 @@ from govshare_desktop.core.domain.text import FORMULA_TRIGGERS
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.export import CANCELLED
 from govshare_desktop.core.export.audited import ANCHOR_PREFIX, make_private
+from govshare_desktop.core.private_files import file_sha256
 from govshare_desktop.core.progress import Cancel, Progress
 from govshare_desktop.core.security.audit import GENESIS, Anchor, audit_trail
 from govshare_desktop.core.security.permissions import Action
@@ -314,7 +314,7 @@ def export_list(
         workbook.close()
         workbook = None
         make_private(draft)
-        digest = _sha256(draft)
+        digest = file_sha256(draft)
         # In the audit trail before it appears: if the entry cannot be written, no file.
         detail = {"dataset": dataset.key, "path": str(target), "sha256": digest, "count": row}
         detail |= {"masked": masked, "columns": [c.key for c in chosen]}
@@ -434,11 +434,3 @@ def _write_error(target: Path, exc: BaseException) -> UserError:
         f"无法写入 Excel 文件 {target}：{reason}（磁盘空间不足、文件正被其他程序打开或没有写权限？）"
         "未生成文件。"
     )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

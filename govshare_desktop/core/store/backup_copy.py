@@ -14,7 +14,7 @@ from typing import Any
 
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.killpoints import reached
-from govshare_desktop.core.private_files import fsync_dir, private_copy
+from govshare_desktop.core.private_files import file_sha256, fsync_dir, private_copy
 from govshare_desktop.core.progress import Cancel, Progress
 from govshare_desktop.core.store.audit_tables import seal_copy
 from govshare_desktop.core.store.backup_io import (
@@ -37,7 +37,6 @@ from govshare_desktop.core.store.backup_io import (
     _reason,
     _remove_stale_temps,
     _remove_temp,
-    _sha256,
 )
 from govshare_desktop.core.store.backup_verify import _check_rows
 
@@ -84,7 +83,7 @@ def _backup_into(
                 raise sqlite3.OperationalError(f"cannot leave WAL mode on the copy ({mode})")
             _fsync_file(temp)
             size = temp.stat().st_size
-            digest = _sha256(temp)
+            digest = file_sha256(temp)
             keys = _key_file_of(source)
             if keys is not None:
                 private_copy(keys, temp_keys)

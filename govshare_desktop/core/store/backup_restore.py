@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from govshare_desktop.core.errors import UserError
-from govshare_desktop.core.private_files import private_copy
+from govshare_desktop.core.private_files import fsync_dir, private_copy
 from govshare_desktop.core.store.audit_tables import carry_over
 from govshare_desktop.core.store.backup_copy import _backup_into
 from govshare_desktop.core.store.backup_io import (
@@ -25,7 +25,6 @@ from govshare_desktop.core.store.backup_io import (
     DamagedDatabase,
     _closing,
     _free_name,
-    _fsync_dir,
     _fsync_file,
     _is_db_error,
     _local,
@@ -141,7 +140,7 @@ def _swap_in(
                 with contextlib.suppress(OSError):
                     os.replace(aside, sidecar)
         _remove_temp(temp)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     for aside, _ in moved:
         with contextlib.suppress(OSError):
             aside.unlink()
@@ -210,5 +209,5 @@ def _copy_damaged(db_path: Path, directory: Path, stem: str) -> Path:
         raise UserError(
             f"恢复前无法备份当前数据库到 {directory}：{_reason(exc)}{_DISK_HINT}已放弃恢复。"
         ) from None
-    _fsync_dir(directory)
+    fsync_dir(directory)
     return final
