@@ -15,6 +15,8 @@ data directory). One module per group of commands, each a table of :class:`Comma
 :func:`build_parser` makes the argument parser from them.
 """
 
+# Imports inside functions — lazy: `govshare --help` and `--version` start without SQLAlchemy or the core.
+
 from __future__ import annotations
 
 import argparse

@@ -1,6 +1,8 @@
 """``govshare passwd``, ``users``, ``audit``, ``backup`` and ``restore``: what the administrators
 (and everyone, for their own password) do."""
 
+# Imports inside functions — lazy: each command loads only the core it uses.
+
 from __future__ import annotations
 
 import argparse

@@ -3,6 +3,8 @@
 argument parsing helpers. Commands are thin: parse, call one use case of
 :mod:`govshare_desktop.core.services`, print."""
 
+# Imports inside functions — lazy: each command loads only the core it uses.
+
 from __future__ import annotations
 
 import argparse

@@ -1,5 +1,7 @@
 """``govshare forms …`` and ``export``: 一表通 templates, 预填, values and forms to files."""
 
+# Imports inside functions — lazy: each command loads only the core it uses.
+
 from __future__ import annotations
 
 import argparse

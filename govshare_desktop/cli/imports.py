@@ -1,5 +1,7 @@
 """``govshare import`` and ``trust``: back-flowed files in, and whose packages are accepted."""
 
+# Imports inside functions — lazy: each command loads only the core it uses.
+
 from __future__ import annotations
 
 import argparse

@@ -1,5 +1,7 @@
 """``govshare search`` and ``export-list``: finding residents and exporting what a list shows."""
 
+# Imports inside functions — lazy: each command loads only the core it uses.
+
 from __future__ import annotations
 
 import argparse

@@ -1,5 +1,7 @@
 """``govshare init``, ``demo`` and ``info``: setting a database up, and what it holds."""
 
+# Imports inside functions — lazy: each command loads only the core it uses.
+
 from __future__ import annotations
 
 import argparse

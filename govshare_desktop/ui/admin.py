@@ -44,6 +44,8 @@ from govshare_desktop.core.store.backup import (
 )
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import AuditEntry
+from govshare_desktop.ui.errors import show_error
+from govshare_desktop.ui.tasks import run_task
 from govshare_desktop.ui.usecases import context
 
 
@@ -372,8 +374,6 @@ class BackupsView(QWidget):
         )
 
     def backup_now(self) -> None:
-        from govshare_desktop.ui.tasks import run_task
-
         ctx = context(self.store)
 
         def done(result: BackupResult) -> None:
@@ -408,9 +408,6 @@ class BackupsView(QWidget):
             self.restore(Path(name), Path(name).name)
 
     def restore(self, backup: Path, described: str) -> None:
-        from govshare_desktop.ui.errors import show_error
-        from govshare_desktop.ui.tasks import run_task
-
         answer = QMessageBox.warning(
             self,
             "恢复备份",

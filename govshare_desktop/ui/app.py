@@ -4,6 +4,8 @@ Start-up order matters for how fast the program feels: the window shell (Qt only
 SQLAlchemy, the schema check and the first page's query run right after, on the next event-loop turn.
 """
 
+# Imports inside functions — lazy: the window paints before SQLAlchemy and the core load (start-up time).
+
 from __future__ import annotations
 
 import argparse

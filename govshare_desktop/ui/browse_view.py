@@ -34,6 +34,7 @@ from govshare_desktop.core.progress import Cancel, Cancelled, Progress
 from govshare_desktop.core.services.context import Context
 from govshare_desktop.core.services.output import export_list
 from govshare_desktop.core.store.search import HINT, SearchKind, classify
+from govshare_desktop.ui.errors import show_error
 from govshare_desktop.ui.table_model import SqlTableModel
 from govshare_desktop.ui.tasks import Task, run_task
 
@@ -263,8 +264,6 @@ class BrowseView(QWidget):
         )
 
     def _export_failed(self, exc: BaseException) -> None:
-        from govshare_desktop.ui.errors import show_error
-
         if isinstance(exc, Cancelled):
             return  # the clerk pressed 取消: nothing was written, nothing to say
         show_error(self, exc)

@@ -35,6 +35,7 @@ from govshare_desktop.core.forms.sheet import Sheet
 from govshare_desktop.core.progress import Cancel, Cancelled, Progress
 from govshare_desktop.core.services.output import export_forms, forms_to_print
 from govshare_desktop.core.store.engine import Store
+from govshare_desktop.ui.errors import show_error
 from govshare_desktop.ui.tasks import run_task
 from govshare_desktop.ui.usecases import context
 
@@ -193,7 +194,7 @@ class PrintPreview(QPrintPreviewDialog):
 
 def preview(parent: QWidget | None, sheets: Sequence[Sheet]) -> PrintPreview:
     """A print preview of the sheets (the pages of their PDF)."""
-    from govshare_desktop.core.export.pdf import pages_for
+    from govshare_desktop.core.export.pdf import pages_for  # lazy: the PDF layout, when printing
 
     pages = pages_for(sheets)
     log.info("print preview: %s, %d forms, %d pages", sheets[0].title, len(sheets), len(pages))
@@ -325,8 +326,6 @@ class FormOutput(QObject):
         self.open_preview = None
 
     def _failed(self, exc: BaseException) -> None:
-        from govshare_desktop.ui.errors import show_error
-
         if isinstance(exc, Cancelled):
             return
         show_error(self.widget, exc)

@@ -317,7 +317,7 @@ class FormsView(QWidget):
         return f"{title}-{self.area.currentText()}-{self.current_period}"
 
     def _batch_sheets(self, template_id: str) -> list[Sheet]:
-        from govshare_desktop.core.export.forms import form_sheets
+        from govshare_desktop.core.export.forms import form_sheets  # lazy: the exporters, on use
 
         return form_sheets(
             self.pool,

@@ -4,6 +4,8 @@ Unhandled exceptions (a bug, not a :class:`UserError`) are logged with their tra
 clerk in a dialog instead of vanishing in a Qt slot.
 """
 
+# Imports inside functions — lazy: logging is set up before anything else loads.
+
 from __future__ import annotations
 
 import logging

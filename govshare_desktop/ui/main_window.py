@@ -8,6 +8,8 @@ What the signed-in session adds — masking, the idle lock, signing out, the adm
 actions — is its base, :class:`~govshare_desktop.ui.session_window.SessionWindow`.
 """
 
+# Imports inside functions — lazy: the window paints before SQLAlchemy and the core load (start-up time).
+
 from __future__ import annotations
 
 import logging

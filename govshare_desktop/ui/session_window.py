@@ -8,6 +8,8 @@ adds the pages, the search and the filters. Like it, this module loads only Qt a
 store and the use cases load after the window is shown.
 """
 
+# Imports inside functions — lazy: the window paints before SQLAlchemy and the core load (start-up time).
+
 from __future__ import annotations
 
 import logging

@@ -11,6 +11,7 @@ Signals of :class:`SheetView`: ``changed()`` — a value was saved.
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import (
@@ -62,6 +63,7 @@ from govshare_desktop.core.forms.values import (
     display,
 )
 from govshare_desktop.core.services.forms import set_value
+from govshare_desktop.ui.form_output import FormOutput
 from govshare_desktop.ui.usecases import context
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -431,8 +433,6 @@ class FormDialog(QDialog):
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
         buttons = QDialogButtonBox(self)
-        from govshare_desktop.ui.form_output import FormOutput
-
         self.output = FormOutput(
             self,
             pool.store,
@@ -468,6 +468,4 @@ def refused_text(refused: str) -> str:
     """A refused entry, in red, ahead of a status line (rich text)."""
     if not refused:
         return ""
-    from html import escape
-
     return f"<span style='color:#b91c1c'>未保存：{escape(refused)}</span><br>"

@@ -5,6 +5,8 @@ Automation (smoke tests, scripted starts) signs in through ``GOVSHARE_USER`` and
 ``GOVSHARE_PASSWORD`` without a dialog, as the command line does.
 """
 
+# Imports inside functions — lazy: the restore path of the login dialog loads backups only when used.
+
 from __future__ import annotations
 
 import logging

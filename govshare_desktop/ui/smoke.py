@@ -12,6 +12,8 @@ database with a small demo township. With ``--db`` it opens that database instea
 writes nothing into it but the audit entries of the sign-in and the export.
 """
 
+# Imports inside functions — lazy: the self-check loads the core only when it runs.
+
 from __future__ import annotations
 
 import os

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from govshare_desktop.core.progress import Cancel, Progress
+from govshare_desktop.ui.errors import show_error
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +115,6 @@ class Task(QObject):
         if self._on_failure is not None:
             self._on_failure(exc)
         else:
-            from govshare_desktop.ui.errors import show_error
-
             parent = self.parent()
             show_error(parent if isinstance(parent, QWidget) else None, exc)
 

@@ -16,6 +16,7 @@ from govshare_desktop.core.forms.values import (
     COMPUTED,
     OVERRIDDEN,
     FormValues,
+    canonical,
     display,
     stored_text,
 )
@@ -154,8 +155,6 @@ class ValuesModel(QAbstractTableModel):
 
 
 def _canonical_or_none(element: Element, value: Any) -> str | None:
-    from govshare_desktop.core.forms.values import canonical
-
     try:
         return canonical(element, value)
     except UserError:

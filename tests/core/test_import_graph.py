@@ -235,3 +235,26 @@ def test_every_import_inside_a_core_function_says_why() -> None:
             if inner and not REASON.search(lines[node.lineno - 1])
         ]
     assert silent == [], "imports inside functions without a reason:\n" + "\n".join(silent)
+
+
+LAZY_MODULE = re.compile(r"^# Imports inside functions — lazy: \S")
+
+
+def test_the_window_and_the_command_line_say_why_they_import_late() -> None:
+    """In ``cli/`` and ``ui/`` importing inside functions is the rule, not the exception: the
+    window shows before SQLAlchemy loads, and a command loads only what it uses. Such a module says
+    so once, in a comment line near its top (``# Imports inside functions — lazy: <why>``); a line
+    with its own reason counts too. A module with inner imports and neither fails."""
+    silent = []
+    for module, path in sorted(MODULES.items()):
+        if not module.startswith((f"{ROOT}.cli", f"{ROOT}.ui")):
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines()
+        if any(LAZY_MODULE.match(line) for line in lines[:60]):
+            continue
+        silent += [
+            f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {lines[node.lineno - 1].strip()}"
+            for node, inner in imports(path)
+            if inner and not REASON.search(lines[node.lineno - 1])
+        ]
+    assert silent == [], "imports inside functions without a reason:\n" + "\n".join(silent)
