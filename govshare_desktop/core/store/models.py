@@ -336,10 +336,17 @@ class FormStatus(Base):
     template: Mapped[str] = mapped_column(String(64))
     area: Mapped[str] = mapped_column(String(12))
     period: Mapped[str] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(16))  # draft | submitted | returned
+    # draft | review (待审核) | submitted (已上报) | returned (已退回) | accepted (已接收)
+    status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     changed_by: Mapped[str] = mapped_column(String(64))
     changed_at: Mapped[datetime] = mapped_column(DateTime)
+    # The template version the form was filled with, pinned when it is first submitted: a newer
+    # version installed later applies to later periods only.
+    template_version: Mapped[str | None] = mapped_column(String(32))
+    submitted_by: Mapped[str | None] = mapped_column(String(64))  # the 经办人 who submitted it
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))  # the 审核人 who approved it
+    report_package: Mapped[str | None] = mapped_column(String(64))  # the last report package sent
 
 
 class Account(Base):
@@ -390,3 +397,120 @@ class AuditState(Base):
     public_key: Mapped[str] = mapped_column(String(64))
     private_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     sealed: Mapped[str | None] = mapped_column(Text, nullable=True)  # why private_key is gone
+
+
+class StoredTemplate(Base):
+    """A department form added after installation — from a county report task or by the 系统管理员
+    from a file — kept as its TOML text, versioned. It applies to periods from ``effective_from``
+    on (empty: every period); a form already submitted keeps the version it was filled with."""
+
+    __tablename__ = "form_template"
+    __table_args__ = (UniqueConstraint("template_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    template_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[str] = mapped_column(String(32))
+    effective_from: Mapped[str] = mapped_column(String(8), default="")
+    file_name: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(Text)  # the template file's TOML text
+    origin: Mapped[str] = mapped_column(String(16))  # package | file
+    package_id: Mapped[str | None] = mapped_column(String(64))
+    installed_by: Mapped[str] = mapped_column(String(64))
+    installed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class StoredElements(Base):
+    """Data elements a report task added to the dictionary (an ``elements.toml`` of new codes;
+    a code is defined once: a package may not redefine a code differently)."""
+
+    __tablename__ = "form_elements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(Text)
+    package_id: Mapped[str | None] = mapped_column(String(64))
+    installed_by: Mapped[str] = mapped_column(String(64))
+    installed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class TownshipKey(Base):
+    """The township's Ed25519 signing key for the packages it sends up. The private half is kept
+    only wrapped (AES-256-GCM under a key derived from the database key), inside the encrypted
+    database; a retired key loses its private half and keeps its public half, so that packages it
+    signed stay verifiable."""
+
+    __tablename__ = "township_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    private_wrapped: Mapped[str | None] = mapped_column(Text)  # JSON; NULL once retired
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    retired_by: Mapped[str | None] = mapped_column(String(64))
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class OutboxPackage(Base):
+    """Every package the township made: what, to whom, which sequence, when, signed by which key,
+    the bytes themselves (to write again) and what the recipient's receipt said."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("recipient_code", "sequence"),)
+
+    package_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient_code: Mapped[str] = mapped_column(String(12))
+    recipient_name: Mapped[str] = mapped_column(String(128))
+    sequence: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(Text)  # what it carries, in a line
+    refers_to: Mapped[str | None] = mapped_column(String(64))  # a task, a package acknowledged …
+    replaces: Mapped[str | None] = mapped_column(String(64))  # the report this one resubmits
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    key_fingerprint: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    written_to: Mapped[str | None] = mapped_column(Text)  # the folder it was last written to
+    written_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The recipient's receipt: applied | already_received | refused (NULL: none yet)
+    receipt_status: Mapped[str | None] = mapped_column(String(16))
+    receipt_reason: Mapped[str | None] = mapped_column(String(64))
+    receipt_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ReportTask(Base):
+    """A report task the county sent down (``report_task`` package): which form, for which period
+    and area, from whom, by when."""
+
+    __tablename__ = "report_task"
+
+    task_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    template_id: Mapped[str] = mapped_column(String(64))
+    template_version: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(8))
+    area: Mapped[str] = mapped_column(String(12))
+    issuer_code: Mapped[str] = mapped_column(String(12))
+    issuer_name: Mapped[str] = mapped_column(String(128))
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+    deadline: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    package_id: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Reply(Base):
+    """An answer from above (``reply`` package) to a report, a correction or a share request."""
+
+    __tablename__ = "reply"
+
+    reply_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # 答复编号
+    target_kind: Mapped[str] = mapped_column(String(16))  # report | correction | share_request
+    target_id: Mapped[str] = mapped_column(String(64), index=True)
+    result: Mapped[str] = mapped_column(String(16))  # accepted | returned | rejected | granted …
+    note: Mapped[str] = mapped_column(Text, default="")
+    replied_on: Mapped[date] = mapped_column(Date)
+    batch: Mapped[str | None] = mapped_column(String(64))  # 生效批次
+    package_id: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime)
