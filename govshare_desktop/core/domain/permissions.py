@@ -58,6 +58,7 @@ class Action(str, Enum):
     EDIT_FORMS = "edit_forms"  # prefill, enter values
     SUBMIT_FORM = "submit_form"
     RETURN_FORM = "return_form"
+    REVIEW_FORM = "review_form"  # approve a form waiting for review before it goes up
     EXPORT = "export"  # forms and lists, masked
     EXPORT_UNMASKED = "export_unmasked"
     PRINT = "print"
@@ -67,6 +68,8 @@ class Action(str, Enum):
     RESTORE = "restore"
     VERIFY_AUDIT = "verify_audit"  # is the chain intact? (no entry contents)
     READ_AUDIT = "read_audit"  # entries, filters, export
+    INSTALL_FORMS = "install_forms"  # add a department's form template from a file
+    MANAGE_KEYS = "manage_keys"  # the township's signing key: export, rotate; report recipients
 
     @property
     def label(self) -> str:
@@ -80,6 +83,7 @@ ACTION_LABELS = {
     Action.EDIT_FORMS: "填报报表",
     Action.SUBMIT_FORM: "上报报表",
     Action.RETURN_FORM: "退回报表",
+    Action.REVIEW_FORM: "审核报表",
     Action.EXPORT: "导出",
     Action.EXPORT_UNMASKED: "导出完整个人信息",
     Action.PRINT: "打印",
@@ -89,6 +93,8 @@ ACTION_LABELS = {
     Action.RESTORE: "恢复备份",
     Action.VERIFY_AUDIT: "校验审计日志",
     Action.READ_AUDIT: "查看审计日志",
+    Action.INSTALL_FORMS: "安装报表模板",
+    Action.MANAGE_KEYS: "管理本单位签名密钥",
 }
 
 _WORK = {
@@ -104,7 +110,7 @@ _WORK = {
 }
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.CLERK: frozenset(_WORK),
-    Role.REVIEWER: frozenset(_WORK | {Action.RETURN_FORM}),
+    Role.REVIEWER: frozenset(_WORK | {Action.RETURN_FORM, Action.REVIEW_FORM}),
     Role.SYSADMIN: frozenset(
         {
             Action.TRUST_SENDERS,
@@ -112,6 +118,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.BACKUP,
             Action.RESTORE,
             Action.VERIFY_AUDIT,
+            Action.INSTALL_FORMS,
+            Action.MANAGE_KEYS,
         }
     ),
     Role.AUDITOR: frozenset({Action.VIEW, Action.VERIFY_AUDIT, Action.READ_AUDIT}),
@@ -129,7 +137,10 @@ WRITES = frozenset(
         Action.EDIT_FORMS,
         Action.SUBMIT_FORM,
         Action.RETURN_FORM,
+        Action.REVIEW_FORM,
         Action.TRUST_SENDERS,
+        Action.INSTALL_FORMS,
+        Action.MANAGE_KEYS,
         Action.MANAGE_USERS,
         Action.BACKUP,
     }
