@@ -36,6 +36,16 @@ def private_copy(source: Path, target: Path) -> None:
     make_private(target)  # an existing file keeps its mode through O_TRUNC
 
 
+def private_write(target: Path, data: bytes) -> None:
+    """Write ``data`` into a new file ``target``, private from its creation, fsynced."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    make_private(target)
+
+
 def fsync_dir(directory: Path) -> None:
     """Make renames in ``directory`` durable (POSIX; NTFS journals them)."""
     if os.name == "nt":

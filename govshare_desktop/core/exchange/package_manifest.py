@@ -21,7 +21,17 @@ from typing import Any, NoReturn
 from govshare_desktop.core.errors import UserError
 
 FORMAT = "govshare-exchange/1"
-KINDS = ("backflow", "report", "correction", "share_request", "receipt")
+KINDS = (
+    "backflow",
+    "report_task",
+    "report",
+    "correction",
+    "share_request",
+    "catalog",
+    "reply",
+    "calendar",
+    "receipt",
+)
 MODES = ("full", "delta")
 REASONS = (
     "signature_invalid",

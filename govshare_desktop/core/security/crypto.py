@@ -4,7 +4,9 @@ national-algorithm provider (SM3/SM4) can replace this module without touching i
 * password hashes: Argon2id (argon2-cffi; t=3, m=64 MiB, p=4 — above the OWASP minimum);
 * key wrapping: AES-256-GCM under a key derived from a password with Argon2id (its own salt);
 * random keys: 256 bits from the OS;
-* one-time signing keys for the audit trail: Ed25519 (raw 32-byte keys).
+* one-time signing keys for the audit trail: Ed25519 (raw 32-byte keys);
+* the township's signing key for exchange packages: Ed25519, PEM for the package code, its
+  private half sealed with AES-256-GCM under a key derived from the database key (HKDF-SHA256).
 
 The costs are the product's (:data:`PRODUCT`) in every program; only the test suite makes cheap
 hashes, through :func:`_set_profile_for_tests` from ``tests/kdf.py`` (which no product code
@@ -24,9 +26,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 TIME_COST, MEMORY_KIB, PARALLELISM = 3, 64 * 1024, 4
 NAME_TIME_COST, NAME_MEMORY_KIB = 2, 19 * 1024  # the OWASP minimum: one per sign-in attempt
@@ -234,4 +237,55 @@ def _raw_private(key: Any) -> bytes:
 def _raw_public(key: Any) -> bytes:
     return bytes(
         key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    )
+
+
+# ---------------------------------------------------------------- keys sealed under the database key
+
+
+def subkey(secret: bytes, purpose: str) -> bytes:
+    """A 256-bit key for one ``purpose``, derived from the database key with HKDF-SHA256."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode("utf-8")
+    ).derive(secret)
+
+
+def seal(key: bytes, plaintext: bytes, aad: bytes) -> dict[str, str]:
+    """AES-256-GCM under ``key`` (from :func:`subkey`), bound to ``aad``; JSON-ready."""
+    nonce = os.urandom(12)
+    return {
+        "aead": "aes-256-gcm",
+        "nonce": base64.b64encode(nonce).decode("ascii"),
+        "ciphertext": base64.b64encode(AESGCM(key).encrypt(nonce, plaintext, aad)).decode("ascii"),
+    }
+
+
+def unseal(key: bytes, sealed: dict[str, str], aad: bytes) -> bytes:
+    if sealed.get("aead") != "aes-256-gcm":
+        raise CryptoError("unknown sealing")
+    try:
+        return AESGCM(key).decrypt(
+            base64.b64decode(sealed["nonce"]), base64.b64decode(sealed["ciphertext"]), aad
+        )
+    except (InvalidTag, KeyError, ValueError):
+        raise CryptoError("wrong key or damaged sealed data") from None
+
+
+def signing_private_pem(private: bytes) -> bytes:
+    """A raw Ed25519 private key as unencrypted PKCS#8 PEM (held in memory only, to sign)."""
+    return bytes(
+        Ed25519PrivateKey.from_private_bytes(private).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+
+def signing_public_pem(public: bytes) -> bytes:
+    """A raw Ed25519 public key as SubjectPublicKeyInfo PEM (what the county registers)."""
+    return bytes(
+        Ed25519PublicKey.from_public_bytes(public).public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
     )

@@ -24,11 +24,20 @@ FORM_STATUS_COLUMNS = ("template_version", "submitted_by", "reviewed_by", "repor
 
 
 def upgrade() -> None:
+    _form_status_columns()
+    _forms_tables()
+    _exchange_tables()
+
+
+def _form_status_columns() -> None:
     with op.batch_alter_table("form_status") as batch:
         batch.add_column(sa.Column("template_version", sa.String(length=32), nullable=True))
         batch.add_column(sa.Column("submitted_by", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("reviewed_by", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("report_package", sa.String(length=64), nullable=True))
+
+
+def _forms_tables() -> None:
     op.create_table(
         "form_template",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -59,6 +68,9 @@ def upgrade() -> None:
         sa.Column("installed_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_form_elements")),
     )
+
+
+def _exchange_tables() -> None:
     op.create_table(
         "township_key",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -98,6 +110,10 @@ def upgrade() -> None:
             "recipient_code", "sequence", name=op.f("uq_outbox_recipient_code_sequence")
         ),
     )
+    _report_tables()
+
+
+def _report_tables() -> None:
     op.create_table(
         "report_task",
         sa.Column("task_id", sa.String(length=64), nullable=False),
