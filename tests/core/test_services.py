@@ -321,6 +321,35 @@ def test_the_audit_trail(office: Context, tmp_path: Path) -> None:
         admin.verify_audit(office, against=plain)
 
 
+@covers("forms.install_template_file", "forms.catalog")
+def test_installing_a_template_from_a_file(office: Context, tmp_path: Path) -> None:
+    from govshare_desktop.core.resources import resource_path
+
+    shipped = resource_path("forms", "templates", "mz_elderly.toml").read_text(encoding="utf-8")
+    path = tmp_path / "mz_elderly_2027.toml"
+    path.write_text('version = "2027.1"\n' + shipped.replace("统计表", "统计表（2027版）"), "utf-8")
+    said = forms.install_template_file(office, path, effective_from="2027-01")
+    assert said == (
+        "已安装报表模板“老年人口及高龄津贴情况统计表（2027版）”（民政，mz_elderly_2027.toml，"
+        "版本 2027.1），自 2027-01 期起适用；已上报的报表仍按上报时的版本"
+    )
+    assert "内容相同，未作改动" in forms.install_template_file(office, path)
+    (entry,) = audit_trail(office.store).entries(AUDITOR, action="install_forms")
+    assert entry.object == "mz_elderly" and json.loads(entry.detail)["version"] == "2027.1"
+    found = forms.catalog(office)
+    assert [t.version for t in found.templates.versions("mz_elderly")] == ["", "2027.1"]
+    elements = tmp_path / "elements.toml"
+    elements.write_text(
+        '[[element]]\ncode = "S_NEW"\nname = "新数据项"\ntype = "integer"\nlevel = "area"\n',
+        "utf-8",
+    )
+    assert forms.install_template_file(office, elements) == "已向数据项字典添加 1 个数据项：S_NEW"
+    assert "S_NEW" in forms.catalog(office).dictionary
+    clerk = Context(office.store.acting(Principal("li", Role.CLERK)), clock=lambda: NOW)
+    with pytest.raises(PermissionDenied, match="无权安装报表模板"):
+        forms.install_template_file(clerk, path)
+
+
 # ---------------------------------------------------------------- the map
 
 

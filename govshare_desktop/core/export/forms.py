@@ -35,11 +35,12 @@ def form_sheets(
 ) -> list[Sheet]:
     """The sheets to export: one for a 统计表/花名册 (``area``: the township by default, or a
     village); one per subject for a 登记表 — ``subjects``, or everyone the template selects."""
-    template = pool.templates.get(template_id)
-    if template is None:
+    if template_id not in pool.templates:
         known = "、".join(sorted(pool.templates))
         raise UserError(f"没有报表模板“{template_id}”。可用：{known}")
     township_code, _ = pool.township()
+    # The version the form of this period is filled with (collect resolves it the same way).
+    template = pool.template_for(template_id, period, area or township_code)
     if template.kind == "individual":
         batch = pool.collect_each(
             template_id, period, area=area, subjects=list(subjects) if subjects else None

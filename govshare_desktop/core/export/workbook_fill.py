@@ -114,7 +114,13 @@ def fill_workbook(
     ``reason``. ``progress(step, 3, label)``: values gathered, workbook filled, saved; once
     ``cancel`` is set, :class:`~govshare_desktop.core.progress.Cancelled` and no file."""
     mapping = parse_mapping(resolve_mapping(mapping_path_or_id))
-    template = check_mapping(mapping, pool.dictionary, pool.templates)
+    # Checked against the template's version for this period and area (the one collect fills).
+    versions = (
+        {mapping.template: pool.template_for(mapping.template, period, area)}
+        if mapping.template in pool.templates
+        else {}
+    )
+    template = check_mapping(mapping, pool.dictionary, versions)
     out = Path(out_path)
     if out.resolve() == mapping.workbook.resolve():
         raise FormsError(f"不能把填好的表写回部门表样原件 {mapping.workbook.name}，请另选保存位置")

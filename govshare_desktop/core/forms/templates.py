@@ -18,6 +18,7 @@ and validation rules. A broken template is reported with its file and field; the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,12 @@ KINDS = ("table", "roster", "individual")
 PERIOD_TYPES = ("month", "quarter", "half", "year", "once")
 SEVERITIES = ("error", "warning")
 LEGAL_MARKS = ("表号", "制定机关", "批准机关", "批准文号", "有效期至")
+# A template's ``version = "2027.1"``: dotted whole numbers, no leading zeros (so two texts are
+# never the same version). A built-in template without one has the built-in version "", shown as
+# 「内置」, older than every numbered version.
+BUILT_IN = ""
+BUILT_IN_LABEL = "内置"
+_VERSION = re.compile(r"(0|[1-9][0-9]{0,8})(\.(0|[1-9][0-9]{0,8})){0,5}")
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,12 @@ class Template:
     filter: Mapping[str, Any] = field(default_factory=dict)
     layout: tuple[tuple[LayoutCell, ...], ...] = ()  # individual forms: rows of label/value cells
     signatures: tuple[str, ...] = ()  # individual forms: signature and seal areas
+    version: str = BUILT_IN  # "2027.1"; "" for a built-in template that names none
+
+    @property
+    def version_label(self) -> str:
+        """The version as shown: 「内置」 for the built-in one."""
+        return self.version or BUILT_IN_LABEL
 
     @property
     def elements(self) -> tuple[str, ...]:
@@ -113,6 +126,27 @@ class RuleResult:
     rule: Rule
     area: str
     passed: bool | None  # None: not decidable yet (a value is missing)
+
+
+def check_version(raw: Any, file_name: str) -> str:
+    """A template's ``version`` as written — ``"2027.1"``: dotted whole numbers — or a
+    :class:`FormsError` naming the file and the field."""
+    if not isinstance(raw, str):
+        raise FormsError(
+            f'报表模板 {file_name} 的字段“version”应写成带引号的文字，如 version = "2027.1"'
+        )
+    if not _VERSION.fullmatch(raw):
+        raise FormsError(
+            f"报表模板 {file_name} 的 version“{raw}”无效：应为以点分隔的数字"
+            f'（不以 0 开头），如 version = "2027.1"'
+        )
+    return raw
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """How versions sort: ``"2027.1" < "2027.2" < "2027.10" < "2028"``; the built-in ``""``
+    before every numbered one."""
+    return tuple(int(part) for part in version.split(".")) if version else ()
 
 
 def parse_template(
@@ -169,6 +203,7 @@ def parse_template(
         filter=roster_filter,
         layout=tuple(layout),
         signatures=signatures,
+        version=check_version(document["version"], file_name) if "version" in document else "",
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.forms.catalog import TemplateSet
 from govshare_desktop.core.forms.compute import (
     OTHER_LABEL,
     is_other_subject,
@@ -46,7 +47,9 @@ from govshare_desktop.core.store.township import get_township, villages
 
 
 class ValuePool:
-    """The value pool of one store, with the element dictionary and the templates."""
+    """The value pool of one store, with the element dictionary and the templates (every
+    version: :func:`~govshare_desktop.core.forms.catalog.load_catalog`; a plain mapping is taken
+    as the built-in ones)."""
 
     def __init__(
         self, store: Store, dictionary: Mapping[str, Element], templates: Mapping[str, Template]
@@ -54,6 +57,34 @@ class ValuePool:
         self.store = store
         self.dictionary = dictionary
         self.templates = templates
+
+    @property
+    def templates(self) -> TemplateSet:
+        """Every version of every template; as a mapping, the newest version of each id."""
+        return self._templates
+
+    @templates.setter
+    def templates(self, templates: Mapping[str, Template]) -> None:
+        if not isinstance(templates, TemplateSet):
+            templates = TemplateSet.built_in(templates)
+        self._templates = templates
+
+    def template_for(self, template_id: str, period: Period, area: str | None = None) -> Template:
+        """The version of ``template_id`` a form of ``period`` is filled with: the one pinned when
+        the form for ``area`` was submitted, else the newest in effect for the period. A
+        :class:`UserError` for an unknown id, a pinned version no longer installed or a template
+        not yet in effect."""
+        pinned: str | None = None
+        if area is not None and template_id in self.templates:
+            with self.store.sessions() as session:
+                pinned = session.scalar(
+                    select(FormStatus.template_version).where(
+                        FormStatus.template == template_id,
+                        FormStatus.area == area,
+                        FormStatus.period == str(period),
+                    )
+                )
+        return self.templates.for_period(template_id, period, pinned)
 
     # ---------------------------------------------------------------- reading
 
@@ -93,9 +124,7 @@ class ValuePool:
         登记表: ``area`` is the person's ID number (or the 户号); refused with a Chinese message
         when the template's filter does not allow that subject (e.g. under 80 for 高龄津贴)."""
         self.store.principal.require(Action.VIEW)
-        template = self.templates.get(template_id)
-        if template is None:
-            raise UserError(f"没有报表模板“{template_id}”")
+        template = self.template_for(template_id, period, area)
         township_code, township_name = self.township()
         attributes: dict[str, dict[str, Any]] = {}
         with self.store.sessions() as session:
@@ -163,17 +192,16 @@ class ValuePool:
         is derived on the 统计表 that use them (as those forms show it)."""
         township_code, _ = self.township()
         out: dict[str, Any] = {}
-        for template in self.templates.values():
-            wanted = (
-                [c for c in template.elements if c in codes and c not in out]
-                if template.kind == "table"
-                else []
-            )
-            if not wanted:
+        for template in self.templates.in_effect(period).values():
+            if template.kind != "table" or not any(
+                c in codes and c not in out
+                for version in self.templates.versions(template.id)
+                for c in version.elements
+            ):
                 continue
-            data = self.collect(template.id, township_code, period)
-            for code in wanted:
-                if data.derived(code, township_code):
+            data = self.collect(template.id, township_code, period)  # the version it was filled in
+            for code in data.template.elements:
+                if code in codes and code not in out and data.derived(code, township_code):
                     out[code] = data.value(code, township_code)
         return out
 
@@ -189,7 +217,7 @@ class ValuePool:
         ``area`` (default: the whole township), or for exactly ``subjects`` — refused, naming them,
         if the template does not allow some. One query for all, not one per form."""
         self.store.principal.require(Action.VIEW)
-        template = self.templates.get(template_id)
+        template = self.template_for(template_id, period) if template_id in self.templates else None
         if template is None or template.kind != "individual":
             raise UserError(f"“{template_id}”不是登记表/申请表模板")
         township_code, township_name = self.township()
@@ -270,7 +298,7 @@ class ValuePool:
             raise UserError(f"数据项“{element_code}”不在数据项字典中")
         value = canonical(element, raw)
         if element.level == "area":
-            self._refuse_derived(element, subject)
+            self._refuse_derived(element, subject, period)
         with self.store.transaction() as session:
             locked = self._locked_by(session, element_code, subject, period)
             if locked:
@@ -320,7 +348,7 @@ class ValuePool:
             )
             return row
 
-    def _refuse_derived(self, element: Element, subject: str) -> None:
+    def _refuse_derived(self, element: Element, subject: str, period: Period) -> None:
         """A 合计 worked out from the rows, or an entered value in the 「其他（未落户）」 row,
         cannot be typed."""
         if is_other_subject(subject):
@@ -335,7 +363,7 @@ class ValuePool:
             return
         rules = [
             t.total_rule(element.code, self.dictionary)[0]
-            for t in self.templates.values()
+            for t in self.templates.in_effect(period).values()
             if t.kind == "table" and element.code in t.elements
         ] or [element.total_rule]
         if "own" in rules:
@@ -411,18 +439,31 @@ class ValuePool:
     def _locked_by(
         self, session: Session, element_code: str, subject: str, period: Period
     ) -> str | None:
-        users = [t for t in self.templates.values() if element_code in t.elements]
+        """The title of a submitted form — in the version it was filled with — that uses the
+        element for the subject, if any."""
+        users = [
+            template_id
+            for template_id in self.templates
+            if any(element_code in t.elements for t in self.templates.versions(template_id))
+        ]
         if not users:
             return None
-        submitted = session.scalars(
-            select(FormStatus.template).where(
-                FormStatus.template.in_([t.id for t in users]),
+        submitted = session.execute(
+            select(FormStatus.template, FormStatus.template_version).where(
+                FormStatus.template.in_(users),
                 FormStatus.area.in_(self._covering_areas(session, subject)),
                 FormStatus.period == str(period),
                 FormStatus.status == SUBMITTED,
             )
-        ).first()
-        return self.templates[submitted].title if submitted else None
+        )
+        for template_id, pinned in submitted:
+            try:
+                template = self.templates.for_period(template_id, period, pinned)
+            except UserError:  # its version is gone: still submitted, it locks what it may use
+                return self.templates[template_id].title
+            if element_code in template.elements:
+                return template.title
+        return None
 
     @staticmethod
     def _covering_areas(session: Session, subject: str) -> list[str]:

@@ -25,7 +25,7 @@ class Workflow(ValuePool):
     ) -> None:
         """Lock the form. Refused while a value is missing or an error-level rule fails."""
         self.store.principal.require(Action.SUBMIT_FORM)
-        template = self.templates[template_id]
+        template = self.template_for(template_id, period, area)
         if template.kind == "individual":
             raise UserError(f"“{template.title}”是个人填写、签字的登记表，打印后按纸质流程报送")
         data = self.collect(template_id, area, period)
@@ -41,7 +41,7 @@ class Workflow(ValuePool):
         )
         if failed:
             raise UserError(f"“{template.title}”未通过校验，不能上报：" + "；".join(failed))
-        self._set_status(template_id, area, period, SUBMITTED, None, user, now)
+        self._set_status(template_id, area, period, SUBMITTED, None, user, now, template.version)
 
     def return_(
         self, template_id: str, area: str, period: Period, *, reason: str, user: str, now: datetime
@@ -62,13 +62,18 @@ class Workflow(ValuePool):
         reason: str | None,
         user: str,
         now: datetime,
+        version: str | None = None,
     ) -> None:
+        """``version``: the template version a submitted form was filled with, pinned the first
+        time it is submitted (a returned form, submitted again, keeps it)."""
         with self.store.transaction() as session:
             row = self._status_row(session, template_id, area, period)
             if row is None:
                 row = FormStatus(template=template_id, area=area, period=str(period))
                 session.add(row)
             row.status, row.reason, row.changed_by, row.changed_at = status, reason, user, now
+            if version is not None and row.template_version is None:
+                row.template_version = version
             audit_trail(self.store).record(
                 session,
                 self.store.principal,

@@ -39,6 +39,7 @@ EVENTS = {
     "backup": "备份",
     "restore": "恢复备份",
     "trust": "登记发送方",
+    "install_forms": "安装报表模板",
     "send": "发送数据包",
     "upgrade": "升级数据库",
 }
