@@ -201,10 +201,12 @@ def day(text: str | None) -> date | None:
 
 
 def pool(store: Store) -> FormValues:
-    """The value pool with the shipped element dictionary and templates."""
-    from govshare_desktop.core.forms.dictionary import load_dictionary
-    from govshare_desktop.core.forms.templates import load_templates
+    """The value pool with the element dictionary and the templates: the shipped ones and those
+    installed in the database (every version)."""
+    from govshare_desktop.core.forms.catalog import load_catalog
     from govshare_desktop.core.forms.values import FormValues
 
-    elements = load_dictionary()
-    return FormValues(store, elements, load_templates(elements)[0])
+    catalog = load_catalog(store)
+    for problem in catalog.problems:
+        print(f"警告：{problem}", file=sys.stderr)
+    return FormValues(store, catalog.dictionary, catalog.templates)

@@ -23,38 +23,73 @@ from govshare_desktop.core.errors import UserError
 
 
 def cmd_forms_check(args: argparse.Namespace) -> int:
-    """A dictionary (has [[element]]) or a template; errors name the file and the field."""
-    from govshare_desktop.core.forms.dictionary import load_dictionary, load_toml, parse_elements
-    from govshare_desktop.core.forms.templates import parse_template
+    """A dictionary (has [[element]]) or a template — the same check as ``forms install``;
+    errors name the file and the field."""
+    from govshare_desktop.core.forms.catalog import check_template_text, read_form_file
+    from govshare_desktop.core.forms.dictionary import load_dictionary, parse_elements, toml_text
 
     path = Path(args.file)
-    document = load_toml(path)
+    text = read_form_file(path)
+    document = toml_text(text, path.name)
     if "element" in document:
         elements = parse_elements(document, path.name)
         computed = sum(1 for e in elements.values() if e.computed)
         print(f"{args.file}：{len(elements)} 个数据项（{computed} 个由回流数据计算），检查通过")
         return 0
-    template = parse_template(document, path.name, load_dictionary())
+    template = check_template_text(text, path.name, load_dictionary())
     print(
-        f"{args.file}：报表“{template.title}”（{template.department}），{len(template.columns)} 列，"
+        f"{args.file}：报表“{template.title}”（{template.department}，版本 "
+        f"{template.version_label}），{len(template.columns)} 列，"
         f"{len(template.rules)} 条规则，检查通过"
     )
     return 0
 
 
 def cmd_forms_list(args: argparse.Namespace) -> int:
+    """The shipped templates — with ``--db``, every version installed in that database too —
+    with each one's version and where it came from."""
+    from govshare_desktop.core.forms.catalog import ORIGINS, TemplateSet
     from govshare_desktop.core.forms.dictionary import load_dictionary
     from govshare_desktop.core.forms.templates import load_templates
 
-    templates, problems = load_templates(load_dictionary())
+    if getattr(args, "db", None):
+        from govshare_desktop.core.services.forms import catalog
+
+        found = catalog(context(args))
+        templates, problems = found.templates, found.problems
+    else:
+        shipped, problems = load_templates(load_dictionary())
+        templates = TemplateSet.built_in(shipped)
     for problem in problems:
         print(f"警告：{problem}", file=sys.stderr)
-    for template in templates.values():
-        if args.json:
-            fields = ("id", "title", "department", "kind", "period_type")
-            print(json.dumps({f: getattr(template, f) for f in fields}, ensure_ascii=False))
-        else:
-            print(f"{template.id}\t{template.department}\t{template.title}\t{template.period_type}")
+    for template_id in templates:
+        for entry in templates.installed(template_id):
+            template = entry.template
+            fields = ("id", "title", "department", "kind", "period_type", "version")
+            row = {f: getattr(template, f) for f in fields}
+            row.update(
+                origin=entry.origin,
+                effective_from=str(entry.effective_from or ""),
+                package_id=entry.package_id or "",
+            )
+            if args.json:
+                print(json.dumps(row, ensure_ascii=False))
+                continue
+            when = f"自 {entry.effective_from} 起" if entry.effective_from else "各期"
+            print(
+                f"{template.id}\t{template.department}\t{template.title}\t{template.period_type}"
+                f"\t{entry.version_label}\t{ORIGINS[entry.origin]}\t{when}"
+            )
+    return 0
+
+
+def cmd_forms_install(args: argparse.Namespace) -> int:
+    """「安装报表模板」 (系统管理员): a department's template — a new form, or a newer version of
+    one — or a dictionary file's new data elements, kept in the database."""
+    from govshare_desktop.core.services.forms import install_template_file
+
+    start = str(period(args.effective_from)) if args.effective_from else ""
+    print(install_template_file(context(args), Path(args.file), effective_from=start))
     return 0
 
 
@@ -160,17 +195,42 @@ COMMANDS = [
         "list",
         "列出报表模板",
         cmd_forms_list,
-        [arg("--json", action="store_true", help="每个模板输出一行 JSON")],
+        [
+            arg("--json", action="store_true", help="每个模板（每个版本）输出一行 JSON"),
+            arg(
+                "--db",
+                metavar="PATH",
+                default=argparse.SUPPRESS,  # without it: the shipped templates, no signing in
+                help="同时列出该数据库中安装的报表模板及各版本（须登录）",
+            ),
+        ],
         group="forms",
         database=False,
+        use_cases=("forms.catalog",),
     ),
     Command(
         "check",
-        "检查数据项字典或报表模板文件",
+        "检查数据项字典或报表模板文件（与 forms install 的检查相同）",
         cmd_forms_check,
         [arg("file", metavar="FILE")],
         group="forms",
         database=False,
+    ),
+    Command(
+        "install",
+        "安装报表模板（新的报表，或已有报表的新版本）或数据项字典的新数据项（系统管理员）",
+        cmd_forms_install,
+        [
+            arg("file", metavar="FILE.toml"),
+            arg(
+                "--from",
+                dest="effective_from",
+                metavar="PERIOD",
+                help="新版本自该统计期起适用（默认：各期；已上报的报表仍按上报时的版本）",
+            ),
+        ],
+        group="forms",
+        use_cases=("forms.install_template_file",),
     ),
     Command(
         "prefill",

@@ -220,14 +220,28 @@ class FormsView(QWidget):
 
     @property
     def current_template(self) -> Template | None:
+        """The chosen form in the version it is filled with for the chosen period and area (the
+        one pinned when it was submitted, else the one in effect); the newest if there is none."""
         key = self.template.currentData()
-        return self.pool.templates.get(key) if key else None
+        return self._version(key, self.current_period, self.area.currentData()) if key else None
+
+    def _version(self, template_id: str, period: Period, area: str) -> Template:
+        """The version of the form for ``period`` and ``area``; the newest when it has none
+        (not in effect yet, or a submitted form's version gone: reload says so)."""
+        try:
+            return self.pool.template_for(template_id, period, area)
+        except UserError:
+            return self.pool.templates[template_id]
 
     def _elements(self) -> list[Element]:
         templates = (
             [self.current_template]
             if self.current_template
-            else [t for t in self.pool.templates.values() if t.kind == "table"]
+            else [
+                t
+                for t in self.pool.templates.in_effect(self.current_period).values()
+                if t.kind == "table"
+            ]
         )
         codes: list[str] = []
         for template in templates:
@@ -245,16 +259,31 @@ class FormsView(QWidget):
         for button in (self.export_button, self.print_button):
             button.setEnabled(template is not None and not self.list_mode.isChecked())
         self._offer_workbooks(template)
+        if template is not None:
+            try:
+                self.pool.template_for(template.id, period, area)
+            except UserError as exc:  # e.g. a form installed for later periods only
+                self._unavailable(exc.message, area, period)
+                return
         if template is not None and not self.list_mode.isChecked():
             self._show_sheet(template, area, period)
             return
         locked: set[str] = set()
-        for each in self.pool.templates.values():
+        for each in self.pool.templates.in_effect(period).values():
             if each.kind == "table" and self.pool.status(each.id, area, period) == SUBMITTED:
-                locked |= set(each.elements)
+                locked |= set(self._version(each.id, period, area).elements)
         self.model.load(self._elements(), area, period, locked)
         self.pages.setCurrentWidget(self.table)
         self._update_checks()
+
+    def _unavailable(self, message: str, area: str, period: Period) -> None:
+        """The chosen form cannot be shown for this period: nothing to fill, and why."""
+        for button in (self.submit_button, self.return_button, self.export_button):
+            button.setEnabled(False)
+        self.print_button.setEnabled(False)
+        self.model.load([], area, period, set())
+        self.pages.setCurrentWidget(self.table)
+        self.status.setText(message)
 
     def _show_sheet(self, template: Template, area: str, period: Period) -> None:
         data = self.pool.collect(template.id, area, period)

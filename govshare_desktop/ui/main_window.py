@@ -324,24 +324,24 @@ class MainWindow(SessionWindow):
         return self.views[key]
 
     def form_pool(self) -> FormValues | None:
-        """The 一表通 value pool (dictionary and templates loaded once); None if the dictionary
-        is broken — the reason is in the status bar and the log."""
+        """The 一表通 value pool (the dictionary and every template version, shipped and
+        installed in the database, loaded once); None if the dictionary is broken — the reason
+        is in the status bar and the log."""
         if self._form_pool is None:
-            from govshare_desktop.core.forms.dictionary import FormsError, load_dictionary
-            from govshare_desktop.core.forms.templates import load_templates
+            from govshare_desktop.core.forms.catalog import load_catalog
+            from govshare_desktop.core.forms.dictionary import FormsError
             from govshare_desktop.core.forms.values import FormValues
 
             assert self.store is not None
             try:
-                dictionary = load_dictionary()
+                catalog = load_catalog(self.store)
             except FormsError as exc:
                 log.error("forms dictionary: %s", exc)
                 self.statusBar().showMessage(f"一表通数据项字典有误，暂不可用：{exc}")
                 return None
-            templates, problems = load_templates(dictionary)
-            for problem in problems:
+            for problem in catalog.problems:
                 log.error("form template: %s", problem)
-            self._form_pool = FormValues(self.store, dictionary, templates)
+            self._form_pool = FormValues(self.store, catalog.dictionary, catalog.templates)
         return self._form_pool
 
     def _individual_forms(self, subject: str) -> list[tuple[str, str, str]]:

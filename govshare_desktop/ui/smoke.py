@@ -120,12 +120,11 @@ def _window(store: Store) -> None:
 def _form_pdf(store: Store, work: Path) -> None:
     from govshare_desktop.core.domain.period import Period
     from govshare_desktop.core.export.forms import export_sheets, form_sheets
-    from govshare_desktop.core.forms.dictionary import load_dictionary
-    from govshare_desktop.core.forms.templates import load_templates
+    from govshare_desktop.core.forms.catalog import load_catalog
     from govshare_desktop.core.forms.values import FormValues
 
-    elements = load_dictionary()
-    pool = FormValues(store, elements, load_templates(elements)[0])
+    catalog = load_catalog(store)  # the shipped forms and those installed in the database
+    pool = FormValues(store, catalog.dictionary, catalog.templates)
     sheets = form_sheets(pool, SMOKE_TEMPLATE, Period.of_date(date.today()))
     [written] = export_sheets(store, sheets, work / "smoke.pdf", fmt="pdf")
     data = written.path.read_bytes()

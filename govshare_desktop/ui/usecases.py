@@ -35,6 +35,7 @@ WINDOW_ACTIONS: dict[str, tuple[str, ...]] = {
     "从备份恢复": ("admin.restore",),
     "损坏数据库从备份恢复": ("admin.restore_unreadable",),
     "用户管理": ("admin.list_accounts", "admin.add_account", "admin.change_account"),
+    "安装报表模板": ("forms.install_template_file", "forms.catalog"),
     "修改密码": ("admin.change_own_password",),
     "审计日志": ("admin.audit_entries", "admin.verify_audit"),
 }
