@@ -9,6 +9,8 @@ the window calls.
     govshare trust add county.pub.pem --sender 441900000000 --name 东莞市政务服务和数据管理局
     govshare import FILE_OR_PACKAGE… [--dry-run] [--json] [--errors-dir DIR]
     govshare export TEMPLATE_ID --period 2026-10 [--area CODE] [--subject ID…] --format pdf --out F
+    govshare keys export --out 本单位公钥.pem · govshare tasks list [--json]
+    govshare report send TEMPLATE_ID --period 2026-11 --out DIR · govshare outbox list [--json]
 
 Every command that opens a database takes ``--db PATH`` (default: ``GOVSHARE_DB`` or the per-user
 data directory). One module per group of commands, each a table of :class:`Command` (data);
@@ -26,7 +28,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 
 from govshare_desktop import __version__
-from govshare_desktop.cli import admin, forms, imports, people, setup
+from govshare_desktop.cli import admin, forms, imports, people, reports, setup
 from govshare_desktop.cli.common import Command, build
 from govshare_desktop.core.errors import UserError
 
@@ -35,6 +37,7 @@ COMMANDS: list[Command] = [
     *people.COMMANDS,
     *imports.COMMANDS,
     *forms.COMMANDS,
+    *reports.COMMANDS,
     *admin.COMMANDS,
 ]
 

@@ -87,6 +87,7 @@ from govshare_desktop.core.demo_social import (
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.exchange.trust import trust_sender
 from govshare_desktop.core.progress import Cancel, Progress
+from govshare_desktop.core.reports.sending import set_report_recipient
 from govshare_desktop.core.resources import resource_path
 from govshare_desktop.core.store.bulk import TupleInserter, big_sqlite_cache
 from govshare_desktop.core.store.engine import Store
@@ -149,6 +150,7 @@ DEMO_COUNTY_CODE = "441900000000"
 DEMO_COUNTY_SENDER = "东莞市政务服务和数据管理局"
 DEMO_COUNTY_KEY = "county-demo-ed25519.pub.pem"
 
+DEMO_DEPARTMENTS = ("民政", "人社", "卫健", "医保", "公安")  # of the shipped templates
 POLICE = "东莞市公安局（演示数据）"
 HRSS = "东莞市人力资源和社会保障局（演示数据）"
 IMPORTED_BY = "demo"
@@ -257,6 +259,9 @@ def _set_up_township(
         user=IMPORTED_BY,
         now=imported_at,
     )
+    # The demo's forms without a task go up to the demo county's one 一表通 platform.
+    for department in DEMO_DEPARTMENTS:
+        set_report_recipient(session, department, DEMO_COUNTY_CODE)
     note = f"演示数据：govshare demo --households {households} --seed {seed}"
     batches = {
         dataset: Batch(

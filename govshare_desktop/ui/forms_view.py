@@ -42,13 +42,20 @@ from govshare_desktop.core.forms.values import (
     FormValues,
 )
 from govshare_desktop.core.progress import Cancel, Progress
-from govshare_desktop.core.services import forms
+from govshare_desktop.core.services import forms, reports
 from govshare_desktop.core.services.output import fill_department_workbook
 from govshare_desktop.ui.form_output import FormOutput
 from govshare_desktop.ui.sheet_view import SheetView, refused_text
 from govshare_desktop.ui.usecases import context
 from govshare_desktop.ui.values_model import EntryTable, ValuesModel
 
+STATUS_LABELS = {
+    "draft": "草稿",
+    "review": "待审核（已锁定）",
+    "submitted": "已上报（已锁定）",
+    "returned": "已退回",
+    "accepted": "已被接收（已锁定）",
+}
 ALL_ITEMS = ""  # the template combo's "every item" entry
 
 
@@ -383,9 +390,7 @@ class FormsView(QWidget):
         if template is not None:
             area = self.area.currentData()
             data = data or self.pool.collect(template.id, area, self.current_period)
-            status = {"draft": "草稿", "submitted": "已上报（已锁定）", "returned": "已退回"}[
-                data.status
-            ]
+            status = STATUS_LABELS.get(data.status, data.status)
             problems = list(
                 dict.fromkeys(
                     f"{'错误' if r.rule.severity == 'error' else '提示'}：{r.rule.message}"
@@ -423,7 +428,7 @@ class FormsView(QWidget):
         if template is None:
             return
         try:
-            forms.submit(
+            sent = reports.submit_report(
                 context(self.pool.store),
                 self.pool,
                 template.id,
@@ -435,6 +440,7 @@ class FormsView(QWidget):
             return
         self.reload()
         self.changed.emit()
+        self.status.setText(sent.summary(template.title) + "\n" + self.status.text())
 
     def return_form(self) -> None:
         template = self.current_template

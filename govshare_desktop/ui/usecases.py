@@ -25,7 +25,7 @@ WINDOW_ACTIONS: dict[str, tuple[str, ...]] = {
     "保存拒收行和金额变化工作簿": ("imports.write_send_back",),
     "按回流数据预填": ("forms.prefill",),
     "填写数据项": ("forms.set_value",),
-    "上报": ("forms.submit",),
+    "上报": ("reports.submit_report",),
     "退回": ("forms.return_form",),
     "导出报表": ("output.export_forms",),
     "打印": ("output.forms_to_print",),

@@ -21,7 +21,7 @@ from govshare_desktop.core.progress import Cancel, Cancelled
 from govshare_desktop.core.security import signin
 from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import PermissionDenied, Principal, Role
-from govshare_desktop.core.services import admin, forms, imports, output, session, setup
+from govshare_desktop.core.services import admin, forms, imports, output, reports, session, setup
 from govshare_desktop.core.services.context import Context
 from tests.samples import PAYMENT_CSV, PERSON_WORKBOOK
 
@@ -60,7 +60,12 @@ def test_a_township_is_set_up_atomically(tmp_path: Path) -> None:
     prepared.finish()
     assert signin.is_initialised(db)
     password = dict(prepared.shown)["管理员初始密码"]
-    signin.sign_in(db, "admin", password).store.dispose()
+    signed_in = signin.sign_in(db, "admin", password).store
+    # the township's signing key was made with the database, sealed under its key
+    admin_ctx = Context(signed_in, clock=lambda: NOW)
+    (key,) = reports.township_public_keys(admin_ctx)
+    assert key.retired_at is None and [e.action for e in _actions(admin_ctx, "key_create")]
+    signed_in.dispose()
 
 
 @covers("setup.prepare_demo", "setup.add_demo_clerk", "setup.generate_demo")
@@ -350,12 +355,87 @@ def test_installing_a_template_from_a_file(office: Context, tmp_path: Path) -> N
         forms.install_template_file(clerk, path)
 
 
+# ---------------------------------------------------------------- the loop with the county
+
+
+@covers(
+    "reports.ensure_township_key",
+    "reports.township_public_keys",
+    "reports.export_public_key",
+    "reports.rotate_township_key",
+    "reports.print_key_sheet",
+)
+def test_the_township_key(pool: FormValues, tmp_path: Path) -> None:
+    admin_ctx = Context(pool.store.acting(Principal("admin", Role.SYSADMIN)), clock=lambda: NOW)
+    with pytest.raises(PermissionDenied):
+        reports.export_public_key(_ctx(pool), tmp_path / "k.pem")
+    first = reports.ensure_township_key(_ctx(pool))  # made on first need (an older database)
+    assert reports.ensure_township_key(_ctx(pool)) == first
+    exported = reports.export_public_key(admin_ctx, tmp_path / "k.pem")
+    assert exported.fingerprint == first.fingerprint
+    assert (tmp_path / "k.pem").read_bytes().startswith(b"-----BEGIN PUBLIC KEY-----")
+    sheet = reports.print_key_sheet(admin_ctx, tmp_path / "登记单.pdf")
+    assert (tmp_path / "登记单.pdf").read_bytes().startswith(b"%PDF")
+    assert sheet.fingerprint == first.fingerprint
+    new = reports.rotate_township_key(admin_ctx)
+    keys = reports.township_public_keys(admin_ctx)
+    assert [k.fingerprint for k in keys] == [new.fingerprint, first.fingerprint]
+    assert keys[1].retired_at == NOW
+    actions = [e.action for e in _actions(admin_ctx, "key_rotate")]
+    assert actions == ["key_rotate"]
+
+
+@covers(
+    "reports.set_report_recipient",
+    "reports.set_review_required",
+    "reports.submit_report",
+    "reports.approve_report",
+    "reports.report_package",
+    "reports.outbox",
+    "reports.write_package",
+    "reports.write_unwritten",
+    "reports.tasks",
+)
+def test_submit_review_approve_and_write(pool: FormValues, tmp_path: Path) -> None:
+    ctx = _ctx(pool)
+    admin_ctx = Context(pool.store.acting(Principal("admin", Role.SYSADMIN)), clock=lambda: NOW)
+    data = pool.collect("mz_elderly", V, P)
+    for column in data.template.columns:
+        if data.value(column.element, V) is None:
+            forms.set_value(ctx, pool, column.element, V, P, "0")
+    with pytest.raises(PermissionDenied):
+        reports.set_report_recipient(ctx, data.template.department, "441900000021")
+    reports.set_report_recipient(admin_ctx, data.template.department, "441900000021")
+    reports.set_review_required(admin_ctx, "mz_elderly", True)
+    waiting = reports.submit_report(ctx, pool, "mz_elderly", V, P)
+    assert waiting.status == "review" and waiting.package is None
+    assert pool.collect("mz_elderly", V, P).locked
+    with pytest.raises(PermissionDenied):
+        reports.approve_report(ctx, pool, "mz_elderly", V, P)
+    reviewer = Context(pool.store.acting(Principal("shen", Role.REVIEWER)), clock=lambda: NOW)
+    checked = FormValues(reviewer.store, pool.dictionary, pool.templates)
+    sent = reports.approve_report(reviewer, checked, "mz_elderly", V, P)
+    assert sent.status == "submitted" and sent.package is not None
+    assert sent.package.recipient_code == "441900000021"
+    assert reports.report_package(ctx, "mz_elderly", V, P).package_id == sent.package.package_id
+    (entry,) = reports.outbox(ctx)
+    assert entry.kind == "report" and entry.receipt_label == "待回执"
+    folder = tmp_path / "usb"
+    folder.mkdir()
+    assert reports.write_unwritten(ctx, folder) == [folder / entry.file_name]
+    assert reports.write_unwritten(ctx, folder) == []
+    (again,) = reports.write_package(ctx, entry.package_id, folder)
+    assert again.read_bytes() == sent.package.content
+    views, warning = reports.tasks(ctx, NOW.date())
+    assert views == [] and warning is None
+
+
 # ---------------------------------------------------------------- the map
 
 
 def _use_cases() -> set[str]:
     found = set()
-    for module in (admin, forms, imports, output, session, setup):
+    for module in (admin, forms, imports, output, reports, session, setup):
         for name, value in vars(module).items():
             own = inspect.isfunction(value) and value.__module__ == module.__name__
             if own and not name.startswith("_"):

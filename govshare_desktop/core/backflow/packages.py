@@ -24,23 +24,29 @@ from sqlalchemy.orm import Session
 from govshare_desktop.core.backflow.pipeline import DatasetResult, plan_table, run_plan
 from govshare_desktop.core.backflow.readers import ZIP_HEAD_BYTES, local_names, open_table_bytes
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.exchange.outbox import make_receipt
 from govshare_desktop.core.exchange.package import (
     CHECK_NAMES,
     PackageRefused,
+    Party,
     VerifiedPackage,
     read_manifest_unverified,
     verify_package,
 )
 from govshare_desktop.core.exchange.trust import trusted_keys
 from govshare_desktop.core.progress import Cancel, Cancelled, Progress
+from govshare_desktop.core.reports.incoming import apply_loop_package
 from govshare_desktop.core.security.audit import OK, REFUSED, AuditFailed, audit_trail
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.engine import Store
-from govshare_desktop.core.store.models import PackageReceipt
+from govshare_desktop.core.store.models import PackageReceipt, TrustedSender
 from govshare_desktop.core.store.township import get_township, validate_township_code
 
 # Households before persons (persons link to them), registry before social security.
 DATASET_ORDER = ("household", "person", "ss_enrollment", "ss_payment")
+# The kinds a township applies (exchange-format.md, "All kinds, both directions").
+APPLIED_KINDS = ("backflow", "report_task", "reply", "receipt")
+UP_KINDS = ("report", "correction", "share_request")
 
 
 @dataclass
@@ -56,6 +62,7 @@ class PackageResult:
     package_id: str | None = None
     sha256: str | None = None  # of the package file
     datasets: list[DatasetResult] = field(default_factory=list)
+    said: list[str] = field(default_factory=list)  # what a task, reply or receipt package changed
     released: list[PackageResult] = field(default_factory=list)  # held packages applied after this
 
     def as_json(self) -> dict[str, Any]:
@@ -70,6 +77,8 @@ class PackageResult:
             data["reason_code"] = self.reason_code
         if self.message:
             data["message"] = self.message
+        if self.said:
+            data["said"] = list(self.said)
         if self.released:
             data["released"] = [r.as_json() for r in self.released]
         return data
@@ -149,6 +158,7 @@ def _import_bytes(
             savepoint.rollback()
             _refused_while_applying(result, exc)
             _audit(store, result, dry_run, now, session)
+            _acknowledge(store, session, result, None, dry_run, now)
             return result
         savepoint.commit()
         if result.status == "applied":
@@ -171,6 +181,9 @@ def _import_bytes(
     except UserError as exc:  # rolled back: nothing of the package stays but its audit entry
         _refused_while_applying(result, exc)
         _audit(store, result, dry_run, now, None)
+        if not dry_run and result.sender_verified and result.kind != "receipt":
+            with store.transaction() as acknowledging:
+                _acknowledge(store, acknowledging, result, None, dry_run, now)
         return result
     finally:
         own.close()
@@ -179,6 +192,36 @@ def _import_bytes(
             store, result.sender or "", user, False, now, progress, cancel
         )
     return result
+
+
+def _acknowledge(
+    store: Store,
+    session: Session,
+    result: PackageResult,
+    sender: Party | None,
+    dry_run: bool,
+    now: datetime,
+) -> None:
+    """The receipt going back for a package received from a verified sender (applied, already
+    received, or refused for its content); receipts themselves are not acknowledged."""
+    if dry_run or not result.sender_verified or result.kind == "receipt":
+        return
+    if result.package_id is None or result.sequence is None or result.sender is None:
+        return
+    if sender is None:
+        known = session.get(TrustedSender, result.sender)
+        sender = Party(result.sender, known.name if known else result.sender)
+    make_receipt(
+        store,
+        session,
+        sender,
+        package_id=result.package_id,
+        sequence=result.sequence,
+        kind=result.kind or "",
+        status=result.status if result.status != "held" else "applied",
+        reason_code=result.reason_code,
+        now=now,
+    )
 
 
 def _refused_while_applying(result: PackageResult, exc: UserError) -> None:
@@ -262,9 +305,12 @@ def _verify(store: Store, data: bytes, result: PackageResult) -> VerifiedPackage
         manifest.sender.code,
     )
     result.package_id, result.sender_verified = manifest.package_id, True
-    if manifest.kind != "backflow":
+    if manifest.kind not in APPLIED_KINDS:
         result.status, result.reason_code = "refused", "malformed"
-        result.message = f"数据包类型为“{manifest.kind}”，不是回流数据包（backflow），不能在此导入"
+        result.message = (
+            f"数据包类型为“{manifest.kind}”：这是{'本单位发出的' if manifest.kind in UP_KINDS else ''}"
+            f"数据包，本程序不接收这一类（可导入：{'、'.join(APPLIED_KINDS)}）"
+        )
         return None
     return package
 
@@ -293,6 +339,7 @@ def _apply_package(
             "本次没有作任何修改"
         )
         _audit(store, result, dry_run, now, session, {"last_applied": last})
+        _acknowledge(store, session, result, manifest.sender, dry_run, now)
         return
     if manifest.sequence > last + 1:
         if known is None:
@@ -310,14 +357,18 @@ def _apply_package(
     else:
         session.add(_receipt(package, file_name, "applied", now))
     session.flush()
-    result.datasets = _apply_files(
-        store, session, package, file_name, user, dry_run, now, progress, cancel
-    )
+    if manifest.kind == "backflow":
+        result.datasets = _apply_files(
+            store, session, package, file_name, user, dry_run, now, progress, cancel
+        )
+    else:
+        result.said = apply_loop_package(session, package, user=user, now=now)
     result.status = "applied"
     datasets = [
         {"dataset": d.dataset, "batch": d.batch_id, "rows": d.rows_read} for d in result.datasets
     ]
     _audit(store, result, dry_run, now, session, {"datasets": datasets})
+    _acknowledge(store, session, result, manifest.sender, dry_run, now)
 
 
 def _apply_files(

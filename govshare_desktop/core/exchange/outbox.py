@@ -11,6 +11,8 @@ to a folder. The recipient's receipt, when it comes back, is recorded on the pac
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import uuid
 from collections.abc import Mapping
@@ -78,8 +80,9 @@ def _audit_head(session: Session) -> str:
 
 
 def file_name_for(kind: str, sender: str, recipient: str, sequence: int) -> str:
-    """``report_441900199000-441900000000_000003.zip``: sortable, ASCII, one per sequence."""
-    return f"{kind}_{sender}-{recipient}_{sequence:06d}.zip"
+    """``441900199000-441900000002_000003_report.zip``: ASCII, one per sequence, and a folder of
+    them sorted by name is in the order the recipient must apply them."""
+    return f"{sender}-{recipient}_{sequence:06d}_{kind}.zip"
 
 
 def make_package(
@@ -152,8 +155,6 @@ def make_package(
 
 
 def _sha256(data: bytes) -> str:
-    import hashlib  # lazy: one digest per package made
-
     return hashlib.sha256(data).hexdigest()
 
 
@@ -277,8 +278,6 @@ def make_receipt(
 ) -> OutboxPackage:
     """The ``receipt`` package for a package received from ``received``: applied,
     already_received or refused (exchange-format.md). Receipts are not themselves acknowledged."""
-    import json  # lazy: one small document per receipt
-
     document = {
         "package_id": package_id,
         "sequence": sequence,

@@ -13,7 +13,7 @@ from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.forms.dictionary import Element
 from govshare_desktop.core.forms.expr import ExpressionError
 from govshare_desktop.core.forms.templates import RuleResult, Template, evaluate_rules
-from govshare_desktop.core.forms.values_text import COMPUTED, DERIVED, SUBMITTED, stored_text, typed
+from govshare_desktop.core.forms.values_text import COMPUTED, DERIVED, LOCKED, stored_text, typed
 from govshare_desktop.core.store.models import FormValue
 
 
@@ -128,7 +128,7 @@ class FormData:
 
     @property
     def locked(self) -> bool:
-        return self.status == SUBMITTED
+        return self.status in LOCKED
 
 
 @dataclass

@@ -27,8 +27,8 @@ from govshare_desktop.core.forms.values_text import (
     COMPUTED,
     DRAFT,
     ENTERED,
+    LOCKED,
     OVERRIDDEN,
-    SUBMITTED,
     attribute_value,
     canonical,
     typed,
@@ -453,7 +453,7 @@ class ValuePool:
                 FormStatus.template.in_(users),
                 FormStatus.area.in_(self._covering_areas(session, subject)),
                 FormStatus.period == str(period),
-                FormStatus.status == SUBMITTED,
+                FormStatus.status.in_(LOCKED),
             )
         )
         for template_id, pinned in submitted:

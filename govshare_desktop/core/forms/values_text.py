@@ -16,6 +16,8 @@ from govshare_desktop.core.forms.dictionary import Element
 COMPUTED, ENTERED, OVERRIDDEN = "computed", "entered", "overridden"
 DERIVED = "derived"  # a 合计 cell worked out from the form's rows, never stored
 DRAFT, SUBMITTED, RETURNED = "draft", "submitted", "returned"
+IN_REVIEW, ACCEPTED = "review", "accepted"  # 待审核 (township review), 已接收 (by the county)
+LOCKED = (IN_REVIEW, SUBMITTED, ACCEPTED)  # a form in these states keeps its values as they are
 
 
 def canonical(element: Element, raw: Any) -> str | None:

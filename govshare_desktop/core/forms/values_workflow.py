@@ -6,8 +6,9 @@ from datetime import datetime
 
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.forms.values_form import FormData
 from govshare_desktop.core.forms.values_pool import ValuePool
-from govshare_desktop.core.forms.values_text import RETURNED, SUBMITTED
+from govshare_desktop.core.forms.values_text import ACCEPTED, IN_REVIEW, RETURNED, SUBMITTED
 from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.models import FormStatus
@@ -23,7 +24,14 @@ class Workflow(ValuePool):
     def submit(
         self, template_id: str, area: str, period: Period, *, user: str, now: datetime
     ) -> None:
-        """Lock the form. Refused while a value is missing or an error-level rule fails."""
+        """Lock the form (no package: :func:`govshare_desktop.core.reports.sending.submit_report`
+        is 上报, which also makes the report package). Refused as :meth:`submittable` says."""
+        template = self.submittable(template_id, area, period).template
+        self._set_status(template_id, area, period, SUBMITTED, None, user, now, template.version)
+
+    def submittable(self, template_id: str, area: str, period: Period) -> FormData:
+        """The form, if it may be submitted: not a 登记表, not already locked, every value
+        filled and every error-level rule passed; else a UserError saying what is missing."""
         self.store.principal.require(Action.SUBMIT_FORM)
         template = self.template_for(template_id, period, area)
         if template.kind == "individual":
@@ -41,7 +49,10 @@ class Workflow(ValuePool):
         )
         if failed:
             raise UserError(f"“{template.title}”未通过校验，不能上报：" + "；".join(failed))
-        self._set_status(template_id, area, period, SUBMITTED, None, user, now, template.version)
+        if data.locked:
+            said = {IN_REVIEW: "正在等待审核", SUBMITTED: "已上报", ACCEPTED: "已被接收"}
+            raise UserError(f"“{template.title}”{said[data.status]}，不能重复上报")
+        return data
 
     def return_(
         self, template_id: str, area: str, period: Period, *, reason: str, user: str, now: datetime
@@ -49,8 +60,8 @@ class Workflow(ValuePool):
         self.store.principal.require(Action.RETURN_FORM)
         if not reason.strip():
             raise UserError("退回报表须填写理由")
-        if self.status(template_id, area, period) != SUBMITTED:
-            raise UserError("只有已上报的报表才能退回")
+        if self.status(template_id, area, period) not in (SUBMITTED, IN_REVIEW):
+            raise UserError("只有待审核或已上报的报表才能退回")
         self._set_status(template_id, area, period, RETURNED, reason, user, now)
 
     def _set_status(

@@ -40,7 +40,15 @@ EVENTS = {
     "restore": "恢复备份",
     "trust": "登记发送方",
     "install_forms": "安装报表模板",
-    "send": "发送数据包",
+    "send": "写出数据包",
+    "package": "签发数据包",
+    "approve": "审核通过报表",
+    "key_create": "生成本单位签名密钥",
+    "key_rotate": "更换本单位签名密钥",
+    "key_export": "导出本单位公钥",
+    "key_sheet": "打印公钥登记单",
+    "report_recipient": "设置上报单位代码",
+    "report_review": "设置报表审核",
     "upgrade": "升级数据库",
 }
 

@@ -49,7 +49,11 @@ def status_text(outcome: FileResult, *, dry_run: bool) -> str:
     if outcome.package is not None:
         words = PACKAGE_STATUS.get(outcome.package.status)
         text = words[0 if dry_run else 1] if words else outcome.package.status
-        return text + (f"：{outcome.package.message}" if outcome.package.message else "")
+        # what a task, reply or receipt package brought, in the clerk's words
+        said = [outcome.package.message, *outcome.package.said]
+        return text + "".join(
+            f"：{line}" if i == 0 else f"；{line}" for i, line in enumerate(filter(None, said))
+        )
     if outcome.refused:
         return f"不能导入：{outcome.message}"
     return "可以导入" if dry_run else "已导入"

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+from govshare_desktop.core.exchange.township_key import current_key, make_key
 from govshare_desktop.core.progress import Cancel, Progress
 from govshare_desktop.core.security import signin
+from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import Role
 from govshare_desktop.core.security.vault import check_password_policy
 from govshare_desktop.core.store.engine import Store
@@ -130,6 +133,7 @@ def _prepare(
         if pending.admin_password:
             prepared.shown.append(("管理员初始密码", pending.admin_password))
         fill(prepared)
+        _make_township_key(pending.store)
         prepared.shown.append(("恢复密钥", pending.recovery_secret))
     except BaseException:
         pending.abandon()
@@ -146,3 +150,22 @@ def prepare_upgrade(db: str | Path, *, admin_password: str | None = None) -> Pre
         prepared.said = f"已为{name}设置管理员并加密。"
 
     return _prepare(db, admin_password, fill)
+
+
+def _make_township_key(store: Store) -> None:
+    """The township's own signing key for the packages it sends up (its private half sealed
+    under the database key), made with the database."""
+    assert store.secret is not None
+    now = datetime.now()
+    with store.transaction() as session:
+        if current_key(session) is not None:
+            return
+        key = make_key(session, store.secret, user=store.principal.username, now=now)
+        audit_trail(store).record(
+            session,
+            store.principal,
+            "key_create",
+            key.fingerprint,
+            detail={"fingerprint": key.fingerprint},
+            now=now,
+        )

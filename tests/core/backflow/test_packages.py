@@ -248,7 +248,8 @@ def test_a_package_declaring_more_rows_than_it_carries_is_refused(trusted, keys,
     assert "已整体拒收" in result.message
     assert _dump(trusted) == before  # no receipt, no batch, no person
     entries = _audit(trusted)
-    assert len(entries) == 1
+    assert len(entries) == 2  # the refusal, and the receipt "refused" made for the county
+    assert entries[1][1] == "package" and entries[1][4]["kind"] == "receipt"
     user, action, obj, outcome, detail = entries[0]
     assert (user, action, obj, outcome) == ("clerk", "import", "p1.zip", "refused")
     assert detail["reason_code"] == "manifest_mismatch" and detail["sequence"] == 1

@@ -1,0 +1,231 @@
+"""The 一表通 loop with the county as the clerk, the 审核人 and the 系统管理员 work it: the township's
+key, report tasks, 上报 and 审核, the outbox — the same from ``govshare keys|tasks|report|outbox``
+and the window."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from govshare_desktop.core.domain.period import Period
+from govshare_desktop.core.domain.workdays import WorkCalendar
+from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.exchange import township_key
+from govshare_desktop.core.exchange.outbox import OutboxEntry, outbox_entries, unwritten
+from govshare_desktop.core.exchange.outbox import write_package as write_one
+from govshare_desktop.core.export.key_sheet import write_key_sheet
+from govshare_desktop.core.forms.values import FormValues
+from govshare_desktop.core.private_files import private_write
+from govshare_desktop.core.reports import sending
+from govshare_desktop.core.reports.tasks import TaskView, inbox
+from govshare_desktop.core.security.permissions import Action
+from govshare_desktop.core.services.context import Context
+from govshare_desktop.core.store.models import FormStatus, OutboxPackage
+from govshare_desktop.core.store.township import get_township
+
+# ---------------------------------------------------------------- the township's key
+
+
+def township_public_keys(ctx: Context) -> list[township_key.PublicKey]:
+    """Every key the township has signed with, the one in use first (made now if there is none:
+    a database set up by an earlier version)."""
+    ctx.principal.require(Action.MANAGE_KEYS)
+    ensure_township_key(ctx)
+    with ctx.store.sessions() as session:
+        return township_key.public_keys(session)
+
+
+def ensure_township_key(ctx: Context) -> township_key.PublicKey:
+    """The key in use; made (and audited) if the township has none yet — at setup, or the first
+    time a database from an earlier version needs one."""
+    secret = _secret(ctx)
+    with ctx.store.transaction() as session:
+        current = township_key.current_key(session)
+        if current is None:
+            current = township_key.make_key(session, secret, user=ctx.user, now=ctx.now())
+            ctx.trail().record(
+                session,
+                ctx.principal,
+                "key_create",
+                current.fingerprint,
+                detail={"fingerprint": current.fingerprint},
+                now=ctx.now(),
+            )
+        return township_key.public_key(current)
+
+
+def export_public_key(ctx: Context, out: Path) -> township_key.PublicKey:
+    """``govshare keys export --out FILE.pem``: the public half, for the county to register."""
+    ctx.principal.require(Action.MANAGE_KEYS)
+    key = ensure_township_key(ctx)
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise UserError(f"文件夹 {out.parent} 不存在")
+    try:
+        private_write(out, key.pem)
+    except OSError as exc:
+        raise UserError(f"无法写入 {out}：{exc.strerror or exc}") from None
+    ctx.audit("key_export", str(out), {"fingerprint": key.fingerprint})
+    return key
+
+
+def rotate_township_key(ctx: Context) -> township_key.PublicKey:
+    """A new key; the old one is retired (its public half kept, so old packages stay verifiable).
+    The county must register the new public key before the next package arrives."""
+    ctx.principal.require(Action.MANAGE_KEYS)
+    secret = _secret(ctx)
+    with ctx.store.transaction() as session:
+        old, new = township_key.rotate_key(session, secret, user=ctx.user, now=ctx.now())
+        ctx.trail().record(
+            session,
+            ctx.principal,
+            "key_rotate",
+            new.fingerprint,
+            detail={"old": old.fingerprint if old else None, "new": new.fingerprint},
+            now=ctx.now(),
+        )
+        return township_key.public_key(new)
+
+
+def _secret(ctx: Context) -> bytes:
+    if ctx.store.secret is None:
+        raise UserError("没有登录，不能使用本单位签名密钥")
+    return ctx.store.secret
+
+
+# ---------------------------------------------------------------- settings
+
+
+def set_report_recipient(ctx: Context, department: str, code: str) -> None:
+    """The code of the department a form without a task goes to (系统管理员)."""
+    ctx.principal.require(Action.MANAGE_KEYS)
+    with ctx.store.transaction() as session:
+        sending.set_report_recipient(session, department, code)
+        ctx.trail().record(
+            session,
+            ctx.principal,
+            "report_recipient",
+            department,
+            detail={"code": code},
+            now=ctx.now(),
+        )
+
+
+def set_review_required(ctx: Context, template_id: str, required: bool) -> None:
+    """Whether a 审核人 must approve this form before it goes up (系统管理员)."""
+    ctx.principal.require(Action.MANAGE_KEYS)
+    with ctx.store.transaction() as session:
+        sending.set_review_required(session, template_id, required)
+        ctx.trail().record(
+            session,
+            ctx.principal,
+            "report_review",
+            template_id,
+            detail={"required": required},
+            now=ctx.now(),
+        )
+
+
+# ---------------------------------------------------------------- tasks, 上报, 审核
+
+
+def tasks(ctx: Context, today: date | None = None) -> tuple[list[TaskView], str | None]:
+    """The inbox, most urgent first, and the calendar's warning when a deadline falls in a year
+    whose holidays are not known yet."""
+    ctx.principal.require(Action.VIEW)
+    today = today or ctx.now().date()
+    calendar = WorkCalendar.builtin()
+    with ctx.store.sessions() as session:
+        views = inbox(session, today, calendar)
+    years = sorted({v.deadline.year for v in views if v.open} | {today.year})
+    return views, calendar.warning(years)
+
+
+def submit_report(
+    ctx: Context, pool: FormValues, template: str, area: str, period: Period
+) -> sending.Sent:
+    """上报 (the form is checked, locked, and its package made — or it waits for review)."""
+    return sending.submit_report(pool, template, area, period, now=ctx.now())
+
+
+def approve_report(
+    ctx: Context, pool: FormValues, template: str, area: str, period: Period
+) -> sending.Sent:
+    return sending.approve_report(pool, template, area, period, now=ctx.now())
+
+
+# ---------------------------------------------------------------- the outbox
+
+
+def outbox(ctx: Context) -> list[OutboxEntry]:
+    ctx.principal.require(Action.VIEW)
+    with ctx.store.sessions() as session:
+        return outbox_entries(session)
+
+
+def write_package(ctx: Context, package_id: str, directory: Path) -> list[Path]:
+    """A package (again) into a folder — a USB stick, a shared folder — with every package to the
+    same recipient made before it and not yet written anywhere (receipts): the recipient applies
+    them in sequence, and holds a package that skips one."""
+    ctx.principal.require(Action.SUBMIT_FORM)
+    with ctx.store.sessions() as session:
+        target = session.get(OutboxPackage, package_id)
+        if target is None:
+            raise UserError(f"发件箱中没有数据包 {package_id}")
+        earlier = [
+            row.package_id
+            for row in unwritten(session)
+            if row.recipient_code == target.recipient_code and row.sequence < target.sequence
+        ]
+    return [write_one(ctx.store, each, directory, now=ctx.now()) for each in [*earlier, package_id]]
+
+
+def write_unwritten(ctx: Context, directory: Path) -> list[Path]:
+    """Every package not yet written anywhere (reports, receipts), in sequence order."""
+    ctx.principal.require(Action.SUBMIT_FORM)
+    with ctx.store.sessions() as session:
+        waiting = [row.package_id for row in unwritten(session)]
+    return [write_one(ctx.store, package_id, directory, now=ctx.now()) for package_id in waiting]
+
+
+def report_package(ctx: Context, template: str, area: str, period: Period) -> OutboxPackage:
+    """The last report package of this form."""
+    with ctx.store.sessions() as session:
+        status = session.scalar(
+            select(FormStatus).where(
+                FormStatus.template == template,
+                FormStatus.area == area,
+                FormStatus.period == str(period),
+            )
+        )
+        row = session.get(OutboxPackage, status.report_package) if status else None
+    if row is None:
+        raise UserError("这张表还没有上报数据包")
+    return row
+
+
+def print_key_sheet(ctx: Context, out: Path) -> township_key.PublicKey:
+    """The 公钥登记单 (PDF) to print, sign, stamp and hand to the county with the PEM."""
+    ctx.principal.require(Action.MANAGE_KEYS)
+    key = ensure_township_key(ctx)
+    township = get_township(ctx.store)
+    assert township is not None
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise UserError(f"文件夹 {out.parent} 不存在")
+    try:
+        write_key_sheet(
+            out,
+            township=township.name,
+            code=township.code,
+            pem=key.pem,
+            fingerprint=key.fingerprint,
+            made_on=ctx.now().date(),
+            author=ctx.user,
+        )
+    except OSError as exc:
+        raise UserError(f"无法写入 {out}：{exc.strerror or exc}") from None
+    ctx.audit("key_sheet", str(out), {"fingerprint": key.fingerprint})
+    return key
