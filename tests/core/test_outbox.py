@@ -55,7 +55,7 @@ def _send(store: Store, session, recipient: Party = COUNTY, subject: str = "æµ‹è
             recipient=recipient,
             subject=subject,
             files={"data/receipt.json": data},
-            entries={"data/receipt.json": file_entry(session, "receipt", "json")},
+            entries={"data/receipt.json": file_entry("receipt", "json")},
         ),
         now=NOW,
     )

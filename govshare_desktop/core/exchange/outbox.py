@@ -86,10 +86,17 @@ def file_name_for(kind: str, sender: str, recipient: str, sequence: int) -> str:
 
 
 def make_package(
-    store: Store, session: Session, outgoing: Outgoing, *, now: datetime
+    store: Store,
+    session: Session,
+    outgoing: Outgoing,
+    *,
+    now: datetime,
+    audit_as: tuple[str, str, dict[str, Any]] | None = None,
 ) -> OutboxPackage:
     """Sign and keep one package in ``session``'s transaction (the caller's unit of work: a
-    report's package and the form's status change commit together, or neither does)."""
+    report's package and the form's status change commit together, or neither does). Audited
+    as 签发数据包, or — ``audit_as=(action, object, detail)`` — as the caller's action (上报: one
+    entry that says what was done and which package it made)."""
     if store.secret is None:
         raise UserError("没有登录，不能签发数据包")
     township = get_township(session)
@@ -111,7 +118,8 @@ def make_package(
         manifest["as_of"] = outgoing.as_of
     manifest.update(outgoing.extra)
     manifest["files"] = [
-        {"path": path, **dict(outgoing.entries.get(path, {}))} for path in outgoing.files
+        {"path": path, "source_department": township.name, **dict(outgoing.entries.get(path, {}))}
+        for path in outgoing.files
     ]
     anchor = _audit_head(session)
     content = build_package(
@@ -135,21 +143,19 @@ def make_package(
     )
     session.add(row)
     session.flush()
+    detail = {
+        "package": package_id,
+        "kind": outgoing.kind,
+        "recipient": outgoing.recipient.code,
+        "sequence": sequence,
+        "sha256": row.sha256,
+        "subject": outgoing.subject,
+        "key": key.fingerprint,
+        "anchor": anchor,
+    }
+    action, what, extra = audit_as or ("package", package_id, {})
     audit_trail(store).record(
-        session,
-        store.principal,
-        "package",
-        package_id,
-        detail={
-            "kind": outgoing.kind,
-            "recipient": outgoing.recipient.code,
-            "sequence": sequence,
-            "sha256": row.sha256,
-            "subject": outgoing.subject,
-            "key": key.fingerprint,
-            "anchor": anchor,
-        },
-        now=now,
+        session, store.principal, action, what, detail={**extra, **detail}, now=now
     )
     return row
 
@@ -294,7 +300,7 @@ def make_receipt(
             recipient=received,
             subject=f"回执：{received.name}第 {sequence} 号{_KIND_NAMES.get(kind, kind)}包 {label}",
             files={"data/receipt.json": json.dumps(document, ensure_ascii=False).encode("utf-8")},
-            entries={"data/receipt.json": file_entry(session, "receipt", "json")},
+            entries={"data/receipt.json": file_entry("receipt", "json")},
             refers_to=package_id,
         ),
         now=now,
@@ -310,12 +316,11 @@ _KIND_NAMES = {
 }
 
 
-def file_entry(session: Session, dataset: str, fmt: str) -> dict[str, Any]:
-    """A manifest file entry for a file the township makes (``source_department``: itself)."""
-    township = get_township(session)
+def file_entry(dataset: str, fmt: str) -> dict[str, Any]:
+    """A manifest file entry for a file the township makes (its ``source_department`` is filled
+    in by :func:`make_package`: the township itself)."""
     return {
         "dataset": dataset,
-        "source_department": township.name if township else "",
         "format": fmt,
         "encoding": "utf-8" if fmt in ("json", "csv") else "binary",
     }

@@ -172,9 +172,9 @@ def report_outgoing(
         "data/form.pdf": pdf,
     }
     entries = {
-        "data/report.json": file_entry(session, "report", "json"),
-        "data/values.csv": {**file_entry(session, "values", "csv"), "rows": len(rows)},
-        "data/form.pdf": file_entry(session, "form", "pdf"),
+        "data/report.json": file_entry("report", "json"),
+        "data/values.csv": {**file_entry("values", "csv"), "rows": len(rows)},
+        "data/form.pdf": file_entry("form", "pdf"),
     }
     return Outgoing(
         kind="report",
@@ -214,7 +214,7 @@ def submit_report(
         status.submitted_by, status.reviewed_by = store.principal.username, None
         status.template_version = status.template_version or data.template.version
         if needs_review:
-            _set(pool, session, status, "review", "submit", now)
+            _set(pool, session, status, "review", now, "submit")
             return Sent("review", None)
         return _send(pool, session, data, pdf or b"", status, "submit", now)
 
@@ -288,9 +288,12 @@ def _send(
         session, data.template.id, data.template.department, data.area, data.period
     )
     outgoing = report_outgoing(session, data, pdf, status, recipient, task_id, now=now)
-    package = make_package(pool.store, session, outgoing, now=now)
+    what = f"{status.template} {status.area} {status.period}"
+    package = make_package(
+        pool.store, session, outgoing, now=now, audit_as=(action, what, {"status": "submitted"})
+    )
     status.report_package = package.package_id
-    _set(pool, session, status, "submitted", action, now, {"package": package.package_id})
+    _set(pool, session, status, "submitted", now)
     return Sent("submitted", package)
 
 
@@ -299,18 +302,19 @@ def _set(
     session: Session,
     status: FormStatus,
     state: str,
-    action: str,
     now: datetime,
-    detail: dict[str, Any] | None = None,
+    action: str | None = None,
 ) -> None:
+    """The form's new state; audited here unless the package's entry says it (``action`` None)."""
     status.status, status.reason = state, None
     status.changed_by, status.changed_at = pool.store.principal.username, now
     session.flush()
-    audit_trail(pool.store).record(
-        session,
-        pool.store.principal,
-        action,
-        f"{status.template} {status.area} {status.period}",
-        detail={"status": state, **(detail or {})},
-        now=now,
-    )
+    if action is not None:
+        audit_trail(pool.store).record(
+            session,
+            pool.store.principal,
+            action,
+            f"{status.template} {status.area} {status.period}",
+            detail={"status": state},
+            now=now,
+        )
