@@ -514,3 +514,41 @@ class Reply(Base):
     batch: Mapped[str | None] = mapped_column(String(64))  # 生效批次
     package_id: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class CheckCase(Base):
+    """One hit of a cross-department check (比对核查) on one person: what the data said (the
+    evidence), and what the township made of it (待核实 → 村已核实 / 镇已审核 → 确认有误 or 误报)."""
+
+    __tablename__ = "check_case"
+    __table_args__ = (UniqueConstraint("check_id", "subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    check_id: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(32))  # ID number (or 户号)
+    name: Mapped[str] = mapped_column(String(64))
+    village_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    # open | village_verified | township_reviewed | confirmed | false_alarm | gone
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    evidence: Mapped[str] = mapped_column(Text)  # canonical JSON: the facts the check read
+    evidence_key: Mapped[str] = mapped_column(String(64))  # SHA-256 of ``evidence``
+    batches: Mapped[str] = mapped_column(Text, default="[]")  # JSON: batches behind the evidence
+    first_found_at: Mapped[datetime] = mapped_column(DateTime)
+    last_found_at: Mapped[datetime] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(Text)  # the last reason or finding written
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class CheckCaseEvent(Base):
+    """What happened to a case, in order: found, verified, confirmed, reopened by new evidence …"""
+
+    __tablename__ = "check_case_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("check_case.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)

@@ -27,6 +27,51 @@ def upgrade() -> None:
     _form_status_columns()
     _forms_tables()
     _exchange_tables()
+    _check_tables()
+
+
+def _check_tables() -> None:
+    op.create_table(
+        "check_case",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("check_id", sa.String(length=64), nullable=False),
+        sa.Column("subject", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("village_code", sa.String(length=12), nullable=True),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("evidence", sa.Text(), nullable=False),
+        sa.Column("evidence_key", sa.String(length=64), nullable=False),
+        sa.Column("batches", sa.Text(), nullable=False),
+        sa.Column("first_found_at", sa.DateTime(), nullable=False),
+        sa.Column("last_found_at", sa.DateTime(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("changed_by", sa.String(length=64), nullable=False),
+        sa.Column("changed_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_check_case")),
+        sa.UniqueConstraint("check_id", "subject", name=op.f("uq_check_case_check_id_subject")),
+    )
+    op.create_index(op.f("ix_check_case_check_id"), "check_case", ["check_id"], unique=False)
+    op.create_index(op.f("ix_check_case_state"), "check_case", ["state"], unique=False)
+    op.create_index(
+        op.f("ix_check_case_village_code"), "check_case", ["village_code"], unique=False
+    )
+    op.create_table(
+        "check_case_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("from_state", sa.String(length=20), nullable=True),
+        sa.Column("to_state", sa.String(length=20), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("by", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["check_case.id"], name=op.f("fk_check_case_event_case_id_check_case")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_check_case_event")),
+    )
+    op.create_index(
+        op.f("ix_check_case_event_case_id"), "check_case_event", ["case_id"], unique=False
+    )
 
 
 def _form_status_columns() -> None:
@@ -147,6 +192,8 @@ def _report_tables() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("check_case_event")
+    op.drop_table("check_case")
     op.drop_index(op.f("ix_reply_target_id"), table_name="reply")
     op.drop_table("reply")
     op.drop_table("report_task")
