@@ -61,6 +61,11 @@ class Expression:
     names: frozenset[str]
     _root: _Node = field(repr=False, compare=False)
 
+    @property
+    def tree(self) -> _Node:
+        """The parsed tree (frozen nodes), for a translator such as the checks' SQL compiler."""
+        return self._root
+
     def evaluate(self, values: Mapping[str, Any]) -> Any:
         """The rule's value for these element values; missing names are ``None`` (unknown).
 

@@ -49,6 +49,8 @@ EVENTS = {
     "key_sheet": "打印公钥登记单",
     "report_recipient": "设置上报单位代码",
     "report_review": "设置报表审核",
+    "check_run": "比对核查",
+    "check_case": "核查事项处理",
     "upgrade": "升级数据库",
 }
 

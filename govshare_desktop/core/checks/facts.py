@@ -1,0 +1,192 @@
+"""The facts a check's condition may name: per person, worked out in SQL from the back-flowed
+datasets (the person's status and age, what they are enrolled in, when they were last paid …).
+
+A check's query selects the person and only the facts its condition names, each dataset joined
+once as an aggregate per ID number, so that one check over a township is one query. Each fact says
+which datasets it reads, so that a check declares what it joins and is not run before those datasets
+were imported. Records a full back-flow no longer carried (``absent_batch_id``) do not count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Integer, and_, case, cast, extract, func, literal, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Subquery
+
+from govshare_desktop.core.store.models import Enrollment, Household, Payment, Person
+
+AnySelect = Any  # a SELECT of whatever columns (SQLAlchemy 2.1 types them one by one)
+RESIDENT_PENSION, EMPLOYEE_PENSION = "170", "110"
+EMPLOYEE_MEDICAL, RESIDENT_MEDICAL = "310", "390"
+ENDED = "3"  # 终止缴费
+
+
+@dataclass
+class FactQuery:
+    """The tables a check's query needs, each made once (the person table, and one aggregate
+    subquery per dataset), and the date the facts are worked out for."""
+
+    today: date
+    subqueries: dict[str, Subquery] = field(default_factory=dict)
+
+    def sub(self, key: str) -> Subquery:
+        if key not in self.subqueries:
+            self.subqueries[key] = SUBQUERIES[key]().subquery(key)
+        return self.subqueries[key]
+
+    def select(self, columns: list[ColumnElement[Any]]) -> AnySelect:
+        query = select(
+            Person.id_number, Person.name, Person.village_code, Person.batch_id, *columns
+        )
+        query = query.select_from(Person)
+        for sub in self.subqueries.values():
+            query = query.outerjoin(sub, sub.c.id_number == Person.id_number)
+        return query.where(Person.absent_batch_id.is_(None))
+
+    def batches(self) -> list[ColumnElement[Any]]:
+        """The newest batch behind each joined dataset's records (the evidence's provenance)."""
+        return [sub.c.batch for sub in self.subqueries.values()]
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    return func.max(case((condition, 1), else_=0))
+
+
+def _enrollment() -> AnySelect:
+    active = Enrollment.status_code != ENDED
+    return (
+        select(
+            Enrollment.id_number,
+            _flag(
+                and_(Enrollment.scheme_code.in_((RESIDENT_PENSION, EMPLOYEE_PENSION)), active)
+            ).label("pension"),
+            _flag(and_(Enrollment.scheme_code == RESIDENT_PENSION, active)).label("resident"),
+            _flag(and_(Enrollment.scheme_code == EMPLOYEE_PENSION, active)).label("employee"),
+            _flag(Enrollment.receiving.is_(True)).label("receiving"),
+            _flag(and_(Enrollment.scheme_code == RESIDENT_MEDICAL, active)).label("medical"),
+            func.max(Enrollment.batch_id).label("batch"),
+        )
+        .where(Enrollment.absent_batch_id.is_(None))
+        .group_by(Enrollment.id_number)
+    )
+
+
+def _payment() -> AnySelect:
+    return (
+        select(
+            Payment.id_number,
+            func.max(case((Payment.total_fen > 0, Payment.period))).label("last_month"),
+            func.max(Payment.batch_id).label("batch"),
+        )
+        .where(Payment.absent_batch_id.is_(None))
+        .group_by(Payment.id_number)
+    )
+
+
+def _headed() -> AnySelect:
+    """Households headed by the person other than their own (同一身份号码出现在两户)."""
+    return (
+        select(
+            Person.id_number,
+            func.count(Household.id).label("others"),
+            func.max(Household.batch_id).label("batch"),
+        )
+        .join(
+            Household,
+            and_(
+                Household.head_id_number == Person.id_number,
+                Household.household_no != func.coalesce(Person.household_no, ""),
+                Household.absent_batch_id.is_(None),
+            ),
+        )
+        .group_by(Person.id_number)
+    )
+
+
+SUBQUERIES: dict[str, Callable[[], AnySelect]] = {
+    "enrollment": _enrollment,
+    "payment": _payment,
+    "headed": _headed,
+}
+
+
+def _month(day: Any) -> ColumnElement[Any]:
+    return cast(extract("year", day) * 100 + extract("month", day), Integer)
+
+
+def _age(q: FactQuery) -> ColumnElement[Any]:
+    born = Person.birth_date
+    birthday_later = extract("month", born) * 100 + extract("day", born) > (
+        q.today.month * 100 + q.today.day
+    )
+    return cast(q.today.year - extract("year", born) - case((birthday_later, 1), else_=0), Integer)
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    label: str  # as the evidence shows it
+    datasets: tuple[str, ...]
+    column: Callable[[FactQuery], ColumnElement[Any]]
+
+
+def _zero(sub: str, column: str) -> Callable[[FactQuery], ColumnElement[Any]]:
+    return lambda q: func.coalesce(getattr(q.sub(sub).c, column), 0)
+
+
+FACTS: dict[str, Fact] = {
+    fact.name: fact
+    for fact in (
+        Fact("STATUS", "户籍状态", ("person",), lambda q: Person.status.expression),
+        Fact("STATUS_MONTH", "状态变动年月", ("person",), lambda q: _month(Person.status_date)),
+        Fact("AGE", "年龄", ("person",), _age),
+        Fact(
+            "BIRTH_YEAR",
+            "出生年份",
+            ("person",),
+            lambda q: cast(extract("year", Person.birth_date), Integer),
+        ),
+        Fact("THIS_YEAR", "核查年份", (), lambda q: literal(q.today.year)),
+        Fact("THIS_MONTH", "核查年月", (), lambda q: literal(q.today.year * 100 + q.today.month)),
+        Fact("SEX", "性别代码", ("person",), lambda q: Person.sex_code.expression),
+        Fact(
+            "PENSION_ENROLLED", "参加养老保险", ("ss_enrollment",), _zero("enrollment", "pension")
+        ),
+        Fact(
+            "RESIDENT_PENSION",
+            "参加城乡居民养老",
+            ("ss_enrollment",),
+            _zero("enrollment", "resident"),
+        ),
+        Fact(
+            "EMPLOYEE_PENSION",
+            "参加企业职工养老",
+            ("ss_enrollment",),
+            _zero("enrollment", "employee"),
+        ),
+        Fact(
+            "RECEIVING_PENSION",
+            "领取养老待遇",
+            ("ss_enrollment",),
+            _zero("enrollment", "receiving"),
+        ),
+        Fact(
+            "RESIDENT_MEDICAL",
+            "参加城乡居民医保",
+            ("ss_enrollment",),
+            _zero("enrollment", "medical"),
+        ),
+        Fact(
+            "PENSION_LAST_MONTH",
+            "最近一次养老金发放年月",
+            ("ss_payment",),
+            lambda q: q.sub("payment").c.last_month,
+        ),
+        Fact("OTHER_HOUSEHOLDS", "另任户主的户数", ("household",), _zero("headed", "others")),
+    )
+}
