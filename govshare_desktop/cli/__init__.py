@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 
 from govshare_desktop import __version__
-from govshare_desktop.cli import admin, forms, imports, people, reports, setup
+from govshare_desktop.cli import admin, checks, forms, imports, people, reports, setup
 from govshare_desktop.cli.common import Command, build
 from govshare_desktop.core.errors import UserError
 
@@ -38,6 +38,7 @@ COMMANDS: list[Command] = [
     *imports.COMMANDS,
     *forms.COMMANDS,
     *reports.COMMANDS,
+    *checks.COMMANDS,
     *admin.COMMANDS,
 ]
 

@@ -55,6 +55,12 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(json.dumps(outcome.as_json(), ensure_ascii=False, default=str))
         else:
             print("\n".join(lines))
+    if not args.dry_run:
+        from govshare_desktop.core.services.checks import after_import
+
+        checked = after_import(ctx, outcomes)
+        if checked is not None and not args.json:
+            print(checked.summary() + "（govshare checks cases 查看待核实事项）")
     return 1 if any(outcome.refused for outcome in outcomes) else 0
 
 
@@ -135,7 +141,7 @@ COMMANDS = [
                 help="把拒收的行和金额变化写成 Excel 工作簿，放在此目录",
             ),
         ],
-        use_cases=("imports.import_back_flow", "imports.write_send_back"),
+        use_cases=("imports.import_back_flow", "imports.write_send_back", "checks.after_import"),
     ),
     Command(
         "add",

@@ -21,7 +21,16 @@ from govshare_desktop.core.progress import Cancel, Cancelled
 from govshare_desktop.core.security import signin
 from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import PermissionDenied, Principal, Role
-from govshare_desktop.core.services import admin, forms, imports, output, reports, session, setup
+from govshare_desktop.core.services import (
+    admin,
+    checks,
+    forms,
+    imports,
+    output,
+    reports,
+    session,
+    setup,
+)
 from govshare_desktop.core.services.context import Context
 from tests.samples import PAYMENT_CSV, PERSON_WORKBOOK
 
@@ -430,12 +439,43 @@ def test_submit_review_approve_and_write(pool: FormValues, tmp_path: Path) -> No
     assert views == [] and warning is None
 
 
+# ---------------------------------------------------------------- 比对核查
+
+
+@covers(
+    "checks.checks", "checks.run", "checks.after_import", "checks.cases", "checks.set_case_state"
+)
+def test_checks_run_after_an_import_and_cases_are_worked(pool: FormValues) -> None:
+    ctx = _ctx(pool)
+    assert set(checks.checks()) >= {"deceased_still_paid", "over_60_not_receiving"}
+    assert checks.after_import(ctx, []) is None  # nothing went in: nothing to check
+    outcomes = imports.import_back_flow(ctx, [PAYMENT_CSV])
+    done = checks.after_import(ctx, outcomes)
+    assert done is not None and "比对核查：运行" in done.summary()
+    assert len(_actions(ctx, "check_run")) == 1
+    found = checks.cases(ctx, check_id="over_60_not_receiving")
+    assert found and all(c.state == "open" for c in found)
+    first = found[0]
+    assert "年龄" in first.evidence_text() and first.as_json()["state_label"] == "待核实"
+    with pytest.raises(UserError, match="须写明理由"):
+        checks.set_case_state(ctx, first.id, "false_alarm")
+    checks.set_case_state(ctx, first.id, "false_alarm", "已在外省领取，有证明")
+    assert first.id not in {c.id for c in checks.cases(ctx, check_id="over_60_not_receiving")}
+    again = checks.run(ctx)  # the same evidence: the closed case stays closed
+    assert sum(o.new + o.reopened for o in again.outcomes) == 0
+    closed = checks.cases(ctx, states=("false_alarm",))
+    assert [c.id for c in closed] == [first.id] and closed[0].note == "已在外省领取，有证明"
+    auditor = Context(pool.store.acting(Principal("a", Role.AUDITOR)), clock=lambda: NOW)
+    with pytest.raises(PermissionDenied):
+        checks.set_case_state(auditor, first.id, "confirmed")
+
+
 # ---------------------------------------------------------------- the map
 
 
 def _use_cases() -> set[str]:
     found = set()
-    for module in (admin, forms, imports, output, reports, session, setup):
+    for module in (admin, checks, forms, imports, output, reports, session, setup):
         for name, value in vars(module).items():
             own = inspect.isfunction(value) and value.__module__ == module.__name__
             if own and not name.startswith("_"):

@@ -1,0 +1,93 @@
+"""``govshare checks``: 比对核查 — run the checks, list the cases to verify, type a finding back."""
+
+# Imports inside functions — lazy: each command loads only the core it uses.
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from govshare_desktop.cli.common import Command, arg, context
+
+STATE_WORDS = {
+    "verified": "village_verified",
+    "reviewed": "township_reviewed",
+    "confirmed": "confirmed",
+    "false-alarm": "false_alarm",
+}
+
+
+def cmd_checks_run(args: argparse.Namespace) -> int:
+    from govshare_desktop.core.services.checks import run
+
+    result = run(context(args))
+    print(result.summary())
+    for outcome in result.outcomes:
+        if outcome.skipped:
+            print(f"  {outcome.check.title}：未运行（{outcome.skipped}）")
+        else:
+            print(
+                f"  {outcome.check.title}：命中 {outcome.hits} 人，新增 {outcome.new}，"
+                f"重新待核实 {outcome.reopened}，已消除 {outcome.gone}"
+            )
+    return 0
+
+
+def cmd_checks_cases(args: argparse.Namespace) -> int:
+    from govshare_desktop.core.domain.masking import mask_id_number, mask_name
+    from govshare_desktop.core.services.checks import cases
+
+    found = cases(context(args), check_id=args.check, village=args.village)
+    if args.json:
+        print(json.dumps([c.as_json() for c in found], ensure_ascii=False, indent=2, default=str))
+        return 0
+    if not found:
+        print("没有待核实的事项")
+    for c in found:
+        who = f"{mask_name(c.name)}（{mask_id_number(c.subject)}）"
+        print(f"[{c.id}] {c.title}\t{who}\t{c.village_code or ''}\t{c.state_label}")
+        print(f"    {c.evidence_text()}")
+    return 0
+
+
+def cmd_checks_set(args: argparse.Namespace) -> int:
+    from govshare_desktop.core.services.checks import set_case_state
+
+    set_case_state(context(args), args.case, STATE_WORDS[args.state], args.note or "")
+    print(f"核查事项 {args.case} 已更新")
+    return 0
+
+
+COMMANDS = [
+    Command(
+        "run",
+        "运行全部比对核查（导入后也会自动运行）",
+        cmd_checks_run,
+        group="checks",
+        use_cases=("checks.run",),
+    ),
+    Command(
+        "cases",
+        "列出待核实的核查事项（默认隐藏身份信息）",
+        cmd_checks_cases,
+        [
+            arg("--check", help="只列出该核查规则（id）"),
+            arg("--village", help="只列出该村（社区）（12位代码）"),
+            arg("--json", action="store_true"),
+        ],
+        group="checks",
+        use_cases=("checks.cases",),
+    ),
+    Command(
+        "set",
+        "填写核查结果：verified 村已核实 / reviewed 镇已审核 / confirmed 确认有误 / false-alarm 误报",
+        cmd_checks_set,
+        [
+            arg("case", type=int, help="核查事项编号"),
+            arg("state", choices=tuple(STATE_WORDS)),
+            arg("--note", help="核实情况；误报须写明理由"),
+        ],
+        group="checks",
+        use_cases=("checks.set_case_state",),
+    ),
+]
