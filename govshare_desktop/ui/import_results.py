@@ -17,6 +17,7 @@ from govshare_desktop.core.backflow.pipeline import DatasetResult, ImportPlan
 from govshare_desktop.core.backflow.runner import Source
 from govshare_desktop.core.domain.masking import mask_id_number, mask_name
 from govshare_desktop.core.progress import Cancel, Progress
+from govshare_desktop.core.services.checks import after_import
 from govshare_desktop.core.services.context import Context
 from govshare_desktop.core.services.imports import import_back_flow, status_text
 from govshare_desktop.core.store.engine import Store
@@ -92,7 +93,8 @@ def import_items(
         if item.package or item.plan is not None
     ]
     ctx = Context(store, clock=lambda: now, progress=progress, cancel=cancel)
-    outcomes = iter(import_back_flow(ctx, sources, dry_run=dry_run))
+    done = import_back_flow(ctx, sources, dry_run=dry_run)
+    outcomes = iter(done)
     found: list[tuple[list[DatasetResult], str, str]] = []
     for item in items:
         if not item.package and item.plan is None:
@@ -100,6 +102,10 @@ def import_items(
             continue
         outcome = next(outcomes)
         found.append((outcome.datasets, status_text(outcome, dry_run=dry_run), outcome.message))
+    checked = None if dry_run else after_import(ctx, done)
+    if checked is not None and found:  # said under the last file: the checks ran over all
+        datasets, status, message = found[-1]
+        found[-1] = (datasets, status, "\n".join(filter(None, [message, checked.summary()])))
     return found
 
 

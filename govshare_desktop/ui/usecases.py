@@ -21,7 +21,7 @@ WINDOW_ACTIONS: dict[str, tuple[str, ...]] = {
     "显示完整信息": ("session.unmask",),
     "空闲锁定与解锁": ("session.lock", "session.unlock"),
     "退出（注销）": ("session.sign_out",),
-    "导入回流数据": ("imports.import_back_flow", "imports.status_text"),
+    "导入回流数据": ("imports.import_back_flow", "imports.status_text", "checks.after_import"),
     "保存拒收行和金额变化工作簿": ("imports.write_send_back",),
     "按回流数据预填": ("forms.prefill",),
     "填写数据项": ("forms.set_value",),
