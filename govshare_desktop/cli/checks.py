@@ -58,6 +58,23 @@ def cmd_checks_set(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_checks_sheet(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from govshare_desktop.core.services.checks import export_sheet
+
+    done = export_sheet(
+        context(args),
+        args.check,
+        Path(args.out),
+        village=args.village,
+        masked=not args.unmasked,
+        reason=args.reason or "",
+    )
+    print(f"核查表已写入 {done.path}（{done.forms} 人）")
+    return 0
+
+
 COMMANDS = [
     Command(
         "run",
@@ -77,6 +94,20 @@ COMMANDS = [
         ],
         group="checks",
         use_cases=("checks.cases",),
+    ),
+    Command(
+        "sheet",
+        "导出核查表（PDF 或 .xlsx，供村（社区）入户核实；默认隐藏身份信息）",
+        cmd_checks_sheet,
+        [
+            arg("check", help="核查规则 id（govshare checks cases 可见）"),
+            arg("--out", required=True, metavar="FILE.pdf|FILE.xlsx"),
+            arg("--village", help="只导出该村（社区）（12位代码）"),
+            arg("--unmasked", action="store_true", help="含完整姓名和身份证号（须 --reason）"),
+            arg("--reason", help="导出完整个人信息的事由"),
+        ],
+        group="checks",
+        use_cases=("checks.export_sheet",),
     ),
     Command(
         "set",

@@ -470,6 +470,29 @@ def test_checks_run_after_an_import_and_cases_are_worked(pool: FormValues) -> No
         checks.set_case_state(auditor, first.id, "confirmed")
 
 
+@covers("checks.export_sheet")
+def test_the_check_sheet_goes_to_the_village(pool: FormValues, tmp_path: Path) -> None:
+    ctx = _ctx(pool)
+    checks.run(ctx)
+    village = checks.cases(ctx, check_id="over_60_not_receiving")[0].village_code
+    assert village is not None
+    pdf = checks.export_sheet(
+        ctx, "over_60_not_receiving", tmp_path / "核查表.pdf", village=village
+    )
+    assert pdf.path.read_bytes().startswith(b"%PDF") and pdf.forms > 0
+    sheet = load_workbook(
+        checks.export_sheet(ctx, "over_60_not_receiving", tmp_path / "核查表.xlsx").path
+    ).active
+    texts = [str(c.value or "") for row in sheet.iter_rows() for c in row]
+    assert "核实情况" in texts and any("*" in t for t in texts)  # masked
+    assert any("领取养老待遇：否" in t for t in texts)
+    with pytest.raises(UserError, match="须说明事由"):
+        checks.export_sheet(ctx, "over_60_not_receiving", tmp_path / "x.pdf", masked=False)
+    with pytest.raises(UserError, match="没有核查规则"):
+        checks.export_sheet(ctx, "nope", tmp_path / "x.pdf")
+    assert _actions(ctx, "export")
+
+
 # ---------------------------------------------------------------- the map
 
 

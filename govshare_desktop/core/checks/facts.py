@@ -18,6 +18,7 @@ from sqlalchemy import Integer, and_, case, cast, extract, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
+from govshare_desktop.core.domain import codes
 from govshare_desktop.core.store.models import Enrollment, Household, Payment, Person
 
 AnySelect = Any  # a SELECT of whatever columns (SQLAlchemy 2.1 types them one by one)
@@ -133,6 +134,19 @@ class Fact:
     label: str  # as the evidence shows it
     datasets: tuple[str, ...]
     column: Callable[[FactQuery], ColumnElement[Any]]
+    kind: str = "number"  # number | flag | month | code:<table>
+
+    def show(self, value: Any) -> str:
+        """The value as a clerk reads it: 是/否, 2026年10月, 死亡注销 …"""
+        if value is None:
+            return "无"
+        if self.kind == "flag":
+            return "是" if value else "否"
+        if self.kind == "month":
+            return f"{int(value) // 100}年{int(value) % 100}月"
+        if self.kind.startswith("code:"):
+            return codes.table(self.kind.removeprefix("code:")).label(str(value))
+        return str(value)
 
 
 def _zero(sub: str, column: str) -> Callable[[FactQuery], ColumnElement[Any]]:
@@ -142,51 +156,19 @@ def _zero(sub: str, column: str) -> Callable[[FactQuery], ColumnElement[Any]]:
 FACTS: dict[str, Fact] = {
     fact.name: fact
     for fact in (
-        Fact("STATUS", "户籍状态", ("person",), lambda q: Person.status.expression),
-        Fact("STATUS_MONTH", "状态变动年月", ("person",), lambda q: _month(Person.status_date)),
+        Fact("STATUS", "户籍状态", ("person",), lambda q: Person.status.expression, "code:person_status"),
+        Fact("STATUS_MONTH", "状态变动年月", ("person",), lambda q: _month(Person.status_date), "month"),
         Fact("AGE", "年龄", ("person",), _age),
-        Fact(
-            "BIRTH_YEAR",
-            "出生年份",
-            ("person",),
-            lambda q: cast(extract("year", Person.birth_date), Integer),
-        ),
+        Fact("BIRTH_YEAR", "出生年份", ("person",), lambda q: cast(extract("year", Person.birth_date), Integer)),
         Fact("THIS_YEAR", "核查年份", (), lambda q: literal(q.today.year)),
-        Fact("THIS_MONTH", "核查年月", (), lambda q: literal(q.today.year * 100 + q.today.month)),
-        Fact("SEX", "性别代码", ("person",), lambda q: Person.sex_code.expression),
-        Fact(
-            "PENSION_ENROLLED", "参加养老保险", ("ss_enrollment",), _zero("enrollment", "pension")
-        ),
-        Fact(
-            "RESIDENT_PENSION",
-            "参加城乡居民养老",
-            ("ss_enrollment",),
-            _zero("enrollment", "resident"),
-        ),
-        Fact(
-            "EMPLOYEE_PENSION",
-            "参加企业职工养老",
-            ("ss_enrollment",),
-            _zero("enrollment", "employee"),
-        ),
-        Fact(
-            "RECEIVING_PENSION",
-            "领取养老待遇",
-            ("ss_enrollment",),
-            _zero("enrollment", "receiving"),
-        ),
-        Fact(
-            "RESIDENT_MEDICAL",
-            "参加城乡居民医保",
-            ("ss_enrollment",),
-            _zero("enrollment", "medical"),
-        ),
-        Fact(
-            "PENSION_LAST_MONTH",
-            "最近一次养老金发放年月",
-            ("ss_payment",),
-            lambda q: q.sub("payment").c.last_month,
-        ),
+        Fact("THIS_MONTH", "核查年月", (), lambda q: literal(q.today.year * 100 + q.today.month), "month"),
+        Fact("SEX", "性别", ("person",), lambda q: Person.sex_code.expression, "code:sex"),
+        Fact("PENSION_ENROLLED", "参加养老保险", ("ss_enrollment",), _zero("enrollment", "pension"), "flag"),
+        Fact("RESIDENT_PENSION", "参加城乡居民养老", ("ss_enrollment",), _zero("enrollment", "resident"), "flag"),
+        Fact("EMPLOYEE_PENSION", "参加企业职工养老", ("ss_enrollment",), _zero("enrollment", "employee"), "flag"),
+        Fact("RECEIVING_PENSION", "领取养老待遇", ("ss_enrollment",), _zero("enrollment", "receiving"), "flag"),
+        Fact("RESIDENT_MEDICAL", "参加城乡居民医保", ("ss_enrollment",), _zero("enrollment", "medical"), "flag"),
+        Fact("PENSION_LAST_MONTH", "最近一次养老金发放", ("ss_payment",), lambda q: q.sub("payment").c.last_month, "month"),
         Fact("OTHER_HOUSEHOLDS", "另任户主的户数", ("household",), _zero("headed", "others")),
     )
-}
+}  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -14,9 +15,12 @@ from govshare_desktop.core.checks.cases import STATES, RunResult, move_case, run
 from govshare_desktop.core.checks.definitions import Check, load_checks
 from govshare_desktop.core.checks.facts import FACTS
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.export.audited import ExportedFile
+from govshare_desktop.core.export.check_sheet import CheckSheet, SheetRow, export_check_sheet
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.services.context import Context
 from govshare_desktop.core.store.models import CheckCase
+from govshare_desktop.core.store.township import get_township, villages
 
 
 def checks() -> dict[str, Check]:
@@ -60,7 +64,7 @@ class CaseView:
 
     def evidence_text(self) -> str:
         return "；".join(
-            f"{FACTS[name].label}：{value}"
+            f"{FACTS[name].label}：{FACTS[name].show(value)}"
             for name, value in self.evidence.items()
             if name in FACTS
         )
@@ -125,3 +129,36 @@ def cases(
 def set_case_state(ctx: Context, case_id: int, state: str, note: str = "") -> None:
     """The finding for one case: village_verified, township_reviewed, confirmed, false_alarm."""
     move_case(ctx.store, case_id, state, note=note, now=ctx.now())
+
+
+def export_sheet(
+    ctx: Context,
+    check_id: str,
+    out: Path,
+    *,
+    village: str | None = None,
+    masked: bool = True,
+    reason: str = "",
+) -> ExportedFile:
+    """The 核查表 of one check (in one village, or the whole township) to take door to door."""
+    known = checks()
+    check = known.get(check_id)
+    if check is None:
+        raise UserError(f"没有核查规则“{check_id}”（可用：{'、'.join(known)}）")
+    township = get_township(ctx.store)
+    assert township is not None
+    with ctx.store.sessions() as session:
+        names = {v.code: v.name for v in villages(session)}
+    found = cases(ctx, check_id=check_id, village=village)
+    sheet = CheckSheet(
+        title=check.title,
+        unit=township.name + (names.get(village, village) if village else ""),
+        explanation=check.explanation,
+        action=check.action,
+        rows=[
+            SheetRow(c.name, c.subject, names.get(c.village_code or "", ""), c.evidence_text())
+            for c in found
+        ],
+        made_on=ctx.now().date(),
+    )
+    return export_check_sheet(ctx.store, sheet, out, masked=masked, reason=reason)
