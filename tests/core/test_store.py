@@ -17,6 +17,15 @@ from govshare_desktop.core.store.township import (
 )
 
 TABLES = {"setting", "area", "batch", "household", "person", "ss_enrollment", "ss_payment"}
+# Revision 0007: the datasets of 民政, 医保, 殡葬, 卫健 and 残联.
+DEPARTMENT_TABLES = {
+    "assistance",
+    "allowance_payment",
+    "medical_enrollment",
+    "cremation",
+    "death_certificate",
+    "disability_card",
+}
 
 
 def test_migrates_an_empty_file_to_head(tmp_path: Path) -> None:
@@ -24,7 +33,7 @@ def test_migrates_an_empty_file_to_head(tmp_path: Path) -> None:
     store = open_store(path)
     assert path.exists()
     names = set(inspect(store.engine).get_table_names())
-    assert names >= TABLES
+    assert names >= TABLES | DEPARTMENT_TABLES
     assert {"person_name_fts", "person_id_fts"} <= names
     assert migrate.current_revision(store.engine) == migrate.head_revision()
     store.dispose()
@@ -44,9 +53,16 @@ def test_downgrade_and_upgrade_round_trip(tmp_path: Path) -> None:
     store = open_store(tmp_path / "rt.db")
     with store.engine.begin() as conn:
         command.downgrade(migrate._config(conn), "base")
-    assert not (TABLES & set(inspect(store.engine).get_table_names()))
+    assert not ((TABLES | DEPARTMENT_TABLES) & set(inspect(store.engine).get_table_names()))
     migrate.upgrade(store.engine)
-    assert set(inspect(store.engine).get_table_names()) >= TABLES
+    assert set(inspect(store.engine).get_table_names()) >= TABLES | DEPARTMENT_TABLES
+    # One step down removes exactly the department tables, and up brings them back.
+    with store.engine.begin() as conn:
+        command.downgrade(migrate._config(conn), "0006")
+    names = set(inspect(store.engine).get_table_names())
+    assert names >= TABLES and not (DEPARTMENT_TABLES & names)
+    migrate.upgrade(store.engine)
+    assert set(inspect(store.engine).get_table_names()) >= DEPARTMENT_TABLES
 
 
 def test_pragmas(store) -> None:

@@ -4,12 +4,14 @@ Back-flowed records are keyed by their natural keys (公民身份号码, 户号,
 carry their provenance: the source department, the import batch and the as-of date (数据时点).
 Social-security records join persons by ID number, never by a foreign key, because they may name people
 who are not in this township's household registry.
+
+The base, the batch and the provenance live in :mod:`.models_base`, the records of 民政, 医保, 殡葬, 卫健
+and 残联 in :mod:`.models_departments`; both are re-exported here, where callers import them from.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -19,42 +21,25 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
-    Table,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.engine.default import DefaultExecutionContext
-from sqlalchemy.orm import (
-    DeclarativeBase,
-    Mapped,
-    declared_attr,
-    mapped_column,
-    relationship,
-    validates,
-)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from govshare_desktop.core.domain import pinyin
-
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-
-
-def table_of(model: type[Base]) -> Table:
-    """A model's Core table, typed (for bulk statements that bypass the ORM)."""
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
+from govshare_desktop.core.store.models_base import NAMING as NAMING
+from govshare_desktop.core.store.models_base import Base as Base
+from govshare_desktop.core.store.models_base import Batch as Batch
+from govshare_desktop.core.store.models_base import Provenance as Provenance
+from govshare_desktop.core.store.models_base import table_of as table_of
+from govshare_desktop.core.store.models_departments import AllowancePayment as AllowancePayment
+from govshare_desktop.core.store.models_departments import Assistance as Assistance
+from govshare_desktop.core.store.models_departments import Cremation as Cremation
+from govshare_desktop.core.store.models_departments import DeathCertificate as DeathCertificate
+from govshare_desktop.core.store.models_departments import DisabilityCard as DisabilityCard
+from govshare_desktop.core.store.models_departments import MedicalEnrollment as MedicalEnrollment
 
 
 class Setting(Base):
@@ -80,50 +65,6 @@ class Area(Base):
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
 
     parent: Mapped[Area | None] = relationship(remote_side=[code])
-
-
-class Batch(Base):
-    """One arrival of data: an imported file or package, or the demo generator."""
-
-    __tablename__ = "batch"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    dataset: Mapped[str] = mapped_column(String(32))
-    source_department: Mapped[str] = mapped_column(String(128))
-    file_name: Mapped[str | None] = mapped_column(String(512))
-    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
-    as_of: Mapped[date | None] = mapped_column(Date)
-    imported_at: Mapped[datetime] = mapped_column(DateTime)
-    imported_by: Mapped[str] = mapped_column(String(64))
-    rows_total: Mapped[int] = mapped_column(Integer, default=0)
-    rows_inserted: Mapped[int] = mapped_column(Integer, default=0)
-    rows_updated: Mapped[int] = mapped_column(Integer, default=0)
-    rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
-    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
-    rows_absent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # newly absent
-    note: Mapped[str | None] = mapped_column(Text)
-    # The exchange package this batch came from, if any.
-    package_id: Mapped[str | None] = mapped_column(ForeignKey("package_receipt.package_id"))
-
-
-class Provenance:
-    """Where a back-flowed record came from: the batch that last brought or changed it (and through it
-    the source department, file and import time) and the data's as-of date (数据时点)."""
-
-    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id"))
-    as_of: Mapped[date | None] = mapped_column(Date)
-    # Set when a full snapshot of this dataset no longer contained the record ("not in latest
-    # back-flow"): the batch that left it out. Cleared when a later back-flow brings it again.
-    absent_batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch.id"))
-
-    @declared_attr
-    def batch(cls: type[Any]) -> Mapped[Batch]:
-        # Two foreign keys reach batch (batch_id, absent_batch_id): this one is the provenance.
-        return relationship(Batch, lazy="joined", innerjoin=True, foreign_keys=[cls.batch_id])
-
-    @property
-    def source_department(self) -> str:
-        return self.batch.source_department
 
 
 class Household(Provenance, Base):
