@@ -1,6 +1,7 @@
 """The two separated administrators' windows: the 审计管理员's audit viewer (filters, integrity
-check, export) and the 系统管理员's accounts, backup, integrity check and 报表模板 (its page is
-:mod:`~govshare_desktop.ui.forms_admin`). What they may do is checked again in the core
+check, export) and the 系统管理员's accounts, backup, integrity check, 报表模板 (its page is
+:mod:`~govshare_desktop.ui.forms_admin`), 本单位密钥 and 上报设置
+(:mod:`~govshare_desktop.ui.keys_admin`). What they may do is checked again in the core
 (permissions.py); these only show it.
 """
 
@@ -47,6 +48,7 @@ from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import AuditEntry
 from govshare_desktop.ui.errors import show_error
 from govshare_desktop.ui.forms_admin import TemplatesView
+from govshare_desktop.ui.keys_admin import KeysView, ReportSettingsView
 from govshare_desktop.ui.tasks import run_task
 from govshare_desktop.ui.usecases import context
 
@@ -456,6 +458,9 @@ class AdminPanel(QTabWidget):
             self.addTab(self.backups, "备份与恢复")
         if principal.may(Action.INSTALL_FORMS):
             self.addTab(TemplatesView(store, self), "报表模板")
+        if principal.may(Action.MANAGE_KEYS):
+            self.addTab(KeysView(store, self), "本单位密钥")
+            self.addTab(ReportSettingsView(store, self), "上报设置")
         if principal.may(Action.READ_AUDIT):
             self.addTab(AuditView(store, self), "审计日志")
         elif principal.may(Action.VERIFY_AUDIT):

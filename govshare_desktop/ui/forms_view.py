@@ -5,7 +5,11 @@ A chosen 统计表 or 花名册 shows as its paper reads (:class:`SheetView`), e
 "数据项列表" button shows the same form as a plain list of its items instead.
 
 Every accepted edit is saved at once (autosave: closing or a crash loses nothing typed). Changing a
-computed value asks for a reason. Submitting a form locks its items; returning it unlocks them.
+computed value asks for a reason. 上报 locks the form's items and makes its signed report package
+(or puts it 待审核 when the form needs a review: the 审核人's 「审核通过」 makes the package); the
+page then offers to write the package to a USB stick or a shared folder (:class:`PackageWriter`).
+退回 (审核人) unlocks a form 待审核 or 已上报; the status line says who submitted it and why a
+form was returned.
 
 Signals of :class:`FormsView`: ``changed()`` — a value or a status changed.
 """
@@ -42,9 +46,12 @@ from govshare_desktop.core.forms.values import (
     FormValues,
 )
 from govshare_desktop.core.progress import Cancel, Progress
+from govshare_desktop.core.reports.sending import Sent
+from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.services import forms, reports
 from govshare_desktop.core.services.output import fill_department_workbook
 from govshare_desktop.ui.form_output import FormOutput
+from govshare_desktop.ui.outbox_view import PackageWriter
 from govshare_desktop.ui.sheet_view import SheetView, refused_text
 from govshare_desktop.ui.usecases import context
 from govshare_desktop.ui.values_model import EntryTable, ValuesModel
@@ -79,11 +86,13 @@ class FormsView(QWidget):
         villages: list[tuple[str, str]],
         today: date,
         masked: bool = True,
+        writer: PackageWriter | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("forms_view")
         self.pool = pool
+        self.writer = writer if writer is not None else PackageWriter(pool.store, self)
         self.masked = masked
         self.township_code = township[0]
         self.unmask_reason = ""
@@ -111,6 +120,9 @@ class FormsView(QWidget):
             self.area.addItem(name, code)
         self.template = QComboBox(self)
         self.template.setObjectName("forms_template")
+        self._fill_templates()
+
+    def _fill_templates(self) -> None:
         self.template.addItem("一表通：全部统计表数据项", ALL_ITEMS)
         for kind in ("table", "roster"):
             for template in self.pool.templates.values():
@@ -127,8 +139,15 @@ class FormsView(QWidget):
         self.prefill_button = QPushButton("按回流数据预填", self)
         self.prefill_button.clicked.connect(self.prefill)
         self.submit_button = QPushButton("上报", self)
+        self.submit_button.setObjectName("forms_submit")
         self.submit_button.clicked.connect(self.submit)
+        self.approve_button = QPushButton("审核通过", self)
+        self.approve_button.setObjectName("forms_approve")
+        self.approve_button.setToolTip("审核人确认待审核的报表无误，生成上报数据包")
+        self.approve_button.clicked.connect(self.approve)
         self.return_button = QPushButton("退回…", self)
+        self.return_button.setObjectName("forms_return")
+        self.return_button.setToolTip("审核人把待审核或已上报的报表退回经办人修改（须填写理由）")
         self.return_button.clicked.connect(self.return_form)
         self.output = FormOutput(
             self, self.pool.store, self._shown_sheets, self._file_name, reason=self._reason
@@ -196,6 +215,7 @@ class FormsView(QWidget):
             self.prefill_button,
             self.list_mode,
             self.submit_button,
+            self.approve_button,
             self.return_button,
             self.export_button,
             self.print_button,
@@ -261,8 +281,7 @@ class FormsView(QWidget):
         if template is not None and template.kind == "roster":
             self.list_mode.setChecked(False)
         self.list_mode.setEnabled(template is not None and template.kind == "table")
-        self.submit_button.setEnabled(template is not None)
-        self.return_button.setEnabled(template is not None)
+        self._update_workflow(None)
         for button in (self.export_button, self.print_button):
             button.setEnabled(template is not None and not self.list_mode.isChecked())
         self._offer_workbooks(template)
@@ -285,8 +304,8 @@ class FormsView(QWidget):
 
     def _unavailable(self, message: str, area: str, period: Period) -> None:
         """The chosen form cannot be shown for this period: nothing to fill, and why."""
-        for button in (self.submit_button, self.return_button, self.export_button):
-            button.setEnabled(False)
+        self._update_workflow(None)
+        self.export_button.setEnabled(False)
         self.print_button.setEnabled(False)
         self.model.load([], area, period, set())
         self.pages.setCurrentWidget(self.table)
@@ -398,10 +417,58 @@ class FormsView(QWidget):
                     if r.passed is False
                 )
             )
-            text += f"　报表状态：{status}。" + (
+            state = reports.report_state(
+                context(self.pool.store), template.id, area, self.current_period
+            )
+            text += f"　报表状态：{status}。{report_line(state)}" + (
                 "　" + "；".join(problems) if problems else "　校验通过。"
             )
+            self._update_workflow(data.status)
         self.status.setText(text)
+
+    def _update_workflow(self, status: str | None) -> None:
+        """上报, 审核通过 and 退回 as the form's status (None: no form chosen) and the signed-in
+        role allow: 上报 a draft or a returned form, 审核通过 (审核人) a form 待审核, 退回
+        (审核人) one 待审核 or 已上报."""
+        may = self.pool.store.principal.may
+        self.submit_button.setEnabled(status in ("draft", "returned") and may(Action.SUBMIT_FORM))
+        self.approve_button.setEnabled(status == "review" and may(Action.REVIEW_FORM))
+        self.return_button.setEnabled(status in ("review", "submitted") and may(Action.RETURN_FORM))
+
+    def show_form(self, template_id: str, period: str, area: str) -> bool:
+        """Show one form for a period and area (a task opened on the 报表任务 page); False, and
+        why in the status line, if this computer does not have the form or the area."""
+        if self.template.findData(template_id) < 0 or self.area.findData(area) < 0:
+            missing = "报表" if self.template.findData(template_id) < 0 else "区域"
+            self.status.setText(f"本机没有这项任务的{missing}（{template_id}，{area}）。")
+            return False
+        if self.period.findData(period) < 0:  # e.g. a task for the coming month
+            self.period.insertItem(0, Period.parse(period).label, period)
+        chosen = ((self.period, period), (self.area, area), (self.template, template_id))
+        for combo, _ in chosen:
+            combo.blockSignals(True)
+        self.list_mode.blockSignals(True)
+        for combo, data in chosen:
+            combo.setCurrentIndex(combo.findData(data))
+        self.list_mode.setChecked(False)  # the form as its paper reads
+        for combo, _ in chosen:
+            combo.blockSignals(False)
+        self.list_mode.blockSignals(False)
+        self.reload()
+        return True
+
+    def refresh(self) -> None:
+        """New data arrived: the pool's forms read afresh (every version: a task may have
+        brought one), each listed, the one chosen kept, and the form shown read again."""
+        found = forms.catalog(context(self.pool.store))
+        self.pool.dictionary, self.pool.templates = found.dictionary, found.templates
+        chosen = self.template.currentData()
+        self.template.blockSignals(True)
+        self.template.clear()
+        self._fill_templates()
+        self.template.setCurrentIndex(max(0, self.template.findData(chosen)))
+        self.template.blockSignals(False)
+        self.reload()
 
     # ---------------------------------------------------------------- actions
 
@@ -438,9 +505,36 @@ class FormsView(QWidget):
         except UserError as exc:
             QMessageBox.warning(self, "不能上报", exc.message)
             return
+        self._sent(template, sent)
+
+    def approve(self) -> None:
+        """审核通过 (审核人): the form 待审核 goes up; its package is made."""
+        template = self.current_template
+        if template is None:
+            return
+        try:
+            sent = reports.approve_report(
+                context(self.pool.store),
+                self.pool,
+                template.id,
+                self.area.currentData(),
+                self.current_period,
+            )
+        except UserError as exc:
+            QMessageBox.warning(self, "不能审核通过", exc.message)
+            return
+        self._sent(template, sent)
+
+    def _sent(self, template: Template, sent: Sent) -> None:
+        """After 上报 or 审核通过: what happened, and the offer to write the new package."""
         self.reload()
         self.changed.emit()
         self.status.setText(sent.summary(template.title) + "\n" + self.status.text())
+        if sent.package is not None:
+            self.writer.offer(self, sent.package.package_id, self._said)
+
+    def _said(self, text: str) -> None:
+        self.status.setText(text + "\n" + self.status.text())
 
     def return_form(self) -> None:
         template = self.current_template
@@ -463,6 +557,23 @@ class FormsView(QWidget):
             return
         self.reload()
         self.changed.emit()
+
+
+def report_line(state: reports.ReportState | None) -> str:
+    """Who submitted and approved the form, and why it was returned, for the status line."""
+    if state is None:
+        return ""
+    if state.status == "returned":
+        reason = state.reason or "（未说明理由）"
+        return (reason if "退回：" in reason else f"退回理由：{reason}") + "。请修改后重新上报。"
+    said = [f"上报人：{state.submitted_by}"] if state.submitted_by else []
+    if state.status == "review":
+        said.append("等待审核人审核通过")
+    if state.reviewed_by:
+        said.append(f"审核人：{state.reviewed_by}")
+    if state.package_file and state.status != "review":
+        said.append(f"数据包：{state.package_file}")
+    return "；".join(said) + "。" if said else ""
 
 
 def _batch_actions(menu: QMenu, output: FormOutput) -> None:

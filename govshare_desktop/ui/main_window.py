@@ -1,5 +1,5 @@
-"""The main window: navigation between 户籍, 人员, 参保, 待遇发放 and 一表通, one search box, a
-village filter, the person and household dialogs, the import.
+"""The main window: navigation between 户籍, 人员, 参保, 待遇发放, 一表通, 报表任务 and 发件箱, one
+search box, a village filter, the person and household dialogs, the import.
 
 The window is built in two steps so that it appears at once: the shell (toolbar, navigation, an empty
 page) needs only Qt; :meth:`MainWindow.attach` then gives it a store, and each page is built the first
@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,7 +42,9 @@ if TYPE_CHECKING:  # the store, SQLAlchemy and the views load after the window i
     from govshare_desktop.core.store.engine import Store
     from govshare_desktop.ui.browse_view import BrowseView
     from govshare_desktop.ui.forms_view import FormsView
+    from govshare_desktop.ui.outbox_view import OutboxView, PackageWriter
     from govshare_desktop.ui.records import HouseholdDialog, PersonCardDialog
+    from govshare_desktop.ui.tasks_view import TasksView
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,8 @@ PAGES = (
     ("ss_enrollment", "社保参保"),
     ("ss_payment", "待遇发放"),
     ("forms", "一表通"),
+    ("tasks", "报表任务"),
+    ("outbox", "发件箱"),
 )
 START_PAGE = "person"
 
@@ -86,6 +91,8 @@ class MainWindow(SessionWindow):
         self._today = today
         self.views: dict[str, BrowseView] = {}
         self.forms_view: FormsView | None = None
+        self.tasks_view: TasksView | None = None
+        self.outbox_view: OutboxView | None = None
         self._form_pool: FormValues | None = None
         self.setObjectName("main_window")
         self.setWindowTitle("govshare-desktop")
@@ -146,7 +153,7 @@ class MainWindow(SessionWindow):
         self.addAction(find)
 
     def _build_pages(self) -> None:
-        """The navigation list and a placeholder per page (Ctrl+1 … Ctrl+5 switch pages)."""
+        """The navigation list and a placeholder per page (Ctrl+1 … Ctrl+7 switch pages)."""
         self.nav = QListWidget(self)
         self.nav.setObjectName("nav")
         self.nav.setFixedWidth(120)
@@ -260,7 +267,16 @@ class MainWindow(SessionWindow):
         self._load_villages()
         for view in self.views.values():
             view.model.refresh()
+        self._reports_changed()
         self.refresh_status()
+
+    def _reports_changed(self) -> None:
+        """A package may have brought a task with its form, a reply or a receipt."""
+        if self.forms_view is None:
+            self._form_pool = None  # read afresh (with any form a task brought) when next needed
+        for page in (self.forms_view, self.tasks_view, self.outbox_view):
+            if page is not None:
+                page.refresh()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self.store is not None and event.mimeData().hasUrls():
@@ -394,12 +410,45 @@ class MainWindow(SessionWindow):
                 villages=village_list,
                 today=self._today(),
                 masked=self.masked,
+                writer=self.package_writer,
                 parent=self,
             )
             self.forms_view.unmask_reason = self.unmask_reason
             self._replace_placeholder(row, self.forms_view)
         self.stack.setCurrentIndex(row)
         self.count_label.setText("")
+
+    @cached_property
+    def package_writer(self) -> PackageWriter:
+        """Writes packages for the 一表通 page and the 发件箱 (one folder remembered)."""
+        from govshare_desktop.ui.outbox_view import PackageWriter
+
+        assert self.store is not None
+        return PackageWriter(self.store, self)
+
+    def _show_report_page(self, key: str, row: int) -> None:
+        """报表任务 and 发件箱: built the first time they are shown, read afresh every time."""
+        from govshare_desktop.ui import outbox_view, tasks_view
+
+        assert self.store is not None
+        page = self.tasks_view if key == "tasks" else self.outbox_view
+        if page is not None:
+            page.refresh()
+        elif key == "tasks":
+            page = self.tasks_view = tasks_view.TasksView(self.store, self._today, self)
+            self.tasks_view.task_opened.connect(self.open_task)
+        else:
+            page = self.outbox_view = outbox_view.OutboxView(self.store, self.package_writer, self)
+        if self.stack.widget(row) is not page:
+            self._replace_placeholder(row, page)
+        self.stack.setCurrentIndex(row)
+        self.count_label.setText("")
+
+    def open_task(self, template_id: str, period: str, area: str) -> None:
+        """A task opened on the 报表任务 page: its form, period and area on the 一表通 page."""
+        self.show_page("forms")
+        if self.forms_view is not None:
+            self.forms_view.show_form(template_id, period, area)
 
     def show_page(self, key: str) -> None:
         self.nav.setCurrentRow([k for k, _ in PAGES].index(key))
@@ -410,6 +459,9 @@ class MainWindow(SessionWindow):
         key = PAGES[row][0]
         if key == "forms":
             self._show_forms(row)
+            return
+        if key in ("tasks", "outbox"):
+            self._show_report_page(key, row)
             return
         if key not in self.views:
             view = self._build_view(key)

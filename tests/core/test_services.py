@@ -439,6 +439,45 @@ def test_submit_review_approve_and_write(pool: FormValues, tmp_path: Path) -> No
     assert views == [] and warning is None
 
 
+@covers("reports.report_state", "reports.report_settings")
+def test_what_the_window_shows_of_a_report(pool: FormValues) -> None:
+    ctx = _ctx(pool)
+    admin_ctx = Context(pool.store.acting(Principal("admin", Role.SYSADMIN)), clock=lambda: NOW)
+    assert reports.report_state(ctx, "mz_elderly", V, P) is None  # never submitted
+    data = pool.collect("mz_elderly", V, P)
+    for column in data.template.columns:
+        if data.value(column.element, V) is None:
+            forms.set_value(ctx, pool, column.element, V, P, "0")
+    reports.set_review_required(admin_ctx, "mz_elderly", True)
+    reports.set_report_recipient(admin_ctx, "县档案局", "441900000031")
+    review, recipients = reports.report_settings(admin_ctx)
+    assert {(r.template_id, r.required) for r in review} >= {
+        ("mz_elderly", True),
+        ("wj_population", False),
+    }
+    assert all(r.template_id != "mz_elderly_allowance_application" for r in review)  # 登记表
+    by_department = {r.department: r for r in recipients}
+    assert by_department["县档案局"].code == "441900000031"  # set, though no form names it
+    assert by_department["民政"].code and by_department["民政"].registered_name  # the demo's
+    with pytest.raises(PermissionDenied):
+        reports.report_settings(ctx)
+    reports.submit_report(ctx, pool, "mz_elderly", V, P)
+    waiting = reports.report_state(ctx, "mz_elderly", V, P)
+    assert waiting is not None and (waiting.status, waiting.submitted_by) == ("review", "clerk")
+    assert waiting.package_file is None and waiting.reason is None
+    reviewer = Context(pool.store.acting(Principal("shen", Role.REVIEWER)), clock=lambda: NOW)
+    checked = FormValues(reviewer.store, pool.dictionary, pool.templates)
+    forms.return_form(reviewer, checked, "mz_elderly", V, P, "老年人口数请与台账核对")
+    returned = reports.report_state(ctx, "mz_elderly", V, P)
+    assert returned is not None and returned.status == "returned"
+    assert (returned.reason, returned.changed_by) == ("老年人口数请与台账核对", "shen")
+    reports.submit_report(ctx, pool, "mz_elderly", V, P)
+    sent = reports.approve_report(reviewer, checked, "mz_elderly", V, P)
+    shown = reports.report_state(ctx, "mz_elderly", V, P)
+    assert shown is not None and shown.reviewed_by == "shen"
+    assert sent.package is not None and shown.package_file == sent.package.file_name
+
+
 # ---------------------------------------------------------------- 比对核查
 
 

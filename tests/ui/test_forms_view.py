@@ -78,7 +78,9 @@ def test_prefill_then_type_the_missing_items(qtbot, forms, monkeypatch) -> None:
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("", False))
     assert not view.model.setData(view.model.index(_row(view, "P_60PLUS"), 1), "1")
 
-    # Submit locks the form's items; the value cells are no longer editable.
+    # Submit locks the form's items; the value cells are no longer editable. The package stays
+    # in the 发件箱 (the offer to write it now declined).
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.No)
     view.submit()
     assert "已上报" in view.status.text()
     assert not (view.model.flags(view.model.index(0, 1)) & Qt.ItemFlag.ItemIsEditable)

@@ -15,6 +15,9 @@ MODEL_TESTS = {
     "SqlTableModel": "tests/ui/test_table_model.py::test_every_dataset_passes_qmodeltester",
     "SheetModel": "tests/ui/test_sheet_view.py::test_a_table_shown_as_its_paper_form_and_typed_into",
     "ValuesModel": "tests/ui/test_forms_view.py::test_the_items_model_passes_qmodeltester",
+    "TasksModel": "tests/ui/test_report_pages.py::"
+    "test_the_tasks_page_lists_the_county_tasks_most_urgent_first",
+    "OutboxModel": "tests/ui/test_report_pages.py::test_the_outbox_lists_and_writes_every_package",
 }
 
 

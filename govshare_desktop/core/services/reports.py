@@ -4,7 +4,8 @@ and the window."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -16,14 +17,21 @@ from govshare_desktop.core.exchange import township_key
 from govshare_desktop.core.exchange.outbox import OutboxEntry, outbox_entries, unwritten
 from govshare_desktop.core.exchange.outbox import write_package as write_one
 from govshare_desktop.core.export.key_sheet import write_key_sheet
+from govshare_desktop.core.forms.catalog import load_catalog
 from govshare_desktop.core.forms.values import FormValues
 from govshare_desktop.core.private_files import private_write
 from govshare_desktop.core.reports import sending
 from govshare_desktop.core.reports.tasks import TaskView, inbox
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.services.context import Context
-from govshare_desktop.core.store.models import FormStatus, OutboxPackage
-from govshare_desktop.core.store.township import get_township
+from govshare_desktop.core.store.models import (
+    Account,
+    FormStatus,
+    OutboxPackage,
+    Setting,
+    TrustedSender,
+)
+from govshare_desktop.core.store.township import get_setting, get_township
 
 # ---------------------------------------------------------------- the township's key
 
@@ -229,3 +237,99 @@ def print_key_sheet(ctx: Context, out: Path) -> township_key.PublicKey:
         raise UserError(f"无法写入 {out}：{exc.strerror or exc}") from None
     ctx.audit("key_sheet", str(out), {"fingerprint": key.fingerprint})
     return key
+
+
+# ---------------------------------------------------------------- what the window shows (read only)
+
+
+@dataclass(frozen=True)
+class ReportState:
+    """Where one form stands in the loop, as people read it (names, not account names)."""
+
+    status: str
+    reason: str | None  # why it was returned: the county's reply, or the 审核人's
+    submitted_by: str | None
+    reviewed_by: str | None
+    changed_by: str
+    changed_at: datetime
+    package_file: str | None  # the last report package made for it
+
+
+def report_state(ctx: Context, template: str, area: str, period: Period) -> ReportState | None:
+    """The form's status, who submitted and approved it, why it was returned; None for a form
+    never submitted."""
+    ctx.principal.require(Action.VIEW)
+    with ctx.store.sessions() as session:
+        row = session.scalar(
+            select(FormStatus).where(
+                FormStatus.template == template,
+                FormStatus.area == area,
+                FormStatus.period == str(period),
+            )
+        )
+        if row is None:
+            return None
+        people = {row.submitted_by, row.reviewed_by, row.changed_by} - {None}
+        names = {
+            account.username: account.display_name or account.username
+            for account in session.scalars(select(Account).where(Account.username.in_(people)))
+        }
+        package_file = (
+            session.scalar(
+                select(OutboxPackage.file_name).where(
+                    OutboxPackage.package_id == row.report_package
+                )
+            )
+            if row.report_package
+            else None
+        )
+        return ReportState(
+            status=row.status,
+            reason=row.reason,
+            submitted_by=names.get(row.submitted_by or "", row.submitted_by),
+            reviewed_by=names.get(row.reviewed_by or "", row.reviewed_by),
+            changed_by=names.get(row.changed_by, row.changed_by),
+            changed_at=row.changed_at,
+            package_file=package_file,
+        )
+
+
+@dataclass(frozen=True)
+class ReviewSetting:
+    template_id: str
+    department: str
+    title: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class RecipientSetting:
+    department: str
+    code: str  # "" when not set
+    registered_name: str  # the registered sender of that code, "" if none
+
+
+def report_settings(ctx: Context) -> tuple[list[ReviewSetting], list[RecipientSetting]]:
+    """What the 系统管理员's 「上报设置」 shows: for each form that goes up (统计表, 花名册)
+    whether a 审核人 must approve it first, and for each department the code its reports go to
+    when the county sent no task."""
+    ctx.principal.require(Action.MANAGE_KEYS)
+    with ctx.store.sessions() as session:
+        templates = [t for t in load_catalog(session).templates.values() if t.kind != "individual"]
+        review = [
+            ReviewSetting(t.id, t.department, t.title, sending.review_required(session, t.id))
+            for t in templates
+        ]
+        set_keys = session.scalars(
+            select(Setting.key).where(Setting.key.startswith(sending.RECIPIENT_KEY))
+        )
+        departments = dict.fromkeys(
+            [t.department for t in templates]
+            + [key.removeprefix(sending.RECIPIENT_KEY) for key in set_keys]
+        )
+        recipients = []
+        for department in departments:
+            code = get_setting(session, sending.RECIPIENT_KEY + department) or ""
+            known = session.get(TrustedSender, code) if code else None
+            recipients.append(RecipientSetting(department, code, known.name if known else ""))
+    return review, recipients
