@@ -73,6 +73,8 @@ class County:
         recipient: dict[str, str] = TOWNSHIP,
         sequence: int | None = None,
         datasets: dict[str, str] | None = None,
+        as_of: str | None = None,
+        mode: str | None = None,
     ) -> bytes:
         if sequence is None:
             sequence = self.sequence.get(recipient["code"], 0) + 1
@@ -96,6 +98,11 @@ class County:
                 for path in files
             ],
         }
+        if as_of:
+            manifest["as_of"] = as_of
+        if mode:
+            for entry in manifest["files"]:
+                entry["mode"] = mode
         return build_package(manifest, files, self.private_pem)
 
     def task(

@@ -75,6 +75,66 @@ def cmd_checks_sheet(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_corrections_raise(args: argparse.Namespace) -> int:
+    from govshare_desktop.core.services.reports import raise_correction
+
+    row = raise_correction(
+        context(args),
+        dataset=args.dataset,
+        record_key=args.key,
+        field=args.field,
+        proposed=args.value,
+        basis=args.basis,
+        case_id=args.case,
+    )
+    print(f"已提出纠错 {row.correction_id}（{row.field}，发往 {row.department}），待发送")
+    return 0
+
+
+def cmd_corrections_send(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from govshare_desktop.core.services.reports import send_corrections, write_package
+
+    ctx = context(args)
+    made = send_corrections(ctx)
+    if not made:
+        print("没有待发送的纠错")
+    for package in made:
+        print(
+            f"纠错数据包：{package.subject}，发往 {package.recipient_name}，第 {package.sequence} 号"
+        )
+        if args.out:
+            for path in write_package(ctx, package.package_id, Path(args.out)):
+                print(f"  已写入 {path}")
+    return 0
+
+
+def cmd_corrections_list(args: argparse.Namespace) -> int:
+    from govshare_desktop.core.domain.masking import mask_name
+    from govshare_desktop.core.services.reports import correction_list
+
+    rows = correction_list(context(args))
+    if args.json:
+        print(
+            json.dumps(
+                [r.__dict__ | {"state_label": r.state_label} for r in rows],
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            )
+        )
+        return 0
+    if not rows:
+        print("没有纠错")
+    for r in rows:
+        print(
+            f"{r.correction_id[:8]}\t{r.department}\t{mask_name(r.name)}\t{r.field}："
+            f"{r.current_value} → {r.proposed_value}\t{r.state_label}"
+        )
+    return 0
+
+
 COMMANDS = [
     Command(
         "run",
@@ -108,6 +168,37 @@ COMMANDS = [
         ],
         group="checks",
         use_cases=("checks.export_sheet",),
+    ),
+    Command(
+        "raise",
+        "提出校核纠错（发往该记录的数源部门）",
+        cmd_corrections_raise,
+        [
+            arg("--dataset", required=True, choices=("person", "household")),
+            arg("--key", required=True, help="公民身份号码（person）或户号（household）"),
+            arg("--field", required=True, help="字段，如 姓名、出生日期、联系电话、住址"),
+            arg("--value", required=True, help="建议值"),
+            arg("--basis", required=True, help="依据"),
+            arg("--case", type=int, help="由核查事项提出（该事项记为确认有误）"),
+        ],
+        group="corrections",
+        use_cases=("reports.raise_correction",),
+    ),
+    Command(
+        "send",
+        "把待发送的纠错按部门打成签名数据包（--out 同时写入文件夹）",
+        cmd_corrections_send,
+        [arg("--out", metavar="DIR", help="写入的文件夹")],
+        group="corrections",
+        use_cases=("reports.send_corrections", "reports.write_package"),
+    ),
+    Command(
+        "list",
+        "列出纠错及其状态（已发送、已答复、已更正、超期）",
+        cmd_corrections_list,
+        [arg("--json", action="store_true")],
+        group="corrections",
+        use_cases=("reports.correction_list",),
     ),
     Command(
         "set",

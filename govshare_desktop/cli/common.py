@@ -29,6 +29,16 @@ ENV_ADMIN_PASSWORD, ENV_NEW_PASSWORD = "GOVSHARE_ADMIN_PASSWORD", "GOVSHARE_NEW_
 ENV_CLERK_PASSWORD = "GOVSHARE_CLERK_PASSWORD"
 PERIOD_HELP = "统计期：2026-10、2026Q3、2026H2、2026"
 DATASET_CHOICES = ("household", "person", "ss_enrollment", "ss_payment")
+# What a file may be imported as (core/backflow/packages.py DATASET_ORDER, checked by a test).
+IMPORT_DATASET_CHOICES = (
+    *DATASET_CHOICES,
+    "medical_enrollment",
+    "assistance",
+    "allowance_payment",
+    "disability_card",
+    "death_certificate",
+    "cremation",
+)
 
 
 # ---------------------------------------------------------------- the command table
@@ -75,6 +85,7 @@ GROUP_HELP = {
     "report": "上报报表：生成签名的上报数据包",
     "outbox": "发件箱：本单位发出的数据包",
     "checks": "比对核查：运行核查、列出待核实事项、填写核查结果",
+    "corrections": "校核纠错：提出、发送、跟踪",
 }
 
 

@@ -458,6 +458,7 @@ def test_what_the_window_shows_of_a_report(pool: FormValues) -> None:
     assert all(r.template_id != "mz_elderly_allowance_application" for r in review)  # 登记表
     by_department = {r.department: r for r in recipients}
     assert by_department["县档案局"].code == "441900000031"  # set, though no form names it
+    assert not by_department["县档案局"].matched and by_department["县档案局"].registered_name == ""
     assert by_department["民政"].code and by_department["民政"].registered_name  # the demo's
     with pytest.raises(PermissionDenied):
         reports.report_settings(ctx)
@@ -530,6 +531,27 @@ def test_the_check_sheet_goes_to_the_village(pool: FormValues, tmp_path: Path) -
     with pytest.raises(UserError, match="没有核查规则"):
         checks.export_sheet(ctx, "nope", tmp_path / "x.pdf")
     assert _actions(ctx, "export")
+
+
+@covers("reports.raise_correction", "reports.send_corrections", "reports.correction_list")
+def test_corrections_are_raised_sent_and_tracked(pool: FormValues) -> None:
+    ctx = _ctx(pool)
+    admin_ctx = Context(pool.store.acting(Principal("admin", Role.SYSADMIN)), clock=lambda: NOW)
+    reports.set_report_recipient(admin_ctx, "东莞市公安局（演示数据）", "441900000003")
+    person = pool.collect("mz_elderly_allowance_roster", "441900199000", P).subjects[0][0]
+    raised = reports.raise_correction(
+        ctx,
+        dataset="person",
+        record_key=person,
+        field="联系电话",
+        proposed="13700000000",
+        basis="本人",
+    )
+    assert [v.state_label for v in reports.correction_list(ctx)] == ["待发送"]
+    (package,) = reports.send_corrections(ctx)
+    assert package.recipient_code == "441900000003" and raised.correction_id
+    assert reports.send_corrections(ctx) == []
+    assert [v.state_label for v in reports.correction_list(ctx)] == ["已发送"]
 
 
 # ---------------------------------------------------------------- the map

@@ -81,6 +81,7 @@ class CheckOutcome:
 @dataclass
 class RunResult:
     outcomes: list[CheckOutcome] = field(default_factory=list)
+    corrected: list[str] = field(default_factory=list)  # 纠错 the back-flow has now fixed
 
     def summary(self) -> str:
         ran = [o for o in self.outcomes if o.skipped is None]
@@ -89,6 +90,8 @@ class RunResult:
         skipped = [o for o in self.outcomes if o.skipped]
         if skipped:
             text += f"；{len(skipped)} 项因数据未导入未运行"
+        if self.corrected:
+            text += f"；{len(self.corrected)} 条纠错已由回流数据更正"
         return text
 
 

@@ -16,8 +16,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.exchange.package import VerifiedPackage
 from govshare_desktop.core.reports import content
+from govshare_desktop.core.reports.corrections import answer
 from govshare_desktop.core.store.models import FormStatus, OutboxPackage, Reply
 
 REPLIES_FILE = "data/replies.csv"
@@ -66,9 +68,17 @@ def apply_replies(session: Session, package: VerifiedPackage, *, now: datetime) 
             allowed = " 或 ".join(RESULTS[target_kind])
             content.refuse(f"{where}的结果“{result}”不适用于 {target_kind}（应为 {allowed}）。")
         replied_on = content.day(row["答复日期"], f"{where}的答复日期")
-        if target_kind != "report":
+        if target_kind == "report":
+            said = _answer_report(session, package, row, where, now)
+        elif target_kind == "correction":
+            try:
+                said = answer(
+                    session, row["编号"], result, row["说明"], package.manifest.sender.code
+                )
+            except UserError as exc:
+                content.refuse(f"{where}{exc.message}")
+        else:
             content.refuse(f"{where}答复的 {target_kind}“{row['编号']}”不是本单位发出的。")
-        said = _answer_report(session, package, row, where, now)
         session.add(
             Reply(
                 reply_id=reply_id,

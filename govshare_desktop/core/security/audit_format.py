@@ -51,6 +51,8 @@ EVENTS = {
     "report_review": "设置报表审核",
     "check_run": "比对核查",
     "check_case": "核查事项处理",
+    "correction": "提出纠错",
+    "correction_closed": "纠错已更正",
     "upgrade": "升级数据库",
 }
 

@@ -17,6 +17,7 @@ from govshare_desktop.core.checks.facts import FACTS
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.export.audited import ExportedFile
 from govshare_desktop.core.export.check_sheet import CheckSheet, SheetRow, export_check_sheet
+from govshare_desktop.core.reports.corrections import close_corrected
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.services.context import Context
 from govshare_desktop.core.store.models import CheckCase
@@ -39,7 +40,22 @@ def run(ctx: Context) -> RunResult:
 def after_import(ctx: Context, outcomes: list[FileResult]) -> RunResult | None:
     """The checks, when an import changed data (not after a dry run or when nothing went in)."""
     changed = any(o.status in ("imported", "applied") for o in outcomes)
-    return run(ctx) if changed else None
+    if not changed:
+        return None
+    with ctx.store.transaction() as session:
+        closed = close_corrected(session, now=ctx.now())
+        for row in closed:
+            ctx.trail().record(
+                session,
+                ctx.principal,
+                "correction_closed",
+                row.correction_id,
+                detail={"batch": row.corrected_batch, "field": row.field},
+                now=ctx.now(),
+            )
+    result = run(ctx)
+    result.corrected = [row.correction_id for row in closed]
+    return result
 
 
 @dataclass(frozen=True)

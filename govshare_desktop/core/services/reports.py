@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from govshare_desktop.core.checks.cases import move_case
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.domain.workdays import WorkCalendar
 from govshare_desktop.core.errors import UserError
@@ -20,12 +21,14 @@ from govshare_desktop.core.export.key_sheet import write_key_sheet
 from govshare_desktop.core.forms.catalog import load_catalog
 from govshare_desktop.core.forms.values import FormValues
 from govshare_desktop.core.private_files import private_write
-from govshare_desktop.core.reports import sending
+from govshare_desktop.core.reports import corrections, sending
 from govshare_desktop.core.reports.tasks import TaskView, inbox
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.services.context import Context
 from govshare_desktop.core.store.models import (
     Account,
+    CheckCase,
+    Correction,
     FormStatus,
     OutboxPackage,
     Setting,
@@ -305,8 +308,9 @@ class ReviewSetting:
 @dataclass(frozen=True)
 class RecipientSetting:
     department: str
-    code: str  # "" when not set
+    code: str  # "" when none: the department's forms cannot go up without a county task
     registered_name: str  # the registered sender of that code, "" if none
+    matched: bool  # no code set: that of the registered sender named as the department
 
 
 def report_settings(ctx: Context) -> tuple[list[ReviewSetting], list[RecipientSetting]]:
@@ -328,8 +332,64 @@ def report_settings(ctx: Context) -> tuple[list[ReviewSetting], list[RecipientSe
             + [key.removeprefix(sending.RECIPIENT_KEY) for key in set_keys]
         )
         recipients = []
-        for department in departments:
+        for department in departments:  # as sending.recipient_for finds it
             code = get_setting(session, sending.RECIPIENT_KEY + department) or ""
+            named = None
+            if not code:
+                named = session.scalar(
+                    select(TrustedSender).where(TrustedSender.name == department)
+                )
+                code = named.code if named is not None else ""
             known = session.get(TrustedSender, code) if code else None
-            recipients.append(RecipientSetting(department, code, known.name if known else ""))
+            recipients.append(
+                RecipientSetting(department, code, known.name if known else "", named is not None)
+            )
     return review, recipients
+
+
+# ---------------------------------------------------------------- 校核纠错
+
+
+def raise_correction(
+    ctx: Context,
+    *,
+    dataset: str,
+    record_key: str,
+    field: str,
+    proposed: str,
+    basis: str,
+    case_id: int | None = None,
+) -> Correction:
+    """A correction request (待发送) to the department the record came from; raised from a
+    check case, the case is 确认有误 with it."""
+    if case_id is not None:
+        with ctx.store.sessions() as session:
+            case = session.get(CheckCase, case_id)
+            state = case.state if case is not None else None
+        if state is None:
+            raise UserError(f"没有核查事项 {case_id}")
+        if state != "confirmed":
+            move_case(ctx.store, case_id, "confirmed", note=f"提出纠错：{field}", now=ctx.now())
+    return corrections.raise_correction(
+        ctx.store,
+        dataset=dataset,
+        record_key=record_key,
+        field=field,
+        proposed=proposed,
+        basis=basis,
+        found_by="cross_check" if case_id is not None else "clerk",
+        case_id=case_id,
+        now=ctx.now(),
+    )
+
+
+def send_corrections(ctx: Context) -> list[OutboxPackage]:
+    """Every request waiting to go: one signed package per department, into the outbox."""
+    return corrections.send_corrections(ctx.store, now=ctx.now())
+
+
+def correction_list(ctx: Context) -> list[corrections.CorrectionView]:
+    """Every request with its state: 待发送, 已发送, 已答复, 已更正 — or 超期 with the days."""
+    ctx.principal.require(Action.VIEW)
+    with ctx.store.sessions() as session:
+        return corrections.corrections(session, ctx.now().date(), WorkCalendar.builtin())

@@ -493,3 +493,34 @@ class CheckCaseEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
     by: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Correction(Base):
+    """A 校核纠错 request to the department a record came from: this field of this record is
+    wrong, it should be that, because of this. Sent up in a ``correction`` package; answered by a
+    ``reply``; closed by itself when a later back-flow brings the proposed value."""
+
+    __tablename__ = "correction"
+
+    correction_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # 纠错编号 (UUID)
+    dataset: Mapped[str] = mapped_column(String(32))
+    record_key: Mapped[str] = mapped_column(String(32), index=True)  # ID number or 户号
+    name: Mapped[str] = mapped_column(String(64))
+    field: Mapped[str] = mapped_column(String(32))  # the contract's column name, e.g. 出生日期
+    current_value: Mapped[str] = mapped_column(Text)
+    proposed_value: Mapped[str] = mapped_column(Text)
+    basis: Mapped[str] = mapped_column(Text)  # 依据
+    found_by: Mapped[str] = mapped_column(String(20))  # import_rejection | cross_check | clerk
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("check_case.id"))
+    department: Mapped[str] = mapped_column(String(128))  # the source department
+    recipient_code: Mapped[str | None] = mapped_column(String(12))
+    raised_on: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[date | None] = mapped_column(Date)  # set when sent: working days
+    # draft | sent | accepted | rejected | corrected
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    package_id: Mapped[str | None] = mapped_column(String(64))
+    answer: Mapped[str | None] = mapped_column(Text)  # the department's reply
+    corrected_batch: Mapped[int | None] = mapped_column(ForeignKey("batch.id"))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    changed_at: Mapped[datetime] = mapped_column(DateTime)

@@ -28,6 +28,43 @@ def upgrade() -> None:
     _forms_tables()
     _exchange_tables()
     _check_tables()
+    _correction_table()
+
+
+def _correction_table() -> None:
+    op.create_table(
+        "correction",
+        sa.Column("correction_id", sa.String(length=36), nullable=False),
+        sa.Column("dataset", sa.String(length=32), nullable=False),
+        sa.Column("record_key", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("field", sa.String(length=32), nullable=False),
+        sa.Column("current_value", sa.Text(), nullable=False),
+        sa.Column("proposed_value", sa.Text(), nullable=False),
+        sa.Column("basis", sa.Text(), nullable=False),
+        sa.Column("found_by", sa.String(length=20), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=True),
+        sa.Column("department", sa.String(length=128), nullable=False),
+        sa.Column("recipient_code", sa.String(length=12), nullable=True),
+        sa.Column("raised_on", sa.Date(), nullable=False),
+        sa.Column("deadline", sa.Date(), nullable=True),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("package_id", sa.String(length=64), nullable=True),
+        sa.Column("answer", sa.Text(), nullable=True),
+        sa.Column("corrected_batch", sa.Integer(), nullable=True),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("changed_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["check_case.id"], name=op.f("fk_correction_case_id_check_case")
+        ),
+        sa.ForeignKeyConstraint(
+            ["corrected_batch"], ["batch.id"], name=op.f("fk_correction_corrected_batch_batch")
+        ),
+        sa.PrimaryKeyConstraint("correction_id", name=op.f("pk_correction")),
+    )
+    op.create_index(op.f("ix_correction_record_key"), "correction", ["record_key"], unique=False)
+    op.create_index(op.f("ix_correction_state"), "correction", ["state"], unique=False)
 
 
 def _check_tables() -> None:
@@ -192,6 +229,7 @@ def _report_tables() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("correction")
     op.drop_table("check_case_event")
     op.drop_table("check_case")
     op.drop_index(op.f("ix_reply_target_id"), table_name="reply")
