@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from govshare_desktop.cli.common import DATASET_CHOICES, Command, arg, context, day
+from govshare_desktop.cli.common import IMPORT_DATASET_CHOICES, Command, arg, context, day
 from govshare_desktop.core.errors import UserError
 
 
@@ -127,7 +127,7 @@ COMMANDS = [
             arg("paths", nargs="+", metavar="PATH"),
             arg("--dry-run", action="store_true", help="只检查和统计，不保存"),
             arg("--json", action="store_true", help="每个文件输出一行 JSON"),
-            arg("--dataset", choices=DATASET_CHOICES, help="指定数据类型（默认按表头识别）"),
+            arg("--dataset", choices=IMPORT_DATASET_CHOICES, help="指定数据类型（默认按表头识别）"),
             arg("--source", help="数据来源部门（默认取文件中的“数据来源”或按数据类型）"),
             arg("--as-of", help="数据时点 YYYY-MM-DD（默认取文件中的“数据时点”或文件名中的日期）"),
             arg(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import ColumnElement, func, select
@@ -10,13 +10,29 @@ from sqlalchemy.orm import Session, selectinload
 
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import (
+    AllowancePayment,
     Area,
+    Assistance,
     Base,
     Batch,
+    Cremation,
+    DeathCertificate,
+    DisabilityCard,
     Enrollment,
     Household,
+    MedicalEnrollment,
     Payment,
     Person,
+)
+
+# The datasets of the other departments, as ``govshare info`` counts them.
+DEPARTMENT_COUNTS: tuple[tuple[str, type[Base]], ...] = (
+    ("医保参保记录", MedicalEnrollment),
+    ("救助（低保、特困）记录", Assistance),
+    ("津贴发放记录", AllowancePayment),
+    ("残疾人证", DisabilityCard),
+    ("死亡医学证明", DeathCertificate),
+    ("火化记录", Cremation),
 )
 
 
@@ -104,6 +120,8 @@ class StoreSummary:
     villages: int
     as_of: date | None
     last_import: date | None
+    # (label, count) of the 医保, 民政, 残联, 卫健 and 殡葬 tables (DEPARTMENT_COUNTS order).
+    departments: tuple[tuple[str, int], ...] = field(default=())
 
 
 def summary(store: Store) -> StoreSummary:
@@ -125,6 +143,7 @@ def _summary(session: Session) -> StoreSummary:
         villages=count(Area, Area.level == "village"),
         as_of=session.scalar(select(func.max(Batch.as_of))),
         last_import=last.date() if last else None,
+        departments=tuple((label, count(model)) for label, model in DEPARTMENT_COUNTS),
     )
 
 

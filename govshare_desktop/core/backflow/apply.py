@@ -13,21 +13,27 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from govshare_desktop.core.backflow.targets import TARGETS, Record, Target
 from govshare_desktop.core.domain import pinyin
 from govshare_desktop.core.store.bulk import TupleInserter
-from govshare_desktop.core.store.models import (
-    Enrollment,
-    Household,
-    Payment,
-    Person,
-    RecordHistory,
-    table_of,
-)
+from govshare_desktop.core.store.models import Household, Person, RecordHistory, table_of
 
-Record = dict[str, Any]  # DB column -> value, only for the columns the file provides
+__all__ = [
+    "KEEP",
+    "ROWS_KEY",
+    "TARGETS",
+    "Applier",
+    "Counts",
+    "FieldChange",
+    "Outcome",
+    "Record",
+    "Spare",
+    "Target",
+    "link_households",
+]
 
 
 class _Keep:
@@ -47,76 +53,6 @@ class _Keep:
 
 KEEP: Any = _Keep()
 ROWS_KEY = "_rejected_rows"  # in a record: the rejected rows it stands for (not a column)
-
-
-@dataclass(frozen=True)
-class Target:
-    """How one dataset is stored: its table, natural key columns and the columns a file may set."""
-
-    dataset: str
-    table: Table
-    key: tuple[str, ...]
-    columns: tuple[str, ...]
-    defaults: dict[str, Any] = field(default_factory=dict)  # for NOT NULL columns a file may omit
-
-    def key_of(self, record: Record) -> tuple[Any, ...]:
-        if len(self.key) == 1:
-            return (record[self.key[0]],)
-        return tuple(map(record.__getitem__, self.key))
-
-    def key_text(self, key: tuple[Any, ...]) -> str:
-        return "|".join(str(k) for k in key)
-
-
-TARGETS: dict[str, Target] = {
-    "household": Target(
-        "household",
-        table_of(Household),
-        ("household_no",),
-        ("household_type", "address", "village_code", "head_id_number", "head_name"),
-        {"household_type": "1"},
-    ),
-    "person": Target(
-        "person",
-        table_of(Person),
-        ("id_number",),
-        (
-            "name",
-            "sex_code",
-            "ethnicity_code",
-            "birth_date",
-            "household_no",
-            "relationship_code",
-            "village_code",
-            "status",
-            "status_date",
-            "phone",
-        ),
-        {"status": "normal"},
-    ),
-    "ss_enrollment": Target(
-        "ss_enrollment",
-        table_of(Enrollment),
-        ("id_number", "scheme_code"),
-        (
-            "name",
-            "status_code",
-            "grade_fen",
-            "start_date",
-            "receiving",
-            "person_no",
-            "village_code",
-        ),
-        {"status_code": "1", "receiving": False, "name": ""},
-    ),
-    "ss_payment": Target(
-        "ss_payment",
-        table_of(Payment),
-        ("id_number", "period"),
-        ("basic_fen", "account_fen", "total_fen", "paid_date"),
-        {"basic_fen": 0, "account_fen": 0},
-    ),
-}
 
 
 @dataclass
@@ -392,10 +328,12 @@ class Applier:
     ) -> None:
         """Records in scope that the file did not contain → absent (a flag, never a deletion).
 
-        ``scope``: None for the whole table; for enrollments the schemes and for payments the
-        months the file covers (values of the key's last column). ``encode`` turns a key tuple
-        into the form ``seen`` holds. ``spare``: what the file's rejected rows tell about the
-        records they stand for; those records are left as they were (``outcome.kept``).
+        ``scope``: None for the whole table; otherwise what the file covers, as
+        :meth:`Target.scope_of` gives it: for enrollments the schemes, for payments the months
+        (values of the key's last column), for allowances the (津贴类别, month) pairs. ``encode``
+        turns a key tuple into the form ``seen`` holds. ``spare``: what the file's rejected rows
+        tell about the records they stand for; those records are left as they were
+        (``outcome.kept``).
         """
         target = self.target
         table = target.table
@@ -406,14 +344,19 @@ class Applier:
             statement = statement.add_columns(table.c[label_name].label("_label"))
         identity = [c for c in Spare.COLUMNS if c in table.c and c not in target.key]
         statement = statement.add_columns(*(table.c[c] for c in identity))
-        if scope is not None:
-            statement = statement.where(key_columns[-1].in_(list(scope)))
+        width = target.scope_width if scope is not None else 0
+        covered = set(scope or ())
+        if width == 1:
+            statement = statement.where(key_columns[-1].in_(list(covered)))
+        elif width > 1:  # narrowed per column in SQL, the combinations checked below
+            for i in range(1, width + 1):
+                statement = statement.where(key_columns[-i].in_(list({s[-i] for s in covered})))
         to_mark: list[int] = []
         for row in self.session.execute(statement.execution_options(yield_per=10_000)):
             if row[1 + len(key_columns)] is not None:
                 continue  # already absent
             key = tuple(row[1 : 1 + len(key_columns)])
-            if encode(key) in seen:
+            if encode(key) in seen or (width > 1 and key[-width:] not in covered):
                 continue
             label = (row._mapping["_label"] if label_name is not None else "") or ""
             if spare is not None:

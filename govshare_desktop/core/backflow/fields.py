@@ -169,8 +169,9 @@ def detect(headers: Sequence[str], *, dataset: str | None = None) -> ColumnMappi
                 f"表头中缺少{spec.title}的必填列：{'、'.join(missing)}。文件的表头为：{shown}"
             )
         raise UserError(
-            "无法识别文件中的数据类型（户籍、人员、参保或待遇发放）：表头缺少必需的列，"
-            f"如公民身份号码、姓名、户号、险种或发放年月。文件的表头为：{shown}"
+            "无法识别文件中的数据类型（户籍、人员、参保、待遇发放、救助、津贴、医保、火化、"
+            "死亡医学证明或残疾人证）：表头缺少必需的列，如公民身份号码、姓名、户号、险种、"
+            f"发放年月、救助类别、火化日期、死亡日期或残疾类别。文件的表头为：{shown}"
         )
     return best
 

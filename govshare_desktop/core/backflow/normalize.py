@@ -31,6 +31,11 @@ DUPLICATE_IN_FILE = "duplicate_in_file"
 INCONSISTENT_WITH_ID = "inconsistent_with_id"
 AREA_OUTSIDE_TOWNSHIP = "area_outside_township"
 CONTROL_CHARACTER = "control_character"
+# The checks of the 民政, 医保, 殡葬, 卫健 and 残联 datasets (core/backflow/department_records.py).
+END_BEFORE_START = "end_before_start"  # 停止日期 before 开始日期, 火化日期 before 死亡日期 …
+DATE_IN_FUTURE = "date_in_future"  # a death, cremation, issue or payment date after the import day
+NEGATIVE_AMOUNT = "negative_amount"
+CARD_NUMBER_MISMATCH = "card_number_mismatch"  # 残疾人证号's 类别/等级 digits contradict the row
 
 #: Characters no text field may hold: C0 controls except tab, CR and LF (a quoted CSV field or an
 #: Excel cell may wrap lines), DEL and the C1 controls. A NUL in a name is corruption or an attack
@@ -246,6 +251,14 @@ def to_int(value: Any) -> int:
         raise FieldError(BAD_VALUE, f"“{value}”不是整数") from None
 
 
+def to_year(value: Any) -> int:
+    """参保年度 → an int: 2026, "2026", "2026年" or "2026年度"."""
+    raw = squeeze(text(value)).removesuffix("年度").removesuffix("年")
+    if re.fullmatch(r"\d{4}", raw) and 1900 <= int(raw) <= 2200:
+        return int(raw)
+    raise FieldError(BAD_VALUE, f"“{value}”不是有效年度（可写作 2026 或 2026年）")
+
+
 def converter(type_name: str, *, header: str = "") -> Callable[[Any], Any]:
     """The converter for a field type from resources/backflow/datasets.json."""
     if type_name == "id_number":
@@ -265,6 +278,8 @@ def converter(type_name: str, *, header: str = "") -> Callable[[Any], Any]:
         return to_area_code
     if type_name == "int":
         return to_int
+    if type_name == "year":
+        return to_year
     if type_name.startswith("code:"):
         return code_converter(type_name.removeprefix("code:"))
     if type_name in ("text", "ignore"):

@@ -42,8 +42,19 @@ from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import PackageReceipt, TrustedSender
 from govshare_desktop.core.store.township import get_township, validate_township_code
 
-# Households before persons (persons link to them), registry before social security.
-DATASET_ORDER = ("household", "person", "ss_enrollment", "ss_payment")
+# Households before persons (persons link to them), the registry before what joins it.
+DATASET_ORDER = (
+    "household",
+    "person",
+    "ss_enrollment",
+    "ss_payment",
+    "medical_enrollment",
+    "assistance",
+    "allowance_payment",
+    "disability_card",
+    "death_certificate",
+    "cremation",
+)
 # The kinds a township applies (exchange-format.md, "All kinds, both directions").
 APPLIED_KINDS = ("backflow", "report_task", "reply", "receipt")
 UP_KINDS = ("report", "correction", "share_request")

@@ -19,14 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from govshare_desktop.core.backflow import normalize as nz
-from govshare_desktop.core.backflow.apply import (
-    KEEP,
-    ROWS_KEY,
-    TARGETS,
-    Applier,
-    Spare,
-    link_households,
-)
+from govshare_desktop.core.backflow.apply import KEEP, ROWS_KEY, Applier, Spare, link_households
 from govshare_desktop.core.backflow.plan import (
     DatasetResult,
     ImportPlan,
@@ -46,6 +39,7 @@ from govshare_desktop.core.backflow.record_builder import (
     _record_key,
 )
 from govshare_desktop.core.backflow.report import ChangeReport, build_report
+from govshare_desktop.core.backflow.targets import TARGETS
 from govshare_desktop.core.backflow.villages import VillageResolver
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.progress import Cancel, Progress
@@ -152,7 +146,7 @@ def _run(
     with big_sqlite_cache(session):
         batch = _new_batch(session, plan, user=user, now=now)
         villages = VillageResolver(session)
-        builder = RecordBuilder(plan, villages)
+        builder = RecordBuilder(plan, villages, today=(now or datetime.now()).date())
         applier = Applier(
             session, TARGETS[dataset], sorted(builder.provided), batch_id=batch.id, as_of=plan.as_of
         )
@@ -167,7 +161,7 @@ def _run(
                 session, builder.households, batch.id, plan, villages, spare
             )
         if plan.full_snapshot and not applier.outcome.table_was_empty:
-            snapshot_scope = None if dataset in ("person", "household") else facts.scope
+            snapshot_scope = facts.scope if TARGETS[dataset].scope_width else None
             applier.mark_absent(seen.keys(), snapshot_scope, _key_encoder(dataset), spare)
         if dataset in ("person", "household"):
             numbers = builder.households if dataset == "person" else [key[0] for key in seen]
@@ -398,14 +392,15 @@ class _Facts:
         self.households: set[str] = set()
         self.status: dict[str, int] = {}
         self.total_fen = 0
-        # Values of the key's last column: the months (payments) or schemes (enrollments) the
-        # file covers, which bound what a full snapshot can mark as no longer present.
+        # What the file covers, which bounds what a full snapshot can mark as no longer present:
+        # the months (payments), schemes (enrollments) … (Target.scope_of).
         self.scope: set[Any] = set()
+        self._scope_of = TARGETS[dataset].scope_of
         self.add: Callable[[dict[str, Any]], None] = {
             "person": self._person,
             "ss_payment": self._payment,
-            "ss_enrollment": self._enrollment,
-        }.get(dataset, lambda _record: None)
+            "allowance_payment": self._allowance,
+        }.get(dataset, self._scoped if TARGETS[dataset].scope_width else lambda _record: None)
 
     def _person(self, record: dict[str, Any]) -> None:
         if record["household_no"]:
@@ -417,8 +412,12 @@ class _Facts:
         self.total_fen += record["total_fen"]
         self.scope.add(record["period"])
 
-    def _enrollment(self, record: dict[str, Any]) -> None:
-        self.scope.add(record["scheme_code"])
+    def _allowance(self, record: dict[str, Any]) -> None:
+        self.total_fen += record["amount_fen"]
+        self.scope.add(self._scope_of(record))
+
+    def _scoped(self, record: dict[str, Any]) -> None:
+        self.scope.add(self._scope_of(record))
 
     def summary(self) -> dict[str, Any]:
         if self.dataset == "person":
@@ -429,6 +428,8 @@ class _Facts:
             }
         if self.dataset == "ss_payment":
             return {"total_fen": self.total_fen, "periods": sorted(self.scope)}
+        if self.dataset == "allowance_payment":
+            return {"total_fen": self.total_fen, "periods": sorted({p for _, p in self.scope})}
         return {}
 
 

@@ -5,12 +5,15 @@ per plan, values memoised), and the key a record is matched by.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from datetime import date
+from functools import partial
+from typing import Any, NoReturn
 
 from govshare_desktop.core.backflow import normalize as nz
-from govshare_desktop.core.backflow.apply import TARGETS
+from govshare_desktop.core.backflow.department_records import ALWAYS_PROVIDED, FINISHERS
 from govshare_desktop.core.backflow.plan import ImportPlan
 from govshare_desktop.core.backflow.readers import RawRow
+from govshare_desktop.core.backflow.targets import TARGETS
 from govshare_desktop.core.backflow.villages import VillageResolver
 from govshare_desktop.core.domain import idnumber
 
@@ -28,16 +31,23 @@ _COLUMN = {
     "account": "account_fen",
     "total": "total_fen",
 }
+# Where a dataset stores a field under another column than the one above.
+_DATASET_COLUMN = {"ss_enrollment": {"status": "status_code"}}
 
 
 class RecordBuilder:
-    """Converts one data row into a store record, or raises :class:`RowRejected`."""
+    """Converts one data row into a store record, or raises :class:`RowRejected`.
 
-    def __init__(self, plan: ImportPlan, villages: VillageResolver) -> None:
+    ``today``: the day of the import, which no death, cremation or issue date may follow."""
+
+    def __init__(
+        self, plan: ImportPlan, villages: VillageResolver, *, today: date | None = None
+    ) -> None:
         self.plan = plan
         self.dataset = plan.mapping.dataset
         self.spec = plan.dataset
         self.villages = villages
+        self.today = today or date.today()
         self.columns: list[tuple[int, str, str, Callable[[Any], Any], bool]] = []
         for column, key in sorted(plan.mapping.fields.items()):
             spec = self.spec.field(key)
@@ -47,13 +57,18 @@ class RecordBuilder:
             convert = nz.converter(spec.type, header=header)
             self.columns.append((column, key, header or spec.label, convert, spec.required))
         provided = {key for _, key, _, _, _ in self.columns}
-        self.provided = {_COLUMN.get(k, k) for k in provided} - {"village_name"}
+        columns = _DATASET_COLUMN.get(self.dataset, {})
+        self.provided = {columns.get(k) or _COLUMN.get(k, k) for k in provided} - {"village_name"}
         if provided & {"village_code", "village_name"}:
             self.provided.add("village_code")
         if self.dataset == "person":
             self.provided |= {"sex_code", "birth_date"}  # always known from the ID number
+        self.provided |= ALWAYS_PROVIDED.get(self.dataset, frozenset())
         self.households: dict[str, dict[str, Any]] = {}
-        self._finish: Callable[[dict[str, Any]], dict[str, Any]] = getattr(self, f"_{self.dataset}")
+        finish: Callable[[dict[str, Any]], dict[str, Any]] | None = getattr(
+            self, f"_{self.dataset}", None
+        )
+        self._finish = finish or partial(FINISHERS[self.dataset], self)
         self._build = self._compile()
 
     def header_of(self, key: str) -> str:
@@ -128,6 +143,14 @@ class RecordBuilder:
         exec(compile("\n".join(lines), f"<row converter {self.dataset}>", "exec"), env)
         built: Callable[[RawRow], dict[str, Any]] = env["build"]
         return built
+
+    def reject(self, key: str, reason: str, message: str) -> NoReturn:
+        """Refuse the row being built, naming the column of field ``key`` as the file heads it."""
+        raise RowRejected(self.header_of(key), reason, message)
+
+    def village(self, values: dict[str, Any]) -> str | None:
+        """The village code a row names (by code or by name), or None."""
+        return self._village(values)
 
     # -- per dataset
 

@@ -15,6 +15,7 @@ from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from govshare_desktop.core.backflow.apply import Outcome
+from govshare_desktop.core.backflow.fields import datasets
 from govshare_desktop.core.domain import codes
 from govshare_desktop.core.store.models import Enrollment, Payment, Person, RecordHistory
 
@@ -24,6 +25,12 @@ KEPT_LABELS = {
     "household": "户",
     "ss_enrollment": "参保",
     "ss_payment": "待遇发放",
+    "assistance": "救助",
+    "allowance_payment": "津贴发放",
+    "medical_enrollment": "医保参保",
+    "cremation": "火化",
+    "death_certificate": "死亡医学证明",
+    "disability_card": "残疾人证",
 }
 
 # Store columns as the clerk knows them (for the change details).
@@ -215,7 +222,7 @@ def build_report(
     ]
     report.kept_count = len(report.kept)
     report.absent = [{"key": k, "name": n} for k, n in outcome.absent]
-    labels = COLUMN_LABELS
+    labels = _column_labels(dataset)
     report.field_changes = [
         {
             "key": c.key,
@@ -235,6 +242,13 @@ def build_report(
     if dataset == "ss_payment":
         _amount_changes(session, report, batch_id)
     return report
+
+
+def _column_labels(dataset: str) -> dict[str, str]:
+    """Store columns as the clerk knows them: the dataset's own labels where its fields are
+    stored under their own key (the newer datasets), else the shared ones above."""
+    own = {f.key: f.label for f in datasets()[dataset].fields} if dataset in datasets() else {}
+    return COLUMN_LABELS | own
 
 
 def _person_changes(

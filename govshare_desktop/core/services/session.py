@@ -118,6 +118,7 @@ def overview(ctx: Context) -> list[str]:
         f"户籍人数：{facts.persons}（正常 {facts.persons_normal}）",
         f"参保记录：{facts.enrollments}",
         f"待遇发放记录：{facts.payments}",
+        *(f"{label}：{count}" for label, count in facts.departments),
         f"数据时点：{facts.as_of or '—'}",
     ]
     if store.path is not None:
