@@ -118,10 +118,11 @@ class KeysView(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.status)
         layout.addWidget(self.retired, 1)
+        layout.addStretch(0)  # takes the space while no key was retired (the list hidden)
         self.keys: list[PublicKey] = []
-        self.reload()
+        self.refresh()
 
-    def reload(self) -> None:
+    def refresh(self) -> None:
         self.keys = reports.township_public_keys(context(self.store))
         key = self.keys[0]
         self.fingerprint.setText(fingerprint_lines(key))
@@ -191,7 +192,7 @@ class KeysView(QWidget):
         except UserError as exc:
             QMessageBox.warning(self, "未更换密钥", exc.message)
             return
-        self.reload()
+        self.refresh()
         self.status.setText(
             f"已更换密钥，新指纹 {key.grouped_fingerprint}。"
             "请立即导出新公钥、打印公钥登记单，交县级平台重新登记。"
@@ -209,8 +210,10 @@ class ReportSettingsView(QWidget):
         note.setWordWrap(True)
         self.review = _read_only_table(["部门", "报表", "上报前须审核"], self)
         self.review.setObjectName("review_settings")
+        self.review.horizontalHeader().setStretchLastSection(False)
+        self.review.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.review.itemChanged.connect(self._review_changed)
-        self.recipients = _read_only_table(["部门", "上报单位代码", "已登记的发送方"], self)
+        self.recipients = _read_only_table(["部门", "上报单位代码", "说明"], self)
         self.recipients.setObjectName("recipient_settings")
         self.recipients.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
@@ -222,12 +225,14 @@ class ReportSettingsView(QWidget):
         self.status.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(note)
+        layout.addWidget(_caption("上报前须审核", self))
         layout.addWidget(self.review, 3)
+        layout.addWidget(_caption("上报单位（没有县级任务时）", self))
         layout.addWidget(self.recipients, 2)
         layout.addWidget(self.status)
-        self.reload()
+        self.refresh()
 
-    def reload(self) -> None:
+    def refresh(self) -> None:
         review, recipients = reports.report_settings(context(self.store))
         for table in (self.review, self.recipients):
             table.blockSignals(True)
@@ -249,7 +254,7 @@ class ReportSettingsView(QWidget):
             code.setData(Qt.ItemDataRole.UserRole, each.department)
             code.setToolTip("双击修改：12 位统计用区划代码（如 441900000002）")
             self.recipients.setItem(row, 1, code)
-            self.recipients.setItem(row, 2, _fixed(each.registered_name or "（未登记）"))
+            self.recipients.setItem(row, 2, _fixed(_recipient_note(each)))
         for table in (self.review, self.recipients):
             table.blockSignals(False)
 
@@ -266,7 +271,7 @@ class ReportSettingsView(QWidget):
             shown = self.review.item(item.row(), 1)
             title = shown.text() if shown is not None else template_id
             self.status.setText(f"“{title}”" + ("上报前须审核。" if required else "上报无须审核。"))
-        QTimer.singleShot(0, self.reload)  # not while the table is still delivering the change
+        QTimer.singleShot(0, self.refresh)  # not while the table is still delivering the change
 
     def _recipient_changed(self, item: QTableWidgetItem) -> None:
         if item.column() != 1:
@@ -279,7 +284,21 @@ class ReportSettingsView(QWidget):
             QMessageBox.warning(self, "未保存", exc.message)
         else:
             self.status.setText(f"“{department}”的报表（没有县级任务时）报往 {code}。")
-        QTimer.singleShot(0, self.reload)  # not while the table is still delivering the change
+        QTimer.singleShot(0, self.refresh)  # not while the table is still delivering the change
+
+
+def _recipient_note(setting: reports.RecipientSetting) -> str:
+    if not setting.code:
+        return "未设置：没有县级任务时，这个部门的报表无法上报"
+    if setting.matched:
+        return f"{setting.registered_name}（按已登记发送方的名称确定，可双击改为其他代码）"
+    return setting.registered_name
+
+
+def _caption(text: str, parent: QWidget) -> QLabel:
+    label = QLabel(text, parent)
+    label.setStyleSheet("font-weight: bold; margin-top: 6px;")
+    return label
 
 
 def _fixed(text: str) -> QTableWidgetItem:

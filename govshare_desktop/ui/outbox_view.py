@@ -44,6 +44,7 @@ from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.services import reports
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.ui.tasks import Task, run_task
+from govshare_desktop.ui.tasks_view import ROOMY
 from govshare_desktop.ui.usecases import context
 
 OFFER = "已生成上报数据包，现在写入 U 盘或共享文件夹吗？"
@@ -211,6 +212,7 @@ class OutboxView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
+        self.table.setStyleSheet(ROOMY)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(SUBJECT, QHeaderView.ResizeMode.Stretch)

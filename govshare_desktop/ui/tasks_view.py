@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QItemSelectionModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -44,6 +45,7 @@ TITLE, PERIOD, AREA, ISSUER, DEADLINE, DUE, STATE, REASON = range(len(HEADERS))
 TaskRole = Qt.ItemDataRole.UserRole + 1  # the row's TaskView
 
 WEEKDAYS = "一二三四五六日"
+ROOMY = "QTableView::item { padding: 3px 10px; }"  # Chinese text needs air between columns
 OVERDUE = QColor("#b91c1c")
 ATTENTION = QColor("#9a3412")  # returned, or waiting for the 审核人
 DONE = QColor("#6b7280")
@@ -100,6 +102,8 @@ class TasksModel(QAbstractTableModel):
         task = self.tasks[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._cell(task, index.column())
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == REASON and task.reason:
+            return task.reason
         if role == Qt.ItemDataRole.ToolTipRole:
             note = f"\n县里的说明：{task.note}" if task.note else ""
             return (
@@ -130,7 +134,8 @@ class TasksModel(QAbstractTableModel):
             return task.due_text
         if column == STATE:
             return task.state
-        return task.reason or ""
+        # The issuer is in its own column: 「东莞市民政局退回：…」 shows as the reason alone.
+        return (task.reason or "").removeprefix(f"{task.issuer_name}退回：")
 
 
 def _colour(task: TaskView, column: int) -> QColor:
@@ -180,6 +185,7 @@ class TasksView(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
+        self.table.setStyleSheet(ROOMY)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
@@ -210,8 +216,10 @@ class TasksView(QWidget):
         said += f"，已逾期 {overdue} 项" if overdue else ""
         said += f"，被退回 {returned} 项（见「退回理由」）" if returned else ""
         self.summary.setText(said + "。双击或按回车打开报表填报、上报。")
-        if self.table.currentIndex().row() < 0:
-            self.table.selectRow(0)
+        if not self.table.currentIndex().isValid():  # Enter opens the first; not selected,
+            self.table.selectionModel().setCurrentIndex(  # so its colours stay readable
+                self.model.index(0, 0), QItemSelectionModel.SelectionFlag.NoUpdate
+            )
 
     def _activated(self, index: QModelIndex) -> None:
         task = self.model.data(index, TaskRole)

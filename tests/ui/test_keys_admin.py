@@ -13,10 +13,11 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton, QTabWidget,
 from govshare_desktop.core.security import signin
 from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import Principal, Role
-from govshare_desktop.core.services import reports
+from govshare_desktop.core.services import admin, reports
 from govshare_desktop.core.services.context import Context
 from govshare_desktop.ui.keys_admin import KeysView, ReportSettingsView
 from govshare_desktop.ui.main_window import MainWindow
+from tests.county import County
 
 ADMIN = "Guanli#2026ui"
 AUDITOR = Principal("zhao", Role.AUDITOR)
@@ -126,11 +127,17 @@ def test_report_settings_change_in_the_table(qtbot, admin_window, monkeypatch) -
     assert "上报前须审核" in view.status.text()
     qtbot.waitUntil(lambda: view.review.item(row, 2).checkState() == Qt.CheckState.Checked)
 
+    # 民政's county key is registered under that name: its forms go there until a code is set.
+    admin.trust_sender(ctx, County().public_pem, code="441900000021", name="民政")
+    view.refresh()
     recipients = view.recipients
     departments = [recipients.item(r, 0).text() for r in range(recipients.rowCount())]
+    unset = departments.index("公安")
+    assert recipients.item(unset, 1).text() == ""  # nothing set on a new township
+    assert recipients.item(unset, 2).text().startswith("未设置")
     row = departments.index("民政")
-    assert recipients.item(row, 1).text() == ""  # not set on a new township
-    assert recipients.item(row, 2).text() == "（未登记）"
+    assert recipients.item(row, 1).text() == "441900000021"
+    assert "按已登记发送方的名称确定" in recipients.item(row, 2).text()
     recipients.item(row, 1).setText("441900000002")  # as typing into the cell does
     codes = {r.department: r.code for r in reports.report_settings(ctx)[1]}
     assert codes["民政"] == "441900000002"

@@ -178,7 +178,10 @@ def test_a_report_goes_up_into_a_folder_and_comes_back_returned(
     _import(window, reply, tmp_path, "reply.zip")
     tasks = window.tasks_view.model
     assert tasks.index(0, 6).data() == "已退回"
-    assert "男女人数与公安数据不一致" in tasks.index(0, 7).data()
+    assert tasks.index(0, 7).data() == "男女人数与公安数据不一致"  # the issuer has its column
+    assert tasks.index(0, 7).data(Qt.ItemDataRole.ToolTipRole) == (
+        f"{county.name}退回：男女人数与公安数据不一致"
+    )
     window.open_task(FORM, "2026-11", TOWNSHIP)
     assert f"{county.name}退回：男女人数与公安数据不一致" in view.status.text()
     assert view.submit_button.isEnabled()
