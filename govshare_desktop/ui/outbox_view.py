@@ -95,10 +95,12 @@ class PackageWriter(QObject):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.Yes,
         )
-        if answer != QMessageBox.StandardButton.Yes:
+        folder = self.choose_folder(parent) if answer == QMessageBox.StandardButton.Yes else None
+        if folder is None:
             done("数据包已留在「发件箱」，可随时在那里写出。")
             return
-        self.write_package(parent, package_id, done)
+        ctx = context(self.store)
+        self._run(parent, lambda: reports.write_package(ctx, package_id, folder), done)
 
     def write_package(self, parent: QWidget, package_id: str, done: Callable[[str], None]) -> None:
         folder = self.choose_folder(parent)

@@ -176,7 +176,8 @@ class TasksView(QWidget):
         self.summary = QLabel(self)
         self.summary.setObjectName("tasks_summary")
         self.summary.setWordWrap(True)
-        self.model = TasksModel(areas if areas is not None else area_names(store), self)
+        self._areas = areas
+        self.model = TasksModel(areas or {}, self)
         self.table = QTableView(self)
         self.table.setObjectName("tasks_table")
         self.table.setModel(self.model)
@@ -200,6 +201,8 @@ class TasksView(QWidget):
     def refresh(self) -> None:
         """The inbox as of today (deadlines move with the calendar)."""
         tasks, warning = reports.tasks(context(self.store), self._today())
+        if self._areas is None:  # an import may have brought a village
+            self.model.areas = area_names(self.store)
         self.model.load(tasks)
         self.warning.setText(warning or "")
         self.warning.setVisible(bool(warning))

@@ -185,9 +185,10 @@ def test_a_report_goes_up_into_a_folder_and_comes_back_returned(
     window.open_task(FORM, "2026-11", TOWNSHIP)
     assert f"{county.name}退回：男女人数与公安数据不一致" in view.status.text()
     assert view.submit_button.isEnabled()
-    _answer(monkeypatch, QMessageBox.StandardButton.No)  # sent again, written later
+    _answer(monkeypatch, QMessageBox.StandardButton.Yes)  # sent again; the folder dialog
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: "")  # cancelled
     _click(qtbot, view.submit_button)
-    assert "数据包已留在「发件箱」" in view.status.text()
+    assert "数据包已留在「发件箱」" in view.status.text()  # written later
     assert len(list(usb.glob("*.zip"))) == 2
 
 
