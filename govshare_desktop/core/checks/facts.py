@@ -1,10 +1,17 @@
 """The facts a check's condition may name: per person, worked out in SQL from the back-flowed
 datasets (the person's status and age, what they are enrolled in, when they were last paid …).
 
-A check's query selects the person and only the facts its condition names, each dataset joined
-once as an aggregate per ID number, so that one check over a township is one query. Each fact says
-which datasets it reads, so that a check declares what it joins and is not run before those datasets
-were imported. Records a full back-flow no longer carried (``absent_batch_id``) do not count.
+A check's query selects the person and only the facts its condition names, so that one check over
+a township is one query. A fact from enrollments or payments is an aggregate of the person's own
+records, looked up through the index on ID number (a correlated subquery), which SQLite evaluates
+only for the persons the condition's other terms leave: an aggregate of the whole dataset joined to
+the persons is built in full before the join, for every check (0.25 s on 1.1 M payments for a check
+about 1,000 deceased persons; looked up, 10–40 ms). Households headed by a person are one aggregate
+joined once (no index on the head's ID number; one pass over the households is cheap).
+
+Each fact says which datasets it reads, so that a check declares what it joins and is not run
+before those datasets were imported. Records a full back-flow no longer carried
+(``absent_batch_id``) do not count.
 """
 
 from __future__ import annotations
@@ -29,16 +36,28 @@ ENDED = "3"  # 终止缴费
 
 @dataclass
 class FactQuery:
-    """The tables a check's query needs, each made once (the person table, and one aggregate
-    subquery per dataset), and the date the facts are worked out for."""
+    """The tables a check's query needs, each made once — the person table, the aggregates
+    joined to it, the datasets looked up per person — and the date the facts are worked out for."""
 
     today: date
     subqueries: dict[str, Subquery] = field(default_factory=dict)
+    lookups: dict[str, dict[str, ColumnElement[Any]]] = field(default_factory=dict)
 
     def sub(self, key: str) -> Subquery:
         if key not in self.subqueries:
             self.subqueries[key] = SUBQUERIES[key]().subquery(key)
         return self.subqueries[key]
+
+    def lookup(self, key: str, column: str) -> ColumnElement[Any]:
+        """One aggregate of the person's own records of a dataset (NULL when there are none)."""
+        if key not in self.lookups:
+            model, aggregates = LOOKUPS[key]
+            mine = and_(model.id_number == Person.id_number, model.absent_batch_id.is_(None))
+            self.lookups[key] = {
+                name: select(aggregate).where(mine).scalar_subquery()
+                for name, aggregate in aggregates().items()
+            }
+        return self.lookups[key][column]
 
     def select(self, columns: list[ColumnElement[Any]]) -> AnySelect:
         query = select(
@@ -51,42 +70,34 @@ class FactQuery:
 
     def batches(self) -> list[ColumnElement[Any]]:
         """The newest batch behind each joined dataset's records (the evidence's provenance)."""
-        return [sub.c.batch for sub in self.subqueries.values()]
+        return [sub.c.batch for sub in self.subqueries.values()] + [
+            columns["batch"] for columns in self.lookups.values()
+        ]
 
 
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[Any]:
     return func.max(case((condition, 1), else_=0))
 
 
-def _enrollment() -> AnySelect:
+def _enrollment() -> dict[str, ColumnElement[Any]]:
     active = Enrollment.status_code != ENDED
-    return (
-        select(
-            Enrollment.id_number,
-            _flag(
-                and_(Enrollment.scheme_code.in_((RESIDENT_PENSION, EMPLOYEE_PENSION)), active)
-            ).label("pension"),
-            _flag(and_(Enrollment.scheme_code == RESIDENT_PENSION, active)).label("resident"),
-            _flag(and_(Enrollment.scheme_code == EMPLOYEE_PENSION, active)).label("employee"),
-            _flag(Enrollment.receiving.is_(True)).label("receiving"),
-            _flag(and_(Enrollment.scheme_code == RESIDENT_MEDICAL, active)).label("medical"),
-            func.max(Enrollment.batch_id).label("batch"),
-        )
-        .where(Enrollment.absent_batch_id.is_(None))
-        .group_by(Enrollment.id_number)
-    )
+    return {
+        "pension": _flag(
+            and_(Enrollment.scheme_code.in_((RESIDENT_PENSION, EMPLOYEE_PENSION)), active)
+        ),
+        "resident": _flag(and_(Enrollment.scheme_code == RESIDENT_PENSION, active)),
+        "employee": _flag(and_(Enrollment.scheme_code == EMPLOYEE_PENSION, active)),
+        "receiving": _flag(Enrollment.receiving.is_(True)),
+        "medical": _flag(and_(Enrollment.scheme_code == RESIDENT_MEDICAL, active)),
+        "batch": func.max(Enrollment.batch_id),
+    }
 
 
-def _payment() -> AnySelect:
-    return (
-        select(
-            Payment.id_number,
-            func.max(case((Payment.total_fen > 0, Payment.period))).label("last_month"),
-            func.max(Payment.batch_id).label("batch"),
-        )
-        .where(Payment.absent_batch_id.is_(None))
-        .group_by(Payment.id_number)
-    )
+def _payment() -> dict[str, ColumnElement[Any]]:
+    return {
+        "last_month": func.max(case((Payment.total_fen > 0, Payment.period))),
+        "batch": func.max(Payment.batch_id),
+    }
 
 
 def _headed() -> AnySelect:
@@ -109,10 +120,10 @@ def _headed() -> AnySelect:
     )
 
 
-SUBQUERIES: dict[str, Callable[[], AnySelect]] = {
-    "enrollment": _enrollment,
-    "payment": _payment,
-    "headed": _headed,
+SUBQUERIES: dict[str, Callable[[], AnySelect]] = {"headed": _headed}
+LOOKUPS: dict[str, tuple[Any, Callable[[], dict[str, ColumnElement[Any]]]]] = {
+    "enrollment": (Enrollment, _enrollment),  # found through unique (id_number, scheme_code)
+    "payment": (Payment, _payment),  # found through unique (id_number, period)
 }
 
 
@@ -149,8 +160,10 @@ class Fact:
         return str(value)
 
 
-def _zero(sub: str, column: str) -> Callable[[FactQuery], ColumnElement[Any]]:
-    return lambda q: func.coalesce(getattr(q.sub(sub).c, column), 0)
+def _zero(key: str, column: str) -> Callable[[FactQuery], ColumnElement[Any]]:
+    if key in LOOKUPS:
+        return lambda q: func.coalesce(q.lookup(key, column), 0)
+    return lambda q: func.coalesce(getattr(q.sub(key).c, column), 0)
 
 
 FACTS: dict[str, Fact] = {
@@ -168,7 +181,7 @@ FACTS: dict[str, Fact] = {
         Fact("EMPLOYEE_PENSION", "参加企业职工养老", ("ss_enrollment",), _zero("enrollment", "employee"), "flag"),
         Fact("RECEIVING_PENSION", "领取养老待遇", ("ss_enrollment",), _zero("enrollment", "receiving"), "flag"),
         Fact("RESIDENT_MEDICAL", "参加城乡居民医保", ("ss_enrollment",), _zero("enrollment", "medical"), "flag"),
-        Fact("PENSION_LAST_MONTH", "最近一次养老金发放", ("ss_payment",), lambda q: q.sub("payment").c.last_month, "month"),
+        Fact("PENSION_LAST_MONTH", "最近一次养老金发放", ("ss_payment",), lambda q: q.lookup("payment", "last_month"), "month"),
         Fact("OTHER_HOUSEHOLDS", "另任户主的户数", ("household",), _zero("headed", "others")),
     )
 }  # fmt: skip
