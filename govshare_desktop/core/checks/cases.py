@@ -162,20 +162,15 @@ def _merge(
         c.subject: c
         for c in session.scalars(select(CheckCase).where(CheckCase.check_id == check.id))
     }
+    found: list[CheckCase] = []
     for hit in hits:
         case = cases.pop(hit.subject, None)
         if case is None:
             case = CheckCase(
-                check_id=check.id,
-                subject=hit.subject,
-                state="open",
-                first_found_at=now,
+                check_id=check.id, subject=hit.subject, state="open", first_found_at=now
             )
-            session.add(case)
             _fill(case, hit, user, now)
-            session.flush()
-            _event(session, case, None, "open", "比对核查发现", user, now)
-            outcome.new += 1
+            found.append(case)
             continue
         changed = case.evidence_key != hit.evidence_key
         if case.state in (*CLOSED_STATES, "gone") and (changed or case.state == "gone"):
@@ -188,6 +183,12 @@ def _merge(
             case.last_found_at = now
             case.name, case.village_code = hit.name, hit.village_code
             case.batches = json.dumps(hit.batches)
+    if found:  # one flush for all (the ids come back in one batch), then their events
+        session.add_all(found)
+        session.flush()
+        for case in found:
+            _event(session, case, None, "open", "比对核查发现", user, now)
+        outcome.new += len(found)
     for case in cases.values():  # no longer hit
         if case.state in OPEN_STATES:
             before = case.state
