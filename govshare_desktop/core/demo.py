@@ -30,6 +30,10 @@ What is generated (rates are approximate):
   and 500 fen lower for each earlier year; ``account_fen`` is constant per person; paid on the 10th.
   A receiver who turned 60 in ``as_of``'s month is ``receiving`` but has no payment yet.
 
+* the data of 民政 (低保/特困, 高龄津贴 and 两项补贴), 医保, 殡葬 (火化), 卫健 (死亡医学证明) and
+  残联 (残疾人证) for the same people, with anomalies planted in them for the cross-checks: see
+  :mod:`~govshare_desktop.core.demo_departments` (``ANOMALIES``, ``planted_anomalies(store)``).
+
 Deliberate anomaly for 校核纠错 (cross-checks) to find: **exactly two deceased pension receivers**
 (chosen deterministically; see :func:`_choose_anomalies`) are still enrolled in 170 as receiving and are
 paid every month through ``as_of``'s month, i.e. after their death month. Every other deceased or
@@ -47,14 +51,22 @@ from __future__ import annotations
 import random
 import time as _time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from govshare_desktop.core.demo_departments import (
+    ANOMALIES,
+    SOURCES,
+    DepartmentData,
+    planted_anomalies,
+    record_planted,
+)
+from govshare_desktop.core.demo_departments import draw as draw_departments
 from govshare_desktop.core.demo_people import (
     _P,
     ADDRESS_PREFIX,
@@ -92,6 +104,7 @@ from govshare_desktop.core.resources import resource_path
 from govshare_desktop.core.store.bulk import TupleInserter, big_sqlite_cache
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import (
+    Base,
     Batch,
     Enrollment,
     Household,
@@ -108,6 +121,7 @@ from govshare_desktop.core.store.township import (
 
 __all__ = [
     "ADDRESS_PREFIX",
+    "ANOMALIES",
     "BASIC_PENSION_FEN_2026",
     "BASIC_PENSION_STEP_FEN",
     "CHUNK",
@@ -140,6 +154,7 @@ __all__ = [
     "DemoSummary",
     "T",
     "generate",
+    "planted_anomalies",
 ]
 
 
@@ -163,6 +178,8 @@ class DemoSummary:
     enrollments: int
     payments: int
     seconds: float
+    # Rows of the 民政, 医保, 殡葬, 卫健 and 残联 datasets (demo_departments.SOURCES order).
+    departments: dict[str, int] = field(default_factory=dict)
 
 
 CHUNK = 5_000
@@ -236,6 +253,7 @@ def generate(
         enrollments=counts["ss_enrollment"],
         payments=counts["ss_payment"],
         seconds=round(_time.perf_counter() - started, 3),
+        departments={dataset: counts[dataset] for dataset in SOURCES},
     )
 
 
@@ -278,6 +296,7 @@ def _set_up_township(
             ("person", POLICE),
             ("ss_enrollment", HRSS),
             ("ss_payment", HRSS),
+            *SOURCES.items(),
         )
     }
     session.add_all(batches.values())
@@ -293,6 +312,7 @@ class _Drawn:
     enrollment_people: list[_P]
     payers: list[tuple[str, int, int, int]]
     counts: dict[str, int]
+    departments: DepartmentData
 
 
 def _draw(households: int, seed: int, as_of: date, report: Progress) -> _Drawn:
@@ -320,13 +340,15 @@ def _draw(households: int, seed: int, as_of: date, report: Progress) -> _Drawn:
     report(households, households, "正在生成演示户籍和人员…")
 
     payers = _payment_plan(gen, [*persons, *outsiders])
+    departments = draw_departments(homes, enrollment_people, as_of=as_of, seed=seed)
     counts = {
         "household": len(homes),
         "person": len(persons),
         "ss_enrollment": _enrollment_count(enrollment_people),
         "ss_payment": sum(last - first + 1 for _, first, last, _ in payers),
+        **{dataset: len(rows) for dataset, rows in departments.rows.items()},
     }
-    return _Drawn(homes, enrollment_people, payers, counts)
+    return _Drawn(homes, enrollment_people, payers, counts, departments)
 
 
 def _write(
@@ -363,17 +385,39 @@ def _write(
             TupleInserter(session, table_of(Payment), PAYMENT_COLUMNS, fast=FAST_SQLITE_INSERTS),
         ),
     ]
+    for dataset in SOURCES:
+        rows = _with_provenance(drawn.departments.rows[dataset], batches[dataset].id, as_of)
+        table = Base.metadata.tables[dataset]
+        steps.append(
+            (
+                "正在写入民政、医保、卫健、残联演示数据…",
+                _batched(rows, CHUNK),
+                _inserting(session, table),
+            )
+        )
     for label, chunks, write in steps:
         for chunk in chunks:
             write(chunk)
             done += len(chunk)
             report(done, total, label)
+    record_planted(session, drawn.departments)
 
     for dataset, batch in batches.items():
         batch.rows_total = batch.rows_inserted = counts[dataset]
         batch.rows_updated = batch.rows_unchanged = batch.rows_rejected = 0
     session.flush()
     report(total, total, "演示数据已生成")
+
+
+def _inserting(session: Session, table: Table) -> Callable[[list[Any]], object]:
+    return lambda rows: session.execute(insert(table), rows)
+
+
+def _with_provenance(
+    rows: list[dict[str, Any]], batch_id: int, as_of: date
+) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        yield {**row, "batch_id": batch_id, "as_of": as_of}
 
 
 def _batched(rows: Iterable[T], size: int) -> Iterator[list[T]]:

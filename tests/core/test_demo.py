@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from govshare_desktop.core import demo, demo_people
+from govshare_desktop.core import demo, demo_departments, demo_people
 from govshare_desktop.core.domain import idnumber, pinyin
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.progress import Cancel, Cancelled
@@ -20,7 +20,16 @@ from govshare_desktop.core.store.township import get_township, init_township
 
 HOUSEHOLDS = 300
 AS_OF = date(2026, 10, 31)
-TABLES = ("setting", "area", "batch", "household", "person", "ss_enrollment", "ss_payment")
+TABLES = (
+    "setting",
+    "area",
+    "batch",
+    "household",
+    "person",
+    "ss_enrollment",
+    "ss_payment",
+    *demo_departments.SOURCES,
+)
 
 
 def _rows(store: Store, table: str) -> list[tuple[Any, ...]]:
@@ -96,17 +105,23 @@ def test_township_villages_and_batches(generated: tuple[Store, demo.DemoSummary]
         ("441900199205", "新围村委会", "220"),
     ]
     batches = {b["dataset"]: b for b in _dicts(store, "SELECT * FROM batch")}
-    assert set(batches) == {"household", "person", "ss_enrollment", "ss_payment"}
+    assert set(batches) == {
+        "household",
+        "person",
+        "ss_enrollment",
+        "ss_payment",
+        *demo_departments.SOURCES,
+    }
     expected_rows = {
         "household": summary.households,
         "person": summary.persons,
         "ss_enrollment": summary.enrollments,
         "ss_payment": summary.payments,
+        **summary.departments,
     }
+    sources = {"household": demo.POLICE, "person": demo.POLICE} | demo_departments.SOURCES
     for dataset, batch in batches.items():
-        assert batch["source_department"] == (
-            demo.POLICE if dataset in ("household", "person") else demo.HRSS
-        )
+        assert batch["source_department"] == sources.get(dataset, demo.HRSS)
         assert batch["imported_by"] == "demo"
         assert batch["file_name"] is None
         assert batch["imported_at"].startswith("2026-10-31 09:00:00")
@@ -482,7 +497,11 @@ def test_progress_reports(tmp_path: Path) -> None:
     assert (
         done
         == total
-        == summary.households + summary.persons + summary.enrollments + (summary.payments)
+        == summary.households
+        + summary.persons
+        + summary.enrollments
+        + summary.payments
+        + sum(summary.departments.values())
     )
     assert all(isinstance(label, str) and label for _, _, label in calls)
     assert all(0 <= d <= t for d, t, _ in calls)

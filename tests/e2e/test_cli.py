@@ -20,6 +20,7 @@ def test_demo_info_search(tmp_path: Path) -> None:
     assert info.returncode == 0, info.stderr
     assert "青禾镇（441900199000）【演示数据】" in info.stdout
     assert "户籍户数：60" in info.stdout
+    assert "医保参保记录：" in info.stdout and "火化记录：" in info.stdout
     assert f"数据库版本：{SCHEMA_HEAD}" in info.stdout
 
     found = govshare("search", "441900", db=db)
