@@ -20,13 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QStackedWidget,
     QVBoxLayout,
@@ -35,6 +34,15 @@ from PySide6.QtWidgets import (
 
 from govshare_desktop.ui.session_window import SessionWindow
 from govshare_desktop.ui.tasks import single_shot_timer
+from govshare_desktop.ui.window_pages import (
+    ALL,
+    PAGE_KEYS,
+    PAGES,
+    START_PAGE,
+    SearchBox,
+    browse_filters,
+    replace_placeholder,
+)
 
 if TYPE_CHECKING:  # the store, SQLAlchemy and the views load after the window is shown
     from govshare_desktop.core.browse import Browser
@@ -50,36 +58,6 @@ log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 150
 AUDIT_SEARCH_AFTER_MS = 1500  # typing paused this long: the search is recorded
-ALL = None  # combo data meaning "no filter"
-
-# Pages in navigation order: dataset key and title. Ctrl+1 … Ctrl+4 switch between them.
-PAGES = (
-    ("household", "户籍（户）"),
-    ("person", "人员"),
-    ("ss_enrollment", "社保参保"),
-    ("ss_payment", "待遇发放"),
-    ("forms", "一表通"),
-    ("tasks", "报表任务"),
-    ("outbox", "发件箱"),
-)
-START_PAGE = "person"
-
-
-class SearchBox(QLineEdit):
-    """A line edit that hands Down/Enter to the results and clears itself on Escape."""
-
-    def __init__(self, on_enter: Callable[[], None], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._on_enter = on_enter
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Down):
-            self._on_enter()
-            return
-        if event.key() == Qt.Key.Key_Escape and self.text():
-            self.clear()
-            return
-        super().keyPressEvent(event)
 
 
 class MainWindow(SessionWindow):
@@ -103,7 +81,7 @@ class MainWindow(SessionWindow):
         self.count_label.setObjectName("count_label")
         self.statusBar().addPermanentWidget(self.count_label)
         self.statusBar().showMessage("正在打开数据库……")
-        self.nav.setCurrentRow([k for k, _ in PAGES].index(START_PAGE))
+        self.nav.setCurrentRow(PAGE_KEYS.index(START_PAGE))
         self.nav.currentRowChanged.connect(self._page_changed)
         if store is not None:
             self.attach(store)
@@ -292,31 +270,10 @@ class MainWindow(SessionWindow):
 
     def _build_view(self, key: str) -> BrowseView:
         from govshare_desktop.core.browse import DATASETS
-        from govshare_desktop.core.domain import codes
-        from govshare_desktop.core.records import payment_periods
         from govshare_desktop.ui.browse_view import BrowseView
 
         assert self.browser is not None and self.store is not None
-        extra: list[tuple[str, str, list[tuple[str, object]]]] = []
-        initial: dict[str, object] = {}
-        if key == "person":
-            statuses = codes.table(codes.PERSON_STATUS)
-            extra.append(
-                ("status", "人员状态：", [("全部", ALL), *((lbl, c) for c, lbl in statuses)])
-            )
-        elif key == "ss_enrollment":
-            schemes = codes.table(codes.SS_SCHEME)
-            extra.append(("scheme", "险种：", [("全部", ALL), *((lbl, c) for c, lbl in schemes)]))
-            extra.append(
-                ("registry", "户籍：", [("全部", ALL), ("本镇户籍", "in"), ("非本镇户籍", "out")])
-            )
-        elif key == "ss_payment":
-            periods = payment_periods(self.store)
-            options: list[tuple[str, object]] = [(f"{p // 100}年{p % 100}月", p) for p in periods]
-            options.append(("全部", ALL))
-            extra.append(("period", "发放年月：", options))
-            if periods:
-                initial["period"] = periods[0]  # the latest month, not 1.2 million rows
+        extra, initial = browse_filters(self.store, key)
         view = BrowseView(
             self.browser,
             DATASETS[key],
@@ -451,7 +408,7 @@ class MainWindow(SessionWindow):
             self.forms_view.show_form(template_id, period, area)
 
     def show_page(self, key: str) -> None:
-        self.nav.setCurrentRow([k for k, _ in PAGES].index(key))
+        self.nav.setCurrentRow(PAGE_KEYS.index(key))
 
     def _page_changed(self, row: int) -> None:
         if row < 0 or self.store is None:
@@ -473,12 +430,7 @@ class MainWindow(SessionWindow):
         self._update_count(key)
 
     def _replace_placeholder(self, row: int, page: QWidget) -> None:
-        """A page built the first time it is shown takes its placeholder's place."""
-        placeholder = self.stack.widget(row)
-        assert placeholder is not None
-        self.stack.insertWidget(row, page)
-        self.stack.removeWidget(placeholder)
-        placeholder.deleteLater()
+        replace_placeholder(self.stack, row, page)
 
     def focus_search(self) -> None:
         self.search.setFocus()
