@@ -28,7 +28,18 @@ from govshare_desktop.core.forms.expr import Expression, ExpressionError, parse
 from govshare_desktop.core.resources import resource_path
 
 SEVERITIES = {"error": "错误", "warning": "提示"}
-DATASETS = ("person", "household", "ss_enrollment", "ss_payment")
+DATASETS = (
+    "person",
+    "household",
+    "ss_enrollment",
+    "ss_payment",
+    "assistance",
+    "allowance_payment",
+    "medical_enrollment",
+    "cremation",
+    "death_certificate",
+    "disability_card",
+)
 
 
 class CheckError(UserError):
@@ -41,11 +52,12 @@ class Check:
     title: str
     department: str
     explanation: str
-    datasets: tuple[str, ...]
+    datasets: tuple[str, ...]  # must have been imported before the check runs
     condition: Expression
     severity: str
     action: str
     file: str
+    also: tuple[str, ...] = ()  # read when there, unknown (null) when not imported
 
     @property
     def facts(self) -> tuple[str, ...]:
@@ -60,6 +72,11 @@ def parse_check(document: Mapping[str, Any], file_name: str) -> Check:
         return value.strip()
 
     unknown = sorted(set(document) - (set(Check.__dataclass_fields__) - {"file"}))
+    also = document.get("also", [])
+    if not isinstance(also, list) or not all(d in DATASETS for d in also):
+        raise CheckError(
+            f"核查规则 {file_name} 的 also 应为数据集列表（可用：{'、'.join(DATASETS)}）"
+        )
     if unknown:
         raise CheckError(f"核查规则 {file_name} 有未知字段“{unknown[0]}”")
     datasets = document.get("datasets")
@@ -81,7 +98,7 @@ def parse_check(document: Mapping[str, Any], file_name: str) -> Check:
                 f"核查规则 {file_name} 的 condition 用了未知的事实“{name}”"
                 f"（可用：{'、'.join(FACTS)}）"
             )
-        missing = [d for d in fact.datasets if d not in datasets]
+        missing = [d for d in fact.datasets if d not in datasets and d not in also]
         if missing:
             raise CheckError(
                 f"核查规则 {file_name}：事实 {name} 来自数据集 {missing[0]}，须写入 datasets"
@@ -96,6 +113,7 @@ def parse_check(document: Mapping[str, Any], file_name: str) -> Check:
         severity=severity,
         action=text("action"),
         file=file_name,
+        also=tuple(also),
     )
 
 

@@ -26,12 +26,27 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
 from govshare_desktop.core.domain import codes
-from govshare_desktop.core.store.models import Enrollment, Household, Payment, Person
+from govshare_desktop.core.store.models import (
+    AllowancePayment,
+    Assistance,
+    Cremation,
+    DeathCertificate,
+    DisabilityCard,
+    Enrollment,
+    Household,
+    MedicalEnrollment,
+    Payment,
+    Person,
+)
 
 AnySelect = Any  # a SELECT of whatever columns (SQLAlchemy 2.1 types them one by one)
 RESIDENT_PENSION, EMPLOYEE_PENSION = "170", "110"
 EMPLOYEE_MEDICAL, RESIDENT_MEDICAL = "310", "390"
 ENDED = "3"  # 终止缴费
+IN_CARE = "1"  # 救助 在保
+ELDERLY, CARE = "1", "3"  # 津贴类别: 高龄津贴, 重度残疾人护理补贴
+SEVERE = ("1", "2")  # 残疾等级 一级, 二级
+NO_SUBSIDY = "0"  # 医保资助类型: 无资助
 
 
 @dataclass
@@ -120,15 +135,93 @@ def _headed() -> AnySelect:
     )
 
 
+def _assistance() -> dict[str, ColumnElement[Any]]:
+    return {
+        "active": _flag(and_(Assistance.status_code == IN_CARE, Assistance.end_date.is_(None))),
+        "batch": func.max(Assistance.batch_id),
+    }
+
+
+def _allowance() -> dict[str, ColumnElement[Any]]:
+    paid = AllowancePayment.amount_fen > 0
+    elderly = and_(paid, AllowancePayment.category_code == ELDERLY)
+    return {
+        "last_month": func.max(case((paid, AllowancePayment.period))),
+        "elderly_first": func.min(case((elderly, AllowancePayment.period))),
+        "elderly_last": func.max(case((elderly, AllowancePayment.period))),
+        "care": _flag(and_(paid, AllowancePayment.category_code == CARE)),
+        "batch": func.max(AllowancePayment.batch_id),
+    }
+
+
+def _medical() -> dict[str, ColumnElement[Any]]:
+    return {
+        "no_subsidy": _flag(
+            and_(
+                MedicalEnrollment.scheme_code == RESIDENT_MEDICAL,
+                MedicalEnrollment.subsidy_code == NO_SUBSIDY,
+            )
+        ),
+        "batch": func.max(MedicalEnrollment.batch_id),
+    }
+
+
+def _cremation() -> dict[str, ColumnElement[Any]]:
+    died = func.coalesce(Cremation.death_date, Cremation.cremation_date)
+    return {"month": func.min(_month(died)), "batch": func.max(Cremation.batch_id)}
+
+
+def _certificate() -> dict[str, ColumnElement[Any]]:
+    return {
+        "month": func.min(_month(DeathCertificate.death_date)),
+        "batch": func.max(DeathCertificate.batch_id),
+    }
+
+
+def _card() -> dict[str, ColumnElement[Any]]:
+    return {
+        "severe": _flag(DisabilityCard.level_code.in_(SEVERE)),
+        "batch": func.max(DisabilityCard.batch_id),
+    }
+
+
 SUBQUERIES: dict[str, Callable[[], AnySelect]] = {"headed": _headed}
 LOOKUPS: dict[str, tuple[Any, Callable[[], dict[str, ColumnElement[Any]]]]] = {
     "enrollment": (Enrollment, _enrollment),  # found through unique (id_number, scheme_code)
     "payment": (Payment, _payment),  # found through unique (id_number, period)
+    "assistance": (Assistance, _assistance),
+    "allowance": (AllowancePayment, _allowance),
+    "medical": (MedicalEnrollment, _medical),
+    "cremation": (Cremation, _cremation),  # unique id_number
+    "certificate": (DeathCertificate, _certificate),  # unique id_number
+    "card": (DisabilityCard, _card),  # unique id_number
 }
 
 
 def _month(day: Any) -> ColumnElement[Any]:
     return cast(extract("year", day) * 100 + extract("month", day), Integer)
+
+
+def _died(q: FactQuery) -> ColumnElement[Any]:
+    """The earliest month a death is known in: 公安 注销, 火化 or 死亡医学证明 (NULL: none)."""
+    known = [
+        case((Person.status == "deceased", _month(Person.status_date))),
+        q.lookup("cremation", "month"),
+        q.lookup("certificate", "month"),
+    ]
+    earliest = known[0]
+    for other in known[1:]:
+        earliest = case(
+            (earliest.is_(None), other),
+            (and_(other.is_not(None), other < earliest), other),
+            else_=earliest,
+        )
+    return earliest
+
+
+def _turns_80(q: FactQuery) -> ColumnElement[Any]:
+    born = Person.birth_date
+    return cast((extract("year", born) + 80) * 100 + extract("month", born), Integer)
 
 
 def _age(q: FactQuery) -> ColumnElement[Any]:
@@ -183,5 +276,16 @@ FACTS: dict[str, Fact] = {
         Fact("RESIDENT_MEDICAL", "参加城乡居民医保", ("ss_enrollment",), _zero("enrollment", "medical"), "flag"),
         Fact("PENSION_LAST_MONTH", "最近一次养老金发放", ("ss_payment",), lambda q: q.lookup("payment", "last_month"), "month"),
         Fact("OTHER_HOUSEHOLDS", "另任户主的户数", ("household",), _zero("headed", "others")),
+        Fact("DIED_MONTH", "已知死亡年月", ("person", "cremation", "death_certificate"), _died, "month"),
+        Fact("CREMATED", "有火化记录", ("cremation",), lambda q: func.coalesce(q.lookup("cremation", "month") * 0 + 1, 0), "flag"),
+        Fact("DEATH_CERTIFIED", "有死亡医学证明", ("death_certificate",), lambda q: func.coalesce(q.lookup("certificate", "month") * 0 + 1, 0), "flag"),
+        Fact("TURNS_80_MONTH", "满80周岁年月", ("person",), _turns_80, "month"),
+        Fact("ASSISTANCE_ACTIVE", "救助在保（无停止日期）", ("assistance",), _zero("assistance", "active"), "flag"),
+        Fact("ALLOWANCE_LAST_MONTH", "最近一次津贴发放", ("allowance_payment",), lambda q: q.lookup("allowance", "last_month"), "month"),
+        Fact("ELDERLY_ALLOWANCE_FIRST_MONTH", "高龄津贴最早发放", ("allowance_payment",), lambda q: q.lookup("allowance", "elderly_first"), "month"),
+        Fact("ELDERLY_ALLOWANCE_LAST_MONTH", "高龄津贴最近发放", ("allowance_payment",), lambda q: q.lookup("allowance", "elderly_last"), "month"),
+        Fact("CARE_SUBSIDY", "领取重度残疾人护理补贴", ("allowance_payment",), _zero("allowance", "care"), "flag"),
+        Fact("SEVERE_CARD", "持一级或二级残疾人证", ("disability_card",), _zero("card", "severe"), "flag"),
+        Fact("MEDICAL_NO_SUBSIDY", "城乡居民医保无资助", ("medical_enrollment",), _zero("medical", "no_subsidy"), "flag"),
     )
 }  # fmt: skip
