@@ -104,6 +104,9 @@ def _check_rejections(result, expected: dict[int, tuple[str, str]]) -> None:
             "序号,姓名,性别,身份证号,残疾人证号,残疾类别,残疾等级,发证日期,有效期至,证件状态",
             "disability_card",
         ),
+        # only the columns 人社 and 医保 share: 人社's (the clerk may switch it); one more, 医保's
+        ("身份证号,姓名,险种,参保状态,参保日期", "ss_enrollment"),
+        ("身份证号,姓名,险种,参保状态,参保日期,参保身份", "medical_enrollment"),
         # the earlier datasets are still what they were
         ("社会保障号码,姓名,发放年月,基础养老金,个人账户养老金,实发金额,发放日期", "ss_payment"),
         ("社会保障号码,姓名,险种,参保状态,缴费档次（元/年）,参保日期", "ss_enrollment"),
