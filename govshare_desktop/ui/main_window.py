@@ -1,11 +1,14 @@
-"""The main window: navigation between 户籍, 人员, 参保, 待遇发放, 一表通, 报表任务 and 发件箱, one
-search box, a village filter, the person and household dialogs, the import.
+"""The main window: navigation between 户籍, 人员, 参保, 待遇发放, 一表通, 报表任务, 发件箱, 比对核查
+and 校核纠错, one search box, a village filter, the person and household dialogs, the 纠错 dialog,
+the import.
 
 The window is built in two steps so that it appears at once: the shell (toolbar, navigation, an empty
 page) needs only Qt; :meth:`MainWindow.attach` then gives it a store, and each page is built the first
 time it is shown. The window only wires views to core services; every query lives in ``core``.
 What the signed-in session adds — masking, the idle lock, signing out, the administrators'
-actions — is its base, :class:`~govshare_desktop.ui.session_window.SessionWindow`.
+actions — is its base, :class:`~govshare_desktop.ui.session_window.SessionWindow`; the records it
+opens (person card, household, individual forms, 纠错) are
+:class:`~govshare_desktop.ui.records_window.RecordsWindow`, between the two.
 """
 
 # Imports inside functions — lazy: the window paints before SQLAlchemy and the core load (start-up time).
@@ -32,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from govshare_desktop.ui.session_window import SessionWindow
+from govshare_desktop.ui.records_window import RecordsWindow
 from govshare_desktop.ui.tasks import single_shot_timer
 from govshare_desktop.ui.window_pages import (
     ALL,
@@ -46,12 +49,12 @@ from govshare_desktop.ui.window_pages import (
 
 if TYPE_CHECKING:  # the store, SQLAlchemy and the views load after the window is shown
     from govshare_desktop.core.browse import Browser
-    from govshare_desktop.core.forms.values import FormValues
     from govshare_desktop.core.store.engine import Store
     from govshare_desktop.ui.browse_view import BrowseView
+    from govshare_desktop.ui.checks_view import ChecksView
+    from govshare_desktop.ui.corrections_view import CorrectionsView
     from govshare_desktop.ui.forms_view import FormsView
     from govshare_desktop.ui.outbox_view import OutboxView, PackageWriter
-    from govshare_desktop.ui.records import HouseholdDialog, PersonCardDialog
     from govshare_desktop.ui.tasks_view import TasksView
 
 log = logging.getLogger(__name__)
@@ -60,18 +63,18 @@ SEARCH_DELAY_MS = 150
 AUDIT_SEARCH_AFTER_MS = 1500  # typing paused this long: the search is recorded
 
 
-class MainWindow(SessionWindow):
+class MainWindow(RecordsWindow):
     def __init__(
         self, store: Store | None = None, *, today: Callable[[], date] = date.today
     ) -> None:
-        super().__init__()
+        super().__init__(today)
         self.browser: Browser | None = None
-        self._today = today
         self.views: dict[str, BrowseView] = {}
         self.forms_view: FormsView | None = None
         self.tasks_view: TasksView | None = None
         self.outbox_view: OutboxView | None = None
-        self._form_pool: FormValues | None = None
+        self.checks_view: ChecksView | None = None
+        self.corrections_view: CorrectionsView | None = None
         self.setObjectName("main_window")
         self.setWindowTitle("govshare-desktop")
         self.resize(1280, 780)
@@ -131,7 +134,7 @@ class MainWindow(SessionWindow):
         self.addAction(find)
 
     def _build_pages(self) -> None:
-        """The navigation list and a placeholder per page (Ctrl+1 … Ctrl+7 switch pages)."""
+        """The navigation list and a placeholder per page (Ctrl+1 … Ctrl+9 switch pages)."""
         self.nav = QListWidget(self)
         self.nav.setObjectName("nav")
         self.nav.setFixedWidth(120)
@@ -252,7 +255,14 @@ class MainWindow(SessionWindow):
         """A package may have brought a task with its form, a reply or a receipt."""
         if self.forms_view is None:
             self._form_pool = None  # read afresh (with any form a task brought) when next needed
-        for page in (self.forms_view, self.tasks_view, self.outbox_view):
+        pages = (
+            self.forms_view,
+            self.tasks_view,
+            self.outbox_view,
+            self.checks_view,  # an import runs the checks, and may correct a 纠错
+            self.corrections_view,
+        )
+        for page in pages:
             if page is not None:
                 page.refresh()
 
@@ -296,58 +306,6 @@ class MainWindow(SessionWindow):
             key = next(iter(self.views))
         return self.views[key]
 
-    def form_pool(self) -> FormValues | None:
-        """The 一表通 value pool (the dictionary and every template version, shipped and
-        installed in the database, loaded once); None if the dictionary is broken — the reason
-        is in the status bar and the log."""
-        if self._form_pool is None:
-            from govshare_desktop.core.forms.catalog import load_catalog
-            from govshare_desktop.core.forms.dictionary import FormsError
-            from govshare_desktop.core.forms.values import FormValues
-
-            assert self.store is not None
-            try:
-                catalog = load_catalog(self.store)
-            except FormsError as exc:
-                log.error("forms dictionary: %s", exc)
-                self.statusBar().showMessage(f"一表通数据项字典有误，暂不可用：{exc}")
-                return None
-            for problem in catalog.problems:
-                log.error("form template: %s", problem)
-            self._form_pool = FormValues(self.store, catalog.dictionary, catalog.templates)
-        return self._form_pool
-
-    def _individual_forms(self, subject: str) -> list[tuple[str, str, str]]:
-        pool = self.form_pool()
-        if pool is None:
-            return []
-        return [
-            (t.id, f"{t.department}｜{t.title}", t.subject)
-            for t in pool.templates.values()
-            if t.kind == "individual" and (subject == "household" or t.subject == "person")
-        ]
-
-    def open_form(self, template_id: str, subject: str) -> QDialog | None:
-        """An individual form (登记表/申请表) for a person (ID number) or a household (户号)."""
-        from PySide6.QtWidgets import QMessageBox
-
-        from govshare_desktop.core.domain.period import Period, PeriodKind
-        from govshare_desktop.core.errors import UserError
-        from govshare_desktop.ui.sheet_view import FormDialog
-
-        pool = self.form_pool()
-        if pool is None:
-            return None
-        period = Period.of_date(self._today(), PeriodKind.MONTH)
-        try:
-            data = pool.collect(template_id, subject, period)
-        except UserError as exc:
-            QMessageBox.information(self, "不能填写此表", exc.message)
-            return None
-        dialog = FormDialog(pool, data, masked=self.masked, reason=self.unmask_reason, parent=self)
-        self._show_dialog(dialog)
-        return dialog
-
     def _show_forms(self, row: int) -> None:
         if self.forms_view is None:
             from govshare_desktop.core.store.township import get_township, villages
@@ -383,23 +341,50 @@ class MainWindow(SessionWindow):
         assert self.store is not None
         return PackageWriter(self.store, self)
 
-    def _show_report_page(self, key: str, row: int) -> None:
-        """报表任务 and 发件箱: built the first time they are shown, read afresh every time."""
-        from govshare_desktop.ui import outbox_view, tasks_view
-
-        assert self.store is not None
-        page = self.tasks_view if key == "tasks" else self.outbox_view
-        if page is not None:
-            page.refresh()
-        elif key == "tasks":
-            page = self.tasks_view = tasks_view.TasksView(self.store, self._today, self)
-            self.tasks_view.task_opened.connect(self.open_task)
-        else:
-            page = self.outbox_view = outbox_view.OutboxView(self.store, self.package_writer, self)
+    def _show_list_page(self, key: str, row: int) -> None:
+        """报表任务, 发件箱, 比对核查 and 校核纠错: built the first time they are shown, read afresh
+        every time."""
+        built = {
+            "tasks": self.tasks_view,
+            "outbox": self.outbox_view,
+            "checks": self.checks_view,
+            "corrections": self.corrections_view,
+        }[key]
+        if built is not None:
+            built.refresh()
+        page = built or self._build_list_page(key)
         if self.stack.widget(row) is not page:
             self._replace_placeholder(row, page)
         self.stack.setCurrentIndex(row)
         self.count_label.setText("")
+
+    def _build_list_page(self, key: str) -> QWidget:
+        assert self.store is not None
+        if key == "tasks":
+            from govshare_desktop.ui.tasks_view import TasksView
+
+            self.tasks_view = TasksView(self.store, self._today, self)
+            self.tasks_view.task_opened.connect(self.open_task)
+            return self.tasks_view
+        if key == "outbox":
+            from govshare_desktop.ui.outbox_view import OutboxView
+
+            self.outbox_view = OutboxView(self.store, self.package_writer, self)
+            return self.outbox_view
+        if key == "checks":
+            from govshare_desktop.ui.checks_view import ChecksView
+
+            village = self.village.currentData()
+            self.checks_view = ChecksView(self.store, self, village=village, masked=self.masked)
+            self.checks_view.set_masked(self.masked, self.unmask_reason)
+            self.checks_view.correction_requested.connect(self.open_case_correction)
+            return self.checks_view
+        from govshare_desktop.ui.corrections_view import CorrectionsView
+
+        self.corrections_view = CorrectionsView(
+            self.store, self.package_writer, self, masked=self.masked
+        )
+        return self.corrections_view
 
     def open_task(self, template_id: str, period: str, area: str) -> None:
         """A task opened on the 报表任务 page: its form, period and area on the 一表通 page."""
@@ -417,8 +402,8 @@ class MainWindow(SessionWindow):
         if key == "forms":
             self._show_forms(row)
             return
-        if key in ("tasks", "outbox"):
-            self._show_report_page(key, row)
+        if key in ("tasks", "outbox", "checks", "corrections"):
+            self._show_list_page(key, row)
             return
         if key not in self.views:
             view = self._build_view(key)
@@ -439,6 +424,8 @@ class MainWindow(SessionWindow):
     # ---------------------------------------------------------------- filters
 
     def _apply_filters(self) -> None:
+        if self.checks_view is not None:
+            self.checks_view.set_village(self.village.currentData())
         if not self.views or PAGES[self.nav.currentRow()][0] not in self.views:
             return
         view = self.current_view
@@ -482,6 +469,10 @@ class MainWindow(SessionWindow):
             view.set_masked(masked)
         if self.forms_view is not None:
             self.forms_view.set_masked(masked, reason)
+        if self.checks_view is not None:
+            self.checks_view.set_masked(masked, reason)
+        if self.corrections_view is not None:
+            self.corrections_view.set_masked(masked)
 
     # ---------------------------------------------------------------- records
 
@@ -493,44 +484,11 @@ class MainWindow(SessionWindow):
         row = view.model.raw_row(view.model.row_of_id(row_id))
         self.open_person(row[view.dataset.column_index("id_number")])
 
-    def open_person(self, id_number: str) -> PersonCardDialog | None:
-        from govshare_desktop.core.records import person_card
-        from govshare_desktop.ui.records import PersonCardDialog
-
-        assert self.store is not None
-        card = person_card(self.store, id_number)
-        if card is None:
-            return None
-        forms = [(t, title) for t, title, _ in self._individual_forms("person")]
-        dialog = PersonCardDialog(
-            card, masked=self.masked, today=self._today(), forms=forms, parent=self
-        )
-        dialog.household_requested.connect(self.open_household)
-        dialog.form_requested.connect(self.open_form)
-        self._show_dialog(dialog)
-        return dialog
-
-    def open_household(self, household_id: int) -> HouseholdDialog | None:
-        from govshare_desktop.core.records import household_members
-        from govshare_desktop.ui.records import HouseholdDialog
-
-        assert self.store is not None
-        found = household_members(self.store, household_id)
-        if found is None:
-            return None
-        household, members = found
-        dialog = HouseholdDialog(
-            household,
-            members,
-            masked=self.masked,
-            today=self._today(),
-            forms=self._individual_forms("household"),
-            parent=self,
-        )
-        dialog.person_requested.connect(self.open_person)
-        dialog.form_requested.connect(self.open_form)
-        self._show_dialog(dialog)
-        return dialog
+    def _corrections_changed(self) -> None:
+        """A 纠错 was raised (from a case: the case is now 确认有误)."""
+        for page in (self.checks_view, self.corrections_view):
+            if page is not None:
+                page.refresh()
 
     # ---------------------------------------------------------------- status bar
 

@@ -2,9 +2,10 @@
 written and whether the county's receipt came back; 「写入文件夹…」 writes every package not yet
 written, 「再次写出所选…」 the chosen one again.
 
-:class:`PackageWriter` does the writing for this page and for the 一表通 page (after 上报 and
-审核通过): it asks for the folder — a USB stick, a shared folder — remembers it for the session,
-and writes off the UI thread (:func:`~govshare_desktop.ui.tasks.run_task`) through
+:class:`PackageWriter` does the writing for this page, for the 一表通 page (after 上报 and
+审核通过) and for the 校核纠错 page (发送纠错): it asks for the folder — a USB stick, a shared
+folder —, remembers it for the session, and writes off the UI thread
+(:func:`~govshare_desktop.ui.tasks.run_task`) through
 :func:`govshare_desktop.core.services.reports.write_package` / ``write_unwritten``, which write
 each file whole and audit it.
 
@@ -113,6 +114,22 @@ class PackageWriter(QObject):
         if folder is not None:
             ctx = context(self.store)
             self._run(parent, lambda: reports.write_unwritten(ctx, folder), done)
+
+    def make_and_write(
+        self, parent: QWidget, make: Callable[[], list[str]], done: Callable[[str], None]
+    ) -> bool:
+        """Packages made now (``make`` returns their ids: 发送纠错) and written into the folder
+        the clerk chooses, off the UI thread; False, with nothing made, if no folder was chosen."""
+        folder = self.choose_folder(parent)
+        if folder is None:
+            return False
+        ctx = context(self.store)
+
+        def work() -> list[Path]:
+            return [path for each in make() for path in reports.write_package(ctx, each, folder)]
+
+        self._run(parent, work, done)
+        return True
 
     def _run(
         self, parent: QWidget, work: Callable[[], list[Path]], done: Callable[[str], None]

@@ -80,12 +80,23 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], parent: QWidge
     return table
 
 
+def _correction_button(parent: QWidget, on_click: Callable[[], None]) -> QPushButton:
+    """「纠错…」: ask the department the record came from to correct one of its fields."""
+    button = QPushButton("纠错…", parent)
+    button.setObjectName("correct_record")
+    button.setToolTip("信息与实际不符：向数据来源部门提出纠错（校核纠错）")
+    button.clicked.connect(on_click)
+    return button
+
+
 class PersonCardDialog(QDialog):
     """Signals: ``household_requested(int)`` — the clerk asked to open this person's household;
-    ``form_requested(str, str)`` — fill the individual form (template id) for this ID number."""
+    ``form_requested(str, str)`` — fill the individual form (template id) for this ID number;
+    ``correction_requested(str, str)`` — a 纠错 of this person's record (dataset, ID number)."""
 
     household_requested = Signal(int)
     form_requested = Signal(str, str)
+    correction_requested = Signal(str, str)
 
     def __init__(
         self,
@@ -243,6 +254,12 @@ class PersonCardDialog(QDialog):
         if self.card.in_registry:
             fill = _forms_button(forms, self._fill_form, self)
             buttons.addButton(fill, QDialogButtonBox.ButtonRole.ActionRole)
+        if self.card.person is not None:  # a record 公安 sent: it can be corrected
+            number = self.card.id_number
+            correct = _correction_button(
+                self, lambda: self.correction_requested.emit("person", number)
+            )
+            buttons.addButton(correct, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton("关闭", QDialogButtonBox.ButtonRole.RejectRole)
         buttons.rejected.connect(self.reject)
         return buttons
@@ -254,10 +271,12 @@ class PersonCardDialog(QDialog):
 class HouseholdDialog(QDialog):
     """Signals: ``person_requested(str)`` — open the card of a member (by ID number);
     ``form_requested(str, str)`` — fill an individual form (template id) for the household (户号)
-    or, for a person form, for the selected member (the first member if none is selected)."""
+    or, for a person form, for the selected member (the first member if none is selected);
+    ``correction_requested(str, str)`` — a 纠错 of the household's record (dataset, 户号)."""
 
     person_requested = Signal(str)
     form_requested = Signal(str, str)
+    correction_requested = Signal(str, str)
 
     def __init__(
         self,
@@ -321,6 +340,11 @@ class HouseholdDialog(QDialog):
             self,
         )
         buttons.addButton(fill, QDialogButtonBox.ButtonRole.ActionRole)
+        number = household.household_no
+        correct = _correction_button(
+            self, lambda: self.correction_requested.emit("household", number)
+        )
+        buttons.addButton(correct, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton("关闭", QDialogButtonBox.ButtonRole.RejectRole)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)

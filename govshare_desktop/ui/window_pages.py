@@ -29,6 +29,8 @@ PAGES = (
     ("forms", "一表通"),
     ("tasks", "报表任务"),
     ("outbox", "发件箱"),
+    ("checks", "比对核查"),
+    ("corrections", "校核纠错"),
 )
 START_PAGE = "person"
 PAGE_KEYS = tuple(key for key, _ in PAGES)

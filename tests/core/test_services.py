@@ -533,6 +533,33 @@ def test_the_check_sheet_goes_to_the_village(pool: FormValues, tmp_path: Path) -
     assert _actions(ctx, "export")
 
 
+@covers("checks.correctable")
+def test_the_fields_a_correction_may_name_with_their_values(pool: FormValues) -> None:
+    ctx = _ctx(pool)
+    person = pool.collect("mz_elderly_allowance_roster", "441900199000", P).subjects[0][0]
+    fields = checks.correctable(ctx, "person", person)
+    assert list(fields)[:2] == ["姓名", "性别代码"] and fields["人员状态"] == "normal"
+    assert fields["出生日期"] == f"{person[6:10]}-{person[10:12]}-{person[12:14]}"
+    with pytest.raises(UserError, match="建议值与现值相同"):  # the value the request states
+        reports.raise_correction(
+            ctx,
+            dataset="person",
+            record_key=person,
+            field="出生日期",
+            proposed=fields["出生日期"],
+            basis="户口簿",
+        )
+    household = checks.correctable(ctx, "household", fields["户号"])
+    assert set(household) == {"户别", "户主公民身份号码", "户主姓名", "所属村（社区）代码", "住址"}
+    with pytest.raises(UserError, match="本地没有记录"):
+        checks.correctable(ctx, "person", "110101199001011234")
+    with pytest.raises(UserError, match="不能纠错"):
+        checks.correctable(ctx, "ss_payment", person)
+    admin_ctx = Context(pool.store.acting(Principal("admin", Role.SYSADMIN)), clock=lambda: NOW)
+    with pytest.raises(PermissionDenied):  # residents' data
+        checks.correctable(admin_ctx, "person", person)
+
+
 @covers("reports.raise_correction", "reports.send_corrections", "reports.correction_list")
 def test_corrections_are_raised_sent_and_tracked(pool: FormValues) -> None:
     ctx = _ctx(pool)

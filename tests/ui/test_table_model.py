@@ -18,6 +18,8 @@ MODEL_TESTS = {
     "TasksModel": "tests/ui/test_report_pages.py::"
     "test_the_tasks_page_lists_the_county_tasks_most_urgent_first",
     "OutboxModel": "tests/ui/test_report_pages.py::test_the_outbox_lists_and_writes_every_package",
+    "CasesModel": "tests/ui/test_checks_pages.py::test_the_checks_page_lists_the_cases_after_a_run",
+    "CorrectionsModel": "tests/ui/test_checks_pages.py::test_overdue_corrections_stand_out",
 }
 
 

@@ -17,10 +17,10 @@ from govshare_desktop.core.checks.facts import FACTS
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.export.audited import ExportedFile
 from govshare_desktop.core.export.check_sheet import CheckSheet, SheetRow, export_check_sheet
-from govshare_desktop.core.reports.corrections import close_corrected
+from govshare_desktop.core.reports.corrections import FIELDS, close_corrected
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.services.context import Context
-from govshare_desktop.core.store.models import CheckCase
+from govshare_desktop.core.store.models import CheckCase, Household, Person
 from govshare_desktop.core.store.township import get_township, villages
 
 
@@ -178,3 +178,22 @@ def export_sheet(
         made_on=ctx.now().date(),
     )
     return export_check_sheet(ctx.store, sheet, out, masked=masked, reason=reason)
+
+
+def correctable(ctx: Context, dataset: str, record_key: str) -> dict[str, str]:
+    """The fields a 纠错 may name for one record (person: ID number; household: 户号), each with
+    its current value as the request would state it — what the window's 纠错 dialog offers."""
+    ctx.principal.require(Action.VIEW)
+    fields = FIELDS.get(dataset)
+    if fields is None:
+        raise UserError(f"数据集“{dataset}”不能纠错（可纠错：{'、'.join(FIELDS)}）")
+    with ctx.store.sessions() as session:
+        record: Person | Household | None
+        if dataset == "person":
+            record = session.scalar(select(Person).where(Person.id_number == record_key))
+        else:
+            record = session.scalar(select(Household).where(Household.household_no == record_key))
+        if record is None:
+            raise UserError(f"本地没有记录“{record_key}”（{dataset}）")
+        values = {field: getattr(record, attribute) for field, (_, attribute) in fields.items()}
+    return {field: "" if value is None else str(value) for field, value in values.items()}
