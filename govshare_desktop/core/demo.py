@@ -56,7 +56,7 @@ from datetime import date, datetime, time
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from govshare_desktop.core.demo_departments import (
@@ -386,13 +386,17 @@ def _write(
         ),
     ]
     for dataset in SOURCES:
-        rows = _with_provenance(drawn.departments.rows[dataset], batches[dataset].id, as_of)
-        table = Base.metadata.tables[dataset]
+        rows = drawn.departments.rows[dataset]
+        if not rows:
+            continue
+        columns = (*rows[0], "batch_id", "as_of")
         steps.append(
             (
                 "正在写入民政、医保、卫健、残联演示数据…",
-                _batched(rows, CHUNK),
-                _inserting(session, table),
+                _batched(_tuples(rows, (batches[dataset].id, as_of)), PAYMENT_CHUNK),
+                TupleInserter(
+                    session, Base.metadata.tables[dataset], columns, fast=FAST_SQLITE_INSERTS
+                ),
             )
         )
     for label, chunks, write in steps:
@@ -409,15 +413,10 @@ def _write(
     report(total, total, "演示数据已生成")
 
 
-def _inserting(session: Session, table: Table) -> Callable[[list[Any]], object]:
-    return lambda rows: session.execute(insert(table), rows)
-
-
-def _with_provenance(
-    rows: list[dict[str, Any]], batch_id: int, as_of: date
-) -> Iterator[dict[str, Any]]:
+def _tuples(rows: list[dict[str, Any]], provenance: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
+    """Rows as tuples in their columns' order, the batch and as-of date appended."""
     for row in rows:
-        yield {**row, "batch_id": batch_id, "as_of": as_of}
+        yield (*row.values(), *provenance)
 
 
 def _batched(rows: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -374,11 +374,13 @@ def _allowances(
     first = last - ALLOWANCE_MONTHS + 1
     cared_from = {c.person.id_number: _month_index(c.start) for c in care if c.in_care}
     rows: list[dict[str, Any]] = []
+    ends = {month: _month_end(month) for month in range(first, last + 1)}
     for p in persons:
-        for month in range(first, _left_month(p, last) + 1):
-            fen = _elderly_fen(_age_on(p.birth, _month_end(month)))
-            if fen is not None:
-                rows.append(_allowance(p, "1", month, fen))
+        if p.age >= ELDERLY_FEN[-1][0] - 1:  # younger ones are under 80 at every month's end
+            for month in range(first, _left_month(p, last) + 1):
+                fen = _elderly_fen(_age_on(p.birth, ends[month]))
+                if fen is not None:
+                    rows.append(_allowance(p, "1", month, fen))
         card = cards.get(p.id_number)
         if card is None:
             continue

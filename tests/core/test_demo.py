@@ -164,7 +164,8 @@ def test_fast_sqlite_path_writes_what_core_writes(
     core = _fresh(tmp_path)
     try:
         demo.generate(core, households=HOUSEHOLDS, seed=1)
-        assert _rows(core, "ss_payment") == _rows(generated[0], "ss_payment")
+        for table in ("ss_payment", *demo_departments.SOURCES):
+            assert _rows(core, table) == _rows(generated[0], table), table
     finally:
         core.dispose()
 
