@@ -378,7 +378,12 @@ class ChecksView(QWidget):
             self.table.scrollTo(self.model.index(focus, 0))
 
     def _selection_changed(self) -> None:
+        """The detail and the 核实情况 of the selection; a finding is chosen again for it."""
         chosen = self.selected_cases()
+        self._clear_result()
+        if self.status.styleSheet() == ERROR_STYLE:  # a refusal was about the rows before
+            self.status.clear()
+            self.status.setStyleSheet("")
         case = chosen[0] if len(chosen) == 1 else self.current_case()
         self.detail.setText(
             self._explain(case) if case else "选中一件核查事项，这里显示核查说明和处理办法。"

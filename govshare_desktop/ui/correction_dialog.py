@@ -120,7 +120,7 @@ class CorrectionDialog(QDialog):
         self.villages = village_names(store)
         self.setObjectName("correction_dialog")
         self.setWindowTitle("提出纠错")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(600)
         layout = QVBoxLayout(self)
         intro = QLabel(
             "发现本地数据与实际不符时，向数据来源部门提出纠错。纠错在「校核纠错」页汇总后"
@@ -151,7 +151,9 @@ class CorrectionDialog(QDialog):
         form = QFormLayout()
         form.addRow("纠错对象：", QLabel(self._subject(), self))
         if case_title:
-            form.addRow("来自核查：", QLabel(f"{case_title}（提出后核查事项记为“确认有误”）", self))
+            about = QLabel(f"{case_title}\n（提出后，此核查事项记为“确认有误”）", self)
+            about.setWordWrap(True)
+            form.addRow("来自核查：", about)
         self.field = QComboBox(self)
         self.field.setObjectName("correction_field")
         for name in self.values:

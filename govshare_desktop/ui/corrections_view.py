@@ -39,8 +39,8 @@ from govshare_desktop.ui.outbox_view import PackageWriter
 from govshare_desktop.ui.tasks_view import ATTENTION, DONE, OVERDUE, ROOMY, WEEKDAYS
 from govshare_desktop.ui.usecases import context
 
-HEADERS = ("部门", "姓名", "字段", "现值 → 建议值", "状态", "答复期限")
-DEPARTMENT, NAME, FIELD, CHANGE, STATE, DEADLINE = range(len(HEADERS))
+HEADERS = ("部门", "姓名", "字段", "现值 → 建议值", "状态", "答复期限", "部门答复")
+DEPARTMENT, NAME, FIELD, CHANGE, STATE, DEADLINE, ANSWER = range(len(HEADERS))
 CorrectionRole = Qt.ItemDataRole.UserRole + 1  # the row's CorrectionView
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -114,6 +114,8 @@ class CorrectionsModel(QAbstractTableModel):
             return f"{self._value(row, row.current_value)} → {self._value(row, row.proposed_value)}"
         if column == STATE:
             return row.state_label
+        if column == ANSWER:
+            return row.answer or ""
         if row.deadline is None:
             return "—"
         return f"{row.deadline:%Y-%m-%d}（周{WEEKDAYS[row.deadline.weekday()]}）"
