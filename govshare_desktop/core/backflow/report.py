@@ -245,10 +245,12 @@ def build_report(
 
 
 def _column_labels(dataset: str) -> dict[str, str]:
-    """Store columns as the clerk knows them: the dataset's own labels where its fields are
-    stored under their own key (the newer datasets), else the shared ones above."""
-    own = {f.key: f.label for f in datasets()[dataset].fields} if dataset in datasets() else {}
-    return COLUMN_LABELS | own
+    """Store columns as the clerk knows them: the shared ones above for the 公安 and 人社
+    datasets; the others store their fields under the fields' own keys, so their labels in
+    datasets.json come first (a 救助's status_code is its 保障状态, not a 缴费状态)."""
+    if dataset in ("household", "person", "ss_enrollment", "ss_payment"):
+        return COLUMN_LABELS
+    return COLUMN_LABELS | {f.key: f.label for f in datasets()[dataset].fields}
 
 
 def _person_changes(
