@@ -193,3 +193,16 @@ def test_a_confirmed_case_raises_its_correction(office: Store) -> None:
     with office.sessions() as session:
         assert session.get(Correction, raised.correction_id).state == "draft"
     assert date(2026, 12, 2) == raised.raised_on
+
+
+def test_a_refused_request_from_a_case_leaves_the_case_as_it_was(office: Store) -> None:
+    ctx = _ctx(office)
+    checks.run(ctx)
+    case = checks.cases(ctx)[0]
+    with pytest.raises(UserError, match="依据"):
+        reports.raise_correction(
+            ctx, dataset="person", record_key=case.subject, field="联系电话",
+            proposed="13900000001", basis=" ", case_id=case.id,
+        )  # fmt: skip
+    assert checks.cases(ctx)[0].state == "open"
+    assert reports.correction_list(ctx) == []

@@ -227,28 +227,36 @@ def move_case(
     """A clerk's finding: 村已核实, 镇已审核, 确认有误 or 误报 (which needs its reason)."""
     store.principal.require(Action.EDIT_FORMS)
     with store.transaction() as session:
-        case = session.get(CheckCase, case_id)
-        if case is None:
-            raise UserError(f"没有核查事项 {case_id}")
-        allowed = MOVES.get(case.state, ())
-        if to_state not in allowed:
-            raise UserError(
-                f"核查事项当前为“{STATES[case.state]}”，不能改为“{STATES.get(to_state, to_state)}”"
-            )
-        if to_state == "false_alarm" and not note.strip():
-            raise UserError("标为误报须写明理由（例如：本人已在外地参保，有证明）")
-        before = case.state
-        case.state, case.note = to_state, note.strip() or case.note
-        case.changed_by, case.changed_at = store.principal.username, now
-        _event(session, case, before, to_state, note.strip() or None, store.principal.username, now)
-        audit_trail(store).record(
-            session,
-            store.principal,
-            "check_case",
-            f"{case.check_id} {case.id}",
-            detail={"from": before, "to": to_state, "note": note.strip() or None},
-            now=now,
+        return move_in(store, session, case_id, to_state, note=note, now=now)
+
+
+def move_in(
+    store: Store, session: Session, case_id: int, to_state: str, *, note: str, now: datetime
+) -> CheckCase:
+    """:func:`move_case` inside the caller's transaction (a correction raised from a case
+    confirms it in the same unit of work)."""
+    case = session.get(CheckCase, case_id)
+    if case is None:
+        raise UserError(f"没有核查事项 {case_id}")
+    allowed = MOVES.get(case.state, ())
+    if to_state not in allowed:
+        raise UserError(
+            f"核查事项当前为“{STATES[case.state]}”，不能改为“{STATES.get(to_state, to_state)}”"
         )
+    if to_state == "false_alarm" and not note.strip():
+        raise UserError("标为误报须写明理由（例如：本人已在外地参保，有证明）")
+    before = case.state
+    case.state, case.note = to_state, note.strip() or case.note
+    case.changed_by, case.changed_at = store.principal.username, now
+    _event(session, case, before, to_state, note.strip() or None, store.principal.username, now)
+    audit_trail(store).record(
+        session,
+        store.principal,
+        "check_case",
+        f"{case.check_id} {case.id}",
+        detail={"from": before, "to": to_state, "note": note.strip() or None},
+        now=now,
+    )
     return case
 
 

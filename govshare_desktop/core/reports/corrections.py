@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govshare_desktop.core.checks.cases import move_in
 from govshare_desktop.core.domain.workdays import WorkCalendar
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.exchange.outbox import Outgoing, file_entry, make_package
@@ -31,6 +32,7 @@ from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import (
     Batch,
+    CheckCase,
     Correction,
     Household,
     OutboxPackage,
@@ -114,6 +116,12 @@ def raise_correction(
         record, current = _stored(session, dataset, record_key, field)
         if current == proposed.strip():
             raise UserError(f"建议值与现值相同（{current}），不需要纠错")
+        if case_id is not None:  # raised from a case: it is 确认有误, in the same transaction
+            case = session.get(CheckCase, case_id)
+            if case is None:
+                raise UserError(f"没有核查事项 {case_id}")
+            if case.state != "confirmed":
+                move_in(store, session, case_id, "confirmed", note=f"提出纠错：{field}", now=now)
         batch = session.get(Batch, record.batch_id)
         row = Correction(
             correction_id=str(uuid.uuid4()),

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from govshare_desktop.core.checks.cases import move_case
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.domain.workdays import WorkCalendar
 from govshare_desktop.core.errors import UserError
@@ -27,7 +26,6 @@ from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.services.context import Context
 from govshare_desktop.core.store.models import (
     Account,
-    CheckCase,
     Correction,
     FormStatus,
     OutboxPackage,
@@ -361,15 +359,7 @@ def raise_correction(
     case_id: int | None = None,
 ) -> Correction:
     """A correction request (待发送) to the department the record came from; raised from a
-    check case, the case is 确认有误 with it."""
-    if case_id is not None:
-        with ctx.store.sessions() as session:
-            case = session.get(CheckCase, case_id)
-            state = case.state if case is not None else None
-        if state is None:
-            raise UserError(f"没有核查事项 {case_id}")
-        if state != "confirmed":
-            move_case(ctx.store, case_id, "confirmed", note=f"提出纠错：{field}", now=ctx.now())
+    check case, the case is 确认有误 with it (one transaction: a refused request changes neither)."""
     return corrections.raise_correction(
         ctx.store,
         dataset=dataset,
