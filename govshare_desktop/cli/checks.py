@@ -135,6 +135,16 @@ def cmd_corrections_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_corrections_reminder(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from govshare_desktop.core.services.reports import print_reminder
+
+    done = print_reminder(context(args), args.department, Path(args.out))
+    print(f"催办单已写入 {done.path}（{done.forms} 条超期纠错）")
+    return 0
+
+
 COMMANDS = [
     Command(
         "run",
@@ -199,6 +209,14 @@ COMMANDS = [
         [arg("--json", action="store_true")],
         group="corrections",
         use_cases=("reports.correction_list",),
+    ),
+    Command(
+        "reminder",
+        "打印催办单：发往某部门、已超期未答复的纠错（PDF）",
+        cmd_corrections_reminder,
+        [arg("--department", required=True), arg("--out", required=True, metavar="FILE.pdf")],
+        group="corrections",
+        use_cases=("reports.print_reminder",),
     ),
     Command(
         "set",

@@ -168,6 +168,10 @@ def test_an_unanswered_correction_is_overdue_and_a_stray_reply_refused(
     later = _ctx(office, NOW + timedelta(days=21))  # 2026-12-23: 5 working days past 12-16
     (view,) = reports.correction_list(later)
     assert view.overdue and view.state_label == "超期（5 个工作日）"
+    reminder = reports.print_reminder(later, POLICE, tmp_path / "催办单.pdf")
+    assert reminder.forms == 1 and reminder.path.read_bytes().startswith(b"%PDF")
+    with pytest.raises(UserError, match="没有发往"):
+        reports.print_reminder(ctx, POLICE, tmp_path / "none.pdf")  # not overdue yet
     stray = police.replies([("correction", "0b5c2d3e-0000-4000-8000-00000000abcd", "accepted", "")])
     path = tmp_path / "stray.zip"
     path.write_bytes(stray)

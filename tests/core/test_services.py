@@ -560,7 +560,12 @@ def test_the_fields_a_correction_may_name_with_their_values(pool: FormValues) ->
         checks.correctable(admin_ctx, "person", person)
 
 
-@covers("reports.raise_correction", "reports.send_corrections", "reports.correction_list")
+@covers(
+    "reports.raise_correction",
+    "reports.send_corrections",
+    "reports.correction_list",
+    "reports.print_reminder",
+)
 def test_corrections_are_raised_sent_and_tracked(pool: FormValues) -> None:
     ctx = _ctx(pool)
     admin_ctx = Context(pool.store.acting(Principal("admin", Role.SYSADMIN)), clock=lambda: NOW)
@@ -579,6 +584,8 @@ def test_corrections_are_raised_sent_and_tracked(pool: FormValues) -> None:
     assert package.recipient_code == "441900000003" and raised.correction_id
     assert reports.send_corrections(ctx) == []
     assert [v.state_label for v in reports.correction_list(ctx)] == ["已发送"]
+    with pytest.raises(UserError, match="超期未答复"):
+        reports.print_reminder(ctx, "东莞市公安局（演示数据）", Path("/nonexistent/x.pdf"))
 
 
 # ---------------------------------------------------------------- the map

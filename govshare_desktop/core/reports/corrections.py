@@ -273,6 +273,7 @@ class CorrectionView:
     workdays_left: int | None
     answer: str | None
     corrected_batch: int | None
+    raised_on: date | None = None
 
     @property
     def overdue(self) -> bool:
@@ -302,6 +303,7 @@ def corrections(session: Session, today: date, calendar: WorkCalendar) -> list[C
             calendar.workdays_left(today, row.deadline) if row.deadline else None,
             row.answer,
             row.corrected_batch,
+            row.raised_on,
         )
         for row in rows
     ]

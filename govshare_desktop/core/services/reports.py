@@ -16,7 +16,9 @@ from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.exchange import township_key
 from govshare_desktop.core.exchange.outbox import OutboxEntry, outbox_entries, unwritten
 from govshare_desktop.core.exchange.outbox import write_package as write_one
+from govshare_desktop.core.export.audited import ExportedFile
 from govshare_desktop.core.export.key_sheet import write_key_sheet
+from govshare_desktop.core.export.reminder import Overdue, write_reminder
 from govshare_desktop.core.forms.catalog import load_catalog
 from govshare_desktop.core.forms.values import FormValues
 from govshare_desktop.core.private_files import private_write
@@ -383,3 +385,32 @@ def correction_list(ctx: Context) -> list[corrections.CorrectionView]:
     ctx.principal.require(Action.VIEW)
     with ctx.store.sessions() as session:
         return corrections.corrections(session, ctx.now().date(), WorkCalendar.builtin())
+
+
+def print_reminder(ctx: Context, department: str, out: Path) -> ExportedFile:
+    """The 催办单 (PDF) to one department: its requests overdue, with the days."""
+    township = get_township(ctx.store)
+    assert township is not None
+    overdue = [
+        Overdue(
+            v.correction_id,
+            v.name,
+            v.record_key,
+            v.field,
+            v.current_value,
+            v.proposed_value,
+            v.raised_on or v.deadline or ctx.now().date(),
+            v.deadline or ctx.now().date(),
+            -(v.workdays_left or 0),
+        )
+        for v in correction_list(ctx)
+        if v.overdue and v.department == department
+    ]
+    return write_reminder(
+        ctx.store,
+        Path(out),
+        township=township.name,
+        department=department,
+        rows=overdue,
+        made_on=ctx.now().date(),
+    )
