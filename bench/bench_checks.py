@@ -61,13 +61,26 @@ PARAMS = {
     "mmdd": f"{TODAY.month:02d}{TODAY.day:02d}",
 }
 AGE = "(:year - CAST(strftime('%Y', p.birth_date) AS INTEGER) - (strftime('%m%d', p.birth_date) > :mmdd))"
-PAID_AFTER = """
-SELECT p.id_number, p.name, p.village_code, p.batch_id, MAX(t.period), p.status,
-       CAST(strftime('%Y%m', p.status_date) AS INTEGER), MAX(t.batch_id)
-FROM person p JOIN ss_payment t ON t.id_number = p.id_number
-WHERE p.status = '{status}' AND p.absent_batch_id IS NULL
-  AND t.absent_batch_id IS NULL AND t.total_fen > 0
-GROUP BY p.id_number HAVING MAX(t.period) > CAST(strftime('%Y%m', p.status_date) AS INTEGER)"""
+MONTH = "CAST(strftime('%Y%m', {0}) AS INTEGER)"
+LAST_PAID = (
+    "(SELECT MAX(t.period) FROM ss_payment t WHERE t.id_number = p.id_number"
+    " AND t.absent_batch_id IS NULL AND t.total_fen > 0)"
+)
+LAST_ALLOWANCE = (
+    "(SELECT MAX(a.period) FROM allowance_payment a WHERE a.id_number = p.id_number"
+    " AND a.absent_batch_id IS NULL AND a.amount_fen > 0)"
+)
+KNOWN_DEATHS = f"""
+deaths AS (SELECT id_number, MIN(m) AS m FROM (
+    SELECT id_number, {MONTH.format("COALESCE(death_date, cremation_date)")} AS m FROM cremation
+    WHERE absent_batch_id IS NULL
+    UNION ALL SELECT id_number, {MONTH.format("death_date")} FROM death_certificate
+    WHERE absent_batch_id IS NULL) GROUP BY id_number)"""
+# the earliest known death month: the registry's 注销, 火化, 医学证明 (999999: none)
+DIED = (
+    f"MIN(COALESCE(CASE WHEN p.status = 'deceased' THEN {MONTH.format('p.status_date')} END,"
+    " 999999), COALESCE(d.m, 999999))"
+)
 
 # The same conditions as resources/checks/*.toml, written by hand: one statement per check.
 HAND: dict[str, str] = {
@@ -78,14 +91,56 @@ FROM person p JOIN ss_enrollment e ON e.id_number = p.id_number
 WHERE p.absent_batch_id IS NULL AND e.absent_batch_id IS NULL
   AND e.scheme_code IN ('110', '170') AND e.status_code != '3'
 GROUP BY p.id_number HAVING COUNT(DISTINCT e.scheme_code) = 2""",
-    "deceased_still_paid": PAID_AFTER.format(status="deceased"),
+    "deceased_still_paid": f"""
+WITH {KNOWN_DEATHS.strip()},
+dead AS (SELECT id_number FROM deaths
+         UNION SELECT id_number FROM person WHERE status = 'deceased' AND absent_batch_id IS NULL)
+SELECT p.id_number, p.name, p.village_code, p.batch_id
+FROM dead JOIN person p ON p.id_number = dead.id_number LEFT JOIN deaths d ON d.id_number = p.id_number
+WHERE p.absent_batch_id IS NULL AND {DIED} < 999999
+  AND ({LAST_PAID} > {DIED} OR {LAST_ALLOWANCE} > {DIED}
+       OR EXISTS (SELECT 1 FROM assistance s WHERE s.id_number = p.id_number
+                  AND s.absent_batch_id IS NULL AND s.status_code = '1' AND s.end_date IS NULL))""",
     "id_in_two_households": """
 SELECT p.id_number, p.name, p.village_code, p.batch_id, COUNT(h.id), MAX(h.batch_id)
 FROM person p JOIN household h ON h.head_id_number = p.id_number
 WHERE p.absent_batch_id IS NULL AND h.absent_batch_id IS NULL
   AND h.household_no != COALESCE(p.household_no, '')
 GROUP BY p.id_number""",
-    "moved_out_still_paid": PAID_AFTER.format(status="moved_out"),
+    "moved_out_still_paid": f"""
+SELECT p.id_number, p.name, p.village_code, p.batch_id
+FROM person p WHERE p.status = 'moved_out' AND p.absent_batch_id IS NULL
+  AND ({LAST_PAID} > {MONTH.format("p.status_date")}
+       OR {LAST_ALLOWANCE} > {MONTH.format("p.status_date")})""",
+    "assistance_without_medical_subsidy": """
+SELECT DISTINCT p.id_number, p.name, p.village_code, p.batch_id
+FROM assistance s JOIN person p ON p.id_number = s.id_number
+WHERE s.absent_batch_id IS NULL AND s.status_code = '1' AND s.end_date IS NULL
+  AND p.absent_batch_id IS NULL
+  AND EXISTS (SELECT 1 FROM medical_enrollment m WHERE m.id_number = p.id_number
+              AND m.absent_batch_id IS NULL AND m.scheme_code = '390' AND m.subsidy_code = '0')""",
+    "care_subsidy_without_severe_card": """
+SELECT DISTINCT p.id_number, p.name, p.village_code, p.batch_id
+FROM allowance_payment a JOIN person p ON p.id_number = a.id_number
+WHERE a.absent_batch_id IS NULL AND a.category_code = '3' AND a.amount_fen > 0
+  AND p.absent_batch_id IS NULL
+  AND NOT EXISTS (SELECT 1 FROM disability_card c WHERE c.id_number = p.id_number
+                  AND c.absent_batch_id IS NULL AND c.level_code IN ('1', '2'))""",
+    "death_certificate_registry_normal": """
+SELECT p.id_number, p.name, p.village_code, p.batch_id
+FROM death_certificate c JOIN person p ON p.id_number = c.id_number
+WHERE c.absent_batch_id IS NULL AND p.absent_batch_id IS NULL AND p.status = 'normal'""",
+    "elderly_allowance_mismatch": f"""
+WITH {KNOWN_DEATHS.strip()},
+paid AS (SELECT id_number, MIN(period) AS first, MAX(period) AS last FROM allowance_payment
+         WHERE absent_batch_id IS NULL AND category_code = '1' AND amount_fen > 0
+         GROUP BY id_number)
+SELECT p.id_number, p.name, p.village_code, p.batch_id
+FROM paid JOIN person p ON p.id_number = paid.id_number LEFT JOIN deaths d ON d.id_number = p.id_number
+WHERE p.absent_batch_id IS NULL
+  AND (paid.first < (CAST(strftime('%Y', p.birth_date) AS INTEGER) + 80) * 100
+                    + CAST(strftime('%m', p.birth_date) AS INTEGER)
+       OR paid.last > {DIED})""",
     "newborn_no_medical": """
 SELECT p.id_number, p.name, p.village_code, p.batch_id, :year, 0, p.status, :year, MAX(e.batch_id)
 FROM person p LEFT JOIN ss_enrollment e ON e.id_number = p.id_number AND e.absent_batch_id IS NULL
@@ -181,7 +236,8 @@ def measure_queries(
         with store.sessions() as session:
             for check in checks.values():
                 seconds, hits = timed(lambda c=check: find_hits(session, c, TODAY))
-                total_engine += seconds
+                if check.id in HAND:  # the ratio compares like with like
+                    total_engine += seconds
                 rows: list[Any] | None = None
                 if check.id in HAND:
                     sql = HAND[check.id]
