@@ -24,9 +24,7 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QEvent,
     QItemSelectionModel,
-    QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
     QUrl,
     Signal,
@@ -43,7 +41,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -58,13 +55,14 @@ from govshare_desktop.core.services import checks
 from govshare_desktop.core.services.checks import CaseView
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.ui.correction_dialog import ERROR_STYLE, village_names
+from govshare_desktop.ui.table_rows import RowRole, TableRows, page_label, rows_table
 from govshare_desktop.ui.tasks import Task, run_task
-from govshare_desktop.ui.tasks_view import ATTENTION, DONE, OVERDUE, ROOMY
+from govshare_desktop.ui.tasks_view import ATTENTION, DONE, OVERDUE
 from govshare_desktop.ui.usecases import context
 
 HEADERS = ("核查项目", "姓名", "公民身份号码", "村（社区）", "数据显示", "状态", "核实情况")
 CHECK, NAME, ID_NUMBER, VILLAGE, EVIDENCE, STATE, NOTE = range(len(HEADERS))
-CaseRole = Qt.ItemDataRole.UserRole + 1  # the row's CaseView
+CaseRole = RowRole  # the row's CaseView
 
 # The findings, in the order of their keys 1–4.
 RESULTS = (
@@ -83,46 +81,28 @@ STATE_FILTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 WORKING = QColor("#1d4ed8")  # verified or reviewed: on its way
 CHOSEN = "QPushButton:checked { background:#1d4ed8; color:white; border:1px solid #1e3a8a; }"
-_Index = QModelIndex | QPersistentModelIndex
 
 
-class CasesModel(QAbstractTableModel):
+class CasesModel(TableRows[CaseView], QAbstractTableModel):
     """The cases, in the core's order (per check, per village)."""
+
+    headers = HEADERS
 
     def __init__(self, villages: Mapping[str, str], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.villages = dict(villages)
-        self.cases: list[CaseView] = []
         self.masked = True
 
-    def load(self, cases: list[CaseView]) -> None:
-        self.beginResetModel()
-        self.cases = list(cases)
-        self.endResetModel()
+    @property
+    def cases(self) -> list[CaseView]:
+        return self.rows
 
     def set_masked(self, masked: bool) -> None:
         self.masked = masked
-        if self.cases:
-            self.dataChanged.emit(self.index(0, NAME), self.index(len(self.cases) - 1, ID_NUMBER))
+        if self.rows:
+            self.dataChanged.emit(self.index(0, NAME), self.index(len(self.rows) - 1, ID_NUMBER))
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.cases)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section] if 0 <= section < len(HEADERS) else None
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.cases):
-            return None
-        case = self.cases[index.row()]
-        column = index.column()
+    def cell(self, case: CaseView, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return self._cell(case, column)
         if role == Qt.ItemDataRole.ToolTipRole and column in (EVIDENCE, NOTE, CHECK):
@@ -130,8 +110,6 @@ class CasesModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             colour = _colour(case, column)
             return QBrush(colour) if colour is not None else None
-        if role == CaseRole:
-            return case
         return None
 
     def _cell(self, case: CaseView, column: int) -> str:
@@ -215,32 +193,24 @@ class ChecksView(QWidget):
         self.run_button.clicked.connect(self.run_checks)
         self.sheet_button = _button("打印核查表…", "checks_sheet", self)
         self.sheet_button.clicked.connect(self.print_sheet)
-        self.summary = QLabel(self)
-        self.summary.setObjectName("checks_summary")
-        self.summary.setWordWrap(True)
+        self.summary = page_label(self, "checks_summary")
 
     def _build_table(self) -> None:
-        self.table = QTableView(self)
-        self.table.setObjectName("checks_table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)
-        self.table.setStyleSheet(ROOMY)
+        self.table = rows_table(
+            self,
+            "checks_table",
+            self.model,
+            stretch=EVIDENCE,
+            selection=QAbstractItemView.SelectionMode.ExtendedSelection,
+        )
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(EVIDENCE, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(NOTE, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(NOTE, 220)
         self.table.installEventFilter(self)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
 
     def _build_entry(self) -> None:
-        self.detail = QLabel(self)
-        self.detail.setObjectName("checks_detail")
-        self.detail.setWordWrap(True)
+        self.detail = page_label(self, "checks_detail")
         self.detail.setTextFormat(Qt.TextFormat.RichText)
         self.detail.setStyleSheet("background:#f3f4f6; border:1px solid #d1d5db; padding:6px 8px;")
         self.results = QButtonGroup(self)
@@ -268,10 +238,7 @@ class ChecksView(QWidget):
             "数据确有错误：向数据来源部门提出纠错（核查事项记为“确认有误”）"
         )
         self.correct_button.clicked.connect(self.request_correction)
-        self.status = QLabel(self)
-        self.status.setObjectName("checks_status")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status = page_label(self, "checks_status", selectable=True)
 
     def _lay_out(self) -> None:
         bar = QHBoxLayout()

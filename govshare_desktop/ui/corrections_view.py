@@ -15,17 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QFont
+from PySide6.QtCore import QAbstractTableModel, QObject, Qt
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
     QMessageBox,
     QPushButton,
-    QTableView,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -36,68 +30,50 @@ from govshare_desktop.core.services import reports
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.ui.correction_dialog import shown_value, village_names
 from govshare_desktop.ui.outbox_view import PackageWriter
-from govshare_desktop.ui.tasks_view import ATTENTION, DONE, OVERDUE, ROOMY, WEEKDAYS
+from govshare_desktop.ui.table_rows import (
+    RowRole,
+    TableRows,
+    bold,
+    lay_out_list,
+    page_label,
+    rows_table,
+)
+from govshare_desktop.ui.tasks_view import ATTENTION, DONE, OVERDUE, WEEKDAYS
 from govshare_desktop.ui.usecases import context
 
 HEADERS = ("部门", "姓名", "字段", "现值 → 建议值", "状态", "答复期限", "部门答复")
 DEPARTMENT, NAME, FIELD, CHANGE, STATE, DEADLINE, ANSWER = range(len(HEADERS))
-CorrectionRole = Qt.ItemDataRole.UserRole + 1  # the row's CorrectionView
-
-_Index = QModelIndex | QPersistentModelIndex
+CorrectionRole = RowRole  # the row's CorrectionView
 
 
-class CorrectionsModel(QAbstractTableModel):
+class CorrectionsModel(TableRows[CorrectionView], QAbstractTableModel):
     """The requests, newest first (as the core returns them)."""
+
+    headers = HEADERS
 
     def __init__(self, villages: dict[str, str], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.villages = villages
-        self.rows: list[CorrectionView] = []
         self.masked = True
-
-    def load(self, rows: list[CorrectionView]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
 
     def set_masked(self, masked: bool) -> None:
         self.beginResetModel()
         self.masked = masked
         self.endResetModel()
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section] if 0 <= section < len(HEADERS) else None
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
-            return None
-        row = self.rows[index.row()]
+    def cell(self, row: CorrectionView, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._cell(row, index.column())
+            return self._cell(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row)
         if role == Qt.ItemDataRole.ForegroundRole:
             if row.overdue:
                 return QBrush(OVERDUE)
-            if row.state == "draft" and index.column() == STATE:
+            if row.state == "draft" and column == STATE:
                 return QBrush(ATTENTION)
             return QBrush(DONE) if row.state in ("corrected", "accepted") else None
         if role == Qt.ItemDataRole.FontRole and row.overdue:
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == CorrectionRole:
-            return row
+            return bold()
         return None
 
     def _value(self, row: CorrectionView, value: str) -> str:
@@ -151,40 +127,16 @@ class CorrectionsView(QWidget):
         self.writer = writer
         self.model = CorrectionsModel(village_names(store), self)
         self.model.masked = masked
-        self.note = QLabel(self)
-        self.note.setObjectName("corrections_note")
-        self.note.setWordWrap(True)
+        self.note = page_label(self, "corrections_note")
         self.send = QPushButton("发送纠错…", self)
         self.send.setObjectName("corrections_send")
         self.send.setToolTip(
             "把待发送的纠错按数据来源部门各生成一个签名数据包，写入 U 盘或共享文件夹报送"
         )
         self.send.clicked.connect(self.send_waiting)
-        self.table = QTableView(self)
-        self.table.setObjectName("corrections_table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)
-        self.table.setStyleSheet(ROOMY)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
-        self.status = QLabel(self)
-        self.status.setObjectName("corrections_status")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        bar = QHBoxLayout()
-        bar.addWidget(self.send)
-        bar.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.note)
-        layout.addLayout(bar)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.status)
+        self.table = rows_table(self, "corrections_table", self.model)
+        self.status = page_label(self, "corrections_status", selectable=True)
+        lay_out_list(self, self.note, [self.send], self.table, self.status)
         self.writer.written.connect(lambda _paths: self.refresh())
         self.refresh()
 

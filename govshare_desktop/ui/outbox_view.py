@@ -20,23 +20,15 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
     Signal,
 )
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
     QMessageBox,
     QPushButton,
-    QTableView,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -44,16 +36,21 @@ from govshare_desktop.core.exchange.outbox import OutboxEntry
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.services import reports
 from govshare_desktop.core.store.engine import Store
+from govshare_desktop.ui.table_rows import (
+    RowRole,
+    TableRows,
+    lay_out_list,
+    page_label,
+    rows_table,
+)
 from govshare_desktop.ui.tasks import Task, run_task
-from govshare_desktop.ui.tasks_view import ROOMY
 from govshare_desktop.ui.usecases import context
 
 OFFER = "已生成上报数据包，现在写入 U 盘或共享文件夹吗？"
 HEADERS = ("时间", "类型", "发往", "序号", "内容", "写出位置", "回执")
 TIME, KIND, RECIPIENT, SEQUENCE, SUBJECT, WRITTEN, RECEIPT = range(len(HEADERS))
-EntryRole = Qt.ItemDataRole.UserRole + 1  # the row's OutboxEntry
+EntryRole = RowRole  # the row's OutboxEntry
 
-_Index = QModelIndex | QPersistentModelIndex
 _WAITING = QColor("#9a3412")  # not yet written: it has not left this computer
 _REFUSED = QColor("#b91c1c")
 
@@ -141,36 +138,16 @@ class PackageWriter(QObject):
         self.task = run_task(parent, "正在写出数据包……", lambda _p, _c: work(), finished)
 
 
-class OutboxModel(QAbstractTableModel):
+class OutboxModel(TableRows[OutboxEntry], QAbstractTableModel):
     """The outbox entries, newest first (as the core returns them)."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.entries: list[OutboxEntry] = []
+    headers = HEADERS
 
-    def load(self, entries: list[OutboxEntry]) -> None:
-        self.beginResetModel()
-        self.entries = list(entries)
-        self.endResetModel()
+    @property
+    def entries(self) -> list[OutboxEntry]:
+        return self.rows
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.entries)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section] if 0 <= section < len(HEADERS) else None
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.entries):
-            return None
-        entry = self.entries[index.row()]
-        column = index.column()
+    def cell(self, entry: OutboxEntry, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return _cell(entry, column)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -183,8 +160,6 @@ class OutboxModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole and column == SEQUENCE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == EntryRole:
-            return entry
         return None
 
 
@@ -224,20 +199,8 @@ class OutboxView(QWidget):
         self.store = store
         self.writer = writer
         self.model = OutboxModel(self)
-        self.table = QTableView(self)
-        self.table.setObjectName("outbox_table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)
-        self.table.setStyleSheet(ROOMY)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(SUBJECT, QHeaderView.ResizeMode.Stretch)
-        self.note = QLabel(self)
-        self.note.setObjectName("outbox_note")
-        self.note.setWordWrap(True)
+        self.table = rows_table(self, "outbox_table", self.model, stretch=SUBJECT)
+        self.note = page_label(self, "outbox_note")
         self.write_all = QPushButton("写入文件夹…", self)
         self.write_all.setObjectName("outbox_write_all")
         self.write_all.setToolTip("把所有尚未写出的数据包写入 U 盘或共享文件夹（按序号）")
@@ -246,26 +209,11 @@ class OutboxView(QWidget):
         self.write_again.setObjectName("outbox_write_again")
         self.write_again.setToolTip("把所选数据包再写出一次（如 U 盘丢失或县里要求重发）")
         self.write_again.clicked.connect(self.write_selected)
-        self.status = QLabel(self)
-        self.status.setObjectName("outbox_status")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._lay_out()
+        self.status = page_label(self, "outbox_status", selectable=True)
+        lay_out_list(self, self.note, [self.write_all, self.write_again], self.table, self.status)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.writer.written.connect(self._written)
         self.refresh()
-
-    def _lay_out(self) -> None:
-        bar = QHBoxLayout()
-        bar.addWidget(self.write_all)
-        bar.addWidget(self.write_again)
-        bar.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.note)
-        layout.addLayout(bar)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.status)
 
     def refresh(self) -> None:
         selected = self.selected()

@@ -19,16 +19,11 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
-    QLabel,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -38,19 +33,17 @@ from govshare_desktop.core.reports.tasks import IN_REVIEW, RETURNED, TaskView
 from govshare_desktop.core.services import reports
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.township import get_township, villages
+from govshare_desktop.ui.table_rows import RowRole, TableRows, bold, page_label, rows_table
 from govshare_desktop.ui.usecases import context
 
 HEADERS = ("报表", "统计期", "区域", "下发单位", "截止日期", "期限", "状态", "退回理由")
 TITLE, PERIOD, AREA, ISSUER, DEADLINE, DUE, STATE, REASON = range(len(HEADERS))
-TaskRole = Qt.ItemDataRole.UserRole + 1  # the row's TaskView
+TaskRole = RowRole  # the row's TaskView
 
 WEEKDAYS = "一二三四五六日"
-ROOMY = "QTableView::item { padding: 3px 10px; }"  # Chinese text needs air between columns
 OVERDUE = QColor("#b91c1c")
 ATTENTION = QColor("#9a3412")  # returned, or waiting for the 审核人
 DONE = QColor("#6b7280")
-
-_Index = QModelIndex | QPersistentModelIndex
 
 
 def period_label(text: str) -> str:
@@ -70,39 +63,19 @@ def area_names(store: Store) -> dict[str, str]:
     return names
 
 
-class TasksModel(QAbstractTableModel):
+class TasksModel(TableRows[TaskView], QAbstractTableModel):
     """The inbox, in the core's order (open tasks by urgency, then the finished ones)."""
+
+    headers = HEADERS
 
     def __init__(self, areas: Mapping[str, str], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.areas = dict(areas)
-        self.tasks: list[TaskView] = []
 
-    def load(self, tasks: list[TaskView]) -> None:
-        self.beginResetModel()
-        self.tasks = list(tasks)
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.tasks)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section] if 0 <= section < len(HEADERS) else None
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.tasks):
-            return None
-        task = self.tasks[index.row()]
+    def cell(self, task: TaskView, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._cell(task, index.column())
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == REASON and task.reason:
+            return self._cell(task, column)
+        if role == Qt.ItemDataRole.ToolTipRole and column == REASON and task.reason:
             return task.reason
         if role == Qt.ItemDataRole.ToolTipRole:
             note = f"\n县里的说明：{task.note}" if task.note else ""
@@ -110,13 +83,9 @@ class TasksModel(QAbstractTableModel):
                 f"任务 {task.task_id}（模板版本 {task.template_version}）{note}\n双击或按回车打开"
             )
         if role == Qt.ItemDataRole.ForegroundRole:
-            return QBrush(_colour(task, index.column()))
+            return QBrush(_colour(task, column))
         if role == Qt.ItemDataRole.FontRole and task.overdue:
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == TaskRole:
-            return task
+            return bold()
         return None
 
     def _cell(self, task: TaskView, column: int) -> str:
@@ -167,29 +136,14 @@ class TasksView(QWidget):
         self.setObjectName("tasks_view")
         self.store = store
         self._today = today
-        self.warning = QLabel(self)
-        self.warning.setObjectName("tasks_warning")
-        self.warning.setWordWrap(True)
+        self.warning = page_label(self, "tasks_warning")
         self.warning.setStyleSheet(
             "background:#fff4ce; color:#7a4f01; border:1px solid #e0b84c; padding:6px;"
         )
-        self.summary = QLabel(self)
-        self.summary.setObjectName("tasks_summary")
-        self.summary.setWordWrap(True)
+        self.summary = page_label(self, "tasks_summary")
         self._areas = areas
         self.model = TasksModel(areas or {}, self)
-        self.table = QTableView(self)
-        self.table.setObjectName("tasks_table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)
-        self.table.setStyleSheet(ROOMY)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.table = rows_table(self, "tasks_table", self.model)
         self.table.activated.connect(self._activated)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
