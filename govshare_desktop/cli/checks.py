@@ -76,8 +76,22 @@ def cmd_checks_sheet(args: argparse.Namespace) -> int:
 
 
 def cmd_corrections_raise(args: argparse.Namespace) -> int:
-    from govshare_desktop.core.services.reports import raise_correction
+    from govshare_desktop.core.errors import UserError
+    from govshare_desktop.core.services.reports import raise_correction, raise_from_rejection
 
+    if args.rejected is not None:
+        if args.dataset or args.key or args.field or args.case is not None:
+            raise UserError("--rejected 与 --dataset/--key/--field/--case 不能同时使用")
+        row = raise_from_rejection(
+            context(args), args.rejected, proposed=args.value, basis=args.basis
+        )
+        print(f"已提出纠错 {row.correction_id}（{row.field}，发往 {row.department}），待发送")
+        return 0
+    missing = [name for name in ("dataset", "key", "field") if not getattr(args, name)]
+    if missing:
+        raise UserError(
+            "请给出 " + "、".join(f"--{name}" for name in missing) + "（或 --rejected）"
+        )
     row = raise_correction(
         context(args),
         dataset=args.dataset,
@@ -135,6 +149,27 @@ def cmd_corrections_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_corrections_rejected(args: argparse.Namespace) -> int:
+    from govshare_desktop.core.domain.masking import mask_id_number, mask_name
+    from govshare_desktop.core.services.reports import rejected_rows
+
+    rows = rejected_rows(context(args), args.batch)
+    if args.json:
+        print(json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("没有被拒导入的行")
+    for r in rows:
+        who = f"{mask_name(r.name)}（{mask_id_number(r.record_key or '')}）"
+        state = (
+            f"已提出纠错 {r.correction_id[:8]}"
+            if r.correction_id
+            else ("可纠错" if r.correctable else "不能纠错")
+        )
+        print(f"[{r.id}] {r.file_name} 第 {r.row} 行\t{who}\t{r.message}\t{state}")
+    return 0
+
+
 def cmd_corrections_reminder(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -160,7 +195,7 @@ COMMANDS = [
         [
             arg("--check", help="只列出该核查规则（id）"),
             arg("--village", help="只列出该村（社区）（12位代码）"),
-            arg("--json", action="store_true"),
+            arg("--json", action="store_true", help="以 JSON 输出（含完整身份信息）"),
         ],
         group="checks",
         use_cases=("checks.cases",),
@@ -171,7 +206,7 @@ COMMANDS = [
         cmd_checks_sheet,
         [
             arg("check", help="核查规则 id（govshare checks cases 可见）"),
-            arg("--out", required=True, metavar="FILE.pdf|FILE.xlsx"),
+            arg("--out", required=True, metavar="FILE.pdf|FILE.xlsx", help="输出文件"),
             arg("--village", help="只导出该村（社区）（12位代码）"),
             arg("--unmasked", action="store_true", help="含完整姓名和身份证号（须 --reason）"),
             arg("--reason", help="导出完整个人信息的事由"),
@@ -184,15 +219,32 @@ COMMANDS = [
         "提出校核纠错（发往该记录的数源部门）",
         cmd_corrections_raise,
         [
-            arg("--dataset", required=True, choices=("person", "household")),
-            arg("--key", required=True, help="公民身份号码（person）或户号（household）"),
-            arg("--field", required=True, help="字段，如 姓名、出生日期、联系电话、住址"),
+            arg("--dataset", choices=("person", "household"), help="数据集：人员或户"),
+            arg("--key", help="公民身份号码（person）或户号（household）"),
+            arg("--field", help="字段，如 姓名、出生日期、联系电话、住址"),
             arg("--value", required=True, help="建议值"),
-            arg("--basis", required=True, help="依据"),
+            arg("--basis", required=True, help="依据，如 户口簿、死亡医学证明、村委会入户核实"),
             arg("--case", type=int, help="由核查事项提出（该事项记为确认有误）"),
+            arg(
+                "--rejected",
+                type=int,
+                metavar="N",
+                help="由被拒导入的行提出（编号见 govshare corrections rejected；字段和现值取自该行）",
+            ),
         ],
         group="corrections",
-        use_cases=("reports.raise_correction",),
+        use_cases=("reports.raise_correction", "reports.raise_from_rejection"),
+    ),
+    Command(
+        "rejected",
+        "列出导入时被拒的行（可据此向数源部门提出纠错；默认隐藏身份信息）",
+        cmd_corrections_rejected,
+        [
+            arg("--batch", type=int, help="只列出该批次（导入记录中的批次号）"),
+            arg("--json", action="store_true", help="以 JSON 输出（含完整身份信息）"),
+        ],
+        group="corrections",
+        use_cases=("reports.rejected_rows",),
     ),
     Command(
         "send",
@@ -206,7 +258,7 @@ COMMANDS = [
         "list",
         "列出纠错及其状态（已发送、已答复、已更正、超期）",
         cmd_corrections_list,
-        [arg("--json", action="store_true")],
+        [arg("--json", action="store_true", help="以 JSON 输出")],
         group="corrections",
         use_cases=("reports.correction_list",),
     ),
@@ -214,7 +266,10 @@ COMMANDS = [
         "reminder",
         "打印催办单：发往某部门、已超期未答复的纠错（PDF）",
         cmd_corrections_reminder,
-        [arg("--department", required=True), arg("--out", required=True, metavar="FILE.pdf")],
+        [
+            arg("--department", required=True, help="数源部门名称，如 东莞市公安局"),
+            arg("--out", required=True, metavar="FILE.pdf", help="输出的 PDF 文件"),
+        ],
         group="corrections",
         use_cases=("reports.print_reminder",),
     ),
@@ -224,7 +279,7 @@ COMMANDS = [
         cmd_checks_set,
         [
             arg("case", type=int, help="核查事项编号"),
-            arg("state", choices=tuple(STATE_WORDS)),
+            arg("state", choices=tuple(STATE_WORDS), help="核查结果"),
             arg("--note", help="核实情况；误报须写明理由"),
         ],
         group="checks",

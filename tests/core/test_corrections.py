@@ -21,7 +21,7 @@ from govshare_desktop.core.services import checks, reports
 from govshare_desktop.core.services.context import Context
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import Correction, Person
-from tests.county import County
+from tests.county import TOWNSHIP, County
 
 NOW = datetime(2026, 12, 2, 9, 30)
 POLICE = "东莞市公安局（演示数据）"  # the demo registry's source department
@@ -209,4 +209,131 @@ def test_a_refused_request_from_a_case_leaves_the_case_as_it_was(office: Store) 
             proposed="13900000001", basis=" ", case_id=case.id,
         )  # fmt: skip
     assert checks.cases(ctx)[0].state == "open"
+    assert reports.correction_list(ctx) == []
+
+
+def _new_people(store: Store) -> tuple[Person, str, str]:
+    """A registered person to copy the household from, and two new ID numbers nobody has."""
+    from govshare_desktop.core.domain import idnumber
+
+    template = _someone(store)
+    region = template.id_number[:6]
+    first = idnumber.make(region, date(1990, 3, 4), 491, male=True)
+    second = idnumber.make(region, date(1991, 5, 6), 492, male=False)
+    return template, first, second
+
+
+def _rows_csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(PERSON_HEADER)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def _row(template: Person, id_number: str, name: str, born: str, sex: str, ethnicity: str):
+    return [
+        id_number, name, sex, ethnicity, born, template.household_no, "10",
+        template.village_code, "正常", "", "",
+    ]  # fmt: skip
+
+
+def test_rejected_import_rows_become_corrections_that_close_themselves(
+    office: Store, police: County, tmp_path: Path
+) -> None:
+    """A wrong check digit and an unknown 民族 code: the rows are kept, a clerk sends a 纠错 about
+    each to 公安, and the next back-flow with the right values closes both, naming its batch."""
+    ctx = _ctx(office)
+    template, good_id, other_id = _new_people(office)
+    wrong_id = good_id[:17] + ("0" if good_id[17] != "0" else "1")
+    sent = police.package(
+        "backflow",
+        {
+            "data/person.csv": _rows_csv(
+                [
+                    _row(template, wrong_id, "甲乙丙", "1990-03-04", "1", "01"),
+                    _row(template, other_id, "丁戊", "1991-05-06", "2", "99"),
+                ]
+            )
+        },
+        datasets={"data/person.csv": "person"},
+        as_of="2026-12-01",
+        mode="delta",
+    )
+    _import(office, sent, tmp_path, "bad.zip")
+    rows = reports.rejected_rows(ctx)
+    assert [(r.row, r.field, r.record_key, r.value) for r in rows] == [
+        (2, "公民身份号码", wrong_id, wrong_id),
+        (3, "民族代码", other_id, "99"),
+    ]
+    assert all(r.correctable and r.department == POLICE for r in rows)
+    assert rows[1].cells["姓名"] == "丁戊" and rows[1].name == "丁戊"
+
+    with pytest.raises(UserError, match="依据"):
+        reports.raise_from_rejection(ctx, rows[0].id, proposed=good_id, basis="")
+    with pytest.raises(UserError, match="相同"):
+        reports.raise_from_rejection(ctx, rows[1].id, proposed="99", basis="户口簿")
+    by_id = reports.raise_from_rejection(ctx, rows[0].id, proposed=good_id, basis="居民身份证")
+    by_code = reports.raise_from_rejection(ctx, rows[1].id, proposed="01", basis="户口簿")
+    assert (by_id.found_by, by_id.record_key, by_id.current_value) == (
+        "import_rejection",
+        wrong_id,
+        wrong_id,
+    )
+    with pytest.raises(UserError, match="已提出过纠错"):
+        reports.raise_from_rejection(ctx, rows[0].id, proposed=good_id, basis="again")
+    assert not reports.rejected_rows(ctx)[0].correctable
+
+    (package,) = reports.send_corrections(ctx)
+    key = reports.export_public_key(
+        _ctx(office.acting(Principal("admin", Role.SYSADMIN))), tmp_path / "t.pem"
+    ).pem
+    police.received[TOWNSHIP["code"]] = 1  # the receipt for bad.zip went first
+    seen = police.read_package(package.content, key)
+    lines = list(csv.reader(io.StringIO(seen.read("data/corrections.csv").decode("utf-8"))))
+    assert [line[1:8] for line in lines[1:]] == [
+        ["person", wrong_id, "公民身份号码", wrong_id, good_id, "居民身份证", "import_rejection"],
+        ["person", other_id, "民族代码", "99", "01", "户口簿", "import_rejection"],
+    ]
+
+    fixed = police.package(
+        "backflow",
+        {
+            "data/person.csv": _rows_csv(
+                [
+                    _row(template, good_id, "甲乙丙", "1990-03-04", "1", "01"),
+                    _row(template, other_id, "丁戊", "1991-05-06", "2", "01"),
+                ]
+            )
+        },
+        datasets={"data/person.csv": "person"},
+        as_of="2026-12-05",
+        mode="delta",
+    )
+    result = _import(office, fixed, tmp_path, "fixed.zip")
+    done = checks.after_import(ctx, [_as_outcome(result)])
+    assert done is not None and sorted(done.corrected) == sorted(
+        [by_id.correction_id, by_code.correction_id]
+    )
+    views = reports.correction_list(ctx)
+    assert {v.state_label for v in views} == {"已更正"}
+    assert len({v.corrected_batch for v in views}) == 1
+
+
+def test_a_rejected_duplicate_row_cannot_be_corrected(office: Store, police: County, tmp_path):
+    ctx = _ctx(office)
+    template, good_id, _ = _new_people(office)
+    row = _row(template, good_id, "甲乙丙", "1990-03-04", "1", "01")
+    sent = police.package(
+        "backflow",
+        {"data/person.csv": _rows_csv([row, row])},
+        datasets={"data/person.csv": "person"},
+        as_of="2026-12-01",
+        mode="delta",
+    )
+    _import(office, sent, tmp_path, "dup.zip")
+    (rejected,) = reports.rejected_rows(ctx)
+    assert rejected.reason_code == "duplicate_in_file" and not rejected.correctable
+    with pytest.raises(UserError, match="不是某个字段的值有误"):
+        reports.raise_from_rejection(ctx, rejected.id, proposed="x", basis="y")
     assert reports.correction_list(ctx) == []

@@ -167,6 +167,8 @@ def test_overview(pool: FormValues) -> None:
     "imports.status_text",
     "imports.needs_sending_back",
     "imports.write_send_back",
+    "reports.rejected_rows",
+    "reports.raise_from_rejection",
 )
 def test_import_dry_run_then_real_with_the_same_words(pool: FormValues, tmp_path: Path) -> None:
     ctx = _ctx(pool)
@@ -174,7 +176,17 @@ def test_import_dry_run_then_real_with_the_same_words(pool: FormValues, tmp_path
     dry = imports.import_back_flow(
         ctx.running(lambda *a: seen.append(a), None), [PERSON_WORKBOOK], dry_run=True
     )
+    assert reports.rejected_rows(ctx) == []  # a dry run keeps nothing
     real = imports.import_back_flow(ctx, [PERSON_WORKBOOK])
+    kept = reports.rejected_rows(ctx)
+    assert [(r.batch_id, r.row, r.reason_code) for r in kept] == [
+        (real[0].datasets[0].batch_id, 104, "id_number_not_text"),
+        (real[0].datasets[0].batch_id, 205, "id_number_checksum"),
+    ]
+    raised = reports.raise_from_rejection(
+        ctx, kept[1].id, proposed="441900196111251590", basis="居民身份证"
+    )
+    assert raised.found_by == "import_rejection" and raised.state == "draft"
     assert seen and [imports.status_text(o, dry_run=True) for o in dry] == ["可以导入"]
     assert [imports.status_text(o, dry_run=False) for o in real] == ["已导入"]
     assert [r.as_json()["rejected"] for r in dry] == [r.as_json()["rejected"] for r in real]

@@ -18,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert
+
 from govshare_desktop.core.backflow import normalize as nz
 from govshare_desktop.core.backflow.apply import KEEP, ROWS_KEY, Applier, Spare, link_households
 from govshare_desktop.core.backflow.plan import (
@@ -47,7 +49,7 @@ from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.bulk import big_sqlite_cache
 from govshare_desktop.core.store.engine import Store
-from govshare_desktop.core.store.models import Batch
+from govshare_desktop.core.store.models import Batch, ImportRejection
 
 __all__ = [
     "CANCELLED",
@@ -171,6 +173,7 @@ def _run(
             session, plan, result, applier, facts, household_outcome, batch, villages, spare
         )
         _close_batch(batch, result, report)
+        _keep_rejections(session, batch.id, builder, result.rejections)
         session.flush()
         result.batch_id = None if dry_run else batch.id
     return result
@@ -313,6 +316,56 @@ def _close_batch(batch: Batch, result: DatasetResult, report: ChangeReport) -> N
     batch.rows_unchanged, batch.rows_rejected = result.unchanged, result.rejected
     batch.rows_absent = result.absent
     batch.note = json.dumps(report.to_json(limit=200), ensure_ascii=False, default=str)
+
+
+def _keep_rejections(
+    session: Any, batch_id: int, builder: RecordBuilder, rejections: list[Rejection]
+) -> None:
+    """The rejected rows, kept with the batch: a clerk may send a 校核纠错 about any of them."""
+    if not rejections:
+        return
+    headers = builder.plan.headers
+    fields = {header: key for _, key, header, _, _ in builder.columns}
+    positions = {header: column for column, _, header, _, _ in builder.columns}
+    rows = []
+    for rejection in rejections:
+        cells = {
+            header or f"第 {column + 1} 列": _cell_text(value)
+            for column, (header, value) in enumerate(zip(headers, rejection.values, strict=False))
+            if value is not None
+        }
+        who = builder.identify(RawRow(rejection.row, rejection.values))
+        position = positions.get(rejection.column)
+        value = rejection.values[position] if position is not None else None
+        rows.append(
+            {
+                "batch_id": batch_id,
+                "row": rejection.row,
+                "column": rejection.column,
+                "field": fields.get(rejection.column),
+                "reason_code": rejection.reason_code,
+                "message": rejection.message,
+                "id_number": _text_or_none(who["id_number"]),
+                "household_no": _text_or_none(who["household_no"]),
+                "name": _text_or_none(who["name"]),
+                "value": None if value is None else _cell_text(value),
+                "cells": json.dumps(cells, ensure_ascii=False),
+            }
+        )
+    session.execute(insert(ImportRejection), rows)
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as the clerk would read it (an Excel number ID keeps its digits, no '.0')."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime) and not (value.hour or value.minute or value.second):
+        return value.date().isoformat()
+    return str(value)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _control_character(builder: RecordBuilder, raw: RawRow) -> RowRejected:

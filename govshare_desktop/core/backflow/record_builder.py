@@ -35,6 +35,11 @@ _COLUMN = {
 _DATASET_COLUMN = {"ss_enrollment": {"status": "status_code"}}
 
 
+def stored_column(dataset: str, key: str) -> str:
+    """The store's column of a dataset's field key (``sex`` → ``sex_code``)."""
+    return _DATASET_COLUMN.get(dataset, {}).get(key) or _COLUMN.get(key, key)
+
+
 class RecordBuilder:
     """Converts one data row into a store record, or raises :class:`RowRejected`.
 
@@ -57,8 +62,7 @@ class RecordBuilder:
             convert = nz.converter(spec.type, header=header)
             self.columns.append((column, key, header or spec.label, convert, spec.required))
         provided = {key for _, key, _, _, _ in self.columns}
-        columns = _DATASET_COLUMN.get(self.dataset, {})
-        self.provided = {columns.get(k) or _COLUMN.get(k, k) for k in provided} - {"village_name"}
+        self.provided = {stored_column(self.dataset, k) for k in provided} - {"village_name"}
         if provided & {"village_code", "village_name"}:
             self.provided.add("village_code")
         if self.dataset == "person":

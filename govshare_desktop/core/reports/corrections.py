@@ -26,7 +26,8 @@ from govshare_desktop.core.domain.workdays import WorkCalendar
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.exchange.outbox import Outgoing, file_entry, make_package
 from govshare_desktop.core.exchange.package import Party
-from govshare_desktop.core.reports import content
+from govshare_desktop.core.reports import content, rejections
+from govshare_desktop.core.reports.fields import FIELDS
 from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.engine import Store
@@ -54,29 +55,6 @@ STATES = {
     "corrected": "已更正",
 }
 RECIPIENT_KEY = "report_recipient:"  # the same department → code settings as reports
-
-# The fields a request may name, per dataset: the contract's column → the stored attribute.
-FIELDS: dict[str, dict[str, tuple[type[Any], str]]] = {
-    "person": {
-        "姓名": (Person, "name"),
-        "性别代码": (Person, "sex_code"),
-        "民族代码": (Person, "ethnicity_code"),
-        "出生日期": (Person, "birth_date"),
-        "户号": (Person, "household_no"),
-        "与户主关系代码": (Person, "relationship_code"),
-        "所属村（社区）代码": (Person, "village_code"),
-        "人员状态": (Person, "status"),
-        "变动日期": (Person, "status_date"),
-        "联系电话": (Person, "phone"),
-    },
-    "household": {
-        "户别": (Household, "household_type"),
-        "户主公民身份号码": (Household, "head_id_number"),
-        "户主姓名": (Household, "head_name"),
-        "所属村（社区）代码": (Household, "village_code"),
-        "住址": (Household, "address"),
-    },
-}
 
 
 def _stored(session: Session, dataset: str, key: str, field: str) -> tuple[Any, Any]:
@@ -248,6 +226,12 @@ def close_corrected(session: Session, *, now: datetime) -> list[Correction]:
     for row in session.scalars(
         select(Correction).where(Correction.state.in_(("sent", "accepted")))
     ):
+        if row.found_by == "import_rejection":  # its record was never stored: was it brought?
+            batch = rejections.brought(session, row)
+            if batch is not None:
+                row.state, row.corrected_batch, row.changed_at = "corrected", batch, now
+                closed.append(row)
+            continue
         try:
             record, current = _stored(session, row.dataset, row.record_key, row.field)
         except UserError:

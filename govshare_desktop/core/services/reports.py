@@ -22,7 +22,7 @@ from govshare_desktop.core.export.reminder import Overdue, write_reminder
 from govshare_desktop.core.forms.catalog import load_catalog
 from govshare_desktop.core.forms.values import FormValues
 from govshare_desktop.core.private_files import private_write
-from govshare_desktop.core.reports import corrections, sending
+from govshare_desktop.core.reports import corrections, rejections, sending
 from govshare_desktop.core.reports.tasks import TaskView, inbox
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.services.context import Context
@@ -372,6 +372,22 @@ def raise_correction(
         found_by="cross_check" if case_id is not None else "clerk",
         case_id=case_id,
         now=ctx.now(),
+    )
+
+
+def rejected_rows(ctx: Context, batch: int | None = None) -> list[rejections.RejectedRow]:
+    """The rows imports left out (of one batch, when given), each with whether a 纠错 can name
+    it — the source of 校核纠错 found by import (发现方式 ``import_rejection``)."""
+    ctx.principal.require(Action.VIEW)
+    with ctx.store.sessions() as session:
+        return rejections.rejected_rows(session, batch)
+
+
+def raise_from_rejection(ctx: Context, rejection: int, *, proposed: str, basis: str) -> Correction:
+    """A correction request (待发送) about a rejected import row's field, to the department the
+    file came from, with the value the file had and the one it should have."""
+    return rejections.raise_from_rejection(
+        ctx.store, rejection, proposed=proposed, basis=basis, now=ctx.now()
     )
 
 

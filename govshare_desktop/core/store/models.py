@@ -32,6 +32,7 @@ from govshare_desktop.core.domain import pinyin
 from govshare_desktop.core.store.models_base import NAMING as NAMING
 from govshare_desktop.core.store.models_base import Base as Base
 from govshare_desktop.core.store.models_base import Batch as Batch
+from govshare_desktop.core.store.models_base import ImportRejection as ImportRejection
 from govshare_desktop.core.store.models_base import Provenance as Provenance
 from govshare_desktop.core.store.models_base import table_of as table_of
 from govshare_desktop.core.store.models_departments import AllowancePayment as AllowancePayment

@@ -74,3 +74,25 @@ class Provenance:
     @property
     def source_department(self) -> str:
         return self.batch.source_department
+
+
+class ImportRejection(Base):
+    """A row an import left out, as the file had it: where (row, column), why (reason code and
+    message) and who it seemed to be — kept so that a clerk can send a 校核纠错 about it to the
+    department the file came from. Personal data: the database is encrypted like the records."""
+
+    __tablename__ = "import_rejection"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id"), index=True)
+    row: Mapped[int] = mapped_column(Integer)  # the row number as the clerk sees the file
+    column: Mapped[str] = mapped_column(String(128))  # the file's header
+    field: Mapped[str | None] = mapped_column(String(64))  # the dataset's field key, if mapped
+    reason_code: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    id_number: Mapped[str | None] = mapped_column(String(32), index=True)  # as far as readable
+    household_no: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(Text)  # the rejected cell as the file had it
+    cells: Mapped[str] = mapped_column(Text)  # the whole row: JSON {header: text}
+    correction_id: Mapped[str | None] = mapped_column(String(36))  # a 纠错 raised from it
