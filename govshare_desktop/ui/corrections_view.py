@@ -30,6 +30,7 @@ from govshare_desktop.core.services import reports
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.ui.correction_dialog import shown_value, village_names
 from govshare_desktop.ui.outbox_view import PackageWriter
+from govshare_desktop.ui.rejected_dialog import RejectedRowsDialog
 from govshare_desktop.ui.table_rows import (
     RowRole,
     TableRows,
@@ -134,9 +135,13 @@ class CorrectionsView(QWidget):
             "把待发送的纠错按数据来源部门各生成一个签名数据包，写入 U 盘或共享文件夹报送"
         )
         self.send.clicked.connect(self.send_waiting)
+        self.rejected = QPushButton("被拒导入的行…", self)
+        self.rejected.setObjectName("corrections_rejected")
+        self.rejected.setToolTip("导入时因数据有误被拒的行：向数据来源部门提出纠错")
+        self.rejected.clicked.connect(self.open_rejected)
         self.table = rows_table(self, "corrections_table", self.model)
         self.status = page_label(self, "corrections_status", selectable=True)
-        lay_out_list(self, self.note, [self.send], self.table, self.status)
+        lay_out_list(self, self.note, [self.send, self.rejected], self.table, self.status)
         self.writer.written.connect(lambda _paths: self.refresh())
         self.refresh()
 
@@ -147,8 +152,8 @@ class CorrectionsView(QWidget):
         overdue = sum(1 for r in rows if r.overdue)
         if not rows:
             said = (
-                "还没有纠错。在人员信息的「纠错…」或比对核查的「提出纠错…」中提出，"
-                "汇总在这里按部门发送。"
+                "还没有纠错。在人员信息的「纠错…」、比对核查的「提出纠错…」或"
+                "「被拒导入的行…」中提出，汇总在这里按部门发送。"
             )
         else:
             said = f"共 {len(rows)} 条纠错"
@@ -160,6 +165,13 @@ class CorrectionsView(QWidget):
 
     def set_masked(self, masked: bool) -> None:
         self.model.set_masked(masked)
+
+    def open_rejected(self) -> RejectedRowsDialog:
+        """The rows imports left out: a 纠错 from one of them joins the waiting requests here."""
+        dialog = RejectedRowsDialog(self.store, self, masked=self.model.masked)
+        dialog.raised.connect(lambda _row: self.refresh())
+        dialog.open()
+        return dialog
 
     def send_waiting(self) -> None:
         """The waiting requests, one signed package per department, written into a folder."""

@@ -47,6 +47,7 @@ from govshare_desktop.ui.import_results import (
     report_html,
     summary_rows,
 )
+from govshare_desktop.ui.rejected_dialog import RejectedRowsDialog
 from govshare_desktop.ui.tasks import run_task
 
 if TYPE_CHECKING:
@@ -387,11 +388,17 @@ class ResultPage(_Page):
         self.save_errors.setObjectName("save_errors")
         self.save_errors.clicked.connect(self._save_errors)
         self.save_errors.setVisible(False)
+        self.correct = QPushButton("向数据来源部门纠错…", self)
+        self.correct.setObjectName("correct_rejected")
+        self.correct.setToolTip("对被拒的行逐条提出校核纠错，在「校核纠错」页按部门发送")
+        self.correct.clicked.connect(self.open_rejected)
+        self.correct.setVisible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary, 1)
         layout.addWidget(QLabel("变化报告：", self))
         layout.addWidget(self.report, 2)
         layout.addWidget(self.save_errors)
+        layout.addWidget(self.correct)
 
     def initializePage(self) -> None:
         self.set_ready(False)
@@ -421,9 +428,24 @@ class ResultPage(_Page):
         _fill(self.summary, summary_rows(items, preview=False))
         self.report.setHtml(report_html(items) or "导入完成。")
         self.save_errors.setVisible(any(needs_sending_back(r) for i in items for r in i.results))
+        self.correct.setVisible(bool(self._rejected_batches()))
         self.set_ready(True)
         if any(i.results for i in items):
             self.wizard_.imported.emit()
+
+    def _rejected_batches(self) -> set[int]:
+        return {
+            r.batch_id
+            for item in self.wizard_.items
+            for r in item.results
+            if r.rejected and r.batch_id is not None
+        }
+
+    def open_rejected(self) -> RejectedRowsDialog:
+        """The rows this import left out, each open to a 纠错 to the department it came from."""
+        dialog = RejectedRowsDialog(self.wizard_.store, self, batches=self._rejected_batches())
+        dialog.open()
+        return dialog
 
     def _save_errors(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "选择保存位置")

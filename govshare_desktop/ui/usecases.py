@@ -36,6 +36,7 @@ WINDOW_ACTIONS: dict[str, tuple[str, ...]] = {
     "打印核查表": ("checks.export_sheet",),
     "提出纠错": ("checks.correctable", "reports.raise_correction"),
     "校核纠错": ("reports.correction_list",),
+    "被拒导入行纠错": ("reports.rejected_rows", "reports.raise_from_rejection"),
     "发送纠错": ("reports.send_corrections", "reports.write_package"),
     "退回": ("forms.return_form",),
     "导出报表": ("output.export_forms",),

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QWizard
 from sqlalchemy import func, select
 
@@ -205,3 +206,44 @@ def test_preview_of_several_files_is_the_import_and_the_report_shows_the_finding
     assert "金额变化：" in report and "个人账户养老金" in report
     assert "522422196403163711" not in report  # masked on screen
     assert wizard.result_page.save_errors.isVisible()
+
+
+def test_a_rejected_row_becomes_a_correction_from_the_result_page(
+    qtbot, qtmodeltester, township, samples
+):
+    """The result page offers 「向数据来源部门纠错…」: the rows this import left out, masked; the
+    checksum row gets the right number and a basis and goes to the corrections waiting to be sent."""
+    from govshare_desktop.core.services import reports
+    from govshare_desktop.core.services.context import Context
+    from govshare_desktop.ui.rejected_dialog import FIELD, KEY, STATE
+
+    wizard = ImportWizard(township, [samples / "青禾镇_户籍人口回流_2026-10.xlsx"])
+    qtbot.addWidget(wizard)
+    wizard.show()
+    _next(qtbot, wizard, wizard.mapping_page)
+    _next(qtbot, wizard, wizard.preview_page)
+    _next(qtbot, wizard, wizard.result_page)
+    button = wizard.result_page.correct
+    assert button.isVisible()
+    dialog = wizard.result_page.open_rejected()
+    qtbot.addWidget(dialog)
+    model = dialog.model
+    qtmodeltester.check(model)
+    assert model.rowCount() == 2 and "2 行可以" in dialog.note.text()
+    assert model.index(1, KEY).data() == "441900********1591"  # masked
+    assert model.index(1, FIELD).data() == "公民身份号码"
+    dialog.table.selectRow(1)
+    dialog.proposed.setText("441900196111251590")
+    dialog.raise_selected()  # no basis
+    assert "依据" in dialog.problem.text()
+    dialog.basis.setText("居民身份证")
+    qtbot.mouseClick(dialog.submit, Qt.MouseButton.LeftButton)
+    assert "已提出纠错" in dialog.problem.text()
+    assert model.index(1, STATE).data() == "已提出"
+    (raised,) = reports.correction_list(Context(township))
+    assert (raised.record_key, raised.proposed_value, raised.state) == (
+        "441900196111251591",
+        "441900196111251590",
+        "draft",
+    )
+    assert raised.department == "东莞市公安局"  # the workbook's 数据提供单位

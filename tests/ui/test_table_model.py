@@ -20,6 +20,8 @@ MODEL_TESTS = {
     "OutboxModel": "tests/ui/test_report_pages.py::test_the_outbox_lists_and_writes_every_package",
     "CasesModel": "tests/ui/test_checks_pages.py::test_the_checks_page_lists_the_cases_after_a_run",
     "CorrectionsModel": "tests/ui/test_checks_pages.py::test_overdue_corrections_stand_out",
+    "RejectedModel": "tests/ui/test_import_wizard.py::"
+    "test_a_rejected_row_becomes_a_correction_from_the_result_page",
 }
 
 
