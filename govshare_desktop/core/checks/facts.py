@@ -21,8 +21,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, extract, func, literal, select
+from sqlalchemy import Integer, String, and_, case, cast, func, literal, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.selectable import Subquery
 
 from govshare_desktop.core.domain import codes
@@ -219,8 +222,42 @@ LOOKUPS: dict[str, tuple[Any, Callable[[], dict[str, ColumnElement[Any]]]]] = {
 }
 
 
+class _IsoDate(FunctionElement[str]):
+    """A date as its ``YYYY-MM-DD`` text, to read the year, month and day from by position.
+
+    The one place where the SQL dialects differ: SQLite stores a ``Date`` as that text already,
+    so it is the column itself; PostgreSQL (and others) have a date type and write it out with
+    ``to_char``. Everything built on it — ``substr``, ``CAST … AS INTEGER``, comparing text — is
+    the same on both. (``extract``/``strftime`` parse the text again for every person: the three
+    age checks took 1.5x as long.)"""
+
+    type = String()
+    name = "iso_date"
+    inherit_cache = True
+
+
+@compiles(_IsoDate)
+def _iso_date(element: _IsoDate, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"
+
+
+@compiles(_IsoDate, "sqlite")
+def _iso_date_sqlite(element: _IsoDate, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+def _part(day: Any, start: int, length: int) -> ColumnElement[Any]:
+    """Characters of the date's ``YYYY-MM-DD`` text (1-based, as SQL's substr counts)."""
+    return func.substr(_IsoDate(day), start, length)
+
+
+def _year(day: Any) -> ColumnElement[Any]:
+    return cast(_part(day, 1, 4), Integer)
+
+
 def _month(day: Any) -> ColumnElement[Any]:
-    return cast(extract("year", day) * 100 + extract("month", day), Integer)
+    """The date's month as YYYYMM (NULL for no date)."""
+    return _year(day) * 100 + cast(_part(day, 6, 2), Integer)
 
 
 def _died(q: FactQuery) -> ColumnElement[Any]:
@@ -235,16 +272,14 @@ def _died(q: FactQuery) -> ColumnElement[Any]:
 
 
 def _turns_80(q: FactQuery) -> ColumnElement[Any]:
-    born = Person.birth_date
-    return cast((extract("year", born) + 80) * 100 + extract("month", born), Integer)
+    return _month(Person.birth_date) + 80 * 100
 
 
 def _age(q: FactQuery) -> ColumnElement[Any]:
-    born = Person.birth_date
-    birthday_later = extract("month", born) * 100 + extract("day", born) > (
-        q.today.month * 100 + q.today.day
-    )
-    return cast(q.today.year - extract("year", born) - case((birthday_later, 1), else_=0), Integer)
+    """Full years on ``today``: one less while this year's birthday is still to come (``MM-DD``
+    compared as text, so 29 February needs no special case)."""
+    birthday_later = _part(Person.birth_date, 6, 5) > f"{q.today.month:02d}-{q.today.day:02d}"
+    return q.today.year - _year(Person.birth_date) - case((birthday_later, 1), else_=0)
 
 
 @dataclass(frozen=True)
@@ -280,7 +315,7 @@ FACTS: dict[str, Fact] = {
         Fact("STATUS", "户籍状态", ("person",), lambda q: Person.status.expression, "code:person_status"),
         Fact("STATUS_MONTH", "状态变动年月", ("person",), lambda q: _month(Person.status_date), "month"),
         Fact("AGE", "年龄", ("person",), _age),
-        Fact("BIRTH_YEAR", "出生年份", ("person",), lambda q: cast(extract("year", Person.birth_date), Integer)),
+        Fact("BIRTH_YEAR", "出生年份", ("person",), lambda q: _year(Person.birth_date)),
         Fact("THIS_YEAR", "核查年份", (), lambda q: literal(q.today.year)),
         Fact("THIS_MONTH", "核查年月", (), lambda q: literal(q.today.year * 100 + q.today.month), "month"),
         Fact("SEX", "性别", ("person",), lambda q: Person.sex_code.expression, "code:sex"),
