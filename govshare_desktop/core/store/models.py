@@ -41,6 +41,10 @@ from govshare_desktop.core.store.models_departments import Cremation as Crematio
 from govshare_desktop.core.store.models_departments import DeathCertificate as DeathCertificate
 from govshare_desktop.core.store.models_departments import DisabilityCard as DisabilityCard
 from govshare_desktop.core.store.models_departments import MedicalEnrollment as MedicalEnrollment
+from govshare_desktop.core.store.models_sharing import CalendarDay as CalendarDay
+from govshare_desktop.core.store.models_sharing import CatalogLink as CatalogLink
+from govshare_desktop.core.store.models_sharing import CatalogResource as CatalogResource
+from govshare_desktop.core.store.models_sharing import ShareRequest as ShareRequest
 
 
 class Setting(Base):
