@@ -75,13 +75,14 @@ class County:
         datasets: dict[str, str] | None = None,
         as_of: str | None = None,
         mode: str | None = None,
+        package_id: str | None = None,
     ) -> bytes:
         if sequence is None:
             sequence = self.sequence.get(recipient["code"], 0) + 1
             self.sequence[recipient["code"]] = sequence
         manifest = {
             "format": "govshare-exchange/1",
-            "package_id": str(uuid.uuid4()),
+            "package_id": package_id or str(uuid.uuid4()),
             "kind": kind,
             "sender": {"code": self.code, "name": self.name},
             "recipient": recipient,

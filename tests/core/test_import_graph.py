@@ -10,7 +10,7 @@ The layers of the core, lowest first (a module may import its own layer and thos
     domain                                                   value types and rules (roles too)
     store                                                    database: engine, models, backups
     security                                                 accounts, sign-in, the audit trail
-    forms, backflow, exchange, export, browse, records, demo, reports, checks, services
+    forms, backflow, exchange, export, browse, records, demo, reports, checks, sharing, services
 
 The store knows nothing of security: whatever builds or signs the audit trail sits above it.
 """

@@ -5,14 +5,17 @@ command names the use cases it calls (and really calls them)."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
+import pkgutil
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
+from govshare_desktop.core import services
 from govshare_desktop.core.browse import PERSONS, Query
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.errors import UserError
@@ -32,19 +35,13 @@ from govshare_desktop.core.services import (
     setup,
 )
 from govshare_desktop.core.services.context import Context
+from tests.core.use_cases import covers, every_tested
 from tests.samples import PAYMENT_CSV, PERSON_WORKBOOK
 
 P = Period.parse("2026-10")
 NOW = datetime(2026, 11, 27, 10, 0)
 V = "441900199201"
 AUDITOR = Principal("auditor", Role.AUDITOR)
-TESTED: set[str] = set()
-
-
-def covers(*names: str):  # type: ignore[no-untyped-def]
-    """Mark a test as the headless test of these use cases."""
-    TESTED.update(names)
-    return lambda test: test
 
 
 def _ctx(pool: FormValues) -> Context:
@@ -605,7 +602,10 @@ def test_corrections_are_raised_sent_and_tracked(pool: FormValues) -> None:
 
 def _use_cases() -> set[str]:
     found = set()
-    for module in (admin, checks, forms, imports, output, reports, session, setup):
+    for info in pkgutil.iter_modules(services.__path__):
+        if info.name == "context":
+            continue
+        module = importlib.import_module(f"{services.__name__}.{info.name}")
         for name, value in vars(module).items():
             own = inspect.isfunction(value) and value.__module__ == module.__name__
             if own and not name.startswith("_"):
@@ -614,8 +614,9 @@ def _use_cases() -> set[str]:
 
 
 def test_every_use_case_has_its_headless_test() -> None:
-    assert _use_cases() - TESTED == set()
-    assert TESTED - _use_cases() == set()
+    tested = every_tested()
+    assert _use_cases() - tested == set()
+    assert tested - _use_cases() == set()
 
 
 def test_every_command_calls_the_use_cases_it_names() -> None:

@@ -82,6 +82,7 @@ class CheckOutcome:
 class RunResult:
     outcomes: list[CheckOutcome] = field(default_factory=list)
     corrected: list[str] = field(default_factory=list)  # 纠错 the back-flow has now fixed
+    received: list[str] = field(default_factory=list)  # 共享申请 whose data has now come
 
     def summary(self) -> str:
         ran = [o for o in self.outcomes if o.skipped is None]
@@ -92,6 +93,8 @@ class RunResult:
             text += f"；{len(skipped)} 项因数据未导入未运行"
         if self.corrected:
             text += f"；{len(self.corrected)} 条纠错已由回流数据更正"
+        if self.received:
+            text += f"；{len(self.received)} 项共享申请的数据已收到"
         return text
 
 

@@ -1,4 +1,4 @@
-"""The 催办单: one page (or more) to a department listing the 校核纠错 requests it has not answered
+"""The 催办单 (and the letter it is written as, :func:`write_letter`): one page (or more) to a department listing the 校核纠错 requests it has not answered
 past their deadline — each with its 纠错编号, the record (masked), the field, the values and the working
 days overdue — with the township's signature and seal lines. Written through
 :func:`~govshare_desktop.core.export.audited.audited_write`."""
@@ -95,6 +95,56 @@ def _pdf(
     author: str,
     anchor: str,
 ) -> None:
+    cells = [
+        (
+            str(number),
+            row.correction_id[:8],
+            masking.mask_name(row.name),
+            masking.mask_id_number(row.record_key) if len(row.record_key) == 18 else row.record_key,
+            row.field,
+            f"{_shown(row.field, row.current_value) or '（空）'} → "
+            f"{_shown(row.field, row.proposed_value) or '（请核实）'}",
+            row.raised_on.isoformat(),
+            row.deadline.isoformat(),
+            f"{row.workdays_overdue} 个工作日",
+        )
+        for number, row in enumerate(rows, start=1)
+    ]
+    write_letter(
+        path,
+        Letter(
+            title="校核纠错催办单",
+            addressee=department,
+            text=f"{township}依据《政务数据共享条例》提出的下列校核纠错请求，已超过答复期限"
+            f"（共 {len(rows)} 条），请尽快核实答复并更正相关数据。纠错编号以数据包中为准。",
+            headers=HEADERS,
+            widths_mm=WIDTHS_MM,
+            rows=cells,
+            township=township,
+            made_on=made_on,
+        ),
+        author=author,
+        anchor=anchor,
+    )
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A one-table letter from the township: title, to whom, what it asks, the table, the lines
+    for the clerk's signature and the township's seal."""
+
+    title: str
+    addressee: str
+    text: str
+    headers: Sequence[str]
+    widths_mm: Sequence[float]
+    rows: Sequence[Sequence[str]]
+    township: str
+    made_on: date
+
+
+def write_letter(path: Path, letter: Letter, *, author: str, anchor: str) -> None:
+    """``letter`` as a landscape A4 PDF (the 催办单 of corrections, the 催办函 of share requests)."""
     from reportlab.lib import colors  # heavy: reportlab loads only for PDFs
     from reportlab.lib.pagesizes import A4, landscape  # heavy: as above
     from reportlab.lib.styles import ParagraphStyle  # heavy: as above
@@ -111,32 +161,15 @@ def _pdf(
         rightMargin=12 * mm,
         topMargin=14 * mm,
         bottomMargin=14 * mm,
-        title="校核纠错催办单",
+        title=letter.title,
         author=author,
         creator="govshare-desktop",
         keywords=f"govshare-audit:{anchor}" if anchor else "",
     )
-    cells = [list(HEADERS)] + [
-        [
-            Paragraph(text, body)
-            for text in (
-                str(number),
-                row.correction_id[:8],
-                masking.mask_name(row.name),
-                masking.mask_id_number(row.record_key)
-                if len(row.record_key) == 18
-                else row.record_key,
-                row.field,
-                f"{_shown(row.field, row.current_value) or '（空）'} → "
-                f"{_shown(row.field, row.proposed_value) or '（请核实）'}",
-                row.raised_on.isoformat(),
-                row.deadline.isoformat(),
-                f"{row.workdays_overdue} 个工作日",
-            )
-        ]
-        for number, row in enumerate(rows, start=1)
+    cells = [list(letter.headers)] + [
+        [Paragraph(text, body) for text in row] for row in letter.rows
     ]
-    table = Table(cells, colWidths=[w * mm for w in WIDTHS_MM], repeatRows=1)
+    table = Table(cells, colWidths=[w * mm for w in letter.widths_mm], repeatRows=1)
     table.setStyle(
         [
             ("FONT", (0, 0), (-1, -1), fonts.FONT_NAME, 10),
@@ -145,22 +178,19 @@ def _pdf(
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ]
     )
+    made_on = letter.made_on
     doc.build(
         [
-            Paragraph("校核纠错催办单", title),
+            Paragraph(letter.title, title),
             Spacer(1, 4 * mm),
-            Paragraph(f"{department}：", body),
-            Paragraph(
-                f"　　{township}依据《政务数据共享条例》提出的下列校核纠错请求，已超过答复期限"
-                f"（共 {len(rows)} 条），请尽快核实答复并更正相关数据。纠错编号以数据包中为准。",
-                body,
-            ),
+            Paragraph(f"{letter.addressee}：", body),
+            Paragraph(f"　　{letter.text}", body),
             Spacer(1, 4 * mm),
             table,
             Spacer(1, 12 * mm),
             Paragraph(
                 f"经办人（签字）：________________　　联系电话：________________　　"
-                f"{township}（盖章）　　{made_on.year} 年 {made_on.month} 月 {made_on.day} 日",
+                f"{letter.township}（盖章）　　{made_on.year} 年 {made_on.month} 月 {made_on.day} 日",
                 body,
             ),
         ]

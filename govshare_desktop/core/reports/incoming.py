@@ -1,4 +1,4 @@
-"""Applying a verified report-loop package (``report_task``, ``reply``, ``receipt``) in the
+"""Applying a verified report-loop package (``report_task``, ``reply``, ``receipt``, ``catalog``) in the
 import's transaction; what it changed comes back as sentences for the import report."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from govshare_desktop.core.exchange.package import VerifiedPackage
 from govshare_desktop.core.reports.replies import apply_receipt, apply_replies
 from govshare_desktop.core.reports.tasks import apply_report_task
+from govshare_desktop.core.sharing.catalog import apply_catalog
 
 
 def apply_loop_package(
@@ -27,4 +28,6 @@ def apply_loop_package(
         return [done.said for done in apply_replies(session, package, now=now)]
     if kind == "receipt":
         return [apply_receipt(session, package, now=now)]
+    if kind == "catalog":
+        return apply_catalog(session, package, now=now)
     raise ValueError(f"not a report-loop kind: {kind}")

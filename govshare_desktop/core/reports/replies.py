@@ -20,6 +20,7 @@ from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.exchange.package import VerifiedPackage
 from govshare_desktop.core.reports import content
 from govshare_desktop.core.reports.corrections import answer
+from govshare_desktop.core.sharing.requests import answer as share_answer
 from govshare_desktop.core.store.models import FormStatus, OutboxPackage, Reply
 
 REPLIES_FILE = "data/replies.csv"
@@ -78,7 +79,18 @@ def apply_replies(session: Session, package: VerifiedPackage, *, now: datetime) 
             except UserError as exc:
                 content.refuse(f"{where}{exc.message}")
         else:
-            content.refuse(f"{where}答复的 {target_kind}“{row['编号']}”不是本单位发出的。")
+            try:
+                said = share_answer(
+                    session,
+                    row["编号"],
+                    result,
+                    row["说明"],
+                    sender=package.manifest.sender.code,
+                    batch=row["生效批次"] or None,
+                    replied_on=replied_on,
+                )
+            except UserError as exc:
+                content.refuse(f"{where}{exc.message}")
         session.add(
             Reply(
                 reply_id=reply_id,

@@ -20,6 +20,7 @@ from govshare_desktop.core.export.check_sheet import CheckSheet, SheetRow, expor
 from govshare_desktop.core.reports.corrections import FIELDS, close_corrected
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.services.context import Context
+from govshare_desktop.core.sharing.requests import close_received
 from govshare_desktop.core.store.models import CheckCase, Household, Person
 from govshare_desktop.core.store.township import get_township, villages
 
@@ -44,6 +45,16 @@ def after_import(ctx: Context, outcomes: list[FileResult]) -> RunResult | None:
         return None
     with ctx.store.transaction() as session:
         closed = close_corrected(session, now=ctx.now())
+        received = close_received(session, now=ctx.now())
+        for request in received:
+            ctx.trail().record(
+                session,
+                ctx.principal,
+                "share_request_received",
+                request.request_id,
+                detail={"batch": request.received_batch, "resource": request.resource_code},
+                now=ctx.now(),
+            )
         for row in closed:
             ctx.trail().record(
                 session,
@@ -55,6 +66,7 @@ def after_import(ctx: Context, outcomes: list[FileResult]) -> RunResult | None:
             )
     result = run(ctx)
     result.corrected = [row.correction_id for row in closed]
+    result.received = [request.request_id for request in received]
     return result
 
 
