@@ -20,9 +20,12 @@ from govshare_desktop.core.domain.workdays import (
     CalendarDay,
     DayKind,
     WorkCalendar,
+    festivals_named,
+    parse_arrangements,
     parse_calendar_csv,
 )
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.resources import resource_path
 
 CAL = WorkCalendar.builtin()
 
@@ -290,6 +293,87 @@ def test_parse_reads_the_contracts_format() -> None:
 def test_parse_errors_name_the_file_and_line(data: bytes, message: str) -> None:
     with pytest.raises(UserError) as caught:
         parse_calendar_csv(data, "calendar.csv")
+    assert caught.value.message.startswith(message), caught.value.message
+
+
+# --- A year stated whole (what a county package must be) ------------------------------------------
+
+
+def _year(year: int, *, drop: tuple[str, ...] = (), national: str = "国庆节") -> list[str]:
+    """A year's arrangement with one day off per festival (enough for the rule)."""
+    days = {
+        "元旦": "01-01",
+        "春节": "02-08",
+        "清明节": "04-05",
+        "劳动节": "05-03",
+        "端午节": "06-09",
+        "中秋节": "09-15",
+        "国庆节": "10-04",
+    }
+    names = {**{f: f for f in days}, "国庆节": national}
+    return [f"{year}-{days[f]},holiday,{names[f]}" for f in days if f not in drop]
+
+
+def test_the_builtin_table_states_every_year_whole() -> None:
+    for path in resource_path("calendar").glob("*.csv"):
+        assert parse_arrangements(path.read_bytes(), path.name) == parse_calendar_csv(
+            path.read_bytes(), path.name
+        )
+
+
+def test_festival_names() -> None:
+    assert festivals_named("国庆节、中秋节") == ["中秋节", "国庆节"]
+    assert festivals_named("中秋节、国庆节") == ["中秋节", "国庆节"]
+    assert festivals_named("五一劳动节") == ["劳动节"]
+    assert festivals_named("春节调休上班") == ["春节"]
+    assert festivals_named("抗战胜利纪念日") == []
+
+
+def test_a_whole_year_with_merged_festivals_and_a_december_row() -> None:
+    lines = [
+        "2026-12-31,holiday,元旦",  # 2027's 元旦, in December
+        *_year(2027, drop=("中秋节",), national="国庆节、中秋节"),
+        "2027-10-09,workday,国庆节调休上班",
+    ]
+    rows = parse_arrangements(_csv(*lines), "calendar.csv")
+    assert {row.arrangement_year for row in rows} == {2027}
+
+
+def test_an_earlier_year_is_accepted() -> None:
+    rows = parse_arrangements(_csv(*_year(2019)), "calendar.csv")
+    calendar = CAL.with_years(rows)
+    assert calendar.years == {2019, 2025, 2026} and not calendar.is_workday(date(2019, 10, 4))
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (
+            [*_year(2027, drop=("中秋节", "国庆节"))],
+            "calendar.csv：2027 年的放假安排不完整，缺少中秋节、国庆节的放假日期"
+            "（该年的日期只到 2027-06-09，第 6 行）。每年须写明全部七个法定节日",
+        ),
+        (
+            [*_year(2027), "2028-01-03,holiday,元旦"],
+            "calendar.csv：2028 年的放假安排不完整，缺少春节、清明节",
+        ),
+        (
+            [*_year(2027), "2027-02-20,workday,春节调休上班", "2027-12-30,holiday,元旦"],
+            "calendar.csv：2028 年的放假安排不完整",  # a December row is the next year's
+        ),
+        (
+            [*_year(2027, drop=("春节",)), "2027-02-20,workday,春节调休上班"],
+            "calendar.csv：2027 年的放假安排不完整，缺少春节的放假日期",  # a workday is not a day off
+        ),
+        (
+            [*_year(2027), "2027-05-10,holiday,国庆节"],
+            "calendar.csv 第 9 行：名称“国庆节”与日期 2027-05-10 不符（国庆节的放假日在 9、10 月）",
+        ),
+    ],
+)
+def test_a_year_stated_in_part_is_refused(lines: list[str], message: str) -> None:
+    with pytest.raises(UserError) as caught:
+        parse_arrangements(_csv(*lines), "calendar.csv")
     assert caught.value.message.startswith(message), caught.value.message
 
 

@@ -56,7 +56,7 @@ DATASET_ORDER = (
     "cremation",
 )
 # The kinds a township applies (exchange-format.md, "All kinds, both directions").
-APPLIED_KINDS = ("backflow", "report_task", "reply", "receipt", "catalog")
+APPLIED_KINDS = ("backflow", "report_task", "reply", "receipt", "calendar", "catalog")
 UP_KINDS = ("report", "correction", "share_request")
 
 

@@ -21,6 +21,14 @@ December, so a December day off or make-up day is always the next year's 元旦 
 for one, made Saturday 2018-12-29 a working day). A package for 2027 may therefore carry rows dated
 late in December 2026; it covers 2027 and lays those days over 2026 without replacing 2026.
 
+**A year is stated whole or not at all.** :func:`parse_arrangements` (what a county package goes
+through) also refuses a file that states a year only in part: every year it covers must give the
+days off of all seven statutory festivals (:data:`FESTIVALS`; 「国庆节、中秋节」 names two), each in
+the months that festival can fall in. As 中秋节 and 国庆节 come last (September, October), a year
+that stops mid-year (only January to June, say) is refused, naming the year, the festivals missing
+and the last row it has. Any year is accepted, earlier ones than the built-in table's too: the
+county's word supersedes the table's for that year.
+
 **A year without data** is counted on weekends alone, never refused: the next year's arrangement
 is usually published in November, and the clerk's deadlines must not stop working until the county
 sends it. :meth:`WorkCalendar.warning` gives the sentence to show beside such a deadline
@@ -99,6 +107,18 @@ def parse_calendar_csv(data: bytes, source: str) -> list[CalendarDay]:
     or Sunday; no date twice; 名称 free text (may be empty). Blank lines are skipped. Every problem
     raises :class:`UserError` naming ``source`` and the line: 「calendar.csv 第 5 行：…」.
     """
+    return [row for _line, row in _parse_lines(data, source)]
+
+
+def parse_arrangements(data: bytes, source: str) -> list[CalendarDay]:
+    """:func:`parse_calendar_csv`, and every year the file covers stated whole: the days off of
+    all seven statutory festivals, each in its months (see the module's docstring)."""
+    lines = _parse_lines(data, source)
+    _check_whole_years(lines, source)
+    return [row for _line, row in lines]
+
+
+def _parse_lines(data: bytes, source: str) -> list[tuple[int, CalendarDay]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -111,7 +131,7 @@ def parse_calendar_csv(data: bytes, source: str) -> list[CalendarDay]:
         if header is None or tuple(cell.strip() for cell in header) != HEADER:
             found = ",".join(header) if header else "（空）"
             raise UserError(f"{source} 第 1 行：表头应为“{','.join(HEADER)}”，实为“{found}”")
-        rows: list[CalendarDay] = []
+        rows: list[tuple[int, CalendarDay]] = []
         first_line: dict[dt.date, int] = {}
         for cells in reader:
             if not any(cell.strip() for cell in cells):
@@ -123,7 +143,7 @@ def parse_calendar_csv(data: bytes, source: str) -> list[CalendarDay]:
                     f"{where}：日期 {row.date} 重复（第 {first_line[row.date]} 行已有）"
                 )
             first_line[row.date] = reader.line_num
-            rows.append(row)
+            rows.append((reader.line_num, row))
     except csv.Error as exc:
         raise UserError(f"{source} 第 {reader.line_num} 行：不是有效的 CSV（{exc}）") from None
     if not rows:
@@ -160,6 +180,57 @@ def _parse_date(text: str, where: str) -> dt.date:
 
 def _line_of_byte(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
+
+
+# --- A year stated whole --------------------------------------------------------------------------
+
+# The statutory festivals (全国年节及纪念日放假办法), each with the word a row's 名称 must contain
+# to name it and the months its days off can fall in (中秋节 from 09-07 to 10-08; 元旦's may start
+# in late December, 春节's run into late February).
+FESTIVALS: Mapping[str, tuple[str, tuple[int, ...]]] = {
+    "元旦": ("元旦", (12, 1)),
+    "春节": ("春节", (1, 2, 3)),
+    "清明节": ("清明", (4,)),
+    "劳动节": ("劳动", (4, 5)),
+    "端午节": ("端午", (5, 6)),
+    "中秋节": ("中秋", (9, 10)),
+    "国庆节": ("国庆", (9, 10)),
+}
+
+
+def festivals_named(name: str) -> list[str]:
+    """The statutory festivals a row's 名称 names: 「国庆节、中秋节」 names two, 「春节」 one."""
+    return [festival for festival, (word, _months) in FESTIVALS.items() if word in name]
+
+
+def _check_whole_years(lines: list[tuple[int, CalendarDay]], source: str) -> None:
+    """Refuse a festival's day off outside its months, and a year stated only in part."""
+    stated: dict[int, set[str]] = {}
+    last: dict[int, tuple[int, CalendarDay]] = {}
+    for line, row in lines:
+        year = row.arrangement_year
+        if year not in last or row.date > last[year][1].date:
+            last[year] = (line, row)
+        stated.setdefault(year, set())
+        if row.kind is not DayKind.HOLIDAY:
+            continue
+        for festival in festivals_named(row.name):
+            months = FESTIVALS[festival][1]
+            if row.date.month not in months:
+                raise UserError(
+                    f"{source} 第 {line} 行：名称“{row.name}”与日期 {row.date} 不符"
+                    f"（{festival}的放假日在 {'、'.join(map(str, months))} 月）"
+                )
+            stated[year].add(festival)
+    for year in sorted(stated):
+        missing = [festival for festival in FESTIVALS if festival not in stated[year]]
+        if missing:
+            line, row = last[year]
+            raise UserError(
+                f"{source}：{year} 年的放假安排不完整，缺少{'、'.join(missing)}的放假日期"
+                f"（该年的日期只到 {row.date}，第 {line} 行）。每年须写明全部七个法定节日"
+                f"（{'、'.join(FESTIVALS)}）的放假日，不能只导入半年或一部分"
+            )
 
 
 # --- The calendar ---------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from govshare_desktop.core.reports import content, rejections
 from govshare_desktop.core.reports.fields import FIELDS
 from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import Action
+from govshare_desktop.core.sharing.calendar import work_calendar
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import (
     Batch,
@@ -151,10 +152,9 @@ def send_corrections(
 ) -> list[OutboxPackage]:
     """Every request waiting to go, one signed package per department, in one transaction."""
     store.principal.require(Action.SUBMIT_FORM)
-    calendar = calendar or WorkCalendar.builtin()
-    deadline = calendar.deadline(now.date(), REPLY_DAYS)
     made = []
     with store.transaction() as session:
+        deadline = (calendar or work_calendar(session)).deadline(now.date(), REPLY_DAYS)
         waiting = list(
             session.scalars(
                 select(Correction)

@@ -1,5 +1,6 @@
-"""Applying a verified report-loop package (``report_task``, ``reply``, ``receipt``, ``catalog``) in the
-import's transaction; what it changed comes back as sentences for the import report."""
+"""Applying a verified package other than a back-flow (``report_task``, ``reply``, ``receipt``,
+``calendar``, ``catalog``) in the import's transaction; what it changed comes back as sentences for the import
+report."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from govshare_desktop.core.exchange.package import VerifiedPackage
 from govshare_desktop.core.reports.replies import apply_receipt, apply_replies
 from govshare_desktop.core.reports.tasks import apply_report_task
+from govshare_desktop.core.sharing.calendar import apply_calendar
 from govshare_desktop.core.sharing.catalog import apply_catalog
 
 
@@ -28,6 +30,8 @@ def apply_loop_package(
         return [done.said for done in apply_replies(session, package, now=now)]
     if kind == "receipt":
         return [apply_receipt(session, package, now=now)]
+    if kind == "calendar":
+        return apply_calendar(session, package, now=now)
     if kind == "catalog":
         return apply_catalog(session, package, now=now)
     raise ValueError(f"not a report-loop kind: {kind}")

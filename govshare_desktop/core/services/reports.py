@@ -11,7 +11,6 @@ from pathlib import Path
 from sqlalchemy import select
 
 from govshare_desktop.core.domain.period import Period
-from govshare_desktop.core.domain.workdays import WorkCalendar
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.exchange import township_key
 from govshare_desktop.core.exchange.outbox import OutboxEntry, outbox_entries, unwritten
@@ -26,6 +25,7 @@ from govshare_desktop.core.reports import corrections, rejections, sending
 from govshare_desktop.core.reports.tasks import TaskView, inbox
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.services.context import Context
+from govshare_desktop.core.sharing.calendar import work_calendar
 from govshare_desktop.core.store.models import (
     Account,
     Correction,
@@ -147,8 +147,8 @@ def tasks(ctx: Context, today: date | None = None) -> tuple[list[TaskView], str 
     whose holidays are not known yet."""
     ctx.principal.require(Action.VIEW)
     today = today or ctx.now().date()
-    calendar = WorkCalendar.builtin()
     with ctx.store.sessions() as session:
+        calendar = work_calendar(session)
         views = inbox(session, today, calendar)
     years = sorted({v.deadline.year for v in views if v.open} | {today.year})
     return views, calendar.warning(years)
@@ -400,7 +400,7 @@ def correction_list(ctx: Context) -> list[corrections.CorrectionView]:
     """Every request with its state: 待发送, 已发送, 已答复, 已更正 — or 超期 with the days."""
     ctx.principal.require(Action.VIEW)
     with ctx.store.sessions() as session:
-        return corrections.corrections(session, ctx.now().date(), WorkCalendar.builtin())
+        return corrections.corrections(session, ctx.now().date(), work_calendar(session))
 
 
 def print_reminder(ctx: Context, department: str, out: Path) -> ExportedFile:
