@@ -144,8 +144,8 @@ class FactQuery:
             model, aggregates = LOOKUPS[key]
             mine = and_(model.id_number == Person.id_number, model.absent_batch_id.is_(None))
             self.lookups[key] = {
-                name: select(aggregate).where(mine).scalar_subquery()
-                for name, aggregate in aggregates().items()
+                name: select(aggregate).where(mine, *wheres).scalar_subquery()
+                for name, (aggregate, *wheres) in aggregates().items()
             }
         return self.lookups[key][column]
 
@@ -165,25 +165,31 @@ class FactQuery:
         ]
 
 
-def _flag(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-    return func.max(case((condition, 1), else_=0))
+# An aggregate of the person's rows, and the condition that picks the rows (none: all of them).
+# The condition is in the lookup's WHERE, so an index on (id_number, scheme_code …) finds the rows.
+Aggregate = tuple[ColumnElement[Any]] | tuple[ColumnElement[Any], ColumnElement[bool]]
 
 
-def _enrollment() -> dict[str, ColumnElement[Any]]:
+def _flag(condition: ColumnElement[bool]) -> Aggregate:
+    """1 when one of the person's rows meets the condition (else NULL: the fact makes it 0)."""
+    return func.max(literal(1)), condition
+
+
+def _enrollment() -> dict[str, Aggregate]:
     return {
         "pension": _flag(_PENSION),
         "resident": _flag(_RESIDENT),
         "employee": _flag(_EMPLOYEE),
         "receiving": _flag(_RECEIVING),
         "medical": _flag(_MEDICAL),
-        "batch": func.max(Enrollment.batch_id),
+        "batch": (func.max(Enrollment.batch_id),),
     }
 
 
-def _payment() -> dict[str, ColumnElement[Any]]:
+def _payment() -> dict[str, Aggregate]:
     return {
-        "last_month": func.max(case((_PAID, Payment.period))),
-        "batch": func.max(Payment.batch_id),
+        "last_month": (func.max(Payment.period), _PAID),
+        "batch": (func.max(Payment.batch_id),),
     }
 
 
@@ -207,38 +213,38 @@ def _headed() -> AnySelect:
     )
 
 
-def _assistance() -> dict[str, ColumnElement[Any]]:
-    return {"active": _flag(_ASSISTED), "batch": func.max(Assistance.batch_id)}
+def _assistance() -> dict[str, Aggregate]:
+    return {"active": _flag(_ASSISTED), "batch": (func.max(Assistance.batch_id),)}
 
 
-def _allowance() -> dict[str, ColumnElement[Any]]:
+def _allowance() -> dict[str, Aggregate]:
     return {
-        "last_month": func.max(case((_ALLOWANCE_PAID, AllowancePayment.period))),
-        "elderly_first": func.min(case((_ELDERLY, AllowancePayment.period))),
-        "elderly_last": func.max(case((_ELDERLY, AllowancePayment.period))),
+        "last_month": (func.max(AllowancePayment.period), _ALLOWANCE_PAID),
+        "elderly_first": (func.min(AllowancePayment.period), _ELDERLY),
+        "elderly_last": (func.max(AllowancePayment.period), _ELDERLY),
         "care": _flag(_CARE),
-        "batch": func.max(AllowancePayment.batch_id),
+        "batch": (func.max(AllowancePayment.batch_id),),
     }
 
 
-def _medical() -> dict[str, ColumnElement[Any]]:
-    return {"no_subsidy": _flag(_NO_SUBSIDY), "batch": func.max(MedicalEnrollment.batch_id)}
+def _medical() -> dict[str, Aggregate]:
+    return {"no_subsidy": _flag(_NO_SUBSIDY), "batch": (func.max(MedicalEnrollment.batch_id),)}
 
 
-def _cremation() -> dict[str, ColumnElement[Any]]:
+def _cremation() -> dict[str, Aggregate]:
     died = func.coalesce(Cremation.death_date, Cremation.cremation_date)
-    return {"month": func.min(_month(died)), "batch": func.max(Cremation.batch_id)}
+    return {"month": (func.min(_month(died)),), "batch": (func.max(Cremation.batch_id),)}
 
 
-def _certificate() -> dict[str, ColumnElement[Any]]:
+def _certificate() -> dict[str, Aggregate]:
     return {
-        "month": func.min(_month(DeathCertificate.death_date)),
-        "batch": func.max(DeathCertificate.batch_id),
+        "month": (func.min(_month(DeathCertificate.death_date)),),
+        "batch": (func.max(DeathCertificate.batch_id),),
     }
 
 
-def _card() -> dict[str, ColumnElement[Any]]:
-    return {"severe": _flag(_SEVERE), "batch": func.max(DisabilityCard.batch_id)}
+def _card() -> dict[str, Aggregate]:
+    return {"severe": _flag(_SEVERE), "batch": (func.max(DisabilityCard.batch_id),)}
 
 
 def _deaths() -> AnySelect:
@@ -263,7 +269,7 @@ def _deaths() -> AnySelect:
 
 
 SUBQUERIES: dict[str, Callable[[], AnySelect]] = {"headed": _headed, "deaths": _deaths}
-LOOKUPS: dict[str, tuple[Any, Callable[[], dict[str, ColumnElement[Any]]]]] = {
+LOOKUPS: dict[str, tuple[Any, Callable[[], dict[str, Aggregate]]]] = {
     "enrollment": (Enrollment, _enrollment),  # found through unique (id_number, scheme_code)
     "payment": (Payment, _payment),  # found through unique (id_number, period)
     "assistance": (Assistance, _assistance),
