@@ -1,6 +1,6 @@
 """Applying a verified package other than a back-flow (``report_task``, ``reply``, ``receipt``,
-``calendar``, ``catalog``) in the import's transaction; what it changed comes back as sentences for the import
-report."""
+``calendar``, ``catalog``) in the import's transaction; what it changed comes back as sentences
+for the import report."""
 
 from __future__ import annotations
 
