@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy import select
 
 from govshare_desktop.core.backflow.packages import import_package
 from govshare_desktop.core.domain.workdays import DayKind, WorkCalendar
+from govshare_desktop.core.exchange.package import build_package
 from govshare_desktop.core.exchange.trust import register_sender
 from govshare_desktop.core.security.permissions import Principal, Role
 from govshare_desktop.core.services import reports
@@ -31,7 +33,7 @@ from govshare_desktop.core.sharing.calendar import (
 )
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import CalendarDay, OutboxPackage, Person
-from tests.county import County
+from tests.county import TOWNSHIP, County
 
 NOW = datetime(2026, 12, 2, 9, 30)
 TODAY = NOW.date()
@@ -331,6 +333,35 @@ def test_a_package_without_its_calendar_csv_is_refused(
     empty = county.package("calendar", {"data/other.csv": _csv(ARRANGEMENT_2027)})
     result = _import(office, empty, tmp_path, "empty.zip")
     assert result.status == "refused" and "没有 data/calendar.csv" in result.message
+    assert _stored(office) == []
+
+
+def test_a_manifest_row_count_that_disagrees_is_refused(
+    office: Store, county: County, tmp_path: Path
+) -> None:
+    manifest = {
+        "format": "govshare-exchange/1",
+        "package_id": str(uuid.uuid4()),
+        "kind": "calendar",
+        "sender": {"code": county.code, "name": county.name},
+        "recipient": TOWNSHIP,
+        "sequence": 1,
+        "created_at": "2026-12-02T09:00:00+08:00",
+        "files": [
+            {
+                "path": "data/calendar.csv",
+                "dataset": "calendar",
+                "source_department": county.name,
+                "format": "csv",
+                "encoding": "utf-8",
+                "rows": 21,
+            }
+        ],
+    }
+    data = {"data/calendar.csv": _csv(ARRANGEMENT_2027)}
+    result = _import(office, build_package(manifest, data, county.private_pem), tmp_path)
+    assert result.status == "refused" and result.reason_code == "manifest_mismatch"
+    assert "有 21 行数据，实际读到 22 行" in result.message
     assert _stored(office) == []
 
 
