@@ -283,3 +283,13 @@ def _outcome(path: Path, office: Store):  # type: ignore[no-untyped-def]
     from govshare_desktop.core.backflow.runner import FileResult
 
     return FileResult(path.name, "applied", [], None)
+
+
+@covers("sharing.calendar", "sharing.calendar_days")
+def test_the_calendar_in_use_says_where_each_year_came_from(office: Store) -> None:
+    ctx = _ctx(office)
+    years, warning = sharing.calendar(ctx)
+    assert [(y.year, y.source_text) for y in years] == [(2025, "内置"), (2026, "内置")]
+    assert warning == "2027 年放假安排尚未导入，期限按周末推算"
+    october = [d for d in sharing.calendar_days(ctx, 2026) if d.date.month == 10]
+    assert [d.date.day for d in october if d.kind.value == "workday"] == [10]

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
-from govshare_desktop.core.domain.workdays import WorkCalendar
+from govshare_desktop.core.domain.workdays import CalendarDay, WorkCalendar
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.export.audited import ExportedFile, audited_write
 from govshare_desktop.core.export.reminder import Letter, write_letter
@@ -17,12 +17,20 @@ from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.services.context import Context
 from govshare_desktop.core.sharing import catalog as catalog_core
 from govshare_desktop.core.sharing import register, requests
+from govshare_desktop.core.sharing.calendar import (
+    YearInfo,
+    calendar_years,
+    work_calendar,
+    year_rows,
+)
 from govshare_desktop.core.store.models import OutboxPackage, ShareRequest
 from govshare_desktop.core.store.township import get_township
 
 
 def _calendar(ctx: Context) -> WorkCalendar:
-    return WorkCalendar.builtin()
+    """The program's one working-day calendar: the built-in table with the county's years."""
+    with ctx.store.sessions() as session:
+        return work_calendar(session)
 
 
 def catalog(
@@ -140,3 +148,21 @@ def use_warning(ctx: Context, datasets: Iterable[str]) -> str | None:
     """What to say before exporting or searching data held past its 使用期限 (else None)."""
     with ctx.store.sessions() as session:
         return register.use_warning(session, datasets, ctx.now().date())
+
+
+def calendar(ctx: Context) -> tuple[list[YearInfo], str | None]:
+    """The years whose holiday arrangement is known and where each came from (内置, or the
+    county's 日历包), and the warning for this year or next when one is not."""
+    ctx.principal.require(Action.VIEW)
+    with ctx.store.sessions() as session:
+        years = calendar_years(session)
+        today = ctx.now().date()
+        warning = work_calendar(session).warning((today.year, today.year + 1))
+    return years, warning
+
+
+def calendar_days(ctx: Context, year: int) -> list[CalendarDay]:
+    """One year's days off and 调休 working days, as the calendar in use has them."""
+    ctx.principal.require(Action.VIEW)
+    with ctx.store.sessions() as session:
+        return year_rows(session, year)
