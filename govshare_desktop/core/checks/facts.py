@@ -13,7 +13,10 @@ A fact that only some persons' records make true (护理补贴 paid, a 死亡医
 records (:class:`Records`) and its value for everyone else (``absent``: 0, or NULL for a month). A
 condition that cannot hold with that value — ``CARE_SUBSIDY == 1`` — holds only for persons among
 those records, so its query starts from them (``id_number IN (…)``, see :mod:`.sql`): a few
-thousand rows read instead of a lookup for each of 100,000 persons (45–160 ms → 8–35 ms).
+thousand rows read instead of a lookup for each of 100,000 persons (45–160 ms → 10–30 ms). Where
+the condition has a narrower start of its own (a rare status), reading the records costs a few ms
+more (up to 20 ms for the 20,000 领取 rows, found by a scan), which is why only few records are
+used so.
 
 Each fact says which datasets it reads, so that a check declares what it joins and is not run
 before those datasets were imported. Records a full back-flow no longer carried
@@ -65,7 +68,8 @@ class Records:
 
     ``few``: such rows are few beside the persons (a fifth of them or less), so a check that needs
     them reads them and finds their persons by ID number, rather than looking every person up.
-    Rows most persons have (居民医保) or many rows per person (monthly payments) are not few."""
+    Rows most persons have (居民医保, 城乡居民养老) or many rows per person (monthly payments) are
+    not few: reading them costs more than the lookups they would save."""
 
     label: str
     sources: tuple[tuple[Any, ColumnElement[bool] | None], ...]  # (model, condition or None)
@@ -107,21 +111,23 @@ _NO_SUBSIDY = and_(
 _SEVERE = DisabilityCard.level_code.in_(SEVERE)
 _DECEASED = Person.status == "deceased"
 
-IN_PENSION = _rows("参加养老保险", Enrollment, _PENSION, few=False)
-IN_RESIDENT_PENSION = _rows("参加城乡居民养老", Enrollment, _RESIDENT, few=False)
-IN_EMPLOYEE_PENSION = _rows("参加企业职工养老", Enrollment, _EMPLOYEE)
-RECEIVING = _rows("领取养老待遇", Enrollment, _RECEIVING)
-IN_RESIDENT_MEDICAL = _rows("参加城乡居民医保", Enrollment, _MEDICAL, few=False)
-PENSION_PAID = _rows("养老金发放", Payment, _PAID, few=False)  # 12 or so a year per person
-ASSISTED = _rows("救助在保", Assistance, _ASSISTED)
-ALLOWANCE_PAID = _rows("津贴发放", AllowancePayment, _ALLOWANCE_PAID)
-ELDERLY_PAID = _rows("高龄津贴发放", AllowancePayment, _ELDERLY)
-CARE_PAID = _rows("护理补贴发放", AllowancePayment, _CARE)
-NO_SUBSIDY_MEDICAL = _rows("居民医保无资助", MedicalEnrollment, _NO_SUBSIDY, few=False)
-SEVERE_CARD = _rows("一级或二级残疾人证", DisabilityCard, _SEVERE)
-CREMATED = _rows("火化记录", Cremation, None)
-CERTIFIED = _rows("死亡医学证明", DeathCertificate, None)
-KNOWN_DEAD = Records("已知死亡", ((Person, _DECEASED), (Cremation, None), (DeathCertificate, None)))
+PENSION_ENROLLMENTS = _rows("参加养老保险", Enrollment, _PENSION, few=False)
+RESIDENT_PENSION_ENROLLMENTS = _rows("参加城乡居民养老", Enrollment, _RESIDENT, few=False)
+EMPLOYEE_PENSION_ENROLLMENTS = _rows("参加企业职工养老", Enrollment, _EMPLOYEE)
+RECEIVING_ENROLLMENTS = _rows("领取养老待遇", Enrollment, _RECEIVING)
+RESIDENT_MEDICAL_ENROLLMENTS = _rows("参加城乡居民医保", Enrollment, _MEDICAL, few=False)
+PENSION_PAYMENTS = _rows("养老金发放", Payment, _PAID, few=False)  # 12 or so a year per person
+ASSISTANCE_IN_CARE = _rows("救助在保", Assistance, _ASSISTED)
+ALLOWANCE_PAYMENTS = _rows("津贴发放", AllowancePayment, _ALLOWANCE_PAID)
+ELDERLY_PAYMENTS = _rows("高龄津贴发放", AllowancePayment, _ELDERLY)
+CARE_PAYMENTS = _rows("护理补贴发放", AllowancePayment, _CARE)
+NO_SUBSIDY_ENROLLMENTS = _rows("居民医保无资助", MedicalEnrollment, _NO_SUBSIDY, few=False)
+SEVERE_CARDS = _rows("一级或二级残疾人证", DisabilityCard, _SEVERE)
+CREMATIONS = _rows("火化记录", Cremation, None)
+CERTIFICATES = _rows("死亡医学证明", DeathCertificate, None)
+KNOWN_DEATHS = Records(
+    "已知死亡", ((Person, _DECEASED), (Cremation, None), (DeathCertificate, None))
+)
 
 
 @dataclass
@@ -382,23 +388,23 @@ FACTS: dict[str, Fact] = {
         Fact("THIS_YEAR", "核查年份", (), lambda q: literal(q.today.year)),
         Fact("THIS_MONTH", "核查年月", (), lambda q: literal(q.today.year * 100 + q.today.month), "month"),
         Fact("SEX", "性别", ("person",), lambda q: Person.sex_code.expression, "code:sex"),
-        Fact("PENSION_ENROLLED", "参加养老保险", ("ss_enrollment",), _zero("enrollment", "pension"), "flag", IN_PENSION, 0),
-        Fact("RESIDENT_PENSION", "参加城乡居民养老", ("ss_enrollment",), _zero("enrollment", "resident"), "flag", IN_RESIDENT_PENSION, 0),
-        Fact("EMPLOYEE_PENSION", "参加企业职工养老", ("ss_enrollment",), _zero("enrollment", "employee"), "flag", IN_EMPLOYEE_PENSION, 0),
-        Fact("RECEIVING_PENSION", "领取养老待遇", ("ss_enrollment",), _zero("enrollment", "receiving"), "flag", RECEIVING, 0),
-        Fact("RESIDENT_MEDICAL", "参加城乡居民医保", ("ss_enrollment",), _zero("enrollment", "medical"), "flag", IN_RESIDENT_MEDICAL, 0),
-        Fact("PENSION_LAST_MONTH", "最近一次养老金发放", ("ss_payment",), lambda q: q.lookup("payment", "last_month"), "month", PENSION_PAID),
+        Fact("PENSION_ENROLLED", "参加养老保险", ("ss_enrollment",), _zero("enrollment", "pension"), "flag", PENSION_ENROLLMENTS, 0),
+        Fact("RESIDENT_PENSION", "参加城乡居民养老", ("ss_enrollment",), _zero("enrollment", "resident"), "flag", RESIDENT_PENSION_ENROLLMENTS, 0),
+        Fact("EMPLOYEE_PENSION", "参加企业职工养老", ("ss_enrollment",), _zero("enrollment", "employee"), "flag", EMPLOYEE_PENSION_ENROLLMENTS, 0),
+        Fact("RECEIVING_PENSION", "领取养老待遇", ("ss_enrollment",), _zero("enrollment", "receiving"), "flag", RECEIVING_ENROLLMENTS, 0),
+        Fact("RESIDENT_MEDICAL", "参加城乡居民医保", ("ss_enrollment",), _zero("enrollment", "medical"), "flag", RESIDENT_MEDICAL_ENROLLMENTS, 0),
+        Fact("PENSION_LAST_MONTH", "最近一次养老金发放", ("ss_payment",), lambda q: q.lookup("payment", "last_month"), "month", PENSION_PAYMENTS),
         Fact("OTHER_HOUSEHOLDS", "另任户主的户数", ("household",), _zero("headed", "others")),
-        Fact("DIED_MONTH", "已知死亡年月", ("person", "cremation", "death_certificate"), _died, "month", KNOWN_DEAD),
-        Fact("CREMATED", "有火化记录", ("cremation",), lambda q: func.coalesce(q.lookup("cremation", "month") * 0 + 1, 0), "flag", CREMATED, 0),
-        Fact("DEATH_CERTIFIED", "有死亡医学证明", ("death_certificate",), lambda q: func.coalesce(q.lookup("certificate", "month") * 0 + 1, 0), "flag", CERTIFIED, 0),
+        Fact("DIED_MONTH", "已知死亡年月", ("person", "cremation", "death_certificate"), _died, "month", KNOWN_DEATHS),
+        Fact("CREMATED", "有火化记录", ("cremation",), lambda q: func.coalesce(q.lookup("cremation", "month") * 0 + 1, 0), "flag", CREMATIONS, 0),
+        Fact("DEATH_CERTIFIED", "有死亡医学证明", ("death_certificate",), lambda q: func.coalesce(q.lookup("certificate", "month") * 0 + 1, 0), "flag", CERTIFICATES, 0),
         Fact("TURNS_80_MONTH", "满80周岁年月", ("person",), _turns_80, "month"),
-        Fact("ASSISTANCE_ACTIVE", "救助在保（无停止日期）", ("assistance",), _zero("assistance", "active"), "flag", ASSISTED, 0),
-        Fact("ALLOWANCE_LAST_MONTH", "最近一次津贴发放", ("allowance_payment",), lambda q: q.lookup("allowance", "last_month"), "month", ALLOWANCE_PAID),
-        Fact("ELDERLY_ALLOWANCE_FIRST_MONTH", "高龄津贴最早发放", ("allowance_payment",), lambda q: q.lookup("allowance", "elderly_first"), "month", ELDERLY_PAID),
-        Fact("ELDERLY_ALLOWANCE_LAST_MONTH", "高龄津贴最近发放", ("allowance_payment",), lambda q: q.lookup("allowance", "elderly_last"), "month", ELDERLY_PAID),
-        Fact("CARE_SUBSIDY", "领取重度残疾人护理补贴", ("allowance_payment",), _zero("allowance", "care"), "flag", CARE_PAID, 0),
-        Fact("SEVERE_CARD", "持一级或二级残疾人证", ("disability_card",), _zero("card", "severe"), "flag", SEVERE_CARD, 0),
-        Fact("MEDICAL_NO_SUBSIDY", "城乡居民医保无资助", ("medical_enrollment",), _zero("medical", "no_subsidy"), "flag", NO_SUBSIDY_MEDICAL, 0),
+        Fact("ASSISTANCE_ACTIVE", "救助在保（无停止日期）", ("assistance",), _zero("assistance", "active"), "flag", ASSISTANCE_IN_CARE, 0),
+        Fact("ALLOWANCE_LAST_MONTH", "最近一次津贴发放", ("allowance_payment",), lambda q: q.lookup("allowance", "last_month"), "month", ALLOWANCE_PAYMENTS),
+        Fact("ELDERLY_ALLOWANCE_FIRST_MONTH", "高龄津贴最早发放", ("allowance_payment",), lambda q: q.lookup("allowance", "elderly_first"), "month", ELDERLY_PAYMENTS),
+        Fact("ELDERLY_ALLOWANCE_LAST_MONTH", "高龄津贴最近发放", ("allowance_payment",), lambda q: q.lookup("allowance", "elderly_last"), "month", ELDERLY_PAYMENTS),
+        Fact("CARE_SUBSIDY", "领取重度残疾人护理补贴", ("allowance_payment",), _zero("allowance", "care"), "flag", CARE_PAYMENTS, 0),
+        Fact("SEVERE_CARD", "持一级或二级残疾人证", ("disability_card",), _zero("card", "severe"), "flag", SEVERE_CARDS, 0),
+        Fact("MEDICAL_NO_SUBSIDY", "城乡居民医保无资助", ("medical_enrollment",), _zero("medical", "no_subsidy"), "flag", NO_SUBSIDY_ENROLLMENTS, 0),
     )
 }  # fmt: skip

@@ -3,8 +3,8 @@
 
 The translation walks the parsed tree node by node and builds SQLAlchemy expressions: names become
 the fact columns they stand for, literals become bound parameters, operators their SQL
-counterparts. Nothing of the text reaches SQL as text, and nothing is evaluated in Python, so a check
-over 100,000 people is one query. ``null`` is SQL's NULL with its three-valued logic — the same
+counterparts. Nothing of the text reaches SQL as text, and no person's data is evaluated in Python,
+so a check over 100,000 people is one query. ``null`` is SQL's NULL with its three-valued logic — the same
 "unknown" semantics the template rules have: a condition that is unknown for a person is no hit.
 
 Where to start. A fact some records make true (``CARE_SUBSIDY``: 护理补贴 paid) has a known value
@@ -14,7 +14,8 @@ be hits, and the query says so: ``person.id_number IN (SELECT id_number FROM …
 SQLite starts from (reading a few thousand rows, then each person by the unique ID number index)
 rather than looking up each of the township's persons. The term adds nothing the condition does
 not already imply, so the hits are the same; only records that are few beside the persons are
-used so (:class:`.facts.Records`).
+used so (:class:`.facts.Records`). Working it out walks the same parsed tree over a handful of
+constants (0, NULL, the rule's literals) — no ``eval``, no person's data.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ _ARITH = {
 
 
 def to_sql(expression: Expression, columns: Mapping[str, ColumnElement[Any]]) -> ColumnElement[Any]:
-    """The condition as a SQL boolean expression over ``columns`` (fact name → column)."""
+    """The condition as a SQL boolean expression over ``columns`` (fact name → column), and for
+    the facts of :data:`.facts.FACTS` it names, where to start (:func:`needed_records`)."""
     unknown = sorted(expression.names - set(columns))
     if unknown:
         raise ExpressionError(f"未知的事实“{unknown[0]}”（可用：{'、'.join(sorted(columns))}）")
