@@ -1,5 +1,10 @@
 """One browse page: a filter bar and a table over a dataset (户籍, 人员, 参保, 待遇发放).
 
+Data held past the 使用期限 a share request was granted for (谁使用谁负责) is said above the table
+while the page shows it, and asked about before a list export
+(:func:`govshare_desktop.core.services.sharing.use_warning`: a few small queries, made when the
+page is built, when data arrives and when an export starts — never per keystroke).
+
 Signals: ``activated_row(str, int)`` — the clerk opened a row (Enter or double-click): dataset key and
 row id; ``counted(int)`` — the number of matching rows changed; ``exported(object)`` — a list export
 finished (its :class:`~govshare_desktop.core.export.lists.ExportResult`).
@@ -31,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from govshare_desktop.core.browse import Browser, Dataset, Query
 from govshare_desktop.core.progress import Cancel, Cancelled, Progress
+from govshare_desktop.core.services import sharing
 from govshare_desktop.core.services.context import Context
 from govshare_desktop.core.services.output import export_list
 from govshare_desktop.core.store.search import HINT, SearchKind, classify
@@ -50,6 +56,20 @@ def ask_save_path(parent: QWidget, suggested: Path) -> Path | None:
         return None
     path = Path(name)
     return path if path.suffix.lower() == ".xlsx" else path.with_name(path.name + ".xlsx")
+
+
+def ask_past_use_period(parent: QWidget, warning: str) -> bool:
+    """Export data held past its 使用期限 all the same? (取消 is the default.) Tests replace this."""
+    box = QMessageBox(
+        QMessageBox.Icon.Warning, "导出 Excel：已超过使用期限", warning, parent=parent
+    )
+    box.setInformativeText("仍要导出吗？")
+    go = box.addButton("继续导出", QMessageBox.ButtonRole.AcceptRole)
+    cancel = box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(cancel)
+    box.setEscapeButton(cancel)
+    box.exec()
+    return box.clickedButton() is go
 
 
 def ask_unmasked_export(parent: QWidget) -> tuple[bool, str] | None:
@@ -110,9 +130,19 @@ class BrowseView(QWidget):
         self.model.queried.connect(self.counted)
         self.model.queried.connect(lambda _count: self._update_search_hint())
 
+        # The 使用期限 warning (check_use_period): a line, not a dialog, while the page is shown.
+        self.use_warning = QLabel(self)
+        self.use_warning.setObjectName("use_warning")
+        self.use_warning.setWordWrap(True)
+        self.use_warning.setStyleSheet(
+            "background:#fde2e1; color:#991b1b; border:1px solid #f87171; padding:4px 8px;"
+        )
+        self.use_warning.setVisible(False)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._bar(extra_filters, initial_filters or {}))
+        layout.addWidget(self.use_warning)
         layout.addWidget(self._table(dataset))
 
     def _bar(
@@ -196,6 +226,16 @@ class BrowseView(QWidget):
         nothing = classify(str(search or "")).kind is SearchKind.NOTHING
         self.search_hint.setVisible(nothing and "search" in self.dataset.filters)
 
+    def check_use_period(self) -> str | None:
+        """Is this page's data held past its 使用期限? The warning is shown above the table (and
+        returned), or hidden (None)."""
+        today = self._today
+        ctx = Context(self._browser.store, lambda: datetime.combine(today, time()))
+        warning = sharing.use_warning(ctx, [self.dataset.key])
+        self.use_warning.setText(f"注意：{warning}" if warning else "")
+        self.use_warning.setVisible(warning is not None)
+        return warning
+
     def select_first(self) -> None:
         if self.model.rowCount():
             self.table.setCurrentIndex(self.model.index(0, 0))
@@ -215,6 +255,9 @@ class BrowseView(QWidget):
         self.model.ensure_loaded()
         if not self.model.rowCount():
             QMessageBox.information(self, "导出 Excel", "本页没有可导出的行。")
+            return None
+        warning = self.check_use_period()
+        if warning is not None and not ask_past_use_period(self, warning):
             return None
         suggested = Path(QDir.homePath()) / f"{self.dataset.title}名单_{self._today:%Y%m%d}.xlsx"
         path = ask_save_path(self, suggested)

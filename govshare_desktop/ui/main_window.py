@@ -1,5 +1,5 @@
-"""The main window: navigation between 户籍, 人员, 参保, 待遇发放, 一表通, 报表任务, 发件箱, 比对核查
-and 校核纠错, one search box, a village filter, the person and household dialogs, the 纠错 dialog,
+"""The main window: navigation between 户籍, 人员, 参保, 待遇发放, 一表通, 报表任务, 发件箱, 比对核查,
+校核纠错 and 目录与共享, one search box, a village filter, the person and household dialogs, the 纠错 dialog,
 the import.
 
 The window is built in two steps so that it appears at once: the shell (toolbar, navigation, an empty
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +41,7 @@ from govshare_desktop.ui.window_pages import (
     ALL,
     PAGE_KEYS,
     PAGES,
+    SHORTCUT_PAGES,
     START_PAGE,
     SearchBox,
     browse_filters,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:  # the store, SQLAlchemy and the views load after the window i
     from govshare_desktop.ui.corrections_view import CorrectionsView
     from govshare_desktop.ui.forms_view import FormsView
     from govshare_desktop.ui.outbox_view import OutboxView, PackageWriter
+    from govshare_desktop.ui.sharing_view import SharingView
     from govshare_desktop.ui.tasks_view import TasksView
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,7 @@ class MainWindow(RecordsWindow):
         self.outbox_view: OutboxView | None = None
         self.checks_view: ChecksView | None = None
         self.corrections_view: CorrectionsView | None = None
+        self.sharing_view: SharingView | None = None
         self.setObjectName("main_window")
         self.setWindowTitle("govshare-desktop")
         self.resize(1280, 780)
@@ -134,7 +137,8 @@ class MainWindow(RecordsWindow):
         self.addAction(find)
 
     def _build_pages(self) -> None:
-        """The navigation list and a placeholder per page (Ctrl+1 … Ctrl+9 switch pages)."""
+        """The navigation list and a placeholder per page (Ctrl+1 … Ctrl+9 switch to the first
+        nine; 目录与共享, the tenth, is reached from the list)."""
         self.nav = QListWidget(self)
         self.nav.setObjectName("nav")
         self.nav.setFixedWidth(120)
@@ -144,12 +148,14 @@ class MainWindow(RecordsWindow):
         self.stack = QStackedWidget(self)
         for position, (key, title) in enumerate(PAGES, start=1):
             self.nav.addItem(title)
-            item = self.nav.item(position - 1)
-            assert item is not None
-            item.setToolTip(f"Ctrl+{position}")
             self.stack.addWidget(
                 QLabel("正在打开数据库……", self, alignment=Qt.AlignmentFlag.AlignCenter)
             )
+            if position > SHORTCUT_PAGES:
+                continue
+            item = self.nav.item(position - 1)
+            assert item is not None
+            item.setToolTip(f"Ctrl+{position}")
             go = QAction(title, self)
             go.setShortcut(QKeySequence(f"Ctrl+{position}"))
             go.triggered.connect(self._page_shower(key))
@@ -248,6 +254,7 @@ class MainWindow(RecordsWindow):
         self._load_villages()
         for view in self.views.values():
             view.model.refresh()
+            view.check_use_period()  # the data may have come on a share request's terms
         self._reports_changed()
         self.refresh_status()
 
@@ -261,6 +268,7 @@ class MainWindow(RecordsWindow):
             self.outbox_view,
             self.checks_view,  # an import runs the checks, and may correct a 纠错
             self.corrections_view,
+            self.sharing_view,  # a catalog, an answer, the data a request asked for
         )
         for page in pages:
             if page is not None:
@@ -296,6 +304,7 @@ class MainWindow(RecordsWindow):
         view.set_masked(self.masked)
         view.activated_row.connect(self._open_row)
         view.counted.connect(lambda _n, k=key: self._update_count(k))
+        view.check_use_period()
         return view
 
     @property
@@ -342,13 +351,14 @@ class MainWindow(RecordsWindow):
         return PackageWriter(self.store, self)
 
     def _show_list_page(self, key: str, row: int) -> None:
-        """报表任务, 发件箱, 比对核查 and 校核纠错: built the first time they are shown, read afresh
-        every time."""
+        """报表任务, 发件箱, 比对核查, 校核纠错 and 目录与共享: built the first time they are shown,
+        read afresh every time."""
         built = {
             "tasks": self.tasks_view,
             "outbox": self.outbox_view,
             "checks": self.checks_view,
             "corrections": self.corrections_view,
+            "sharing": self.sharing_view,
         }[key]
         if built is not None:
             built.refresh()
@@ -379,12 +389,23 @@ class MainWindow(RecordsWindow):
             self.checks_view.set_masked(self.masked, self.unmask_reason)
             self.checks_view.correction_requested.connect(self.open_case_correction)
             return self.checks_view
+        if key == "sharing":
+            from govshare_desktop.ui.sharing_view import SharingView
+
+            self.sharing_view = SharingView(
+                self.store, self.package_writer, self, clock=self._sharing_clock
+            )
+            return self.sharing_view
         from govshare_desktop.ui.corrections_view import CorrectionsView
 
         self.corrections_view = CorrectionsView(
             self.store, self.package_writer, self, masked=self.masked
         )
         return self.corrections_view
+
+    def _sharing_clock(self) -> datetime:
+        """The window's day (what is overdue is judged on it) at the time of day."""
+        return datetime.combine(self._today(), datetime.now().time())
 
     def open_task(self, template_id: str, period: str, area: str) -> None:
         """A task opened on the 报表任务 page: its form, period and area on the 一表通 page."""
@@ -402,7 +423,7 @@ class MainWindow(RecordsWindow):
         if key == "forms":
             self._show_forms(row)
             return
-        if key in ("tasks", "outbox", "checks", "corrections"):
+        if key in ("tasks", "outbox", "checks", "corrections", "sharing"):
             self._show_list_page(key, row)
             return
         if key not in self.views:

@@ -20,7 +20,9 @@ if TYPE_CHECKING:  # the store loads after the window is shown
 
 ALL = None  # combo data meaning "no filter"
 
-# Pages in navigation order: key and title. Ctrl+1 … Ctrl+9 switch between them.
+# Pages in navigation order: key and title. Ctrl+1 … Ctrl+9 switch to the first nine; the pages
+# after them are reached from the navigation list (Ctrl+0 is the zoom's).
+SHORTCUT_PAGES = 9
 PAGES = (
     ("household", "户籍（户）"),
     ("person", "人员"),
@@ -31,6 +33,7 @@ PAGES = (
     ("outbox", "发件箱"),
     ("checks", "比对核查"),
     ("corrections", "校核纠错"),
+    ("sharing", "目录与共享"),
 )
 START_PAGE = "person"
 PAGE_KEYS = tuple(key for key, _ in PAGES)

@@ -22,6 +22,10 @@ MODEL_TESTS = {
     "CorrectionsModel": "tests/ui/test_checks_pages.py::test_overdue_corrections_stand_out",
     "RejectedModel": "tests/ui/test_import_wizard.py::"
     "test_a_rejected_row_becomes_a_correction_from_the_result_page",
+    "ResourcesModel": "tests/ui/test_sharing_page.py::"
+    "test_the_catalog_is_searched_and_a_request_drafted",
+    "RequestsModel": "tests/ui/test_sharing_page.py::test_a_request_is_approved_sent_and_urged",
+    "HoldingsModel": "tests/ui/test_sharing_page.py::test_data_past_its_use_period_is_flagged",
 }
 
 
