@@ -135,3 +135,53 @@ def _no_error_dialogs(request, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(errors, "show_error", lambda _parent, exc: shown.append(repr(exc)))
     yield
     assert not shown, f"an error dialog would have been shown: {shown}"
+
+
+# ---------------------------------------------------------------- PostgreSQL (issue 18)
+
+
+@pytest.fixture(scope="session")
+def pg_server():  # type: ignore[no-untyped-def]
+    """A throwaway PostgreSQL server for the session (:mod:`tests.pg_server`), started only when a
+    test asks for it. It never skips: a server that cannot start fails the test, saying why."""
+    from tests.pg_server import ServerUnavailable, start_server
+
+    try:
+        server = start_server()
+    except ServerUnavailable as exc:
+        pytest.fail(f"PostgreSQL is needed and could not be started: {exc}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _pg_template(pg_server) -> str:  # type: ignore[no-untyped-def]
+    """A database migrated to head once per session; each test copies it."""
+    name = pg_server.create_database(pg_server.new_name("template"))
+    open_store(pg_server.url(name)).dispose()
+    return name
+
+
+@pytest.fixture
+def pg_url(pg_server):  # type: ignore[no-untyped-def]
+    """A new, empty database on the test server (dropped afterwards)."""
+    name = pg_server.create_database(pg_server.new_name())
+    yield pg_server.url(name)
+    pg_server.drop_database(name)
+
+
+@pytest.fixture
+def pg_store(pg_server, _pg_template):  # type: ignore[no-untyped-def]
+    """A new database at head on the test server, used as a signed-in 经办人 would (as
+    :func:`store` on SQLite)."""
+    name = pg_server.create_database(pg_server.new_name(), template=_pg_template)
+    s = as_clerk(open_store(pg_server.url(name)))
+    yield s
+    s.dispose()
+    pg_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request):  # type: ignore[no-untyped-def]
+    """The test runs twice: on a SQLite file and on PostgreSQL."""
+    return request.getfixturevalue("store" if request.param == "sqlite" else "pg_store")
