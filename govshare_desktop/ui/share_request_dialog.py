@@ -13,7 +13,7 @@ Signals of :class:`ShareRequestDialog`: ``drafted(object)`` — the request was 
 from __future__ import annotations
 
 import html
-from datetime import timedelta
+from datetime import date, timedelta
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
@@ -149,6 +149,10 @@ class ShareRequestDialog(QDialog):
         line.textEdited.connect(lambda _text: self.error.clear())
         return line
 
+    def use_until(self) -> date:
+        chosen = self.until.date()
+        return date(chosen.year(), chosen.month(), chosen.day())
+
     def chosen_items(self) -> list[str]:
         return [box.text() for box in self.items if box.isChecked()]
 
@@ -162,7 +166,7 @@ class ShareRequestDialog(QDialog):
                 purpose=self.purpose.text(),
                 basis=self.basis.text(),
                 scope=self.scope.text(),
-                use_until=self.until.date().toPython(),
+                use_until=self.use_until(),
             )
         except UserError as exc:
             self.error.setText(exc.message)
