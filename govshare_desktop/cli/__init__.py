@@ -14,7 +14,9 @@ the window calls.
 
 Every command that opens a database takes ``--db PATH`` (default: ``GOVSHARE_DB`` or the per-user
 data directory). One module per group of commands, each a table of :class:`Command` (data);
-:func:`build_parser` makes the argument parser from them.
+:func:`build_parser` makes the argument parser from them — in Chinese, argparse's own words
+too (:class:`~govshare_desktop.cli.common.ChineseArgumentParser`). Without a terminal to type the
+user name and password at, a command that signs in says which environment variables to set.
 """
 
 # Imports inside functions — lazy: `govshare --help` and `--version` start without SQLAlchemy or the core.
@@ -28,8 +30,8 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 
 from govshare_desktop import __version__
-from govshare_desktop.cli import admin, checks, forms, imports, people, reports, setup
-from govshare_desktop.cli.common import Command, build
+from govshare_desktop.cli import admin, checks, forms, imports, people, reports, setup, sharing
+from govshare_desktop.cli.common import ChineseArgumentParser, Command, build
 from govshare_desktop.core.errors import UserError
 
 COMMANDS: list[Command] = [
@@ -39,6 +41,7 @@ COMMANDS: list[Command] = [
     *forms.COMMANDS,
     *reports.COMMANDS,
     *checks.COMMANDS,
+    *sharing.COMMANDS,
     *admin.COMMANDS,
 ]
 
@@ -46,9 +49,27 @@ ENV_LOCK_WAIT = "GOVSHARE_LOCK_WAIT"
 LOCK_WAIT = 10.0  # seconds a command waits for another writer (the window, an import) to finish
 
 
+ENVIRONMENT = """\
+环境变量：
+  GOVSHARE_DB              数据库文件的路径（未写 --db 时）
+  GOVSHARE_USER            登录用户名（没有终端可输入时必须设置）
+  GOVSHARE_PASSWORD        登录密码（没有终端可输入时必须设置；用完即删除）
+  GOVSHARE_NEW_PASSWORD    新密码（passwd、users add、users reset-password）
+  GOVSHARE_ADMIN_PASSWORD  管理员初始密码（init、demo；不设置时随机生成）
+  GOVSHARE_CLERK_PASSWORD  演示经办人 jingban 的初始密码（demo）
+  GOVSHARE_LOCK_WAIT       等待窗口或其他命令让出数据库的秒数（默认 10）"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="govshare", description="govshare-desktop 命令行工具")
-    parser.add_argument("--version", action="version", version=f"govshare-desktop {__version__}")
+    parser = ChineseArgumentParser(
+        prog="govshare", description="govshare-desktop 命令行工具", epilog=ENVIRONMENT
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"govshare-desktop {__version__}",
+        help="显示版本号并退出",
+    )
     build(parser, COMMANDS)
     return parser
 
@@ -83,3 +104,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl+C: said in Chinese, not as a traceback
+        print("\n已中断", file=sys.stderr)
+        return 130

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from govshare_desktop.cli.common import (
-    ENV_PASSWORD,
     Command,
     arg,
     ask_credentials,
     context,
+    current_password,
     day,
     initialised_path,
     new_password,
@@ -28,13 +27,10 @@ if TYPE_CHECKING:
 
 
 def cmd_passwd(args: argparse.Namespace) -> int:
-    import getpass
-
     from govshare_desktop.core.services.admin import change_own_password
 
     ctx = context(args)
-    old = os.environ.get(ENV_PASSWORD) or getpass.getpass("当前密码：")
-    change_own_password(ctx, old, new_password())
+    change_own_password(ctx, current_password(), new_password())
     print(f"“{ctx.user}”的密码已修改")
     return 0
 
@@ -172,7 +168,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-USERNAME = arg("username")
+USERNAME = arg("username", metavar="用户名", help="登录用户名")
+ROLE_HELP = (
+    "clerk 经办人 / reviewer 审核人 / sysadmin 系统管理员 / auditor 审计管理员（也可写中文名称）"
+)
 
 COMMANDS = [
     Command(
@@ -188,11 +187,9 @@ COMMANDS = [
         cmd_users_add,
         [
             USERNAME,
-            arg(
-                "--role", required=True, help="clerk 经办人 / reviewer 审核人 / sysadmin / auditor"
-            ),
-            arg("--name", help="姓名（显示用）"),
-            arg("--expires", help="账户有效期至（YYYY-MM-DD）"),
+            arg("--role", required=True, metavar="角色", help=ROLE_HELP),
+            arg("--name", metavar="姓名", help="姓名（显示用）"),
+            arg("--expires", metavar="日期", help="账户有效期至，例：2026-12-31（默认长期有效）"),
         ],
         group="users",
         use_cases=("admin.add_account",),
@@ -216,7 +213,7 @@ COMMANDS = [
         "set-role",
         "修改用户角色",
         cmd_users_change,
-        [USERNAME, arg("role")],
+        [USERNAME, arg("role", metavar="角色", help=ROLE_HELP)],
         group="users",
         use_cases=("admin.change_account",),
     ),
@@ -225,16 +222,16 @@ COMMANDS = [
         "校验审计日志是否完整（被改、删、调换或插入时返回非零）",
         cmd_audit_verify,
         [
-            arg("--json", action="store_true"),
-            arg("--anchor", metavar="SEQ:MAC", help="导出文件或数据包中记录的审计锚点"),
+            arg("--json", action="store_true", help="以 JSON 输出校验结果"),
+            arg("--anchor", metavar="序号:MAC", help="导出文件或数据包中记录的审计锚点"),
             arg(
                 "--against",
-                metavar="FILE",
+                metavar="文件",
                 help="从本程序导出的 .xlsx/.pdf 或发出的数据包 .zip 中读取审计锚点",
             ),
             arg(
                 "--backups",
-                metavar="DIR",
+                metavar="文件夹",
                 help="以此文件夹中每份备份的审计日志末条为锚点（默认：数据库旁的 backups）",
             ),
         ],
@@ -245,7 +242,21 @@ COMMANDS = [
         "list",
         "列出审计记录（审计管理员）",
         cmd_audit_list,
-        [arg("--action"), arg("--user"), arg("--limit", type=int, default=100)],
+        [
+            arg(
+                "--action",
+                metavar="操作",
+                help="只列出该操作的记录，例：login、login_failed、import",
+            ),
+            arg("--user", metavar="用户名", help="只列出该用户的记录"),
+            arg(
+                "--limit",
+                type=int,
+                default=100,
+                metavar="条数",
+                help="最多列出的条数，从最新的起（默认 100）",
+            ),
+        ],
         group="audit",
         use_cases=("admin.audit_entries",),
     ),
@@ -254,8 +265,14 @@ COMMANDS = [
         "备份数据库（SQLite 在线备份，校验后保留最近 N 份）",
         cmd_backup,
         [
-            arg("--out", metavar="DIR", help="备份文件夹（默认：数据库旁的 backups）"),
-            arg("--generations", type=int, default=7, help="保留份数（默认 7）"),
+            arg("--out", metavar="文件夹", help="备份文件夹（默认：数据库旁的 backups）"),
+            arg(
+                "--generations",
+                type=int,
+                default=7,
+                metavar="份数",
+                help="保留最近的份数，更早的删除（默认 7）",
+            ),
         ],
         use_cases=("admin.back_up",),
     ),
@@ -263,7 +280,13 @@ COMMANDS = [
         "restore",
         "从备份恢复数据库（先校验备份，失败时原数据库不变）",
         cmd_restore,
-        [arg("file", metavar="FILE")],
+        [
+            arg(
+                "file",
+                metavar="备份文件",
+                help="要恢复的备份文件（.db；它的 .keys 密钥文件须在同一文件夹）",
+            )
+        ],
         use_cases=("admin.restore", "admin.restore_unreadable"),
     ),
 ]

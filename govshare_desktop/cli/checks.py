@@ -193,8 +193,8 @@ COMMANDS = [
         "列出待核实的核查事项（默认隐藏身份信息）",
         cmd_checks_cases,
         [
-            arg("--check", help="只列出该核查规则（id）"),
-            arg("--village", help="只列出该村（社区）（12位代码）"),
+            arg("--check", metavar="核查规则", help="只列出该核查规则（id）"),
+            arg("--village", metavar="区划代码", help="只列出该村（社区）（12位代码）"),
             arg("--json", action="store_true", help="以 JSON 输出（含完整身份信息）"),
         ],
         group="checks",
@@ -205,11 +205,11 @@ COMMANDS = [
         "导出核查表（PDF 或 .xlsx，供村（社区）入户核实；默认隐藏身份信息）",
         cmd_checks_sheet,
         [
-            arg("check", help="核查规则 id（govshare checks cases 可见）"),
-            arg("--out", required=True, metavar="FILE.pdf|FILE.xlsx", help="输出文件"),
-            arg("--village", help="只导出该村（社区）（12位代码）"),
+            arg("check", metavar="核查规则", help="核查规则 id（govshare checks cases 可见）"),
+            arg("--out", required=True, metavar="文件", help="输出文件：.pdf 或 .xlsx"),
+            arg("--village", metavar="区划代码", help="只导出该村（社区）（12位代码）"),
             arg("--unmasked", action="store_true", help="含完整姓名和身份证号（须 --reason）"),
-            arg("--reason", help="导出完整个人信息的事由"),
+            arg("--reason", metavar="事由", help="导出完整个人信息的事由"),
         ],
         group="checks",
         use_cases=("checks.export_sheet",),
@@ -220,15 +220,24 @@ COMMANDS = [
         cmd_corrections_raise,
         [
             arg("--dataset", choices=("person", "household"), help="数据集：人员或户"),
-            arg("--key", help="公民身份号码（person）或户号（household）"),
-            arg("--field", help="字段，如 姓名、出生日期、联系电话、住址"),
-            arg("--value", required=True, help="建议值"),
-            arg("--basis", required=True, help="依据，如 户口簿、死亡医学证明、村委会入户核实"),
-            arg("--case", type=int, help="由核查事项提出（该事项记为确认有误）"),
+            arg(
+                "--key", metavar="身份号码或户号", help="公民身份号码（person）或户号（household）"
+            ),
+            arg("--field", metavar="字段", help="字段，如 姓名、出生日期、联系电话、住址"),
+            arg("--value", required=True, metavar="建议值", help="建议值"),
+            arg(
+                "--basis",
+                required=True,
+                metavar="依据",
+                help="依据，如 户口簿、死亡医学证明、村委会入户核实",
+            ),
+            arg(
+                "--case", type=int, metavar="事项编号", help="由核查事项提出（该事项记为确认有误）"
+            ),
             arg(
                 "--rejected",
                 type=int,
-                metavar="N",
+                metavar="行编号",
                 help="由被拒导入的行提出（编号见 govshare corrections rejected；字段和现值取自该行）",
             ),
         ],
@@ -240,7 +249,7 @@ COMMANDS = [
         "列出导入时被拒的行（可据此向数源部门提出纠错；默认隐藏身份信息）",
         cmd_corrections_rejected,
         [
-            arg("--batch", type=int, help="只列出该批次（导入记录中的批次号）"),
+            arg("--batch", type=int, metavar="批次号", help="只列出该批次（导入记录中的批次号）"),
             arg("--json", action="store_true", help="以 JSON 输出（含完整身份信息）"),
         ],
         group="corrections",
@@ -250,7 +259,7 @@ COMMANDS = [
         "send",
         "把待发送的纠错按部门打成签名数据包（--out 同时写入文件夹）",
         cmd_corrections_send,
-        [arg("--out", metavar="DIR", help="写入的文件夹")],
+        [arg("--out", metavar="文件夹", help="写入的文件夹")],
         group="corrections",
         use_cases=("reports.send_corrections", "reports.write_package"),
     ),
@@ -267,8 +276,10 @@ COMMANDS = [
         "打印催办单：发往某部门、已超期未答复的纠错（PDF）",
         cmd_corrections_reminder,
         [
-            arg("--department", required=True, help="数源部门名称，如 东莞市公安局"),
-            arg("--out", required=True, metavar="FILE.pdf", help="输出的 PDF 文件"),
+            arg(
+                "--department", required=True, metavar="部门", help="数源部门名称，如 东莞市公安局"
+            ),
+            arg("--out", required=True, metavar="文件.pdf", help="输出的 PDF 文件"),
         ],
         group="corrections",
         use_cases=("reports.print_reminder",),
@@ -278,9 +289,14 @@ COMMANDS = [
         "填写核查结果：verified 村已核实 / reviewed 镇已审核 / confirmed 确认有误 / false-alarm 误报",
         cmd_checks_set,
         [
-            arg("case", type=int, help="核查事项编号"),
-            arg("state", choices=tuple(STATE_WORDS), help="核查结果"),
-            arg("--note", help="核实情况；误报须写明理由"),
+            arg("case", type=int, metavar="事项编号", help="核查事项编号"),
+            arg(
+                "state",
+                choices=tuple(STATE_WORDS),
+                metavar="核查结果",
+                help="核查结果：%(choices)s",
+            ),
+            arg("--note", metavar="核实情况", help="核实情况；误报须写明理由"),
         ],
         group="checks",
         use_cases=("checks.set_case_state",),

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from govshare_desktop.cli.common import (
+    DB_HELP,
     PERIOD_HELP,
     Command,
     arg,
@@ -188,7 +189,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-PERIOD = arg("--period", required=True, help=PERIOD_HELP)
+PERIOD = arg("--period", required=True, metavar="统计期", help=PERIOD_HELP)
+AREA_HELP = "12位区划代码：村（社区）或本乡镇"
 
 COMMANDS = [
     Command(
@@ -199,9 +201,9 @@ COMMANDS = [
             arg("--json", action="store_true", help="每个模板（每个版本）输出一行 JSON"),
             arg(
                 "--db",
-                metavar="PATH",
+                metavar="路径",
                 default=argparse.SUPPRESS,  # without it: the shipped templates, no signing in
-                help="同时列出该数据库中安装的报表模板及各版本（须登录）",
+                help=f"同时列出该数据库中安装的报表模板及各版本（须登录）。{DB_HELP}",
             ),
         ],
         group="forms",
@@ -212,7 +214,7 @@ COMMANDS = [
         "check",
         "检查数据项字典或报表模板文件（与 forms install 的检查相同）",
         cmd_forms_check,
-        [arg("file", metavar="FILE")],
+        [arg("file", metavar="文件.toml", help="数据项字典或报表模板文件（TOML）")],
         group="forms",
         database=False,
     ),
@@ -221,11 +223,11 @@ COMMANDS = [
         "安装报表模板（新的报表，或已有报表的新版本）或数据项字典的新数据项（系统管理员）",
         cmd_forms_install,
         [
-            arg("file", metavar="FILE.toml"),
+            arg("file", metavar="文件.toml", help="报表模板或数据项字典文件（TOML）"),
             arg(
                 "--from",
                 dest="effective_from",
-                metavar="PERIOD",
+                metavar="统计期",
                 help="新版本自该统计期起适用（默认：各期；已上报的报表仍按上报时的版本）",
             ),
         ],
@@ -238,7 +240,7 @@ COMMANDS = [
         cmd_forms_prefill,
         [
             PERIOD,
-            arg("--area", help="只显示该区划（12位代码）"),
+            arg("--area", metavar="区划代码", help="只显示该区划（12位代码）"),
             arg("--json", action="store_true", help="每个值输出一行 JSON"),
             arg(
                 "--save",
@@ -254,11 +256,11 @@ COMMANDS = [
         "填写一个数据项的值（供脚本使用）",
         cmd_forms_set,
         [
-            arg("element", metavar="ELEMENT"),
-            arg("value", metavar="VALUE"),
+            arg("element", metavar="数据项", help="数据项代码（govshare forms prefill 可见）"),
+            arg("value", metavar="值", help="填写的值"),
             PERIOD,
-            arg("--area", required=True, help="12位区划代码（村或本乡镇）"),
-            arg("--reason", help="修改由回流数据计算的值时须说明理由"),
+            arg("--area", required=True, metavar="区划代码", help=AREA_HELP),
+            arg("--reason", metavar="理由", help="修改由回流数据计算的值时须说明理由"),
         ],
         group="forms",
         use_cases=("forms.set_value",),
@@ -268,22 +270,22 @@ COMMANDS = [
         "导出报表为 Excel 或 PDF（登记表：每人一份，合并为一个文件或 --each 每人一个文件）",
         cmd_export,
         [
-            arg("template", metavar="TEMPLATE_ID", help="报表模板 id（见 govshare forms list）"),
+            arg("template", metavar="报表模板", help="报表模板 ID（govshare forms list 可见）"),
             PERIOD,
-            arg("--area", help="村（社区）或乡镇的区划代码（默认：全镇）"),
+            arg("--area", metavar="区划代码", help="村（社区）或乡镇的区划代码（默认：全镇）"),
             arg(
                 "--subject",
                 nargs="+",
-                metavar="ID_NUMBER",
+                metavar="身份号码",
                 help="登记表：为这些人（身份号码）或户（户号）导出（默认：模板条件选出的所有对象）",
             ),
-            arg("--format", choices=("xlsx", "pdf")),
+            arg("--format", choices=("xlsx", "pdf"), help="导出格式：xlsx（Excel）或 pdf"),
             arg(
                 "--workbook",
-                metavar="MAPPING",
+                metavar="表样",
                 help="按部门自己的表样（resources/forms/workbooks 中的映射 id 或 .toml 路径）导出 .xlsx",
             ),
-            arg("--out", required=True, help="输出文件（--each 时为文件夹）"),
+            arg("--out", required=True, metavar="文件", help="输出文件（--each 时为文件夹）"),
             arg("--each", action="store_true", help="登记表每人一个文件"),
             arg(
                 "--unmasked",
@@ -293,6 +295,7 @@ COMMANDS = [
             arg("--masked", action="store_true", help=argparse.SUPPRESS),  # the default now
             arg(
                 "--reason",
+                metavar="事由",
                 help="--unmasked 导出含完整个人信息的报表（花名册、登记表）时须说明事由",
             ),
             arg("--watermark", action="store_true", help="PDF 加水印（导出人和时间）"),

@@ -124,12 +124,30 @@ COMMANDS = [
         "导入回流数据：Excel/CSV 文件或回流数据包",
         cmd_import,
         [
-            arg("paths", nargs="+", metavar="PATH"),
+            arg(
+                "paths",
+                nargs="+",
+                metavar="文件",
+                help="回流数据文件（Excel 或 CSV）或回流数据包（.zip）；可写多个，按所写顺序导入",
+            ),
             arg("--dry-run", action="store_true", help="只检查和统计，不保存"),
             arg("--json", action="store_true", help="每个文件输出一行 JSON"),
-            arg("--dataset", choices=IMPORT_DATASET_CHOICES, help="指定数据类型（默认按表头识别）"),
-            arg("--source", help="数据来源部门（默认取文件中的“数据来源”或按数据类型）"),
-            arg("--as-of", help="数据时点 YYYY-MM-DD（默认取文件中的“数据时点”或文件名中的日期）"),
+            arg(
+                "--dataset",
+                choices=IMPORT_DATASET_CHOICES,
+                metavar="数据类型",
+                help="指定数据类型（默认按表头识别）：%(choices)s",
+            ),
+            arg(
+                "--source",
+                metavar="部门",
+                help="数据来源部门（默认取文件中的“数据来源”或按数据类型）",
+            ),
+            arg(
+                "--as-of",
+                metavar="日期",
+                help="数据时点，例：2026-10-31（默认取文件中的“数据时点”或文件名中的日期）",
+            ),
             arg(
                 "--delta",
                 action="store_true",
@@ -137,7 +155,7 @@ COMMANDS = [
             ),
             arg(
                 "--errors-dir",
-                metavar="DIR",
+                metavar="文件夹",
                 help="把拒收的行和金额变化写成 Excel 工作簿，放在此目录",
             ),
         ],
@@ -148,9 +166,19 @@ COMMANDS = [
         "登记发送方的 Ed25519 公钥（PEM 文件）",
         cmd_trust_add,
         [
-            arg("pem", metavar="PUBLIC_KEY.pem"),
-            arg("--sender", required=True, help="发送方12位统计用区划代码"),
-            arg("--name", required=True, help="发送方名称"),
+            arg("pem", metavar="公钥.pem", help="发送方的 Ed25519 公钥文件（PEM 格式）"),
+            arg(
+                "--sender",
+                required=True,
+                metavar="区划代码",
+                help="发送方的12位统计用区划代码，例：441900000000",
+            ),
+            arg(
+                "--name",
+                required=True,
+                metavar="名称",
+                help="发送方名称，例：东莞市政务服务和数据管理局",
+            ),
         ],
         group="trust",
         use_cases=("admin.trust_sender",),

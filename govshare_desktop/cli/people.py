@@ -76,7 +76,7 @@ def cmd_export_list(args: argparse.Namespace) -> int:
     return 0
 
 
-UNMASKED_REASON = arg("--reason", help="--unmasked 时须说明事由（记入审计日志）")
+UNMASKED_REASON = arg("--reason", metavar="事由", help="--unmasked 时须说明事由（记入审计日志）")
 
 COMMANDS = [
     Command(
@@ -84,8 +84,12 @@ COMMANDS = [
         "按姓名、身份证号（片段）或拼音首字母查找人员",
         cmd_search,
         [
-            arg("text"),
-            arg("--limit", type=int, default=50),
+            arg(
+                "text",
+                metavar="查找内容",
+                help="姓名、身份证号（片段）或拼音首字母，例：张三、4419、zs",
+            ),
+            arg("--limit", type=int, default=50, metavar="条数", help="最多显示的条数（默认 50）"),
             arg("--unmasked", action="store_true", help="显示完整姓名和证件号（注意保密）"),
             UNMASKED_REASON,
         ],
@@ -98,20 +102,20 @@ COMMANDS = [
         [
             arg(
                 "dataset",
-                metavar="DATASET",
+                metavar="名单",
                 choices=DATASET_CHOICES,
                 help="household（户籍）、person（人员）、ss_enrollment（参保）或 ss_payment（待遇发放）",
             ),
-            arg("--village", metavar="CODE", help="只导出该村（社区）（12位区划代码）"),
+            arg("--village", metavar="区划代码", help="只导出该村（社区）（12位区划代码）"),
             arg(
                 "--search",
-                metavar="TEXT",
+                metavar="查找内容",
                 help="与窗口中的查找相同：姓名、身份证号（片段）或拼音首字母",
             ),
             arg(
                 "--filter",
                 action="append",
-                metavar="KEY=VALUE",
+                metavar="名称=值",
                 help="其他筛选条件，可重复，例：status=normal、scheme=170、registry=out、period=202610",
             ),
             arg(
@@ -120,7 +124,7 @@ COMMANDS = [
                 help="导出完整的姓名、证件号码、电话和住址（注意保密）",
             ),
             UNMASKED_REASON,
-            arg("--out", required=True, metavar="PATH.xlsx", help="输出的 Excel 文件"),
+            arg("--out", required=True, metavar="文件.xlsx", help="输出的 Excel 文件"),
         ],
         use_cases=("output.export_list",),
     ),

@@ -9,9 +9,9 @@ import argparse
 import json
 from pathlib import Path
 
-from govshare_desktop.cli.common import Command, arg, context, period, pool
+from govshare_desktop.cli.common import PERIOD_HELP, Command, arg, context, period, pool
 
-OUT_DIR = arg("--out", required=True, metavar="DIR", help="写入的文件夹（U 盘、共享文件夹）")
+OUT_DIR = arg("--out", required=True, metavar="文件夹", help="写入的文件夹（U 盘、共享文件夹）")
 AS_JSON = arg("--json", action="store_true", help="以 JSON 输出")
 
 
@@ -149,10 +149,11 @@ def cmd_outbox_send(args: argparse.Namespace) -> int:
     return 0
 
 
+TEMPLATE = arg("template", metavar="报表模板", help="报表模板 ID（govshare forms list 可见）")
 FORM_ARGS = [
-    arg("template", help="报表模板 ID"),
-    arg("--period", required=True, help="统计期，如 2026-11"),
-    arg("--area", help="区划代码（默认本乡镇）"),
+    TEMPLATE,
+    arg("--period", required=True, metavar="统计期", help=PERIOD_HELP),
+    arg("--area", metavar="区划代码", help="村（社区）或乡镇的12位区划代码（默认本乡镇）"),
 ]
 
 COMMANDS = [
@@ -160,7 +161,14 @@ COMMANDS = [
         "export",
         "导出本单位公钥（PEM），交县级平台登记；并显示指纹",
         cmd_keys_export,
-        [arg("--out", required=True, metavar="FILE.pem")],
+        [
+            arg(
+                "--out",
+                required=True,
+                metavar="文件.pem",
+                help="写入的公钥文件，例：本单位公钥.pem",
+            )
+        ],
         group="keys",
         use_cases=("reports.export_public_key",),
     ),
@@ -206,7 +214,15 @@ COMMANDS = [
         "recipient",
         "设置部门的上报单位代码（无任务的报表发往该单位）",
         cmd_report_recipient,
-        [arg("--department", required=True), arg("--code", required=True)],
+        [
+            arg(
+                "--department",
+                required=True,
+                metavar="部门",
+                help="部门名称，与报表模板中写的部门相同，例：民政",
+            ),
+            arg("--code", required=True, metavar="单位代码", help="上报单位的12位区划代码"),
+        ],
         group="report",
         use_cases=("reports.set_report_recipient",),
     ),
@@ -214,7 +230,15 @@ COMMANDS = [
         "review",
         "设置报表上报前是否须经审核人审核（on/off）",
         cmd_report_review,
-        [arg("template"), arg("required", choices=("on", "off"))],
+        [
+            TEMPLATE,
+            arg(
+                "required",
+                choices=("on", "off"),
+                metavar="on|off",
+                help="on：上报前须经审核人审核；off：不需要审核",
+            ),
+        ],
         group="report",
         use_cases=("reports.set_review_required",),
     ),

@@ -115,9 +115,14 @@ COMMANDS = [
         "初始化数据库所服务的乡镇（街道）",
         cmd_init,
         [
-            arg("--area", required=True, help="12位统计用区划代码，例：441900199000"),
-            arg("--name", required=True, help="乡镇（街道）名称，例：青禾镇"),
-            arg("--county-name", help="所属县（市、区）名称"),
+            arg(
+                "--area",
+                required=True,
+                metavar="区划代码",
+                help="本乡镇（街道）的12位统计用区划代码，例：441900199000",
+            ),
+            arg("--name", required=True, metavar="名称", help="乡镇（街道）名称，例：青禾镇"),
+            arg("--county-name", metavar="名称", help="所属县（市、区）名称，例：东莞市"),
         ],
         use_cases=("setup.prepare_township",),
     ),
@@ -126,8 +131,16 @@ COMMANDS = [
         "生成演示乡镇（青禾镇 441900199000）及其演示经办人 jingban",
         cmd_demo,
         [
-            arg("--households", type=int, default=300, help="户数（默认 300）"),
-            arg("--seed", type=int, default=1, help="随机种子（相同种子生成相同数据）"),
+            arg(
+                "--households", type=int, default=300, metavar="户数", help="生成的户数（默认 300）"
+            ),
+            arg(
+                "--seed",
+                type=int,
+                default=1,
+                metavar="整数",
+                help="随机种子（默认 1；相同的种子生成相同的数据）",
+            ),
         ],
         use_cases=("setup.prepare_demo", "setup.generate_demo"),
     ),

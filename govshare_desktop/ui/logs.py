@@ -1,4 +1,6 @@
-"""Logging for the desktop app: a rotating file in the per-user log directory, plus stderr.
+"""Logging for the desktop app: a rotating file in the per-user log directory (everything from
+INFO up: the schema migrations, exports …), plus warnings and errors on stderr — a clerk who
+starts the program from a terminal sees no English progress lines there.
 
 Unhandled exceptions (a bug, not a :class:`UserError`) are logged with their traceback and shown to the
 clerk in a dialog instead of vanishing in a Qt slot.
@@ -28,6 +30,7 @@ def setup_logging() -> Path | None:
     root = logging.getLogger()
     root.setLevel(logging.INFO)
     stderr = logging.StreamHandler()
+    stderr.setLevel(logging.WARNING)  # INFO (e.g. alembic's "Running upgrade …") to the file only
     stderr.setFormatter(logging.Formatter(LOG_FORMAT))
     root.addHandler(stderr)
     path = log_dir() / "govshare-desktop.log"
