@@ -115,6 +115,8 @@ def window(qtbot, qapp, demo_store):  # type: ignore[no-untyped-def]
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
+    win.activateWindow()  # keyboard tests check focus: the window must be the active one
+    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
     return win
 
 
@@ -185,3 +187,47 @@ def pg_store(pg_server, _pg_template):  # type: ignore[no-untyped-def]
 def any_store(request):  # type: ignore[no-untyped-def]
     """The test runs twice: on a SQLite file and on PostgreSQL."""
     return request.getfixturevalue("store" if request.param == "sqlite" else "pg_store")
+
+
+@pytest.fixture(scope="session")
+def _pg_demo_template(pg_server, _pg_template) -> str:  # type: ignore[no-untyped-def]
+    """The demo township of :func:`_demo_template`, generated once on the server."""
+    from govshare_desktop.core.demo import generate
+
+    name = pg_server.create_database(pg_server.new_name("demo"), template=_pg_template)
+    s = open_store(pg_server.url(name))
+    generate(s, households=DEMO_HOUSEHOLDS, seed=7)
+    s.dispose()
+    return name
+
+
+@pytest.fixture
+def pg_demo_store(pg_server, _pg_demo_template):  # type: ignore[no-untyped-def]
+    """A private copy of the demo township on the server (as :func:`demo_store`)."""
+    name = pg_server.create_database(pg_server.new_name(), template=_pg_demo_template)
+    s = as_clerk(open_store(pg_server.url(name)))
+    yield s
+    s.dispose()
+    pg_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_demo_store(request):  # type: ignore[no-untyped-def]
+    """The demo township, on a SQLite file and on PostgreSQL."""
+    return request.getfixturevalue("demo_store" if request.param == "sqlite" else "pg_demo_store")
+
+
+@pytest.fixture
+def pg_migrated_url(pg_server, _pg_template):  # type: ignore[no-untyped-def]
+    """A new database at head on the server, nobody set up in it yet (dropped afterwards)."""
+    name = pg_server.create_database(pg_server.new_name(), template=_pg_template)
+    yield pg_server.url(name)
+    pg_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db(request, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Where a database is to be set up: a SQLite file's path, or a server database's URL."""
+    if request.param == "sqlite":
+        return tmp_path / "gov.db"
+    return request.getfixturevalue("pg_migrated_url")

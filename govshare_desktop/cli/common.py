@@ -327,6 +327,7 @@ GROUP_HELP = {
     "catalog": "数据资源目录（县级下发）：查找可申请共享的数据",
     "share": "共享申请：起草、审核、发送、催办，以及数据使用登记",
     "calendar": "工作日日历：法定节假日和调休",
+    "server": "多人办公：PostgreSQL 服务器上的共用数据库",
 }
 
 
@@ -373,16 +374,16 @@ def open_store(args: argparse.Namespace, credentials: tuple[str, str] | None = N
     from govshare_desktop.core.security import signin
     from govshare_desktop.core.store.location import held_lock
 
-    path = initialised_path(args)
+    db = initialised_db(args)
     user, password = credentials or ask_credentials()
-    signed = signin.sign_in(path, user, password)
-    lock = held_lock(path)
+    signed = signin.sign_in(db, user, password)
+    lock = held_lock(db) if isinstance(db, Path) else None  # a server has no lock file
     if lock is not None:  # a second writer is told who has the database
         lock.note(account=user)
     if signed.must_change_password and args.command != "passwd":
         signed.store.dispose()
         raise UserError(f"“{user}”首次登录（或密码被重置），须先修改密码：govshare passwd")
-    if not signed.store.encrypted:
+    if not signed.store.encrypted and not signed.store.server:
         print("警告：本机无法使用 SQLCipher，数据库未加密。", file=sys.stderr)
     return signed.store
 
@@ -394,13 +395,35 @@ def context(args: argparse.Namespace, label: str = "") -> Context:
     return Context(open_store(args), progress=terminal_progress if label else None)
 
 
+def initialised_db(args: argparse.Namespace) -> Path | str:
+    """The database ``--db`` names, once it is known to be set up: a file's path, or a server's
+    URL (office mode)."""
+    from govshare_desktop.core.security import signin
+    from govshare_desktop.core.store.engine import resolve_url
+    from govshare_desktop.core.store.server import is_server_url, shown
+
+    url = resolve_url(args.db)
+    if not is_server_url(url):
+        return initialised_path(args)
+    if not signin.is_initialised(url):
+        raise UserError(
+            f"数据库服务器 {shown(url)} 上还没有建立本乡镇的数据库："
+            "请系统管理员先运行 govshare server init --url 连接地址 --area 区划代码 --name 名称"
+        )
+    return url
+
+
 def initialised_path(args: argparse.Namespace) -> Path:
+    """The database file ``--db`` names, once it is known to be set up (a backup, a restore
+    and a repair need a file)."""
     from govshare_desktop.core.security import signin
     from govshare_desktop.core.store.engine import resolve_url, sqlite_path
 
     path = sqlite_path(resolve_url(args.db))
     if path is None:
-        raise UserError("只支持本机的 SQLite 数据库文件")
+        raise UserError(
+            "该命令只用于本机的数据库文件；服务器上的数据库由服务器管理员备份和恢复（pg_dump）"
+        )
     if not signin.is_initialised(path):
         if not path.exists():
             raise UserError(f"数据库 {path} 不存在：请先运行 govshare init 或 govshare demo")

@@ -36,11 +36,11 @@ def _finish(prepared: Prepared) -> None:
     from govshare_desktop.core.killpoints import reached
     from govshare_desktop.core.store.location import DISK_ENCRYPTION_ADVICE, volume_encrypted
 
-    print(f"{prepared.said}数据库：{prepared.path}")
+    print(f"{prepared.said}数据库：{prepared.where}")
     for label, value in prepared.shown:
         print(f"{label}：{value}{ONCE.get(label, '')}")
     sys.stdout.flush()
-    if volume_encrypted(prepared.path) is False:
+    if prepared.path is not None and volume_encrypted(prepared.path) is False:
         print(f"注意：数据库所在磁盘未加密。{DISK_ENCRYPTION_ADVICE}。", file=sys.stderr)
     reached("setup:shown")
     try:
@@ -71,6 +71,22 @@ def cmd_init(args: argparse.Namespace) -> int:
             admin_password=os.environ.get(ENV_ADMIN_PASSWORD),
         )
     )
+    return 0
+
+
+def cmd_server_init(args: argparse.Namespace) -> int:
+    from govshare_desktop.core.services.setup import prepare_server
+
+    _finish(
+        prepare_server(
+            args.url,
+            code=args.area,
+            name=args.name,
+            county_name=args.county_name or "",
+            admin_password=os.environ.get(ENV_ADMIN_PASSWORD),
+        )
+    )
+    print("各台电脑以 --db 该连接地址（或环境变量 GOVSHARE_DB）登录同一数据库")
     return 0
 
 
@@ -109,21 +125,23 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+TOWNSHIP_ARGS = [
+    arg(
+        "--area",
+        required=True,
+        metavar="区划代码",
+        help="本乡镇（街道）的12位统计用区划代码，例：441900199000",
+    ),
+    arg("--name", required=True, metavar="名称", help="乡镇（街道）名称，例：青禾镇"),
+    arg("--county-name", metavar="名称", help="所属县（市、区）名称，例：东莞市"),
+]
+
 COMMANDS = [
     Command(
         "init",
         "初始化数据库所服务的乡镇（街道）",
         cmd_init,
-        [
-            arg(
-                "--area",
-                required=True,
-                metavar="区划代码",
-                help="本乡镇（街道）的12位统计用区划代码，例：441900199000",
-            ),
-            arg("--name", required=True, metavar="名称", help="乡镇（街道）名称，例：青禾镇"),
-            arg("--county-name", metavar="名称", help="所属县（市、区）名称，例：东莞市"),
-        ],
+        TOWNSHIP_ARGS,
         use_cases=("setup.prepare_township",),
     ),
     Command(
@@ -149,5 +167,23 @@ COMMANDS = [
         "显示乡镇、各表记录数、数据库路径和版本",
         cmd_info,
         use_cases=("session.overview",),
+    ),
+    Command(
+        "init",
+        "在 PostgreSQL 服务器上建立本乡镇的共用数据库（多人办公；数据库由服务器管理员先建好、为空）",
+        cmd_server_init,
+        [
+            arg(
+                "--url",
+                required=True,
+                metavar="连接地址",
+                help="例：postgresql://govshare@192.168.1.10/qinghe?sslmode=verify-full"
+                "（经网络连接须加密；口令放在 pgpass 文件中，不写在地址里）",
+            ),
+            *TOWNSHIP_ARGS,
+        ],
+        group="server",
+        database=False,
+        use_cases=("setup.prepare_server",),
     ),
 ]

@@ -22,7 +22,7 @@ PASSWORDS = {"admin": ADMIN_PASSWORD, "clerk": CLERK_PASSWORD}
 
 def govshare(
     *args: str,
-    db: Path,
+    db: Path | str,
     user: str = "clerk",
     password: str | None = None,
     check: bool = False,
@@ -57,7 +57,7 @@ def govshare(
     return result
 
 
-def add_clerk(db: Path, *, product: bool = False) -> None:
+def add_clerk(db: Path | str, *, product: bool = False) -> None:
     """The administrator adds the 经办人 ``clerk``, who then changes the first password."""
     govshare(
         "users",

@@ -117,14 +117,16 @@ class AuditTrail:
         detail: dict[str, Any] | None = None,
         now: datetime | None = None,
     ) -> AuditEntry:
-        """Append an entry inside the caller's transaction."""
+        """Append an entry inside the caller's transaction. On a server, where several PCs
+        write, the writer key's row is locked first (``FOR UPDATE``; SQLite has one writer
+        anyway): entries are appended one at a time, each after the head the one before wrote."""
+        state = session.get(AuditState, STATE_ID, with_for_update=True)
         last = session.execute(
             select(AuditEntry.seq, AuditEntry.mac, AuditEntry.seal)
             .order_by(AuditEntry.seq.desc())
             .limit(1)
         ).first()
         seq, previous = (last[0] + 1, last[1]) if last else (1, GENESIS)
-        state = session.get(AuditState, STATE_ID)
         at = now or datetime.now()
         role = principal.role.value if principal.role else "system"
         body = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

@@ -5,14 +5,16 @@ The database key exists only wrapped in the key file (:mod:`vault`); signing in 
 the user's password and opens the SQLCipher database with it. Where ``sqlcipher3`` cannot be
 installed the database is plain SQLite — the key then still protects the audit trail's MACs, and
 the window says prominently that the data is not encrypted.
+
+A ``postgresql://`` URL is a database on a server (office mode): :func:`sign_in`,
+:func:`begin_setup`, :func:`initialise` and :func:`is_initialised` hand it to :mod:`.office`, and the
+accounts' functions find its keys on the server (:func:`.signin_base.vault_of`).
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import sqlite3
-import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,11 +27,25 @@ from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.killpoints import reached
 from govshare_desktop.core.private_files import fsync_dir
 from govshare_desktop.core.security.audit import audit_trail
+from govshare_desktop.core.security.office import (
+    PendingServerSetup,
+    begin_server_setup,
+    is_server_initialised,
+    sign_in_server,
+)
 from govshare_desktop.core.security.permissions import Action, Principal, Role
+from govshare_desktop.core.security.signin_base import (
+    ADMIN,
+    Setup,
+    SignedIn,
+    add_first_admin,
+    generate_password,
+    secret_of,
+    signed_in,
+    vault_of,
+)
 from govshare_desktop.core.security.vault import (
     KEY_FILE_SUFFIX,
-    UNKNOWN_NAME,
-    LoginFailed,
     Vault,
     check_password_policy,
     key_file_for,
@@ -45,8 +61,19 @@ from govshare_desktop.core.store.engine import (
 )
 from govshare_desktop.core.store.location import lock_path_for, read_lock_owner
 from govshare_desktop.core.store.models import Account
+from govshare_desktop.core.store.server import is_server_url
 
-ADMIN = "admin"
+__all__ = [
+    "ADMIN",
+    "DatabaseBusy",
+    "DatabaseUnreadable",
+    "Pending",
+    "PendingServerSetup",
+    "PendingSetup",
+    "Setup",
+    "SignedIn",
+    "generate_password",
+]
 
 
 class DatabaseUnreadable(UserError):
@@ -80,37 +107,6 @@ def _unreadable(path: Path, exc: Exception) -> UserError:
     )
 
 
-@dataclass
-class Setup:
-    store: Store  # signed in as the administrator
-    admin_password: str | None  # generated: show it once; None when it was given
-    recovery_secret: str  # print once, keep in the safe
-
-
-@dataclass
-class SignedIn:
-    store: Store
-    must_change_password: bool
-    vault: Vault
-
-    @property
-    def principal(self) -> Principal:
-        return self.store.principal
-
-
-def generate_password() -> str:
-    """12 characters that pass the policy (no look-alike characters)."""
-    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
-    while True:
-        body = "".join(secrets.choice(alphabet) for _ in range(10))
-        password = body[:5] + secrets.choice("@#%+") + secrets.choice(string.digits[2:]) + body[5:]
-        try:
-            check_password_policy(password)
-            return password
-        except UserError:
-            continue
-
-
 def _db_path(db: str | Path) -> Path:
     path = sqlite_path(resolve_url(db))
     if path is None:
@@ -118,9 +114,18 @@ def _db_path(db: str | Path) -> Path:
     return path
 
 
+def _server(db: str | Path) -> str | None:
+    """The URL of ``db`` when it is a server."""
+    url = resolve_url(db)
+    return url if is_server_url(url) else None
+
+
 def is_initialised(db: str | Path) -> bool:
     """Whether the database and its key file are both there. Completes a setup that was
-    interrupted between its two renames first (see :func:`begin_setup`)."""
+    interrupted between its two renames first (see :func:`begin_setup`). On a server: whether
+    its keys are there."""
+    if (url := _server(db)) is not None:
+        return is_server_initialised(url)
     path = _db_path(db)
     _roll_forward(path)
     return key_file_for(path).is_file() and path.is_file()
@@ -153,7 +158,11 @@ def clear_interrupted_setup(db: str | Path, *, now: datetime | None = None) -> s
     * an encrypted database without its key file (left by an earlier version): renamed aside,
       never deleted — its key file may still be found in a backup folder;
     * a key file without its database: renamed aside too.
+
+    A server has nothing to clear: an interrupted setup there was never committed.
     """
+    if _server(db) is not None:
+        return None
     path = _db_path(db)
     if _roll_forward(path):
         return None
@@ -269,12 +278,19 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+Pending = PendingSetup | PendingServerSetup
+"""A database being set up: a file under temporary names, or a server inside a transaction."""
+
+
 def begin_setup(
     db: str | Path, *, admin_password: str | None = None, now: datetime | None = None
-) -> PendingSetup:
+) -> Pending:
     """Start setting up a database: its key, its administrator and, for a plain database from an
     earlier version, its data encrypted (copied with ``sqlcipher_export``) — all under temporary
-    names. The caller fills it, shows the secrets, then calls :meth:`PendingSetup.finish`."""
+    names. The caller fills it, shows the secrets, then calls :meth:`PendingSetup.finish`. On a
+    server: all in one transaction (:func:`.office.begin_server_setup`)."""
+    if (url := _server(db)) is not None:
+        return begin_server_setup(url, admin_password=admin_password, now=now)
     path = _db_path(db)
     clear_interrupted_setup(path, now=now)
     if key_file_for(path).exists():
@@ -295,28 +311,7 @@ def begin_setup(
         reached("setup:copied")
         store = open_store(temp, key=dek if cipher else None, before_upgrade=backup_before_upgrade)
         store = store.acting(Principal(ADMIN, Role.SYSADMIN), dek)
-        password = admin_password or generate_password()
-        vault.add_user(ADMIN, password, dek, must_change=admin_password is None)
-        with store.transaction() as session:
-            session.add(
-                Account(
-                    username=ADMIN,
-                    display_name="系统管理员",
-                    role=Role.SYSADMIN.value,
-                    disabled=False,
-                    created_by="setup",
-                    created_at=now,
-                )
-            )
-            audit_trail(store).record(
-                session,
-                store.principal,
-                "user_add",
-                ADMIN,
-                detail={"role": Role.SYSADMIN.value, "encrypted": cipher},
-                now=now,
-            )
-        vault.save()
+        password = add_first_admin(store, vault, dek, admin_password, now, {"encrypted": cipher})
     except BaseException:
         if store is not None:
             store.dispose()
@@ -332,7 +327,7 @@ def initialise(
     *,
     admin_password: str | None = None,
     now: datetime | None = None,
-    show: Callable[[PendingSetup], None] | None = None,
+    show: Callable[[Pending], None] | None = None,
 ) -> Setup:
     """Give a database its key file and administrator (:func:`begin_setup`, then ``show`` —
     which prints or shows the secrets — then :meth:`PendingSetup.finish`). A new database is
@@ -383,8 +378,10 @@ def sign_in(
 ) -> SignedIn:
     """Open the database as ``username``. LoginFailed / AccountLocked / a refusal otherwise;
     every outcome is in the audit trail (failures once someone next signs in)."""
-    path = _db_path(db)
     now = now or datetime.now()
+    if (url := _server(db)) is not None:
+        return sign_in_server(url, username, password, now)
+    path = _db_path(db)
     vault, dek = unlock_key(path, username, password, now)
     store: Store | None = None
     try:
@@ -393,23 +390,15 @@ def sign_in(
             key=dek if vault.cipher == "sqlcipher" else None,
             before_upgrade=backup_before_upgrade,
         )
-        store, refusal = _record_sign_in(store, vault, username, dek, now)
+        return signed_in(store, vault, username, dek, now)
     except DatabaseError as exc:
         if store is not None:
             store.dispose()
         raise _unreadable(path, exc) from None
-    vault.save()
-    if refusal is not None:
-        audit_trail(store).log(
-            Principal(username, None),
-            "login_failed",
-            outcome="refused",
-            detail={"reason": refusal},
-            now=now,
-        )
-        store.dispose()
-        raise LoginFailed(refusal)
-    return SignedIn(store, vault.users[username].must_change, vault)
+    except BaseException:
+        if store is not None:
+            store.dispose()
+        raise
 
 
 def unlock_key(path: Path, username: str, password: str, now: datetime) -> tuple[Vault, bytes]:
@@ -421,37 +410,6 @@ def unlock_key(path: Path, username: str, password: str, now: datetime) -> tuple
     except UserError:
         vault.note_failure(username, now)
         raise
-
-
-def _record_sign_in(
-    store: Store, vault: Vault, username: str, dek: bytes, now: datetime
-) -> tuple[Store, str | None]:
-    """Earlier failed attempts and this sign-in into the audit trail; the account's role, or why
-    the account may not sign in."""
-    store = store.acting(Principal(username, None), dek)
-    audit = audit_trail(store)
-    with store.transaction() as session:
-        for event in vault.take_failures():
-            audit.record(
-                session,
-                Principal(event.get("user") or UNKNOWN_NAME, None),
-                "login_failed",
-                outcome="refused",
-                detail={"reason": event["reason"], "name_tag": event.get("tag")},
-                now=datetime.fromisoformat(event["at"]),
-            )
-        account = session.get(Account, username)
-        refusal = None
-        if account is None:
-            refusal = "账户不存在于数据库中"
-        elif account.disabled:
-            refusal = "账户已停用，请联系系统管理员"
-        elif account.expires_at is not None and account.expires_at < now.date():
-            refusal = f"账户已于 {account.expires_at} 过期，请联系系统管理员"
-        if refusal is None and account is not None:
-            store = store.acting(Principal(username, Role(account.role)), dek)
-            audit.record(session, store.principal, "login", now=now)
-    return store, refusal
 
 
 # ---------------------------------------------------------------- accounts (系统管理员)
@@ -481,7 +439,7 @@ def add_account(
     if not username or len(username) > 64 or any(c.isspace() for c in username):
         raise UserError("用户名不能为空、不能含空格，且不超过 64 个字符")
     check_password_policy(password, username)
-    vault = _vault(store)
+    vault = vault_of(store)
     now = now or datetime.now()
     with store.transaction() as session:
         if session.get(Account, username) is not None:
@@ -499,7 +457,7 @@ def add_account(
         audit_trail(store).record(
             session, store.principal, "user_add", username, detail={"role": role.value}, now=now
         )
-        vault.add_user(username, password, _secret(store), must_change=must_change)
+        vault.add_user(username, password, secret_of(store), must_change=must_change)
         vault.save()  # inside the transaction: if the key file cannot be written, no account
     return account
 
@@ -515,7 +473,7 @@ def change_account(
 ) -> None:
     """Set a role, disable (lock) or enable (unlock) an account, or reset its password."""
     store.principal.require(Action.MANAGE_USERS)
-    vault = _vault(store)
+    vault = vault_of(store)
     now = now or datetime.now()
     with store.transaction() as session:
         account = session.get(Account, username)
@@ -539,7 +497,7 @@ def change_account(
             session, store.principal, "user_change", username, detail=changes, now=now
         )
         if password is not None:
-            vault.reset_password(username, password, _secret(store))
+            vault.reset_password(username, password, secret_of(store))
         if disabled is False:
             vault.clear_lock(username)
 
@@ -547,21 +505,9 @@ def change_account(
 def change_password(store: Store, old: str, new: str, *, now: datetime | None = None) -> None:
     """The signed-in user changes their own password (re-wraps the key; no re-encryption)."""
     now = now or datetime.now()
-    vault = _vault(store)
+    vault = vault_of(store)
     vault.change_password(store.principal.username, old, new, now)
     audit_trail(store).log(store.principal, "password_change", store.principal.username, now=now)
-
-
-def _vault(store: Store) -> Vault:
-    if store.path is None:
-        raise UserError("账户只支持本机的 SQLite 数据库文件")
-    return Vault.load(store.path)
-
-
-def _secret(store: Store) -> bytes:
-    if store.secret is None:
-        raise UserError("未登录")
-    return store.secret
 
 
 def unmask(store: Store, reason: str, where: str, *, now: datetime | None = None) -> None:

@@ -1,4 +1,6 @@
-"""The key file beside the database (``govshare.db.keys``): who may open it, and how.
+"""The key file beside the database (``govshare.db.keys``): who may open it, and how. On a server
+(office mode) the same keys are one row of the database (:class:`~govshare_desktop.core.security.
+server_keys.ServerKeys`): where they are kept is a :class:`KeyPlace`.
 
 The database is encrypted with a random 256-bit key (the DEK). The DEK is stored only wrapped —
 AES-256-GCM under a key derived from each user's password with Argon2id — and once more under an
@@ -18,6 +20,12 @@ Each user's entry keeps the hashes of their last :data:`HISTORY` passwords: none
 
 All cryptography goes through :mod:`govshare_desktop.core.security.crypto` so that a national
 (SM3/SM4) provider can replace it.
+
+On a server several PCs read and write the keys. Each write is a compare-and-set
+(:class:`KeysChanged` when another PC wrote since this one read); what a sign-in writes — a
+failure counted, failures queued for the audit trail or taken from it, a lock cleared, a hash
+upgraded — is then applied again to what is there (:meth:`Vault.commit`), so none of it is lost
+and no failed attempt goes uncounted.
 """
 
 from __future__ import annotations
@@ -30,10 +38,11 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.security import crypto
@@ -53,6 +62,68 @@ class LoginFailed(UserError):
 
 class AccountLocked(UserError):
     """Too many failures for this name: wait."""
+
+
+class KeysChanged(UserError):
+    """Another PC changed the keys on the server since they were read here."""
+
+    def __init__(self) -> None:
+        super().__init__("账户信息刚被另一台电脑修改，本次修改没有保存，请重试")
+
+
+class KeyPlace(Protocol):
+    """Where a database's keys are kept: the key file beside it, or a row on the server."""
+
+    def read(self) -> str | None:
+        """The keys' JSON text; None when there are none."""
+
+    def write(self, text: str) -> None:
+        """Replace them, all or nothing; :class:`KeysChanged` if another writer came first."""
+
+    @property
+    def missing(self) -> str:
+        """What to say when there are none."""
+
+
+@dataclass
+class KeyFile:
+    """The key file beside a SQLite database, replaced atomically (a crash leaves the old file or
+    the new one, never half of one)."""
+
+    path: Path
+
+    def read(self) -> str | None:
+        try:
+            return self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise UserError(f"密钥文件 {self.path} 无法读取：{exc.strerror or exc}") from None
+
+    def write(self, text: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=f".{self.path.name}-", dir=self.path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(temp, self.path)
+        except OSError as exc:
+            Path(temp).unlink(missing_ok=True)
+            raise UserError(f"无法写入密钥文件 {self.path}：{exc.strerror or exc}") from None
+
+    @property
+    def missing(self) -> str:
+        return f"找不到数据库的密钥文件 {self.path}。没有它无法打开加密的数据库；请从备份中恢复该文件。"
+
+    def __str__(self) -> str:
+        return f"密钥文件 {self.path}"
+
+
+def _place(where: Path | KeyPlace) -> KeyPlace:
+    """A database file's key file, or ``where`` itself."""
+    return KeyFile(key_file_for(where)) if isinstance(where, Path) else where
 
 
 def key_file_for(db_path: Path) -> Path:
@@ -112,8 +183,9 @@ class UserKey:
 
 @dataclass
 class Vault:
-    path: Path
-    cipher: str  # "sqlcipher" | "none" (plain SQLite where SQLCipher is not available)
+    place: KeyPlace
+    # "sqlcipher" | "none" (plain SQLite where SQLCipher is not available) | "server" (PostgreSQL)
+    cipher: str
     users: dict[str, UserKey] = field(default_factory=dict)
     recovery: crypto.Wrapped | None = None
     failures: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -131,20 +203,20 @@ class Vault:
         return key_file_for(db_path).is_file()
 
     @classmethod
-    def load(cls, db_path: Path) -> Vault:
-        path = key_file_for(db_path)
+    def load(cls, where: Path | KeyPlace) -> Vault:
+        """The keys of the database file ``where`` (its key file), or those kept at ``where``."""
+        place = _place(where)
+        text = place.read()
+        if text is None:
+            raise UserError(place.missing)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UserError(
-                f"找不到数据库的密钥文件 {path}。没有它无法打开加密的数据库；请从备份中恢复该文件。"
-            ) from None
-        except (OSError, ValueError) as exc:
-            raise UserError(f"密钥文件 {path} 已损坏：{exc}") from None
+            data = json.loads(text)
+        except ValueError as exc:
+            raise UserError(f"{place} 已损坏：{exc}") from None
         if data.get("format") != FORMAT:
-            raise UserError(f"密钥文件 {path} 的格式不认识（{data.get('format')}）")
+            raise UserError(f"{place} 的格式不认识（{data.get('format')}）")
         vault = cls(
-            path=path,
+            place=place,
             cipher=data["cipher"],
             users={name: UserKey.from_json(u) for name, u in data["users"].items()},
             recovery=crypto.Wrapped.from_json(data["recovery"]) if data.get("recovery") else None,
@@ -194,7 +266,8 @@ class Vault:
         return tag
 
     def save(self) -> None:
-        """Atomically: a crash leaves the old file or the new one, never half of one."""
+        """All or nothing (:meth:`KeyPlace.write`); :class:`KeysChanged` on a server where another
+        PC wrote since these keys were read."""
         data = {
             "format": FORMAT,
             "cipher": self.cipher,
@@ -204,24 +277,32 @@ class Vault:
             "events": self.events,
             "name_key": _b64(self.name_key),
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=f".{self.path.name}-", dir=self.path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, ensure_ascii=False, indent=1)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(temp, self.path)
-        except OSError as exc:
-            Path(temp).unlink(missing_ok=True)
-            raise UserError(f"无法写入密钥文件 {self.path}：{exc.strerror or exc}") from None
+        self.place.write(json.dumps(data, ensure_ascii=False, indent=1))
+
+    def commit(self, change: Callable[[Vault], None], *, tries: int = 5) -> None:
+        """Apply ``change`` and save. Where another PC wrote the keys since they were read (a
+        server), read them again and apply ``change`` to what is there instead."""
+        change(self)
+        for _ in range(tries):
+            try:
+                self.save()
+                return
+            except KeysChanged:
+                fresh = Vault.load(self.place)
+                change(fresh)
+                self.users, self.recovery = fresh.users, fresh.recovery
+                self.failures, self.events = fresh.failures, fresh.events
+                self.name_key, self._tags = fresh.name_key, fresh._tags
+        raise KeysChanged()
 
     @classmethod
-    def create(cls, db_path: Path, cipher: str, recovery_secret: str) -> tuple[Vault, bytes]:
+    def create(
+        cls, where: Path | KeyPlace, cipher: str, recovery_secret: str
+    ) -> tuple[Vault, bytes]:
         """A new vault and the new database key (only for a database that does not exist yet,
         or one being encrypted)."""
         dek = crypto.random_key()
-        vault = cls(key_file_for(db_path), cipher)
+        vault = cls(_place(where), cipher)
         vault.recovery = crypto.wrap(dek, _normalise_secret(recovery_secret))
         return vault, dek
 
@@ -266,50 +347,71 @@ class Vault:
         except crypto.CryptoError:
             self._failed(username, now)
             raise LoginFailed("用户名或密码错误") from None
-        changed = self.failures.pop(self._failure_key(username), None) is not None
-        if crypto.needs_rehash(entry.phc):
-            entry.phc = crypto.hash_password(password)
-            changed = True
-        if changed:
-            self.save()
+        key = self._failure_key(username)
+        phc = crypto.hash_password(password) if crypto.needs_rehash(entry.phc) else None
+        if key in self.failures or phc is not None:
+
+            def succeeded(vault: Vault) -> None:
+                vault.failures.pop(key, None)
+                if phc is not None and username in vault.users:
+                    vault.users[username].phc = phc
+
+            self.commit(succeeded)
         return dek
 
     def _failed(self, username: str, now: datetime) -> None:
         key = self._failure_key(username)
-        failure = self.failures.setdefault(key, {"count": 0})
-        failure["count"] = int(failure.get("count", 0)) + 1
-        if failure["count"] >= MAX_FAILURES:
-            failure["locked_until"] = (now + LOCK_TIME).isoformat(timespec="seconds")
-            failure["count"] = 0
-        self.save()
+
+        def counted(vault: Vault) -> None:
+            failure = vault.failures.setdefault(key, {"count": 0})
+            failure["count"] = int(failure.get("count", 0)) + 1
+            if failure["count"] >= MAX_FAILURES:
+                failure["locked_until"] = (now + LOCK_TIME).isoformat(timespec="seconds")
+                failure["count"] = 0
+
+        self.commit(counted)
 
     def note_failure(self, username: str, now: datetime) -> None:
-        locked = self.is_locked(username, now)
-        self.events.append(
-            {
-                "at": now.isoformat(timespec="seconds"),
-                "user": username if username in self.users else None,
-                "tag": self._tag(username)[:16],
-                "reason": "locked" if locked else "wrong name or password",
-            }
-        )
-        self.events = self.events[-1000:]
-        self.save()
+        event = {
+            "at": now.isoformat(timespec="seconds"),
+            "user": username if username in self.users else None,
+            "tag": self._tag(username)[:16],
+            "reason": "locked" if self.is_locked(username, now) else "wrong name or password",
+        }
+
+        def queued(vault: Vault) -> None:
+            vault.events = [*vault.events, event][-1000:]
+
+        self.commit(queued)
 
     def take_failures(self) -> list[dict[str, Any]]:
         """The failed sign-ins waiting for the audit trail: ``at``, ``reason``, ``user`` (the
         account, or None for a name that is no account) and ``tag`` (a keyed hash of the
-        typed name, so that repeated tries of one unknown name can be told apart)."""
-        events, self.events = self.events, []
-        return events
+        typed name, so that repeated tries of one unknown name can be told apart). They stay
+        queued until :meth:`forget_failures` (once they are in the trail)."""
+        return list(self.events)
+
+    def forget_failures(self, taken: list[dict[str, Any]]) -> None:
+        """Failures written to the audit trail leave the queue (others queued since stay)."""
+
+        def forgotten(vault: Vault) -> None:
+            vault.events = [event for event in vault.events if event not in taken]
+
+        if taken:
+            self.commit(forgotten)
 
     def is_locked(self, username: str, now: datetime) -> bool:
         until = self.failures.get(self._failure_key(username), {}).get("locked_until")
         return bool(until and datetime.fromisoformat(until) > now)
 
     def clear_lock(self, username: str) -> None:
-        if self.failures.pop(self._failure_key(username), None) is not None:
-            self.save()
+        key = self._failure_key(username)
+
+        def cleared(vault: Vault) -> None:
+            vault.failures.pop(key, None)
+
+        if key in self.failures:
+            self.commit(cleared)
 
     def change_password(self, username: str, old: str, new: str, now: datetime) -> None:
         dek = self.unlock(username, old, now)

@@ -1,5 +1,6 @@
 """Setting a database up — this township, or the demo township with its 经办人 — the same from
-``govshare init``/``govshare demo`` and the window's first run.
+``govshare init``/``govshare demo`` and the window's first run; a township's database on a server
+(office mode) from ``govshare server init`` (:func:`prepare_server`).
 
 Setup is atomic (see :func:`govshare_desktop.core.security.signin.begin_setup`): everything is
 built under temporary names, the accounts and secrets are shown once (:attr:`Prepared.shown`),
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.exchange.township_key import current_key, make_key
 from govshare_desktop.core.progress import Cancel, Progress
 from govshare_desktop.core.security import signin
@@ -20,6 +22,7 @@ from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import Role
 from govshare_desktop.core.security.vault import check_password_policy
 from govshare_desktop.core.store.engine import Store
+from govshare_desktop.core.store.server import is_server_url
 from govshare_desktop.core.store.township import get_township, init_township
 
 DEMO_CLERK = "jingban"  # the demo township's 经办人: the account that sees residents' data
@@ -30,13 +33,19 @@ class Prepared:
     """A database filled under temporary names; show :attr:`shown` (label, value) once, then
     :meth:`finish`, or :meth:`abandon`."""
 
-    pending: signin.PendingSetup
+    pending: signin.Pending
     said: str  # what was set up, in a sentence
     shown: list[tuple[str, str]] = field(default_factory=list)
 
     @property
-    def path(self) -> Path:
+    def path(self) -> Path | None:
+        """The database file (None on a server)."""
         return self.pending.path
+
+    @property
+    def where(self) -> str:
+        """Where the database is, as it may be shown (a server's URL without its password)."""
+        return self.pending.store.where if self.path is None else str(self.path)
 
     def finish(self) -> None:
         self.pending.finish().store.dispose()
@@ -66,6 +75,25 @@ def prepare_township(
         prepared.said = f"已初始化：{township.name}（{township.code}）。"
 
     return _prepare(db, admin_password, fill)
+
+
+def prepare_server(
+    url: str,
+    *,
+    code: str,
+    name: str,
+    county_name: str = "",
+    admin_password: str | None = None,
+) -> Prepared:
+    """This township's database on a PostgreSQL server (office mode): the schema, the first
+    系统管理员, the keys, the township and its signing key in one transaction that
+    :meth:`Prepared.finish` commits — an interrupted setup leaves the server as it was. The
+    database itself (empty) is created by the server's administrator beforehand."""
+    if not is_server_url(url):
+        raise UserError(f"“{url}”不是数据库服务器的连接地址（应以 postgresql:// 开头）")
+    return prepare_township(
+        url, code=code, name=name, county_name=county_name, admin_password=admin_password
+    )
 
 
 def prepare_demo(

@@ -1,7 +1,9 @@
 """Engine and session factory: the one place that knows how to open the database.
 
-Other code receives a :class:`Store` (engine + session factory) and never builds its own engine, so a
-PostgreSQL URL can later be passed instead of a SQLite file.
+Other code receives a :class:`Store` (engine + session factory) and never builds its own engine.
+The database is a SQLite file (SQLCipher under a key), or a PostgreSQL server (office mode, issue
+18: :mod:`govshare_desktop.core.store.server` — psycopg 3, TLS unless local). What only a file
+needs stays with files: the PRAGMAs, SQLCipher, the check that the file was not swapped.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy.pool import QueuePool
 from govshare_desktop.core.domain.permissions import SYSTEM, Principal, Role
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.store.migrate import upgrade
+from govshare_desktop.core.store.server import driver_missing, is_server_url, server_url, shown
 
 APP_NAME = "govshare-desktop"
 ENV_DB = "GOVSHARE_DB"
@@ -75,7 +78,18 @@ def sqlcipher_available() -> bool:
 
 def create_engine_for(url: str, key: bytes | None = None) -> Engine:
     """An engine for ``url``; with ``key``, the SQLite file is opened with SQLCipher under that
-    raw 256-bit key (no passphrase derivation: the key is random)."""
+    raw 256-bit key (no passphrase derivation: the key is random). A server URL is refused
+    without TLS unless the server is this computer (:func:`~govshare_desktop.core.store.server.
+    server_url`)."""
+    if is_server_url(url):
+        if key is not None:
+            raise ValueError("encryption needs a SQLite file")
+        parsed = server_url(url)
+        missing = driver_missing()
+        if missing is not None:
+            raise missing
+        # pre_ping: a PC keeps its program open all day; the server may restart in between.
+        return create_engine(parsed, pool_pre_ping=True)
     path = sqlite_path(url)
     if path is not None:
         _create_private(path)
@@ -171,6 +185,16 @@ class Store:
     @property
     def path(self) -> Path | None:
         return sqlite_path(self.url)
+
+    @property
+    def server(self) -> bool:
+        """The database is on a PostgreSQL server (office mode), not in a file."""
+        return is_server_url(self.url)
+
+    @property
+    def where(self) -> str:
+        """Where the database is, as it may be shown: its file, or its URL without a password."""
+        return str(self.path) if self.path is not None else shown(self.url)
 
     def file_connect(self) -> Callable[[str], Any] | None:
         """How to open a copy of this database (a backup) with the DB-API module: SQLCipher

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 from govshare_desktop.core.errors import UserError
 
@@ -17,7 +18,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # The newest revision under migrations/versions. Kept here so that a start-up on an up-to-date
 # database needs one SELECT and no Alembic import (~0.3 s); a test checks it against Alembic's head.
-SCHEMA_HEAD = "0009"
+SCHEMA_HEAD = "0010"
 
 
 def _config(connection: Connection | None = None) -> Config:
@@ -38,11 +39,32 @@ def head_revision() -> str:
     return head
 
 
-def current_revision(engine: Engine) -> str | None:
+# PostgreSQL advisory lock taken while migrating: several PCs starting a new version at once
+# migrate one after the other (the later ones find nothing left to do).
+MIGRATION_LOCK = 0x67_6F_76_73  # "govs"
+
+
+def current_revision(engine: Engine | Connection) -> str | None:
+    if isinstance(engine, Connection):
+        return _revision(engine)
     with engine.connect() as conn:
-        if not inspect(conn).has_table("alembic_version"):
-            return None
-        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return _revision(conn)
+
+
+def _revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _refuse_unknown(script: ScriptDirectory, current: str) -> None:
+    try:
+        script.get_revision(current)
+    except Exception:  # alembic raises several types for an unknown revision
+        raise UserError(
+            "该数据库由更新版本的程序创建（数据库版本 "
+            f"{current}），当前程序无法安全打开它。请安装最新版本的 govshare-desktop。"
+        ) from None
 
 
 def upgrade(engine: Engine, *, before: Callable[[str], None] | None = None) -> None:
@@ -59,16 +81,31 @@ def upgrade(engine: Engine, *, before: Callable[[str], None] | None = None) -> N
 
     script = ScriptDirectory.from_config(_config())
     if current is not None:
-        try:
-            script.get_revision(current)
-        except Exception:  # alembic raises several types for an unknown revision
-            raise UserError(
-                "该数据库由更新版本的程序创建（数据库版本 "
-                f"{current}），当前程序无法安全打开它。请安装最新版本的 govshare-desktop。"
-            ) from None
+        _refuse_unknown(script, current)
         if current == script.get_current_head():
             return
         if before is not None:
             before(current)
     with engine.begin() as conn:
-        command.upgrade(_config(conn), "head")
+        if conn.dialect.name == "postgresql":
+            migrate_on(conn)
+        else:
+            command.upgrade(_config(conn), "head")
+
+
+def migrate_on(connection: Connection) -> None:
+    """Upgrade to head inside the caller's transaction on ``connection`` — on PostgreSQL, whose
+    DDL is transactional, a schema created or upgraded halfway is rolled back whole. Holds the
+    migration lock (:data:`MIGRATION_LOCK`) until that transaction ends, and looks at the
+    revision only once it has it."""
+    from alembic import command  # heavy: alembic, only to migrate
+    from alembic.script import ScriptDirectory  # heavy: alembic, only to migrate
+
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
+    current = _revision(connection)
+    if current == SCHEMA_HEAD:
+        return
+    if current is not None:
+        _refuse_unknown(ScriptDirectory.from_config(_config()), current)
+    command.upgrade(_config(connection), "head")

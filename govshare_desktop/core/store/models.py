@@ -41,6 +41,7 @@ from govshare_desktop.core.store.models_departments import Cremation as Crematio
 from govshare_desktop.core.store.models_departments import DeathCertificate as DeathCertificate
 from govshare_desktop.core.store.models_departments import DisabilityCard as DisabilityCard
 from govshare_desktop.core.store.models_departments import MedicalEnrollment as MedicalEnrollment
+from govshare_desktop.core.store.models_server import KeyVault as KeyVault
 from govshare_desktop.core.store.models_sharing import CalendarDay as CalendarDay
 from govshare_desktop.core.store.models_sharing import CatalogLink as CatalogLink
 from govshare_desktop.core.store.models_sharing import CatalogResource as CatalogResource

@@ -33,10 +33,14 @@ def upgrade() -> None:
         sa.Column("sealed", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_state")),
     )
-    op.execute(
-        "CREATE TRIGGER audit_state_no_delete BEFORE DELETE ON audit_state "
-        "BEGIN SELECT RAISE(ABORT, 'audit_state cannot be deleted'); END"
-    )
+    if op.get_bind().dialect.name == "postgresql":  # govshare_refuse(): revision 0004
+        for statement in PG_REFUSE:
+            op.execute(statement)
+    else:
+        op.execute(
+            "CREATE TRIGGER audit_state_no_delete BEFORE DELETE ON audit_state "
+            "BEGIN SELECT RAISE(ABORT, 'audit_state cannot be deleted'); END"
+        )
     connection = op.get_bind()
     entries = connection.execute(sa.text("SELECT COUNT(*) FROM audit_log")).scalar()
     if entries:
@@ -52,7 +56,19 @@ def upgrade() -> None:
         )
 
 
+PG_REFUSE = [
+    "CREATE TRIGGER audit_state_no_delete BEFORE DELETE ON audit_state FOR EACH ROW "
+    "EXECUTE FUNCTION govshare_refuse('audit_state cannot be deleted')",
+    "CREATE TRIGGER audit_state_no_truncate BEFORE TRUNCATE ON audit_state FOR EACH STATEMENT "
+    "EXECUTE FUNCTION govshare_refuse('audit_state cannot be deleted')",
+]
+
+
 def downgrade() -> None:
-    op.execute("DROP TRIGGER IF EXISTS audit_state_no_delete")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS audit_state_no_truncate ON audit_state")
+        op.execute("DROP TRIGGER IF EXISTS audit_state_no_delete ON audit_state")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS audit_state_no_delete")
     op.drop_table("audit_state")
     op.drop_column("audit_log", "seal")
