@@ -38,7 +38,7 @@ class Column:
         return self.kind in {"age", "money", "int"}
 
 
-FilterSql = Callable[[Any], tuple[str, Params] | None]
+FilterSql = Callable[[Any, str], tuple[str, Params] | None]  # (value, dialect)
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def format_cell(column: Column, value: Any, *, masked: bool, today: date) -> str
 
 
 def _eq(column_sql: str, name: str) -> FilterSql:
-    def build(value: Any) -> tuple[str, Params] | None:
+    def build(value: Any, dialect: str) -> tuple[str, Params] | None:
         if value in (None, ""):
             return None
         return f"{column_sql} = :{name}", {name: value}
@@ -128,24 +128,24 @@ def _eq(column_sql: str, name: str) -> FilterSql:
 
 
 def _person_search(id_column: str) -> FilterSql:
-    def build(value: Any) -> tuple[str, Params] | None:
+    def build(value: Any, dialect: str) -> tuple[str, Params] | None:
         query = classify(str(value or ""))
         if query.kind.value == "empty":
             return None
-        fragment, params = query.sql()
+        fragment, params = query.sql(dialect)
         return f"{id_column} IN ({fragment})", params
 
     return build
 
 
-def _ss_search(value: Any) -> tuple[str, Params] | None:
+def _ss_search(value: Any, dialect: str) -> tuple[str, Params] | None:
     """Social-security rows: by the registry's search keys, or by the name/ID the department sent."""
     query = classify(str(value or ""))
     if query.kind.value == "empty":
         return None
     if query.kind.value == "nothing":  # punctuation or spaces only: no one, not everyone
-        return "0", {}
-    fragment, params = query.sql()
+        return "1 = 0", {}
+    fragment, params = query.sql(dialect)
     return (
         f"(t.id_number IN (SELECT id_number FROM person WHERE id IN ({fragment}))"
         " OR t.id_number = :ss_q OR t.name = :ss_q)",
@@ -153,7 +153,7 @@ def _ss_search(value: Any) -> tuple[str, Params] | None:
     )
 
 
-def _registry(value: Any) -> tuple[str, Params] | None:
+def _registry(value: Any, dialect: str) -> tuple[str, Params] | None:
     if value == "in":
         return "EXISTS (SELECT 1 FROM person p WHERE p.id_number = t.id_number)", {}
     if value == "out":
@@ -274,9 +274,9 @@ HOUSEHOLDS = Dataset(
     default_sort="household_no",
     filters={
         "village": _eq("t.village_code", "village"),
-        "search": lambda value: (
+        "search": lambda value, dialect: (
             None
-            if (f := _person_search("m.id")(value)) is None
+            if (f := _person_search("m.id")(value, dialect)) is None
             else (f"t.id IN (SELECT m.household_id FROM person m WHERE {f[0]})", f[1])
         ),
     },
@@ -359,9 +359,9 @@ PAYMENTS = Dataset(
     filters={
         "period": _eq("t.period", "period"),
         "id_number": _eq("t.id_number", "id_number"),
-        "search": lambda value: (
+        "search": lambda value, dialect: (
             None
-            if (f := _ss_search(value)) is None
+            if (f := _ss_search(value, dialect)) is None
             else (f[0].replace(" OR t.name = :ss_q", ""), f[1])
         ),
     },
@@ -388,14 +388,15 @@ class Query:
     def sorted_by(self, key: str, descending: bool = False) -> Query:
         return Query(self.dataset, self.filters, key, descending)
 
-    def where(self) -> tuple[str, Params]:
+    def where(self, dialect: str = "sqlite") -> tuple[str, Params]:
+        """The filters as a WHERE clause for the database ``dialect``."""
         clauses: list[str] = []
         params: Params = {}
         for name, value in self.filters.items():
             build = self.dataset.filters.get(name)
             if build is None:
                 raise KeyError(f"dataset {self.dataset.key} has no filter {name!r}")
-            built = build(value)
+            built = build(value, dialect)
             if built:
                 clauses.append(built[0])
                 params.update(built[1])
@@ -428,7 +429,7 @@ class Browser:
         return self._store
 
     def ids(self, query: Query) -> list[int]:
-        where, params = query.where()
+        where, params = query.where(self._store.engine.dialect.name)
         order = query.order_by()
         sql = f"SELECT t.id FROM {query.dataset.from_sql_for(where, order)}{where}{order}"
         with self._store.engine.connect() as conn:
@@ -439,7 +440,7 @@ class Browser:
             return [row[0] for row in conn.execute(text(sql), params)]
 
     def count(self, query: Query) -> int:
-        where, params = query.where()
+        where, params = query.where(self._store.engine.dialect.name)
         sql = f"SELECT COUNT(*) FROM {query.dataset.from_sql_for(where)}{where}"
         with self._store.engine.connect() as conn:
             return int(conn.execute(text(sql), params).scalar() or 0)
@@ -458,7 +459,7 @@ class Browser:
         """Every matching row in query order (for list exports): one SELECT, streamed ``chunk``
         rows at a time — one consistent snapshot, flat memory, and no id lists (the window's
         ids-then-rows paging costs about twice as much for a whole list)."""
-        where, params = query.where()
+        where, params = query.where(self._store.engine.dialect.name)
         dataset = query.dataset
         select_list = ", ".join(c.sql for c in dataset.columns)
         sql = f"SELECT {select_list} FROM {dataset.from_sql}{where}{query.order_by()}"

@@ -24,7 +24,8 @@ def _id(i: int, birth: date) -> str:
 
 
 @pytest.fixture
-def people(store):
+def people(any_store):
+    store = any_store  # each search test runs on a SQLite file and on PostgreSQL
     with store.transaction() as session:
         init_township(session, "441900199000", "青禾镇")
         batch = Batch(

@@ -27,7 +27,9 @@ def _server_init(url: str, *extra: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_server_init_then_two_pcs_share_the_township(pg_url: str, samples: Path) -> None:
+def test_server_init_then_two_pcs_share_the_township(
+    pg_url: str, samples: Path, tmp_path: Path
+) -> None:
     done = _server_init(pg_url, "--area", "441900199000", "--name", "青禾镇")
     assert done.returncode == 0, done.stderr
     assert "已初始化：青禾镇（441900199000）" in done.stdout and "恢复密钥" in done.stdout
@@ -44,6 +46,14 @@ def test_server_init_then_two_pcs_share_the_township(pg_url: str, samples: Path)
     assert "青禾镇（441900199000）" in info and "postgresql" in info
     accepted = json.loads((samples / f"{PERSON_XLSX}.expected.json").read_text("utf-8"))["accepted"]
     assert f"户籍人数：{accepted}" in info
+    file_db = tmp_path / "gov.db"  # the same import into a file: the same people found
+    govshare("init", "--area", "441900199000", "--name", "青禾镇", db=file_db, check=True)
+    govshare("import", str(samples / PERSON_XLSX), db=file_db, check=True)
+    for typed in ("王", "王芳", "0101", "wf"):  # a name, its characters, an ID fragment, initials
+        on_server = govshare("search", typed, db=db, check=True)
+        in_file = govshare("search", typed, db=file_db, check=True)
+        assert on_server.stdout == in_file.stdout and on_server.stderr.endswith(in_file.stderr)
+    assert "共 0 条" not in govshare("search", "王", db=db).stderr
 
 
 def test_a_server_over_the_network_without_tls_is_refused(tmp_path: Path) -> None:

@@ -14,6 +14,12 @@ Latin letters          prefix range on the pinyin initials index (``zsf`` → �
 nothing searchable     no one: ``%``, ``'``, ``_``, ``*``, spaces — punctuation never lists everybody
 ====================  =================================================================
 
+On PostgreSQL (office mode) the same kinds use its indexes (migration 0011): an ID fragment is
+``id_number LIKE '%…%'`` on a pg_trgm GIN index (the fragment is digits and X only, never ``%`` or
+``_``), a name is the characters' array contained in a GIN index over ``name_chars`` split into its
+characters, then ``strpos`` for their order — the FTS5 phrase's meaning, for 1- and 2-character
+names too; the exact number and the two prefix ranges are the same statements.
+
 An empty query means "no search" (the whole list); a query with nothing to search for finds no one,
 and the window shows :data:`HINT`. No query is ever put into a LIKE pattern: text is a bound
 parameter compared with ``=``, ranges or an FTS5 phrase (quotes doubled), so ``%`` and ``_`` are
@@ -31,6 +37,9 @@ from enum import Enum
 
 from govshare_desktop.core.domain import idnumber
 from govshare_desktop.core.domain.text import squeeze
+
+#: The indexes migration 0011 makes on PostgreSQL for :meth:`PersonSearch.sql`.
+SERVER_SEARCH_INDEXES = ("ix_person_id_number_trgm", "ix_person_name_chars")
 
 #: What the search box says when the text has nothing to search for.
 HINT = "请输入姓名、身份号码或拼音首字母"
@@ -51,9 +60,12 @@ class PersonSearch:
     kind: SearchKind
     text: str
 
-    def sql(self) -> tuple[str, dict[str, object]]:
-        """A ``SELECT id``-shaped SQL fragment over persons and its parameters."""
+    def sql(self, dialect: str = "sqlite") -> tuple[str, dict[str, object]]:
+        """A ``SELECT id``-shaped SQL fragment over persons and its parameters, for the database
+        ``dialect`` (SQLAlchemy's name: ``sqlite`` or ``postgresql``)."""
         kind, text = self.kind, self.text
+        if dialect == "postgresql" and kind in (SearchKind.ID_FRAGMENT, SearchKind.NAME):
+            return self._server_sql()
         if kind is SearchKind.ID_EXACT:
             return "SELECT id FROM person WHERE id_number = :q", {"q": text}
         if kind is SearchKind.ID_FRAGMENT:
@@ -77,8 +89,18 @@ class PersonSearch:
                 {"lo": text, "hi": _prefix_upper(text)},
             )
         if kind is SearchKind.NOTHING:
-            return "SELECT id FROM person WHERE 0", {}
+            return "SELECT id FROM person WHERE 1 = 0", {}
         return "SELECT id FROM person", {}
+
+    def _server_sql(self) -> tuple[str, dict[str, object]]:
+        """PostgreSQL's statements for the two kinds SQLite answers with FTS5."""
+        if self.kind is SearchKind.ID_FRAGMENT:  # digits and X only: no LIKE wildcard in it
+            return "SELECT id FROM person WHERE id_number LIKE :q", {"q": f"%{self.text}%"}
+        return (
+            "SELECT id FROM person WHERE string_to_array(name_chars, ' ') @> CAST(:chars AS text[])"
+            " AND strpos(name_chars, :q) > 0",
+            {"chars": sorted(set(self.text)), "q": " ".join(self.text)},
+        )
 
 
 _DIGITS = re.compile(r"^\d+X?$")
