@@ -8,7 +8,12 @@ from __future__ import annotations
 import importlib
 
 TESTED: set[str] = set()
-MODULES = ("tests.core.test_services", "tests.core.test_sharing", "tests.pg.test_pg_office")
+MODULES = (
+    "tests.core.test_services",
+    "tests.core.test_sharing",
+    "tests.core.test_home",
+    "tests.pg.test_pg_office",
+)
 
 
 def covers(*names: str):  # type: ignore[no-untyped-def]
