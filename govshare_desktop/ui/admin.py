@@ -443,28 +443,50 @@ class BackupsView(QWidget):
         )
 
 
+TabMaker = Callable[[Store, QWidget], QWidget]
+
+
+def admin_tabs(store: Store) -> list[tuple[str, TabMaker]]:
+    """The administrators' tabs the signed-in user may open, in order: title and how to make it
+    (the 系统管理员's window shows them as tabs; the 工具 menu opens each, in a dialog where the
+    window shows residents' data)."""
+    principal = store.principal
+    tabs: list[tuple[str, TabMaker]] = []
+    if principal.may(Action.MANAGE_USERS):
+        tabs.append(("用户管理", UsersView))
+    if principal.may(Action.RESTORE) or principal.may(Action.BACKUP):
+        tabs.append(("备份与恢复", BackupsView))
+    if principal.may(Action.INSTALL_FORMS):
+        tabs.append(("报表模板", TemplatesView))
+    if principal.may(Action.MANAGE_KEYS):
+        tabs += [("本单位密钥", KeysView), ("上报设置", ReportSettingsView)]
+    if principal.may(Action.READ_AUDIT):
+        tabs.append(("审计日志", AuditView))
+    elif principal.may(Action.VERIFY_AUDIT):
+        tabs.append(("审计校验", _VerifyOnly))
+    return tabs
+
+
 class AdminPanel(QTabWidget):
     """What a 系统管理员 or 审计管理员 sees instead of (or beside) residents' data."""
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("admin_panel")
-        principal = store.principal
-        if principal.may(Action.MANAGE_USERS):
-            self.addTab(UsersView(store, self), "用户管理")
         self.backups: BackupsView | None = None
-        if principal.may(Action.RESTORE) or principal.may(Action.BACKUP):
-            self.backups = BackupsView(store, self)
-            self.addTab(self.backups, "备份与恢复")
-        if principal.may(Action.INSTALL_FORMS):
-            self.addTab(TemplatesView(store, self), "报表模板")
-        if principal.may(Action.MANAGE_KEYS):
-            self.addTab(KeysView(store, self), "本单位密钥")
-            self.addTab(ReportSettingsView(store, self), "上报设置")
-        if principal.may(Action.READ_AUDIT):
-            self.addTab(AuditView(store, self), "审计日志")
-        elif principal.may(Action.VERIFY_AUDIT):
-            self.addTab(_VerifyOnly(store, self), "审计校验")
+        for title, make in admin_tabs(store):
+            tab = make(store, self)
+            if isinstance(tab, BackupsView):
+                self.backups = tab
+            self.addTab(tab, title)
+
+    def show_tab(self, title: str) -> bool:
+        """Bring the tab called ``title`` forward (False: there is none)."""
+        for index in range(self.count()):
+            if self.tabText(index) == title:
+                self.setCurrentIndex(index)
+                return True
+        return False
 
 
 class _VerifyOnly(QWidget):

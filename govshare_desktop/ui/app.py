@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # Qt, the store and the window load inside main(), in start-u
     from govshare_desktop.ui.main_window import MainWindow
 
 DEFAULT_DEMO_HOUSEHOLDS = 500
+ORGANISATION = "govshare"  # QSettings: where the window remembers sizes, columns and folders
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -80,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)  # a widget program: never a bare QCoreApplication
+    app.setOrganizationName(ORGANISATION)
     app.setApplicationName("govshare-desktop")
     app.setApplicationDisplayName("govshare-desktop")
     _set_icon(app)
@@ -274,12 +276,21 @@ def _finish_setup(
     _sign_in(app, window, args, path)
 
 
-def _sign_in(app: QApplication, window: MainWindow, args: argparse.Namespace, path: Path) -> None:
+def _sign_in(
+    app: QApplication,
+    window: MainWindow,
+    args: argparse.Namespace,
+    path: Path,
+    *,
+    quietly: bool = True,
+) -> None:
+    """Sign in (from the environment when ``quietly`` and it is set, else the login dialog),
+    then give the window its store. 注销/切换用户 comes back here with a new window."""
     from govshare_desktop.core.errors import UserError
     from govshare_desktop.ui.signin import ChangePasswordDialog, LoginDialog, sign_in_quietly
 
     try:
-        signed = sign_in_quietly(path)
+        signed = sign_in_quietly(path) if quietly else None
     except UserError as exc:
         _fail(app, window, args, "无法登录", exc.message)
         return
@@ -318,9 +329,29 @@ def _sign_in(app: QApplication, window: MainWindow, args: argparse.Namespace, pa
         )
         return
     window.enable_idle_lock(path, args.idle_minutes)
+    window.signed_out.connect(lambda: _switch_user(app, window, args, path))
     _daily_backup(window, store, args)
     if args.quit_after_load:
         app.quit()
+
+
+def _switch_user(
+    app: QApplication, old: MainWindow, args: argparse.Namespace, path: Path
+) -> MainWindow:
+    """注销/切换用户: a new, empty window takes the old one's place (so the program does not end
+    with its last window), the old window closes and its store is disposed of, and the sign-in
+    is shown again — always the dialog, never the environment's account."""
+    from govshare_desktop.ui.main_window import MainWindow
+
+    store = old.store
+    window = MainWindow()
+    window.show()
+    old.close()  # the session was recorded as ended by switch_user
+    old.deleteLater()
+    if store is not None:
+        store.dispose()
+    _sign_in(app, window, args, path, quietly=False)
+    return window
 
 
 def _checked(window: MainWindow, store: Store, args: argparse.Namespace) -> Store:

@@ -17,8 +17,10 @@ from typing import Any
 
 from PySide6.QtCore import QMarginsF, QObject, QRectF, Qt
 from PySide6.QtGui import (
+    QAction,
     QFont,
     QFontDatabase,
+    QKeySequence,
     QPageLayout,
     QPageSize,
     QPaintEngine,
@@ -204,6 +206,13 @@ def preview(parent: QWidget | None, sheets: Sequence[Sheet]) -> PrintPreview:
 # ---------------------------------------------------------------- the buttons
 
 
+def _window_prints(widget: QWidget) -> bool:
+    """Whether ``widget``'s window has its own Ctrl+P (the main window's 文件 → 打印, which
+    prints the form the page shows)."""
+    keys = QKeySequence("Ctrl+P")
+    return any(a.shortcut() == keys for a in widget.window().findChildren(QAction))
+
+
 class FormOutput(QObject):
     """「导出」 and 「打印」 for the form(s) a widget shows.
 
@@ -247,7 +256,9 @@ class FormOutput(QObject):
         export.setMenu(menu)
         printing = QPushButton("打印…", self.widget)
         printing.setObjectName("print_form")
-        printing.setShortcut("Ctrl+P")
+        if not _window_prints(self.widget):  # else two Ctrl+P: Qt would run neither
+            printing.setShortcut("Ctrl+P")
+        printing.setToolTip("打印预览，再选打印机（Ctrl+P）")
         printing.clicked.connect(self.print_)
         return [export, printing]
 

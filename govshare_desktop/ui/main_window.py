@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from govshare_desktop.ui.menus import Menus
 from govshare_desktop.ui.records_window import RecordsWindow
 from govshare_desktop.ui.tasks import single_shot_timer
 from govshare_desktop.ui.window_pages import (
@@ -83,6 +84,7 @@ class MainWindow(RecordsWindow):
         self.resize(1280, 780)
         self._build_toolbar()
         self._build_pages()
+        self.menus = Menus(self)  # the menu bar holds the actions above (ui/menus.py)
         self.count_label = QLabel(self)
         self.count_label.setObjectName("count_label")
         self.statusBar().addPermanentWidget(self.count_label)
@@ -135,6 +137,7 @@ class MainWindow(RecordsWindow):
         find.setShortcut(QKeySequence.StandardKey.Find)
         find.triggered.connect(self.focus_search)
         self.addAction(find)
+        self.find_action = find
 
     def _build_pages(self) -> None:
         """The navigation list and a placeholder per page (Ctrl+1 … Ctrl+9 switch to the first
@@ -146,20 +149,22 @@ class MainWindow(RecordsWindow):
             "QListWidget { font-size: 11pt; } QListWidget::item { padding: 8px 6px; }"
         )
         self.stack = QStackedWidget(self)
+        self.page_actions: dict[str, QAction] = {}  # in the 查看 menu too
         for position, (key, title) in enumerate(PAGES, start=1):
             self.nav.addItem(title)
             self.stack.addWidget(
                 QLabel("正在打开数据库……", self, alignment=Qt.AlignmentFlag.AlignCenter)
             )
+            go = QAction(title, self)
+            go.triggered.connect(self._page_shower(key))
+            self.addAction(go)
+            self.page_actions[key] = go
             if position > SHORTCUT_PAGES:
                 continue
             item = self.nav.item(position - 1)
             assert item is not None
             item.setToolTip(f"Ctrl+{position}")
-            go = QAction(title, self)
             go.setShortcut(QKeySequence(f"Ctrl+{position}"))
-            go.triggered.connect(self._page_shower(key))
-            self.addAction(go)
 
         central = QWidget(self)
         self._outer = QVBoxLayout(central)
@@ -183,6 +188,7 @@ class MainWindow(RecordsWindow):
 
         self.store = store
         self.browser = Browser(store)
+        self.menus.attach(store)
         township = get_township(store)
         demo = township is not None and township.is_demo
         name = township.name if township else "未初始化"

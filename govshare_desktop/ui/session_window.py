@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -44,7 +44,12 @@ class SessionWindow(QMainWindow):
     """A main window with a signed-in store (once :attr:`store` is set).
 
     Subclasses show the data and override :meth:`_show_masked` to mask or unmask it.
+
+    Signals: ``signed_out()`` — 注销/切换用户 ended the session (the program then closes the
+    window, disposes of the store and shows the sign-in again; see ``ui/app.py``).
     """
+
+    signed_out = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -87,13 +92,25 @@ class SessionWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Signing out is recorded (the database stays open only while the window is)."""
+        self._record_sign_out()
+        super().closeEvent(event)
+
+    def _record_sign_out(self) -> None:
+        """The 「logout」 entry, once per session."""
         store = self.store
         if store is not None and store.principal.role is not None and not self._signed_out:
             self._signed_out = True
             from govshare_desktop.core.services import session  # lazy: after the window shows
 
             session.sign_out(self._context())
-        super().closeEvent(event)
+
+    def switch_user(self) -> None:
+        """注销/切换用户: the session ends (recorded) without ending the program — whoever
+        listens to ``signed_out`` shows the sign-in again."""
+        if self.idle is not None:
+            self.idle.stop()
+        self._record_sign_out()
+        self.signed_out.emit()
 
     # ---------------------------------------------------------------- masking
 

@@ -282,7 +282,11 @@ class IdleLock(QObject):
         return False
 
     def stop(self) -> None:
+        """No more locking (the session ended): the timer stops and input no longer restarts it."""
         self.timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
 
 
 def unlock_check(db: Path, username: str, password: str) -> None:
