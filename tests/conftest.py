@@ -121,6 +121,22 @@ def window(qtbot, qapp, demo_store):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def _private_settings(tmp_path_factory, monkeypatch):  # type: ignore[no-untyped-def]
+    """What the window remembers (QSettings: sizes, columns, pages, folders) goes to a folder of
+    the test's own, never the user's; exports default to one too (GOVSHARE_EXPORT_DIR)."""
+    try:
+        from PySide6.QtCore import QSettings
+    except ImportError:  # pragma: no cover — Qt missing: no UI tests either
+        yield
+        return
+    folder = tmp_path_factory.mktemp("settings")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    monkeypatch.setenv("GOVSHARE_EXPORT_DIR", str(folder / "exports"))
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _no_error_dialogs(request, monkeypatch):  # type: ignore[no-untyped-def]
     """An error dialog in a test would wait for a click for ever (offscreen): record it instead,
     and fail the test that caused it, with the message. Tests marked ``error_dialog`` check the

@@ -24,7 +24,6 @@ if TYPE_CHECKING:  # Qt, the store and the window load inside main(), in start-u
     from govshare_desktop.ui.main_window import MainWindow
 
 DEFAULT_DEMO_HOUSEHOLDS = 500
-ORGANISATION = "govshare"  # QSettings: where the window remembers sizes, columns and folders
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -76,13 +75,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from govshare_desktop.ui import settings
     from govshare_desktop.ui.i18n import install_chinese
     from govshare_desktop.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)  # a widget program: never a bare QCoreApplication
-    app.setOrganizationName(ORGANISATION)
-    app.setApplicationName("govshare-desktop")
+    app.setOrganizationName(settings.ORGANISATION)
+    app.setApplicationName(settings.APPLICATION)
     app.setApplicationDisplayName("govshare-desktop")
     _set_icon(app)
     install_chinese(app)
@@ -92,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return smoke.run(args.db)
 
     window = MainWindow()
+    settings.restore_window(window)  # as big and where it was when it last closed
     window.show()
     if args.quit_after_show:
         QTimer.singleShot(0, app.quit)
@@ -342,9 +343,12 @@ def _switch_user(
     with its last window), the old window closes and its store is disposed of, and the sign-in
     is shown again — always the dialog, never the environment's account."""
     from govshare_desktop.ui.main_window import MainWindow
+    from govshare_desktop.ui.settings import restore_window, save_window
 
     store = old.store
+    save_window(old)
     window = MainWindow()
+    restore_window(window)
     window.show()
     old.close()  # the session was recorded as ended by switch_user
     old.deleteLater()

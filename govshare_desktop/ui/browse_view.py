@@ -41,8 +41,9 @@ from govshare_desktop.core.services.context import Context
 from govshare_desktop.core.services.output import export_list
 from govshare_desktop.core.store.search import HINT, SearchKind, classify
 from govshare_desktop.ui.errors import show_error
+from govshare_desktop.ui.settings import restore_columns, save_columns
 from govshare_desktop.ui.table_model import SqlTableModel
-from govshare_desktop.ui.tasks import Task, run_task
+from govshare_desktop.ui.tasks import Task, run_task, single_shot_timer
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +207,11 @@ class BrowseView(QWidget):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         for column, spec in enumerate(dataset.columns):
             self.table.setColumnWidth(column, spec.width)
+        header = self.table.horizontalHeader()
+        restore_columns(header, dataset.key)  # as the clerk left them
+        self._columns_timer = single_shot_timer(self, 400)  # saved once dragging stops
+        self._columns_timer.timeout.connect(lambda: save_columns(header, dataset.key))
+        header.sectionResized.connect(lambda *_sizes: self._columns_timer.start())
         # activated: double-click or Enter (the platform decides), never both at once
         self.table.activated.connect(lambda index: self._activate(index.row()))
 

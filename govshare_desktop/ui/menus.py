@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from govshare_desktop.ui.window_pages import PAGES
+from govshare_desktop.ui.window_pages import PAGE_KEYS, PAGES
 
 if TYPE_CHECKING:
     from govshare_desktop.core.store.engine import Store
@@ -41,6 +41,7 @@ MNEMONICS = dict(zip(MENUS, "FEVDRTH", strict=True))  # Alt+F opens 文件 …
 DATA_PAGES = ("household", "person", "ss_enrollment", "ss_payment")
 CHECK_PAGES = ("checks", "corrections", "sharing")
 REPORT_PAGES = ("forms", "tasks", "outbox")
+HOME = "home"  # the 工作台, when the window has one
 
 
 def plain(title: str) -> str:
@@ -76,9 +77,18 @@ class Menus(QObject):
         self.backup = self._action("立即备份", "", window.backup_now, "backup_now")
         self.shortcuts = self._action("快捷键一览", "F1", self.show_shortcuts, "shortcuts")
         self.about = self._action("关于 govshare-desktop…", "", self.show_about, "about")
+        self.start_home = self._action(
+            "启动时显示工作台", "", self._start_home_toggled, "start_home"
+        )
+        self.start_home.setCheckable(True)
+        self.start_home.setChecked(True)
+        self.start_home.setToolTip("不勾选时，登录后回到上次离开时的页面")
+        self.start_home.setVisible(HOME in PAGE_KEYS)
         self.tools: list[QAction] = []  # the administrators' tabs, made in attach()
         self._fill()
-        window.nav.currentRowChanged.connect(lambda _row: self.update())
+        self._splitters_restored: set[int] = set()
+        window.nav.currentRowChanged.connect(self._page_shown)
+        window.stack.currentChanged.connect(self._restore_splitters)
 
     def _action(self, text: str, shortcut: str, slot: Callable[[], object], name: str) -> QAction:
         action = QAction(text, self.window)
@@ -99,6 +109,8 @@ class Menus(QObject):
         m["编辑"].addSeparator()
         m["编辑"].addAction(self.password)
         m["查看"].addActions([pages[key] for key, _title in PAGES if key in pages])
+        m["查看"].addSeparator()
+        m["查看"].addAction(self.start_home)
         m["数据"].addActions([pages[k] for k in DATA_PAGES if k in pages])
         m["数据"].addSeparator()
         m["数据"].addActions([w.import_action, self.export])
@@ -140,7 +152,53 @@ class Menus(QObject):
             action = self._action(f"{title}…", "", self._tab_opener(title), f"tool_{title}")
             tools.addAction(action)
             self.tools.append(action)
+        if residents:
+            self._restore_page(principal.username)
         self.update()
+
+    # ---------------------------------------------------------------- remembered
+
+    def _restore_page(self, user: str) -> None:
+        """The page the user left last time — unless the 工作台 opens first (查看 → 启动时显示工作台,
+        on by default). Chosen before the window shows its first page (signals held: the window
+        shows it once attached)."""
+        from govshare_desktop.ui.settings import user_value
+
+        self.start_home.blockSignals(True)
+        self.start_home.setChecked(user_value(user, "start_home", "1") == "1")
+        self.start_home.blockSignals(False)
+        last = user_value(user, "page")
+        start = HOME if HOME in PAGE_KEYS and self.start_home.isChecked() else last
+        if start in PAGE_KEYS:
+            nav = self.window.nav
+            nav.blockSignals(True)
+            nav.setCurrentRow(PAGE_KEYS.index(start))
+            nav.blockSignals(False)
+
+    def _start_home_toggled(self) -> None:
+        from govshare_desktop.ui.settings import set_user_value
+
+        if self.store is not None:
+            on = "1" if self.start_home.isChecked() else "0"
+            set_user_value(self.store.principal.username, "start_home", on)
+
+    def _page_shown(self, _row: int) -> None:
+        """The page is remembered for the signed-in user; the menus follow it."""
+        from govshare_desktop.ui.settings import set_user_value
+
+        page = self._page()
+        if self.store is not None and page:
+            set_user_value(self.store.principal.username, "page", page)
+        self.update()
+
+    def _restore_splitters(self, _index: int) -> None:
+        """A page's splitters as they were, the first time it is shown."""
+        from govshare_desktop.ui.settings import restore_splitters
+
+        page = self.window.stack.currentWidget()
+        if page is not None and id(page) not in self._splitters_restored:
+            self._splitters_restored.add(id(page))
+            restore_splitters(page)
 
     def _tab_opener(self, title: str) -> Callable[[], object]:
         return lambda: self.open_tool(title)

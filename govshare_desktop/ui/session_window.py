@@ -91,8 +91,12 @@ class SessionWindow(QMainWindow):
             self.dialogs.remove(dialog)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Signing out is recorded (the database stays open only while the window is)."""
+        """Signing out is recorded (the database stays open only while the window is); the
+        window's size, place and splitters are remembered."""
+        from govshare_desktop.ui.settings import save_window
+
         self._record_sign_out()
+        save_window(self)
         super().closeEvent(event)
 
     def _record_sign_out(self) -> None:

@@ -24,7 +24,7 @@ from govshare_desktop.ui.admin import AdminPanel, BackupsView
 from govshare_desktop.ui.main_window import MainWindow
 from govshare_desktop.ui.menus import MENUS, plain
 from govshare_desktop.ui.signin import LoginDialog
-from govshare_desktop.ui.window_pages import PAGES, SHORTCUT_PAGES
+from govshare_desktop.ui.window_pages import PAGE_KEYS, PAGES, SHORTCUT_PAGES
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 AUDITOR = Principal("zhao", Role.AUDITOR)
@@ -69,7 +69,8 @@ def test_the_menus_hold_the_actions_with_their_shortcuts(window: MainWindow) -> 
     assert len(taken) == len(set(taken)), taken
     # the menu shows the key beside the text: the shortcut table is made from the menus
     rows = dict(window.menus.shortcut_rows())
-    assert rows["退出"] == "Ctrl+Q" and rows["一表通"] == "Ctrl+5"
+    assert rows[PAGES[0][1]] == "Ctrl+1" and rows["退出"] == "Ctrl+Q"  # (工作台 once it is first)
+    assert rows["一表通"] == f"Ctrl+{PAGE_KEYS.index('forms') + 1}"
 
 
 def test_ctrl_e_exports_the_list_shown(
