@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # the store, SQLAlchemy and the views load after the window i
     from govshare_desktop.ui.checks_view import ChecksView
     from govshare_desktop.ui.corrections_view import CorrectionsView
     from govshare_desktop.ui.forms_view import FormsView
+    from govshare_desktop.ui.home_view import HomeView
     from govshare_desktop.ui.outbox_view import OutboxView, PackageWriter
     from govshare_desktop.ui.sharing_view import SharingView
     from govshare_desktop.ui.tasks_view import TasksView
@@ -73,6 +74,7 @@ class MainWindow(RecordsWindow):
         super().__init__(today)
         self.browser: Browser | None = None
         self.views: dict[str, BrowseView] = {}
+        self.home_view: HomeView | None = None
         self.forms_view: FormsView | None = None
         self.tasks_view: TasksView | None = None
         self.outbox_view: OutboxView | None = None
@@ -106,7 +108,7 @@ class MainWindow(RecordsWindow):
         self._audit_timer = single_shot_timer(self, AUDIT_SEARCH_AFTER_MS)
         self._audit_timer.timeout.connect(self._audit_search)
         self._last_audited = ""
-        self.search.textChanged.connect(lambda _text: self._search_timer.start())
+        self.search.textChanged.connect(self._search_typed)
 
         self.village = QComboBox(self)
         self.village.setObjectName("village")
@@ -269,6 +271,7 @@ class MainWindow(RecordsWindow):
         if self.forms_view is None:
             self._form_pool = None  # read afresh (with any form a task brought) when next needed
         pages = (
+            self.home_view,
             self.forms_view,
             self.tasks_view,
             self.outbox_view,
@@ -320,6 +323,25 @@ class MainWindow(RecordsWindow):
         if key not in self.views:
             key = next(iter(self.views))
         return self.views[key]
+
+    def _show_home(self, row: int) -> None:
+        """The 工作台: built the first time it is shown; it reads the desk whenever shown."""
+        if self.home_view is None:
+            from govshare_desktop.ui.home_view import HomeView
+
+            assert self.store is not None
+            self.home_view = HomeView(self.store, self._sharing_clock, self)
+            self.home_view.page_requested.connect(self._open_from_home)
+            self._replace_placeholder(row, self.home_view)
+        self.stack.setCurrentIndex(row)
+        self.count_label.setText("")
+
+    def _open_from_home(self, key: str) -> None:
+        """A card of the 工作台 opened: its page, or 立即备份."""
+        if key == "backup":
+            self.backup_now()
+        else:
+            self.show_page(key)
 
     def _show_forms(self, row: int) -> None:
         if self.forms_view is None:
@@ -426,6 +448,9 @@ class MainWindow(RecordsWindow):
         if row < 0 or self.store is None:
             return
         key = PAGES[row][0]
+        if key == "home":
+            self._show_home(row)
+            return
         if key == "forms":
             self._show_forms(row)
             return
@@ -478,11 +503,21 @@ class MainWindow(RecordsWindow):
             self._context(), text, page=view.dataset.key, results=view.model.rowCount()
         )
 
+    def _search_typed(self, text: str) -> None:
+        """Results follow the typing; typed on a page that lists no one (工作台, 一表通 …), the
+        search goes to the 人员 page."""
+        shown = PAGES[self.nav.currentRow()][0]
+        if text.strip() and self.store is not None and shown not in self.views:
+            self.show_page("person")
+        self._search_timer.start()
+
     def _search_entered(self) -> None:
         if self._search_timer.isActive():
             self._search_timer.stop()
             self._apply_filters()
         if PAGES[self.nav.currentRow()][0] not in self.views:
+            if self.home_view is not None and self.home_view.isVisible():
+                self.home_view.focus_first()  # Down from the search box: to the 工作台's cards
             return
         view = self.current_view
         view.select_first()

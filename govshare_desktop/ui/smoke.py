@@ -103,6 +103,10 @@ def _window(store: Store) -> None:
         _say(f"主窗口：{window.windowTitle()}（不显示居民数据）")
         window.close()
         return
+    if window.home_view is None or not window.home_view.cards:
+        raise RuntimeError("工作台没有显示")
+    _say(f"工作台：{len(window.home_view.cards)} 项")
+    window.show_page("person")
     deadline = time.monotonic() + 30
     while window.current_view.model.rowCount() == 0 and time.monotonic() < deadline:
         QApplication.processEvents()

@@ -27,6 +27,7 @@ WINDOW_ACTIONS: dict[str, tuple[str, ...]] = {
     "填写数据项": ("forms.set_value",),
     "上报": ("reports.submit_report", "reports.report_state"),
     "审核通过": ("reports.approve_report",),
+    "工作台": ("home.desk",),
     "报表任务": ("reports.tasks",),
     "发件箱": ("reports.outbox",),
     "写出数据包": ("reports.write_unwritten", "reports.write_package"),

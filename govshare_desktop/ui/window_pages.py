@@ -21,9 +21,10 @@ if TYPE_CHECKING:  # the store loads after the window is shown
 ALL = None  # combo data meaning "no filter"
 
 # Pages in navigation order: key and title. Ctrl+1 … Ctrl+9 switch to the first nine; the pages
-# after them are reached from the navigation list (Ctrl+0 is the zoom's).
+# after them (校核纠错, 目录与共享) are reached from the navigation list (Ctrl+0 is the zoom's).
 SHORTCUT_PAGES = 9
 PAGES = (
+    ("home", "工作台"),
     ("household", "户籍（户）"),
     ("person", "人员"),
     ("ss_enrollment", "社保参保"),
@@ -35,7 +36,7 @@ PAGES = (
     ("corrections", "校核纠错"),
     ("sharing", "目录与共享"),
 )
-START_PAGE = "person"
+START_PAGE = "home"  # what needs doing today (ui/home_view.py)
 PAGE_KEYS = tuple(key for key, _ in PAGES)
 
 Filters = list[tuple[str, str, list[tuple[str, object]]]]

@@ -77,6 +77,7 @@ def test_unmasked_window_asks_and_logs_full_export(
     qtbot, window, demo_store, tmp_path, monkeypatch, messages, caplog
 ):
     window.set_masked(False, reason="核对养老金发放")
+    window.show_page("person")  # the window opens on the 工作台
     view = window.current_view
     qtbot.waitUntil(lambda: view.model.rowCount() > 0)
     target = tmp_path / "full.xlsx"
@@ -98,6 +99,7 @@ def test_unmasked_window_exports_masked_when_the_clerk_says_no(
     qtbot, window, tmp_path, monkeypatch, messages, caplog
 ):
     window.set_masked(False, reason="核对")
+    window.show_page("person")
     view = window.current_view
     qtbot.waitUntil(lambda: view.model.rowCount() > 0)
     target = tmp_path / "masked.xlsx"
@@ -111,6 +113,7 @@ def test_unmasked_window_exports_masked_when_the_clerk_says_no(
 
 def test_full_export_without_a_reason_does_nothing(qtbot, window, tmp_path, monkeypatch, messages):
     window.set_masked(False, reason="核对")
+    window.show_page("person")
     view = window.current_view
     target = tmp_path / "none.xlsx"
     _choose_file(monkeypatch, target)
@@ -122,6 +125,7 @@ def test_full_export_without_a_reason_does_nothing(qtbot, window, tmp_path, monk
 
 def test_cancelled_file_dialog_does_nothing(qtbot, window, monkeypatch, messages):
     _choose_file(monkeypatch, None)
+    window.show_page("person")
     assert window.current_view.export_list() is None
     assert messages == []
 

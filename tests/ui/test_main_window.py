@@ -105,6 +105,7 @@ def test_social_security_only_people_are_shown_as_such(qtbot, window, demo_store
 
 
 def test_village_filter_and_counts(qtbot, window) -> None:
+    window.show_page("person")  # the window opens on the 工作台
     view = window.current_view
     everyone = view.model.rowCount()
     window.village.setCurrentIndex(window.village.findText("东岭村委会"))
@@ -122,6 +123,7 @@ def test_unmasking_needs_a_reason(qtbot, window, monkeypatch) -> None:
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("核对养老金发放", True))
     window.unmask_action.trigger()
     assert not window.masked
+    window.show_page("person")
     id_col = window.current_view.dataset.column_index("id_number")
     assert "*" not in window.current_view.model.data(window.current_view.model.index(0, id_col))
 
@@ -143,6 +145,7 @@ def test_import_from_the_window_refreshes_the_pages(qtbot, window, demo_store, t
     path.write_text(
         f"公民身份号码,姓名,所属村（社区）\n{number},新来人,东岭村委会\n", encoding="utf-8"
     )
+    window.show_page("person")
     before = window.current_view.model.rowCount()
     assert window.import_action.isEnabled()
     wizard = window.open_import([path])

@@ -5,6 +5,7 @@ import pytest
 
 @pytest.mark.parametrize("text", ["%", "'", " ", "_", "*"])
 def test_punctuation_lists_no_one_and_says_what_to_type(qtbot, window, text) -> None:
+    window.show_page("person")  # the window opens on the 工作台
     view = window.current_view
     qtbot.waitUntil(lambda: view.model.rowCount() > 0)
     assert not view.search_hint.isVisible()
