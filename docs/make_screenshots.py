@@ -148,15 +148,53 @@ def _security(app: QApplication, tmp: str) -> None:
     auditor.store.dispose()
 
 
+def _busy(store, tmp: str) -> None:  # type: ignore[no-untyped-def]
+    """Work waiting on the 工作台: two report tasks from the county (one overdue), the checks'
+    cases, a correction sent and one to send, the receipts not yet written out. (No backup: this
+    store has no key file beside it, so a backup of it would not count as complete.)"""
+    sys.path.insert(0, str(OUT.parent))  # the tests' county, which signs its own packages
+    from govshare_desktop.core.backflow.packages import import_package
+    from govshare_desktop.core.exchange.trust import register_sender
+    from govshare_desktop.core.security.permissions import Principal, Role
+    from govshare_desktop.core.services import checks, reports
+    from govshare_desktop.core.services.context import Context
+    from tests.county import County
+
+    now = datetime(2026, 11, 26, 8, 58)
+    county = County()
+    police = County(code="441900000003", name="东莞市公安局（演示数据）")  # corrections go there
+    sysadmin = store.acting(Principal("admin", Role.SYSADMIN))
+    for sender in (county, police):
+        register_sender(sysadmin, sender.public_pem, code=sender.code, name=sender.name, now=now)
+    for period, deadline in (("2026-10", "2026-11-20"), ("2026-11", "2026-12-07")):
+        path = Path(tmp) / f"task-{period}.zip"
+        path.write_bytes(county.task("mz_elderly", period, version="builtin", deadline=deadline))
+        import_package(store, path, user="tool", now=now)
+    ctx = Context(store, clock=lambda: now)
+    checks.run(ctx)
+    people = [c.subject for c in checks.cases(ctx, check_id="over_60_not_receiving")[:2]]
+    for number, person in enumerate(people):
+        reports.raise_correction(
+            ctx, dataset="person", record_key=person, field="联系电话",
+            proposed=f"1380000000{number}", basis="村委会入户核实",
+        )  # fmt: skip
+        if number == 0:
+            reports.send_corrections(ctx)
+
+
 def main() -> int:
     app = QApplication(sys.argv)
     install_chinese(app)
     with tempfile.TemporaryDirectory() as tmp:
         store = open_tool_store(Path(tmp) / "demo.db", encrypted=True)
         generate(store, households=500, seed=1)
+        _busy(store, tmp)
         window = MainWindow(store, today=lambda: date(2026, 11, 26))
         window.resize(1280, 760)
         window.show()
+        app.processEvents()
+        window.grab().save(str(OUT / "home.png"))  # the 工作台, where the window opens
+        window.show_page("person")
         app.processEvents()
         window.grab().save(str(OUT / "main_window.png"))
 
