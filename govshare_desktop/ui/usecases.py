@@ -70,4 +70,7 @@ WINDOW_ACTIONS: dict[str, tuple[str, ...]] = {
     ),
     "修改密码": ("admin.change_own_password",),
     "审计日志": ("admin.audit_entries", "admin.verify_audit"),
+    "统计图": ("stats.areas", "stats.charts"),
+    "导出统计图": ("stats.export_charts",),
+    "打印统计图": ("stats.charts_to_print",),
 }

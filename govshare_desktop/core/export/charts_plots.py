@@ -95,7 +95,7 @@ def columns(lay: Layout) -> None:
     lines = _category_lines(lay, slot * 0.94)
     rows = max(len(c) for c in lines)
     # The unit above the axis, and room above the highest bar for its value
-    plot_top = top + lay.small * (LINE + 0.8)
+    plot_top = top + lay.small * (LINE + (0.8 if chart.unit == PERCENT else 1.4))
     plot_bottom = bottom - rows * lay.size * LINE - lay.size * 0.3
     if lay.cramped(plot_top, plot_bottom):
         return
