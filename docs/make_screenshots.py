@@ -98,6 +98,27 @@ def _forms(app: QApplication, window, forms) -> None:  # type: ignore[no-untyped
         dialog.grab().save(str(OUT / "form_individual.png"))
 
 
+def _charts(app: QApplication, store) -> None:  # type: ignore[no-untyped-def]
+    """The 工作台's charts of the whole township, after November's 按回流数据预填."""
+    from govshare_desktop.core.domain.period import Period
+    from govshare_desktop.core.forms.catalog import load_catalog
+    from govshare_desktop.core.forms.values import FormValues
+    from govshare_desktop.core.services import forms
+    from govshare_desktop.core.services.context import Context
+    from govshare_desktop.ui.charts import ChartsPanel
+
+    catalog = load_catalog(store)
+    ctx = Context(store, clock=lambda: datetime(2026, 11, 26, 9, 0))
+    pool = FormValues(store, catalog.dictionary, catalog.templates)
+    forms.prefill(ctx, pool, Period.parse("2026-11"))
+    panel = ChartsPanel(store, today=lambda: date(2026, 11, 26))
+    panel.resize(1280, 800)
+    panel.show()
+    app.processEvents()
+    panel.grab().save(str(OUT / "charts.png"))
+    panel.close()
+
+
 def _security(app: QApplication, tmp: str) -> None:
     """The login dialog, the 系统管理员's accounts and the 审计管理员's audit viewer."""
     from govshare_desktop.core.security import signin
@@ -220,6 +241,7 @@ def main() -> int:
         forms = window.forms_view
         if forms is not None:
             _forms(app, window, forms)
+        _charts(app, store)
         _import_preview(app, store)
         _security(app, tmp)
         window.close()

@@ -156,7 +156,7 @@ def short_yuan(fen: int) -> str:
     """A sum on a bar: 5.43万 from 10,000 yuan on, else whole yuan."""
     value = fen / 100
     if abs(value) >= 10_000:
-        return f"{value / 10_000:.2f}".rstrip("0").rstrip(".") + "万"
+        return f"{value / 10_000:.2f}万"
     return f"{value:,.0f}"
 
 

@@ -49,15 +49,26 @@ def tip(chart: Chart, index: int) -> str:
     return "\n".join(chart.detail(s, index) for s in range(len(chart.series)))
 
 
-def _bar_texts(chart: Chart, series: int, index: int) -> list[str]:
-    """What may be written on a bar, longest first: 85.2%, then 85%."""
+def _bar_texts(chart: Chart, series: int, index: int, wan: bool) -> list[str]:
+    """What may be written on a bar, longest first: 85.2%, 85%; 6.08万, 6.1万 (``wan``: the
+    chart's money is in 万); none for a rate of nothing."""
     value = chart.number(series, index)
-    texts = [chart.short(series, index)]
-    if value is not None and chart.series[series].is_rate:
-        texts.append(f"{value:.0f}%")
-    elif value is not None and chart.series[series].unit == "元" and value >= 10_000:
-        texts.append(f"{value / 10_000:.1f}万")
-    return texts
+    if value is None:
+        return []
+    if chart.series[series].is_rate:
+        return [f"{value:.1f}%", f"{value:.0f}%"]
+    if chart.series[series].unit == "元" and wan:
+        return [f"{value / 10_000:.2f}万", f"{value / 10_000:.1f}万"]
+    return [f"{value:,.0f}"]
+
+
+def _label_form(lay: Layout, texts: list[list[str]], room: float) -> int | None:
+    """Which of the texts' forms every bar of a series has room for (one form for all bars,
+    so that they read alike), or None: no values on the bars."""
+    for form in range(2):
+        if all(not t or lay.m(t[min(form, len(t) - 1)], lay.small) <= room for t in texts):
+            return form
+    return None
 
 
 def _category_lines(lay: Layout, room: float) -> list[list[str]]:
@@ -116,6 +127,10 @@ def columns(lay: Layout) -> None:
     group = slot * (0.6 if len(drawn) == 1 else 0.76)
     values_on_bars: list[tuple[float, float, str]] = []
     width = group / len(drawn)
+    room = width if len(drawn) > 1 else slot * 0.96
+    wan = chart.caption == "元" and ticks[-1] >= 50_000  # as the ticks are written
+    texts = {s: [_bar_texts(chart, s, i, wan) for i in range(n)] for s in drawn}
+    forms = [_label_form(lay, texts[s], room) for s in drawn]
     for i in range(n):
         x = left + i * slot + (slot - group) / 2
         for k, s in enumerate(drawn):
@@ -126,9 +141,9 @@ def columns(lay: Layout) -> None:
             lay.shapes.append(
                 Box(x + k * width, y, width, plot_bottom - y, SERIES_COLORS[k], tip(chart, i))
             )
-            room = width if len(drawn) > 1 else slot * 0.96
-            text = next((t for t in _bar_texts(chart, s, i) if lay.m(t, lay.small) <= room), None)
-            if text is not None:
+            form, mine = forms[k], texts[s][i]
+            if form is not None and mine:
+                text = mine[min(form, len(mine) - 1)]
                 values_on_bars.append((x + (k + 0.5) * width, y - lay.small * 0.3, text))
         for row, line in enumerate(lines[i]):
             baseline = plot_bottom + lay.size * 0.3 + (row + 1) * lay.size * LINE - lay.size * 0.3
