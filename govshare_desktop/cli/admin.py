@@ -144,7 +144,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
         context(args), Path(args.out) if args.out else None, generations=args.generations
     )
     print(f"已备份：{result.path}（{result.size / 1048576:.1f} MB，SHA-256 {result.sha256}）")
-    print(f"密钥文件已一并保存：{result.path}.keys（恢复时需要它和当时的密码或恢复密钥）")
+    if result.path.suffix == ".dump":  # a server's pg_dump (office mode)
+        print(f"说明文件已一并保存：{result.path}.json（乡镇、校验值；恢复时须与备份放在一起）")
+    else:
+        print(f"密钥文件已一并保存：{result.path}.keys（恢复时需要它和当时的密码或恢复密钥）")
     return 0
 
 
@@ -262,10 +265,14 @@ COMMANDS = [
     ),
     Command(
         "backup",
-        "备份数据库（SQLite 在线备份，校验后保留最近 N 份）",
+        "备份数据库（SQLite 在线备份；服务器上用 pg_dump，系统管理员），校验后保留最近 N 份",
         cmd_backup,
         [
-            arg("--out", metavar="文件夹", help="备份文件夹（默认：数据库旁的 backups）"),
+            arg(
+                "--out",
+                metavar="文件夹",
+                help="备份文件夹（默认：数据库旁的 backups；服务器：本机数据文件夹下的 server-backups）",
+            ),
             arg(
                 "--generations",
                 type=int,
@@ -284,7 +291,8 @@ COMMANDS = [
             arg(
                 "file",
                 metavar="备份文件",
-                help="要恢复的备份文件（.db；它的 .keys 密钥文件须在同一文件夹）",
+                help="要恢复的备份文件（.db，它的 .keys 密钥文件须在同一文件夹；"
+                "服务器：.dump，它的 .json 说明文件须在同一文件夹）",
             )
         ],
         use_cases=("admin.restore", "admin.restore_unreadable"),

@@ -422,7 +422,8 @@ def initialised_path(args: argparse.Namespace) -> Path:
     path = sqlite_path(resolve_url(args.db))
     if path is None:
         raise UserError(
-            "该命令只用于本机的数据库文件；服务器上的数据库由服务器管理员备份和恢复（pg_dump）"
+            "该命令只用于本机的数据库文件；服务器上的数据库请登录后用 govshare backup、"
+            "govshare restore 备份和恢复（系统管理员）"
         )
     if not signin.is_initialised(path):
         if not path.exists():

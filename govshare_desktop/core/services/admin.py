@@ -14,11 +14,16 @@ from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.exchange.trust import register_sender
 from govshare_desktop.core.export.audit_trail import export_entries
 from govshare_desktop.core.export.audited import ExportedFile, read_anchor
-from govshare_desktop.core.security import safekeeping, signin
+from govshare_desktop.core.security import safekeeping, server_safekeeping, signin
 from govshare_desktop.core.security.audit import Anchor, Verification
 from govshare_desktop.core.security.permissions import Role
 from govshare_desktop.core.services.context import Context
-from govshare_desktop.core.store.backup import BackupResult
+from govshare_desktop.core.store.backup import (
+    BackupFile,
+    BackupResult,
+    backup_files,
+    default_backup_dir,
+)
 from govshare_desktop.core.store.models import Account, AuditEntry, TrustedSender
 
 # ---------------------------------------------------------------- accounts
@@ -88,8 +93,9 @@ def back_up(
     ctx: Context, directory: Path | None = None, *, generations: int = 7, automatic: bool = False
 ) -> BackupResult:
     """A backup (with its key file) into ``directory`` (default: ``backups`` beside the database).
-    ``automatic``: the daily backup, made for whoever is signed in."""
-    return safekeeping.backup_now(
+    ``automatic``: the daily backup, made for whoever is signed in. On a server: a pg_dump."""
+    keeper = server_safekeeping if ctx.store.server else safekeeping
+    return keeper.backup_now(
         ctx.store,
         directory,
         generations=generations,
@@ -100,9 +106,28 @@ def back_up(
     )
 
 
+def backup_folder(ctx: Context) -> Path:
+    """Where backups go unless another folder is chosen: ``backups`` beside the database file,
+    or this PC's folder for the server's dumps."""
+    if ctx.store.path is None:
+        return server_safekeeping.backup_folder(ctx.store)
+    return default_backup_dir(ctx.store.path)
+
+
+def list_backups(ctx: Context, directory: Path | None = None) -> list[BackupFile]:
+    """The backups in ``directory`` (default :func:`backup_folder`) a restore could start from,
+    newest first: a file's ``.db`` copies, or a server's ``.dump`` files."""
+    folder = Path(directory) if directory else backup_folder(ctx)
+    if ctx.store.server:
+        return server_safekeeping.backup_files(ctx.store, folder)
+    return backup_files(folder)
+
+
 def restore(ctx: Context, backup: Path) -> Path | None:
     """Replace the database by ``backup`` (checked first); returns the safety copy. The store of
-    ``ctx`` is closed: sign in again afterwards."""
+    ``ctx`` is closed: sign in again afterwards. On a server: from one of its dumps."""
+    if ctx.store.server:
+        return server_safekeeping.restore_from(ctx.store, Path(backup), now=ctx.now())
     return safekeeping.restore_from(ctx.store, Path(backup), now=ctx.now())
 
 
