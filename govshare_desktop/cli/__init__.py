@@ -30,12 +30,23 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 
 from govshare_desktop import __version__
-from govshare_desktop.cli import admin, checks, forms, imports, people, reports, setup, sharing
+from govshare_desktop.cli import (
+    admin,
+    checks,
+    forms,
+    imports,
+    people,
+    reports,
+    server,
+    setup,
+    sharing,
+)
 from govshare_desktop.cli.common import ChineseArgumentParser, Command, build
 from govshare_desktop.core.errors import UserError
 
 COMMANDS: list[Command] = [
     *setup.COMMANDS,
+    *server.COMMANDS,
     *people.COMMANDS,
     *imports.COMMANDS,
     *forms.COMMANDS,
@@ -57,6 +68,7 @@ ENVIRONMENT = """\
   GOVSHARE_NEW_PASSWORD    新密码（passwd、users add、users reset-password）
   GOVSHARE_ADMIN_PASSWORD  管理员初始密码（init、demo；不设置时随机生成）
   GOVSHARE_CLERK_PASSWORD  演示经办人 jingban 的初始密码（demo）
+  GOVSHARE_APP_PASSWORD    各台电脑连接服务器所用数据库用户的口令（server init、server upgrade）
   GOVSHARE_LOCK_WAIT       等待窗口或其他命令让出数据库的秒数（默认 10）"""
 
 

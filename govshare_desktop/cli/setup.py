@@ -74,22 +74,6 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_server_init(args: argparse.Namespace) -> int:
-    from govshare_desktop.core.services.setup import prepare_server
-
-    _finish(
-        prepare_server(
-            args.url,
-            code=args.area,
-            name=args.name,
-            county_name=args.county_name or "",
-            admin_password=os.environ.get(ENV_ADMIN_PASSWORD),
-        )
-    )
-    print("各台电脑以 --db 该连接地址（或环境变量 GOVSHARE_DB）登录同一数据库")
-    return 0
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     from govshare_desktop.core.killpoints import reached
     from govshare_desktop.core.security import signin
@@ -167,23 +151,5 @@ COMMANDS = [
         "显示乡镇、各表记录数、数据库路径和版本",
         cmd_info,
         use_cases=("session.overview",),
-    ),
-    Command(
-        "init",
-        "在 PostgreSQL 服务器上建立本乡镇的共用数据库（多人办公；数据库由服务器管理员先建好、为空）",
-        cmd_server_init,
-        [
-            arg(
-                "--url",
-                required=True,
-                metavar="连接地址",
-                help="例：postgresql://govshare@192.168.1.10/qinghe?sslmode=verify-full"
-                "（经网络连接须加密；口令放在 pgpass 文件中，不写在地址里）",
-            ),
-            *TOWNSHIP_ARGS,
-        ],
-        group="server",
-        database=False,
-        use_cases=("setup.prepare_server",),
     ),
 ]

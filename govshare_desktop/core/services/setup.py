@@ -14,15 +14,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.exchange.township_key import current_key, make_key
 from govshare_desktop.core.progress import Cancel, Progress
 from govshare_desktop.core.security import signin
 from govshare_desktop.core.security.audit import audit_trail
+from govshare_desktop.core.security.office import PendingServerSetup, unreachable
 from govshare_desktop.core.security.permissions import Role
 from govshare_desktop.core.security.vault import check_password_policy
-from govshare_desktop.core.store.engine import Store
-from govshare_desktop.core.store.server import is_server_url
+from govshare_desktop.core.store import server_roles
+from govshare_desktop.core.store.engine import Store, create_engine_for
+from govshare_desktop.core.store.migrate import MIGRATION_LOCK, current_revision, migrate_on
+from govshare_desktop.core.store.server import is_server_url, shown
 from govshare_desktop.core.store.township import get_township, init_township
 
 DEMO_CLERK = "jingban"  # the demo township's 经办人: the account that sees residents' data
@@ -84,16 +90,88 @@ def prepare_server(
     name: str,
     county_name: str = "",
     admin_password: str | None = None,
+    app_role: str = server_roles.APP_ROLE,
+    app_password: str | None = None,
 ) -> Prepared:
     """This township's database on a PostgreSQL server (office mode): the schema, the first
     系统管理员, the keys, the township and its signing key in one transaction that
     :meth:`Prepared.finish` commits — an interrupted setup leaves the server as it was. The
-    database itself (empty) is created by the server's administrator beforehand."""
+    database itself (empty) is created by the server's administrator beforehand, owned by the
+    role ``url`` connects as. ``app_role``, the role each PC's program connects as, is created
+    if missing (with ``app_password`` if given) and granted least privilege in the same
+    transaction (:mod:`govshare_desktop.core.store.server_roles`)."""
     if not is_server_url(url):
         raise UserError(f"“{url}”不是数据库服务器的连接地址（应以 postgresql:// 开头）")
-    return prepare_township(
+    server_roles.check_role_name(app_role)
+    prepared = prepare_township(
         url, code=code, name=name, county_name=county_name, admin_password=admin_password
     )
+    try:
+        assert isinstance(prepared.pending, PendingServerSetup)
+        role = server_roles.grant_app_role(prepared.pending.connection, app_role, app_password)
+    except BaseException:
+        prepared.abandon()
+        raise
+    if role.password_set:
+        state = f"口令已按环境变量 {server_roles.ENV_APP_PASSWORD} 设置"
+    else:
+        state = f"尚无口令：请服务器管理员在 psql 中执行 \\password {role.name} 设置"
+    said = "新建" if role.created else "已有"
+    prepared.shown.append(("各台电脑的数据库用户", f"{role.name}（{said}；{state}）"))
+    prepared.shown.append(("各台电脑的连接地址", server_roles.app_url(url, role.name)))
+    return prepared
+
+
+@dataclass(frozen=True)
+class ServerUpgrade:
+    """What ``govshare server upgrade`` did: the revisions before and after, the roles granted."""
+
+    before: str
+    after: str
+    roles: list[str]
+
+    @property
+    def said(self) -> str:
+        done = (
+            f"数据库已从版本 {self.before} 升级到 {self.after}。"
+            if self.before != self.after
+            else f"数据库已是最新版本（{self.after}），无需升级。"
+        )
+        if not self.roles:
+            return (
+                done
+                + "没有找到各台电脑连接用的数据库用户：请用 --app-role 指定（例：govshare_app）。"
+            )
+        return done + f"已重新授予数据库用户 {'、'.join(self.roles)} 权限。"
+
+
+def upgrade_server(
+    url: str, *, app_role: str | None = None, app_password: str | None = None
+) -> ServerUpgrade:
+    """Bring the server's schema up to date, connected as its owner (each PC's program, connected
+    as the application role, may not, and says so), then grant every application role — and
+    ``app_role``, created if missing — again, in one transaction under the migration lock."""
+    if not is_server_url(url):
+        raise UserError(f"“{url}”不是数据库服务器的连接地址（应以 postgresql:// 开头）")
+    engine = create_engine_for(url)
+    try:
+        with engine.connect() as connection, connection.begin():
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
+            before = current_revision(connection)
+            if before is None:
+                raise UserError(
+                    f"数据库服务器 {shown(url)} 上的数据库还没有建立：请先运行 govshare server init"
+                )
+            migrate_on(connection)
+            if app_role is not None:
+                server_roles.grant_app_role(connection, app_role, app_password)
+            roles = server_roles.refresh_grants(connection)
+            after = current_revision(connection) or before
+    except OperationalError as exc:
+        raise unreachable(url, exc) from None
+    finally:
+        engine.dispose()
+    return ServerUpgrade(before, after, roles)
 
 
 def prepare_demo(

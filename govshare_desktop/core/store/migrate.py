@@ -97,15 +97,26 @@ def migrate_on(connection: Connection) -> None:
     """Upgrade to head inside the caller's transaction on ``connection`` — on PostgreSQL, whose
     DDL is transactional, a schema created or upgraded halfway is rolled back whole. Holds the
     migration lock (:data:`MIGRATION_LOCK`) until that transaction ends, and looks at the
-    revision only once it has it."""
+    revision only once it has it.
+
+    On a server, only the owner may migrate: the program connected as the application role is
+    refused with what the administrator is to run; after a migration every application role is
+    granted again (:mod:`govshare_desktop.core.store.server_roles`)."""
     from alembic import command  # heavy: alembic, only to migrate
     from alembic.script import ScriptDirectory  # heavy: alembic, only to migrate
 
-    if connection.dialect.name == "postgresql":
+    server = connection.dialect.name == "postgresql"
+    if server:
         connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
     current = _revision(connection)
     if current == SCHEMA_HEAD:
         return
     if current is not None:
         _refuse_unknown(ScriptDirectory.from_config(_config()), current)
+    if server:
+        from govshare_desktop.core.store import server_roles  # lazy: servers only
+
+        server_roles.refuse_unless_owner(connection, current, SCHEMA_HEAD)
     command.upgrade(_config(connection), "head")
+    if server:
+        server_roles.refresh_grants(connection)
