@@ -14,7 +14,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from govshare_desktop.core.backflow.pipeline import import_file
 from govshare_desktop.core.errors import UserError
@@ -255,6 +257,72 @@ def test_a_restore_waits_for_no_one(
     stages = [json.loads(e.detail)["stage"] for e in ctx.trail().entries(AUDITOR, action="restore")]
     assert stages == ["failed", "start"]
     ctx.store.dispose()
+
+
+def _app_role(pg_server, url: str) -> str:  # type: ignore[no-untyped-def]
+    """A role as each PC's program connects with (least privilege, issue 18): rows only — the
+    audit trail append-only, the schema revision read-only, the sequences only usable."""
+    database = make_url(url).database
+    role = pg_server.new_name("app")
+    limited = {
+        "audit_log": "SELECT, INSERT",
+        "audit_state": "SELECT, INSERT, UPDATE",
+        "alembic_version": "SELECT",
+    }
+    with pg_server.connect(database) as connection:
+        connection.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+        for statement in (
+            "GRANT CONNECT ON DATABASE {db} TO {r}",
+            "GRANT USAGE ON SCHEMA public TO {r}",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {r}",
+            "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {r}",
+        ):
+            connection.execute(
+                sql.SQL(statement).format(db=sql.Identifier(database), r=sql.Identifier(role))
+            )
+        for table, privileges in limited.items():
+            connection.execute(
+                sql.SQL("REVOKE ALL ON {} FROM {}").format(
+                    sql.Identifier(table), sql.Identifier(role)
+                )
+            )
+            connection.execute(
+                sql.SQL(f"GRANT {privileges} ON {{}} TO {{}}").format(
+                    sql.Identifier(table), sql.Identifier(role)
+                )
+            )
+    return role
+
+
+def test_the_application_role_backs_up_and_restores(
+    office: Context, pg_server, samples: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Connected as a role that owns nothing and may not drop, truncate or read a sequence's
+    value: the dump leaves the sequences' values out, the restore replaces rows, not tables."""
+    role = _app_role(pg_server, office.store.url)
+    url = make_url(office.store.url).set(username=role).render_as_string(hide_password=False)
+    ctx = _signed_in(url)
+    try:
+        with ctx.store.engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT current_user").scalar() == role
+        people = _count(ctx, Person)
+        made = admin.back_up(ctx, tmp_path)
+        assert json.loads(Path(f"{made.path}.json").read_text("utf-8"))["sequence_values"] is False
+        import_file(ctx.store.acting(CLERK), samples / ENROLLMENT_CSV, user="clerk")
+        assert _count(ctx, Enrollment) > 0
+        admin.restore(_later(ctx, 10), made.path)
+        after = _signed_in(url, NOW + timedelta(hours=1))
+        assert (_count(after, Person), _count(after, Enrollment)) == (people, 0)
+        assert audit_trail(after.store).verify(AUDITOR).ok
+        # New rows after the restore get new numbers: the live sequences are ahead.
+        import_file(after.store.acting(CLERK), samples / ENROLLMENT_CSV, user="clerk")
+        assert _count(after, Enrollment) > 0
+        after.store.dispose()
+    finally:
+        ctx.store.dispose()
+        with pg_server.connect(make_url(url).database) as connection:
+            connection.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            connection.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
 
 
 def test_the_password_never_goes_on_a_command_line() -> None:
