@@ -78,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from govshare_desktop.ui import settings
     from govshare_desktop.ui.i18n import install_chinese
     from govshare_desktop.ui.main_window import MainWindow
+    from govshare_desktop.ui.zoom import apply_default_font
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)  # a widget program: never a bare QCoreApplication
@@ -85,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName(settings.APPLICATION)
     app.setApplicationDisplayName("govshare-desktop")
     _set_icon(app)
+    apply_default_font(app)  # at least 10.5 pt
     install_chinese(app)
     if args.smoke:
         from govshare_desktop.ui import smoke

@@ -40,6 +40,7 @@ from govshare_desktop.core.services import sharing
 from govshare_desktop.core.services.context import Context
 from govshare_desktop.core.services.output import export_list
 from govshare_desktop.core.store.search import HINT, SearchKind, classify
+from govshare_desktop.ui import zoom
 from govshare_desktop.ui.errors import show_error
 from govshare_desktop.ui.settings import restore_columns, save_columns
 from govshare_desktop.ui.table_model import SqlTableModel
@@ -208,9 +209,12 @@ class BrowseView(QWidget):
         for column, spec in enumerate(dataset.columns):
             self.table.setColumnWidth(column, spec.width)
         header = self.table.horizontalHeader()
-        restore_columns(header, dataset.key)  # as the clerk left them
+        restore_columns(header, dataset.key, zoom.ratio(self.table))  # as the clerk left them
+        zoom.follow_font(self.table)  # rows and columns grow with the zoom
         self._columns_timer = single_shot_timer(self, 400)  # saved once dragging stops
-        self._columns_timer.timeout.connect(lambda: save_columns(header, dataset.key))
+        self._columns_timer.timeout.connect(
+            lambda: save_columns(header, dataset.key, zoom.ratio(self.table))
+        )
         header.sectionResized.connect(lambda *_sizes: self._columns_timer.start())
         # activated: double-click or Enter (the platform decides), never both at once
         self.table.activated.connect(lambda index: self._activate(index.row()))

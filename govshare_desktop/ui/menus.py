@@ -23,6 +23,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QLabel,
     QMenu,
     QTableWidget,
     QTableWidgetItem,
@@ -85,10 +86,30 @@ class Menus(QObject):
         self.start_home.setToolTip("不勾选时，登录后回到上次离开时的页面")
         self.start_home.setVisible(HOME in PAGE_KEYS)
         self.tools: list[QAction] = []  # the administrators' tabs, made in attach()
+        self._zoom_actions(window)
         self._fill()
         self._splitters_restored: set[int] = set()
         window.nav.currentRowChanged.connect(self._page_shown)
         window.stack.currentChanged.connect(self._restore_splitters)
+
+    def _zoom_actions(self, window: MainWindow) -> None:
+        """放大 / 缩小 / 实际大小 of the pages (the lists and the form view)."""
+        from govshare_desktop.ui.zoom import Zoom
+
+        self.zoom_label = QLabel(window)
+        self.zoom_label.setObjectName("zoom_label")
+        window.statusBar().addPermanentWidget(self.zoom_label)
+        self.zoom = Zoom(window.stack)
+        self.zoom.zoomed.connect(self._zoomed)
+        self._zoomed(self.zoom.percent)
+        self.zoom_in = self._action("放大", "Ctrl+=", self.zoom.zoom_in, "zoom_in")
+        self.zoom_in.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
+        self.zoom_out = self._action("缩小", "Ctrl+-", self.zoom.zoom_out, "zoom_out")
+        self.zoom_reset = self._action("实际大小", "Ctrl+0", self.zoom.reset, "zoom_reset")
+
+    def _zoomed(self, percent: int) -> None:
+        self.zoom_label.setText(f"缩放 {percent}% ")
+        self.zoom_label.setVisible(percent != 100)
 
     def _action(self, text: str, shortcut: str, slot: Callable[[], object], name: str) -> QAction:
         action = QAction(text, self.window)
@@ -109,6 +130,8 @@ class Menus(QObject):
         m["编辑"].addSeparator()
         m["编辑"].addAction(self.password)
         m["查看"].addActions([pages[key] for key, _title in PAGES if key in pages])
+        m["查看"].addSeparator()
+        m["查看"].addActions([self.zoom_in, self.zoom_out, self.zoom_reset])
         m["查看"].addSeparator()
         m["查看"].addAction(self.start_home)
         m["数据"].addActions([pages[k] for k in DATA_PAGES if k in pages])
@@ -196,6 +219,8 @@ class Menus(QObject):
         from govshare_desktop.ui.settings import restore_splitters
 
         page = self.window.stack.currentWidget()
+        if page is not None:
+            self.zoom.adopt(page)  # its lists follow the zoom
         if page is not None and id(page) not in self._splitters_restored:
             self._splitters_restored.add(id(page))
             restore_splitters(page)

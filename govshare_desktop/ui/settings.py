@@ -85,14 +85,15 @@ def restore_splitters(root: QWidget) -> int:
     return restored
 
 
-def save_columns(header: QHeaderView, key: str) -> None:
-    """The widths of a list's columns (only widths: the order and sort are the list's own)."""
-    widths = [str(header.sectionSize(i)) for i in range(header.count())]
+def save_columns(header: QHeaderView, key: str, zoom: float = 1.0) -> None:
+    """The widths of a list's columns (only widths: the order and sort are the list's own), as
+    they would be at 100 % when the list is shown at ``zoom``."""
+    widths = [str(round(header.sectionSize(i) / zoom)) for i in range(header.count())]
     settings().setValue(f"columns/{key}", ",".join(widths))
 
 
-def restore_columns(header: QHeaderView, key: str) -> bool:
-    """The widths the clerk left, if the list still has as many columns."""
+def restore_columns(header: QHeaderView, key: str, zoom: float = 1.0) -> bool:
+    """The widths the clerk left, if the list still has as many columns (at ``zoom``)."""
     value = settings().value(f"columns/{key}")
     if not isinstance(value, str) or not value:
         return False
@@ -104,7 +105,7 @@ def restore_columns(header: QHeaderView, key: str) -> bool:
         return False
     for column, width in enumerate(widths):
         if width > 0:
-            header.resizeSection(column, width)
+            header.resizeSection(column, round(width * zoom))
     return True
 
 

@@ -16,13 +16,14 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPalette, QPen, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QAbstractItemView,
@@ -63,6 +64,7 @@ from govshare_desktop.core.forms.values import (
     display,
 )
 from govshare_desktop.core.services.forms import set_value
+from govshare_desktop.ui.form_fit import breakable, fit_headers, use_width
 from govshare_desktop.ui.form_output import FormOutput
 from govshare_desktop.ui.usecases import context
 
@@ -292,7 +294,20 @@ class SheetModel(QAbstractTableModel):
 
 
 class _RuledDelegate(QStyledItemDelegate):
-    """Draws the form's ruling: borders around every cell of the table part only."""
+    """Draws the form's ruling: borders around every cell of the table part only; headers wrap
+    between words (:mod:`~govshare_desktop.ui.form_fit`), the title follows the zoom."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: _Index) -> None:
+        super().initStyleOption(option, index)
+        cell = index.data(CELL_ROLE)
+        if isinstance(cell, Cell) and cell.role == HEADER:
+            option.text = breakable(option.text)
+        elif isinstance(cell, Cell) and cell.role == TITLE:
+            view = self.parent()
+            if isinstance(view, QWidget):
+                font = option.font
+                font.setPointSizeF(view.font().pointSizeF() * 1.6)  # the view's, zoomed
+                option.font = font
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         super().paint(painter, option, index)
@@ -341,7 +356,13 @@ class SheetView(QTableView):
             | QAbstractItemView.EditTrigger.DoubleClicked
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
-        self.setStyleSheet("QTableView { background: white; }")
+        paper = self.palette()  # white paper (a style sheet here would stop the zoom's font)
+        paper.setColor(QPalette.ColorRole.Base, QColor("white"))
+        self.setPalette(paper)
+        self._relayout = QTimer(self)
+        self._relayout.setSingleShot(True)
+        self._relayout.setInterval(120)
+        self._relayout.timeout.connect(self._lay_out)
         self._lay_out()
         start = self.sheet_model.first_editable()
         if start.isValid():
@@ -372,13 +393,24 @@ class SheetView(QTableView):
             elif cell.role in (VALUE, STUB, TOTAL) and cell.colspan == 1:
                 # This screen's font, not the printed one, decides what fits here.
                 widths[column] = max(widths[column], metrics.horizontalAdvance(cell.text) + char)
-        for column, width in enumerate(widths):
+        for column, width in enumerate(use_width(self, widths)):
             self.setColumnWidth(column, width)
         for row in range(sheet.rows):
             lines = sheet.row_heights.get(row, 1.0)
             if row in header_rows and lines == 1.0:
                 lines = 1.8  # headers wrap
             self.setRowHeight(row, int(lines * line + line * 0.7))
+        fit_headers(self, sheet)  # each header's words whole, its rows tall enough
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._lay_out()  # zoomed: widths and heights follow the font
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._relayout.start()  # the form uses the width it has, once the resizing stops
 
     def _refused(self, text: str) -> None:
         self._refusal = text
