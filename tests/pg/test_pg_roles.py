@@ -131,6 +131,7 @@ def _set_up(office: Office) -> None:
         app_role=office.app,
     )
     shown = dict(prepared.shown)
+    assert shown["各台电脑的数据库用户"] == f"{office.app}（已有，口令不变）"
     assert shown["各台电脑的连接地址"] == (
         f"postgresql://{office.app}@127.0.0.1:{office.port}/{office.database}"
     )
@@ -382,6 +383,24 @@ def test_init_refuses_a_role_with_too_much_power(office: Office) -> None:
 
 
 # ---------------------------------------------------------------- the command line, end to end
+
+
+def test_what_the_administrator_is_told_of_the_role() -> None:
+    said = [
+        server_roles.AppRole("govshare_app", created, password, login).said
+        for created, password, login in (
+            (True, False, True),
+            (True, True, True),
+            (False, True, True),
+            (False, False, False),
+        )
+    ]
+    assert said == [
+        "govshare_app（新建，尚无口令：请服务器管理员在 psql 中执行 \\password govshare_app 设置）",
+        "govshare_app（新建；口令已按环境变量 GOVSHARE_APP_PASSWORD 设置）",
+        "govshare_app（已有；口令已按环境变量 GOVSHARE_APP_PASSWORD 设置）",
+        "govshare_app（已有，口令不变；它不能登录（NOLOGIN），各台电脑须以它的成员用户连接）",
+    ]
 
 
 def test_the_command_line_names_what_the_core_names() -> None:

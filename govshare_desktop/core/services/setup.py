@@ -112,12 +112,7 @@ def prepare_server(
     except BaseException:
         prepared.abandon()
         raise
-    if role.password_set:
-        state = f"口令已按环境变量 {server_roles.ENV_APP_PASSWORD} 设置"
-    else:
-        state = f"尚无口令：请服务器管理员在 psql 中执行 \\password {role.name} 设置"
-    said = "新建" if role.created else "已有"
-    prepared.shown.append(("各台电脑的数据库用户", f"{role.name}（{said}；{state}）"))
+    prepared.shown.append(("各台电脑的数据库用户", role.said))
     prepared.shown.append(("各台电脑的连接地址", server_roles.app_url(url, role.name)))
     return prepared
 

@@ -73,6 +73,20 @@ class AppRole:
     password_set: bool
     can_login: bool
 
+    @property
+    def said(self) -> str:
+        """The role and its password, as the administrator is told: 「govshare_app（新建，…）」."""
+        made = "新建" if self.created else "已有"
+        if self.password_set:
+            state = f"{made}；口令已按环境变量 {ENV_APP_PASSWORD} 设置"
+        elif self.created:
+            state = f"新建，尚无口令：请服务器管理员在 psql 中执行 \\password {self.name} 设置"
+        else:
+            state = "已有，口令不变"
+        if not self.can_login:
+            state += "；它不能登录（NOLOGIN），各台电脑须以它的成员用户连接"
+        return f"{self.name}（{state}）"
+
 
 def table_privileges(metadata: MetaData | None = None) -> dict[str, tuple[str, ...]]:
     """What the application role may do on each table: every table of the models' metadata (and
