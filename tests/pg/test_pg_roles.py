@@ -328,6 +328,20 @@ def test_the_program_refuses_a_database_behind_it_under_the_application_role(
     assert _revision(behind) == before  # untouched
 
 
+def test_the_program_refuses_to_create_the_schema_under_the_application_role(
+    office: Office,
+) -> None:
+    _create_app_role(office)  # the database is empty: server init has not been run
+    with pytest.raises(SchemaBehind) as refused:
+        open_store(office.url(office.app))
+    assert str(refused.value).startswith(
+        f"数据库 {office.database} 还没有建立，请系统管理员运行 govshare server init --url "
+        f"postgresql://{office.owner}@127.0.0.1:{office.port}/{office.database}"
+    )
+    with office.admin() as admin:
+        assert admin.execute("SELECT to_regclass('alembic_version')").fetchone() == (None,)
+
+
 def test_server_upgrade_from_the_command_line_then_the_pcs_work(behind: Office) -> None:
     with behind.admin() as admin:  # drift: someone granted too much by hand
         admin.execute(sql.SQL("GRANT UPDATE ON audit_log TO {}").format(sql.Identifier(behind.app)))
