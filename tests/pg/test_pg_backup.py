@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from sqlalchemy.engine import make_url
 from govshare_desktop.core.backflow.pipeline import import_file
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.private_files import file_sha256
+from govshare_desktop.core.progress import Cancel, Cancelled
 from govshare_desktop.core.security import signin
 from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import PermissionDenied, Principal, Role
@@ -150,6 +153,33 @@ def test_only_the_newest_generations_are_kept(office: Context, tmp_path: Path) -
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         name for p in made[1:] for name in (p.name, f"{p.name}.json")
     )
+
+
+def test_a_cancelled_backup_leaves_nothing(
+    office: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "backups"
+    cancel = Cancel()
+    cancel.cancel()
+    with pytest.raises(Cancelled, match="已取消备份"):
+        admin.back_up(office.running(None, cancel), folder)
+    # Cancelled while pg_dump runs (one that takes its time): it is stopped, nothing is left.
+    slow = tmp_path / "pg_dump"
+    slow.write_text(
+        '#!/bin/sh\n[ "$1" = --version ] && exec echo "pg_dump (PostgreSQL) 99.0"\n'
+        'echo partial > "$(echo "$@" | sed -n "s/.*--file=\\([^ ]*\\).*/\\1/p")"\n'
+        "exec sleep 60\n"
+    )
+    slow.chmod(0o755)
+    monkeypatch.setattr(server_backup, "find_tool", lambda name: slow)
+    cancel = Cancel()
+    threading.Timer(0.5, cancel.cancel).start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled, match="已取消备份"):
+        admin.back_up(office.running(None, cancel), folder)
+    assert time.monotonic() - started < 10
+    assert list(folder.iterdir()) == []
+    assert audit_trail(office.store).entries(AUDITOR, action="backup") == []
 
 
 def test_a_tampered_dump_is_refused(office: Context, tmp_path: Path) -> None:

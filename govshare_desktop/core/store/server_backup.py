@@ -49,7 +49,7 @@ from govshare_desktop.core.private_files import (
     private_dir,
     private_write,
 )
-from govshare_desktop.core.progress import Cancel, Progress
+from govshare_desktop.core.progress import Cancel, Progress, check
 from govshare_desktop.core.store.backup_copy import BackupResult
 from govshare_desktop.core.store.backup_files import GENERATIONS, BackupFile
 from govshare_desktop.core.store.backup_io import (
@@ -179,6 +179,7 @@ def _run(
 ) -> subprocess.CompletedProcess[str]:
     """Run a tool; its failure is a :class:`UserError` with the tool's last lines. With
     ``cancel``, the tool is stopped once it is set (then :class:`Cancelled`)."""
+    check(cancel, CANCELLED)
     try:
         process = subprocess.Popen(
             list(argv),
@@ -263,6 +264,7 @@ def backup_server(
     try:
         try:
             _dump_into(store, tool, temp, ["audit_state", *unreadable], cancel)
+            check(cancel, CANCELLED)  # asked to stop while it ran: no backup after all
             make_private(temp)
             _fsync_file(temp)
             size = temp.stat().st_size

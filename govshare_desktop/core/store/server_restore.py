@@ -92,17 +92,17 @@ def check_dump(store: Store, path: str | os.PathLike[str]) -> CheckedDump:
     restore into the server database of ``store``; raise :class:`UserError` saying why not."""
     path = Path(path)
     manifest = _manifest(path)
-    digest = file_sha256(path)
-    if digest != manifest.get("sha256") or _recorded_elsewhere(store, path.name, digest):
-        raise UserError(
-            f"备份文件已被改动或已损坏（SHA-256 与备份时记录的不符），不能恢复：{path}",
-            detail=f"记录的 SHA-256：{manifest.get('sha256')}\n文件的 SHA-256：{digest}",
-        )
     facts = _live_facts(store)
     if manifest.get("township") != facts["township"]:
         raise UserError(
             f"该备份属于另一个乡镇（街道）（区划代码 {manifest.get('township')}），"
             f"不是本数据库的乡镇（街道）{facts['township']}，不能恢复：{path}"
+        )
+    digest = file_sha256(path)
+    if digest != manifest.get("sha256") or _recorded_elsewhere(store, path.name, digest):
+        raise UserError(
+            f"备份文件已被改动或已损坏（SHA-256 与备份时记录的不符），不能恢复：{path}",
+            detail=f"记录的 SHA-256：{manifest.get('sha256')}\n文件的 SHA-256：{digest}",
         )
     tool = _tool("pg_restore")
     made_by = int(manifest.get("pg_dump") or 0)
@@ -354,6 +354,7 @@ def _replace_rows(
     except BaseException:
         with contextlib.suppress(Exception):
             raw.rollback()
+        raw.invalidate()  # perhaps left in the middle of a COPY: never back into the pool
         if process.poll() is None:
             process.kill()
         raise
