@@ -97,10 +97,10 @@ def table_privileges(metadata: MetaData | None = None) -> dict[str, tuple[str, .
 
 def check_role_name(name: str) -> str:
     """``name`` if it is a plain PostgreSQL role name (lower case, digits, underscores)."""
-    if not _NAME.match(name):
+    if not _NAME.match(name) or name in ("public", "none") or name.startswith("pg_"):
         raise RoleRefused(
             f"数据库用户名“{name}”不可用：只能用小写英文字母、数字和下划线，"
-            "以字母或下划线开头，最长 63 个字符，例：govshare_app"
+            "以字母或下划线开头，最长 63 个字符，不能是 public、none 或以 pg_ 开头，例：govshare_app"
         )
     return name
 
