@@ -76,10 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from govshare_desktop.ui import settings
-    from govshare_desktop.ui.i18n import install_chinese
+    from govshare_desktop.ui.i18n import chinese_dates, install_chinese
     from govshare_desktop.ui.main_window import MainWindow
     from govshare_desktop.ui.zoom import apply_default_font
 
+    chinese_dates()  # before the application: Qt reads LC_TIME as it starts
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)  # a widget program: never a bare QCoreApplication
     app.setOrganizationName(settings.ORGANISATION)

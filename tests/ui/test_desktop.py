@@ -4,21 +4,32 @@ went, the first run's account handover, backups to another folder — real widge
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QDate, QLocale, QSettings, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QTextLayout, QTextOption
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QDateEdit,
+    QFileDialog,
+    QLabel,
+    QMessageBox,
     QSplitter,
     QStyleOptionViewItem,
     QTextEdit,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
-from govshare_desktop.ui import form_fit, settings, zoom
+from govshare_desktop.ui import form_fit, i18n, settings, zoom
 from govshare_desktop.ui.main_window import MainWindow
 from govshare_desktop.ui.window_pages import PAGES
 from tests.conftest import TODAY
@@ -220,3 +231,72 @@ def _natural(view) -> int:  # type: ignore[no-untyped-def]
     metrics = view.fontMetrics()
     char = metrics.horizontalAdvance("中")
     return sum(int(w * char + char) for w in view.sheet_model.sheet.column_widths)
+
+
+# ---------------------------------------------------------------- Qt's dialogs in Chinese
+
+
+def _texts(widget: QWidget) -> set[str]:
+    found = {w.text() for w in widget.findChildren(QLabel)}
+    found |= {w.text() for w in widget.findChildren(QAbstractButton)}
+    return found
+
+
+def test_qts_own_dialogs_speak_chinese(qtbot, qapp, tmp_path: Path) -> None:
+    assert i18n.install_chinese(qapp)  # the catalogue is found (PySide6's translations)
+    (tmp_path / "子文件夹").mkdir()
+    (tmp_path / "名单.xlsx").write_bytes(b"x")
+    dialog = QFileDialog(None, "导出到", str(tmp_path), "Excel 工作簿 (*.xlsx)")
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog)  # Qt's own, as on Linux
+    qtbot.addWidget(dialog)
+    dialog.resize(900, 480)
+    dialog.show()
+    texts = _texts(dialog)
+    assert (
+        "查找范围(&L)：" in texts and "文件类型(&T)：" in texts
+    )  # were 「Look in」/「Files of type」
+    assert "文件名称(&N)：" in texts and "取消" in texts
+    assert not [t for t in texts if re.search("[A-Za-z]{3,}", t.replace("Excel", ""))], texts
+    view = dialog.findChild(QTreeView)
+    model, root = view.model(), view.rootIndex()
+    qtbot.waitUntil(lambda: model.rowCount(view.rootIndex()) == 2, timeout=5000)
+    root = view.rootIndex()
+    kinds = {model.index(r, 2, root).data() for r in range(model.rowCount(root))}
+    assert "文件夹" in kinds, kinds  # the type column said 「Folder」
+    dialog.grab().save("/tmp/file_dialog.png")
+    printer = QPrinter()
+    printing = QPrintDialog(printer)
+    qtbot.addWidget(printing)
+    printing.show()
+    assert "奇偶页(&S)：" in _texts(printing)
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        "问题",
+        "继续？",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+    )
+    qtbot.addWidget(box)
+    assert {b.text() for b in box.buttons()} == {"是(&Y)", "否(&N)"}
+
+
+def test_dates_read_year_first(qapp) -> None:
+    i18n.install_chinese(qapp)
+    edit = QDateEdit(QDate(2026, 11, 26))
+    assert edit.text() == "2026/11/26"  # the Chinese locale's order (the widget's default)
+    assert QLocale().toString(QDate(2026, 3, 12), i18n.DATE_FORMAT) == "2026-03-12"
+    english = {"LANG": "en_US.UTF-8"}
+    assert i18n.chinese_dates(english) and english["LC_TIME"] == "zh_CN.UTF-8"
+    assert not i18n.chinese_dates({"LANG": "zh_CN.UTF-8"})
+    assert not i18n.chinese_dates({"LC_ALL": "C"})  # LC_ALL would override it: left alone
+    # Qt's own dialogs (the file dialog's 修改日期) write dates in the system locale: with
+    # chinese_dates() before the application starts, year first even on an English system.
+    code = (
+        "import os; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+        "from govshare_desktop.ui.i18n import chinese_dates; chinese_dates()\n"
+        "from PySide6.QtCore import QCoreApplication, QDate, QLocale\n"
+        "app = QCoreApplication([])\n"
+        "print(QLocale.system().toString(QDate(2026, 3, 12), QLocale.FormatType.ShortFormat))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LC_")} | {"LANG": "C"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip().startswith("2026"), out
