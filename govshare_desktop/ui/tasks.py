@@ -103,6 +103,10 @@ class Task(QObject):
     def _close(self) -> None:
         self.done = True
         self._show_timer.stop()
+        # reset() stops the dialog's own timer, which the first progress armed (setValue at the
+        # minimum): left running, it showed the dialog again over the message that follows —
+        # whose event loop runs before the deferred delete below.
+        self._dialog.reset()
         self._dialog.hide()
         self._dialog.deleteLater()
 

@@ -8,11 +8,12 @@ import os
 import re
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QDate, QLocale, QSettings, Qt
+from PySide6.QtCore import QDate, QEventLoop, QLocale, QSettings, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics, QTextLayout, QTextOption
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMessageBox,
+    QProgressDialog,
     QSplitter,
     QStyleOptionViewItem,
     QTextEdit,
@@ -31,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from govshare_desktop.ui import form_fit, i18n, settings, zoom
 from govshare_desktop.ui.main_window import MainWindow
+from govshare_desktop.ui.tasks import run_task
 from govshare_desktop.ui.window_pages import PAGES
 from tests.conftest import TODAY
 
@@ -300,3 +303,40 @@ def test_dates_read_year_first(qapp) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LC_")} | {"LANG": "C"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.strip().startswith("2026"), out
+
+
+# ---------------------------------------------------------------- exports
+
+
+def test_the_progress_dialog_does_not_come_back_after_the_work(qtbot) -> None:
+    """The work ends while its progress dialog waits to appear; the message that follows runs
+    its own event loop (as QMessageBox.exec does) inside the program's: the dialog must stay
+    gone — it came back over the message and blocked its 确定."""
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    parent.show()
+    seen: list[list[bool]] = []
+    program = QEventLoop()  # the program's own loop (app.exec): what deferred deletes wait for
+
+    def work(progress, _cancel):  # type: ignore[no-untyped-def]
+        progress(0, 0, "正在导出……")  # arms QProgressDialog's own timer (minimumDuration)
+        time.sleep(0.1)
+        return 1
+
+    def done(_result: object) -> None:
+        message = QEventLoop()  # the message box's loop
+        for ms in (200, 500, 800, 1100):
+            QTimer.singleShot(
+                ms,
+                lambda: seen.append([d.isVisible() for d in parent.findChildren(QProgressDialog)]),
+            )
+        QTimer.singleShot(1300, message.quit)
+        message.exec()
+        program.quit()
+
+    keep = []
+    QTimer.singleShot(0, lambda: keep.append(run_task(parent, "正在导出……", work, done)))
+    QTimer.singleShot(10_000, program.quit)
+    program.exec()
+    assert len(seen) == 4
+    assert not any(any(states) for states in seen), seen
