@@ -47,8 +47,10 @@ from govshare_desktop.core.store.backup import (
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import AuditEntry
 from govshare_desktop.ui.errors import show_error
+from govshare_desktop.ui.exported import show_exported
 from govshare_desktop.ui.forms_admin import TemplatesView
 from govshare_desktop.ui.keys_admin import KeysView, ReportSettingsView
+from govshare_desktop.ui.settings import export_folder, remember_export
 from govshare_desktop.ui.tasks import run_task
 from govshare_desktop.ui.usecases import context
 
@@ -184,8 +186,9 @@ class AuditView(QWidget):
             self.status.setText("审计日志有问题：" + "；".join(p.message for p in result.problems))
 
     def _ask_path(self) -> str:
+        folder = export_folder(self.store.principal.username)
         return QFileDialog.getSaveFileName(
-            self, "导出审计日志", "审计日志.xlsx", "Excel 工作簿 (*.xlsx)"
+            self, "导出审计日志", str(folder / "审计日志.xlsx"), "Excel 工作簿 (*.xlsx)"
         )[0]
 
     def export(self) -> None:
@@ -197,8 +200,12 @@ class AuditView(QWidget):
         except UserError as exc:
             QMessageBox.warning(self, "未导出", exc.message)
             return
+        remember_export(self.store.principal.username, Path(path))
         self.status.setText(f"已导出 {exported.forms} 条：{exported.path}")
         self.reload()
+        show_exported(
+            self, f"已导出 {exported.forms} 条审计日志到：\n{exported.path}", exported.path
+        )
 
 
 class AccountDialog(QDialog):

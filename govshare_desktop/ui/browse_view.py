@@ -18,7 +18,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDir, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -42,7 +42,13 @@ from govshare_desktop.core.services.output import export_list
 from govshare_desktop.core.store.search import HINT, SearchKind, classify
 from govshare_desktop.ui import zoom
 from govshare_desktop.ui.errors import show_error
-from govshare_desktop.ui.settings import restore_columns, save_columns
+from govshare_desktop.ui.exported import ExportedMessage, show_exported
+from govshare_desktop.ui.settings import (
+    export_folder,
+    remember_export,
+    restore_columns,
+    save_columns,
+)
 from govshare_desktop.ui.table_model import SqlTableModel
 from govshare_desktop.ui.tasks import Task, run_task, single_shot_timer
 
@@ -121,6 +127,7 @@ class BrowseView(QWidget):
         self._browser = browser
         self._today = today
         self._export_task: Task | None = None
+        self.exported_message: ExportedMessage | None = None  # the last export's message
         self._filter_combos: dict[str, QComboBox] = {}
         self.model = SqlTableModel(
             browser,
@@ -269,10 +276,12 @@ class BrowseView(QWidget):
         warning = self.check_use_period()
         if warning is not None and not ask_past_use_period(self, warning):
             return None
-        suggested = Path(QDir.homePath()) / f"{self.dataset.title}名单_{self._today:%Y%m%d}.xlsx"
-        path = ask_save_path(self, suggested)
+        user = self._browser.store.principal.username
+        name = f"{self.dataset.title}名单_{self._today:%Y%m%d}.xlsx"
+        path = ask_save_path(self, export_folder(user) / name)  # 文档/govshare 导出, or the last
         if path is None:
             return None
+        remember_export(user, path)
         masked, reason = True, ""
         if not self.model.masked:
             choice = ask_unmasked_export(self)
@@ -310,11 +319,11 @@ class BrowseView(QWidget):
         return work
 
     def _exported(self, result: Any) -> None:
-        self.exported.emit(result)
         note = "（已脱敏）" if result.masked else "（含完整个人信息，请妥善保管）"
-        QMessageBox.information(
-            self, "导出完成", f"已导出 {result.rows:,} 行{note}到：\n{result.path}"
+        self.exported_message = show_exported(
+            self, f"已导出 {result.rows:,} 行{note}到：\n{result.path}", Path(result.path)
         )
+        self.exported.emit(result)
 
     def _export_failed(self, exc: BaseException) -> None:
         if isinstance(exc, Cancelled):

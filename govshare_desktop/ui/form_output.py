@@ -28,7 +28,7 @@ from PySide6.QtGui import (
     QPen,
 )
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import QFileDialog, QMenu, QPushButton, QWidget
 
 from govshare_desktop.core.export import fonts
 from govshare_desktop.core.export.audited import ExportedFile
@@ -38,6 +38,8 @@ from govshare_desktop.core.progress import Cancel, Cancelled, Progress
 from govshare_desktop.core.services.output import export_forms, forms_to_print
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.ui.errors import show_error
+from govshare_desktop.ui.exported import ExportedMessage, show_exported
+from govshare_desktop.ui.settings import export_folder, remember_export
 from govshare_desktop.ui.tasks import run_task
 from govshare_desktop.ui.usecases import context
 
@@ -240,9 +242,8 @@ class FormOutput(QObject):
         self.batch = batch
         self.ask_path: Callable[[str, str], str] = self._ask_path  # replaced in tests
         self.open_preview: PrintPreview | None = None
-        self.notify: Callable[[str], Any] = lambda text: QMessageBox.information(
-            self.widget, "已导出", text
-        )
+        self.notify: Callable[[str], Any] = self._show_exported  # replaced in tests
+        self.exported_message: ExportedMessage | None = None
         self.last_written: list[Path] = []
         self.task: Any = None
 
@@ -263,9 +264,18 @@ class FormOutput(QObject):
         return [export, printing]
 
     def _ask_path(self, suggested: str, fmt: str) -> str:
+        """The file, in the folder this user last exported to (文档/govshare 导出 at first)."""
         filters = {"xlsx": "Excel 工作簿 (*.xlsx)", "pdf": "PDF 文件 (*.pdf)"}
-        path, _ = QFileDialog.getSaveFileName(self.widget, "导出到", suggested, filters[fmt])
+        folder = export_folder(self.store.principal.username)
+        path, _ = QFileDialog.getSaveFileName(
+            self.widget, "导出到", str(folder / suggested), filters[fmt]
+        )
         return path
+
+    def _show_exported(self, text: str) -> None:
+        """Where the export went, with 「打开文件」 and 「打开所在文件夹」."""
+        if self.last_written:
+            self.exported_message = show_exported(self.widget, text, self.last_written[0])
 
     def export(self, fmt: str, *, watermark: bool = False) -> None:
         target = self.ask_path(f"{self.name()}.{fmt}", fmt)
@@ -274,6 +284,7 @@ class FormOutput(QObject):
         path = Path(target)
         if path.suffix.lower() != f".{fmt}":
             path = path.with_name(path.name + f".{fmt}")
+        remember_export(self.store.principal.username, path)
 
         def work(progress: Progress, cancel: Cancel) -> list[ExportedFile]:
             ctx = context(self.store).running(progress, cancel)
@@ -299,6 +310,7 @@ class FormOutput(QObject):
         path = Path(target)
         if path.suffix.lower() != ".xlsx":
             path = path.with_name(path.name + ".xlsx")
+        remember_export(self.store.principal.username, path)
 
         def done(written: Path) -> None:
             self.last_written = [written]

@@ -70,7 +70,10 @@ def test_search_results_export_masked_by_default(
     assert sheet.max_row == view.model.rowCount() + 1
     first = view.model.raw_row(0)
     assert sheet.cell(2, 1).value == masking.mask_id_number(first[0])
-    assert messages == [("information", f"已导出 {result.rows:,} 行（已脱敏）到：\n{target}")]
+    assert messages == []  # no blocking box: the message with 「打开文件」 (ui/exported.py)
+    said = view.exported_message
+    assert said is not None and said.isVisible()
+    assert said.text() == f"已导出 {result.rows:,} 行（已脱敏）到：\n{target}"
 
 
 def test_unmasked_window_asks_and_logs_full_export(
@@ -89,7 +92,7 @@ def test_unmasked_window_asks_and_logs_full_export(
     assert sheet_id(target) == view.model.raw_row(0)[0]  # the full ID number
     warning = next(r for r in caplog.records if "exported unmasked" in r.getMessage())
     assert "报送民政办核对" in warning.getMessage() and str(target) in warning.getMessage()
-    assert "含完整个人信息" in messages[-1][1]
+    assert "含完整个人信息" in view.exported_message.text()
     auditor = Principal("zhao", Role.AUDITOR)
     entry = audit_trail(demo_store).entries(auditor, action="export", limit=1)[0]
     assert json.loads(entry.detail)["reason"] == "报送民政办核对"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDate, QEventLoop, QLocale, QSettings, Qt, QTimer
-from PySide6.QtGui import QFont, QFontMetrics, QTextLayout, QTextOption
+from PySide6.QtGui import QDesktopServices, QFont, QFontMetrics, QTextLayout, QTextOption
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -340,3 +340,72 @@ def test_the_progress_dialog_does_not_come_back_after_the_work(qtbot) -> None:
     program.exec()
     assert len(seen) == 4
     assert not any(any(states) for states in seen), seen
+
+
+def test_exports_go_to_the_users_folder_and_offer_to_open_the_file(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
+    import govshare_desktop.ui.browse_view as browse_view
+
+    opened: list[str] = []  # the system's opening of files: the one OS call patched
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
+    usb = tmp_path / "U盘"
+    usb.mkdir()
+    asked: list[Path] = []
+
+    def choose(_parent, suggested: Path) -> Path:
+        asked.append(suggested)
+        return usb / suggested.name
+
+    monkeypatch.setattr(browse_view, "ask_save_path", choose)
+    if window.menus.start_home.isVisible():
+        window.show_page("person")
+    view = window.current_view
+    with qtbot.waitSignal(view.exported, timeout=20000):
+        view.export_list()
+    default = settings.default_export_folder()
+    assert asked[0].parent == default and default.is_dir()  # 文档/govshare 导出 (here: the test's)
+    said = view.exported_message
+    assert said is not None and said.isVisible() and str(usb) in said.text()
+    buttons = {b.text(): b for b in said.buttons()}
+    assert set(buttons) == {"打开文件", "打开所在文件夹", "确定"}
+    qtbot.mouseClick(buttons["打开所在文件夹"], Qt.MouseButton.LeftButton)
+    assert opened == [str(usb)]
+    qtbot.waitUntil(lambda: not said.isVisible())
+    with qtbot.waitSignal(view.exported, timeout=20000):
+        view.export_list()  # the next export: where the last one went, remembered
+    assert asked[1].parent == usb
+    assert settings.user_value("clerk", "export_folder") == str(usb)
+    qtbot.mouseClick(
+        {b.text(): b for b in view.exported_message.buttons()}["打开文件"],
+        Qt.MouseButton.LeftButton,
+    )
+    assert opened[-1] == str(usb / asked[1].name) and (usb / asked[1].name).exists()
+    # another account starts from the default folder
+    assert settings.export_folder("wang") == default
+
+
+def test_a_form_export_offers_to_open_it_too(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
+    suggested: list[str] = []
+
+    def save_as(_parent, _title, where, _filter):  # type: ignore[no-untyped-def]
+        suggested.append(where)
+        return str(tmp_path / Path(where).name), _filter
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_as)
+    window.show_page("forms")
+    forms = window.forms_view
+    forms.template.setCurrentIndex(forms.template.findData("mz_elderly"))
+    forms.output.export("pdf")
+    qtbot.waitUntil(lambda: forms.output.exported_message is not None, timeout=20000)
+    assert Path(suggested[0]).parent == settings.default_export_folder()
+    said = forms.output.exported_message
+    assert said.isVisible() and "已导出 1 份" in said.text()
+    qtbot.mouseClick({b.text(): b for b in said.buttons()}["打开文件"], Qt.MouseButton.LeftButton)
+    (pdf,) = forms.output.last_written
+    assert opened == [str(pdf)] and pdf.parent == tmp_path
+    assert settings.user_value("clerk", "export_folder") == str(tmp_path)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog
 from shiboken6 import isValid
 
 from govshare_desktop import __version__
@@ -83,10 +83,12 @@ def test_ctrl_e_exports_the_list_shown(
     monkeypatch.setattr(browse_view, "ask_save_path", lambda _parent, _suggested: target)
     exported: list[object] = []
     window.views["ss_payment"].exported.connect(exported.append)
-    _close_message_later(qtbot)
     qtbot.keyClick(window, Qt.Key.Key_E, CTRL)
     qtbot.waitUntil(lambda: bool(exported), timeout=20000)
     assert target.exists()
+    said = window.views["ss_payment"].exported_message
+    assert said is not None and str(target) in said.text()
+    said.close()
 
 
 def test_ctrl_p_prints_the_form_shown(qtbot, window: MainWindow) -> None:
@@ -102,23 +104,6 @@ def test_ctrl_p_prints_the_form_shown(qtbot, window: MainWindow) -> None:
         preview.close()
     window.show_page("tasks")
     assert not window.menus.print.isEnabled() and not window.menus.export.isEnabled()
-
-
-def _close_message_later(qtbot, button: str = "") -> list[str]:
-    """Answer the next message box when it appears (its text is kept): ``button``, else 确定."""
-    seen: list[str] = []
-
-    def answer() -> None:
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            QTimer.singleShot(50, answer)
-            return
-        seen.append(box.text())
-        chosen = [b for b in box.buttons() if button and b.text() == button]
-        (chosen[0] if chosen else box.buttons()[0]).click()
-
-    QTimer.singleShot(50, answer)
-    return seen
 
 
 def test_ctrl_q_quits_and_the_sign_out_is_recorded(qtbot, window: MainWindow) -> None:
