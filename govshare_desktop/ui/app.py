@@ -260,14 +260,15 @@ def _finish_setup(
 
     shown = list(prepared.shown)
     to_write_down = len(shown) > 2  # passwords to write down: shown in a dialog too
+    notes = []
     if volume_encrypted(path) is False:  # defence in depth: said once, at setup
-        shown.append(("磁盘加密", f"未启用：{DISK_ENCRYPTION_ADVICE}"))
-    for label, value in shown:  # also in the terminal, once
+        notes.append(("磁盘加密", f"未启用。{DISK_ENCRYPTION_ADVICE}。"))
+    for label, value in shown + notes:  # also in the terminal, once
         print(f"{label}：{value}", file=sys.stderr, flush=True)
     if to_write_down and not args.quit_after_load:
         from govshare_desktop.ui.signin import SetupDialog
 
-        SetupDialog(shown, window).exec()
+        SetupDialog(shown, window, notes=notes, where=prepared.where).exec()
     reached("setup:shown")
     try:
         prepared.finish()
@@ -291,21 +292,27 @@ def _sign_in(
     """Sign in (from the environment when ``quietly`` and it is set, else the login dialog),
     then give the window its store. 注销/切换用户 comes back here with a new window."""
     from govshare_desktop.core.errors import UserError
-    from govshare_desktop.ui.signin import ChangePasswordDialog, LoginDialog, sign_in_quietly
+    from govshare_desktop.ui.signin import (
+        ENV_PASSWORD,
+        ChangePasswordDialog,
+        LoginDialog,
+        sign_in_quietly,
+    )
 
     try:
         signed = sign_in_quietly(path) if quietly else None
     except UserError as exc:
         _fail(app, window, args, "无法登录", exc.message)
         return
+    typed = os.environ.get(ENV_PASSWORD, "")  # what signed in: not asked again below
     if signed is None:
         dialog = LoginDialog(path, window, title="登录 — govshare-desktop")
         if not dialog.exec() or dialog.signed is None:
             app.quit()
             return
-        signed = dialog.signed
+        signed, typed = dialog.signed, dialog.typed
     if signed.must_change_password:
-        change = ChangePasswordDialog(signed.store, forced=True, parent=window)
+        change = ChangePasswordDialog(signed.store, forced=True, old=typed, parent=window)
         if not change.exec():
             signed.store.dispose()
             app.quit()

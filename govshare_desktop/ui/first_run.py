@@ -30,10 +30,12 @@ class FirstRunDialog(QDialog):
         self.name = ""
         layout = QVBoxLayout(self)
         intro = QLabel(
-            "这是一个新的数据库。请填写本乡镇（街道）的12位统计用区划代码和名称；\n"
+            "这是一个新的数据库。请填写本乡镇（街道）的12位统计用区划代码和名称；"
             "如果只是想先看看程序，可以打开虚构的演示乡镇“青禾镇”。",
             self,
         )
+        intro.setWordWrap(True)
+        self.setMinimumWidth(520)
         layout.addWidget(intro)
         form = QFormLayout()
         self.code_edit = QLineEdit(self)

@@ -16,13 +16,16 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -40,30 +43,84 @@ IDLE_MINUTES = 10
 
 
 class SetupDialog(QDialog):
-    """Shown once after setting up a database: the passwords to write down."""
+    """Shown once after setting up a database: the accounts and secrets to write down — each
+    with 「复制」, all of them with 「全部复制」 and on one page with 「打印账户交接单…」 — and the
+    ``notes`` (such as 磁盘加密), wrapped, never cut."""
 
-    def __init__(self, lines: list[tuple[str, str]], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        lines: list[tuple[str, str]],
+        parent: QWidget | None = None,
+        *,
+        notes: list[tuple[str, str]] | None = None,
+        unit: str = "",
+        where: str = "",
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("setup_dialog")
         self.setWindowTitle("请记下管理员密码和恢复密钥")
-        layout = QVBoxLayout(self)
-        layout.addWidget(
-            QLabel(
-                "数据库已加密。下列密码和恢复密钥只显示这一次，请抄写后妥善保管（恢复密钥放入保险柜）。\n"
-                "首次登录须修改初始密码。",
-                self,
-            )
+        self.setMinimumWidth(640)
+        self.lines = list(lines)
+        self.notes = list(notes or [])
+        self.unit, self.where = unit, where
+        self.preview: QDialog | None = None
+        intro = QLabel(
+            "数据库已加密。下列密码和恢复密钥只显示这一次，请打印账户交接单或抄写后妥善保管"
+            "（恢复密钥放入保险柜）。首次登录须修改初始密码。",
+            self,
         )
+        intro.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
         form = QFormLayout()
-        for label, value in lines:
+        fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        for label, value in self.lines:
             field = QLineEdit(value, self)
             field.setReadOnly(True)
             field.setObjectName(label)
-            form.addRow(f"{label}：", field)
+            field.setFont(fixed)
+            field.setCursorPosition(0)
+            copy = QPushButton("复制", self)
+            copy.setObjectName(f"copy_{label}")
+            copy.clicked.connect(lambda _checked=False, v=value: self._copy(v))
+            row = QHBoxLayout()
+            row.addWidget(field, 1)
+            row.addWidget(copy)
+            form.addRow(f"{label}：", row)
         layout.addLayout(form)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok, self)
+        for label, value in self.notes:  # long advice: wrapped, never cut in a one-line box
+            note = QLabel(f"{label}：{value}", self)
+            note.setObjectName(f"note_{label}")
+            note.setWordWrap(True)
+            note.setStyleSheet("color:#991b1b;")
+            layout.addWidget(note)
+        buttons = QDialogButtonBox(self)
+        copy_all = buttons.addButton("全部复制", QDialogButtonBox.ButtonRole.ActionRole)
+        copy_all.setObjectName("copy_all")
+        copy_all.clicked.connect(lambda: self._copy(self.text()))
+        printing = buttons.addButton("打印账户交接单…", QDialogButtonBox.ButtonRole.ActionRole)
+        printing.setObjectName("print_handover")
+        printing.clicked.connect(self.print_handover)
+        buttons.addButton("已记下", QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.accepted.connect(self.accept)
         layout.addWidget(buttons)
+
+    def text(self) -> str:
+        """Everything shown, one ``名称：值`` a line."""
+        return "\n".join(f"{label}：{value}" for label, value in self.lines + self.notes)
+
+    def _copy(self, text: str) -> None:
+        QApplication.clipboard().setText(text)
+
+    def print_handover(self) -> QDialog:
+        """The 账户交接单 in the print preview (its print button opens the printer dialog)."""
+        from govshare_desktop.ui.form_output import PrintPreview
+        from govshare_desktop.ui.handover import TITLE, handover_page
+
+        page = handover_page(self.lines, self.notes, unit=self.unit, where=self.where)
+        self.preview = PrintPreview(self, TITLE, [page])
+        self.preview.open()
+        return self.preview
 
 
 class LoginDialog(QDialog):
@@ -78,6 +135,7 @@ class LoginDialog(QDialog):
         self.setMinimumWidth(460)
         self.db = db
         self.signed: signin.SignedIn | None = None
+        self.typed = ""  # the password that signed in (a forced change does not ask it again)
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.user = QLineEdit(user, self)
@@ -124,6 +182,7 @@ class LoginDialog(QDialog):
             self.password.clear()
             self.password.setFocus()
             return
+        self.typed = password
         self.accept()
 
     def restore_backup(self) -> None:
@@ -202,7 +261,9 @@ class UnlockDialog(LoginDialog):
 
 
 class ChangePasswordDialog(QDialog):
-    """Change the signed-in user's password (forced after a generated or reset password)."""
+    """Change the signed-in user's password (forced after a generated or reset password).
+
+    ``old``: the password just typed to sign in — then 当前密码 is not asked again."""
 
     def __init__(
         self, store: Store, *, forced: bool, old: str = "", parent: QWidget | None = None
@@ -224,7 +285,9 @@ class ChangePasswordDialog(QDialog):
         form.addRow("当前密码：", self.old)
         form.addRow("新密码：", self.new)
         form.addRow("再输入一次：", self.again)
+        form.setRowVisible(self.old, not old)
         layout.addLayout(form)
+        (self.new if old else self.old).setFocus()
         layout.addWidget(QLabel("至少 8 位，含小写字母、大写字母、数字、符号中的三种。", self))
         self.message = QLabel(self)
         self.message.setStyleSheet("color:#b91c1c")
