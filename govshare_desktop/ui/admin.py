@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -38,20 +38,13 @@ from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.security.audit import EVENTS
 from govshare_desktop.core.security.permissions import ROLE_LABELS, Action, Role
 from govshare_desktop.core.services import admin
-from govshare_desktop.core.store.backup import (
-    BackupFile,
-    BackupResult,
-    backup_files,
-    default_backup_dir,
-)
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import AuditEntry
-from govshare_desktop.ui.errors import show_error
+from govshare_desktop.ui.backups_view import BackupsView
 from govshare_desktop.ui.exported import show_exported
 from govshare_desktop.ui.forms_admin import TemplatesView
 from govshare_desktop.ui.keys_admin import KeysView, ReportSettingsView
 from govshare_desktop.ui.settings import export_folder, remember_export
-from govshare_desktop.ui.tasks import run_task
 from govshare_desktop.ui.usecases import context
 
 
@@ -333,121 +326,6 @@ class UsersView(QWidget):
         )
         if ok:
             self._change(password=password)
-
-
-class BackupsView(QWidget):
-    """备份与恢复 (系统管理员): the backups beside the database, 立即备份, and restoring one.
-
-    A restore is checked first (right key, integrity); the live database is kept as a safety
-    copy and is untouched if anything fails. Afterwards the program must start afresh on the
-    restored database: ``restored`` is emitted and the window closes."""
-
-    restored = Signal(Path)
-
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("backups_view")
-        self.store = store
-        self.files: list[BackupFile] = []
-        self.task: object | None = None
-        self.table = _table(["时间", "类型", "文件", "大小"], self)
-        self.table.doubleClicked.connect(lambda _index: self.restore_selected())
-        note = QLabel(
-            "备份保存在数据库旁的 backups 文件夹，每天自动备份一次，保留最近 7 份；"
-            "升级前、恢复前的安全副本不会自动删除。恢复会先校验备份，失败时当前数据库不变。",
-            self,
-        )
-        note.setWordWrap(True)
-        actions = []
-        if store.principal.may(Action.BACKUP):
-            actions.append(("立即备份", self.backup_now))
-        if store.principal.may(Action.RESTORE):
-            actions += [
-                ("从所选备份恢复…", self.restore_selected),
-                ("选择其他备份文件…", self.restore_other),
-            ]
-        buttons = _buttons(self, actions)
-        layout = QVBoxLayout(self)
-        layout.addWidget(note)
-        layout.addLayout(buttons)
-        layout.addWidget(self.table, 1)
-        self.reload()
-
-    def reload(self) -> None:
-        path = self.store.path
-        self.files = backup_files(default_backup_dir(path)) if path else []
-        _fill(
-            self.table,
-            [
-                [f"{f.when:%Y-%m-%d %H:%M:%S}", f.kind, f.path.name, f"{f.size / 2**20:.1f} MB"]
-                for f in self.files
-            ],
-        )
-
-    def backup_now(self) -> None:
-        ctx = context(self.store)
-
-        def done(result: BackupResult) -> None:
-            self.reload()
-            QMessageBox.information(
-                self, "已备份", f"已备份到：\n{result.path}\n（密钥文件一并保存）"
-            )
-
-        self.task = run_task(
-            self,
-            "正在备份……",
-            lambda progress, cancel: admin.back_up(ctx.running(progress, cancel)),
-            done,
-        )
-
-    def restore_selected(self) -> None:
-        row = self.table.currentRow()
-        if not 0 <= row < len(self.files):
-            QMessageBox.information(self, "恢复备份", "请先在列表中选择一份备份。")
-            return
-        chosen = self.files[row]
-        self.restore(chosen.path, f"{chosen.when:%Y-%m-%d %H:%M:%S} 的{chosen.kind}")
-
-    def restore_other(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(
-            self,
-            "选择备份文件",
-            str(self.store.path.parent if self.store.path else ""),
-            "数据库备份 (*.db)",
-        )
-        if name:
-            self.restore(Path(name), Path(name).name)
-
-    def restore(self, backup: Path, described: str) -> None:
-        answer = QMessageBox.warning(
-            self,
-            "恢复备份",
-            f"用 {described}（{backup.name}）替换当前数据库？\n\n"
-            "此后录入或导入的数据将不在恢复后的数据库中。当前数据库会先另存为安全副本"
-            "（backups/govshare-before-restore-…），恢复完成后程序将关闭，请重新打开并登录。",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        ctx = context(self.store)
-
-        def done(safety: Path | None) -> None:
-            kept = f"\n原数据库已另存为：{safety}" if safety else ""
-            QMessageBox.information(
-                self,
-                "已恢复",
-                f"数据库已恢复为 {backup.name}。{kept}\n程序现在关闭，请重新打开并登录。",
-            )
-            self.restored.emit(backup)
-
-        def failed(exc: BaseException) -> None:
-            show_error(self, exc)
-            self.reload()
-
-        self.task = run_task(
-            self, "正在校验并恢复备份……", lambda _p, _c: admin.restore(ctx, backup), done, failed
-        )
 
 
 TabMaker = Callable[[Store, QWidget], QWidget]

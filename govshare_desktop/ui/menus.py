@@ -76,6 +76,9 @@ class Menus(QObject):
         self.lock.setToolTip("离开座位时锁定：隐藏个人信息，输入密码后继续")
         self.password = self._action("修改密码…", "", self.change_password, "change_password")
         self.backup = self._action("立即备份", "", window.backup_now, "backup_now")
+        self.backup_elsewhere = self._action(
+            "备份到其他位置（U盘）…", "", self.back_up_elsewhere, "backup_elsewhere"
+        )
         self.shortcuts = self._action("快捷键一览", "F1", self.show_shortcuts, "shortcuts")
         self.about = self._action("关于 govshare-desktop…", "", self.show_about, "about")
         self.start_home = self._action(
@@ -142,7 +145,7 @@ class Menus(QObject):
         m["报表"].addActions([pages[k] for k in REPORT_PAGES if k in pages])
         m["报表"].addSeparator()
         m["报表"].addActions([self.export, self.export_pdf, self.print])
-        m["工具"].addAction(self.backup)
+        m["工具"].addActions([self.backup, self.backup_elsewhere])
         m["帮助"].addActions([self.shortcuts, self.about])
 
     # ---------------------------------------------------------------- the signed-in user
@@ -165,6 +168,7 @@ class Menus(QObject):
         for action in (self.export, self.export_pdf, self.print):
             action.setVisible(residents)
         self.backup.setVisible(principal.may(Action.BACKUP))
+        self.backup_elsewhere.setVisible(principal.may(Action.BACKUP))
         tools = self.menus["工具"]
         for action in self.tools:
             tools.removeAction(action)
@@ -251,6 +255,15 @@ class Menus(QObject):
         layout.addWidget(buttons)
         self.window._show_dialog(dialog)
         return dialog
+
+    def back_up_elsewhere(self) -> None:
+        """备份到其他位置（U盘）: 备份与恢复, asking for the folder straight away."""
+        from govshare_desktop.ui.backups_view import BackupsView
+
+        place = self.open_tool("备份与恢复")
+        view = place.findChild(BackupsView) if place is not None else None
+        if view is not None:
+            view.backup_elsewhere()
 
     # ---------------------------------------------------------------- the page shown
 

@@ -53,6 +53,7 @@ WINDOW_ACTIONS: dict[str, tuple[str, ...]] = {
     "部门表样": ("output.fill_department_workbook",),
     "导出名单": ("output.export_list",),
     "立即备份": ("admin.back_up",),
+    "备份到其他位置（U盘）": ("admin.back_up", "admin.backup_folder", "admin.list_backups"),
     "从备份恢复": ("admin.restore",),
     "损坏数据库从备份恢复": ("admin.restore_unreadable",),
     "用户管理": ("admin.list_accounts", "admin.add_account", "admin.change_account"),

@@ -13,6 +13,7 @@ MODULES = (
     "tests.core.test_sharing",
     "tests.core.test_home",
     "tests.pg.test_pg_office",
+    "tests.pg.test_pg_backup",
     "tests.pg.test_pg_roles",
     "tests.core.test_stats",
     "tests.core.test_chart_export",

@@ -409,3 +409,53 @@ def test_a_form_export_offers_to_open_it_too(
     (pdf,) = forms.output.last_written
     assert opened == [str(pdf)] and pdf.parent == tmp_path
     assert settings.user_value("clerk", "export_folder") == str(tmp_path)
+
+
+# ---------------------------------------------------------------- backups elsewhere
+
+
+def test_a_backup_to_a_usb_stick_from_the_window(qtbot, tmp_path: Path, monkeypatch) -> None:
+    from govshare_desktop.core.security import signin
+    from govshare_desktop.core.security.permissions import Role
+    from govshare_desktop.core.store.township import init_township
+    from govshare_desktop.ui.backups_view import BackupsView
+
+    db = tmp_path / "office.db"
+    setup = signin.initialise(db, admin_password="Guanli#2026bk")
+    with setup.store.transaction() as session:
+        init_township(session, "441900199000", "青禾镇")
+    signin.add_account(setup.store, "li", Role.CLERK, "Qingshui#2026bk", must_change=False)
+    setup.store.dispose()
+    signed = signin.sign_in(db, "li", "Qingshui#2026bk")
+    window = MainWindow(signed.store, today=lambda: TODAY)
+    qtbot.addWidget(window)
+    window.show()
+    usb = tmp_path / "U盘"
+    usb.mkdir()
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *_a: str(usb))
+    window.menus.backup_elsewhere.trigger()  # 工具 → 备份到其他位置（U盘）…
+    view = window.dialogs[-1].findChild(BackupsView)
+    qtbot.waitUntil(lambda: view.message is not None, timeout=30000)
+    copies = sorted(p.name for p in usb.iterdir())
+    assert len(copies) == 2 and copies[0].endswith(".db") and copies[1].endswith(".db.keys")
+    assert str(usb) in view.message.text()
+    assert view.folder == usb and [f.path.parent for f in view.files] == [usb]
+    qtbot.mouseClick(
+        {b.text(): b for b in view.message.buttons()}["打开所在文件夹"], Qt.MouseButton.LeftButton
+    )
+    assert opened == [str(usb)]
+    view.grab().save("/tmp/backups_usb.png")
+    # Next time the stick is one of the places listed; taken out, the list says so.
+    again = BackupsView(signed.store)
+    qtbot.addWidget(again)
+    again.place.setCurrentIndex(again.place.findData(str(usb)))
+    again.reload()
+    assert len(again.files) == 1
+    usb.rename(tmp_path / "拔出")
+    again.reload()
+    assert again.files == [] and "U盘是否已插好" in again.where.text()
+    assert not (db.parent / "backups").exists() or not list((db.parent / "backups").glob("*.db"))
+    window.close()
+    signed.store.dispose()

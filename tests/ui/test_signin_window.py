@@ -244,7 +244,8 @@ def test_a_backup_with_another_key_is_refused_and_nothing_changes(
     monkeypatch.setattr(QMessageBox, "warning", lambda *_a: QMessageBox.StandardButton.Yes)
     errors: list[str] = []
     monkeypatch.setattr(
-        "govshare_desktop.ui.admin.show_error", lambda _parent, exc: errors.append(str(exc))
+        "govshare_desktop.ui.backups_view.show_error",
+        lambda _parent, exc: errors.append(str(exc)),
     )
     view.restore(stranger, "别处的数据库")
     qtbot.waitUntil(lambda: bool(errors), timeout=20000)
