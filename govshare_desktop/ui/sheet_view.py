@@ -60,10 +60,12 @@ from govshare_desktop.core.forms.values import (
     OVERRIDDEN,
     FormData,
     FormValues,
+    StaleValue,
     canonical,
     display,
 )
 from govshare_desktop.core.services.forms import set_value
+from govshare_desktop.core.store.models import FormValue
 from govshare_desktop.ui.form_fit import breakable, fit_headers, use_width
 from govshare_desktop.ui.form_output import FormOutput
 from govshare_desktop.ui.usecases import context
@@ -257,11 +259,21 @@ class SheetModel(QAbstractTableModel):
                 self.form.period,
                 value,
                 reason=reason,
+                seen=row.version if row is not None else 0,
             )
+        except StaleValue as exc:  # another clerk changed it: show theirs, say so
+            self._stored(cell.element, cell.subject, exc.current)
+            self.entry_refused.emit(exc.message)
+            return False
         except UserError as exc:
             self.entry_refused.emit(exc.message)
             return False
-        self.form.stored.setdefault(cell.element, {})[cell.subject] = saved
+        self._stored(cell.element, cell.subject, saved)
+        return True
+
+    def _stored(self, element: str, subject: str, saved: FormValue) -> None:
+        """``saved`` is the stored value now: the sheet, its totals and colours follow it."""
+        self.form.stored.setdefault(element, {})[subject] = saved
         self.sheet = build_sheet(
             self.form, masked=self.masked
         )  # totals and colours follow the new value
@@ -269,7 +281,6 @@ class SheetModel(QAbstractTableModel):
         self.dataChanged.emit(
             self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1)
         )
-        return True
 
     def next_editable(self, index: _Index) -> QModelIndex:
         """The next cell to fill after ``index``: down the column in tables and rosters, along the

@@ -16,6 +16,7 @@ from govshare_desktop.core.forms.values import (
     COMPUTED,
     OVERRIDDEN,
     FormValues,
+    StaleValue,
     canonical,
     display,
     stored_text,
@@ -144,7 +145,15 @@ class ValuesModel(QAbstractTableModel):
                 self.period,
                 value,
                 reason=reason,
+                seen=row.version if row is not None else 0,
             )
+        except StaleValue as exc:  # another clerk changed it: show theirs, say so
+            self.rows[element.code] = exc.current
+            self.dataChanged.emit(
+                self.index(index.row(), 0), self.index(index.row(), self.columnCount() - 1)
+            )
+            self.entry_refused.emit(exc.message)
+            return False
         except UserError as exc:
             self.entry_refused.emit(exc.message)
             return False

@@ -11,6 +11,7 @@ column). Those cells are *derived* when the form is read, never stored, and read
 from __future__ import annotations
 
 from govshare_desktop.core.forms.values_form import FormData, PrefillReport
+from govshare_desktop.core.forms.values_pool import StaleValue
 from govshare_desktop.core.forms.values_prefill import Prefilling
 from govshare_desktop.core.forms.values_text import (
     COMPUTED,
@@ -39,6 +40,7 @@ __all__ = [
     "FormData",
     "FormValues",
     "PrefillReport",
+    "StaleValue",
     "attribute_value",
     "canonical",
     "display",

@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.errors import UserError
@@ -31,6 +33,7 @@ from govshare_desktop.core.forms.values_text import (
     OVERRIDDEN,
     attribute_value,
     canonical,
+    display,
     typed,
 )
 from govshare_desktop.core.security.permissions import Action
@@ -44,6 +47,21 @@ from govshare_desktop.core.store.models import (
     Person,
 )
 from govshare_desktop.core.store.township import get_township, villages
+
+
+class StaleValue(UserError):
+    """A value changed by someone else since the clerk saw it: the edit is refused, naming who
+    changed it, when, and to what (:attr:`current`, to show instead)."""
+
+    def __init__(self, element: Element, current: FormValue) -> None:
+        # A copy of the row, free of the session its transaction rolls back (which expires it).
+        columns = FormValue.__table__.columns.keys()
+        self.current = FormValue(**{name: getattr(current, name) for name in columns})
+        super().__init__(
+            f"“{element.name}”已被 {current.changed_by} 于 {current.changed_at:%Y-%m-%d %H:%M} "
+            f"改为“{display(element, current.value)}”，您看到的是修改前的值，这次修改没有保存。"
+            "现已显示最新的值，请核对后再填"
+        )
 
 
 class ValuePool:
@@ -291,7 +309,13 @@ class ValuePool:
         user: str,
         now: datetime,
         reason: str | None = None,
+        seen: int | None = None,
     ) -> FormValue:
+        """Store a value typed by ``user``. ``seen`` is the version of the value the clerk was
+        looking at (0: none was stored): if another clerk has changed it since, the edit is
+        refused with who and when (:class:`StaleValue`) — never silently overwritten. Two writers
+        at the same moment are told apart by the database (the row's version check, the unique
+        key for a first value)."""
         self.store.principal.require(Action.EDIT_FORMS)
         element = self.dictionary.get(element_code)
         if element is None:
@@ -299,6 +323,39 @@ class ValuePool:
         value = canonical(element, raw)
         if element.level == "area":
             self._refuse_derived(element, subject, period)
+        try:
+            return self._store_value(
+                element, subject, period, value, user=user, now=now, reason=reason, seen=seen
+            )
+        except (StaleDataError, IntegrityError):  # lost the race to another writer
+            current = self._value_row(element_code, subject, period)
+            if current is None:
+                raise
+            raise StaleValue(element, current) from None
+
+    def _value_row(self, element_code: str, subject: str, period: Period) -> FormValue | None:
+        with self.store.sessions() as session:
+            return session.scalar(
+                select(FormValue).where(
+                    FormValue.element == element_code,
+                    FormValue.subject == subject,
+                    FormValue.period == str(period),
+                )
+            )
+
+    def _store_value(
+        self,
+        element: Element,
+        subject: str,
+        period: Period,
+        value: str | None,
+        *,
+        user: str,
+        now: datetime,
+        reason: str | None,
+        seen: int | None,
+    ) -> FormValue:
+        element_code = element.code
         with self.store.transaction() as session:
             locked = self._locked_by(session, element_code, subject, period)
             if locked:
@@ -312,6 +369,8 @@ class ValuePool:
                     FormValue.period == str(period),
                 )
             )
+            if seen is not None and row is not None and row.version != seen:
+                raise StaleValue(element, row)  # seen 0: someone stored a first value meanwhile
             origin = ENTERED
             if element.computed:
                 if row is not None and row.computed_value == value:

@@ -57,9 +57,15 @@ def set_value(
     value: str,
     *,
     reason: str | None = None,
+    seen: int | None = None,
 ) -> FormValue:
-    """A value typed by the clerk (a computed one overridden needs ``reason``)."""
-    return pool.set(element, subject, period, value, user=ctx.user, now=ctx.now(), reason=reason)
+    """A value typed by the clerk (a computed one overridden needs ``reason``). ``seen``: the
+    version of the value the clerk was looking at (0: none); changed by someone else since, the
+    edit is refused (:class:`~govshare_desktop.core.forms.values_pool.StaleValue`, whose
+    ``current`` is the value to show)."""
+    return pool.set(
+        element, subject, period, value, user=ctx.user, now=ctx.now(), reason=reason, seen=seen
+    )
 
 
 def submit(ctx: Context, pool: FormValues, template: str, area: str, period: Period) -> None:

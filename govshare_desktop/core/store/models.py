@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -257,6 +258,10 @@ class FormValue(Base):
     reason: Mapped[str | None] = mapped_column(Text)  # why a computed value was overridden
     changed_by: Mapped[str] = mapped_column(String(64))
     changed_at: Mapped[datetime] = mapped_column(DateTime)
+    # Changes so far: each ORM UPDATE checks and bumps it (office mode: no lost update).
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it
 
 
 class FormValueHistory(Base):

@@ -26,9 +26,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    op.execute(
-        "CREATE INDEX ix_person_id_number_trgm ON person USING gin (id_number gin_trgm_ops)"
-    )
+    op.execute("CREATE INDEX ix_person_id_number_trgm ON person USING gin (id_number gin_trgm_ops)")
     op.execute(
         "CREATE INDEX ix_person_name_chars ON person USING gin (string_to_array(name_chars, ' '))"
     )
