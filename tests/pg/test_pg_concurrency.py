@@ -149,3 +149,45 @@ def test_clerks_at_once_lose_no_update_and_keep_one_audit_chain(pg_url, samples)
     trail = audit_trail(setup).verify(Principal("zhao", Role.AUDITOR))
     assert trail.ok, trail
     setup.dispose()
+
+
+def test_a_prefill_that_meets_a_clerks_save_starts_again(pg_demo_store) -> None:
+    """A clerk overrides a computed value between the prefill's reading and its writing: the
+    prefill's transaction fails on the value's version, starts again on what is stored then, and
+    keeps the clerk's override."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    pool = _pool(pg_demo_store)
+    pool.prefill(P, township_code=T, user="clerk", now=NOW)
+    other = _pool(pg_demo_store.acting(Principal("li", Role.CLERK), os.urandom(32)))
+    computed = other.values(P, [V])["P_80PLUS"][V]
+    with pg_demo_store.transaction() as session:  # make the prefill's next run write P_80PLUS
+        session.get(type(computed), computed.id).value = "0"
+    seen = other.values(P, [V])["P_80PLUS"][V]
+    met = []
+
+    def clerk_saves_first(session, _context, _instances) -> None:  # type: ignore[no-untyped-def]
+        if not met:
+            met.append(session)
+            other.set("P_80PLUS", V, P, "999", user="li", now=NOW, reason="入户核实",
+                      seen=seen.version)  # fmt: skip
+
+    attempts = 0
+    store_computed = pool._store_computed
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal attempts
+        attempts += 1
+        return store_computed(*args, **kwargs)
+
+    pool._store_computed = counted  # type: ignore[method-assign]
+    event.listen(Session, "before_flush", clerk_saves_first)
+    try:
+        report = pool.prefill(P, township_code=T, user="clerk", now=NOW)
+    finally:
+        event.remove(Session, "before_flush", clerk_saves_first)
+    assert met  # the clerk did save in between
+    row = pool.values(P, [V])["P_80PLUS"][V]
+    assert (row.value, row.origin, row.changed_by) == ("999", "overridden", "li")
+    assert attempts == 2 and report.changed == []  # once failed on the version, once done

@@ -7,14 +7,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from govshare_desktop.core.domain.period import Period
+from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.forms.compute import compute_area_values
 from govshare_desktop.core.forms.values_form import PrefillReport
 from govshare_desktop.core.forms.values_pool import ValuePool
 from govshare_desktop.core.forms.values_text import COMPUTED, ENTERED, OVERRIDDEN
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.models import Batch, FormValue
+
+
+PREFILL_ATTEMPTS = 3  # a prefill that meets a clerk's save starts again this many times
 
 
 class Prefilling(ValuePool):
@@ -31,6 +37,19 @@ class Prefilling(ValuePool):
         computed = compute_area_values(
             self.store, list(self.dictionary.values()), period, township_code=township_code
         )
+        for _attempt in range(PREFILL_ATTEMPTS):
+            try:
+                return self._store_computed(computed, period, user=user, now=now)
+            except (StaleDataError, IntegrityError):  # a clerk saved one of them meanwhile
+                continue
+        raise UserError("其他经办人正在填写这些数据项，预填没有完成；请稍后再点「预填」")
+
+    def _store_computed(
+        self, computed: dict[str, dict[str, int]], period: Period, *, user: str, now: datetime
+    ) -> PrefillReport:
+        """One transaction: the computed values stored where nothing overrides them. A value
+        changed by another writer since it was read here fails the whole transaction (its
+        version), and :meth:`prefill` tries again on what is stored then."""
         report = PrefillReport()
         with self.store.transaction() as session:
             batch_id = session.scalar(select(func.max(Batch.id)))
