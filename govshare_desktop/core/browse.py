@@ -51,6 +51,7 @@ class Dataset:
     filters: Mapping[str, FilterSql] = field(default_factory=dict)
     # Joins needed only to show columns; the id query adds one only if its filter or sort uses it.
     joins: Mapping[str, str] = field(default_factory=dict)  # alias -> "LEFT JOIN area v ON …"
+    totals: tuple[str, ...] = ()  # money columns the list sums in a 合计 row
 
     @property
     def from_sql(self) -> str:
@@ -356,6 +357,7 @@ PAYMENTS = Dataset(
         Column("paid_date", "发放日期", "t.paid_date", "t.paid_date", "date"),
     ),
     default_sort="id_number",
+    totals=("basic", "account", "total"),
     filters={
         "period": _eq("t.period", "period"),
         "id_number": _eq("t.id_number", "id_number"),
@@ -444,6 +446,20 @@ class Browser:
         sql = f"SELECT COUNT(*) FROM {query.dataset.from_sql_for(where)}{where}"
         with self._store.engine.connect() as conn:
             return int(conn.execute(text(sql), params).scalar() or 0)
+
+    def totals(self, query: Query) -> dict[str, int]:
+        """合计: the sum of each of the dataset's :attr:`~Dataset.totals` columns (money, in fen)
+        over every row ``query`` selects, summed in SQL with the same filters — never by adding
+        up what a view has loaded."""
+        money = [query.dataset.column(key) for key in query.dataset.totals]
+        if not money:
+            return {}
+        where, params = query.where(self._store.engine.dialect.name)
+        sums = ", ".join(f"COALESCE(SUM({c.sql}), 0)" for c in money)
+        sql = f"SELECT {sums} FROM {query.dataset.from_sql_for(where, sums)}{where}"
+        with self._store.engine.connect() as conn:
+            row = conn.execute(text(sql), params).one()
+        return {c.key: int(value) for c, value in zip(money, row, strict=True)}
 
     def rows(self, dataset: Dataset, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
         """Raw column values for the given ids (order not guaranteed; look them up by id)."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDateEdit,
     QDialog,
@@ -202,7 +203,8 @@ class AuditView(QWidget):
 
 
 class AccountDialog(QDialog):
-    """A new account: name, role, first password (changed at first sign-in)."""
+    """A new account: name, role, first password (changed at first sign-in) and, for temporary
+    staff, 有效期至 — the last day it may sign in (``govshare users add --expires``)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -219,12 +221,28 @@ class AccountDialog(QDialog):
         form.addRow("姓名：", self.display)
         form.addRow("角色：", self.role)
         form.addRow("初始密码：", self.password)
+        self.limited = QCheckBox("设置有效期（临时人员）", self)
+        self.limited.setObjectName("account_limited")
+        self.until = QDateEdit(QDate.currentDate().addYears(1), self)
+        self.until.setObjectName("account_expires")
+        self.until.setDisplayFormat("yyyy-MM-dd")
+        self.until.setCalendarPopup(True)
+        self.until.setMinimumDate(QDate.currentDate())
+        self.until.setEnabled(False)
+        self.limited.toggled.connect(self.until.setEnabled)
+        form.addRow("", self.limited)
+        form.addRow("有效期至：", self.until)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    @property
+    def expires_at(self) -> date | None:
+        """The last day the account may sign in (None: no limit)."""
+        return _day(self.until) if self.limited.isChecked() else None
 
 
 class UsersView(QWidget):
@@ -260,7 +278,7 @@ class UsersView(QWidget):
                     a.display_name,
                     Role(a.role).label,
                     "已停用" if a.disabled else "正常",
-                    str(a.expires_at or ""),
+                    str(a.expires_at) if a.expires_at else "长期",
                 ]
                 for a in self.accounts
             ],
@@ -284,9 +302,10 @@ class UsersView(QWidget):
                 lambda: admin.add_account(
                     context(self.store),
                     dialog.username.text(),
-                    dialog.role.currentData(),
+                    Role(dialog.role.currentData()),  # item data comes back a str
                     dialog.password.text(),
                     display_name=dialog.display.text(),
+                    expires_at=dialog.expires_at,
                 )
             )
 

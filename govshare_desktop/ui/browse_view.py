@@ -51,6 +51,7 @@ from govshare_desktop.ui.settings import (
 )
 from govshare_desktop.ui.table_model import SqlTableModel
 from govshare_desktop.ui.tasks import Task, run_task, single_shot_timer
+from govshare_desktop.ui.total_row import TotalRow
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,13 @@ class BrowseView(QWidget):
         layout.addLayout(self._bar(extra_filters, initial_filters or {}))
         layout.addWidget(self.use_warning)
         layout.addWidget(self._table(dataset))
+        self.total_row: TotalRow | None = None  # 合计 (待遇发放), summed by the database
+        if dataset.totals:
+            self.total_row = TotalRow(self.table, dataset, self)
+            layout.addWidget(self.total_row)
+            self.model.queried.connect(self._update_totals)
+            if self.model.loaded:
+                self._update_totals(self.model.rowCount())
 
     def _bar(
         self,
@@ -165,6 +173,7 @@ class BrowseView(QWidget):
         for key, label, options in extra_filters:
             combo = QComboBox(self)
             combo.setObjectName(f"filter_{key}")
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # zoomed too
             for text, value in options:
                 combo.addItem(text, value)
             initial = initial_filters.get(key)
@@ -227,6 +236,11 @@ class BrowseView(QWidget):
         self.table.activated.connect(lambda index: self._activate(index.row()))
 
         return self.table
+
+    def _update_totals(self, count: int) -> None:
+        if self.total_row is not None:
+            totals = self._browser.totals(self.model.query)
+            self.total_row.show_totals(count, totals, self._today)
 
     def set_filter(self, key: str, value: object) -> None:
         if key not in self.dataset.filters:

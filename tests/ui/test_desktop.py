@@ -18,6 +18,7 @@ from PySide6.QtGui import QDesktopServices, QFont, QFontMetrics, QTextLayout, QT
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QApplication,
     QDateEdit,
     QFileDialog,
     QLabel,
@@ -458,4 +459,84 @@ def test_a_backup_to_a_usb_stick_from_the_window(qtbot, tmp_path: Path, monkeypa
     assert again.files == [] and "U盘是否已插好" in again.where.text()
     assert not (db.parent / "backups").exists() or not list((db.parent / "backups").glob("*.db"))
     window.close()
+    signed.store.dispose()
+
+
+# ---------------------------------------------------------------- 合计, 有效期
+
+
+def test_the_payments_list_shows_a_total_row(qtbot, window: MainWindow) -> None:
+    from govshare_desktop.core.browse import PAYMENTS
+
+    window.show_page("ss_payment")
+    view = window.views["ss_payment"]
+    row = view.total_row
+    assert row is not None and row.isVisible()
+    assert row.verticalHeaderItem(0).text() == "合计"
+
+    def shown() -> dict[str, str]:
+        return {c.key: row.item(0, i).text() for i, c in enumerate(PAYMENTS.columns)}
+
+    def expected() -> tuple[int, int]:
+        with window.store.engine.connect() as conn:
+            return conn.exec_driver_sql(
+                "SELECT COUNT(*), SUM(total_fen) FROM ss_payment WHERE period = 202610"
+            ).one()
+
+    rows, fen = expected()
+    assert view.model.rowCount() == rows
+    assert shown()["total"] == f"{fen / 100:,.2f}" and shown()["id_number"] == f"共 {rows:,} 条"
+    # filtered: the sum follows the search (in SQL: far more rows than the view has loaded)
+    window.search.setText("王")
+    qtbot.waitUntil(lambda: view.model.rowCount() < rows, timeout=5000)
+    some = view.model.rowCount()
+    assert shown()["id_number"] == f"共 {some:,} 条"
+    total = sum(
+        view.model.raw_row(r)[PAYMENTS.column_index("total")] for r in range(view.model.rowCount())
+    )
+    assert shown()["total"] == f"{total / 100:,.2f}"
+    # under the list's columns: the same widths, dragged or zoomed
+    view.table.setColumnWidth(5, 177)
+    assert row.columnWidth(5) == 177
+    qtbot.keyClick(window, Qt.Key.Key_Equal, CTRL)
+    assert row.columnWidth(5) == view.table.columnWidth(5) != 177
+    assert row.font().pointSizeF() == view.table.font().pointSizeF()
+    window.grab().save("/tmp/payments_total.png")
+    assert window.views.get("person") is None or window.views["person"].total_row is None
+
+
+def test_the_add_user_dialog_has_the_expiry_the_cli_has(qtbot, tmp_path: Path) -> None:
+    from govshare_desktop.core.security import signin
+    from govshare_desktop.ui.admin import AccountDialog, UsersView
+
+    db = tmp_path / "office.db"
+    setup = signin.initialise(db, admin_password="Guanli#2026ex")
+    setup.store.dispose()
+    signed = signin.sign_in(db, "admin", "Guanli#2026ex")
+    users = UsersView(signed.store)
+    qtbot.addWidget(users)
+    users.show()
+    until = QDate.currentDate().addMonths(3)
+
+    def fill() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, AccountDialog):
+            QTimer.singleShot(50, fill)
+            return
+        assert not dialog.until.isEnabled()  # 长期 unless asked
+        dialog.username.setText("linshi")
+        dialog.display.setText("临时工")
+        dialog.password.setText("Xinmima#2026ex")
+        dialog.limited.setChecked(True)
+        dialog.until.setDate(until)
+        dialog.grab().save("/tmp/add_user.png")
+        dialog.accept()
+
+    QTimer.singleShot(50, fill)
+    users.add()
+    account = next(a for a in signin.list_accounts(signed.store) if a.username == "linshi")
+    assert account.expires_at == until.toPython()
+    row = [a.username for a in users.accounts].index("linshi")
+    assert users.table.item(row, 4).text() == until.toString("yyyy-MM-dd")
+    assert users.table.item(0, 4).text() == "长期"  # admin: no limit
     signed.store.dispose()
