@@ -293,18 +293,28 @@ class ChartsPanel(QWidget):
         bar.addStretch(1)
         for button in (self.print_button, self.xlsx_button, self.pdf_button):
             bar.addWidget(button)
-        grid = QGridLayout()
-        grid.setSpacing(8)
+        self.grid = QGridLayout()
+        self.grid.setSpacing(8)
         self.views: dict[str, ChartView] = {}
-        for n, key in enumerate((COVERAGE, POPULATION, PAYMENTS, COMPLETION)):
+        for key in (COVERAGE, POPULATION, PAYMENTS, COMPLETION):
             view = ChartView(self)
             view.setObjectName(f"chart_{key}")
             self.views[key] = view
-            grid.addWidget(view, n // 2, n % 2)
+        self.columns = 0
+        self.set_columns(2)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.message)
-        layout.addLayout(grid, 1)
+        layout.addLayout(self.grid, 1)
+
+    def set_columns(self, columns: int) -> None:
+        """The charts two a row, or one under another where the room is narrow."""
+        if columns == self.columns:
+            return
+        self.columns = columns
+        for n, view in enumerate(self.views.values()):
+            self.grid.removeWidget(view)
+            self.grid.addWidget(view, n // columns, n % columns)
 
     def _fill_areas(self) -> None:
         try:

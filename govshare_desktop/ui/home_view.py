@@ -20,7 +20,15 @@ from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFocusEvent, QKeyEvent, QKeySequence, QMouseEvent, QShortcut, QShowEvent
+from PySide6.QtGui import (
+    QFocusEvent,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QResizeEvent,
+    QShortcut,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -41,6 +49,8 @@ OK_COLOUR = "#15803d"
 TEXT_COLOUR = "#111827"
 MUTED_COLOUR = "#4b5563"
 STRIPES = {home.OVERDUE: OVERDUE_COLOUR, home.SOON: "#f59e0b", home.OK: "#d1d5db"}
+TWO_COLUMNS = 880  # px of room from which panels (charts) go two a row
+CARDS_WIDTH = 420  # px: a card's count, title and two lines of detail without clipping
 
 
 def figure(item: home.DueItem) -> str:
@@ -73,7 +83,7 @@ class DueCard(QFrame):
         self.setObjectName(f"home_{item.key}")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         red = item.urgency == home.OVERDUE
         self.setStyleSheet(
             f"DueCard {{ background:#ffffff; border:1px solid #e5e7eb;"
@@ -184,17 +194,23 @@ class HomeView(QWidget):
         # Not focusable itself: shown from another page, the focus goes to the first card.
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         scroll.setWidget(self._list)
+        scroll.setMinimumWidth(CARDS_WIDTH)  # a chart panel beside them never squeezes the cards
 
-        # The column for panels beside the cards (charts): hidden while empty.
-        self.side = QWidget(self)
-        self.side.setObjectName("home_side")
-        self._panels = QVBoxLayout(self.side)
+        # The column for panels beside the cards (charts), hidden while empty; it scrolls rather
+        # than widen the window past a small screen (1366 × 768).
+        panels = QWidget(self)
+        self._panels = QVBoxLayout(panels)
         self._panels.setContentsMargins(0, 0, 0, 0)
+        self.side = QScrollArea(self)
+        self.side.setObjectName("home_side")
+        self.side.setWidgetResizable(True)
+        self.side.setFrameShape(QFrame.Shape.NoFrame)
+        self.side.setWidget(panels)
         self.side.hide()
 
         body = QHBoxLayout()
-        body.addWidget(scroll, 3)
-        body.addWidget(self.side, 2)
+        body.addWidget(scroll, 2)
+        body.addWidget(self.side, 3)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 6)
         layout.addWidget(self.heading)
@@ -207,9 +223,23 @@ class HomeView(QWidget):
         return Context(self.store, clock=self.clock)
 
     def add_panel(self, panel: QWidget) -> None:
-        """A panel (a chart …) in the column right of the cards."""
+        """A panel (a chart …) in the column right of the cards. A panel with ``set_columns``
+        lays itself out in one column or two as the room allows."""
         self._panels.addWidget(panel)
         self.side.show()
+        self._fit_panels()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_panels()
+
+    def _fit_panels(self) -> None:
+        columns = 2 if self.side.viewport().width() >= TWO_COLUMNS else 1
+        for n in range(self._panels.count()):
+            item = self._panels.itemAt(n)
+            panel = item.widget() if item is not None else None
+            if panel is not None and hasattr(panel, "set_columns"):
+                panel.set_columns(columns)
 
     def refresh(self) -> None:
         """The desk read afresh; the card that had the focus keeps it."""

@@ -22,9 +22,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDialog,
     QHBoxLayout,
@@ -53,6 +54,7 @@ if TYPE_CHECKING:  # the store, SQLAlchemy and the views load after the window i
     from govshare_desktop.core.browse import Browser
     from govshare_desktop.core.store.engine import Store
     from govshare_desktop.ui.browse_view import BrowseView
+    from govshare_desktop.ui.charts import ChartsPanel
     from govshare_desktop.ui.checks_view import ChecksView
     from govshare_desktop.ui.corrections_view import CorrectionsView
     from govshare_desktop.ui.forms_view import FormsView
@@ -75,6 +77,7 @@ class MainWindow(RecordsWindow):
         self.browser: Browser | None = None
         self.views: dict[str, BrowseView] = {}
         self.home_view: HomeView | None = None
+        self.charts_panel: ChartsPanel | None = None
         self.forms_view: FormsView | None = None
         self.tasks_view: TasksView | None = None
         self.outbox_view: OutboxView | None = None
@@ -333,8 +336,20 @@ class MainWindow(RecordsWindow):
             self.home_view = HomeView(self.store, self._sharing_clock, self)
             self.home_view.page_requested.connect(self._open_from_home)
             self._replace_placeholder(row, self.home_view)
+            QTimer.singleShot(0, self._add_charts)  # after the cards are painted
         self.stack.setCurrentIndex(row)
+        view, focus = self.home_view, QApplication.focusWidget()
+        if focus is not None and view.isAncestorOf(focus) and focus not in view.cards:
+            view.focus_first()  # the stack moved the focus in: onto a card, not into a chart
         self.count_label.setText("")
+
+    def _add_charts(self) -> None:
+        """The township's charts beside the 工作台's cards."""
+        from govshare_desktop.ui.charts import ChartsPanel
+
+        if self.home_view is not None and self.store is not None:
+            self.charts_panel = ChartsPanel(self.store, today=self._today)
+            self.home_view.add_panel(self.charts_panel)
 
     def _open_from_home(self, key: str) -> None:
         """A card of the 工作台 opened: its page, or 立即备份."""

@@ -143,8 +143,25 @@ def test_a_name_typed_on_the_desk_is_looked_up_among_the_people(qtbot, window) -
     assert window.search.hasFocus()  # typing goes on in the box
 
 
-def test_a_panel_goes_beside_the_cards(qtbot, window) -> None:  # type: ignore[no-untyped-def]
-    view = window.home_view
+def test_a_panel_goes_beside_the_cards(qtbot, demo_store) -> None:  # type: ignore[no-untyped-def]
+    from govshare_desktop.ui.home_view import HomeView
+
+    view = HomeView(demo_store, lambda: datetime(2026, 11, 26, 9, 0))
+    qtbot.addWidget(view)
+    view.show()
     assert not view.side.isVisible()
     view.add_panel(QLabel("图表", view))
     assert view.side.isVisible()
+
+
+def test_the_window_shows_the_townships_charts_beside_the_cards(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    from govshare_desktop.ui.charts import ChartsPanel
+
+    qtbot.waitUntil(lambda: window.charts_panel is not None, timeout=5000)
+    panel = window.charts_panel
+    assert isinstance(panel, ChartsPanel) and window.home_view.side.isVisible()
+    assert panel.isVisible() and panel.chart_set is not None
+    window.resize(1280, 760)  # a small screen: the charts one under another, scrolled
+    qtbot.waitUntil(lambda: panel.columns == 1, timeout=3000)
+    window.resize(2200, 1000)  # room for two a row
+    qtbot.waitUntil(lambda: panel.columns == 2, timeout=3000)
