@@ -15,12 +15,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import contextlib
 
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from govshare_desktop.core.demo import generate
 from govshare_desktop.core.store.engine import open_tool_store
 from govshare_desktop.ui.i18n import install_chinese
 from govshare_desktop.ui.main_window import MainWindow
+from govshare_desktop.ui.zoom import apply_default_font
 
 OUT = Path(__file__).resolve().parent
 
@@ -169,6 +171,57 @@ def _security(app: QApplication, tmp: str) -> None:
     auditor.store.dispose()
 
 
+def _desk(app: QApplication, window, tmp: str) -> None:  # type: ignore[no-untyped-def]
+    """The menus, 关于, the 待遇发放 list with its 合计 row, and the first run's accounts with
+    the 账户交接单 (issue 19)."""
+    import subprocess
+
+    from PySide6.QtPrintSupport import QPrinter
+
+    from govshare_desktop.core.store.location import DISK_ENCRYPTION_ADVICE
+    from govshare_desktop.ui.form_output import paint_pages
+    from govshare_desktop.ui.handover import handover_page
+    from govshare_desktop.ui.signin import SetupDialog
+
+    for title, name in (("文件", "menu_file"), ("查看", "menu_view")):
+        menu = window.menus.menus[title]
+        menu.popup(window.mapToGlobal(window.menuBar().pos()))
+        app.processEvents()
+        menu.grab().save(str(OUT / f"{name}.png"))
+        menu.hide()
+    about = window.menus.show_about()
+    app.processEvents()
+    about.grab().save(str(OUT / "about.png"))
+    about.close()
+    window.show_page("ss_payment")
+    window.search.setText("张")
+    window._apply_filters()
+    app.processEvents()
+    window.grab().save(str(OUT / "payments_total.png"))
+    window.search.clear()
+    window._apply_filters()
+    shown = [
+        ("管理员账户", "admin"),
+        ("管理员初始密码", "Kq7#mV2p-Lx9d"),
+        ("恢复密钥", "RKEY-7F3A-91C2-44D0-B6E8-0A5F-2C19-D7B3-5E60"),
+    ]  # made up for the picture
+    notes = [("磁盘加密", f"未启用。{DISK_ENCRYPTION_ADVICE}。")]
+    setup = SetupDialog(shown, notes=notes, where=r"D:\govshare\govshare.db")
+    setup.show()
+    app.processEvents()
+    setup.grab().save(str(OUT / "setup_dialog.png"))
+    setup.close()
+    pdf = Path(tmp) / "handover.pdf"
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(pdf))
+    page = handover_page(shown, notes, unit="青禾镇（演示数据）", where=r"D:\govshare\govshare.db")
+    paint_pages(printer, [page])
+    png = Path(tmp) / "handover"
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-singlefile", str(pdf), str(png)], check=True)
+    (OUT / "handover.png").write_bytes(png.with_suffix(".png").read_bytes())
+
+
 def _busy(store, tmp: str) -> None:  # type: ignore[no-untyped-def]
     """Work waiting on the 工作台: two report tasks from the county (one overdue), the checks'
     cases, a correction sent and one to send, the receipts not yet written out. (No backup: this
@@ -205,8 +258,13 @@ def _busy(store, tmp: str) -> None:  # type: ignore[no-untyped-def]
 
 def main() -> int:
     app = QApplication(sys.argv)
+    apply_default_font(app)  # as the program: at least 10.5 pt
     install_chinese(app)
     with tempfile.TemporaryDirectory() as tmp:
+        # What the window remembers (sizes, zoom, pages, folders) goes to the throwaway folder.
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
+        os.environ["GOVSHARE_EXPORT_DIR"] = str(Path(tmp) / "exports")
         store = open_tool_store(Path(tmp) / "demo.db", encrypted=True)
         generate(store, households=500, seed=1)
         _busy(store, tmp)
@@ -241,6 +299,7 @@ def main() -> int:
         forms = window.forms_view
         if forms is not None:
             _forms(app, window, forms)
+        _desk(app, window, tmp)
         _charts(app, store)
         _import_preview(app, store)
         _security(app, tmp)

@@ -69,7 +69,11 @@ class AboutDialog(QDialog):
         fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         fixed.setWeight(QFont.Weight.Bold)
         for label, value in self.rows:
-            field = QLabel(value, self)
+            shown = value
+            if label == "签名密钥指纹" and value != NO_KEY:  # eight groups a line, as 本单位密钥
+                groups = value.split()
+                shown = "\n".join(" ".join(groups[i : i + 8]) for i in range(0, len(groups), 8))
+            field = QLabel(shown, self)
             field.setObjectName(f"about_{label}")
             field.setWordWrap(True)
             field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -222,8 +222,13 @@ class BrowseView(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        # Widths are given for a 12-pixel character (9 pt); the program's font is larger, and a
+        # header is never cut: 「个人账户养老金（元）」 whole, with room for the sort arrow.
+        char = self.table.fontMetrics().horizontalAdvance("中")
+        titles = self.table.horizontalHeader().fontMetrics()
         for column, spec in enumerate(dataset.columns):
-            self.table.setColumnWidth(column, spec.width)
+            width = max(round(spec.width * char / 12), titles.horizontalAdvance(spec.header) + 24)
+            self.table.setColumnWidth(column, width)
         header = self.table.horizontalHeader()
         restore_columns(header, dataset.key, zoom.ratio(self.table))  # as the clerk left them
         zoom.follow_font(self.table)  # rows and columns grow with the zoom

@@ -23,11 +23,12 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QTableView
 
-from govshare_desktop.core.forms.sheet import HEADER, Sheet
+from govshare_desktop.core.forms.sheet import HEADER, LABEL, Sheet
 
 JOINER = "\u2060"
 LONGEST_WORD = 8  # characters: a longer word may break inside
 MOST_SPREAD = 1.6
+WORDED = (HEADER, LABEL)  # cells whose text wraps between words: headers, a 登记表's labels
 CELL_MARGIN = 5  # pixels the style leaves on each side of an item's text (Fusion: 3, and a border)
 
 _AFTER_CHARS = "、，,;；/／:：。 "
@@ -137,13 +138,13 @@ def fit_headers(view: QTableView, sheet: Sheet) -> None:
     metrics = QFontMetrics(font)
     margin = 2 * CELL_MARGIN
     for _row, column, cell in sheet:
-        if cell.role == HEADER and cell.colspan == 1:
+        if cell.role in WORDED and cell.colspan == 1:
             need = longest_word_width(metrics, cell.text) + margin
             if view.columnWidth(column) < need:
                 view.setColumnWidth(column, need)
     heights: dict[int, int] = {}
     for row, column, cell in sheet:
-        if cell.role == HEADER and cell.rowspan == 1:
+        if cell.role in WORDED and cell.rowspan == 1:
             width = sum(view.columnWidth(c) for c in range(column, column + cell.colspan))
             lines = lines_needed(metrics, cell.text, width - margin)
             need = int((lines + 0.7) * metrics.height())

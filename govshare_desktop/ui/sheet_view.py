@@ -311,7 +311,7 @@ class _RuledDelegate(QStyledItemDelegate):
     def initStyleOption(self, option: QStyleOptionViewItem, index: _Index) -> None:
         super().initStyleOption(option, index)
         cell = index.data(CELL_ROLE)
-        if isinstance(cell, Cell) and cell.role == HEADER:
+        if isinstance(cell, Cell) and cell.role in (HEADER, LABEL):  # a 登记表's labels too
             option.text = breakable(option.text)
         elif isinstance(cell, Cell) and cell.role == TITLE:
             view = self.parent()
@@ -420,7 +420,9 @@ class SheetView(QTableView):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if event.size().width() != event.oldSize().width():
+        if event.oldSize().width() < 0:  # its first size: laid out for it at once
+            self._lay_out()
+        elif event.size().width() != event.oldSize().width():
             self._relayout.start()  # the form uses the width it has, once the resizing stops
 
     def _refused(self, text: str) -> None:
