@@ -25,6 +25,7 @@ import pwd
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
@@ -126,16 +127,23 @@ class Server:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def start_server() -> Server:
-    """initdb and start a server on a free port of 127.0.0.1 (its socket in its own folder)."""
+def start_server(prepare: Callable[[Path], str] | None = None) -> Server:
+    """initdb and start a server on a free port of 127.0.0.1 (its socket in its own folder).
+    ``prepare`` is called with that folder before the server starts: it writes there what the
+    server is to read (the server's account is given all of it) and returns more ``-c``
+    options."""
     started = time.perf_counter()
     pg_ctl = find_pg_ctl()
     directory = Path(tempfile.mkdtemp(prefix="govshare-pg-"))
     try:
         executable = pg_ctl
+        options = FAST
+        if prepare is not None:
+            options += " " + prepare(directory)
         if os.geteuid() == 0:
             account = _unprivileged()
-            os.chown(directory, account.pw_uid, account.pw_gid)
+            for path in (directory, *directory.rglob("*")):
+                os.chown(path, account.pw_uid, account.pw_gid)
             executable = _as_user_script(pg_ctl, account.pw_name, directory)
         executor = PostgreSQLExecutor(
             executable=executable,
@@ -147,7 +155,7 @@ def start_server() -> Server:
             startparams="-w",
             dbname="govshare",
             user=SUPERUSER,
-            postgres_options=FAST,
+            postgres_options=options,
             timeout=60,
         )
         executor.start()
