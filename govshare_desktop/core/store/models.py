@@ -42,6 +42,9 @@ from govshare_desktop.core.store.models_departments import Cremation as Crematio
 from govshare_desktop.core.store.models_departments import DeathCertificate as DeathCertificate
 from govshare_desktop.core.store.models_departments import DisabilityCard as DisabilityCard
 from govshare_desktop.core.store.models_departments import MedicalEnrollment as MedicalEnrollment
+from govshare_desktop.core.store.models_laptop import LaptopCheckout as LaptopCheckout
+from govshare_desktop.core.store.models_laptop import LaptopCheckoutValue as LaptopCheckoutValue
+from govshare_desktop.core.store.models_laptop import LaptopOrigin as LaptopOrigin
 from govshare_desktop.core.store.models_server import KeyVault as KeyVault
 from govshare_desktop.core.store.models_sharing import CalendarDay as CalendarDay
 from govshare_desktop.core.store.models_sharing import CatalogLink as CatalogLink
