@@ -54,6 +54,9 @@ EVENTS = {
     "correction": "提出纠错",
     "correction_closed": "纠错已更正",
     "upgrade": "升级数据库",
+    "laptop_checkout": "检出到笔记本",
+    "laptop_checkin": "笔记本检入",
+    "laptop_cancel": "作废笔记本检出",
 }
 
 
