@@ -19,7 +19,6 @@ from govshare_desktop.core.forms.values_text import COMPUTED, ENTERED, OVERRIDDE
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.models import Batch, FormValue
 
-
 PREFILL_ATTEMPTS = 3  # a prefill that meets a clerk's save starts again this many times
 
 
