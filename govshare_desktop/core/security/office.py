@@ -43,11 +43,50 @@ from govshare_desktop.core.store.server import shown
 CIPHER = "server"  # the key file's "cipher": the server's files are not encrypted by the program
 
 
+# What libpq says when TLS is the reason (its English, as it stands in the error), and what to do.
+TLS_REASONS = (
+    (
+        "certificate verify failed",
+        "服务器证书无法验证",
+        "证书不是由连接地址中 sslrootcert 所指的根证书签发的，或已过期。"
+        "请向服务器管理员索取本单位服务器的根证书（CA 证书）文件，在连接地址中写明 "
+        "sslrootcert=文件路径；不要为此改用不核对证书的连接方式——可能有人冒充服务器。",
+    ),
+    (
+        "does not match host name",
+        "服务器证书上的名称与连接地址中的服务器名不符",
+        "请使用证书上的服务器名连接，或请服务器管理员为这个名称重新签发证书；"
+        "不要为此改用不核对证书的连接方式——可能有人冒充服务器。",
+    ),
+    (
+        "root certificate file",
+        "找不到核对服务器证书所用的根证书文件",
+        "请向服务器管理员索取本单位服务器的根证书（CA 证书）文件，"
+        "在连接地址中写明 sslrootcert=文件路径。",
+    ),
+    (
+        "no encryption",
+        "服务器只接受加密（TLS）连接",
+        "请在连接地址末尾加上 ?sslmode=verify-full&sslrootcert=根证书文件路径。",
+    ),
+    (
+        "server does not support SSL",
+        "服务器没有开启 TLS 加密",
+        "请服务器管理员开启 PostgreSQL 的 ssl（配置证书），经网络连接时不能不加密。",
+    ),
+)
+
+
 def unreachable(url: str, exc: OperationalError) -> UserError:
-    """A server that cannot be reached or refuses the connection, said plainly."""
-    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    """A server that cannot be reached or refuses the connection, said plainly; a refusal over
+    TLS (the certificate, the authority's file, encryption) says what to do about it."""
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    reason = lines[0] if lines else str(exc)
+    for needle, what, advice in TLS_REASONS:
+        if needle in reason:
+            return UserError(f"无法连接数据库服务器 {shown(url)}：{what}（{reason}）。{advice}")
     return UserError(
-        f"无法连接数据库服务器 {shown(url)}：{reason[0] if reason else exc}。"
+        f"无法连接数据库服务器 {shown(url)}：{reason}。"
         "请检查服务器地址、端口、数据库名、用户名和口令（口令放在 pgpass 文件中），以及网络。"
     )
 
