@@ -131,11 +131,17 @@ def _open(
         acquire_writer_lock,
         check_local,
     )
+    from govshare_desktop.core.store.server import is_server_url
+    from govshare_desktop.ui.settings import remembered_server
 
-    path = sqlite_path(resolve_url(args.db))
+    url = resolve_url(args.db or remembered_server())
+    if is_server_url(url):
+        _open_server(app, window, args, url)
+        return
+    path = sqlite_path(url)
     try:
         if path is None:
-            raise UserError("只支持本机的 SQLite 数据库文件")
+            raise UserError("只支持本机的 SQLite 数据库文件或单位的 PostgreSQL 服务器")
         check_local(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         # Held while the program runs: a govshare command or a restore waits for the window.
@@ -150,6 +156,31 @@ def _open(
         _fail(app, window, args, "无法打开数据库", exc.message)
         return
     _sign_in(app, window, args, path)
+
+
+def _open_server(app: QApplication, window: MainWindow, args: argparse.Namespace, url: str) -> None:
+    """Office mode: the township's database on the server — set up there by its administrator
+    (govshare server init); the server arbitrates its writers (no lock file)."""
+    from govshare_desktop.core.errors import UserError
+    from govshare_desktop.core.security import signin
+    from govshare_desktop.core.store.server import shown
+
+    try:
+        ready = signin.is_initialised(url)
+    except UserError as exc:  # no TLS to a remote address, unreachable, refused
+        _fail(app, window, args, "无法连接数据库服务器", exc.message)
+        return
+    if not ready:
+        _fail(
+            app,
+            window,
+            args,
+            "服务器上还没有本乡镇的数据库",
+            f"数据库服务器 {shown(url)} 上还没有建立本乡镇的数据库："
+            "请系统管理员先运行 govshare server init --url 连接地址 --area 区划代码 --name 名称",
+        )
+        return
+    _sign_in(app, window, args, url)
 
 
 def _fail(
@@ -199,6 +230,12 @@ def _first_run(
             app.quit()
             return
         choice = dialog.choice
+        if choice == "server":  # 连接单位服务器: remembered, and every later start opens it
+            from govshare_desktop.ui.settings import remember_server
+
+            remember_server(dialog.url)
+            _sign_in(app, window, args, dialog.url)
+            return
     admin_password = os.environ.get(ENV_ADMIN_PASSWORD)
 
     def prepare(progress: Progress, cancel: Cancel) -> Prepared:
@@ -285,7 +322,7 @@ def _sign_in(
     app: QApplication,
     window: MainWindow,
     args: argparse.Namespace,
-    path: Path,
+    path: Path | str,
     *,
     quietly: bool = True,
 ) -> None:
@@ -320,7 +357,7 @@ def _sign_in(
     store = _checked(window, signed.store, args)
     from govshare_desktop.core.store.location import held_lock
 
-    lock = held_lock(path)
+    lock = held_lock(path) if isinstance(path, Path) else None  # a server has no lock file
     if lock is not None:  # a second writer is told who has the database
         lock.note(account=store.principal.username)
     try:
@@ -347,7 +384,7 @@ def _sign_in(
 
 
 def _switch_user(
-    app: QApplication, old: MainWindow, args: argparse.Namespace, path: Path
+    app: QApplication, old: MainWindow, args: argparse.Namespace, path: Path | str
 ) -> MainWindow:
     """注销/切换用户: a new, empty window takes the old one's place (so the program does not end
     with its last window), the old window closes and its store is disposed of, and the sign-in
@@ -375,6 +412,8 @@ def _checked(window: MainWindow, store: Store, args: argparse.Namespace) -> Stor
 
     from govshare_desktop.core.store.backup import default_backup_dir, list_backups, quick_check
 
+    if store.server:  # the server checks its own pages; there is no file to read
+        return store
     problems = quick_check(store, connect=store.file_connect())
     if not problems:
         return store

@@ -1,4 +1,6 @@
-"""First start on an empty database: set up this township, or open the clearly labelled demo township."""
+"""First start on an empty database: set up this township, open the clearly labelled demo
+township, or connect to the township's server where several clerks share one database (office
+mode)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from govshare_desktop.core.store.township import validate_township_code
 
 
 class FirstRunDialog(QDialog):
-    """``choice`` is ``"demo"`` or ``"init"`` after ``exec()``; for ``"init"``, ``code``/``name`` are set."""
+    """``choice`` is ``"demo"``, ``"init"`` or ``"server"`` after ``exec()``; for ``"init"``,
+    ``code``/``name`` are set, for ``"server"`` the checked ``url``."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -28,6 +31,7 @@ class FirstRunDialog(QDialog):
         self.choice = ""
         self.code = ""
         self.name = ""
+        self.url = ""
         layout = QVBoxLayout(self)
         intro = QLabel(
             "这是一个新的数据库。请填写本乡镇（街道）的12位统计用区划代码和名称；"
@@ -51,9 +55,14 @@ class FirstRunDialog(QDialog):
         demo = QPushButton("打开演示乡镇（青禾镇）", self)
         demo.setObjectName("demo_button")
         buttons.addButton(demo, QDialogButtonBox.ButtonRole.ActionRole)
+        server = QPushButton("连接单位服务器…", self)
+        server.setObjectName("server_button")
+        server.setToolTip("本单位多名经办人共用服务器上的数据库时（由系统管理员提供连接地址）")
+        buttons.addButton(server, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton("退出", QDialogButtonBox.ButtonRole.RejectRole)
         ok.clicked.connect(self._accept_init)
         demo.clicked.connect(self._accept_demo)
+        server.clicked.connect(self._accept_server)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
@@ -74,4 +83,50 @@ class FirstRunDialog(QDialog):
 
     def _accept_demo(self) -> None:
         self.choice = "demo"
+        self.accept()
+
+    def _accept_server(self) -> None:
+        """The server's address, from the system administrator; checked before it is taken:
+        encrypted unless it is this computer, reachable, and set up for a township."""
+        from PySide6.QtWidgets import QInputDialog
+        from sqlalchemy.engine import make_url
+
+        from govshare_desktop.core.security import signin
+        from govshare_desktop.core.store.server import is_server_url
+
+        url, ok = QInputDialog.getText(
+            self,
+            "连接单位服务器",
+            "数据库服务器的连接地址（由系统管理员提供），例：\n"
+            "postgresql://govshare_app@192.168.1.10/qinghe?sslmode=verify-full&sslrootcert=根证书文件\n"
+            "口令放在 pgpass 文件中，不写在地址里。",
+        )
+        url = url.strip()
+        if not ok or not url:
+            return
+        if not is_server_url(url):
+            QMessageBox.warning(
+                self,
+                "连接地址有误",
+                f"“{url}”不是数据库服务器的连接地址（应以 postgresql:// 开头）",
+            )
+            return
+        if make_url(url).password:
+            QMessageBox.warning(
+                self, "连接地址中有口令", "口令不要写在连接地址里（会被记住），请放在 pgpass 文件中"
+            )
+            return
+        try:
+            ready = signin.is_initialised(url)
+        except UserError as exc:
+            QMessageBox.warning(self, "无法连接数据库服务器", exc.message)
+            return
+        if not ready:
+            QMessageBox.warning(
+                self,
+                "服务器上还没有本乡镇的数据库",
+                "请系统管理员先运行 govshare server init --url 连接地址 --area 区划代码 --name 名称",
+            )
+            return
+        self.url, self.choice = url, "server"
         self.accept()

@@ -58,7 +58,7 @@ class SessionWindow(QMainWindow):
         self.unmask_reason = ""
         self.locked = False
         self._signed_out = False
-        self._db_path: Path | None = None
+        self._db_path: Path | str | None = None  # the file, or the township server's URL
         self.idle: IdleLock | None = None
         self.backup_task: Task | None = None
         self.dialogs: list[QDialog] = []  # open dialogs (hidden too when the window locks)
@@ -154,7 +154,7 @@ class SessionWindow(QMainWindow):
 
     # ---------------------------------------------------------------- idle lock
 
-    def enable_idle_lock(self, db_path: Path, minutes: float | None = None) -> None:
+    def enable_idle_lock(self, db_path: Path | str, minutes: float | None = None) -> None:
         """Hide personal data after ``minutes`` idle (default 10) until the password is typed."""
         from govshare_desktop.ui.signin import IDLE_MINUTES, IdleLock
 

@@ -140,3 +140,15 @@ def export_folder(user: str) -> Path:
 def remember_export(user: str, path: Path) -> None:
     """``user`` exported to ``path``: its folder is where the next export goes."""
     set_user_value(user, "export_folder", str(path.parent))
+
+
+SERVER_KEY = "database/server"  # 连接单位服务器: the URL every start opens (no password in it)
+
+
+def remembered_server() -> str:
+    """The township server chosen at the first run (「连接单位服务器」), or ""."""
+    return str(settings().value(SERVER_KEY, "") or "")
+
+
+def remember_server(url: str) -> None:
+    settings().setValue(SERVER_KEY, url)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
@@ -32,7 +31,6 @@ from PySide6.QtWidgets import (
 
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.security import signin
-from govshare_desktop.core.security.vault import Vault
 from govshare_desktop.core.services.admin import change_own_password
 from govshare_desktop.core.services.context import Context
 from govshare_desktop.core.store.engine import Store
@@ -127,7 +125,7 @@ class LoginDialog(QDialog):
     """``signed`` after ``exec()``: the signed-in session."""
 
     def __init__(
-        self, db: Path, parent: QWidget | None = None, *, title: str = "登录", user: str = ""
+        self, db: Path | str, parent: QWidget | None = None, *, title: str = "登录", user: str = ""
     ) -> None:
         super().__init__(parent)
         self.setObjectName("login_dialog")
@@ -192,7 +190,7 @@ class LoginDialog(QDialog):
         from govshare_desktop.core.services.admin import restore_unreadable
         from govshare_desktop.core.store.backup import backup_files, default_backup_dir
 
-        if self._unreadable is None:
+        if self._unreadable is None or not isinstance(self.db, Path):  # only a file is unreadable
             return
         files = backup_files(default_backup_dir(self.db))
         other = "选择其他备份文件…"
@@ -246,7 +244,7 @@ class UnlockDialog(LoginDialog):
     Checked with :func:`unlock_check`: no new session is opened, and a wrong password counts
     towards the lockout like a sign-in."""
 
-    def __init__(self, db: Path, user: str, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Path | str, user: str, parent: QWidget | None = None) -> None:
         super().__init__(db, parent, title="已锁定 — 输入密码解锁", user=user)
         self.user.setReadOnly(True)
 
@@ -311,7 +309,7 @@ class ChangePasswordDialog(QDialog):
         self.accept()
 
 
-def sign_in_quietly(db: Path) -> signin.SignedIn | None:
+def sign_in_quietly(db: Path | str) -> signin.SignedIn | None:
     """Sign in from ``GOVSHARE_USER``/``GOVSHARE_PASSWORD`` (automation), if both are set."""
     user, password = os.environ.get(ENV_USER), os.environ.get(ENV_PASSWORD)
     if not user or not password:
@@ -352,6 +350,7 @@ class IdleLock(QObject):
             app.removeEventFilter(self)
 
 
-def unlock_check(db: Path, username: str, password: str) -> None:
-    """The password again, to unlock (counts towards the lockout like a sign-in)."""
-    Vault.load(db).unlock(username, password, datetime.now())
+def unlock_check(db: Path | str, username: str, password: str) -> None:
+    """The password again, to unlock (counts towards the lockout like a sign-in); ``db`` is the
+    database file or the township server's URL."""
+    signin.confirm_password(db, username, password)

@@ -215,3 +215,20 @@ def sign_in_server(url: str, username: str, password: str, now: datetime) -> Sig
     except BaseException:
         store.dispose()
         raise
+
+
+def confirm_server_password(url: str, username: str, password: str, now: datetime) -> None:
+    """``username``'s password checked again against the server's keys (the idle lock): no new
+    session, and a wrong one counts towards the lockout like a sign-in."""
+    store = open_store(url, migrate=False)
+    try:
+        vault = Vault.load(ServerKeys(store))
+        try:
+            vault.unlock(username, password, now)
+        except UserError:
+            vault.note_failure(username, now)
+            raise
+    except OperationalError as exc:
+        raise unreachable(url, exc) from None
+    finally:
+        store.dispose()

@@ -30,6 +30,7 @@ from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.office import (
     PendingServerSetup,
     begin_server_setup,
+    confirm_server_password,
     is_server_initialised,
     sign_in_server,
 )
@@ -399,6 +400,18 @@ def sign_in(
         if store is not None:
             store.dispose()
         raise
+
+
+def confirm_password(
+    db: str | Path, username: str, password: str, *, now: datetime | None = None
+) -> None:
+    """The signed-in user's password again (the idle lock), for a file or a server; a wrong
+    one counts towards the lockout like a sign-in."""
+    now = now or datetime.now()
+    if (url := _server(db)) is not None:
+        confirm_server_password(url, username, password, now)
+        return
+    unlock_key(_db_path(db), username, password, now)
 
 
 def unlock_key(path: Path, username: str, password: str, now: datetime) -> tuple[Vault, bytes]:
