@@ -17,6 +17,7 @@ MODULES = (
     "tests.pg.test_pg_roles",
     "tests.core.test_stats",
     "tests.core.test_chart_export",
+    "tests.core.test_laptop",
 )
 
 
