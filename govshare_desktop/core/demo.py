@@ -8,7 +8,8 @@ order, and nothing depends on the clock (the batches' ``imported_at`` is ``as_of
 What is generated (rates are approximate):
 
 * six villages as in the sample back-flow files: 青禾社区居委会 (城乡分类 111) and five 村委会 (220);
-* households (户号 ``199`` + village 3 digits + 5-digit sequence): about 97 % 家庭户 — elderly singles and
+* households (户号 ``199`` + village 3 digits + a 5-digit sequence, 6 digits from 100,000 households
+  on: :func:`~govshare_desktop.core.demo_people.household_number`): about 97 % 家庭户 — elderly singles and
   couples, nuclear families (sometimes with the head's 父亲/母亲 51/52), three-generation families
   (长子/子 with 儿媳 38 and 孙子/孙女 41/42), young singles, single parents — and 3 % 集体户 whose members
   are unrelated (99 非亲属, 80 其他). About 3.3 persons a household;
@@ -318,7 +319,7 @@ class _Drawn:
 def _draw(households: int, seed: int, as_of: date, report: Progress) -> _Drawn:
     """Households and their people, their social security, the anomalies, and people enrolled
     here who live elsewhere."""
-    gen = _Generator(random.Random(seed), as_of)
+    gen = _Generator(random.Random(seed), as_of, households=households)
     homes: list[_Household] = []
     for index in range(households):
         homes.append(gen.household(index))

@@ -19,7 +19,9 @@ from typing import TypeVar
 from govshare_desktop.core.domain import idnumber
 from govshare_desktop.core.resources import load_json
 
-MAX_HOUSEHOLDS = 99_999  # the 户号 has a 5-digit sequence
+MAX_HOUSEHOLDS = 300_000  # 1.5 × China's largest townships (about 200,000 households)
+WIDE_HOUSEHOLDS = 100_000  # from this many households on, 户号 sequences have 6 digits, not 5
+ID_SEQUENCES = 500  # of the ID number's 3-digit sequence, per region, birth date and sex
 
 
 @dataclass(frozen=True)
@@ -197,10 +199,21 @@ class _Household:
     members: list[_P]
 
 
+def household_number(village_code: str, number: int, households: int) -> str:
+    """户号: ``199`` (the township) + the village's last 3 digits + the household's number, 5
+    digits wide in a township of fewer than :data:`WIDE_HOUSEHOLDS` households (as always), 6
+    digits in a larger one — so every 户号 of one township has the same length."""
+    width = 5 if households < WIDE_HOUSEHOLDS else 6
+    if not 1 <= number <= 10**width - 1:
+        raise ValueError(f"household number {number} does not fit {width} digits")
+    return f"199{village_code[-3:]}{number:0{width}d}"
+
+
 class _Generator:
-    def __init__(self, rng: random.Random, as_of: date) -> None:
+    def __init__(self, rng: random.Random, as_of: date, *, households: int = 1) -> None:
         self.rng = rng
         self.as_of = as_of
+        self.households = households  # of the township: the width of its 户号
         self.vocab = _vocabulary()
         self.used_ids: set[str] = set()
         self._village_cum = _cum([v.weight for v in VILLAGES])
@@ -259,11 +272,14 @@ class _Generator:
         return LOCAL_REGION if self.chance(local_rate) else self.rng.choice(OTHER_REGIONS)
 
     def new_id(self, region: str, birth: date, male: bool) -> str:
-        while True:
-            number = idnumber.make(region, birth, self.rng.randrange(500), male=male)
+        """A valid ID number no one else has: a random sequence until a free one is drawn (at
+        200,000 households the busiest birth date holds a few dozen of the 500)."""
+        for _ in range(100 * ID_SEQUENCES):
+            number = idnumber.make(region, birth, self.rng.randrange(ID_SEQUENCES), male=male)
             if number not in self.used_ids:
                 self.used_ids.add(number)
                 return number
+        raise RuntimeError(f"no free ID number left for {region} {birth} (male={male})")
 
     def phone(self, age: int) -> str | None:
         if age < 18:
@@ -482,7 +498,7 @@ class _Generator:
             self.life_event(p)
         return _Household(
             id=index + 1,
-            household_no=f"199{village.code[-3:]}{index + 1:05d}",
+            household_no=household_number(village.code, index + 1, self.households),
             household_type="2" if collective else "1",
             address=address,
             village_code=village.code,

@@ -43,6 +43,7 @@ def _enrollment_count(people: list[_P]) -> int:
 
 def _enrollment_rows(people: list[_P], batch_id: int, as_of: date) -> Iterator[dict[str, Any]]:
     number = 0
+    width = max(6, len(str(len(people))))  # 社保个人编号: 6 digits, 7 beyond 999,999 people
     for p in people:
         schemes = _schemes(p)
         if not schemes:
@@ -57,7 +58,7 @@ def _enrollment_rows(people: list[_P], batch_id: int, as_of: date) -> Iterator[d
                 "grade_fen": grade,
                 "start_date": start,
                 "receiving": receiving,
-                "person_no": f"{LOCAL_REGION}{number:06d}",
+                "person_no": f"{LOCAL_REGION}{number:0{width}d}",
                 "village_code": p.village_code,
                 "batch_id": batch_id,
                 "as_of": as_of,

@@ -455,11 +455,69 @@ def test_accepts_an_empty_database_already_set_to_the_demo_township(tmp_path: Pa
 def test_rejects_bad_household_counts(tmp_path: Path) -> None:
     store = _fresh(tmp_path)
     try:
-        for bad in (0, -1, 100_000):
+        for bad in (0, -1, demo.MAX_HOUSEHOLDS + 1):
             with pytest.raises(UserError, match="户数"):
                 demo.generate(store, households=bad)
     finally:
         store.dispose()
+
+
+def test_accepts_the_largest_townships(tmp_path: Path) -> None:
+    """200,000 households pass the check (cancelled at the first progress report, before
+    anything is drawn or written: generating them is for the benches)."""
+    assert demo.MAX_HOUSEHOLDS >= 200_000
+    store = _fresh(tmp_path)
+    try:
+        for households in (100_000, 200_000, demo.MAX_HOUSEHOLDS):
+            cancel = Cancel()
+            cancel.cancel()
+            with pytest.raises(Cancelled):
+                demo.generate(store, households=households, cancel=cancel)
+        assert get_township(store) is None
+    finally:
+        store.dispose()
+
+
+def test_household_numbers_at_the_5_digit_boundary() -> None:
+    number = demo_people.household_number
+    # Below 100,000 households the 户号 is what it always was: 11 digits.
+    assert number("441900199201", 1, 99_999) == "19920100001"
+    assert number("441900199201", 99_999, 99_999) == "19920199999"
+    # From 100,000 on, every 户号 of the township has 12 digits: unique, one length.
+    assert number("441900199201", 1, 100_000) == "199201000001"
+    assert number("441900199205", 100_000, 100_000) == "199205100000"
+    assert number("441900199001", 200_000, 200_000) == "199001200000"
+    for households in (99_999, 100_000, 200_000, demo.MAX_HOUSEHOLDS):
+        edge = [*range(1, 50), *range(households - 50, households + 1)]
+        numbers = {
+            number(v.code, n, households) for v in demo.VILLAGES for n in edge if n <= households
+        }
+        assert len(numbers) == len(demo.VILLAGES) * len(edge)
+        assert {len(n) for n in numbers} == {11 if households < 100_000 else 12}
+    with pytest.raises(ValueError):
+        number("441900199201", 100_000, 99_999)
+
+
+def test_household_numbers_follow_the_generator_index() -> None:
+    gen = demo_people._Generator(__import__("random").Random(5), AS_OF, households=200_000)
+    homes = [gen.household(index) for index in (0, 99_998, 99_999, 199_999)]
+    assert [h.household_no[6:] for h in homes] == ["000001", "099999", "100000", "200000"]
+    assert all(h.household_no[3:6] == h.village_code[-3:] for h in homes)
+
+
+def test_id_numbers_fill_a_birth_date_and_then_refuse() -> None:
+    """500 people of one sex born on one day in one region get 500 valid, distinct numbers (at
+    200,000 households the busiest day holds a few dozen); the 501st is refused, not looped on."""
+    gen = demo_people._Generator(__import__("random").Random(9), AS_OF)
+    born = date(1966, 5, 4)
+    numbers = {gen.new_id("441900", born, True) for _ in range(demo_people.ID_SEQUENCES)}
+    assert len(numbers) == demo_people.ID_SEQUENCES
+    for n in numbers:
+        info = idnumber.parse(n)
+        assert (info.birth_date, info.sex_code, info.region_code) == (born, "1", "441900")
+    assert idnumber.is_valid(gen.new_id("441900", born, False))  # the other sex: free
+    with pytest.raises(RuntimeError, match="no free ID number"):
+        gen.new_id("441900", born, True)
 
 
 def test_cancel_writes_nothing(tmp_path: Path) -> None:
