@@ -378,7 +378,8 @@ def _sign_in(
         return
     window.enable_idle_lock(path, args.idle_minutes)
     window.signed_out.connect(lambda: _switch_user(app, window, args, path))
-    _daily_backup(window, store, args)
+    if store.principal.gate is None:  # else once the integrity check has passed
+        _daily_backup(window, store, args)
     if args.quit_after_load:
         app.quit()
 
@@ -406,17 +407,55 @@ def _switch_user(
 
 
 def _checked(window: MainWindow, store: Store, args: argparse.Namespace) -> Store:
-    """A quick integrity check at start; a damaged database is opened read-only (nothing more is
-    written into it) until the 系统管理员 restores a backup."""
+    """The integrity check at start. It reads the whole file (15 s on the largest townships),
+    so it runs beside the window: the clerk can look and search at once, and nothing is written
+    until it has passed (:class:`~govshare_desktop.core.domain.permissions.IntegrityGate`) — a
+    damaged database is opened read-only (nothing more is written into it) until the 系统管理员
+    restores a backup. The daily backup waits for it. A start that quits after loading (measured
+    or scripted) checks first."""
     from dataclasses import replace
 
-    from govshare_desktop.core.store.backup import default_backup_dir, list_backups, quick_check
+    from govshare_desktop.core.domain.permissions import IntegrityGate
+    from govshare_desktop.core.store.backup import quick_check
+    from govshare_desktop.ui.tasks import run_task
 
     if store.server:  # the server checks its own pages; there is no file to read
         return store
-    problems = quick_check(store, connect=store.file_connect())
-    if not problems:
+    if args.quit_after_load:
+        problems = quick_check(store, connect=store.file_connect())
+        if problems:
+            _say_damaged(window, store, problems, args)
+            return store.acting(replace(store.principal, read_only=True))
         return store
+    gate = IntegrityGate()
+    gated = store.acting(replace(store.principal, gate=gate))
+
+    def done(problems: list[str]) -> None:
+        window.statusBar().clearMessage()
+        if problems:
+            gate.failed(problems)
+            _say_damaged(window, store, problems, args)
+            return
+        gate.passed()
+        _daily_backup(window, gated, args)
+
+    window.statusBar().showMessage("正在检查数据库是否完好（检查完成前不能保存）……")
+    window.integrity_task = run_task(
+        window,
+        "正在检查数据库……",
+        lambda progress, cancel: quick_check(store, connect=store.file_connect()),
+        done,
+        lambda exc: done([f"无法完成检查：{exc}"]),
+        quiet=True,
+    )
+    return gated
+
+
+def _say_damaged(
+    window: MainWindow, store: Store, problems: list[str], args: argparse.Namespace
+) -> None:
+    from govshare_desktop.core.store.backup import default_backup_dir, list_backups
+
     newest = list_backups(default_backup_dir(store.path))[:1] if store.path else []
     message = (
         "数据库检查发现损坏：" + "；".join(problems[:5]) + "。\n"
@@ -429,7 +468,6 @@ def _checked(window: MainWindow, store: Store, args: argparse.Namespace) -> Stor
         from PySide6.QtWidgets import QMessageBox
 
         QMessageBox.critical(window, "数据库已损坏", message)
-    return store.acting(replace(store.principal, read_only=True))
 
 
 def _daily_backup(window: MainWindow, store: Store, args: argparse.Namespace) -> None:
@@ -441,7 +479,7 @@ def _daily_backup(window: MainWindow, store: Store, args: argparse.Namespace) ->
     from govshare_desktop.core.store.backup import backup_due, default_backup_dir
     from govshare_desktop.ui.tasks import run_task
 
-    if args.quit_after_load or store.path is None or store.principal.read_only:
+    if args.quit_after_load or store.path is None or store.principal.damaged:
         return
     if backup_due(default_backup_dir(store.path), datetime.now()):
         window.statusBar().showMessage("正在进行每日自动备份……", 5000)

@@ -61,6 +61,7 @@ class SessionWindow(QMainWindow):
         self._db_path: Path | str | None = None  # the file, or the township server's URL
         self.idle: IdleLock | None = None
         self.backup_task: Task | None = None
+        self.integrity_task: Task | None = None  # the start-up check beside the window
         self.dialogs: list[QDialog] = []  # open dialogs (hidden too when the window locks)
         self.toolbar = QToolBar("查找", self)
         self.toolbar.setObjectName("toolbar")

@@ -69,7 +69,11 @@ class Task(QObject):
         work: Work,
         on_success: Callable[[Any], None],
         on_failure: Callable[[BaseException], None] | None = None,
+        *,
+        quiet: bool = False,
     ) -> None:
+        """``quiet``: work beside the window that shows no progress dialog (the caller says it
+        in the status bar)."""
         super().__init__(parent)
         self._cancel = Cancel()
         self._bridge = _Bridge()
@@ -89,7 +93,8 @@ class Task(QObject):
         self._bridge.failed.connect(self._fail)
         self._show_timer = single_shot_timer(self, SHOW_AFTER_MS)
         self._show_timer.timeout.connect(self._dialog.show)
-        self._show_timer.start()
+        if not quiet:
+            self._show_timer.start()
         QThreadPool.globalInstance().start(_Runnable(work, self._bridge, self._cancel))
 
     def cancel(self) -> None:
@@ -129,5 +134,7 @@ def run_task(
     work: Work,
     on_success: Callable[[Any], None],
     on_failure: Callable[[BaseException], None] | None = None,
+    *,
+    quiet: bool = False,
 ) -> Task:
-    return Task(parent, title, work, on_success, on_failure)
+    return Task(parent, title, work, on_success, on_failure, quiet=quiet)

@@ -17,7 +17,7 @@ Four separated roles (三权分立, GB/T 22239 访问控制):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from govshare_desktop.core.errors import UserError
@@ -147,28 +147,59 @@ WRITES = frozenset(
 )
 
 
+class IntegrityGate:
+    """The start-up integrity check running beside the window (it reads the whole file: 15 s on
+    the largest townships): until it has passed, nothing is written — a damaged database is
+    caught before anything goes into it. Shared by every copy of the principal (one object)."""
+
+    CHECKING, PASSED, FAILED = "checking", "passed", "failed"
+
+    def __init__(self) -> None:
+        self.state = self.CHECKING
+        self.problems: list[str] = []
+
+    def passed(self) -> None:
+        self.state = self.PASSED
+
+    def failed(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        self.state = self.FAILED
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is acting: a signed-in account, or the application itself (start-up tasks).
-    ``read_only``: the database failed its integrity check; only reading (and restoring)."""
+    ``read_only``: the database failed its integrity check; only reading (and restoring).
+    ``gate``: the integrity check still running, if any (:class:`IntegrityGate`)."""
 
     username: str
     role: Role | None  # None: the system (migrations, automatic backup), not a person
     read_only: bool = False
+    gate: IntegrityGate | None = field(default=None, compare=False, repr=False)
 
     @property
     def label(self) -> str:
         return f"{self.username}（{self.role.label}）" if self.role else self.username
 
+    @property
+    def damaged(self) -> bool:
+        """Opened read-only, or the check beside the window found damage."""
+        return self.read_only or (self.gate is not None and self.gate.state == IntegrityGate.FAILED)
+
     def may(self, action: Action) -> bool:
-        if self.read_only and action in WRITES:
+        if self.damaged and action in WRITES:
             return False
         return self.role is not None and action in PERMISSIONS[self.role]
 
     def require(self, action: Action) -> None:
-        if self.read_only and action in WRITES:
+        if self.damaged and action in WRITES:
             raise PermissionDenied(
                 f"数据库检查发现损坏，已以只读方式打开，不能{action.label}；请系统管理员从备份恢复"
+            )
+        if self.gate is not None and self.gate.state == IntegrityGate.CHECKING and action in WRITES:
+            raise PermissionDenied(
+                f"正在检查数据库是否完好（启动时的完整性检查，数据量大时需要十几秒），"
+                f"检查完成前不能{action.label}；请稍候再试"
             )
         if not self.may(action):
             role = self.role.label if self.role else "系统"
