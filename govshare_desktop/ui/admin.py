@@ -45,6 +45,7 @@ from govshare_desktop.ui.backups_view import BackupsView
 from govshare_desktop.ui.exported import show_exported
 from govshare_desktop.ui.forms_admin import TemplatesView
 from govshare_desktop.ui.keys_admin import KeysView, ReportSettingsView
+from govshare_desktop.ui.laptop_view import LaptopView
 from govshare_desktop.ui.settings import export_folder, remember_export
 from govshare_desktop.ui.usecases import context
 
@@ -360,6 +361,8 @@ def admin_tabs(store: Store) -> list[tuple[str, TabMaker]]:
         tabs.append(("用户管理", UsersView))
     if principal.may(Action.RESTORE) or principal.may(Action.BACKUP):
         tabs.append(("备份与恢复", BackupsView))
+    if principal.may(Action.EDIT_FORMS):  # a 经办人's: in a dialog from the 工具 menu
+        tabs.append(("下村笔记本", LaptopView))
     if principal.may(Action.INSTALL_FORMS):
         tabs.append(("报表模板", TemplatesView))
     if principal.may(Action.MANAGE_KEYS):
