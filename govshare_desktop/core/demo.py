@@ -51,21 +51,16 @@ from __future__ import annotations
 
 import random
 import time as _time
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from itertools import islice
-from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govshare_desktop.core.demo_departments import (
     ANOMALIES,
     SOURCES,
-    DepartmentData,
     planted_anomalies,
-    record_planted,
 )
 from govshare_desktop.core.demo_departments import draw as draw_departments
 from govshare_desktop.core.demo_people import (
@@ -93,25 +88,22 @@ from govshare_desktop.core.demo_social import (
     PAYMENT_COLUMNS,
     PAYMENT_WINDOW_MONTHS,
     _enrollment_count,
-    _enrollment_rows,
     _payment_plan,
-    _payment_rows,
 )
+from govshare_desktop.core.demo_write import CHUNK, PAYMENT_CHUNK, _Drawn, write
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.exchange.trust import trust_sender
 from govshare_desktop.core.progress import Cancel, Progress
 from govshare_desktop.core.reports.sending import set_report_recipient
 from govshare_desktop.core.resources import resource_path
-from govshare_desktop.core.store.bulk import TupleInserter, big_sqlite_cache
+from govshare_desktop.core.store.bulk import big_sqlite_cache
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import (
-    Base,
     Batch,
     Enrollment,
     Household,
     Payment,
     Person,
-    table_of,
 )
 from govshare_desktop.core.store.township import (
     KEY_TOWNSHIP_CODE,
@@ -183,11 +175,9 @@ class DemoSummary:
     departments: dict[str, int] = field(default_factory=dict)
 
 
-CHUNK = 5_000
 SQLITE_CACHE_KIB = 64 * 1024  # page cache while generating (see store.bulk.big_sqlite_cache)
-PAYMENT_CHUNK = 20_000
 GENERATE_REPORT_EVERY = 1_000  # households
-FAST_SQLITE_INSERTS = True  # payments through the DB-API on SQLite (see store.bulk.TupleInserter)
+FAST_SQLITE_INSERTS = True  # rows through the DB-API, payments expanded by SQLite (demo_write)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -245,7 +235,7 @@ def generate(
         report(0, households, "正在生成演示户籍和人员…")
         batches = _set_up_township(session, households=households, seed=seed, as_of=as_of)
         drawn = _draw(households, seed, as_of, report)
-        _write(session, batches, drawn, as_of, report)
+        write(session, batches, drawn, as_of, report, fast=FAST_SQLITE_INSERTS)
 
     counts = drawn.counts
     return DemoSummary(
@@ -305,17 +295,6 @@ def _set_up_township(
     return batches
 
 
-@dataclass
-class _Drawn:
-    """The demo township generated in memory, before anything is written."""
-
-    homes: list[_Household]
-    enrollment_people: list[_P]
-    payers: list[tuple[str, int, int, int]]
-    counts: dict[str, int]
-    departments: DepartmentData
-
-
 def _draw(households: int, seed: int, as_of: date, report: Progress) -> _Drawn:
     """Households and their people, their social security, the anomalies, and people enrolled
     here who live elsewhere."""
@@ -350,115 +329,3 @@ def _draw(households: int, seed: int, as_of: date, report: Progress) -> _Drawn:
         **{dataset: len(rows) for dataset, rows in departments.rows.items()},
     }
     return _Drawn(homes, enrollment_people, payers, counts, departments)
-
-
-def _write(
-    session: Session, batches: dict[str, Batch], drawn: _Drawn, as_of: date, report: Progress
-) -> None:
-    """Every row, in chunks, then each batch's counts."""
-    counts = drawn.counts
-    total = sum(counts.values())
-    done = 0
-    report(done, total, "正在写入户籍（户）…")
-    steps: list[tuple[str, Iterator[list[Any]], Callable[[list[Any]], object]]] = [
-        (
-            "正在写入户籍（户）…",
-            _batched(_household_rows(drawn.homes, batches["household"].id, as_of), CHUNK),
-            lambda rows: session.execute(insert(table_of(Household)), rows),
-        ),
-        (
-            "正在写入人员…",
-            _batched(_person_rows(drawn.homes, batches["person"].id, as_of), CHUNK),
-            # name_initials / name_chars come from the Person column defaults (pinyin).
-            lambda rows: session.execute(insert(table_of(Person)), rows),
-        ),
-        (
-            "正在写入参保登记…",
-            _batched(
-                _enrollment_rows(drawn.enrollment_people, batches["ss_enrollment"].id, as_of),
-                CHUNK,
-            ),
-            lambda rows: session.execute(insert(table_of(Enrollment)), rows),
-        ),
-        (
-            "正在写入养老金发放明细…",
-            _batched(_payment_rows(drawn.payers, batches["ss_payment"].id, as_of), PAYMENT_CHUNK),
-            TupleInserter(session, table_of(Payment), PAYMENT_COLUMNS, fast=FAST_SQLITE_INSERTS),
-        ),
-    ]
-    for dataset in SOURCES:
-        rows = drawn.departments.rows[dataset]
-        if not rows:
-            continue
-        columns = (*rows[0], "batch_id", "as_of")
-        steps.append(
-            (
-                "正在写入民政、医保、卫健、残联演示数据…",
-                _batched(_tuples(rows, (batches[dataset].id, as_of)), PAYMENT_CHUNK),
-                TupleInserter(
-                    session, Base.metadata.tables[dataset], columns, fast=FAST_SQLITE_INSERTS
-                ),
-            )
-        )
-    for label, chunks, write in steps:
-        for chunk in chunks:
-            write(chunk)
-            done += len(chunk)
-            report(done, total, label)
-    record_planted(session, drawn.departments)
-
-    for dataset, batch in batches.items():
-        batch.rows_total = batch.rows_inserted = counts[dataset]
-        batch.rows_updated = batch.rows_unchanged = batch.rows_rejected = 0
-    session.flush()
-    report(total, total, "演示数据已生成")
-
-
-def _tuples(rows: list[dict[str, Any]], provenance: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
-    """Rows as tuples in their columns' order, the batch and as-of date appended."""
-    for row in rows:
-        yield (*row.values(), *provenance)
-
-
-def _batched(rows: Iterable[T], size: int) -> Iterator[list[T]]:
-    iterator = iter(rows)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-def _household_rows(
-    homes: list[_Household], batch_id: int, as_of: date
-) -> Iterator[dict[str, Any]]:
-    for home in homes:
-        yield {
-            "id": home.id,
-            "household_no": home.household_no,
-            "household_type": home.household_type,
-            "address": home.address,
-            "village_code": home.village_code,
-            "head_id_number": home.members[0].id_number,
-            "head_name": home.members[0].name,
-            "batch_id": batch_id,
-            "as_of": as_of,
-        }
-
-
-def _person_rows(homes: list[_Household], batch_id: int, as_of: date) -> Iterator[dict[str, Any]]:
-    for home in homes:
-        for p in home.members:
-            yield {
-                "id_number": p.id_number,
-                "name": p.name,
-                "sex_code": "1" if p.male else "2",
-                "ethnicity_code": p.ethnicity,
-                "birth_date": p.birth,
-                "household_id": home.id,
-                "household_no": home.household_no,
-                "relationship_code": p.relationship,
-                "village_code": p.village_code,
-                "status": p.status,
-                "status_date": p.status_date,
-                "phone": p.phone,
-                "batch_id": batch_id,
-                "as_of": as_of,
-            }

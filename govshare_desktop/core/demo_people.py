@@ -65,10 +65,6 @@ EMPLOYEE_PENSION_EARLIEST = date(1995, 1, 1)
 T = TypeVar("T")
 
 
-# ---------------------------------------------------------------------------------------------------
-# Small date helpers
-
-
 def _add_years(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year + years)
@@ -200,9 +196,8 @@ class _Household:
 
 
 def household_number(village_code: str, number: int, households: int) -> str:
-    """户号: ``199`` (the township) + the village's last 3 digits + the household's number, 5
-    digits wide in a township of fewer than :data:`WIDE_HOUSEHOLDS` households (as always), 6
-    digits in a larger one — so every 户号 of one township has the same length."""
+    """户号: ``199`` + the village's last 3 digits + the household's number, 5 digits wide below
+    :data:`WIDE_HOUSEHOLDS` households, else 6 (every 户号 of a township has one length)."""
     width = 5 if households < WIDE_HOUSEHOLDS else 6
     if not 1 <= number <= 10**width - 1:
         raise ValueError(f"household number {number} does not fit {width} digits")
@@ -272,8 +267,7 @@ class _Generator:
         return LOCAL_REGION if self.chance(local_rate) else self.rng.choice(OTHER_REGIONS)
 
     def new_id(self, region: str, birth: date, male: bool) -> str:
-        """A valid ID number no one else has: a random sequence until a free one is drawn (at
-        200,000 households the busiest birth date holds a few dozen of the 500)."""
+        """A valid, unused ID number (at 200,000 households a birth date uses a few dozen of 500)."""
         for _ in range(100 * ID_SEQUENCES):
             number = idnumber.make(region, birth, self.rng.randrange(ID_SEQUENCES), male=male)
             if number not in self.used_ids:

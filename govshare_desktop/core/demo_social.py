@@ -41,7 +41,23 @@ def _enrollment_count(people: list[_P]) -> int:
     return sum(len(_schemes(p)) for p in people)
 
 
-def _enrollment_rows(people: list[_P], batch_id: int, as_of: date) -> Iterator[dict[str, Any]]:
+ENROLLMENT_COLUMNS = (
+    "id_number",
+    "name",
+    "scheme_code",
+    "status_code",
+    "grade_fen",
+    "start_date",
+    "receiving",
+    "person_no",
+    "village_code",
+    "batch_id",
+    "as_of",
+)
+
+
+def _enrollment_rows(people: list[_P], batch_id: int, as_of: date) -> Iterator[tuple[Any, ...]]:
+    """Enrollment rows as tuples in :data:`ENROLLMENT_COLUMNS` order."""
     number = 0
     width = max(6, len(str(len(people))))  # 社保个人编号: 6 digits, 7 beyond 999,999 people
     for p in people:
@@ -49,20 +65,21 @@ def _enrollment_rows(people: list[_P], batch_id: int, as_of: date) -> Iterator[d
         if not schemes:
             continue
         number += 1
+        person_no = f"{LOCAL_REGION}{number:0{width}d}"
         for scheme, status, grade, start, receiving in schemes:
-            yield {
-                "id_number": p.id_number,
-                "name": p.name,
-                "scheme_code": scheme,
-                "status_code": status,
-                "grade_fen": grade,
-                "start_date": start,
-                "receiving": receiving,
-                "person_no": f"{LOCAL_REGION}{number:0{width}d}",
-                "village_code": p.village_code,
-                "batch_id": batch_id,
-                "as_of": as_of,
-            }
+            yield (
+                p.id_number,
+                p.name,
+                scheme,
+                status,
+                grade,
+                start,
+                receiving,
+                person_no,
+                p.village_code,
+                batch_id,
+                as_of,
+            )
 
 
 def _payment_plan(gen: _Generator, people: list[_P]) -> list[tuple[str, int, int, int]]:
@@ -94,20 +111,23 @@ PAYMENT_COLUMNS = (
 )
 
 
+def _payment_months(first: int, last: int) -> Iterator[tuple[int, tuple[int, int, date]]]:
+    """(month index, (period, basic_fen, paid_date)) of each month from ``first`` to ``last``."""
+    for month in range(first, last + 1):
+        year = month // 12
+        yield month, (_period(month), _basic_fen(year), date(year, month % 12 + 1, PAY_DAY))
+
+
 def _payment_rows(
     plan: list[tuple[str, int, int, int]], batch_id: int, as_of: date
 ) -> Iterator[tuple[Any, ...]]:
     """Payment rows as tuples in :data:`PAYMENT_COLUMNS` order."""
-    months: dict[int, tuple[int, int, date]] = {}
+    if not plan:
+        return
+    months = dict(
+        _payment_months(min(first for _, first, _, _ in plan), max(last for _, _, last, _ in plan))
+    )
     for id_number, first, last, account in plan:
         for month in range(first, last + 1):
-            info = months.get(month)
-            if info is None:
-                year = month // 12
-                info = months[month] = (
-                    _period(month),
-                    _basic_fen(year),
-                    date(year, month % 12 + 1, PAY_DAY),
-                )
-            period, basic, paid = info
+            period, basic, paid = months[month]
             yield (id_number, period, basic, account, basic + account, paid, batch_id, as_of)
