@@ -190,6 +190,9 @@ def test_a_village_goes_out_and_its_values_come_back(office: Office, tmp_path: P
     lap.set("S_LOW_INCOME", "4", seen=seen)
     lap.set("S_ALLOWANCE_AMOUNT", "150", subject=office.person)  # a value new on the laptop
     lap.set("P_60PLUS", "99", reason="入户核实")  # a computed value overridden
+    december = Period.parse("2026-12")
+    forms.prefill(lap.ctx, lap.pool, december)  # the laptop's own 预填: not carried back
+    forms.set_value(lap.ctx, lap.pool, "S_LOW_INCOME", office.village, december, "5")  # not out
     lap.ctx.store.dispose()
 
     # Back at the office, where another value changed meanwhile (no conflict).
@@ -198,8 +201,13 @@ def test_a_village_goes_out_and_its_values_come_back(office: Office, tmp_path: P
     office.tick()
     plan = laptop.read_checkin(office.ctx, office.pool, out, CLERK_PASSWORD)
     assert plan.conflicts == [] and len(plan.changes) == 3
+    assert plan.computed > 0 and f"2026-12 {office.village} S_LOW_INCOME" in plan.ignored
+    assert all(left.startswith("2026-12 ") for left in plan.ignored)  # (and one carried forward)
     result = laptop.checkin(office.ctx, office.pool, plan)
     assert result.applied == 3 and "人员、户籍等记录不写回" in result.summary()
+    assert f"不在检出范围内的值 {len(plan.ignored)} 个未检入" in result.summary()
+    with office.ctx.store.sessions() as session:
+        assert session.scalar(select(FormValue).where(FormValue.period == "2026-12")) is None
     assert office.value("S_LOW_INCOME").value == "4"
     assert office.value("S_LOW_INCOME").changed_by == "jingban"
     assert office.value("S_ELDERLY_ALLOWANCE").value == "6"  # the office's own change stays

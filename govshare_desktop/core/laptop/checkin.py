@@ -348,6 +348,9 @@ def _plan(
     ]
     office = _office_rows(session, [v for v in changed if v.key not in taken])
     for value in changed:
+        if value.origin == COMPUTED:  # the laptop's 预填 (of the village or the township)
+            plan.computed += 1
+            continue
         element = pool.dictionary.get(value.element)
         if (
             element is None
@@ -355,9 +358,6 @@ def _plan(
             or not scope.covers(value.element, value.period)
         ):
             plan.ignored.append(f"{value.period} {value.subject} {value.element}")
-            continue
-        if value.origin == COMPUTED:
-            plan.computed += 1
             continue
         snapshot: int | None = None
         row = office.get(value.key)
