@@ -295,9 +295,9 @@ def _when_ready(server: TlsServer, within: float = 60.0) -> psycopg.Connection:
             time.sleep(0.1)
 
 
-def start_tls_server(*, plain: bool = False) -> TlsServer:
+def start_tls_server(*, plain: bool = False, options: str = "") -> TlsServer:
     """A server with ``ssl=on`` and its own certificates; TCP without TLS refused by its
-    ``pg_hba.conf`` unless ``plain``."""
+    ``pg_hba.conf`` unless ``plain``. ``options``: more ``-c`` settings (the bench's)."""
     made: list[Certificates] = []
 
     def prepare(directory: Path) -> str:
@@ -307,8 +307,8 @@ def start_tls_server(*, plain: bool = False) -> TlsServer:
         hba.write_text(HBA_EITHER if plain else HBA_TLS_ONLY)
         return (
             f"-c ssl=on -c ssl_cert_file={files.cert} -c ssl_key_file={files.key} "
-            f"-c ssl_min_protocol_version=TLSv1.2 -c hba_file={hba}"
-        )
+            f"-c ssl_min_protocol_version=TLSv1.2 -c hba_file={hba} {options}"
+        ).strip()
 
     server = start_server(prepare)
     tls = TlsServer(server, made[0], plain)
