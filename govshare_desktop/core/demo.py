@@ -49,7 +49,6 @@ and the connection's page cache is raised while generating.
 
 from __future__ import annotations
 
-import random
 import time as _time
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -63,6 +62,7 @@ from govshare_desktop.core.demo_departments import (
     planted_anomalies,
 )
 from govshare_desktop.core.demo_departments import draw as draw_departments
+from govshare_desktop.core.demo_draws import DemoRandom
 from govshare_desktop.core.demo_people import (
     _P,
     ADDRESS_PREFIX,
@@ -298,7 +298,7 @@ def _set_up_township(
 def _draw(households: int, seed: int, as_of: date, report: Progress) -> _Drawn:
     """Households and their people, their social security, the anomalies, and people enrolled
     here who live elsewhere."""
-    gen = _Generator(random.Random(seed), as_of, households=households)
+    gen = _Generator(DemoRandom(seed), as_of, households=households)
     homes: list[_Household] = []
     for index in range(households):
         homes.append(gen.household(index))

@@ -40,6 +40,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from govshare_desktop.core.demo_draws import DemoRandom
 from govshare_desktop.core.demo_people import (
     _P,
     LOCAL_REGION,
@@ -170,7 +171,7 @@ def draw(
     homes: list[_Household], enrollment_people: list[_P], *, as_of: date, seed: int
 ) -> DepartmentData:
     """Every department's rows for the demo township, and the anomalies planted in them."""
-    rng = random.Random(f"govshare-demo-departments-{seed}")
+    rng = DemoRandom(f"govshare-demo-departments-{seed}")
     persons = [p for home in homes for p in home.members]
     data = DepartmentData()
     data.planted["pension_after_death"] = [p.id_number for p in persons if p.anomaly]

@@ -16,7 +16,7 @@ from functools import cache
 from itertools import accumulate
 from typing import TypeVar
 
-from govshare_desktop.core.domain import idnumber
+from govshare_desktop.core.demo_draws import id_number, pick
 from govshare_desktop.core.resources import load_json
 
 MAX_HOUSEHOLDS = 300_000  # 1.5 × China's largest townships (about 200,000 households)
@@ -137,28 +137,10 @@ class _P:
     """One generated person (registered or not) and their social-security plan."""
 
     __slots__ = (
-        "account_fen",
-        "age",
-        "anomaly",
-        "birth",
-        "ethnicity",
-        "grade_fen",
-        "id_number",
-        "male",
-        "medical",
-        "medical_start",
-        "name",
-        "pension",
-        "pension_start",
-        "pension_status",
-        "phone",
-        "receiving",
-        "relationship",
-        "status",
-        "status_date",
-        "surname",
-        "village_code",
-    )
+        "account_fen", "age", "anomaly", "birth", "ethnicity", "grade_fen", "id_number", "male",
+        "medical", "medical_start", "name", "pension", "pension_start", "pension_status", "phone",
+        "receiving", "relationship", "status", "status_date", "surname", "village_code"
+    )  # fmt: skip
     # Set by _Generator.person() right after construction:
     age: int
     male: bool
@@ -216,11 +198,12 @@ class _Generator:
         self._eth_cum = _cum([w for _, w in ETHNICITIES])
         self._grades = tuple(g for g, _ in GRADE_TIERS)
         self._grade_cum = _cum([w for _, w in GRADE_TIERS])
+        self._births: dict[int, tuple[int, int]] = {}  # age → first and last birth day (ordinal)
 
     # --- primitive draws -------------------------------------------------------------------------
 
     def pick(self, items: Sequence[T], cum: Sequence[int]) -> T:
-        return self.rng.choices(items, cum_weights=cum, k=1)[0]
+        return pick(self.rng, items, cum)
 
     def chance(self, p: float) -> bool:
         return self.rng.random() < p
@@ -259,9 +242,12 @@ class _Generator:
 
     def birth_for_age(self, age: int) -> date:
         """A birth date such that the person is exactly ``age`` on ``as_of``."""
-        latest = _add_years(self.as_of, -age)
-        earliest = _add_years(self.as_of, -age - 1) + timedelta(days=1)
-        return date.fromordinal(self.rng.randint(earliest.toordinal(), latest.toordinal()))
+        bounds = self._births.get(age)
+        if bounds is None:
+            latest = _add_years(self.as_of, -age)
+            earliest = _add_years(self.as_of, -age - 1) + timedelta(days=1)
+            bounds = self._births[age] = (earliest.toordinal(), latest.toordinal())
+        return date.fromordinal(self.rng.randint(*bounds))
 
     def region(self, local_rate: float = 0.9) -> str:
         return LOCAL_REGION if self.chance(local_rate) else self.rng.choice(OTHER_REGIONS)
@@ -269,7 +255,7 @@ class _Generator:
     def new_id(self, region: str, birth: date, male: bool) -> str:
         """A valid, unused ID number (at 200,000 households a birth date uses a few dozen of 500)."""
         for _ in range(100 * ID_SEQUENCES):
-            number = idnumber.make(region, birth, self.rng.randrange(ID_SEQUENCES), male=male)
+            number = id_number(region, birth, self.rng.randrange(ID_SEQUENCES), male=male)
             if number not in self.used_ids:
                 self.used_ids.add(number)
                 return number
