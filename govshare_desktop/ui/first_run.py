@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -88,11 +89,10 @@ class FirstRunDialog(QDialog):
     def _accept_server(self) -> None:
         """The server's address, from the system administrator; checked before it is taken:
         encrypted unless it is this computer, reachable, and set up for a township."""
-        from PySide6.QtWidgets import QInputDialog
-        from sqlalchemy.engine import make_url
+        from sqlalchemy.engine import make_url  # lazy: SQLAlchemy only for a server
 
-        from govshare_desktop.core.security import signin
-        from govshare_desktop.core.store.server import is_server_url
+        from govshare_desktop.core.security import signin  # lazy: the core only for a server
+        from govshare_desktop.core.store.server import is_server_url  # lazy: as above
 
         url, ok = QInputDialog.getText(
             self,

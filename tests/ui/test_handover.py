@@ -135,6 +135,7 @@ def test_the_forced_change_does_not_ask_again_for_the_password_just_typed(
     app_module._sign_in(qapp, window, app_module.parse_args(["--db", str(office)]), office)
     assert seen == {"asked_old": False, "focus": True}
     assert window.store is not None and window.store.principal.username == "zhou"
+    qtbot.waitUntil(lambda: window.integrity_task is not None and window.integrity_task.done)
     qtbot.waitUntil(lambda: window.backup_task is None or window.backup_task.done, timeout=20000)
     window.close()
     signin.sign_in(office, "zhou", "Xinmima#2026ho").store.dispose()  # the new one holds

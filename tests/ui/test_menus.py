@@ -173,6 +173,13 @@ def _sign_in_when_asked(user: str, password: str) -> list[str]:
     return asked
 
 
+def _settled(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """The start-up check beside the window, then the daily backup it lets go, both done."""
+    qtbot.waitUntil(lambda: window.integrity_task is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.integrity_task.done, timeout=20000)
+    qtbot.waitUntil(lambda: window.backup_task is None or window.backup_task.done, timeout=20000)
+
+
 def test_switching_user_goes_back_to_the_sign_in_and_keeps_the_program(
     qtbot, qapp, office: Path, monkeypatch
 ) -> None:
@@ -183,7 +190,7 @@ def test_switching_user_goes_back_to_the_sign_in_and_keeps_the_program(
     first.show()
     app_module._sign_in(qapp, first, args, office)  # as the program starts: quietly, as li
     assert first.store is not None and first.store.principal.username == "li"
-    qtbot.waitUntil(lambda: first.backup_task is None or first.backup_task.done, timeout=20000)
+    _settled(qtbot, first)
     quit_called: list[bool] = []
     qapp.aboutToQuit.connect(lambda: quit_called.append(True))
     asked = _sign_in_when_asked("wang", CLERK)  # the environment's li is not used again
@@ -200,7 +207,7 @@ def test_switching_user_goes_back_to_the_sign_in_and_keeps_the_program(
     entries = audit_trail(second.store).entries(AUDITOR, limit=3)
     assert [(e.action, e.username) for e in entries[:2]] == [("login", "wang"), ("logout", "li")]
     assert not quit_called
-    qtbot.waitUntil(lambda: second.backup_task is None or second.backup_task.done, timeout=20000)
+    _settled(qtbot, second)
     second.close()
 
 
