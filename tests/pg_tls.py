@@ -283,14 +283,15 @@ class TlsServer:
 
 
 def _when_ready(server: TlsServer, within: float = 60.0) -> psycopg.Connection:
-    """The superuser's connection once the server accepts it: the executor returns as soon as
-    the port listens, which may be while the server is still starting up."""
+    """The superuser's connection once the server accepts it. The executor returns as soon as
+    the TCP port listens, which may be before the Unix socket is there or while the server is
+    still starting up (seen on a busy computer)."""
     deadline = time.monotonic() + within
     while True:
         try:
             return server.connect()
-        except psycopg.OperationalError as exc:
-            if "starting up" not in str(exc) or time.monotonic() > deadline:
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
 
@@ -320,8 +321,12 @@ def start_tls_server(*, plain: bool = False, options: str = "") -> TlsServer:
                 )
             )
     except Exception as exc:
+        log = server.directory / "server.log"
+        tail = log.read_text(errors="replace")[-2000:] if log.is_file() else "(no log)"
         tls.stop()
-        raise ServerUnavailable(f"the TLS server started but could not be set up: {exc}") from exc
+        raise ServerUnavailable(
+            f"the TLS server started but could not be set up: {exc}\n{tail}"
+        ) from exc
     return tls
 
 
