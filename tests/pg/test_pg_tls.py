@@ -261,3 +261,12 @@ def test_the_rule_counts_hostaddr_as_libpq_does(township: Township) -> None:
     with engine.connect() as connection:
         assert connection.execute(text("SELECT current_user")).scalar_one() == APP
     engine.dispose()
+
+
+def test_a_server_without_tls_is_refused_plainly(pg_server: Server) -> None:
+    """The plain test server (no ssl) asked for TLS: the administrator is to turn it on."""
+    url = pg_server.url("postgres") + "?sslmode=require"
+    with pytest.raises(UserError) as refused:
+        signin.sign_in(url, CLERK, CLERK_PASSWORD, now=NOW)
+    said = str(refused.value)
+    assert "服务器没有开启 TLS 加密" in said and "server does not support SSL" in said
