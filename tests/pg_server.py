@@ -127,6 +127,23 @@ class Server:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
+def _wait_until_accepting(host: str, port: int, seconds: float = 60) -> None:
+    """``pg_ctl -w`` can return while TCP connections are still told "the database system is
+    starting up" (seen on a busy machine): wait until the server answers otherwise — any other
+    answer, a refusal by pg_hba included, means it is up."""
+    import psycopg
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            psycopg.connect(host=host, port=port, user=SUPERUSER, dbname="postgres").close()
+            return
+        except psycopg.OperationalError as exc:
+            if "starting up" not in str(exc) or time.monotonic() > deadline:
+                return
+        time.sleep(0.1)
+
+
 def start_server(prepare: Callable[[Path], str] | None = None) -> Server:
     """initdb and start a server on a free port of 127.0.0.1 (its socket in its own folder).
     ``prepare`` is called with that folder before the server starts: it writes there what the
@@ -159,6 +176,7 @@ def start_server(prepare: Callable[[Path], str] | None = None) -> Server:
             timeout=60,
         )
         executor.start()
+        _wait_until_accepting(executor.host, executor.port)
     except ServerUnavailable:
         shutil.rmtree(directory, ignore_errors=True)
         raise

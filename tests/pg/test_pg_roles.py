@@ -135,6 +135,7 @@ def _set_up(office: Office) -> None:
     assert shown["各台电脑的连接地址"] == (
         f"postgresql://{office.app}@127.0.0.1:{office.port}/{office.database}"
     )
+    assert "磁盘加密" in shown["服务器磁盘加密"]  # the one thing the program cannot check
     prepared.finish()
 
 

@@ -114,7 +114,15 @@ def prepare_server(
         raise
     prepared.shown.append(("各台电脑的数据库用户", role.said))
     prepared.shown.append(("各台电脑的连接地址", server_roles.app_url(url, role.name)))
+    prepared.shown.append(("服务器磁盘加密", SERVER_DISK_ADVICE))
     return prepared
+
+
+# The program cannot see the server's disks: personal data at rest there is protected by them.
+SERVER_DISK_ADVICE = (
+    "本程序不加密服务器上的数据，也无法检查服务器的磁盘：请确认服务器的数据盘和备份所在的磁盘"
+    "已开启磁盘加密（如 LUKS、BitLocker），备份文件妥善保管"
+)
 
 
 @dataclass(frozen=True)
