@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -101,12 +101,35 @@ EARLIEST_START = date(2015, 1, 1)
 _URBAN = {v.code for v in VILLAGES if v.urban_rural_code.startswith("1")}
 
 
+class Rows:
+    """A dataset's rows as tuples in ``columns`` order (as stored, without batch and as-of): kept
+    in a list, or — for the large datasets — drawn again from the people on each iteration, so
+    that a 200,000-household township does not hold a million row dicts."""
+
+    def __init__(
+        self, columns: tuple[str, ...], make: Callable[[], Iterator[tuple[Any, ...]]]
+    ) -> None:
+        self.columns = columns
+        self._make = make
+        self._count = sum(1 for _ in make())
+
+    @classmethod
+    def of(cls, rows: list[dict[str, Any]]) -> Rows:
+        kept = [tuple(row.values()) for row in rows]
+        return cls(tuple(rows[0]) if rows else (), lambda: iter(kept))
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return self._make()
+
+    def __len__(self) -> int:
+        return self._count
+
+
 @dataclass
 class DepartmentData:
-    """The rows of each dataset (columns as stored, without batch and as-of) and the planted
-    anomalies (kind → ID numbers)."""
+    """The rows of each dataset and the planted anomalies (kind → ID numbers)."""
 
-    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    rows: dict[str, Rows] = field(default_factory=dict)
     planted: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -177,22 +200,24 @@ def draw(
     data.planted["pension_after_death"] = [p.id_number for p in persons if p.anomaly]
     cards = _cards(rng, persons, as_of)
     care = _assistance(rng, homes, as_of, data)
-    data.rows["disability_card"] = [
-        _card_row(p, cards[p.id_number]) for p in persons if p.id_number in cards
-    ]
-    data.rows["assistance"] = [_care_row(c) for c in care]
+    data.rows["disability_card"] = Rows.of(
+        [_card_row(p, cards[p.id_number]) for p in persons if p.id_number in cards]
+    )
+    data.rows["assistance"] = Rows.of([_care_row(c) for c in care])
     data.rows["medical_enrollment"] = _medical(rng, enrollment_people, cards, care, as_of, data)
     data.rows["allowance_payment"] = _allowances(
         rng, persons, cards, care, as_of, data, _planted_ids(data)
     )
     deaths, recent = _deaths(rng, persons, cards, care, as_of, data, _planted_ids(data))
-    data.rows["death_certificate"] = [
-        _certificate_row(rng, p, died, n, as_of)
-        for n, (p, died) in enumerate([*deaths, *recent], 1)
-    ]
-    data.rows["cremation"] = [
-        _cremation_row(rng, p, died, n, as_of) for n, (p, died) in enumerate(deaths, 1)
-    ]
+    data.rows["death_certificate"] = Rows.of(
+        [
+            _certificate_row(rng, p, died, n, as_of)
+            for n, (p, died) in enumerate([*deaths, *recent], 1)
+        ]
+    )
+    data.rows["cremation"] = Rows.of(
+        [_cremation_row(rng, p, died, n, as_of) for n, (p, died) in enumerate(deaths, 1)]
+    )
     return data
 
 
@@ -300,6 +325,21 @@ def _medical_identity(
     return "21", "0", RESIDENT_MEDICAL_FEN
 
 
+MEDICAL_COLUMNS = (
+    "id_number",
+    "name",
+    "person_no",
+    "scheme_code",
+    "status_code",
+    "year",
+    "identity_code",
+    "subsidy_code",
+    "personal_fen",
+    "start_date",
+    "village_code",
+)
+
+
 def _medical(
     rng: random.Random,
     people: list[_P],
@@ -307,53 +347,55 @@ def _medical(
     care: list[_Care],
     as_of: date,
     data: DepartmentData,
-) -> list[dict[str, Any]]:
+) -> Rows:
     """医保's rows for the 310/390 enrollments of ss_enrollment; one 低保 member in care is
     planted as 普通居民 without 资助."""
     in_care = {c.person.id_number: c.category for c in care if c.in_care}
-    rows: list[dict[str, Any]] = []
-    for p in people:
-        if p.medical is None or p.anomaly:  # as demo_social writes them into ss_enrollment
-            continue
-        identity, subsidy, personal = _medical_identity(
-            p, p.medical, cards.get(p.id_number), in_care.get(p.id_number)
-        )
-        rows.append(
-            {
-                "id_number": p.id_number,
-                "name": p.name,
-                "person_no": f"M{LOCAL_REGION}{len(rows) + 1:07d}",
-                "scheme_code": p.medical,
-                "status_code": "1",
-                "year": as_of.year,
-                "identity_code": identity,
-                "subsidy_code": subsidy,
-                "personal_fen": personal,
-                "start_date": p.medical_start,
-                "village_code": p.village_code,
-            }
-        )
-    pool = [r for r in rows if r["identity_code"] == "32" and r["scheme_code"] == "390"]
+
+    def identities() -> Iterator[tuple[_P, str, tuple[str, str | None, int | None]]]:
+        for p in people:
+            if p.medical is None or p.anomaly:  # as demo_social writes them into ss_enrollment
+                continue
+            card, cared = cards.get(p.id_number), in_care.get(p.id_number)
+            yield p, p.medical, _medical_identity(p, p.medical, card, cared)
+
+    pool = [
+        (n, p.id_number)
+        for n, (p, scheme, (identity, _, _)) in enumerate(identities())
+        if identity == "32" and scheme == "390"
+    ]
     planted = rng.choice(pool) if pool else None
-    if planted is not None:
-        planted.update(identity_code="21", subsidy_code="0", personal_fen=RESIDENT_MEDICAL_FEN)
-    data.planted["assistance_without_medical_subsidy"] = (
-        [] if planted is None else [str(planted["id_number"])]
-    )
-    return rows
+    data.planted["assistance_without_medical_subsidy"] = [] if planted is None else [planted[1]]
+    unsubsidised = ("21", "0", RESIDENT_MEDICAL_FEN)
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for n, (p, scheme, identity) in enumerate(identities()):
+            if planted is not None and n == planted[0]:
+                identity = unsubsidised
+            code, subsidy, personal = identity
+            person_no = f"M{LOCAL_REGION}{n + 1:07d}"
+            start, village = p.medical_start, p.village_code
+            yield (p.id_number, p.name, person_no, scheme, "1", as_of.year, code, subsidy, personal, start, village)  # fmt: skip
+
+    return Rows(MEDICAL_COLUMNS, rows)
 
 
-def _allowance(p: _P, category: str, month: int, fen: int) -> dict[str, Any]:
+ALLOWANCE_COLUMNS = (
+    "id_number",
+    "name",
+    "category_code",
+    "period",
+    "amount_fen",
+    "paid_date",
+    "village_code",
+)
+
+
+def _allowance(p: _P, category: str, month: int, fen: int) -> tuple[Any, ...]:
+    """One row in :data:`ALLOWANCE_COLUMNS` order."""
     year, month0 = divmod(month, 12)
-    return {
-        "id_number": p.id_number,
-        "name": p.name,
-        "category_code": category,
-        "period": _period(month),
-        "amount_fen": fen,
-        "paid_date": date(year, month0 + 1, ALLOWANCE_PAY_DAY),
-        "village_code": p.village_code,
-    }
+    paid = date(year, month0 + 1, ALLOWANCE_PAY_DAY)
+    return (p.id_number, p.name, category, _period(month), fen, paid, p.village_code)
 
 
 def _elderly_fen(age: int) -> int | None:
@@ -368,38 +410,15 @@ def _allowances(
     as_of: date,
     data: DepartmentData,
     taken: set[str],
-) -> list[dict[str, Any]]:
+) -> Rows:
     """高龄津贴 and the 两项补贴 for the 12 months ending in ``as_of``'s; one person under 80 is
     paid 高龄津贴 and one without an 一级/二级 card 护理补贴 (planted)."""
     last = _month_index(as_of)
     first = last - ALLOWANCE_MONTHS + 1
     cared_from = {c.person.id_number: _month_index(c.start) for c in care if c.in_care}
-    rows: list[dict[str, Any]] = []
-    ends = {month: _month_end(month) for month in range(first, last + 1)}
-    for p in persons:
-        if p.age >= ELDERLY_FEN[-1][0] - 1:  # younger ones are under 80 at every month's end
-            for month in range(first, _left_month(p, last) + 1):
-                fen = _elderly_fen(_age_on(p.birth, ends[month]))
-                if fen is not None:
-                    rows.append(_allowance(p, "1", month, fen))
-        card = cards.get(p.id_number)
-        if card is None:
-            continue
-        issued = _month_index(card.issued)
-        if card.status == "1" and p.id_number in cared_from:
-            start = max(first, issued, cared_from[p.id_number])
-            rows += [_allowance(p, "2", m, LIVING_SUBSIDY_FEN) for m in range(start, last + 1)]
-        if card.level in CARE_SUBSIDY_FEN:
-            fen = CARE_SUBSIDY_FEN[card.level]
-            months = range(max(first, issued), _left_month(p, last) + 1)
-            rows += [_allowance(p, "3", m, fen) for m in months]
     living = [p for p in persons if p.status == "normal" and p.id_number not in taken]
     young = [p for p in living if 77 <= p.age <= 79 and p.id_number not in cards]
     planted_young = rng.choice(young) if young else None
-    if planted_young is not None:
-        rows += [
-            _allowance(planted_young, "1", m, ELDERLY_FEN[-1][1]) for m in range(first, last + 1)
-        ]
     mild = [
         p
         for p in living
@@ -409,14 +428,45 @@ def _allowances(
         and card.level in ("3", "4")
     ]
     planted_mild = rng.choice(mild) if mild else None
-    if planted_mild is not None:
-        start = max(first, _month_index(cards[planted_mild.id_number].issued))
-        rows += [
-            _allowance(planted_mild, "3", m, CARE_SUBSIDY_FEN["2"]) for m in range(start, last + 1)
-        ]
     data.planted["elderly_allowance_under_80"] = _ids(planted_young)
     data.planted["care_subsidy_without_severe_card"] = _ids(planted_mild)
-    return rows
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        yield from _paid_allowances(persons, cards, cared_from, first, last)
+        if planted_young is not None:
+            fen = ELDERLY_FEN[-1][1]
+            yield from (_allowance(planted_young, "1", m, fen) for m in range(first, last + 1))
+        if planted_mild is not None:
+            start = max(first, _month_index(cards[planted_mild.id_number].issued))
+            fen = CARE_SUBSIDY_FEN["2"]
+            yield from (_allowance(planted_mild, "3", m, fen) for m in range(start, last + 1))
+
+    return Rows(ALLOWANCE_COLUMNS, rows)
+
+
+def _paid_allowances(
+    persons: list[_P], cards: dict[str, _Card], cared_from: dict[str, int], first: int, last: int
+) -> Iterator[tuple[Any, ...]]:
+    """The allowances paid as the rules say, person by person, month by month."""
+    ends = {month: _month_end(month) for month in range(first, last + 1)}
+    for p in persons:
+        if p.age >= ELDERLY_FEN[-1][0] - 1:  # younger ones are under 80 at every month's end
+            for month in range(first, _left_month(p, last) + 1):
+                fen = _elderly_fen(_age_on(p.birth, ends[month]))
+                if fen is not None:
+                    yield _allowance(p, "1", month, fen)
+        card = cards.get(p.id_number)
+        if card is None:
+            continue
+        issued = _month_index(card.issued)
+        if card.status == "1" and p.id_number in cared_from:
+            start = max(first, issued, cared_from[p.id_number])
+            for m in range(start, last + 1):
+                yield _allowance(p, "2", m, LIVING_SUBSIDY_FEN)
+        if card.level in CARE_SUBSIDY_FEN:
+            fen = CARE_SUBSIDY_FEN[card.level]
+            for m in range(max(first, issued), _left_month(p, last) + 1):
+                yield _allowance(p, "3", m, fen)
 
 
 def _ids(p: _P | None) -> list[str]:

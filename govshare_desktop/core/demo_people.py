@@ -167,7 +167,7 @@ class _P:
         self.anomaly = False
 
 
-@dataclass
+@dataclass(slots=True)
 class _Household:
     id: int
     household_no: str
@@ -193,10 +193,11 @@ class _Generator:
         self.households = households  # of the township: the width of its 户号
         self.vocab = _vocabulary()
         self.used_ids: set[str] = set()
+        self._days: dict[int, date] = {}
         self._village_cum = _cum([v.weight for v in VILLAGES])
         self._eth_codes = tuple(c for c, _ in ETHNICITIES)
         self._eth_cum = _cum([w for _, w in ETHNICITIES])
-        self._grades = tuple(g for g, _ in GRADE_TIERS)
+        self._grades = tuple(g * 100 for g, _ in GRADE_TIERS)  # in fen, one int object each
         self._grade_cum = _cum([w for _, w in GRADE_TIERS])
         self._births: dict[int, tuple[int, int]] = {}  # age → first and last birth day (ordinal)
 
@@ -247,7 +248,7 @@ class _Generator:
             latest = _add_years(self.as_of, -age)
             earliest = _add_years(self.as_of, -age - 1) + timedelta(days=1)
             bounds = self._births[age] = (earliest.toordinal(), latest.toordinal())
-        return date.fromordinal(self.rng.randint(*bounds))
+        return self.day(self.rng.randint(*bounds))
 
     def region(self, local_rate: float = 0.9) -> str:
         return LOCAL_REGION if self.chance(local_rate) else self.rng.choice(OTHER_REGIONS)
@@ -272,7 +273,15 @@ class _Generator:
     def date_between(self, low: date, high: date) -> date:
         if high < low:
             high = low
-        return date.fromordinal(self.rng.randint(low.toordinal(), high.toordinal()))
+        return self.day(self.rng.randint(low.toordinal(), high.toordinal()))
+
+    def day(self, ordinal: int) -> date:
+        """The date of ``ordinal``: one object a day for the whole township (a million persons
+        share some 40,000 birth and start dates)."""
+        found = self._days.get(ordinal)
+        if found is None:
+            found = self._days[ordinal] = date.fromordinal(ordinal)
+        return found
 
     # --- persons ---------------------------------------------------------------------------------
 
@@ -518,7 +527,7 @@ class _Generator:
                     p.pension = "170"
         sixteen = _add_years(p.birth, 16)
         if p.pension == "170":
-            p.grade_fen = self.pick(self._grades, self._grade_cum) * 100
+            p.grade_fen = self.pick(self._grades, self._grade_cum)
             low = max(sixteen, RESIDENT_PENSION_START)
             early = self.chance(0.6)
             high = min(self.as_of, low + timedelta(days=3 * 365)) if early else self.as_of

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from govshare_desktop.core.demo_departments import SOURCES, DepartmentData, record_planted
+from govshare_desktop.core.demo_departments import SOURCES, DepartmentData, Rows, record_planted
 from govshare_desktop.core.demo_people import _P, T, _Household
 from govshare_desktop.core.demo_social import (
     ENROLLMENT_COLUMNS,
@@ -141,9 +141,9 @@ def write(
         steps.append(("正在写入养老金发放明细…", _batched(plain, PAYMENT_CHUNK), payments))
     for dataset in SOURCES:
         rows = drawn.departments.rows[dataset]
-        if not rows:
+        if not len(rows):
             continue
-        columns = (*rows[0], "batch_id", "as_of")
+        columns = (*rows.columns, "batch_id", "as_of")
         steps.append(
             (
                 "正在写入民政、医保、卫健、残联演示数据…",
@@ -282,10 +282,10 @@ class _PaymentExpansion:
             run("INSERT INTO temp.demo_month VALUES (?, ?, ?, ?)", months)
 
 
-def _tuples(rows: list[dict[str, Any]], provenance: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
-    """Rows as tuples in their columns' order, the batch and as-of date appended."""
+def _tuples(rows: Rows, provenance: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
+    """The rows with the batch and as-of date appended."""
     for row in rows:
-        yield (*row.values(), *provenance)
+        yield (*row, *provenance)
 
 
 def _batched(rows: Iterable[T], size: int) -> Iterator[list[T]]:
