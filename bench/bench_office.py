@@ -11,11 +11,15 @@ in a SQLite file, each figure beside a baseline measured in the same run.
 2. Search: the same typed strings (a surname, a 2-character name, ID fragments of 4 and 8 digits,
    pinyin initials) through Browser.ids() + the first page of rows, on the server and on the file;
    baseline: the same two statements through the bare driver (psycopg / sqlite3).
-3. Import: 1,000,000 payment rows (the back-flow CSV of bench_import.py, ID numbers outside the
-   registry, which the importer keeps) through import_file on the server — into the demo township
-   (1.2 M payments already there) and into an empty township — beside parsing the CSV alone and
+3. Import: 1,000,000 payment rows (the back-flow CSV of bench_import.py: 50 months for each of
+   20,000 people of the registry, ID numbers and names as there) of the 50 months before the demo's
+   payments (an older history sent down: a payment file is a full list for its months, so months the
+   township already holds would mark its own payments absent). Through import_file on the server,
+   into the demo township (1.1 M payments of other months) and into an empty township (where the
+   rows are outside the registry, which the importer keeps), beside parsing the CSV alone and
    parse + ``COPY`` (psycopg ``cursor.copy()``) of the same rows into a table built like ss_payment
-   (its indexes and foreign keys, the same rows already in it). Target: import ≤ 2 × (parse + COPY).
+   (its indexes and foreign keys, the rows ss_payment holds already). Target: import ≤ 2 × (parse +
+   COPY). ``--profile`` runs the imports under cProfile (slower: to see where the time goes).
 
 The server is a throwaway one started with pg_ctl as the tests start theirs (tests/pg_server.py),
 made durable like an office server (fsync, synchronous_commit on; ``--fast-server`` keeps the test
@@ -34,7 +38,6 @@ import multiprocessing
 import os
 import random
 import re
-import resource
 import shutil
 import sqlite3
 import sys
@@ -49,7 +52,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.pg_server: the tests' throwaway server
 
 from govshare_desktop.core.browse import PERSONS, Browser, Query  # noqa: E402
-from govshare_desktop.core.domain import idnumber  # noqa: E402
 from govshare_desktop.core.domain.period import Period  # noqa: E402
 from govshare_desktop.core.forms.dictionary import load_dictionary  # noqa: E402
 from govshare_desktop.core.forms.templates import load_templates  # noqa: E402
@@ -95,7 +97,9 @@ def in_child(function: Callable[..., dict], *args: Any) -> dict:
 
 def _measured(function: Callable[..., dict], *args: Any) -> dict:
     result = function(*args)
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: the latter keeps the parent's peak across fork + exec.
+    status = Path("/proc/self/status").read_text()
+    result["peak_mb"] = int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
     return result
 
 
@@ -345,27 +349,42 @@ def bench_search(url: str, db: Path) -> None:
 # ---------------------------------------------------------------- import
 
 
-def make_csv(path: Path, rows: int, region: str) -> None:
-    """Payment rows as bench_import.py writes them (50 months per person), for ID numbers of
-    ``region`` (none of them in the demo registry)."""
-    months = [y * 100 + m for y in range(2019, 2027) for m in range(1, 13)][-50:]
+def months(first: int, count: int) -> list[int]:
+    """``count`` months (YYYYMM) from ``first`` on."""
+    year, month = divmod(first, 100)
+    out = []
+    for n in range(count):
+        y, m = divmod(month - 1 + n, 12)
+        out.append((year + y) * 100 + m + 1)
+    return out
+
+
+def make_csv(path: Path, rows: int, people: list[tuple[str, str]], periods: list[int]) -> None:
+    """Payment rows in the back-flow format of bench_import.py: ``periods`` for each person in
+    turn (ID numbers and names of the registry), until ``rows``."""
     written = 0
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         fh.write(HEADER + "\n")
-        for i in range(rows // len(months) + 1):
-            number = idnumber.make(
-                region, date(1930 + i % 35, 1 + i % 12, 1 + i % 28), i % 499, male=i % 2 == 0
-            )
+        for i, (number, name) in enumerate(people):
             account = 3000 + (i * 37) % 12000
-            for period in months:
+            for period in periods:
                 if written >= rows:
                     return
                 basic = 23800 if period >= 202601 else 23300
                 fh.write(
-                    f"{number},测试{i},{period},{basic / 100:.2f},{account / 100:.2f},"
+                    f"{number},{name},{period},{basic / 100:.2f},{account / 100:.2f},"
                     f"{(basic + account) / 100:.2f},{period // 100}-{period % 100:02d}-10\n"
                 )
                 written += 1
+    if written < rows:
+        raise SystemExit(f"only {written:,} rows: too few people for {rows:,} (more --households)")
+
+
+def registry(db: Path) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(db)
+    people = conn.execute("SELECT id_number, name FROM person ORDER BY id").fetchall()
+    conn.close()
+    return people
 
 
 def _parsed(csv_path: str, batch: int) -> Any:
@@ -543,15 +562,16 @@ def main() -> int:
               f"(load {os.getloadavg()[0]:.1f}); PostgreSQL {settings(url)}")  # fmt: skip
         db = work / "township.db"
         villages = generate_both(url, db, args.households)
+        people = registry(db)
         payments = None
-        if args.import_while_entering:
+        if args.import_while_entering:  # months before the demo's (no payment of it is absent)
             payments = work / "payments_while_entering.csv"
-            make_csv(payments, args.import_while_entering, "441322")
+            make_csv(payments, args.import_while_entering, people, months(201307, 50))
         bench_clerks(url, db, villages, args, payments)
         bench_search(url, db)
         big = work / "payments.csv"
         started = time.perf_counter()
-        make_csv(big, args.rows, "441323")
+        make_csv(big, args.rows, people, months(201709, 50))
         print(f"\n  ({big.stat().st_size / 1048576:.0f} MB CSV written in "
               f"{time.perf_counter() - started:.1f} s)")  # fmt: skip
         urls = {}

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Table, insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 
@@ -32,8 +33,11 @@ class TupleInserter:
 
     On SQLite the rows go straight to the DB-API cursor (values passed through the columns' own bind
     processors, memoised, so dates are stored exactly as SQLAlchemy stores them): about three times
-    faster than a Core executemany for a million rows. Elsewhere, or with ``fast=False``: a Core
-    executemany.
+    faster than a Core executemany for a million rows. On PostgreSQL (psycopg 3) the same processed
+    values go through ``COPY … FROM STDIN`` on the session's connection, in its transaction: 1.5 to
+    2 times as fast as psycopg's pipelined executemany for a million rows (bench/bench_office.py); a
+    failure is raised as SQLAlchemy's error (an IntegrityError stays one). Elsewhere, or with
+    ``fast=False``: a Core executemany.
     """
 
     def __init__(
@@ -44,13 +48,21 @@ class TupleInserter:
         self.columns = tuple(columns)
         self.connection = session.connection()
         dialect = self.connection.dialect
+        # ``fast``: SQLite's DB-API path (callers with SQLite-only paths of their own ask it);
+        # ``copy``: PostgreSQL's COPY. Both take the rows as prepare() makes them.
         self.fast = fast and dialect.name == "sqlite" and dialect.paramstyle == "qmark"
-        if self.fast:
+        self.copy = fast and dialect.name == "postgresql" and dialect.driver == "psycopg"
+        self._direct = self.fast or self.copy
+        if self._direct:
             # Column order as given (insert().values() would follow the table's order instead).
             quote = dialect.identifier_preparer.quote
             names = ", ".join(quote(c) for c in self.columns)
             marks = ", ".join("?" for _ in self.columns)
-            self.sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
+            self.sql = (
+                f"COPY {quote(table.name)} ({names}) FROM STDIN"
+                if self.copy
+                else f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
+            )
             self.processors = [
                 (i, _memoised(proc))
                 for i, c in enumerate(self.columns)
@@ -61,7 +73,7 @@ class TupleInserter:
         """One row with the bind processors applied, for callers that build rows as lists anyway
         (then pass the rows with ``prepared=True``): saves a second pass over every row.
         ``values`` may be the first columns only (the caller appends prepared constants)."""
-        if self.fast:
+        if self._direct:
             width = len(values)
             for i, proc in self.processors:
                 if i < width:
@@ -69,7 +81,7 @@ class TupleInserter:
         return tuple(values)
 
     def __call__(self, rows: Sequence[tuple[Any, ...]], *, prepared: bool = False) -> None:
-        if not self.fast:
+        if not self._direct:
             self.session.execute(
                 insert(self.table), [dict(zip(self.columns, r, strict=True)) for r in rows]
             )
@@ -82,7 +94,21 @@ class TupleInserter:
                     values[i] = proc(values[i])
                 processed.append(tuple(values))
             rows = processed
+        if self.copy:
+            self._copy(rows)
+            return
         self.connection.exec_driver_sql(self.sql, list(rows))
+
+    def _copy(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        dialect = self.connection.dialect
+        dbapi = dialect.loaded_dbapi
+        driver = self.connection.connection.driver_connection
+        try:
+            with driver.cursor() as cursor, cursor.copy(self.sql) as copy:  # type: ignore[union-attr]
+                for row in rows:
+                    copy.write_row(row)
+        except dbapi.Error as exc:
+            raise DBAPIError.instance(self.sql, None, exc, dbapi.Error, dialect=dialect) from exc
 
 
 def _memoised(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
