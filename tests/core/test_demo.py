@@ -46,6 +46,13 @@ def _snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     return {table: _rows(store, table) for table in TABLES}
 
 
+def _indexes(store: Store) -> list[tuple[Any, ...]]:
+    """Every index and trigger as SQLite keeps it (the generator drops and remakes some)."""
+    sql = "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('index', 'trigger')"
+    with store.engine.connect() as conn:
+        return sorted(tuple(r) for r in conn.execute(text(sql)))
+
+
 def _month(day: date | str) -> int:
     value = date.fromisoformat(day) if isinstance(day, str) else day
     return value.year * 100 + value.month
@@ -155,6 +162,29 @@ def test_same_seed_is_identical_and_another_seed_differs(
     finally:
         again.dispose()
         other.dispose()
+
+
+def test_indexes_are_made_again_after_the_rows(
+    generated: tuple[Store, demo.DemoSummary], tmp_path: Path
+) -> None:
+    """demo_write drops the person, enrollment and department tables' indexes while it writes
+    them and makes them again: the same indexes as a new database's, and in use."""
+    store, _ = generated
+    fresh = _fresh(tmp_path)
+    try:
+        assert _indexes(store) == _indexes(fresh)
+        assert any(name == "ix_person_village_name" for _, name, _, _ in _indexes(store))
+    finally:
+        fresh.dispose()
+    with store.engine.connect() as conn:
+        plan = conn.execute(
+            text(
+                "EXPLAIN QUERY PLAN SELECT id FROM person WHERE village_code = :v AND name_initials = 'z'"
+            ),
+            {"v": "441900199201"},
+        ).all()
+        assert "ix_person_village_name" in str(plan)
+        assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
 
 
 def test_fast_sqlite_path_writes_what_core_writes(
@@ -527,6 +557,7 @@ def test_cancel_writes_nothing(tmp_path: Path) -> None:
     calls: list[tuple[int, int, str]] = []
     try:
         empty = _snapshot(store)
+        indexes = _indexes(store)
 
         cancel = Cancel()
 
@@ -539,6 +570,7 @@ def test_cancel_writes_nothing(tmp_path: Path) -> None:
             demo.generate(store, households=HOUSEHOLDS, progress=progress, cancel=cancel)
         assert len(calls) == 5
         assert _snapshot(store) == empty
+        assert _indexes(store) == indexes  # cancelled with the person indexes dropped: back
         assert get_township(store) is None
     finally:
         store.dispose()
