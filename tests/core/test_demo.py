@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +186,84 @@ def test_indexes_are_made_again_after_the_rows(
         ).all()
         assert "ix_person_village_name" in str(plan)
         assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+
+
+# The 50-household township of seed 7 as the generator wrote it before it was made fast (issue 20):
+# table → (columns compared, rows, SHA-256 of the rows in rowid order, first 16 hex digits).
+TOWNSHIP_50_SEED_7 = {
+    "area": ("code name level parent_code urban_rural_code needs_review", 8, "ff9340069223a325"),
+    "batch": (
+        "id dataset source_department file_name sha256 as_of imported_at imported_by rows_total rows_inserted rows_updated rows_unchanged rows_rejected note rows_absent package_id",
+        10,
+        "bfe0e8d5e5ba43a9",
+    ),
+    "household": (
+        "id household_no household_type address village_code head_id_number head_name batch_id as_of absent_batch_id",
+        50,
+        "0677e935b9b4ade7",
+    ),
+    "person": (
+        "id id_number name name_initials name_chars sex_code ethnicity_code birth_date household_id household_no relationship_code village_code status status_date phone batch_id as_of absent_batch_id",
+        154,
+        "1a386794b1bc80b6",
+    ),
+    "ss_enrollment": (
+        "id id_number name scheme_code status_code grade_fen start_date receiving person_no village_code batch_id as_of absent_batch_id",
+        254,
+        "53f7ab6a2c74fc3b",
+    ),
+    "ss_payment": (
+        "id id_number period basic_fen account_fen total_fen paid_date batch_id as_of absent_batch_id",
+        1843,
+        "b78dcbed1fa8f2a7",
+    ),
+    "disability_card": (
+        "id id_number name batch_id as_of absent_batch_id card_no category_code level_code issue_date valid_until status_code village_code",
+        6,
+        "1570a520a0e731e2",
+    ),
+    "assistance": (
+        "id id_number name batch_id as_of absent_batch_id category_code household_size monthly_fen start_date end_date status_code village_code",
+        1,
+        "3e7b1949c4f282e2",
+    ),
+    "allowance_payment": (
+        "id id_number name batch_id as_of absent_batch_id category_code period amount_fen paid_date village_code",
+        60,
+        "34a5e69d11837217",
+    ),
+    "medical_enrollment": (
+        "id id_number name batch_id as_of absent_batch_id person_no scheme_code status_code year identity_code subsidy_code personal_fen start_date village_code",
+        144,
+        "eb0ee898deddd4c2",
+    ),
+    "death_certificate": (
+        "id id_number name batch_id as_of absent_batch_id death_date place_code certificate_no institution issue_date",
+        3,
+        "f2c6d90a361946c4",
+    ),
+    "cremation": (
+        "id id_number name batch_id as_of absent_batch_id death_date cremation_date funeral_home certificate_no",
+        2,
+        "6580b640449aa4f4",
+    ),
+}
+
+
+def test_the_township_of_a_seed_has_not_changed(tmp_path: Path) -> None:
+    """Tests and benches assert facts about the demo township of a seed: making the generator
+    fast or larger must not change it (ids, dates and order included)."""
+    store = _fresh(tmp_path)
+    try:
+        demo.generate(store, households=50, seed=7)
+        with store.engine.connect() as conn:
+            for table, (columns, count, digest) in TOWNSHIP_50_SEED_7.items():
+                names = ", ".join(columns.split())
+                rows = conn.execute(text(f"SELECT {names} FROM {table} ORDER BY rowid")).all()
+                found = sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()[:16]
+                assert (len(rows), found) == (count, digest), table
+    finally:
+        store.dispose()
 
 
 def test_fast_sqlite_path_writes_what_core_writes(
