@@ -2,7 +2,8 @@
 monthly pension payments, for trying the program and for tests and benchmarks.
 
 :func:`generate` writes everything in one transaction into an empty database. The same ``seed`` and
-``households`` always produce identical rows: only ``random.Random(seed)`` is used, lists are walked in
+``households`` always produce identical rows: only ``random.Random(seed)`` is used (drawn through
+:class:`~govshare_desktop.core.demo_draws.DemoRandom`: the same numbers), lists are walked in
 order, and nothing depends on the clock (the batches' ``imported_at`` is ``as_of`` at 09:00).
 
 What is generated (rates are approximate):
@@ -41,10 +42,13 @@ paid every month through ``as_of``'s month, i.e. after their death month. Every 
 moved-out person is paid at most up to the month of death or moving out. (If a tiny township has fewer
 than two pensioners who are not heads of household, fewer anomalies exist.)
 
-Speed: 30,000 households (~100,000 persons, ~1.1 million payments) take about 20 s on a 2-core
-machine, most of it SQLite (the person FTS triggers, the payment indexes). Rows are written with Core
-executemany in chunks (payments on SQLite straight through the DB-API, see :class:`~govshare_desktop.core.store.bulk.TupleInserter`),
-and the connection's page cache is raised while generating.
+Size and speed: 1 to :data:`MAX_HOUSEHOLDS` (300,000) households. On a 2-core machine, encrypted,
+30,000 households (~100,000 persons, ~1.1 million payments) take about 15 s and 200,000 (~660,000
+persons, ~7.5 million payments) about 80–100 s, at a peak of ~700 MB. The township is drawn in
+memory first (about 2 KB a household; the large department datasets are drawn again when written,
+see :class:`~govshare_desktop.core.demo_departments.Rows`), then written in batches by
+:mod:`~govshare_desktop.core.demo_write` (DB-API tuples, persons through a staging table, payments
+expanded by SQLite, indexes built after the rows) with a larger page cache.
 """
 
 from __future__ import annotations
