@@ -110,3 +110,24 @@ def test_the_program_opens_the_server_and_locks_on_its_keys(office_server, tmp_p
     unlock_check(office_server, "clerk", CLERK_PASSWORD)
     with pytest.raises(UserError, match="用户名或密码"):
         unlock_check(office_server, "clerk", "not-the-password")
+
+
+def test_the_backups_page_backs_the_server_up_to_a_usb_stick(qtbot, pg_url, tmp_path) -> None:
+    """备份与恢复 on a server: 「备份到其他位置（U盘）…」 makes a pg_dump with its 说明文件 there,
+    and the list shows it, a restore could start from it."""
+    from govshare_desktop.core.services import setup
+    from govshare_desktop.ui.backups_view import BackupsView
+
+    prepared = setup.prepare_server(pg_url, code="441900199000", name="青禾镇")
+    admin = prepared.pending.finish().store  # the 系统管理员, signed in
+    view = BackupsView(admin)
+    qtbot.addWidget(view)
+    usb = tmp_path / "U盘"
+    usb.mkdir()
+    view.ask_folder = lambda _start: usb
+    view.backup_elsewhere()
+    qtbot.waitUntil(lambda: view.message is not None, timeout=60000)
+    dumps = sorted(p.name for p in usb.iterdir())
+    assert any(name.endswith(".dump") for name in dumps), dumps
+    assert [f.path.suffix for f in view.files] == [".dump"] and view.folder == usb
+    admin.dispose()
