@@ -271,7 +271,8 @@ def main() -> int:
         window = MainWindow(store, today=lambda: date(2026, 11, 26))
         window.resize(1280, 760)
         window.show()
-        app.processEvents()
+        for _ in range(20):  # the charts come once the cards are painted, then both settle
+            app.processEvents()
         window.grab().save(str(OUT / "home.png"))  # the 工作台, where the window opens
         window.show_page("person")
         app.processEvents()
