@@ -177,8 +177,8 @@ def importer(url: str, key: bytes, path: str, start: Any) -> dict:
     result = import_file(store, Path(path), user="shebao")
     ended = time.time()
     store.dispose()
-    return {"inserted": result.inserted, "rejected": result.rejected, "began": began,
-            "ended": ended, "seconds": ended - began}  # fmt: skip
+    return {"inserted": result.inserted, "rejected": result.rejected, "absent": result.absent,
+            "began": began, "ended": ended, "seconds": ended - began}  # fmt: skip
 
 
 def run_clerks(url: str, own: list, hot: list, args: argparse.Namespace,
@@ -457,10 +457,8 @@ def bench_import(urls: dict[str, str], csv_path: Path, args: argparse.Namespace)
             f"    {'baseline: parse + COPY into a table like ss_payment':<56} "
             f"{base['seconds']:8.2f} s {base['peak_mb']:6.0f} MB   (COPY ≈ {copy:.2f} s)"
         )
-        print(
-            f"    {'import_file (inserted ' + format(ours['inserted'], ',') + ')':<56} "
-            f"{ours['seconds']:8.2f} s {ours['peak_mb']:6.0f} MB"
-        )
+        what = f"import_file (inserted {ours['inserted']:,}, {ours['absent']} absent)"
+        print(f"    {what:<56} {ours['seconds']:8.2f} s {ours['peak_mb']:6.0f} MB")
         print(f"    ratio import / (parse + COPY): {ours['seconds'] / base['seconds']:.2f}x "
               "(target ≤ 2x)")  # fmt: skip
         if profile:
