@@ -13,7 +13,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDateEdit,
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -47,18 +45,8 @@ from govshare_desktop.ui.forms_admin import TemplatesView
 from govshare_desktop.ui.keys_admin import KeysView, ReportSettingsView
 from govshare_desktop.ui.laptop_view import LaptopView
 from govshare_desktop.ui.settings import export_folder, remember_export
+from govshare_desktop.ui.table_rows import read_only_table
 from govshare_desktop.ui.usecases import context
-
-
-def _table(headers: list[str], parent: QWidget) -> QTableWidget:
-    table = QTableWidget(0, len(headers), parent)
-    table.setHorizontalHeaderLabels(headers)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
 
 
 def _buttons(parent: QWidget, actions: Sequence[tuple[str, Callable[[], object]]]) -> QHBoxLayout:
@@ -127,7 +115,9 @@ class AuditView(QWidget):
         bar.addStretch(1)
         bar.addWidget(verify)
         bar.addWidget(export)
-        self.table = _table(["序号", "时间", "用户", "角色", "操作", "对象", "结果", "详情"], self)
+        self.table = read_only_table(
+            ["序号", "时间", "用户", "角色", "操作", "对象", "结果", "详情"], self
+        )
         self.status = QLabel(self)
         self.status.setObjectName("audit_status")
         layout = QVBoxLayout(self)
@@ -253,7 +243,7 @@ class UsersView(QWidget):
         super().__init__(parent)
         self.setObjectName("users_view")
         self.store = store
-        self.table = _table(["用户名", "姓名", "角色", "状态", "有效期至"], self)
+        self.table = read_only_table(["用户名", "姓名", "角色", "状态", "有效期至"], self)
         buttons = _buttons(
             self,
             [

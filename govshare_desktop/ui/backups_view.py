@@ -16,11 +16,9 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -37,6 +35,7 @@ from govshare_desktop.core.store.engine import Store
 from govshare_desktop.ui.errors import show_error
 from govshare_desktop.ui.exported import show_exported
 from govshare_desktop.ui.settings import set_user_value, user_value
+from govshare_desktop.ui.table_rows import read_only_table
 from govshare_desktop.ui.tasks import run_task
 from govshare_desktop.ui.usecases import context
 
@@ -81,7 +80,7 @@ class BackupsView(QWidget):
         self.where = QLabel(self)
         self.where.setObjectName("backup_where")
         self.where.setWordWrap(True)
-        self.table = _table(["时间", "类型", "文件", "大小"], self)
+        self.table = read_only_table(["时间", "类型", "文件", "大小"], self)
         self.table.doubleClicked.connect(lambda _index: self.restore_selected())
         note = QLabel(NOTE, self)
         note.setWordWrap(True)
@@ -247,17 +246,6 @@ class BackupsView(QWidget):
 def _short(folder: Path) -> str:
     """A place as the list names it: the folder's name (a drive: its letter)."""
     return folder.name or str(folder)
-
-
-def _table(headers: list[str], parent: QWidget) -> QTableWidget:
-    table = QTableWidget(0, len(headers), parent)
-    table.setHorizontalHeaderLabels(headers)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
 
 
 def _fill(table: QTableWidget, rows: list[list[str]]) -> None:

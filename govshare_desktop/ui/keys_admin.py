@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -36,6 +35,7 @@ from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.exchange.township_key import PublicKey
 from govshare_desktop.core.services import reports
 from govshare_desktop.core.store.engine import Store
+from govshare_desktop.ui.table_rows import read_only_table
 from govshare_desktop.ui.usecases import context
 
 KEY_NOTE = (
@@ -62,17 +62,6 @@ def fingerprint_lines(key: PublicKey) -> str:
     return "\n".join(" ".join(groups[i : i + 8]) for i in range(0, len(groups), 8))
 
 
-def _read_only_table(headers: list[str], parent: QWidget) -> QTableWidget:
-    table = QTableWidget(0, len(headers), parent)
-    table.setHorizontalHeaderLabels(headers)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
-
-
 class KeysView(QWidget):
     """「本单位密钥」: the key in use, the retired ones, export, print, rotate."""
 
@@ -91,7 +80,7 @@ class KeysView(QWidget):
         self.fingerprint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.since = QLabel(self)
         self.since.setObjectName("key_since")
-        self.retired = _read_only_table(["已停用的密钥指纹", "启用时间", "停用时间"], self)
+        self.retired = read_only_table(["已停用的密钥指纹", "启用时间", "停用时间"], self)
         self.retired.setObjectName("retired_keys")
         buttons = QHBoxLayout()
         for text, name, slot in (
@@ -208,12 +197,12 @@ class ReportSettingsView(QWidget):
         self.store = store
         note = QLabel(SETTINGS_NOTE, self)
         note.setWordWrap(True)
-        self.review = _read_only_table(["部门", "报表", "上报前须审核"], self)
+        self.review = read_only_table(["部门", "报表", "上报前须审核"], self)
         self.review.setObjectName("review_settings")
         self.review.horizontalHeader().setStretchLastSection(False)
         self.review.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.review.itemChanged.connect(self._review_changed)
-        self.recipients = _read_only_table(["部门", "上报单位代码", "说明"], self)
+        self.recipients = read_only_table(["部门", "上报单位代码", "说明"], self)
         self.recipients.setObjectName("recipient_settings")
         self.recipients.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked

@@ -10,20 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -37,6 +34,7 @@ from govshare_desktop.core.services import forms, laptop, stats
 from govshare_desktop.core.services.context import Context
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.ui.errors import show_error
+from govshare_desktop.ui.table_rows import read_only_table
 from govshare_desktop.ui.tasks import Task, run_task
 from govshare_desktop.ui.usecases import context
 
@@ -57,17 +55,6 @@ CONFLICT_HEADERS = [
     "选择",
 ]
 CHOICES = [("", "请选择…"), ("office", "保留办公室的值"), ("laptop", "采用笔记本的值")]
-
-
-def _table(headers: list[str], parent: QWidget) -> QTableWidget:
-    table = QTableWidget(0, len(headers), parent)
-    table.setHorizontalHeaderLabels(headers)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
 
 
 class LaptopView(QWidget):
@@ -104,7 +91,7 @@ class LaptopView(QWidget):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
-        self.table = _table(HEADERS, self)
+        self.table = read_only_table(HEADERS, self)
         self.table.setObjectName("laptop_checkouts")
         layout.addWidget(self.table, 1)
         self.checkouts: list[laptop.Checkout] = []
@@ -328,7 +315,7 @@ class ConflictsDialog(QDialog):
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
-        self.table = _table(CONFLICT_HEADERS, self)
+        self.table = read_only_table(CONFLICT_HEADERS, self)
         self.table.horizontalHeader().setStretchLastSection(False)
         self.table.setRowCount(len(plan.conflicts))
         self.choices: list[QComboBox] = []

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QTableView,
+    QTableWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -142,3 +143,17 @@ def lay_out_list(
     layout.addLayout(bar)
     layout.addWidget(table, 1)
     layout.addWidget(status)
+
+
+def read_only_table(headers: Iterable[str], parent: QWidget) -> QTableWidget:
+    """A small table of text the administrators' pages fill row by row: read-only, whole rows
+    selected, columns as wide as their contents and the last one stretched."""
+    labels = list(headers)
+    table = QTableWidget(0, len(labels), parent)
+    table.setHorizontalHeaderLabels(labels)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
