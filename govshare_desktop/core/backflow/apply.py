@@ -53,7 +53,6 @@ class _Keep:
 
 KEEP: Any = _Keep()
 ROWS_KEY = "_rejected_rows"  # in a record: the rejected rows it stands for (not a column)
-LAST_KEY_VALUES = 120  # at most this many months (…) in a chunk narrow its lookup of stored rows
 
 
 @dataclass
@@ -271,25 +270,15 @@ class Applier:
             self.outcome.inserted.extend(records[:room])
 
     def _existing(self, records: Sequence[Record]) -> dict[tuple[Any, ...], Any]:
-        """The stored rows of these records, by natural key (one SELECT per 900 first keys).
-
-        With a key of several columns and few values of its last one in the chunk (the months of
-        a payment file), only rows with those values are read: a monthly file does not fetch
-        every earlier month of the same people."""
+        """The stored rows of these records, by natural key (one SELECT per 900 first keys)."""
         target = self.target
         first_key = target.table.c[target.key[0]]
         firsts = list({r[target.key[0]] for r in records})
-        narrow = None
-        if len(target.key) > 1:
-            lasts = {r[target.key[-1]] for r in records}
-            if None not in lasts and len(lasts) <= LAST_KEY_VALUES:
-                narrow = target.table.c[target.key[-1]].in_(list(lasts))
         existing: dict[tuple[Any, ...], Any] = {}
         for start in range(0, len(firsts), 900):
-            statement = select(*self._select_columns).where(
-                first_key.in_(firsts[start : start + 900])
+            rows = self.session.execute(
+                select(*self._select_columns).where(first_key.in_(firsts[start : start + 900]))
             )
-            rows = self.session.execute(statement if narrow is None else statement.where(narrow))
             for found in rows:
                 existing[tuple(found[1 : 1 + len(target.key)])] = found
         return existing
