@@ -1,5 +1,9 @@
 """Benchmark: what encryption and accounts cost, measured in the same run.
 
+Both sides run on the same SQLite library — sqlcipher3's bundled one (the plain copy is opened
+through sqlcipher3 without a key), so the ratio is the cost of encryption alone, not of two SQLite
+versions; both versions are printed.
+
 1. Search: the same searches (name, ID fragment, pinyin initials, surname) through the app's
    browse layer on an encrypted and a plain copy of the same demo township. Target: within 1.3×.
 2. Import: the same payment CSV imported into an encrypted and a plain database. Target: 1.3×.
@@ -11,6 +15,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import statistics
 import sys
@@ -23,11 +28,52 @@ from govshare_desktop.core.backflow.pipeline import import_file
 from govshare_desktop.core.browse import PERSONS, Browser, Query
 from govshare_desktop.core.demo import generate
 from govshare_desktop.core.security import signin
-from govshare_desktop.core.store.engine import open_tool_store
+from govshare_desktop.core.store import engine as engine_module
+from govshare_desktop.core.store.engine import Store, open_tool_store
 from govshare_desktop.core.store.township import init_township
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_import import make_csv
+
+
+@contextlib.contextmanager
+def sqlcipher_library():  # type: ignore[no-untyped-def]
+    """Plain (unkeyed) SQLite files opened through sqlcipher3's DB-API module: the SQLite library
+    the encrypted run uses, so that the comparison is of encryption alone."""
+    from sqlcipher3 import dbapi2
+
+    plain = engine_module.create_engine
+
+    def create_engine(url, **kw):  # type: ignore[no-untyped-def]
+        if str(url).startswith("sqlite:"):
+            kw.setdefault("module", dbapi2)
+        return plain(url, **kw)
+
+    engine_module.create_engine = create_engine  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        engine_module.create_engine = plain
+
+
+def open_bench_store(path: Path, encrypted: bool) -> Store:
+    """An encrypted store (SQLCipher under a random key), or a plain one on the same library."""
+    if encrypted:
+        store = open_tool_store(path, encrypted=True)
+    else:
+        with sqlcipher_library():
+            store = open_tool_store(path)
+    assert store.encrypted == encrypted, "sqlcipher3 is not installed"
+    return store
+
+
+def library(store) -> str:  # type: ignore[no-untyped-def]
+    """The SQLite (and SQLCipher) version a store's connections run on."""
+    with store.engine.connect() as connection:
+        sqlite = connection.exec_driver_sql("SELECT sqlite_version()").scalar()
+        cipher = connection.exec_driver_sql("PRAGMA cipher_version").scalar()
+        module = connection.connection.dbapi_connection.__class__.__module__
+    return f"SQLite {sqlite}, SQLCipher {cipher or '-'} ({module})"
 
 
 def searches(store, count: int = 100) -> list[str]:  # type: ignore[no-untyped-def]
@@ -63,8 +109,8 @@ def main() -> int:
     work = Path(tempfile.mkdtemp())
     stores = {}
     for label, encrypted in (("plain", False), ("encrypted", True)):
-        store = open_tool_store(work / f"{label}.db", encrypted=encrypted)
-        assert store.encrypted == encrypted, "sqlcipher3 is not installed"
+        store = open_bench_store(work / f"{label}.db", encrypted)
+        print(f"{label:<10} {library(store)}")
         generate(store, households=args.households, seed=1)
         stores[label] = store
     inputs = searches(stores["plain"])
@@ -79,7 +125,7 @@ def main() -> int:
     print(f"\nImport — {args.rows:,} payment rows from CSV, one transaction")
     seconds = {}
     for label, encrypted in (("plain", False), ("encrypted", True)):
-        store = open_tool_store(work / f"import-{label}.db", encrypted=encrypted)
+        store = open_bench_store(work / f"import-{label}.db", encrypted)
         with store.transaction() as session:
             init_township(session, "441900199000", "青禾镇")
         start = time.perf_counter()
