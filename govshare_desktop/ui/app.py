@@ -443,7 +443,7 @@ def _checked(window: MainWindow, store: Store, args: argparse.Namespace) -> Stor
     window.integrity_task = run_task(
         window,
         "正在检查数据库……",
-        lambda progress, cancel: quick_check(store, connect=store.file_connect()),
+        lambda progress, cancel: quick_check(store, connect=store.file_connect(), cancel=cancel),
         done,
         lambda exc: done([f"无法完成检查：{exc}"]),
         quiet=True,

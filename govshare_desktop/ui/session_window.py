@@ -93,12 +93,34 @@ class SessionWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Signing out is recorded (the database stays open only while the window is); the
-        window's size, place and splitters are remembered."""
+        window's size, place and splitters are remembered. Work still running (an import, an
+        export, a backup) is cancelled first — after the clerk agreed — and waited for, so no
+        worker still uses the database once it is closed; cancelled work leaves nothing behind."""
         from govshare_desktop.ui.settings import save_window
+        from govshare_desktop.ui.tasks import abandon_tasks, running_tasks
 
+        tasks = running_tasks(self)
+        shown = [t.title.removeprefix("正在").rstrip("…. ") for t in tasks if not t.quiet]
+        if shown and not self._agree_to_stop(shown):
+            event.ignore()
+            return
+        if tasks:
+            self.statusBar().showMessage("正在停止未完成的工作……")
+            abandon_tasks(tasks)
         self._record_sign_out()
         save_window(self)
         super().closeEvent(event)
+
+    def _agree_to_stop(self, titles: list[str]) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "关闭窗口",
+            f"「{'」「'.join(titles)}」还没有完成。\n关闭窗口将取消它：已做的部分不会保存，"
+            "数据库保持开始之前的样子。\n\n确定要关闭吗？",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def _record_sign_out(self) -> None:
         """The 「logout」 entry, once per session."""

@@ -15,7 +15,18 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import (
+    QCoreApplication,
+    QElapsedTimer,
+    QEventLoop,
+    QObject,
+    QRunnable,
+    Qt,
+    QThread,
+    QThreadPool,
+    QTimer,
+    Signal,
+)
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from govshare_desktop.core.progress import Cancel, Progress
@@ -75,6 +86,8 @@ class Task(QObject):
         """``quiet``: work beside the window that shows no progress dialog (the caller says it
         in the status bar)."""
         super().__init__(parent)
+        self.title = title
+        self.quiet = quiet
         self._cancel = Cancel()
         self._bridge = _Bridge()
         self._dialog = QProgressDialog(title, "取消", 0, 0, parent)
@@ -95,9 +108,18 @@ class Task(QObject):
         self._show_timer.timeout.connect(self._dialog.show)
         if not quiet:
             self._show_timer.start()
+        _RUNNING.append(self)
         QThreadPool.globalInstance().start(_Runnable(work, self._bridge, self._cancel))
 
     def cancel(self) -> None:
+        self._cancel.cancel()
+
+    def abandon(self) -> None:
+        """Cancel the work and forget what was to follow it: the window that asked for it is
+        closing, so neither a result nor a failure is shown (the work itself leaves nothing
+        behind once cancelled — the core's promise)."""
+        self._on_success = lambda _result: None
+        self._on_failure = lambda _exc: None
         self._cancel.cancel()
 
     def _on_progress(self, done: int, total: int, label: str) -> None:
@@ -107,6 +129,8 @@ class Task(QObject):
 
     def _close(self) -> None:
         self.done = True
+        if self in _RUNNING:
+            _RUNNING.remove(self)
         self._show_timer.stop()
         # reset() stops the dialog's own timer, which the first progress armed (setValue at the
         # minimum): left running, it showed the dialog again over the message that follows —
@@ -126,6 +150,40 @@ class Task(QObject):
         else:
             parent = self.parent()
             show_error(parent if isinstance(parent, QWidget) else None, exc)
+
+
+_RUNNING: list[Task] = []  # started, not yet finished or failed (the GUI thread's view)
+
+
+def running_tasks(parent: QObject | None = None) -> list[Task]:
+    """The tasks still at work: all of them, or those ``parent`` or one of its children owns."""
+    return [t for t in _RUNNING if parent is None or _owned_by(t, parent)]
+
+
+def _owned_by(task: Task, owner: QObject) -> bool:
+    node = task.parent()
+    while node is not None:
+        if node is owner:
+            return True
+        node = node.parent()
+    return False
+
+
+def abandon_tasks(tasks: list[Task], *, timeout_ms: int = 30_000) -> bool:
+    """Cancel ``tasks`` and wait (events flowing) until each has stopped, so that no worker
+    thread still uses the database when the window closes and its store is disposed of.
+    False when one did not stop within ``timeout_ms``."""
+    for task in tasks:
+        task.abandon()
+    timer = QElapsedTimer()
+    timer.start()
+    while any(not t.done for t in tasks):
+        if timer.elapsed() > timeout_ms:
+            log.warning("tasks still running at close: %s", [t.title for t in tasks if not t.done])
+            return False
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        QThread.msleep(10)
+    return True
 
 
 def run_task(
