@@ -33,7 +33,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QPushButton, QWidget
 from govshare_desktop.core.export import fonts
 from govshare_desktop.core.export.audited import ExportedFile
 from govshare_desktop.core.export.paging import MM, Page, page_label
-from govshare_desktop.core.forms.sheet import Sheet
+from govshare_desktop.core.export.pdf import Sheets
 from govshare_desktop.core.progress import Cancel, Cancelled, Progress
 from govshare_desktop.core.services.output import export_forms, forms_to_print
 from govshare_desktop.core.store.engine import Store
@@ -45,7 +45,7 @@ from govshare_desktop.ui.usecases import context
 
 log = logging.getLogger(__name__)
 
-SheetsSource = Callable[[Progress], list[Sheet]]
+SheetsSource = Callable[[Progress], Sheets]
 
 
 # ---------------------------------------------------------------- printing
@@ -196,13 +196,29 @@ class PrintPreview(QPrintPreviewDialog):
         self.painted += 1
 
 
-def preview(parent: QWidget | None, sheets: Sequence[Sheet]) -> PrintPreview:
-    """A print preview of the sheets (the pages of their PDF)."""
-    from govshare_desktop.core.export.pdf import pages_for  # lazy: the PDF layout, when printing
+def printable(
+    sheets: Sheets, progress: Progress | None = None, cancel: Cancel | None = None
+) -> tuple[str, list[Page]]:
+    """(title, pages) of the sheets: a batch is read and laid out here, form by form (off the UI
+    thread: the preview only paints)."""
+    from govshare_desktop.core.export.forms import describe  # lazy: the exporters, when printing
+    from govshare_desktop.core.export.pdf import iter_pages  # lazy: the PDF layout, when printing
 
-    pages = pages_for(sheets)
-    log.info("print preview: %s, %d forms, %d pages", sheets[0].title, len(sheets), len(pages))
-    return PrintPreview(parent, sheets[0].title, pages)
+    title = describe(sheets)[0]
+    pages: list[Page] = []
+    for page in iter_pages(sheets):
+        if cancel is not None:
+            cancel.check("已取消打印。")
+        pages.append(page)
+        if progress is not None and len(pages) % 50 == 0:
+            progress(len(pages), len(sheets), f"正在准备打印：{len(pages)} 页")
+    log.info("print preview: %s, %d forms, %d pages", title, len(sheets), len(pages))
+    return title, pages
+
+
+def preview(parent: QWidget | None, sheets: Sheets) -> PrintPreview:
+    """A print preview of the sheets (the pages of their PDF)."""
+    return PrintPreview(parent, *printable(sheets))
 
 
 # ---------------------------------------------------------------- the buttons
@@ -326,9 +342,10 @@ class FormOutput(QObject):
         )
 
     def print_(self) -> None:
-        def work(progress: Progress, _cancel: Cancel) -> list[Sheet]:
+        def work(progress: Progress, cancel: Cancel) -> tuple[str, list[Page]]:
             # Permission and the audit entry before the preview opens (see forms_to_print).
-            return forms_to_print(context(self.store), self.source(progress))
+            sheets = forms_to_print(context(self.store), self.source(progress))
+            return printable(sheets, progress, cancel)
 
         self.task = run_task(
             self.widget,
@@ -338,10 +355,10 @@ class FormOutput(QObject):
             self._failed,
         )
 
-    def _show_preview(self, sheets: list[Sheet]) -> None:
+    def _show_preview(self, laid_out: tuple[str, list[Page]]) -> None:
         """Open the preview window-modal, without blocking the event loop: the window stays
         responsive (the idle lock still fires) and the dialog deletes itself when closed."""
-        self.open_preview = preview(self.widget, sheets)
+        self.open_preview = PrintPreview(self.widget, *laid_out)
         self.open_preview.destroyed.connect(self._preview_closed)
         self.open_preview.open()
 

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from govshare_desktop.core.domain.period import Period, PeriodKind
 from govshare_desktop.core.errors import UserError
+from govshare_desktop.core.export.pdf import Sheets
 from govshare_desktop.core.forms.dictionary import Element
 from govshare_desktop.core.forms.sheet import Sheet
 from govshare_desktop.core.forms.templates import Template
@@ -171,7 +172,7 @@ class FormsView(QWidget):
     def _batch_output(self, template: Template) -> FormOutput:
         """The form for every eligible person of the chosen area, one a page."""
 
-        def sheets(_progress: Progress) -> list[Sheet]:
+        def sheets(_progress: Progress) -> Sheets:
             return self._batch_sheets(template.id)
 
         def name() -> str:
@@ -371,10 +372,11 @@ class FormsView(QWidget):
         title = template.title if template else "一表通"
         return f"{title}-{self.area.currentText()}-{self.current_period}"
 
-    def _batch_sheets(self, template_id: str) -> list[Sheet]:
-        from govshare_desktop.core.export.forms import form_sheets  # lazy: the exporters, on use
+    def _batch_sheets(self, template_id: str) -> Sheets:
+        """Every eligible person's form, read as it is written or laid out (a FormBatch)."""
+        from govshare_desktop.core.export.forms import form_stream  # lazy: the exporters, on use
 
-        return form_sheets(
+        return form_stream(
             self.pool,
             template_id,
             self.current_period,

@@ -1,6 +1,7 @@
 """Exporting 一表通 forms: the one entry point the window, the print preview and ``govshare export``
-share. A 统计表 or 花名册 is one sheet; individual forms are one sheet per person (a batch), written
-into one file (one form a page) or one file each.
+share. A 统计表 or 花名册 is one sheet; individual forms are one sheet per person (a batch, read
+chunk by chunk as it is written: :mod:`govshare_desktop.core.export.batch`), written into one file
+(one form a page) or one file each.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.export import CANCELLED
 from govshare_desktop.core.export.audited import ExportedFile, audited_write, require_reason
+from govshare_desktop.core.export.batch import FormBatch, form_batch
 from govshare_desktop.core.export.form_xlsx import write_xlsx
-from govshare_desktop.core.export.pdf import write_pdf
+from govshare_desktop.core.export.pdf import Sheets, write_pdf
 from govshare_desktop.core.forms.sheet import Sheet, build_sheet
 from govshare_desktop.core.forms.values import FormValues
 from govshare_desktop.core.progress import Cancel, Progress
@@ -33,8 +35,22 @@ def form_sheets(
     subjects: Sequence[str] | None = None,
     masked: bool = False,
 ) -> list[Sheet]:
+    """The sheets to export, all of them built: see :func:`form_stream`."""
+    return list(form_stream(pool, template_id, period, area=area, subjects=subjects, masked=masked))
+
+
+def form_stream(
+    pool: FormValues,
+    template_id: str,
+    period: Period,
+    *,
+    area: str | None = None,
+    subjects: Sequence[str] | None = None,
+    masked: bool = False,
+) -> Sheets:
     """The sheets to export: one for a 统计表/花名册 (``area``: the township by default, or a
-    village); one per subject for a 登记表 — ``subjects``, or everyone the template selects."""
+    village); one per subject for a 登记表 — ``subjects``, or everyone the template selects —
+    as a :class:`~govshare_desktop.core.export.batch.FormBatch`, built as it is read."""
     if template_id not in pool.templates:
         known = "、".join(sorted(pool.templates))
         raise UserError(f"没有报表模板“{template_id}”。可用：{known}")
@@ -42,20 +58,27 @@ def form_sheets(
     # The version the form of this period is filled with (collect resolves it the same way).
     template = pool.template_for(template_id, period, area or township_code)
     if template.kind == "individual":
-        batch = pool.collect_each(
-            template_id, period, area=area, subjects=list(subjects) if subjects else None
-        )
-        if not batch:
-            raise UserError(f"“{template.title}”在所选范围内没有符合条件的对象")
-        return [build_sheet(data, masked=masked) for data in batch]
+        return form_batch(pool, template_id, period, area=area, subjects=subjects, masked=masked)
     if subjects:
         raise UserError(f"“{template.title}”不是登记表，不能按人导出（去掉 --subject）")
     return [build_sheet(pool.collect(template_id, area or township_code, period), masked=masked)]
 
 
+def describe(sheets: Sheets) -> tuple[str, str, Period, str, bool]:
+    """(title, template id, period, area — empty for individual forms —, masked) of what is
+    exported or printed, without reading a streamed batch."""
+    if isinstance(sheets, FormBatch):
+        return sheets.title, sheets.template.id, sheets.period, "", sheets.masked
+    sheets = list(sheets)
+    data = sheets[0].data
+    area = data.area if data.template.kind != "individual" else ""
+    masked = all(sheet.masked for sheet in sheets)
+    return sheets[0].title, data.template.id, data.period, area, masked
+
+
 def export_sheets(
     store: Store,
-    sheets: Sequence[Sheet],
+    sheets: Sheets,
     out: Path,
     *,
     fmt: str,
@@ -72,16 +95,17 @@ def export_sheets(
     personal data (unmasked sheets with names, ID numbers…) needs a ``reason``, which is
     recorded with it. The file's author, and the PDF's ``watermark`` (who exported it, when),
     are the signed-in account: the one identity the audit trail knows. ``progress(done, total,
-    label)``: pages of one PDF, or files with ``each``; once ``cancel`` is set,
+    label)``: forms of one PDF, or files with ``each``; once ``cancel`` is set,
     :class:`~govshare_desktop.core.progress.Cancelled` and no file (with ``each``: none of them)."""
     if fmt not in FORMATS:
         raise UserError(f"导出格式“{fmt}”无效，可用：xlsx、pdf")
-    require_reason(all(sheet.masked for sheet in sheets), reason)
+    _, template_id, period, area, masked = describe(sheets)
+    require_reason(masked, reason)
     out = Path(out)
     author = store.principal.username
     mark = f"{author} {datetime.now():%Y-%m-%d %H:%M}" if watermark else None
 
-    def write(batch: Sequence[Sheet], path: Path, report: Progress | None) -> ExportedFile:
+    def write(batch: Sheets, path: Path, report: Progress | None) -> ExportedFile:
         def make(temp: Path, anchor: str) -> None:
             if fmt == "pdf":
                 write_pdf(
@@ -95,19 +119,18 @@ def export_sheets(
                     cancel=cancel,
                 )
             else:
-                write_xlsx(batch, temp, author=author, anchor=anchor)
+                write_xlsx(list(batch), temp, author=author, anchor=anchor)
 
-        first = batch[0].data
         return audited_write(
             store,
             path,
             make,
-            masked=all(sheet.masked for sheet in batch),
+            masked=masked,
             count=len(batch),
             detail={
-                "template": first.template.id,
-                "period": str(first.period),
-                "area": first.area if first.template.kind != "individual" else "",
+                "template": template_id,
+                "period": str(period),
+                "area": area,
                 "format": fmt,
                 **({"reason": reason.strip()} if reason.strip() else {}),
             },

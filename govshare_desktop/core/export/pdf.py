@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.export import CANCELLED, fonts
-from govshare_desktop.core.export.paging import MM, Box, Page, layout, page_label
+from govshare_desktop.core.export.paging import A4, MM, Box, Measure, Page, layout, page_label
 from govshare_desktop.core.forms.sheet import Sheet
 from govshare_desktop.core.progress import Cancel, Progress
 
@@ -24,20 +24,56 @@ if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
 
 
-def measure_with(font_name: str) -> Callable[[str, float], float]:
+def measure_with(font_name: str) -> Measure:
+    """``measure(text, size)`` in the embedded font, remembered: a batch of forms measures the
+    same labels, headings and signature lines on every page."""
     from reportlab.pdfbase.pdfmetrics import stringWidth  # heavy: reportlab loads only for PDFs
 
-    return lambda text, size: stringWidth(text, font_name, size)
+    widths: dict[tuple[str, float], float] = {}
+
+    def measure(text: str, size: float) -> float:
+        width = widths.get((text, size))
+        if width is None:
+            if len(widths) > 50_000:  # names and addresses: bounded, whatever the batch
+                widths.clear()
+            width = widths[(text, size)] = stringWidth(text, font_name, size)
+        return width
+
+    return measure
 
 
-def pages_for(sheets: Sequence[Sheet], *, font: str = "") -> list[Page]:
+def pages_for(sheets: Iterable[Sheet], *, font: str = "") -> list[Page]:
     """The pages the sheets take, measured with the embedded font."""
+    return list(iter_pages(sheets, font=font))
+
+
+def iter_pages(sheets: Iterable[Sheet], *, font: str = "") -> Iterator[Page]:
+    """The pages of the sheets one after another, each sheet laid out when its turn comes (a
+    streamed batch is never held whole)."""
     fonts.register(font)
-    return layout(sheets, measure_with(fonts.FONT_NAME))
+    measure = measure_with(fonts.FONT_NAME)
+    for sheet in sheets:
+        yield from layout([sheet], measure)
+
+
+class Sheets(Protocol):
+    """Sheets to write: a list, or a streamed batch (:class:`~govshare_desktop.core.export.
+    batch.FormBatch`) that knows its size and title before it is read."""
+
+    def __iter__(self) -> Iterator[Sheet]: ...
+
+    def __len__(self) -> int: ...
+
+
+def batch_title(sheets: Sheets) -> str:
+    title = getattr(sheets, "title", None)
+    if title is None:
+        title = next(iter(sheets)).title
+    return str(title) if len(sheets) == 1 else f"{title}（{len(sheets)} 份）"
 
 
 def write_pdf(
-    sheets: Sequence[Sheet],
+    sheets: Sheets,
     path: Path,
     *,
     watermark: str | None = None,
@@ -48,39 +84,49 @@ def write_pdf(
     cancel: Cancel | None = None,
 ) -> int:
     """Write the sheets (one form, or a batch: each form on its own page) to ``path``; returns the
-    number of pages. ``progress(page, pages, label)`` every 20 pages; once ``cancel`` is set,
-    :class:`~govshare_desktop.core.progress.Cancelled` and no file."""
-    from reportlab.pdfgen.canvas import Canvas  # heavy: reportlab loads only for PDFs
+    number of pages. The pages go to the file as they are drawn (:mod:`pdf_stream`): a batch is
+    read once, form by form, in the memory of one page. ``progress(form, forms, label)`` every
+    20 forms; once ``cancel`` is set, :class:`~govshare_desktop.core.progress.Cancelled` and no
+    file."""
+    from govshare_desktop.core.export.pdf_stream import (  # heavy: reportlab, only for PDFs
+        streamed_canvas,
+    )
 
-    pages = pages_for(sheets, font=font)
     path = Path(path)
+    total = len(sheets)
+    title = batch_title(sheets)
     handle, temp_name = tempfile.mkstemp(prefix=".govshare-", suffix=".pdf", dir=path.parent)
     os.close(handle)
     temp = Path(temp_name)
     try:
-        canvas = Canvas(
-            str(temp),
-            pagesize=(pages[0].width, pages[0].height),
-            pageCompression=1,
-            initialFontName=fonts.FONT_NAME,
-        )
-        canvas.setTitle(
-            sheets[0].title if len(sheets) == 1 else f"{sheets[0].title}（{len(sheets)} 份）"
-        )
-        canvas.setAuthor(author)
-        canvas.setCreator("govshare-desktop")
-        canvas.setSubject(sheets[0].data.period.label)
-        if anchor:  # the audit trail's head when this file was made (see core/security/audit)
-            canvas.setKeywords(f"govshare-audit:{anchor}")
-        for number, page in enumerate(pages, start=1):
-            if cancel is not None:
-                cancel.check(CANCELLED)
-            canvas.setPageSize((page.width, page.height))
-            draw_page(canvas, page, number, len(pages), watermark)
-            canvas.showPage()
-            if progress is not None and (number % 20 == 0 or number == len(pages)):
-                progress(number, len(pages), f"正在生成 PDF：第 {number} 页，共 {len(pages)} 页")
-        canvas.save()
+        fonts.register(font)
+        with open(temp, "wb") as out:
+            canvas = streamed_canvas(out, A4, fonts.FONT_NAME)
+            canvas.setTitle(title)
+            canvas.setAuthor(author)
+            canvas.setCreator("govshare-desktop")
+            if anchor:  # the audit trail's head when this file was made (see core/security/audit)
+                canvas.setKeywords(f"govshare-audit:{anchor}")
+            measure = measure_with(fonts.FONT_NAME)
+            widths: list[float] = []
+            for number, sheet in enumerate(sheets, start=1):
+                if cancel is not None:
+                    cancel.check(CANCELLED)
+                if number == 1:
+                    canvas.setSubject(sheet.data.period.label)
+                for page in layout([sheet], measure):
+                    canvas.setPageSize((page.width, page.height))
+                    draw_page(canvas, page, watermark, measure)
+                    canvas.showPage()
+                    widths.append(page.width)
+                if progress is not None and (number % 20 == 0 or number == total):
+                    progress(number, total, f"正在生成 PDF：第 {number} 份，共 {total} 份")
+            if not widths:
+                raise UserError("没有可以导出的报表")
+            canvas._doc.add_labels(
+                lambda page, pages: _label(canvas, widths[page - 1], page, pages)
+            )
+            canvas.save()
         os.replace(temp, path)
     except OSError as exc:
         raise UserError(
@@ -88,10 +134,25 @@ def write_pdf(
         ) from None
     finally:
         temp.unlink(missing_ok=True)
-    return len(pages)
+    return len(widths)
 
 
-def draw_page(canvas: Canvas, page: Page, number: int, total: int, watermark: str | None) -> None:
+def _label(canvas: Canvas, width: float, number: int, total: int) -> str:
+    """The drawing operators of one page's label (第 X 页 共 Y 页), as the page would end."""
+    code = canvas._code
+    start = len(code)
+    canvas.setFont(fonts.FONT_NAME, 9)
+    canvas.drawCentredString(width / 2, 8 * MM, page_label(number, total))
+    operators = "\n".join(code[start:]) + "\n"
+    del code[start:]
+    return operators
+
+
+def draw_page(
+    canvas: Canvas, page: Page, watermark: str | None, measure: Measure | None = None
+) -> None:
+    """The page's boxes; its label is drawn at the end of the file (see :func:`write_pdf`)."""
+    measure = measure or measure_with(fonts.FONT_NAME)
     height = page.height
     if watermark:
         _watermark(canvas, page, watermark)
@@ -100,12 +161,10 @@ def draw_page(canvas: Canvas, page: Page, number: int, total: int, watermark: st
         if box.border:
             canvas.rect(box.x, height - box.y - box.h, box.w, box.h, stroke=1, fill=0)
         if box.lines:
-            _text(canvas, box, height)
-    canvas.setFont(fonts.FONT_NAME, 9)
-    canvas.drawCentredString(page.width / 2, 8 * MM, page_label(number, total))
+            _text(canvas, box, height, measure)
 
 
-def _text(canvas: Canvas, box: Box, height: float) -> None:
+def _text(canvas: Canvas, box: Box, height: float, measure: Measure) -> None:
     leading = box.leading
     block = len(box.lines) * leading
     pad = 2.5
@@ -124,9 +183,9 @@ def _text(canvas: Canvas, box: Box, height: float) -> None:
     for index, line in enumerate(box.lines):
         y = first - index * leading
         if box.align == "center":
-            x = box.x + (box.w - canvas.stringWidth(line, fonts.FONT_NAME, box.size)) / 2
+            x = box.x + (box.w - measure(line, box.size)) / 2
         elif box.align == "right":
-            x = box.x + box.w - pad - canvas.stringWidth(line, fonts.FONT_NAME, box.size)
+            x = box.x + box.w - pad - measure(line, box.size)
         else:
             x = box.x + pad
         text.setTextOrigin(x, y)

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.export.audited import ExportedFile, require_reason
-from govshare_desktop.core.export.forms import export_sheets, form_sheets
-from govshare_desktop.core.forms.sheet import Sheet
+from govshare_desktop.core.export.forms import describe, export_sheets, form_stream
+from govshare_desktop.core.export.pdf import Sheets
 from govshare_desktop.core.forms.values import FormValues
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.services.context import Context
@@ -21,31 +21,25 @@ if TYPE_CHECKING:
     from govshare_desktop.core.export.lists import ExportResult
 
 
-def forms_to_print(ctx: Context, sheets: Sequence[Sheet]) -> list[Sheet]:
-    """The sheets, cleared for the printer: the permission to print (and, for full personal data,
-    to export it), and an entry made before the preview opens — Qt does not tell whether the page
-    was then printed."""
+def forms_to_print(ctx: Context, sheets: Sheets) -> Sheets:
+    """The sheets (a list, or a batch still to be read), cleared for the printer: the permission
+    to print (and, for full personal data, to export it), and an entry made before the preview
+    opens — Qt does not tell whether the page was then printed."""
     ctx.principal.require(Action.PRINT)
-    masked = all(sheet.masked for sheet in sheets)
+    title, template, period, _, masked = describe(sheets)
     if not masked:
         ctx.principal.require(Action.EXPORT_UNMASKED)
-    first = sheets[0]
     ctx.audit(
         "print",
-        first.title,
-        {
-            "template": first.data.template.id,
-            "period": str(first.data.period),
-            "forms": len(sheets),
-            "masked": masked,
-        },
+        title,
+        {"template": template, "period": str(period), "forms": len(sheets), "masked": masked},
     )
-    return list(sheets)
+    return sheets
 
 
 def export_forms(
     ctx: Context,
-    sheets: Sequence[Sheet],
+    sheets: Sheets,
     out: Path,
     *,
     fmt: str,
@@ -53,7 +47,8 @@ def export_forms(
     watermark: bool = False,
     reason: str = "",
 ) -> list[ExportedFile]:
-    """Sheets as shown (masked or not) to .xlsx or .pdf — one file, or one per person."""
+    """Sheets as shown (masked or not) to .xlsx or .pdf — one file, or one per person; a batch of
+    individual forms is read as it is written."""
     return export_sheets(
         ctx.store,
         sheets,
@@ -83,7 +78,7 @@ def export_template(
     reason: str = "",
 ) -> list[ExportedFile]:
     """A template's form(s) for a period — what ``govshare export`` does — masked by default."""
-    sheets = form_sheets(pool, template, period, area=area, subjects=subjects, masked=masked)
+    sheets = form_stream(pool, template, period, area=area, subjects=subjects, masked=masked)
     return export_forms(ctx, sheets, out, fmt=fmt, each=each, watermark=watermark, reason=reason)
 
 
