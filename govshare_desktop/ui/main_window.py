@@ -221,15 +221,30 @@ class MainWindow(RecordsWindow):
                 "演示数据：青禾镇是虚构的演示乡镇，所有人员、户籍和社保信息均为程序生成，与真实人员无关。",
                 "background:#fff4ce; color:#7a4f01; border:1px solid #e0b84c;",
             )
+        self._laptop_notice()
         self._load_villages()
         self.import_action.setEnabled(store.principal.may(Action.IMPORT))
         self.refresh_status()
         self._page_changed(self.nav.currentRow())
 
+    def _laptop_notice(self) -> None:
+        """On a laptop's check-out: a banner saying so (one village only, to be checked in) and
+        【下村笔记本】 in the title, so a clerk never takes it for the office's database."""
+        from govshare_desktop.core.services import laptop
+
+        here = laptop.this_laptop(self._context())
+        if here is None:
+            return
+        self.setWindowTitle(self.windowTitle() + "【下村笔记本】")
+        self._notice(
+            "laptop_banner", here, "background:#e0f2fe; color:#075985; border:1px solid #7dd3fc;"
+        )
+
     def _notice(self, name: str, text: str, colours: str) -> None:
         """A bold line above the pages (the newest on top)."""
         label = QLabel(text, self)
         label.setObjectName(name)
+        label.setWordWrap(True)  # a long one (a laptop's origin path) must not widen the window
         label.setStyleSheet(colours + " padding:6px; font-weight:bold;")
         self._outer.insertWidget(0, label)
 

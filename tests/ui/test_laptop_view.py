@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QMessageBox
 
 from govshare_desktop.ui.laptop_view import CheckoutDialog, ConflictsDialog, LaptopView
 from govshare_desktop.ui.main_window import MainWindow
@@ -110,3 +110,32 @@ def test_a_wrong_password_is_said_and_nothing_happens(qtbot, tmp_path: Path, mon
     assert not (tmp_path / "x.db").exists() and view.table.rowCount() == 0
     assert not isinstance(view.message, QMessageBox)
     office.ctx.store.dispose()
+
+
+def test_the_main_window_on_a_laptop_says_it_is_one(qtbot, tmp_path: Path) -> None:
+    from tests.core.test_laptop import check_out
+
+    office = Office(make_office(tmp_path / "office" / "gov.db"))
+    out = tmp_path / "村.db"
+    check_out(office, out, laptop="笔记本1")
+    office.ctx.store.dispose()
+    at_office = Office(make_office(tmp_path / "other" / "gov.db"))
+    lap = Laptop(out, office.clock)
+    try:
+        on_laptop = MainWindow(lap.ctx.store)
+        qtbot.addWidget(on_laptop)
+        on_laptop.show()
+        banner = on_laptop.findChild(QLabel, "laptop_banner")
+        assert banner is not None and banner.isVisible()
+        assert "本数据库是笔记本检出" in banner.text() and "检入" in banner.text()
+        assert on_laptop.windowTitle().endswith("【下村笔记本】")
+        assert on_laptop.minimumSizeHint().width() < 1000  # the long banner wraps on a small screen
+        on_laptop.grab().save("/tmp/laptop_window.png")
+
+        at_home = MainWindow(at_office.ctx.store)  # the office's own database: no banner
+        qtbot.addWidget(at_home)
+        assert at_home.findChild(QLabel, "laptop_banner") is None
+        assert "下村笔记本" not in at_home.windowTitle()
+    finally:
+        lap.ctx.store.dispose()
+        at_office.ctx.store.dispose()
