@@ -152,47 +152,113 @@ def draw_page(
     canvas: Canvas, page: Page, watermark: str | None, measure: Measure | None = None
 ) -> None:
     """The page's boxes; its label is drawn at the end of the file (see :func:`write_pdf`)."""
-    measure = measure or measure_with(fonts.FONT_NAME)
+    drawer = _Drawer.of(canvas, measure or measure_with(fonts.FONT_NAME))
     height = page.height
     if watermark:
         _watermark(canvas, page, watermark)
     canvas.setLineWidth(0.6)
     for box in page.boxes:
         if box.border:
-            canvas.rect(box.x, height - box.y - box.h, box.w, box.h, stroke=1, fill=0)
+            drawer.rect(box.x, height - box.y - box.h, box.w, box.h)
         if box.lines:
-            _text(canvas, box, height, measure)
+            drawer.text(box, height)
 
 
-def _text(canvas: Canvas, box: Box, height: float, measure: Measure) -> None:
-    leading = box.leading
-    block = len(box.lines) * leading
-    pad = 2.5
-    if box.valign == "bottom":
-        first = height - box.y - box.h + pad + block - leading + box.size * 0.2
-    else:
-        first = height - box.y - (box.h - block) / 2 - box.size * 1.02
-    text = canvas.beginText()
-    text.setFont(fonts.FONT_NAME, box.size, leading)
-    # The CJK fonts have no bold face: bold text is filled and stroked. The render mode and line
-    # width belong to the graphics state (reportlab does not reset them), hence save/restore.
-    if box.bold:
-        canvas.saveState()
-        text.setTextRenderMode(2)
-        canvas.setLineWidth(box.size / 30)
-    for index, line in enumerate(box.lines):
-        y = first - index * leading
-        if box.align == "center":
-            x = box.x + (box.w - measure(line, box.size)) / 2
-        elif box.align == "right":
-            x = box.x + box.w - pad - measure(line, box.size)
+class _Drawer:
+    """The operators of a form's rectangles and text, written straight into the canvas's page —
+    what ``canvas.rect`` and a text object write, less their cost: a batch draws the same
+    numbers (every form's cells are at the same places) and the same labels on every page, so
+    numbers are formatted and strings encoded for the font's subsets once per document."""
+
+    def __init__(self, canvas: Canvas, measure: Measure) -> None:
+        from reportlab.lib.rl_accel import escapePDF, fp_str  # heavy: reportlab, only for PDFs
+        from reportlab.pdfbase.pdfmetrics import getFont  # heavy: reportlab, only for PDFs
+
+        self.canvas = canvas
+        self.doc = canvas._doc
+        self.font = getFont(fonts.FONT_NAME)
+        self.measure = measure
+        self._fp_str = fp_str
+        self._escape = escapePDF
+        self.numbers: dict[float, str] = {}
+        self.strings: dict[str, list[tuple[int, str]]] = {}
+        self.subsets: dict[int, str] = {}
+
+    @classmethod
+    def of(cls, canvas: Canvas, measure: Measure) -> _Drawer:
+        drawer = getattr(canvas, "_govshare_drawer", None)
+        if drawer is None or drawer.doc is not canvas._doc:
+            drawer = cls(canvas, measure)
+            canvas._govshare_drawer = drawer
+        return drawer
+
+    def fp(self, value: float) -> str:
+        text = self.numbers.get(value)
+        if text is None:
+            if len(self.numbers) > 100_000:
+                self.numbers.clear()
+            text = self.numbers[value] = self._fp_str(value)
+        return text
+
+    def encoded(self, line: str) -> list[tuple[int, str]]:
+        """(subset, escaped bytes) runs of ``line`` in the embedded font (reportlab's split)."""
+        runs = self.strings.get(line)
+        if runs is None:
+            if len(self.strings) > 50_000:
+                self.strings.clear()
+            runs = self.strings[line] = [
+                (subset, self._escape(chunk))
+                for subset, chunk in self.font.splitString(line, self.doc)
+            ]
+        return runs
+
+    def rect(self, x: float, y: float, w: float, h: float) -> None:
+        fp = self.fp
+        self.canvas._code.append(f"n {fp(x)} {fp(y)} {fp(w)} {fp(h)} re S")
+
+    def text(self, box: Box, height: float) -> None:
+        """A text object, as ``canvas.beginText`` … ``drawText`` writes it."""
+        canvas, fp = self.canvas, self.fp
+        leading = box.leading
+        block = len(box.lines) * leading
+        pad = 2.5
+        if box.valign == "bottom":
+            first = height - box.y - box.h + pad + block - leading + box.size * 0.2
         else:
-            x = box.x + pad
-        text.setTextOrigin(x, y)
-        text.textOut(line)
-    canvas.drawText(text)
-    if box.bold:
-        canvas.restoreState()
+            first = height - box.y - (box.h - block) / 2 - box.size * 1.02
+        code = ["BT"]
+        # The CJK fonts have no bold face: bold text is filled and stroked. The render mode and
+        # line width belong to the graphics state (reportlab does not reset them): save/restore.
+        if box.bold:
+            canvas.saveState()
+            code.append("2 Tr")
+            canvas.setLineWidth(box.size / 30)
+        font_operator = f"{fp(box.size)} Tf {fp(leading)} TL"
+        current = -1
+        for index, line in enumerate(box.lines):
+            y = first - index * leading
+            if box.align == "center":
+                x = box.x + (box.w - self.measure(line, box.size)) / 2
+            elif box.align == "right":
+                x = box.x + box.w - pad - self.measure(line, box.size)
+            else:
+                x = box.x + pad
+            code.append(f"1 0 0 1 {fp(x)} {fp(y)} Tm")
+            for subset, chunk in self.encoded(line):
+                if subset != current:
+                    code.append(f"{self.subset_name(subset)} {font_operator}")
+                    current = subset
+                code.append(f"({chunk}) Tj")
+        code.append("ET")
+        canvas._code.append(" ".join(code))
+        if box.bold:
+            canvas.restoreState()
+
+    def subset_name(self, subset: int) -> str:
+        name = self.subsets.get(subset)
+        if name is None:
+            name = self.subsets[subset] = self.font.getSubsetInternalName(subset, self.doc)
+        return name
 
 
 def _watermark(canvas: Canvas, page: Page, text: str) -> None:
