@@ -235,7 +235,8 @@ COMMANDS = [
             arg(
                 "--backups",
                 metavar="文件夹",
-                help="以此文件夹中每份备份的审计日志末条为锚点（默认：数据库旁的 backups）",
+                help="以此文件夹中每份备份的审计日志末条为锚点（默认：数据库旁的 backups；"
+                "服务器：本机数据文件夹下的 server-backups，读每份转储旁清单记下的末条）",
             ),
         ],
         group="audit",

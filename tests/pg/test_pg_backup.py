@@ -398,3 +398,38 @@ def test_backup_and_restore_from_the_command_line(
     assert govshare("info", db=pg_url, check=True).stdout == before
     verified = govshare("audit", "verify", db=pg_url, user="admin", check=True)
     assert "完整" in verified.stdout
+
+
+def test_each_dump_is_an_anchor_for_the_servers_audit_trail(
+    office: Context, tmp_path: Path
+) -> None:
+    """The manifest keeps the trail's head at the dump; ``audit verify`` checks the server's
+    trail against every dump's head, as it does against a file backup's own trail."""
+    folder = tmp_path / "backups"
+    made = admin.back_up(office, folder)
+    manifest_path = Path(f"{made.path}.json")
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    head = manifest["audit_head"]
+    assert head["seq"] > 0 and head["mac"]
+    admin.add_account(_later(office, 5), "li", Role.CLERK, "Wenshu#2026pgb")  # the trail grows
+
+    result = admin.verify_audit(office, backups=folder)
+    [checked] = [a for a in result.anchors if a.source == f"备份 {made.path.name}"]
+    assert result.ok and checked.reached is True and checked.anchor is not None
+    assert checked.anchor.seq == head["seq"]
+
+    # A trail cut back behind what a dump saw, or rewritten: the dump says so.
+    manifest["audit_head"] = {"seq": head["seq"] + 1000, "mac": head["mac"]}
+    manifest_path.write_text(json.dumps(manifest), "utf-8")
+    cut = admin.verify_audit(office, backups=folder)
+    assert not cut.ok and [p.kind for p in cut.problems] == ["truncated"]
+    manifest["audit_head"] = {"seq": head["seq"], "mac": "0" * len(head["mac"])}
+    manifest_path.write_text(json.dumps(manifest), "utf-8")
+    rewritten = admin.verify_audit(office, backups=folder)
+    assert not rewritten.ok and [p.kind for p in rewritten.problems] == ["rewritten"]
+
+    del manifest["audit_head"]  # a dump made before heads were kept: read, not counted
+    manifest_path.write_text(json.dumps(manifest), "utf-8")
+    older = admin.verify_audit(office, backups=folder)
+    [unread] = [a for a in older.anchors if a.source == made.path.name]
+    assert older.ok and unread.reached is None

@@ -266,7 +266,15 @@ class AuditTrail:
         return self._mac_cache
 
     def _backup_heads(self, directory: Path | None) -> Iterator[tuple[str, Anchor | None]]:
-        """The last entry of each backup (and safety copy) in ``directory``."""
+        """The last entry of each backup (and safety copy) in ``directory``: read from the
+        file's own trail, or for a server's dumps from the manifest beside each dump."""
+        if self.store.server:
+            from govshare_desktop.core.store import server_backup  # lazy: office mode only
+
+            where = directory or server_backup.default_server_backup_dir(self.store.url)
+            for name, head in server_backup.server_backup_heads(where):
+                yield name, Anchor(*head) if head else None
+            return
         if directory is None:
             if self.store.path is None:
                 return

@@ -253,6 +253,7 @@ def backup_server(
     major, shown = server_version(store)
     tool = _checked_tool("pg_dump", major, shown)
     facts = _live_facts(store)
+    head = _audit_head(store)  # before the dump: the dump holds at least this entry
     unreadable = _unreadable_sequences(store)
     stamp = _local(now or datetime.now()).strftime(_STAMP)
     _mkdir(target_dir, "备份")
@@ -275,6 +276,7 @@ def backup_server(
                 **facts,
                 "server_version": shown,
                 "sequence_values": not unreadable,
+                "audit_head": head,
                 "pg_dump": tool_major(tool),
                 "made_at": (now or datetime.now()).isoformat(timespec="seconds"),
                 "size": size,
@@ -333,6 +335,32 @@ def _live_facts(store: Store) -> dict[str, str]:
     if not code:
         raise UserError("服务器上的数据库还没有设置乡镇（街道），不能备份")
     return {"township": str(code), "revision": str(revision), "database": str(database)}
+
+
+def _audit_head(store: Store) -> dict[str, object]:
+    """The audit trail's last entry as the manifest keeps it: an anchor that ``audit verify``
+    checks the server's trail against later (a cut or rewritten tail shows), as the head inside
+    a file backup is. ``seq`` 0: the trail was empty."""
+    with store.engine.connect() as connection:
+        row = connection.execute(
+            text("SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1")
+        ).first()
+    return {"seq": int(row[0]), "mac": str(row[1])} if row else {"seq": 0, "mac": ""}
+
+
+def server_backup_heads(
+    directory: str | os.PathLike[str],
+) -> Iterator[tuple[str, tuple[int, str] | None]]:
+    """Each dump's audit head from its manifest, newest first: ``(name, (seq, mac))``, or
+    ``(name, None)`` when the manifest cannot be read or predates the head (made before it was
+    recorded)."""
+    for item in server_backup_files(directory):
+        try:
+            manifest = json.loads(Path(f"{item.path}{MANIFEST_SUFFIX}").read_text("utf-8"))
+            head = manifest["audit_head"]
+            yield item.path.name, (int(head["seq"]), str(head["mac"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            yield item.path.name, None
 
 
 def _unreadable_sequences(store: Store) -> list[str]:
