@@ -109,6 +109,7 @@ from govshare_desktop.core.store.models import (
     Payment,
     Person,
 )
+from govshare_desktop.core.store.summary import rebuild as rebuild_summary
 from govshare_desktop.core.store.township import (
     KEY_TOWNSHIP_CODE,
     add_village,
@@ -240,6 +241,7 @@ def generate(
         batches = _set_up_township(session, households=households, seed=seed, as_of=as_of)
         drawn = _draw(households, seed, as_of, report)
         write(session, batches, drawn, as_of, report, fast=FAST_SQLITE_INSERTS)
+        rebuild_summary(session)  # the 预填 summary of what was written
 
     counts = drawn.counts
     return DemoSummary(

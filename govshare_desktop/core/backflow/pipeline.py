@@ -50,6 +50,7 @@ from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.bulk import big_sqlite_cache
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import Batch, ImportRejection
+from govshare_desktop.core.store.summary import refresh_after_import as refresh_summary
 
 __all__ = [
     "CANCELLED",
@@ -174,6 +175,7 @@ def _run(
         )
         _close_batch(batch, result, report)
         _keep_rejections(session, batch.id, builder, result.rejections)
+        refresh_summary(session, dataset, batch.id, scope=facts.scope, dry_run=dry_run)
         session.flush()
         result.batch_id = None if dry_run else batch.id
     return result

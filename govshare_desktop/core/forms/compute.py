@@ -30,6 +30,7 @@ from govshare_desktop.core.domain.idnumber import age_on
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.forms.vocabulary import ATTRIBUTES, DATASETS, Computation
 from govshare_desktop.core.store.engine import Store
+from govshare_desktop.core.store.summary import is_fresh, plain
 from govshare_desktop.core.store.township import villages
 
 OTHER_LABEL = "其他（未落户）"
@@ -127,63 +128,188 @@ def _measure(computation: Any, cond: str) -> str:
     return f"SUM(CASE WHEN {cond} THEN t.{computation.column} ELSE 0 END)"
 
 
+# dataset -> (summary table, the filters it can answer): see core/store/models_summary.py.
+SUMMARIES: dict[str, tuple[str, frozenset[str]]] = {
+    "person": (
+        "summary_person",
+        frozenset({"status", "sex", "age_min", "age_max", "status_in_period"}),
+    ),
+    "household": ("summary_household", frozenset({"household_type"})),
+    "ss_enrollment": ("summary_enrollment", frozenset({"scheme", "status_code", "receiving"})),
+    "ss_payment": ("summary_payment", frozenset({"period_in"})),
+}
+PAYEES = "payees"  # the measure of people paid within the period: read from summary_payee
+
+
+def summary_measure(computation: Any) -> str | None:
+    """What a computation adds up in its dataset's summary table, or None where the summary cannot
+    answer it (a filter it does not hold, or a distinct count of a column that is not unique
+    there): those are computed from the records."""
+    table_filters = SUMMARIES.get(computation.dataset)
+    if table_filters is None or set(computation.where) - table_filters[1]:
+        return None
+    aggregate, column, dataset = computation.aggregate, computation.column, computation.dataset
+    if dataset == "ss_payment":
+        if aggregate == "count":
+            return "payments"
+        if aggregate == "sum":
+            return str(column)
+        if column == "id_number" and computation.where.get("period_in"):
+            return PAYEES  # one row per person and year in summary_payee
+        return None
+    if aggregate == "count":
+        return "n"
+    unique = {"person": "id_number", "household": "household_no"}
+    if aggregate == "count_distinct" and unique.get(dataset) == column:
+        return "n"  # unique and never NULL: as many as the rows
+    schemes = computation.where.get("scheme")
+    one_scheme = isinstance(schemes, str) or (isinstance(schemes, list) and len(schemes) == 1)
+    if dataset == "ss_enrollment" and column == "id_number" and one_scheme:
+        return "n"  # one enrollment per person and scheme
+    return None
+
+
+class _Areas:
+    """The values being computed: ``{element: {village, other, township: value}}``."""
+
+    def __init__(self, elements: Sequence[Any], village_codes: list[str], township: str) -> None:
+        self.township, self.other = township, other_subject(township)
+        self.villages = set(village_codes)
+        self.values = {
+            e.code: dict.fromkeys([*village_codes, self.other, township], 0) for e in elements
+        }
+
+    def add(self, code: str, village: Any, value: Any) -> None:
+        """A village's value; records with no village (or not one of the township's) go to
+        「其他（未落户）」, and everything to the township's total."""
+        values, number = self.values[code], int(value or 0)
+        values[village if village in self.villages else self.other] += number
+        values[self.township] += number
+
+
+def _grouped(
+    session: Any,
+    source: str,
+    village: str,
+    base: list[str],
+    group: list[tuple[Any, list[str], str]],
+    areas: _Areas,
+    params: dict[str, Any],
+) -> None:
+    """One statement: each element's measure (a format string around its conditions) grouped by
+    village. Conditions every element has go to WHERE, where an index can serve them (e.g. the
+    period's months for payments); the rest become per-element CASE expressions."""
+    conditions = [cond for _, cond, _ in group]
+    common = [c for c in conditions[0] if all(c in other for other in conditions[1:])]
+    where = " AND ".join([*base, *common]) or "1 = 1"
+    measures = [
+        measure.format(" AND ".join(c for c in cond if c not in common) or "1 = 1")
+        for _, cond, measure in group
+    ]
+    sql = f"SELECT {village}, {', '.join(measures)} FROM {source} WHERE {where} GROUP BY {village}"
+    for row in session.execute(text(sql), params):
+        for (element, _, _), value in zip(group, row[1:], strict=True):
+            areas.add(element.code, row[0], value)
+
+
+def _from_summary(
+    session: Any, dataset: str, elements: list[Any], period: Period, areas: _Areas
+) -> None:
+    """Elements read from the dataset's summary table (and people paid, from summary_payee)."""
+    table = SUMMARIES[dataset][0]
+    params: dict[str, Any] = {}
+    group = []
+    for i, element in enumerate(elements):
+        column = summary_measure(element.compute)
+        cond = condition(element.compute, period, params, f"e{i}_")
+        if column == PAYEES:
+            _payees(session, element, period, areas)
+        else:
+            group.append((element, cond, f"SUM(CASE WHEN {{}} THEN t.{column} ELSE 0 END)"))
+    if group:
+        _grouped(session, f"{table} t", "t.village_code", [], group, areas, params)
+
+
+def _payees(session: Any, element: Any, period: Period, areas: _Areas) -> None:
+    """People paid within the period, by village: those whose months of the period's year meet
+    the period's months (a period never spans two years)."""
+    first, last = period.start.month, period.end.month
+    mask = sum(1 << (m - 1) for m in range(first, last + 1))
+    rows = session.execute(
+        text(
+            "SELECT village_code, COUNT(*) FROM summary_payee"
+            " WHERE year = :year AND (months & :mask) <> 0 GROUP BY village_code"
+        ),
+        {"year": period.start.year, "mask": mask},
+    )
+    for village, value in rows:
+        areas.add(element.code, village, value)
+
+
+def _from_records(
+    session: Any, dataset: str, elements: list[Any], period: Period, areas: _Areas
+) -> None:
+    """Elements computed from the records themselves: one scan of the dataset's table."""
+    source, village, _ = DATASETS[dataset]
+    if dataset != "ss_payment":
+        # Read in table order: through the village index (to group without sorting) SQLite
+        # reads one page per row — 5.2 s where a plain scan takes 1.1–1.4 s at 100,000 households.
+        source = plain(dataset, session.get_bind().dialect.name, "t")
+    params: dict[str, Any] = {}
+    group = [
+        (e, condition(e.compute, period, params, f"e{i}_"), _measure(e.compute, "{}"))
+        for i, e in enumerate(elements)
+    ]
+    _grouped(session, source, village, ["t.absent_batch_id IS NULL"], group, areas, params)
+    distinct = [g for g in group if g[0].compute.aggregate == "count_distinct"]
+    if not distinct:
+        return
+    # A distinct count's township total is not the sum of its villages' (a person paid in two
+    # villages is one person for the township): counted again over the whole township.
+    for element, _, _ in distinct:
+        values = areas.values[element.code]
+        values[areas.township] = 0
+    conditions = [cond for _, cond, _ in group]
+    common = [c for c in conditions[0] if all(c in other for other in conditions[1:])]
+    where = " AND ".join(["t.absent_batch_id IS NULL", *common])
+    measures = [
+        measure.format(" AND ".join(c for c in cond if c not in common) or "1 = 1")
+        for _, cond, measure in distinct
+    ]
+    totals = session.execute(
+        text(f"SELECT {', '.join(measures)} FROM {source} WHERE {where}"), params
+    ).one()
+    for (element, _, _), value in zip(distinct, totals, strict=True):
+        areas.values[element.code][areas.township] = int(value or 0)
+
+
 def compute_area_values(
     store: Store, elements: Sequence[Any], period: Period, *, township_code: str
 ) -> dict[str, dict[str, int]]:
     """``{element code: {village code: value, other: value, township code: total}}`` for
     computed area elements (``other`` is :func:`other_subject`).
 
-    One statement per dataset: every element over that dataset is a conditional aggregate of a
-    single scan grouped by village. Villages without a matching record get 0; records without a
-    village (or with a code that is not one of the township's villages) count in ``other``, so
-    the villages and ``other`` add up to the township total. Distinct counts get their total from
-    a second statement (a person paid in two villages is one person for the township).
+    Read from the summary (:mod:`govshare_desktop.core.store.summary`) where it can answer the
+    element and is up to date with the records; otherwise one statement per dataset over its
+    records: every element over that dataset is a conditional aggregate of a single scan grouped
+    by village. Villages without a matching record get 0; records without a village (or with a
+    code that is not one of the township's villages) count in ``other``, so the villages and
+    ``other`` add up to the township total.
     """
     wanted = [e for e in elements if e.compute is not None and e.level == "area"]
     with store.sessions() as session:
         village_codes = [v.code for v in villages(session)]
-        other = other_subject(township_code)
-        out = {e.code: dict.fromkeys([*village_codes, other, township_code], 0) for e in wanted}
-        for dataset, (table, village, _) in DATASETS.items():
+        areas = _Areas(wanted, village_codes, township_code)
+        fresh = bool(wanted) and is_fresh(session)
+        for dataset in DATASETS:
             group = [e for e in wanted if e.compute.dataset == dataset]
-            if not group:
-                continue
-            params: dict[str, Any] = {}
-            conditions = [
-                condition(e.compute, period, params, f"e{i}_") for i, e in enumerate(group)
-            ]
-            # Conditions every element has (e.g. the period's months for payments) go to WHERE,
-            # where an index can serve them; the rest become per-element CASE expressions.
-            common = [c for c in conditions[0] if all(c in other for other in conditions[1:])]
-            where = " AND ".join(["t.absent_batch_id IS NULL", *common])
-            measures = [
-                _measure(e.compute, " AND ".join(c for c in cond if c not in common) or "1 = 1")
-                for e, cond in zip(group, conditions, strict=True)
-            ]
-            sql = f"SELECT {village}, {', '.join(measures)} FROM {table} WHERE {where} GROUP BY {village}"
-            for row in session.execute(text(sql), params):
-                for element, value in zip(group, row[1:], strict=True):
-                    values = out[element.code]
-                    if row[0] in values and row[0] not in (township_code, other):
-                        values[row[0]] = int(value or 0)
-                    else:
-                        values[other] += int(value or 0)
-                    values[township_code] += int(value or 0)
-            distinct = [
-                (e, cond)
-                for e, cond in zip(group, conditions, strict=True)
-                if e.compute.aggregate == "count_distinct"
-            ]
-            if distinct:
-                measures = [
-                    _measure(e.compute, " AND ".join(c for c in cond if c not in common) or "1 = 1")
-                    for e, cond in distinct
-                ]
-                sql = f"SELECT {', '.join(measures)} FROM {table} WHERE {where}"
-                totals = session.execute(text(sql), params).one()
-                for (element, _), value in zip(distinct, totals, strict=True):
-                    out[element.code][township_code] = int(value or 0)
-    return out
+            answered = [e for e in group if fresh and summary_measure(e.compute) is not None]
+            if answered:
+                _from_summary(session, dataset, answered, period, areas)
+            rest = [e for e in group if e not in answered]
+            if rest:
+                _from_records(session, dataset, rest, period, areas)
+    return areas.values
 
 
 def roster_rows(
