@@ -88,12 +88,11 @@ class Household(Provenance, Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     household_no: Mapped[str] = mapped_column(String(32), unique=True)
-    # code table household_type; every sortable column of a list is indexed (migration 0014)
-    household_type: Mapped[str] = mapped_column(String(2), default="1", index=True)
-    address: Mapped[str | None] = mapped_column(String(256), index=True)
+    household_type: Mapped[str] = mapped_column(String(2), default="1")  # code table household_type
+    address: Mapped[str | None] = mapped_column(String(256))
     village_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"), index=True)
-    head_id_number: Mapped[str | None] = mapped_column(String(18), index=True)
-    head_name: Mapped[str | None] = mapped_column(String(64), index=True)
+    head_id_number: Mapped[str | None] = mapped_column(String(18))
+    head_name: Mapped[str | None] = mapped_column(String(64))
 
     village: Mapped[Area | None] = relationship()
     members: Mapped[list[Person]] = relationship(
@@ -126,16 +125,16 @@ class Person(Provenance, Base):
     # Search keys derived from the name (kept in step by @validates and by the insert defaults).
     name_initials: Mapped[str] = mapped_column(String(64), default=_initials_default)
     name_chars: Mapped[str] = mapped_column(String(160), default=_spaced_default)
-    sex_code: Mapped[str] = mapped_column(String(1), index=True)
-    ethnicity_code: Mapped[str | None] = mapped_column(String(2), index=True)
+    sex_code: Mapped[str] = mapped_column(String(1))
+    ethnicity_code: Mapped[str | None] = mapped_column(String(2))
     birth_date: Mapped[date] = mapped_column(Date, index=True)
     household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"))
     # 户号 as the registry sends it with each person (natural key of the household).
     household_no: Mapped[str | None] = mapped_column(String(32))
-    relationship_code: Mapped[str | None] = mapped_column(String(2), index=True)
+    relationship_code: Mapped[str | None] = mapped_column(String(2))
     village_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"))
     status: Mapped[str] = mapped_column(String(16), default="normal", index=True)
-    status_date: Mapped[date | None] = mapped_column(Date, index=True)
+    status_date: Mapped[date | None] = mapped_column(Date)
     phone: Mapped[str | None] = mapped_column(String(20))
 
     household: Mapped[Household | None] = relationship(back_populates="members")
@@ -164,10 +163,10 @@ class Enrollment(Provenance, Base):
     id_number: Mapped[str] = mapped_column(String(18))  # indexed by the unique constraint
     name: Mapped[str] = mapped_column(String(64), index=True)
     scheme_code: Mapped[str] = mapped_column(String(3), index=True)  # code table ss_scheme
-    status_code: Mapped[str] = mapped_column(String(1), index=True)  # ss_payment_status (AAC031)
+    status_code: Mapped[str] = mapped_column(String(1))  # code table ss_payment_status (AAC031)
     grade_fen: Mapped[int | None] = mapped_column(Integer, index=True)  # 缴费档次, yuan/year × 100
     start_date: Mapped[date | None] = mapped_column(Date, index=True)
-    receiving: Mapped[bool] = mapped_column(Boolean, default=False, index=True)  # 待遇领取标志
+    receiving: Mapped[bool] = mapped_column(Boolean, default=False)  # 待遇领取标志
     person_no: Mapped[str | None] = mapped_column(String(32))  # 个人编号 (AAC001) where sent
     village_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"), index=True)
 
@@ -181,10 +180,10 @@ class Payment(Provenance, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     id_number: Mapped[str] = mapped_column(String(18))
     period: Mapped[int] = mapped_column(Integer, index=True)  # YYYYMM
-    basic_fen: Mapped[int] = mapped_column(Integer, default=0, index=True)
-    account_fen: Mapped[int] = mapped_column(Integer, default=0, index=True)
-    total_fen: Mapped[int] = mapped_column(Integer, index=True)
-    paid_date: Mapped[date | None] = mapped_column(Date, index=True)
+    basic_fen: Mapped[int] = mapped_column(Integer, default=0)
+    account_fen: Mapped[int] = mapped_column(Integer, default=0)
+    total_fen: Mapped[int] = mapped_column(Integer)
+    paid_date: Mapped[date | None] = mapped_column(Date)
 
 
 class RecordHistory(Base):
