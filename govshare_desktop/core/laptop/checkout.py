@@ -56,6 +56,7 @@ from govshare_desktop.core.store.models import (
     table_of,
 )
 from govshare_desktop.core.store.models_laptop import OUT
+from govshare_desktop.core.store.summary import rebuild as rebuild_summary
 from govshare_desktop.core.store.township import KEY_DEMO, KEY_TOWNSHIP_CODE, Township, get_township
 
 # Records of a person, found by ID number (and by village where they carry one).
@@ -279,6 +280,7 @@ def _build(
     try:
         with laptop.transaction() as target:
             counts = _copy(session, target, origin.village_code, values, township)
+            rebuild_summary(target)  # the laptop's 预填 reads its own summary
             _account(session, target, principal, now)
             target.add(origin)
             audit_trail(laptop).record(

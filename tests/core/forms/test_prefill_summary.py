@@ -392,6 +392,23 @@ def test_birthdays_and_status_dates_at_the_edges_of_periods(store, monkeypatch) 
     assert read["MIN18"][T] > 0
 
 
+def test_a_laptops_database_has_the_summary_of_its_village(tmp_path, monkeypatch) -> None:
+    """Check-out copies one village's records into the laptop's database (check-in brings back
+    values, never records): the copy gets its own summary, so the laptop's 预填 reads it too."""
+    from tests.core.test_laptop import Laptop, Office, check_out, make_office
+
+    office = Office(make_office(tmp_path / "office" / "gov.db"))
+    out = tmp_path / "laptop" / "村.db"
+    out.parent.mkdir()
+    check_out(office, out)
+    office.ctx.store.dispose()
+    lap = Laptop(out, office.clock)
+    _assert_same_values(lap.ctx.store, monkeypatch, ["2026-10", "2025"])
+    _assert_as_rebuilt(lap.ctx.store)
+    assert _values(lap.ctx.store, "2026-10", summary=True, monkeypatch=monkeypatch)["P_TOTAL"][T]
+    lap.ctx.store.dispose()
+
+
 @pytest.mark.slow
 def test_a_larger_township_too(tmp_path, monkeypatch) -> None:
     store = as_clerk(open_store(tmp_path / "large.db"))
