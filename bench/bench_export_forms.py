@@ -79,7 +79,7 @@ def open_pool(db: Path) -> FormValues:
 def form_template(pool: FormValues, key: str) -> tuple[Page, list[str]]:
     """One laid-out form whose value cells hold markers (#0, #1, …), and the element of each:
     the fixed layout a bare program would have drawn by hand."""
-    (data,) = pool.collect_each(TEMPLATE, PERIOD, subjects=[key])
+    (data,) = form_batch(pool, TEMPLATE, PERIOD, subjects=[key]).forms()
     sheet = build_sheet(data)
     codes: list[str] = []
     for where, cell in sorted(sheet.cells.items()):

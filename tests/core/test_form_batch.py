@@ -219,8 +219,9 @@ def _peak(pool: FormValues, keys: list[str], path: Path) -> int:
 
 @pytest.mark.slow
 def test_writing_a_batch_takes_the_memory_of_a_chunk(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """20,000 forms and 2,000 forms into one PDF: the peak of the Python heap while writing is the
-    same (within a chunk's worth), where the collected batch took ~30 KB a page."""
+    """20,000 forms and 2,000 forms into one PDF: the peak of the Python heap while writing grows
+    by no more than the text caches fill (they are capped), where the collected batch took
+    ~30 KB a page (18,000 more pages: ~540 MB)."""
     from govshare_desktop.core.demo import generate
     from govshare_desktop.core.forms.dictionary import load_dictionary
     from govshare_desktop.core.forms.templates import load_templates
@@ -235,5 +236,6 @@ def test_writing_a_batch_takes_the_memory_of_a_chunk(store, tmp_path: Path) -> N
     small = _peak(pool, keys[:2_000], tmp_path / "small.pdf")
     large = _peak(pool, keys[:20_000], tmp_path / "large.pdf")
     print(f"peak: 2,000 forms {small / 1e6:.1f} MB, 20,000 forms {large / 1e6:.1f} MB")
-    # The offsets of 40,000 more objects (8 bytes each) and the keys are all that may grow.
-    assert large - small < 3_000_000
+    # What may grow: the keys, two integers a page, and the widths and encoded strings of names,
+    # addresses and numbers remembered (at most 50,000 of each).
+    assert large - small < 8_000_000

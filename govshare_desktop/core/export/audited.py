@@ -72,7 +72,8 @@ def audited_write(
     try:
         write(temp, str(head))
         make_private(temp)
-        digest = hashlib.sha256(temp.read_bytes()).hexdigest()
+        with open(temp, "rb") as written:  # in pieces: a township's batch is hundreds of MB
+            digest = hashlib.file_digest(written, "sha256").hexdigest()
         trail.log(
             store.principal,
             action,
