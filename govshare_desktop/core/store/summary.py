@@ -35,6 +35,7 @@ WRITES = {
     "ss_payment": ("ss_payment",),
 }
 STATE_NAMES = ("batch", *SUMMARISED)
+MOVES_COUNTED_AGAIN = 20_000  # more people moved by one import: the payments are counted again
 DIRTY = "dirty"  # 1 once a record was changed or deleted other than by a batch not yet summarised
 # The columns the summary reads: a change to one of them must be summarised.
 WATCHED = {
@@ -372,46 +373,58 @@ def _payees(db: Any, periods: set[int]) -> None:
 def _move_payees(db: Any, batch_id: int) -> None:
     """Payments follow their person's village: those of people this batch moved to another
     village, or brought into the registry, move with them in ``summary_payment``."""
-    moved = (
-        " FROM person p JOIN summary_payee y ON y.id_number = p.id_number"
-        " WHERE p.batch_id = :b AND COALESCE(p.village_code, '') <> y.village_code"
-    )
-    deltas = db.execute(
+    # The batch's persons first (a plain scan), then their summary rows: CROSS JOIN keeps that
+    # order on SQLite, which would otherwise walk every payee and every payment.
+    moved = db.execute(
         text(
-            "SELECT y.village_code, COALESCE(p.village_code, ''), t.period, COUNT(*),"
-            " SUM(t.total_fen), SUM(t.basic_fen), SUM(t.account_fen)"
-            " FROM person p JOIN summary_payee y ON y.id_number = p.id_number"
-            " JOIN ss_payment t ON t.id_number = y.id_number"
-            " AND t.period BETWEEN y.year * 100 + 1 AND y.year * 100 + 12"
-            " WHERE p.batch_id = :b AND COALESCE(p.village_code, '') <> y.village_code"
-            " AND t.absent_batch_id IS NULL GROUP BY 1, 2, 3"
+            "SELECT DISTINCT y.id_number, y.village_code, COALESCE(p.village_code, '')"
+            " FROM person p CROSS JOIN summary_payee y WHERE y.id_number = p.id_number"
+            " AND p.batch_id = :b AND COALESCE(p.village_code, '') <> y.village_code"
         ),
         {"b": batch_id},
     ).all()
-    if not deltas:
+    if len(moved) > MOVES_COUNTED_AGAIN:  # half the township moved (new village codes?)
+        _payments(db, None)
+        _payees_rebuild(db)
         return
+    pairs: dict[tuple[str, str], list[str]] = {}
+    for who, old, new in moved:
+        pairs.setdefault((old, new), []).append(who)
     changes = []
-    for old, new, period, n, total, basic, account in deltas:
-        changes.append({"v": old, "p": period, "n": -n, "t": -total, "b": -basic, "a": -account})
-        changes.append({"v": new, "p": period, "n": n, "t": total, "b": basic, "a": account})
-    db.execute(
-        text(
-            "INSERT INTO summary_payment"
-            " (village_code, period, payments, total_fen, basic_fen, account_fen)"
-            " VALUES (:v, :p, :n, :t, :b, :a)"
-            " ON CONFLICT (village_code, period) DO UPDATE SET"
-            " payments = summary_payment.payments + excluded.payments,"
-            " total_fen = summary_payment.total_fen + excluded.total_fen,"
-            " basic_fen = summary_payment.basic_fen + excluded.basic_fen,"
-            " account_fen = summary_payment.account_fen + excluded.account_fen"
-        ),
-        changes,
-    )
-    db.execute(text("DELETE FROM summary_payment WHERE payments = 0"))
-    people = db.execute(
-        text(f"SELECT DISTINCT y.id_number, COALESCE(p.village_code, ''){moved}"), {"b": batch_id}
-    ).all()
-    db.execute(
-        text("UPDATE summary_payee SET village_code = :v WHERE id_number = :id"),
-        [{"id": who, "v": village} for who, village in people],
-    )
+    ids: BindParameter[Any] = bindparam("ids", expanding=True)
+    for (old, new), people in pairs.items():
+        for start in range(0, len(people), 900):
+            for period, n, total, basic, account in db.execute(
+                text(
+                    "SELECT period, COUNT(*), SUM(total_fen), SUM(basic_fen), SUM(account_fen)"
+                    " FROM ss_payment WHERE id_number IN :ids AND absent_batch_id IS NULL"
+                    " GROUP BY period"
+                ).bindparams(ids),
+                {"ids": people[start : start + 900]},
+            ):
+                changes.append(
+                    {"v": old, "p": period, "n": -n, "t": -total, "b": -basic, "a": -account}
+                )
+                changes.append(
+                    {"v": new, "p": period, "n": n, "t": total, "b": basic, "a": account}
+                )
+    if changes:
+        db.execute(
+            text(
+                "INSERT INTO summary_payment"
+                " (village_code, period, payments, total_fen, basic_fen, account_fen)"
+                " VALUES (:v, :p, :n, :t, :b, :a)"
+                " ON CONFLICT (village_code, period) DO UPDATE SET"
+                " payments = summary_payment.payments + excluded.payments,"
+                " total_fen = summary_payment.total_fen + excluded.total_fen,"
+                " basic_fen = summary_payment.basic_fen + excluded.basic_fen,"
+                " account_fen = summary_payment.account_fen + excluded.account_fen"
+            ),
+            changes,
+        )
+        db.execute(text("DELETE FROM summary_payment WHERE payments = 0"))
+    if moved:
+        db.execute(
+            text("UPDATE summary_payee SET village_code = :v WHERE id_number = :id"),
+            [{"id": who, "v": new} for who, _old, new in moved],
+        )

@@ -230,6 +230,18 @@ def test_imports_of_persons_move_their_payments(township, monkeypatch, tmp_path)
     _assert_same_values(township, monkeypatch, ["2026-10", "2025"])
 
 
+def test_an_import_that_moves_many_people_counts_the_payments_again(
+    township, monkeypatch, tmp_path
+) -> None:
+    from govshare_desktop.core.store import summary
+
+    monkeypatch.setattr(summary, "MOVES_COUNTED_AGAIN", 5)
+    path = _person_file(township, tmp_path)
+    assert import_file(township, path, user="clerk", now=NOW, full_snapshot=False).updated == 30
+    _assert_as_rebuilt(township)
+    _assert_same_values(township, monkeypatch, ["2026-10", "2025"])
+
+
 def test_imports_of_enrollments_and_households(township, monkeypatch, tmp_path) -> None:
     enrolled = _people(
         township,
