@@ -228,8 +228,7 @@ class MainWindow(RecordsWindow):
         self._page_changed(self.nav.currentRow())
 
     def _laptop_notice(self) -> None:
-        """On a laptop's check-out: a banner saying so (one village only, to be checked in) and
-        【下村笔记本】 in the title, so a clerk never takes it for the office's database."""
+        """On a laptop's check-out: a banner and 【下村笔记本】 in the title."""
         from govshare_desktop.core.services import laptop
 
         here = laptop.this_laptop(self._context())
