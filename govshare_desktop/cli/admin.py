@@ -159,6 +159,14 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from govshare_desktop.core.services.context import Context
 
     credentials = ask_credentials()
+    if args.open_to:
+        ctx = Context(open_store(args, credentials))
+        admin.open_server_backup(ctx, Path(args.file), Path(args.open_to))
+        print(
+            f"已把 {args.file} 解开到 {args.open_to}。该文件含全乡镇（街道）的个人信息："
+            "恢复完成后请立即删除。"
+        )
+        return 0
     try:
         store = open_store(args, credentials)
     except DatabaseUnreadable as exc:
@@ -294,8 +302,14 @@ COMMANDS = [
                 metavar="备份文件",
                 help="要恢复的备份文件（.db，它的 .keys 密钥文件须在同一文件夹；"
                 "服务器：.dump，它的 .json 说明文件须在同一文件夹）",
-            )
+            ),
+            arg(
+                "--open-to",
+                metavar="文件",
+                help="不恢复：把加密的服务器备份解开，写到此新文件（含全乡镇的个人信息，"
+                "供服务器管理员用 pg_restore 手工恢复，用完即删；记入审计日志）",
+            ),
         ],
-        use_cases=("admin.restore", "admin.restore_unreadable"),
+        use_cases=("admin.restore", "admin.restore_unreadable", "admin.open_server_backup"),
     ),
 ]

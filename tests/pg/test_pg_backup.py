@@ -11,6 +11,7 @@ import os
 import subprocess
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from govshare_desktop.core.progress import Cancel, Cancelled
 from govshare_desktop.core.security import signin
 from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import PermissionDenied, Principal, Role
+from govshare_desktop.core.security.sealed_file import MAGIC
+from govshare_desktop.core.security.server_sealed import SEALING, TownshipSealing
 from govshare_desktop.core.services import admin, setup
 from govshare_desktop.core.services.context import Context
 from govshare_desktop.core.store import server_backup, server_restore
@@ -91,12 +94,21 @@ def test_backup_then_restore_gives_the_data_as_at_the_backup(
     assert oct(made.path.stat().st_mode & 0o777) == "0o600"
     (entry,) = audit_trail(office.store).entries(AUDITOR, action="backup")
     assert entry.object == made.path.name and json.loads(entry.detail)["sha256"] == made.sha256
-    toc = subprocess.run(
-        [str(server_backup.find_tool("pg_restore")), "--list", str(made.path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    # Sealed under the township's key as pg_dump wrote it: no resident in the clear on disk.
+    raw = made.path.read_bytes()
+    assert raw.startswith(MAGIC) and b"PGDMP" not in raw and manifest["sealed"] == SEALING
+    with office.store.sessions() as session:
+        names = session.scalars(select(Person.name).limit(20)).all()
+    assert names and not any(name.encode() in raw for name in names)
+    with TownshipSealing(office.store).opened(made.path, manifest) as readable:
+        assert readable != made.path and oct(readable.stat().st_mode & 0o777) == "0o600"
+        toc = subprocess.run(
+            [str(server_backup.find_tool("pg_restore")), "--list", str(readable)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    assert not readable.exists() and not readable.parent.exists()  # removed after
     assert "TABLE DATA public person " in toc and "TABLE DATA public audit_state " not in toc
     assert [f.path for f in admin.list_backups(office, folder)] == [made.path]
     url = office.store.engine.url
@@ -167,7 +179,7 @@ def test_a_cancelled_backup_leaves_nothing(
     slow = tmp_path / "pg_dump"
     slow.write_text(
         '#!/bin/sh\n[ "$1" = --version ] && exec echo "pg_dump (PostgreSQL) 99.0"\n'
-        'echo partial > "$(echo "$@" | sed -n "s/.*--file=\\([^ ]*\\).*/\\1/p")"\n'
+        "echo PGDMP-partial\n"  # to the pipe the sealer reads: part of a dump, then a hang
         "exec sleep 60\n"
     )
     slow.chmod(0o755)
@@ -221,13 +233,24 @@ def test_another_townships_dump_is_refused(
         other.store.dispose()
         with pytest.raises(UserError, match="属于另一个乡镇（街道）（区划代码 441900198000）"):
             admin.restore(office, theirs)
-        # Its manifest made to say it is ours: the township in the dump itself refuses it.
+        # Its manifest made to say it is ours: sealed under their key, it does not open here.
         manifest_path = Path(f"{theirs}.json")
         manifest = json.loads(manifest_path.read_text("utf-8"))
         manifest["township"] = "441900199000"
         manifest_path.write_text(json.dumps(manifest))
-        with pytest.raises(UserError, match="备份文件中的乡镇（街道）（441900198000）"):
+        with pytest.raises(UserError, match="不是用本乡镇（街道）的密钥加密的"):
             admin.restore(_signed_in(office.store.url), theirs)
+        # A dump from before dumps were sealed, so altered: the township inside it refuses it.
+        unsealed = replace(_later(other, 10).store, secret=None)
+        plain = server_backup.backup_server(unsealed, tmp_path / "plain", now=NOW)
+        assert plain.path.read_bytes().startswith(b"PGDMP")
+        manifest_path = Path(f"{plain.path}.json")
+        manifest = json.loads(manifest_path.read_text("utf-8"))
+        assert manifest["sealed"] is None
+        manifest["township"] = "441900199000"
+        manifest_path.write_text(json.dumps(manifest))
+        with pytest.raises(UserError, match="备份文件中的乡镇（街道）（441900198000）"):
+            admin.restore(_signed_in(office.store.url), plain.path)
     finally:
         pg_server.drop_database(name)
 
@@ -399,6 +422,21 @@ def test_backup_and_restore_from_the_command_line(
     verified = govshare("audit", "verify", db=pg_url, user="admin", check=True)
     assert "完整" in verified.stdout
 
+    # The dump opened for the server's administrator to restore by hand: pg_restore reads it.
+    plain = tmp_path / "by-hand.dump"
+    opened = govshare(
+        "restore", str(dump), "--open-to", str(plain), db=pg_url, user="admin", env=env, check=True
+    )
+    assert "已把" in opened.stdout and "请立即删除" in opened.stdout
+    assert plain.read_bytes().startswith(b"PGDMP") and not dump.read_bytes().startswith(b"PGDMP")
+    toc = subprocess.run(
+        [str(server_backup.find_tool("pg_restore")), "--list", str(plain)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "TABLE DATA public person " in toc
+
 
 def test_each_dump_is_an_anchor_for_the_servers_audit_trail(
     office: Context, tmp_path: Path
@@ -433,3 +471,28 @@ def test_each_dump_is_an_anchor_for_the_servers_audit_trail(
     older = admin.verify_audit(office, backups=folder)
     [unread] = [a for a in older.anchors if a.source == made.path.name]
     assert older.ok and unread.reached is None
+
+
+@covers("admin.open_server_backup")
+def test_a_sealed_dump_is_opened_for_a_restore_by_hand(office: Context, tmp_path: Path) -> None:
+    made = admin.back_up(office, tmp_path / "backups")
+    target = tmp_path / "plain.dump"
+    clerk = Context(office.store.acting(CLERK), clock=lambda: NOW)
+    with pytest.raises(PermissionDenied):
+        admin.open_server_backup(clerk, made.path, target)
+    assert not target.exists()
+
+    admin.open_server_backup(office, made.path, target)
+    assert target.read_bytes().startswith(b"PGDMP")
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+    (entry,) = audit_trail(office.store).entries(AUDITOR, action="backup_open")
+    assert entry.object == made.path.name and json.loads(entry.detail)["target"] == str(target)
+    with pytest.raises(UserError, match="文件已存在，不会覆盖"):
+        admin.open_server_backup(office, made.path, target)
+
+    damaged = bytearray(made.path.read_bytes())
+    damaged[-40] ^= 1
+    made.path.write_bytes(bytes(damaged))
+    with pytest.raises(UserError, match="已被改动或已损坏"):
+        admin.open_server_backup(office, made.path, tmp_path / "other.dump")
+    assert not (tmp_path / "other.dump").exists()

@@ -38,6 +38,7 @@ EVENTS = {
     "password_change": "修改密码",
     "backup": "备份",
     "restore": "恢复备份",
+    "backup_open": "解开服务器备份",
     "trust": "登记发送方",
     "install_forms": "安装报表模板",
     "send": "写出数据包",

@@ -271,6 +271,19 @@ def unseal(key: bytes, sealed: dict[str, str], aad: bytes) -> bytes:
         raise CryptoError("wrong key or damaged sealed data") from None
 
 
+def seal_chunk(key: bytes, nonce: bytes, chunk: bytes, aad: bytes) -> bytes:
+    """One chunk of a sealed stream (:mod:`~govshare_desktop.core.security.sealed_file`):
+    AES-256-GCM under ``key`` with the caller's 96-bit ``nonce`` (never used twice per key)."""
+    return AESGCM(key).encrypt(nonce, chunk, aad)
+
+
+def unseal_chunk(key: bytes, nonce: bytes, sealed: bytes, aad: bytes) -> bytes:
+    try:
+        return AESGCM(key).decrypt(nonce, sealed, aad)
+    except (InvalidTag, ValueError):
+        raise CryptoError("wrong key or damaged sealed data") from None
+
+
 def signing_private_pem(private: bytes) -> bytes:
     """A raw Ed25519 private key as unencrypted PKCS#8 PEM (held in memory only, to sign)."""
     return bytes(

@@ -9,6 +9,8 @@ Two differences from a file, both on purpose:
   clerk's PC; a server backup copies every township resident's data from the server onto the PC
   that runs it. (The daily automatic backup is a file's; a server is backed up by its
   administrator, with the program or the server's own tools.)
+* **Dumps are sealed.** pg_dump's output is sealed under the township's key as it is written
+  (:mod:`.server_sealed`): no resident's data lies on the PC's disk in the clear.
 * **The audit trail stays one.** A restore never replaces the live trail (the server's restore
   keeps it), so the attempt, the safety dump and the result are all entries of the same trail.
 """
@@ -22,6 +24,7 @@ from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.progress import Cancel, Progress
 from govshare_desktop.core.security.audit import FAILED, audit_trail
 from govshare_desktop.core.security.permissions import Action, PermissionDenied, Role
+from govshare_desktop.core.security.server_sealed import TownshipSealing
 from govshare_desktop.core.store import server_backup, server_restore
 from govshare_desktop.core.store.backup import BackupFile, BackupResult
 from govshare_desktop.core.store.engine import Store
@@ -57,7 +60,13 @@ def backup_now(
         )
     now = now or datetime.now()
     result = server_backup.backup_server(
-        store, directory, generations=generations, now=now, progress=progress, cancel=cancel
+        store,
+        directory,
+        generations=generations,
+        now=now,
+        progress=progress,
+        cancel=cancel,
+        sealing=_sealing(store),
     )
     audit_trail(store).log(
         store.principal,
@@ -81,13 +90,16 @@ def restore_from(store: Store, backup_file: Path, *, now: datetime | None = None
     is disposed of afterwards, as after a file restore: sign in again."""
     store.principal.require(Action.RESTORE)
     now = now or datetime.now()
-    checked = server_restore.check_dump(store, backup_file)
+    sealing = _sealing(store)
+    checked = server_restore.check_dump(store, backup_file, sealing)
     trail = audit_trail(store)
     name = Path(backup_file).name
     trail.log(store.principal, "restore", name, detail={"stage": "start", "server": True}, now=now)
     try:
         try:
-            safety = server_restore.restore_server(store, backup_file, now=now, checked=checked)
+            safety = server_restore.restore_server(
+                store, backup_file, now=now, checked=checked, sealing=sealing
+            )
         except UserError as exc:  # nothing changed: say so in the trail
             trail.log(
                 store.principal,
@@ -120,3 +132,25 @@ def restore_from(store: Store, backup_file: Path, *, now: datetime | None = None
     finally:
         store.dispose()
     return safety.path
+
+
+def open_dump(
+    store: Store, backup_file: Path, target: Path, *, now: datetime | None = None
+) -> None:
+    """The plaintext of a sealed dump into ``target`` (系统管理员), for a restore by hand; the
+    plaintext holds every resident's data, so it is recorded in the audit trail where it went."""
+    store.principal.require(Action.RESTORE)
+    server_restore.open_dump_to(store, backup_file, target, TownshipSealing(store))
+    audit_trail(store).log(
+        store.principal,
+        "backup_open",
+        Path(backup_file).name,
+        detail={"target": str(target), "server": True},
+        now=now or datetime.now(),
+    )
+
+
+def _sealing(store: Store) -> TownshipSealing | None:
+    """The township's sealing of dumps; None for a store that holds no database key (a tool's,
+    not signed in), whose dumps stay in the clear as before."""
+    return TownshipSealing(store) if store.secret else None

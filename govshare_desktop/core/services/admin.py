@@ -131,6 +131,14 @@ def restore(ctx: Context, backup: Path) -> Path | None:
     return safekeeping.restore_from(ctx.store, Path(backup), now=ctx.now())
 
 
+def open_server_backup(ctx: Context, backup: Path, target: Path) -> None:
+    """A sealed server dump opened into the file ``target`` (系统管理员), for the server's
+    administrator to restore by hand with pg_restore; recorded in the audit trail."""
+    if not ctx.store.server:
+        raise UserError("只有服务器上的数据库的备份（.dump）需要解开；本机数据库的备份直接恢复")
+    server_safekeeping.open_dump(ctx.store, Path(backup), Path(target), now=ctx.now())
+
+
 def restore_unreadable(db: Path, backup: Path, username: str, password: str) -> Path | None:
     """Restore a database too damaged to sign in to (a 系统管理员 of the backup)."""
     return safekeeping.restore_unreadable(Path(db), Path(backup), username, password)

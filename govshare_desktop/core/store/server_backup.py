@@ -65,6 +65,7 @@ from govshare_desktop.core.store.backup_io import (
     _reason,
     _remove_stale_temps,
 )
+from govshare_desktop.core.store.dump_sealing import DumpSealing
 from govshare_desktop.core.store.engine import Store, default_db_path
 from govshare_desktop.core.store.township import KEY_TOWNSHIP_CODE
 
@@ -210,6 +211,14 @@ def _run(
     return done
 
 
+class DumpFailed(UserError):
+    """pg_dump, writing to a pipe, ended with an error: ``said`` is what it wrote last."""
+
+    def __init__(self, said: str) -> None:
+        super().__init__(f"pg_dump 未能完成：{said}")
+        self.said = said
+
+
 class ToolFailed(UserError):
     """A PostgreSQL tool ended with an error: ``said`` is what it wrote last."""
 
@@ -239,10 +248,12 @@ def backup_server(
     progress: Progress | None = None,
     cancel: Cancel | None = None,
     stem: str | None = None,
+    sealing: DumpSealing | None = None,
 ) -> BackupResult:
     """Dump the server database of ``store`` into ``directory`` (default:
     :func:`default_server_backup_dir`) as described in the module doc; keep the newest
     ``generations`` (None: all). ``stem``: another name (the safety copy before a restore).
+    ``sealing``: how the dump is sealed as it is written (None: in the clear).
     Raises :class:`UserError` when the tool is missing or too old, the server refuses, or the
     folder cannot be written; no partial file is left behind."""
     if generations is not None and generations < 1:
@@ -264,7 +275,7 @@ def backup_server(
         progress(0, 0, "正在用 pg_dump 备份服务器上的数据库……")
     try:
         try:
-            _dump_into(store, tool, temp, ["audit_state", *unreadable], cancel)
+            sealed = _dump_into(store, tool, temp, ["audit_state", *unreadable], cancel, sealing)
             check(cancel, CANCELLED)  # asked to stop while it ran: no backup after all
             make_private(temp)
             _fsync_file(temp)
@@ -277,6 +288,7 @@ def backup_server(
                 "server_version": shown,
                 "sequence_values": not unreadable,
                 "audit_head": head,
+                "sealed": sealed,
                 "pg_dump": tool_major(tool),
                 "made_at": (now or datetime.now()).isoformat(timespec="seconds"),
                 "size": size,
@@ -287,7 +299,7 @@ def backup_server(
                 final = _free_name(target_dir, stem or f"govshare-{stamp}")
                 os.replace(temp_manifest, f"{final}{MANIFEST_SUFFIX}")  # the manifest first
                 os.replace(temp, final)
-        except ToolFailed as exc:
+        except (ToolFailed, DumpFailed) as exc:
             raise UserError(
                 f"备份服务器上的数据库失败：pg_dump 报告：{exc.said}。未生成备份文件。"
             ) from None
@@ -305,23 +317,28 @@ def backup_server(
 
 
 def _dump_into(
-    store: Store, tool: Path, temp: Path, no_data: list[str], cancel: Cancel | None
-) -> None:
-    """pg_dump of the store's database into ``temp``, without the rows of ``no_data``."""
+    store: Store,
+    tool: Path,
+    temp: Path,
+    no_data: list[str],
+    cancel: Cancel | None,
+    sealing: DumpSealing | None,
+) -> str | None:
+    """pg_dump of the store's database into ``temp``, without the rows of ``no_data``: sealed
+    by ``sealing`` as it is written — returns how, for the manifest — or in the clear (None)."""
     conninfo, env = libpq_target(store.url)
-    _run(
-        [
-            str(tool),
-            "--format=custom",
-            "--no-password",
-            *(f"--exclude-table-data={name}" for name in no_data),
-            f"--file={temp}",
-            f"--dbname={conninfo}",
-        ],
-        what="pg_dump",
-        env=env,
-        cancel=cancel,
-    )
+    argv = [
+        str(tool),
+        "--format=custom",
+        "--no-password",
+        *(f"--exclude-table-data={name}" for name in no_data),
+        f"--dbname={conninfo}",
+    ]
+    if sealing is not None:
+        sealing.dump(argv, env, temp, cancel)
+        return sealing.name
+    _run([*argv, f"--file={temp}"], what="pg_dump", env=env, cancel=cancel)
+    return None
 
 
 def _live_facts(store: Store) -> dict[str, str]:

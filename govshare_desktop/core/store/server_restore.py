@@ -38,6 +38,7 @@ import re
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -55,6 +56,7 @@ from govshare_desktop.core.store.backup_io import (
     _is_db_error,
     _local,
 )
+from govshare_desktop.core.store.dump_sealing import DumpSealing
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.migrate import SCHEMA_HEAD
 from govshare_desktop.core.store.models import Base
@@ -87,9 +89,12 @@ class CheckedDump:
     audit_head: tuple[int, str] | None  # the dump's last audit entry (seq, mac)
 
 
-def check_dump(store: Store, path: str | os.PathLike[str]) -> CheckedDump:
+def check_dump(
+    store: Store, path: str | os.PathLike[str], sealing: DumpSealing | None = None
+) -> CheckedDump:
     """Check that ``path`` is an intact govshare dump of this township that this program can
-    restore into the server database of ``store``; raise :class:`UserError` saying why not."""
+    restore into the server database of ``store``; raise :class:`UserError` saying why not.
+    ``sealing`` opens a sealed dump."""
     path = Path(path)
     manifest = _manifest(path)
     facts = _live_facts(store)
@@ -111,7 +116,8 @@ def check_dump(store: Store, path: str | os.PathLike[str]) -> CheckedDump:
             f"该备份由 PostgreSQL {made_by} 版的 pg_dump 生成，本机的 pg_restore（{tool}）"
             f"版本较旧，读不了它。{_CLIENT_HINT}"
         )
-    settings, revision, head = _read_dump(tool, path)
+    with _opened(path, manifest, sealing) as readable:
+        settings, revision, head = _read_dump(tool, readable)
     if settings.get(KEY_TOWNSHIP_CODE) != facts["township"]:
         raise UserError(
             f"备份文件中的乡镇（街道）（{settings.get(KEY_TOWNSHIP_CODE) or '无'}）与其说明文件"
@@ -120,8 +126,9 @@ def check_dump(store: Store, path: str | os.PathLike[str]) -> CheckedDump:
     if revision != facts["revision"] or revision != SCHEMA_HEAD:
         raise UserError(
             f"该备份的数据库版本（{revision}）与服务器上的数据库（{facts['revision']}）不同，"
-            f"本程序不能把它直接恢复到服务器上：{path}。可由服务器管理员用 pg_restore 把它恢复到"
-            "一个新建的空数据库，再用本程序连接那个数据库（程序会升级它）。"
+            f"本程序不能把它直接恢复到服务器上：{path}。可由系统管理员先用 govshare restore 备份文件 "
+            "--open-to 文件 把它解开，再由服务器管理员用 pg_restore 把解开的文件恢复到一个新建的空"
+            "数据库，然后用本程序连接那个数据库（程序会升级它）。"
         )
     if head is not None and not _in_live_trail(store, head):
         raise UserError(
@@ -129,6 +136,38 @@ def check_dump(store: Store, path: str | os.PathLike[str]) -> CheckedDump:
             f"或本数据库是重新建立的），不能恢复：{path}"
         )
     return CheckedDump(path, manifest, facts["township"], revision, head)
+
+
+def open_dump_to(
+    store: Store, path: str | os.PathLike[str], target: Path, sealing: DumpSealing
+) -> None:
+    """The plaintext of this township's sealed dump ``path`` into the new file ``target``, for
+    the server's administrator to restore by hand with pg_restore (a dump of another schema
+    revision, see :func:`check_dump`): its manifest, township and SHA-256 are checked first."""
+    path = Path(path)
+    manifest = _manifest(path)
+    township = _live_facts(store)["township"]
+    if manifest.get("township") != township:
+        raise UserError(
+            f"该备份属于另一个乡镇（街道）（区划代码 {manifest.get('township')}），不能解开：{path}"
+        )
+    if file_sha256(path) != manifest.get("sha256"):
+        raise UserError(f"备份文件已被改动或已损坏（SHA-256 与备份时记录的不符）：{path}")
+    if not manifest.get("sealed"):
+        raise UserError(f"这份备份没有加密，pg_restore 可以直接读取它：{path}")
+    sealing.write_opened(path, manifest, target)
+
+
+@contextlib.contextmanager
+def _opened(path: Path, manifest: dict[str, Any], sealing: DumpSealing | None) -> Iterator[Path]:
+    """The dump as pg_restore reads it: itself (in the clear), or opened by ``sealing``."""
+    if not manifest.get("sealed"):
+        yield path
+        return
+    if sealing is None:
+        raise UserError(f"这份备份已加密，须由本乡镇（街道）的账户登录后恢复：{path}")
+    with sealing.opened(path, manifest) as readable:
+        yield readable
 
 
 def _manifest(path: Path) -> dict[str, Any]:
@@ -256,13 +295,14 @@ def restore_server(
     before: str | os.PathLike[str] | None = None,
     now: datetime | None = None,
     checked: CheckedDump | None = None,
+    sealing: DumpSealing | None = None,
 ) -> BackupResult:
     """Restore the dump at ``backup_path`` into the server database of ``store`` (see the module
     doc): checked (:func:`check_dump`, unless ``checked``), a safety dump of the live database
     into ``before`` (default: the folder of the dump restored), then the dump's rows in place of
     the live ones, in one transaction. Returns the safety dump. On any failure the database is
     as it was."""
-    checked = checked or check_dump(store, backup_path)
+    checked = checked or check_dump(store, backup_path, sealing)
     stamp = _local(now or datetime.now()).strftime(_STAMP)
     try:
         safety = backup_server(
@@ -271,20 +311,24 @@ def restore_server(
             generations=None,
             now=now,
             stem=f"{_BEFORE_RESTORE_PREFIX}{stamp}",
+            sealing=sealing,
         )
     except UserError as exc:
         raise UserError(f"恢复前无法备份当前数据库，已放弃恢复。{exc.message}") from None
     tool = _tool("pg_restore")
-    toc = _run([str(tool), "--list", str(checked.path)], what="pg_restore").stdout
-    entries = _data_entries(toc)
-    order = _restore_order(entries, checked.path)
-    with tempfile.TemporaryDirectory(prefix="govshare-restore-") as work:
+    with (
+        _opened(checked.path, checked.manifest, sealing) as readable,
+        tempfile.TemporaryDirectory(prefix="govshare-restore-") as work,
+    ):
+        toc = _run([str(tool), "--list", str(readable)], what="pg_restore").stdout
+        entries = _data_entries(toc)
+        order = _restore_order(entries, checked.path)
         listing = Path(work) / "restore.list"
         listing.write_text("".join(f"{entries[name]}\n" for name in order), encoding="utf-8")
         errors = Path(work) / "pg_restore.err"
         started = time.monotonic()
         try:
-            _replace_rows(store, tool, checked.path, listing, errors, order)
+            _replace_rows(store, tool, readable, listing, errors, order)
         except ToolFailed as exc:
             raise UserError(_restore_failed(exc.said, time.monotonic() - started)) from None
         except Exception as exc:
