@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -73,7 +74,10 @@ def _forms(app: QApplication, window, forms) -> None:  # type: ignore[no-untyped
     october = Period.parse("2026-10")
     choose(forms.period, "2026-10")
     choose(forms.area, "441900199201")
-    forms.prefill()
+    prefilled = forms.prefill()  # off the UI thread: wait for it
+    while not prefilled.done:
+        app.processEvents()
+        time.sleep(0.01)
     choose(forms.template, "")
     app.processEvents()
     window.grab().save(str(OUT / "forms.png"))

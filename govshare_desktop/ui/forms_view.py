@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from govshare_desktop.core.domain.period import Period, PeriodKind
+from govshare_desktop.core.domain.period import Period, recent_periods
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.export.pdf import Sheets
 from govshare_desktop.core.forms.dictionary import Element
@@ -51,9 +51,11 @@ from govshare_desktop.core.reports.sending import Sent
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.services import forms, reports
 from govshare_desktop.core.services.output import fill_department_workbook
+from govshare_desktop.ui.errors import show_error
 from govshare_desktop.ui.form_output import FormOutput
 from govshare_desktop.ui.outbox_view import PackageWriter
 from govshare_desktop.ui.sheet_view import SheetView, refused_text
+from govshare_desktop.ui.tasks import Task, run_task
 from govshare_desktop.ui.usecases import context
 from govshare_desktop.ui.values_model import EntryTable, ValuesModel
 
@@ -65,15 +67,6 @@ STATUS_LABELS = {
     "accepted": "已被接收（已锁定）",
 }
 ALL_ITEMS = ""  # the template combo's "every item" entry
-
-
-def recent_periods(today: date, count: int = 12) -> list[Period]:
-    """The last finished months, quarters, half-years and years, newest first."""
-    periods: list[Period] = []
-    for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.HALF, PeriodKind.YEAR):
-        current = Period.of_date(today, kind)
-        periods += [current.shift(-i) for i in range(count if kind is PeriodKind.MONTH else 4)]
-    return periods
 
 
 class FormsView(QWidget):
@@ -480,8 +473,25 @@ class FormsView(QWidget):
         )
         return reason.strip() if ok and reason.strip() else None
 
-    def prefill(self) -> None:
-        done = forms.prefill(context(self.pool.store), self.pool, self.current_period)
+    def prefill(self) -> Task:
+        """按回流数据预填 off the UI thread: the page waits (greyed), the window does not."""
+        ctx, pool, period = context(self.pool.store), self.pool, self.current_period
+        self.setEnabled(False)
+        self.prefill_task = run_task(
+            self,
+            "正在按回流数据预填……",
+            lambda _p, _c: forms.prefill(ctx, pool, period),
+            self._prefilled,
+            self._prefill_failed,
+        )
+        return self.prefill_task
+
+    def _prefill_failed(self, exc: BaseException) -> None:
+        self.setEnabled(True)
+        show_error(self, exc)
+
+    def _prefilled(self, done: forms.Prefilled) -> None:
+        self.setEnabled(True)
         report, carried = done.report, done.carried
         self.reload()
         self.changed.emit()

@@ -25,12 +25,13 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 
 
 @pytest.fixture
-def forms(window):
+def forms(qtbot, window):
     window.set_masked(False, reason="打印报表")
     window.show_page("forms")
     view = window.forms_view
     view.period.setCurrentIndex(view.period.findData("2026-10"))
-    view.prefill()
+    prefilled = view.prefill()  # off the UI thread
+    qtbot.waitUntil(lambda: prefilled.done, timeout=60000)
     notes: list[str] = []
     view.output.notify = notes.append
     for output in view.batch_outputs.values():

@@ -13,7 +13,7 @@ V = "441900199201"
 
 
 @pytest.fixture
-def forms(window):
+def forms(qtbot, window):
     window.show_page("forms")
     view = window.forms_view
     assert view is not None and view.isVisible()
@@ -40,7 +40,8 @@ def test_prefill_then_type_the_missing_items(qtbot, forms, monkeypatch) -> None:
         "P_80PLUS",
         "S_ELDERLY_ALLOWANCE",
     ]
-    view.prefill()
+    prefilled = view.prefill()  # off the UI thread
+    qtbot.waitUntil(lambda: prefilled.done, timeout=60000)
     value = view.model.index(_row(view, "P_60PLUS"), 1)
     assert int(value.data()) > 0 and value.data(Qt.ItemDataRole.BackgroundRole) is not None
     assert "已填 3 / 4" in view.status.text()
@@ -107,7 +108,7 @@ def test_a_refused_submission_says_why(qtbot, forms, monkeypatch) -> None:
     assert shown and "未填写" in shown[0]
 
 
-def test_the_items_model_passes_qmodeltester(qtmodeltester, forms) -> None:
+def test_the_items_model_passes_qmodeltester(qtbot, qtmodeltester, forms) -> None:
     """The list of a form's items (ValuesModel), checked while it is loaded, prefilled and
     shown for a village and for the township (合计 worked out from the rows)."""
     view = forms
@@ -116,8 +117,34 @@ def test_the_items_model_passes_qmodeltester(qtmodeltester, forms) -> None:
     qtmodeltester.check(view.model)  # keeps watching the changes below
     _choose(view.template, "mz_elderly")
     _choose(view.area, V)
-    view.prefill()
+    prefilled = view.prefill()  # off the UI thread
+    qtbot.waitUntil(lambda: prefilled.done, timeout=60000)
     assert view.model.rowCount() == 4
     _choose(view.area, "441900199000")
     assert view.model.totals  # the township's additive items are sums
     qtmodeltester.check(view.model)
+
+
+def test_prefill_runs_beside_the_window_and_a_failure_is_said(qtbot, forms, monkeypatch) -> None:
+    view = forms
+    _choose(view.period, "2026-10")
+    _choose(view.area, V)
+    prefilled = view.prefill()
+    assert not view.isEnabled()  # the page waits for it (greyed) …
+    window = view.window()
+    assert window.nav.isEnabled() and not prefilled.done  # … the window does not
+    qtbot.waitUntil(lambda: prefilled.done, timeout=60000)
+    assert view.isEnabled() and "已预填" in view.status.text()
+
+    import govshare_desktop.ui.forms_view as forms_view
+    from govshare_desktop.core.errors import UserError
+
+    def refuse(*_args):  # type: ignore[no-untyped-def]
+        raise UserError("数据库正在检查，检查通过前不能保存")
+
+    said: list[str] = []
+    monkeypatch.setattr(forms_view.forms, "prefill", refuse)
+    monkeypatch.setattr(forms_view, "show_error", lambda _parent, exc: said.append(str(exc)))
+    failed = view.prefill()
+    qtbot.waitUntil(lambda: failed.done, timeout=60000)
+    assert said == ["数据库正在检查，检查通过前不能保存"] and view.isEnabled()

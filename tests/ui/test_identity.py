@@ -26,7 +26,8 @@ def test_values_from_the_window_are_the_accounts(qtbot, demo_store, monkeypatch)
     window.show_page("forms")
     forms = window.forms_view
     forms.period.setCurrentIndex(forms.period.findData("2026-10"))
-    forms.prefill()
+    prefilled = forms.prefill()  # off the UI thread
+    qtbot.waitUntil(lambda: prefilled.done, timeout=60000)
     forms.template.setCurrentIndex(forms.template.findData("yb_resident_medical"))
     view = forms.sheet
     sheet = view.sheet_model.sheet

@@ -151,7 +151,8 @@ def test_a_report_goes_up_into_a_folder_and_comes_back_returned(
     (task,) = reports.tasks(Context(window.store), TODAY)[0]
     window.open_task(FORM, "2026-11", TOWNSHIP)
     view = window.forms_view
-    view.prefill()
+    prefilled = view.prefill()  # off the UI thread
+    qtbot.waitUntil(lambda: prefilled.done, timeout=60000)
     usb = _folder(monkeypatch, tmp_path / "usb")
     asked = _answer(monkeypatch, QMessageBox.StandardButton.Yes)
     _click(qtbot, view.submit_button)
@@ -231,7 +232,7 @@ def test_the_outbox_lists_and_writes_every_package(
 
 
 @pytest.fixture
-def review_form(window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def review_form(qtbot, window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """mz_elderly needs review; October's form for one village is filled and 上报 by the
     经办人: it waits 待审核, no package yet."""
     admin = Context(window.store.acting(Principal("admin", Role.SYSADMIN)))
@@ -239,7 +240,8 @@ def review_form(window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     window.show_page("forms")
     view = window.forms_view
     view.show_form("mz_elderly", "2026-10", V)
-    view.prefill()
+    prefilled = view.prefill()  # off the UI thread
+    qtbot.waitUntil(lambda: prefilled.done, timeout=60000)
     ctx = Context(window.store)
     data = view.pool.collect("mz_elderly", V, Period.parse("2026-10"))
     for column in data.template.columns:

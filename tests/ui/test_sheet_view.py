@@ -42,7 +42,8 @@ def test_a_table_shown_as_its_paper_form_and_typed_into(qtbot, window, qtmodelte
     window.show_page("forms")
     forms = window.forms_view
     _choose(forms.period, "2026-10")
-    forms.prefill()
+    prefilled = forms.prefill()  # off the UI thread
+    qtbot.waitUntil(lambda: prefilled.done, timeout=60000)
     _choose(forms.template, "yb_resident_medical")
     view = forms.sheet
     assert isinstance(view, SheetView) and view.isVisible()
@@ -152,7 +153,8 @@ def test_payments_outside_the_registry_have_their_own_row_so_columns_add_up(qtbo
     window.show_page("forms")
     forms = window.forms_view
     _choose(forms.period, "2026-10")
-    forms.prefill()
+    prefilled = forms.prefill()  # off the UI thread
+    qtbot.waitUntil(lambda: prefilled.done, timeout=60000)
     _choose(forms.template, "rs_pension_payment")
     view = forms.sheet
     model = view.sheet_model

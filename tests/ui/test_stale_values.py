@@ -56,7 +56,8 @@ def test_the_paper_form_shows_the_other_clerks_value_instead(qtbot, window) -> N
     window.show_page("forms")
     forms = window.forms_view
     _choose(forms.period, "2026-10")
-    forms.prefill()
+    prefilled = forms.prefill()  # off the UI thread
+    qtbot.waitUntil(lambda: prefilled.done, timeout=60000)
     _choose(forms.template, "yb_resident_medical")
     view = forms.sheet
     assert isinstance(view, SheetView)

@@ -130,3 +130,13 @@ class Period:
         if self.kind is PeriodKind.HALF:
             return f"{self.year}年{'上' if self.index == 1 else '下'}半年"
         return f"{self.year}年"
+
+
+def recent_periods(today: date, count: int = 12) -> list[Period]:
+    """The last finished months, quarters, half-years and years, newest first (the periods a
+    form is filled for)."""
+    periods: list[Period] = []
+    for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.HALF, PeriodKind.YEAR):
+        current = Period.of_date(today, kind)
+        periods += [current.shift(-i) for i in range(count if kind is PeriodKind.MONTH else 4)]
+    return periods
