@@ -585,6 +585,8 @@ def main() -> int:
     parser.add_argument("--fast-server", action="store_true", help="keep fsync=off (test settings)")
     parser.add_argument("--repeat", type=int, default=2, help="import runs (best of)")
     parser.add_argument("--profile", action="store_true", help="cProfile the imports")
+    parser.add_argument("--only", choices=("all", "import"), default="all",
+                        help="import: the import figures alone (no clerks, no search)")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the files (and print where)")
     args = parser.parse_args()
     if args.url:
@@ -607,11 +609,13 @@ def main() -> int:
         villages = generate_both(url, db, args.households)
         people = registry(db)
         payments = None
-        if args.import_while_entering:  # months before the demo's (no payment of it is absent)
+        # months before the demo's (no payment of it is absent)
+        if args.import_while_entering and args.only == "all":
             payments = work / "payments_while_entering.csv"
             make_csv(payments, args.import_while_entering, people, months(201307, 50))
-        bench_clerks(url, db, villages, args, payments)
-        bench_search(url, db)
+        if args.only == "all":
+            bench_clerks(url, db, villages, args, payments)
+            bench_search(url, db)
         big = work / "payments.csv"
         started = time.perf_counter()
         make_csv(big, args.rows, people, months(201709, 50))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from govshare_desktop.core.store.bulk import TupleInserter
@@ -73,3 +73,28 @@ def test_a_duplicate_key_is_an_integrity_error_and_nothing_is_kept(any_store) ->
     with any_store.sessions() as session:
         assert session.scalar(select(Payment.id)) is None
         assert session.scalar(select(Batch.id)) is None
+
+
+def test_rows_written_in_the_background_are_there_and_an_error_comes_back(any_store) -> None:
+    """``background``: the COPY of a batch runs on a thread while the caller goes on (PostgreSQL);
+    the next statement of the session waits for it, and its error is raised by wait() — the same
+    IntegrityError, nothing kept. On SQLite the flag changes nothing."""
+    columns = ("id_number", "period", "basic_fen", "account_fen", "total_fen", "batch_id")
+    with any_store.transaction() as session:
+        batch = _batch(session)
+        inserter = TupleInserter(session, table_of(Payment), columns, background=True)
+        assert inserter.background is any_store.server
+        for month in range(1, 13):
+            inserter([(f"4419001950010100{i:02d}", 202600 + month, 1, 2, 3, batch)
+                      for i in range(50)])  # fmt: skip
+        inserter.wait()
+        assert session.scalar(select(func.count(Payment.id))) == 600
+    row = ("44190019500101001X", 202610, 23800, 3000, 26800)
+    with pytest.raises(IntegrityError), any_store.transaction() as session:
+        batch = _batch(session)
+        inserter = TupleInserter(session, table_of(Payment), columns, background=True)
+        inserter([(*row, batch)])
+        inserter([(*row, batch)])  # the same (公民身份号码, 发放年月) again
+        inserter.wait()
+    with any_store.sessions() as session:
+        assert session.scalar(select(func.count(Payment.id))) == 600

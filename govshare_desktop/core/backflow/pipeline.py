@@ -211,6 +211,25 @@ def _read_rows(
 ) -> None:
     """Every data row: built into a record (or rejected), checked against the rows before it and
     applied in chunks. ``seen`` gets each accepted record's key and row number."""
+    try:
+        _read_chunks(plan, builder, applier, result, seen, facts, spare, progress, cancel)
+    except BaseException:
+        applier.finish(quiet=True)  # a chunk still being written: done before the rollback
+        raise
+    applier.finish()
+
+
+def _read_chunks(
+    plan: ImportPlan,
+    builder: RecordBuilder,
+    applier: Applier,
+    result: DatasetResult,
+    seen: dict[Any, int],
+    facts: _Facts,
+    spare: Spare,
+    progress: Progress | None,
+    cancel: Cancel | None,
+) -> None:
     spec = plan.dataset
     record_key = _record_key(plan.mapping.dataset)
     csv_offset = plan.table.header_rows[-1] - 1 if plan.source.kind == "csv" else 0
@@ -434,6 +453,7 @@ def _apply_households(
     applier = Applier(session, target, sorted(provided), batch_id=batch_id, as_of=plan.as_of)
     for start in range(0, len(records), CHUNK):
         applier.apply(records[start : start + CHUNK])
+    applier.finish()
     if plan.full_snapshot and not applier.outcome.table_was_empty:
         applier.mark_absent({(n,) for n in households}, None, lambda key: key, spare)
     return applier.outcome

@@ -74,6 +74,7 @@ class RecordBuilder:
         )
         self._finish = finish or partial(FINISHERS[self.dataset], self)
         self._build = self._compile()
+        self.build = self._build  # type: ignore[method-assign,assignment]  # no wrapper per row
 
     def header_of(self, key: str) -> str:
         for _, k, header, _, _ in self.columns:
@@ -120,27 +121,41 @@ class RecordBuilder:
             "MISS": _MISS,
             "finish": self._finish,
         }
-        lines = ["def build(raw):", "    cells = raw.values", "    n = len(cells)", "    v = {}"]
+        width = max((column + 1 for column, *_ in self.columns), default=0)
+        lines = [
+            "def build(raw):",
+            "    cells = raw.values",
+            f"    if len(cells) < {width}:",
+            f"        cells = cells + (None,) * ({width} - len(cells))",
+            "    v = {}",
+        ]
         for i, (column, key, header, convert, required) in enumerate(self.columns):
             memo: dict[Any, Any] = {}
             env[f"memo{i}"] = memo
             env[f"slow{i}"] = _memo_filler(convert, memo)
             env[f"header{i}"] = header
             blank = (
-                f"        raise RowRejected(header{i}, MISSING, '必填项“' + header{i} + '”为空')"
+                f"            raise RowRejected(header{i}, MISSING, '必填项“' + header{i} + '”为空')"
                 if required
-                else f"        v[{key!r}] = None"
+                else f"            v[{key!r}] = None"
             )
+            # The memo is asked first: it holds only non-blank text (other values are remembered
+            # under (class, value), which no cell equals), so a hit is a converted value or
+            # refusal, and only a miss looks at blankness and converts.
             lines += [
-                f"    x = cells[{column}] if {column} < n else None",
-                "    if x is None or (x.__class__ is str and not x.strip()):",
+                f"    x = cells[{column}]",
+                f"    y = memo{i}.get(x, MISS)",
+                "    if y is MISS:",
+                "        if x is None or (x.__class__ is str and not x.strip()):",
                 blank,
-                "    else:",
-                f"        y = memo{i}.get(x, MISS) if x.__class__ is str else MISS",
-                "        if y is MISS:",
+                "        else:",
                 f"            y = slow{i}(x)",
-                "        if y.__class__ is FieldError:",
-                f"            raise RowRejected(header{i}, y.reason, str(y))",
+                "            if y.__class__ is FieldError:",
+                f"                raise RowRejected(header{i}, y.reason, str(y))",
+                f"            v[{key!r}] = y",
+                "    elif y.__class__ is FieldError:",
+                f"        raise RowRejected(header{i}, y.reason, str(y))",
+                "    else:",
                 f"        v[{key!r}] = y",
             ]
         lines.append("    return finish(v)")

@@ -3,6 +3,7 @@ processing, and a bigger SQLite page cache while a large transaction runs."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -38,10 +39,24 @@ class TupleInserter:
     2 times as fast as psycopg's pipelined executemany for a million rows (bench/bench_office.py); a
     failure is raised as SQLAlchemy's error (an IntegrityError stays one). Elsewhere, or with
     ``fast=False``: a Core executemany.
+
+    ``background`` (PostgreSQL's COPY only): a batch is written by a thread while the caller
+    prepares the next one, so that the server's work on a batch overlaps the caller's Python
+    instead of following it (a million payments: the server spends about as long on its rows as
+    the import spends building them). The call returns once the thread holds the connection
+    (psycopg keeps the connection's lock for the whole COPY, so any other statement of the
+    session waits for the COPY to end); :meth:`wait` waits for the batch and raises its error —
+    call it before anything else uses the connection, and before the transaction ends.
     """
 
     def __init__(
-        self, session: Session, table: Table, columns: Sequence[str], *, fast: bool = True
+        self,
+        session: Session,
+        table: Table,
+        columns: Sequence[str],
+        *,
+        fast: bool = True,
+        background: bool = False,
     ) -> None:
         self.session = session
         self.table = table
@@ -53,6 +68,9 @@ class TupleInserter:
         self.fast = fast and dialect.name == "sqlite" and dialect.paramstyle == "qmark"
         self.copy = fast and dialect.name == "postgresql" and dialect.driver == "psycopg"
         self._direct = self.fast or self.copy
+        self.background = background and self.copy
+        self._writer: threading.Thread | None = None
+        self._error: BaseException | None = None
         if self._direct:
             # Column order as given (insert().values() would follow the table's order instead).
             quote = dialect.identifier_preparer.quote
@@ -94,17 +112,50 @@ class TupleInserter:
                     values[i] = proc(values[i])
                 processed.append(tuple(values))
             rows = processed
+        if self.background:
+            self.wait()
+            self._start(rows)
+            return
         if self.copy:
             self._copy(rows)
             return
         self.connection.exec_driver_sql(self.sql, list(rows))
 
-    def _copy(self, rows: Sequence[tuple[Any, ...]]) -> None:
+    def wait(self, *, quiet: bool = False) -> None:
+        """Until the batch handed to the thread is written; its error is raised here (``quiet``:
+        dropped, for a caller already failing)."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.join()
+        error, self._error = self._error, None
+        if error is not None and not quiet:
+            raise error
+
+    def _start(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        started = threading.Event()
+
+        def write() -> None:
+            try:
+                self._copy(rows, started)
+            except BaseException as exc:  # handed to the caller by wait()
+                self._error = exc
+            finally:
+                started.set()
+
+        self._writer = threading.Thread(target=write, name="govshare-copy", daemon=True)
+        self._writer.start()
+        started.wait()
+
+    def _copy(
+        self, rows: Sequence[tuple[Any, ...]], started: threading.Event | None = None
+    ) -> None:
         dialect = self.connection.dialect
         dbapi = dialect.loaded_dbapi
         driver = self.connection.connection.driver_connection
         try:
             with driver.cursor() as cursor, cursor.copy(self.sql) as copy:  # type: ignore[union-attr]
+                if started is not None:
+                    started.set()  # the connection is held until the COPY ends
                 for row in rows:
                     copy.write_row(row)
         except dbapi.Error as exc:
