@@ -57,6 +57,7 @@ def cmd_checkout(args: argparse.Namespace) -> int:
             period=period(args.period) if args.period else None,
             forms=args.form or (),
             laptop=args.laptop or "",
+            task=args.task,
         )
     finally:
         ctx.store.dispose()
@@ -132,6 +133,11 @@ COMMANDS = [
                 nargs="+",
                 metavar="报表模板",
                 help="只检出这些报表的数据项（报表模板 ID，govshare forms list 可见；默认全部）",
+            ),
+            arg(
+                "--task",
+                metavar="任务编号",
+                help="按县里下发的报表任务检出：统计期和报表取自该任务，任务随村带到笔记本上",
             ),
             arg("--laptop", metavar="名称", help="笔记本的名称或编号（记入检出记录，便于查找）"),
             arg("--out", required=True, metavar="文件", help="写出的数据库文件（以 .db 结尾）"),

@@ -30,7 +30,7 @@ from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.forms.values import FormValues
 from govshare_desktop.core.laptop.checkin import CheckIn
-from govshare_desktop.core.services import forms, laptop, stats
+from govshare_desktop.core.services import forms, laptop, reports, stats
 from govshare_desktop.core.services.context import Context
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.ui.errors import show_error
@@ -135,14 +135,27 @@ class LaptopView(QWidget):
         return dialog
 
     def check_out(
-        self, village: str, out: Path, password: str, period: Period | None, name: str
+        self,
+        village: str,
+        out: Path,
+        password: str,
+        period: Period | None,
+        name: str,
+        task: str | None = None,
     ) -> None:
         pool = self._pool()
         self.task = run_task(
             self,
             "正在检出到笔记本……",
             lambda _p, _c: laptop.checkout(
-                self.ctx, pool, village, out, password=password, period=period, laptop=name
+                self.ctx,
+                pool,
+                village,
+                out,
+                password=password,
+                period=period,
+                laptop=name,
+                task=task,
             ),
             lambda done: self._done("已检出", done.summary()),
         )
@@ -234,6 +247,18 @@ class CheckoutDialog(QDialog):
         self.village = QComboBox(self)
         for code, name in stats.areas(ctx)[1:]:
             self.village.addItem(f"{name}（{code}）", code)
+        self.task = QComboBox(self)
+        self.task.setObjectName("checkout_task")
+        self.task.addItem("（不按报表任务）", None)
+        self._task_periods: dict[str, str] = {}
+        for view in reports.tasks(ctx)[0]:
+            if view.open:
+                self.task.addItem(
+                    f"{view.title}｜{view.period}｜截止 {view.deadline}（{view.due_text}）",
+                    view.task_id,
+                )
+                self._task_periods[view.task_id] = view.period
+        self.task.currentIndexChanged.connect(self._task_chosen)
         self.period = QLineEdit(self)
         self.period.setPlaceholderText("例：2026-11；不填则检出各统计期")
         self.laptop = QLineEdit(self)
@@ -248,6 +273,7 @@ class CheckoutDialog(QDialog):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("您的登录密码：笔记本上用它登录")
         form.addRow("村（社区）：", self.village)
+        form.addRow("报表任务：", self.task)
         form.addRow("统计期：", self.period)
         form.addRow("笔记本：", self.laptop)
         form.addRow("检出文件：", row)
@@ -268,15 +294,23 @@ class CheckoutDialog(QDialog):
         if name:
             self.file.setText(name)
 
-    def chosen(self) -> tuple[str, Path, str, Period | None, str]:
+    def _task_chosen(self) -> None:
+        """A task sets the period (and the form): the clerk does not type it."""
+        task = self.task.currentData()
+        self.period.setText(self._task_periods.get(task, "") if task else "")
+        self.period.setEnabled(not task)
+
+    def chosen(self) -> tuple[str, Path, str, Period | None, str, str | None]:
+        task = self.task.currentData()
         text = self.period.text().strip()
-        period = Period.parse(text) if text else None
+        period = Period.parse(text) if text and not task else None
         return (
             str(self.village.currentData()),
             Path(self.file.text().strip()),
             self.password.text(),
             period,
             self.laptop.text(),
+            task,
         )
 
     def _accept(self) -> None:

@@ -139,3 +139,35 @@ def test_the_main_window_on_a_laptop_says_it_is_one(qtbot, tmp_path: Path) -> No
     finally:
         lap.ctx.store.dispose()
         at_office.ctx.store.dispose()
+
+
+def test_a_report_task_is_chosen_in_the_check_out_dialog(qtbot, tmp_path: Path) -> None:
+    from govshare_desktop.core.services import laptop, reports
+    from tests.core.test_laptop_task import _county, _task
+
+    office = Office(make_office(tmp_path / "office" / "gov.db"))
+    task = _task(office, _county(office), tmp_path, area=office.township, task_id="MZ-UI-1")
+    view = LaptopView(office.ctx.store)
+    qtbot.addWidget(view)
+    view.show()
+    dialog = view.ask_checkout()
+    assert isinstance(dialog, CheckoutDialog)
+    assert dialog.task.count() == 2 and dialog.task.currentData() is None
+    assert "截止 2026-12-10" in dialog.task.itemText(1)
+    dialog.village.setCurrentIndex(dialog.village.findData(office.village))
+    dialog.task.setCurrentIndex(1)
+    assert dialog.period.text() == "2026-11" and not dialog.period.isEnabled()
+    out = tmp_path / "任务.db"
+    dialog.file.setText(str(out))
+    dialog.password.setText(CLERK_PASSWORD)
+    dialog.grab().save("/tmp/laptop_checkout_task.png")
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+    assert "报表任务 MZ-UI-1" in _wait_message(qtbot, view)
+    [listed] = laptop.status(office.ctx)
+    assert listed.period == "2026-11" and list(listed.forms) == ["mz_elderly"]
+    office.ctx.store.dispose()
+    lap = Laptop(out, office.clock)
+    try:
+        assert [v.task_id for v in reports.tasks(lap.ctx)[0]] == [task]
+    finally:
+        lap.ctx.store.dispose()

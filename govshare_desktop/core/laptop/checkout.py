@@ -50,6 +50,7 @@ from govshare_desktop.core.store.models import (
     MedicalEnrollment,
     Payment,
     Person,
+    ReportTask,
     Setting,
     StoredElements,
     StoredTemplate,
@@ -108,15 +109,23 @@ def check_out(
     period: str | None = None,
     forms: tuple[str, ...] = (),
     laptop: str = "",
+    task: str | None = None,
     now: datetime,
 ) -> CheckedOut:
     """Check ``village`` out into a new database at ``out`` for the signed-in clerk, whose
     ``password`` (checked against the office's keys) will open it. Refused in Chinese for a
-    village not of this township, one already out, a file already there or a wrong password."""
+    village not of this township, one already out, a file already there or a wrong password.
+    ``task``: a report task from the county — its form and period are the scope, and the task
+    goes with the village (the laptop's 报表任务 page shows it, deadline and all)."""
     principal = store.principal
     principal.require(Action.EDIT_FORMS)
     out = Path(out).expanduser().resolve()
     _refuse_target(store, out)
+    task_row: dict[str, Any] | None = None
+    if task:
+        with store.sessions() as session:
+            task_row = _task(session, task.strip(), village, period, forms)
+        period, forms = task_row["period"], (task_row["template_id"],)
     for template_id in forms:
         if template_id not in templates:
             raise UserError(f"没有报表“{template_id}”：请用 govshare forms list 查看报表编号")
@@ -144,7 +153,8 @@ def check_out(
                 checked_out_by=principal.username,
                 checked_out_at=now,
             )
-            counts = _build(session, store, out, password, origin, values, township, now)
+            tasks = [task_row] if task_row else []
+            counts = _build(session, store, out, password, origin, values, township, tasks, now)
             built = True
             detail = {
                 "checkout": checkout_id,
@@ -152,6 +162,7 @@ def check_out(
                 "laptop": record.laptop,
                 "period": period,
                 "forms": list(forms),
+                **({"task": task_row["task_id"]} if task_row else {}),
                 **counts,
             }
             audit_trail(store).record(
@@ -167,7 +178,7 @@ def check_out(
         origin.village_name,
         out,
         key_file_for(out),
-        scope.describe(),
+        scope.describe() + (f"，报表任务 {task_row['task_id']}" if task_row else ""),
         counts["households"],
         counts["persons"],
         counts["values"],
@@ -209,6 +220,24 @@ def _mark_out(
             [{"checkout_id": checkout_id, "value_id": v.id, "version": v.version} for v in values],
         )
     return record
+
+
+def _task(
+    session: Session, task_id: str, village: str, period: str | None, forms: tuple[str, ...]
+) -> dict[str, Any]:
+    """The report task's row, refused when it does not fit what else was asked for."""
+    row = session.get(ReportTask, task_id)
+    if row is None:
+        raise UserError(f"没有报表任务“{task_id}”：请在「报表任务」页查看任务编号")
+    area = session.get(Area, row.area)  # a task of the township covers each of its villages
+    if row.area != village and area is not None and area.level == "village":
+        raise UserError(f"报表任务“{task_id}”是{area.name}（{row.area}）的，不是 {village} 的")
+    if (period and period != row.period) or (forms and tuple(forms) != (row.template_id,)):
+        raise UserError(
+            f"报表任务“{task_id}”已定了统计期（{row.period}）和报表（{row.template_id}），"
+            "不必再另外指定"
+        )
+    return {c.key: getattr(row, c.key) for c in table_of(ReportTask).columns}
 
 
 def _refuse_target(store: Store, out: Path) -> None:
@@ -263,6 +292,7 @@ def _build(
     origin: LaptopOrigin,
     values: list[FormValue],
     township: Township,
+    tasks: list[dict[str, Any]],
     now: datetime,
 ) -> dict[str, int]:
     """The laptop's database at ``out`` (and its key file), for the signed-in clerk alone."""
@@ -280,6 +310,7 @@ def _build(
     try:
         with laptop.transaction() as target:
             counts = _copy(session, target, origin.village_code, values, township)
+            _put(target, ReportTask, tasks)
             rebuild_summary(target)  # the laptop's 预填 reads its own summary
             _account(session, target, principal, now)
             target.add(origin)

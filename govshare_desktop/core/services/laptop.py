@@ -30,10 +30,12 @@ def checkout(
     period: Period | None = None,
     forms: Sequence[str] = (),
     laptop: str = "",
+    task: str | None = None,
 ) -> CheckedOut:
-    """「检出到笔记本」: ``village`` (its 12-digit code) — of ``period`` and ``forms`` if given —
-    into a new encrypted database at ``out`` that the signed-in clerk opens with ``password``
-    (their own, checked here). Recorded and audited in the office's database and the laptop's."""
+    """「检出到笔记本」: ``village`` (its 12-digit code) — of ``period`` and ``forms`` if given, or
+    of the report ``task``'s form and period, the task going along — into a new encrypted
+    database at ``out`` that the signed-in clerk opens with ``password`` (their own, checked
+    here). Recorded and audited in the office's database and the laptop's."""
     return checking_out.check_out(
         ctx.store,
         pool.templates,
@@ -43,6 +45,7 @@ def checkout(
         period=str(period) if period is not None else None,
         forms=tuple(forms),
         laptop=laptop,
+        task=task,
         now=ctx.now(),
     )
 
