@@ -216,8 +216,8 @@ def bench_refresh(store: Store, runs: int) -> None:
         persons = session.execute(text("SELECT COUNT(*) FROM person")).scalar_one()
     steps: dict[str, Callable[[Any], None]] = {
         f"payments of one month ({paid:,})": lambda s: (
-            summary._payments(s, {202610}),
             summary._payees(s, {202610}),
+            summary._payments(s, {202610}),
         ),
         f"persons ({persons:,}) and households": lambda s: (
             summary._persons(s),

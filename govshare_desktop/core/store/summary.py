@@ -181,8 +181,8 @@ def rebuild(db: Any) -> None:
     _persons(db)
     _households(db)
     _enrollments(db)
-    _payments(db, None)
     _payees_rebuild(db)
+    _payments(db, None)
     _write_state(db)
 
 
@@ -225,8 +225,8 @@ def refresh_after_import(
                 ).scalars()
             )
         if periods:
-            _payments(session, periods)
             _payees(session, periods)
+            _payments(session, periods)
     _write_state(session)
 
 
@@ -297,9 +297,14 @@ def _enrollments(db: Any) -> None:
 
 
 def _payments(db: Any, periods: set[int] | None) -> None:
-    """The payment summary of these months (None: of every month) counted again."""
-    where, params = "", {}
+    """The payment summary of these months (None: of every month) counted again, under the
+    village ``summary_payee`` holds for each person (made first: a smaller table to look up than
+    the registry, and the same village)."""
+    # The payments first (CROSS JOIN keeps that order on SQLite, which would otherwise walk the
+    # year's payees and look each one's payments up); all of them read in table order.
+    where, params, source = "", {}, plain("ss_payment", _dialect(db), "t")
     if periods is not None:
+        source = "ss_payment t"
         where, params = " AND t.period IN :periods", {"periods": sorted(periods)}
     expanding: list[BindParameter[Any]] = (
         [bindparam("periods", expanding=True)] if periods is not None else []
@@ -310,10 +315,11 @@ def _payments(db: Any, periods: set[int] | None) -> None:
         text(
             "INSERT INTO summary_payment"
             " (village_code, period, payments, total_fen, basic_fen, account_fen)"
-            " SELECT COALESCE(p.village_code, ''), t.period, COUNT(*),"
+            " SELECT y.village_code, t.period, COUNT(*),"
             " SUM(t.total_fen), SUM(t.basic_fen), SUM(t.account_fen)"
-            " FROM ss_payment t LEFT JOIN person p ON p.id_number = t.id_number"
-            f" WHERE t.absent_batch_id IS NULL{where} GROUP BY 1, 2"
+            f" FROM {source} CROSS JOIN summary_payee y"
+            " WHERE y.id_number = t.id_number AND y.year = t.period / 100"
+            f" AND t.absent_batch_id IS NULL{where} GROUP BY 1, 2"
         ).bindparams(*expanding),
         params,
     )
@@ -333,33 +339,28 @@ def _payees_rebuild(db: Any) -> None:
 
 
 def _payees(db: Any, periods: set[int]) -> None:
-    """``summary_payee`` for these months: each person's bits of these months set anew."""
+    """``summary_payee`` for these months: the bits of these months set anew for everyone with a
+    payment row in them (present: set; marked absent: cleared). Nobody else has a bit there: an
+    import never deletes a payment, and a deletion by hand marks the summary dirty."""
     by_year: dict[int, list[int]] = {}
     for period in periods:
         by_year.setdefault(period // 100, []).append(period)
     months: BindParameter[Any] = bindparam("months", expanding=True)
     for year, in_year in sorted(by_year.items()):
         bits = sum(1 << (p % 100 - 1) for p in set(in_year))
-        params = {"year": year, "keep": 0xFFF & ~bits, "bits": bits, "months": sorted(in_year)}
-        # Paid in none of these months any more: their bits cleared.
-        db.execute(
-            text(
-                "UPDATE summary_payee SET months = months & :keep"
-                " WHERE year = :year AND (months & :bits) <> 0 AND NOT EXISTS"
-                " (SELECT 1 FROM ss_payment t WHERE t.id_number = summary_payee.id_number"
-                "  AND t.period IN :months AND t.absent_batch_id IS NULL)"
-            ).bindparams(months),
-            params,
-        )
-        # Paid in some of them: those bits, whatever they were.
+        params = {"year": year, "keep": 0xFFF & ~bits, "months": sorted(in_year)}
+        # A person already counted this year keeps the village found then (the registry's, kept
+        # in step by _move_payees); one new this year gets the registry's.
         db.execute(
             text(
                 "INSERT INTO summary_payee (id_number, year, village_code, months)"
-                " SELECT x.id_number, :year, COALESCE(p.village_code, ''), x.months FROM"
-                " (SELECT id_number, SUM(1 << (period % 100 - 1)) AS months FROM ss_payment"
-                "  WHERE period IN :months AND absent_batch_id IS NULL GROUP BY id_number) x"
-                " LEFT JOIN person p ON p.id_number = x.id_number WHERE 1 = 1"
-                " ON CONFLICT (id_number, year) DO UPDATE"
+                " SELECT x.id_number, :year, COALESCE(y.village_code, (SELECT p.village_code"
+                " FROM person p WHERE p.id_number = x.id_number), ''), x.months FROM"
+                " (SELECT id_number, SUM(CASE WHEN absent_batch_id IS NULL"
+                "  THEN 1 << (period % 100 - 1) ELSE 0 END) AS months"
+                "  FROM ss_payment WHERE period IN :months GROUP BY id_number) x"
+                " LEFT JOIN summary_payee y ON y.id_number = x.id_number AND y.year = :year"
+                " WHERE 1 = 1 ON CONFLICT (id_number, year) DO UPDATE"
                 " SET months = (summary_payee.months & :keep) | excluded.months"
                 " WHERE summary_payee.months <> ((summary_payee.months & :keep) | excluded.months)"
             ).bindparams(months),
@@ -384,8 +385,8 @@ def _move_payees(db: Any, batch_id: int) -> None:
         {"b": batch_id},
     ).all()
     if len(moved) > MOVES_COUNTED_AGAIN:  # half the township moved (new village codes?)
-        _payments(db, None)
         _payees_rebuild(db)
+        _payments(db, None)
         return
     pairs: dict[tuple[str, str], list[str]] = {}
     for who, old, new in moved:
