@@ -7,7 +7,7 @@ Create Date: 2026-12-03
 ``summary_person``, ``summary_household``, ``summary_enrollment``, ``summary_payment``,
 ``summary_payee`` and ``summary_state`` (:mod:`govshare_desktop.core.store.models_summary`), filled
 from the records already in the database (:func:`govshare_desktop.core.store.summary.rebuild`:
-about 12 s for 200,000 households and 7.5M payments on SQLite), then kept in step by every
+17.5 s for 200,000 households and 7.5M payments on SQLite), then kept in step by every
 back-flow import. Triggers mark it dirty when a record it counts is changed or deleted otherwise
 (then it is not read until it is built again). Should the summary's tables change later, that
 migration builds them again the same way.
