@@ -184,7 +184,14 @@ class Applier:
         # A record usually has every column (the builders set them all): one C call takes them.
         self._take = operator.itemgetter(*self._record_columns, *self._record_columns[:1])
         # On PostgreSQL a chunk's COPY runs while the pipeline reads and builds the next chunk.
-        self._inserter = TupleInserter(session, target.table, insert_columns, background=True)
+        # Persons on SQLite through a staging table: their FTS5 triggers flush once a chunk.
+        self._inserter = TupleInserter(
+            session,
+            target.table,
+            insert_columns,
+            background=True,
+            staged=target.dataset == "person",
+        )
         blank = [None] * len(self._record_columns)
         self._provenance = self._inserter.prepare([*blank, batch_id, as_of])[len(blank) :]
         self._select_columns = [target.table.c.id, *(target.table.c[c] for c in target.key)]

@@ -246,12 +246,12 @@ def _read_chunks(
     for raw in plan.table.data_rows():
         rows_read += 1
         try:
-            # No text field of any reader may hold a control character. All-text rows (CSV)
-            # are checked in one search; rows with numbers or dates cell by cell.
+            # No text field of any reader may hold a control character: one search over the
+            # row's text (all-text rows, CSV, joined at once; a sheet's with its text cells).
             try:
                 bad: object = control(join(filter(None, raw.values)))
             except TypeError:
-                bad = any(v.__class__ is str and control(v) for v in raw.values)
+                bad = control(join([v for v in raw.values if v.__class__ is str]))
             if bad:
                 raise _control_character(builder, raw)
             record = build(raw)

@@ -15,7 +15,6 @@ from govshare_desktop.core.backflow.plan import ImportPlan
 from govshare_desktop.core.backflow.readers import RawRow
 from govshare_desktop.core.backflow.targets import TARGETS
 from govshare_desktop.core.backflow.villages import VillageResolver
-from govshare_desktop.core.domain import idnumber
 
 # ---------------------------------------------------------------- rows → records
 
@@ -69,6 +68,7 @@ class RecordBuilder:
             self.provided |= {"sex_code", "birth_date"}  # always known from the ID number
         self.provided |= ALWAYS_PROVIDED.get(self.dataset, frozenset())
         self.households: dict[str, dict[str, Any]] = {}
+        self._villages: dict[tuple[Any, Any], str | None] = {}  # (code, name) → village code
         finish: Callable[[dict[str, Any]], dict[str, Any]] | None = getattr(
             self, f"_{self.dataset}", None
         )
@@ -174,8 +174,13 @@ class RecordBuilder:
     # -- per dataset
 
     def _village(self, values: dict[str, Any]) -> str | None:
+        given = (values.get("village_code"), values.get("village_name"))
+        found = self._villages.get(given)
+        if found is not None:  # the same answer as the first time (a village is added once)
+            return found
         try:
-            return self.villages.resolve(values.get("village_code"), values.get("village_name"))
+            found = self._villages[given] = self.villages.resolve(*given)
+            return found
         except nz.FieldError as exc:
             header = self.header_of(
                 "village_code" if values.get("village_code") else "village_name"
@@ -183,10 +188,14 @@ class RecordBuilder:
             raise RowRejected(header, exc.reason, str(exc)) from None
 
     def _person(self, v: dict[str, Any]) -> dict[str, Any]:
-        info = idnumber.parse(v["id_number"])
+        # The number is canonical and valid (its converter made it so): sex and birth date read
+        # off it as idnumber.parse() would, without validating it a second time.
+        number = v["id_number"]
+        sex_code = "1" if int(number[16]) % 2 == 1 else "2"
+        birth_date = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
         for key, derived, what in (
-            ("sex", info.sex_code, "性别"),
-            ("birth_date", info.birth_date, "出生日期"),
+            ("sex", sex_code, "性别"),
+            ("birth_date", birth_date, "出生日期"),
         ):
             if (
                 v.get(key) is not None
@@ -201,8 +210,8 @@ class RecordBuilder:
         record = {
             "id_number": v["id_number"],
             "name": v["name"],
-            "sex_code": info.sex_code,
-            "birth_date": info.birth_date,
+            "sex_code": sex_code,
+            "birth_date": birth_date,
             "ethnicity_code": v.get("ethnicity"),
             "household_no": v.get("household_no"),
             "relationship_code": v.get("relationship"),

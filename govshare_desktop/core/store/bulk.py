@@ -47,6 +47,12 @@ class TupleInserter:
     (psycopg keeps the connection's lock for the whole COPY, so any other statement of the
     session waits for the COPY to end); :meth:`wait` waits for the batch and raises its error —
     call it before anything else uses the connection, and before the transaction ends.
+
+    ``staged`` (SQLite's fast path only): the rows go into a temporary table first and then into
+    the table in one ``INSERT … SELECT`` a batch. For a table whose triggers write FTS5 indexes
+    (``person``): FTS5 flushes its pending terms at the end of every statement — once a row in an
+    executemany, once a batch here (the same trigger runs for every row either way, so the
+    indexes get exactly the same entries).
     """
 
     def __init__(
@@ -57,6 +63,7 @@ class TupleInserter:
         *,
         fast: bool = True,
         background: bool = False,
+        staged: bool = False,
     ) -> None:
         self.session = session
         self.table = table
@@ -69,6 +76,7 @@ class TupleInserter:
         self.copy = fast and dialect.name == "postgresql" and dialect.driver == "psycopg"
         self._direct = self.fast or self.copy
         self.background = background and self.copy
+        self.staged = staged and self.fast
         self._writer: threading.Thread | None = None
         self._error: BaseException | None = None
         if self._direct:
@@ -81,6 +89,16 @@ class TupleInserter:
                 if self.copy
                 else f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
             )
+            if self.staged:
+                stage = f"govshare_stage_{table.name}"
+                self.connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{quote(stage)}")
+                self.connection.exec_driver_sql(f"CREATE TEMP TABLE {quote(stage)} ({names})")
+                self.sql = f"INSERT INTO temp.{quote(stage)} ({names}) VALUES ({marks})"
+                self._move = (
+                    f"INSERT INTO {quote(table.name)} ({names}) "
+                    f"SELECT {names} FROM temp.{quote(stage)} ORDER BY rowid"
+                )
+                self._empty = f"DELETE FROM temp.{quote(stage)}"
             self.processors = [
                 (i, _memoised(proc))
                 for i, c in enumerate(self.columns)
@@ -120,6 +138,9 @@ class TupleInserter:
             self._copy(rows)
             return
         self.connection.exec_driver_sql(self.sql, list(rows))
+        if self.staged:
+            self.connection.exec_driver_sql(self._move)
+            self.connection.exec_driver_sql(self._empty)
 
     def wait(self, *, quiet: bool = False) -> None:
         """Until the batch handed to the thread is written; its error is raised here (``quiet``:
