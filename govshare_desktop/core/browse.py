@@ -1,77 +1,67 @@
 """Browse datasets (households, persons, enrollments, payments) as SQL the views page through.
 
-The views never hold ORM objects: a query returns the ordered list of row ids that match the filters
-(sorting and filtering happen in SQL, on indexed columns), and rows are fetched a page at a time as
-plain tuples. The same column definitions drive list exports, so what is exported is what is shown.
+The views never hold ORM objects: :meth:`Browser.page` returns the first rows of a query in its
+order as plain tuples, and the next page continues after the last row's sort key (keyset paging,
+:mod:`govshare_desktop.core.keyset`): no list of every matching id, no ``OFFSET``. The count and
+the 合计 are separate statements a view runs after the first rows. Every sort has an index that
+delivers its order (migration 0014); on SQLite the filters that match much of a list (village,
+status, 险种, 发放年月) are kept off the indexes while paging (``+column``), so that the sort's
+index drives and the first page needs no sort of every matching row; a search that matches much of
+the township is checked row by row the same way (:func:`~govshare_desktop.core.store.search.resolve`).
+The same column definitions drive list exports, so what is exported is what is shown.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sqlalchemy import text
 
+from govshare_desktop.core import keyset
+from govshare_desktop.core.datasets import (
+    ABSENT_COLUMN,
+    DATASETS,
+    ENROLLMENTS,
+    HOUSEHOLDS,
+    PAYMENTS,
+    PERSONS,
+    Column,
+    Dataset,
+    Eq,
+    Params,
+)
 from govshare_desktop.core.domain import codes, idnumber, masking
 from govshare_desktop.core.store.engine import Store
-from govshare_desktop.core.store.search import classify
+from govshare_desktop.core.store.models import Base
+from govshare_desktop.core.store.search import (
+    SMALL,
+    Resolved,
+    SearchKind,
+    classify,
+    probe_sql,
+    resolved,
+)
 
-Params = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header: str
-    sql: str
-    sort: str | None = None  # ORDER BY expression; None: not sortable
-    kind: str = "text"  # text | date | age | money | int | code | bool | period
-    code_table: str | None = None
-    mask: str | None = None  # name | id_number | phone | address | birth_date
-    width: int = 100  # preferred width in pixels at normal font size
-
-    @property
-    def numeric(self) -> bool:
-        return self.kind in {"age", "money", "int"}
-
-
-FilterSql = Callable[[Any, str], tuple[str, Params] | None]  # (value, dialect)
-
-
-@dataclass(frozen=True)
-class Dataset:
-    key: str
-    title: str
-    table: str  # "person t": the dataset's table, always aliased t
-    columns: tuple[Column, ...]
-    default_sort: str
-    filters: Mapping[str, FilterSql] = field(default_factory=dict)
-    # Joins needed only to show columns; the id query adds one only if its filter or sort uses it.
-    joins: Mapping[str, str] = field(default_factory=dict)  # alias -> "LEFT JOIN area v ON …"
-    totals: tuple[str, ...] = ()  # money columns the list sums in a 合计 row
-
-    @property
-    def from_sql(self) -> str:
-        return " ".join([self.table, *self.joins.values()])
-
-    def from_sql_for(self, *clauses: str) -> str:
-        """FROM clause with only the joins whose alias the given SQL clauses mention."""
-        text_ = " ".join(clauses)
-        used = [sql for alias, sql in self.joins.items() if re.search(rf"\b{alias}\.", text_)]
-        return " ".join([self.table, *used])
-
-    def column(self, key: str) -> Column:
-        for col in self.columns:
-            if col.key == key:
-                return col
-        raise KeyError(key)
-
-    def column_index(self, key: str) -> int:
-        return [c.key for c in self.columns].index(key)
-
+__all__ = [
+    "ABSENT_COLUMN",
+    "DATASETS",
+    "ENROLLMENTS",
+    "HOUSEHOLDS",
+    "PAYMENTS",
+    "PERSONS",
+    "Browser",
+    "Column",
+    "Dataset",
+    "Interrupt",
+    "Interrupted",
+    "Page",
+    "Query",
+    "format_cell",
+]
 
 # ---------------------------------------------------------------- formatting
 
@@ -116,262 +106,6 @@ def format_cell(column: Column, value: Any, *, masked: bool, today: date) -> str
     return str(value)
 
 
-# ---------------------------------------------------------------- filters
-
-
-def _eq(column_sql: str, name: str) -> FilterSql:
-    def build(value: Any, dialect: str) -> tuple[str, Params] | None:
-        if value in (None, ""):
-            return None
-        return f"{column_sql} = :{name}", {name: value}
-
-    return build
-
-
-def _person_search(id_column: str) -> FilterSql:
-    def build(value: Any, dialect: str) -> tuple[str, Params] | None:
-        query = classify(str(value or ""))
-        if query.kind.value == "empty":
-            return None
-        fragment, params = query.sql(dialect)
-        return f"{id_column} IN ({fragment})", params
-
-    return build
-
-
-def _ss_search(value: Any, dialect: str) -> tuple[str, Params] | None:
-    """Social-security rows: by the registry's search keys, or by the name/ID the department sent."""
-    query = classify(str(value or ""))
-    if query.kind.value == "empty":
-        return None
-    if query.kind.value == "nothing":  # punctuation or spaces only: no one, not everyone
-        return "1 = 0", {}
-    fragment, params = query.sql(dialect)
-    return (
-        f"(t.id_number IN (SELECT id_number FROM person WHERE id IN ({fragment}))"
-        " OR t.id_number = :ss_q OR t.name = :ss_q)",
-        {**params, "ss_q": query.text},
-    )
-
-
-def _registry(value: Any, dialect: str) -> tuple[str, Params] | None:
-    if value == "in":
-        return "EXISTS (SELECT 1 FROM person p WHERE p.id_number = t.id_number)", {}
-    if value == "out":
-        return "NOT EXISTS (SELECT 1 FROM person p WHERE p.id_number = t.id_number)", {}
-    return None
-
-
-# ---------------------------------------------------------------- datasets
-
-# Records a full back-flow snapshot no longer contained (marked, never deleted).
-ABSENT_COLUMN = Column(
-    "absent",
-    "最新回流",
-    "CASE WHEN t.absent_batch_id IS NULL THEN '' ELSE '不在最新回流中' END",
-    None,
-    width=110,
-)
-
-PERSONS = Dataset(
-    key="person",
-    title="人员",
-    table="person t",
-    joins={"v": "LEFT JOIN area v ON v.code = t.village_code"},
-    columns=(
-        Column(
-            "id_number", "公民身份号码", "t.id_number", "t.id_number", mask="id_number", width=170
-        ),
-        Column("name", "姓名", "t.name", "t.name_initials, t.name", mask="name", width=80),
-        Column("sex", "性别", "t.sex_code", "t.sex_code", "code", codes.SEX, width=50),
-        Column("birth_date", "出生日期", "t.birth_date", "t.birth_date", "date", mask="birth_date"),
-        Column("age", "年龄", "t.birth_date", "t.birth_date DESC", "age", width=50),
-        Column(
-            "ethnicity",
-            "民族",
-            "t.ethnicity_code",
-            "t.ethnicity_code",
-            "code",
-            codes.ETHNICITY,
-            width=70,
-        ),
-        Column(
-            "village",
-            "所属村（社区）",
-            "v.name",
-            "t.village_code, t.name_initials, t.name",
-            width=120,
-        ),
-        Column(
-            "household_no",
-            "户号",
-            "t.household_no",
-            "t.household_no, t.relationship_code",
-            width=110,
-        ),
-        Column(
-            "relationship",
-            "与户主关系",
-            "t.relationship_code",
-            "t.relationship_code",
-            "code",
-            codes.RELATIONSHIP,
-            width=80,
-        ),
-        Column("status", "人员状态", "t.status", "t.status", "code", codes.PERSON_STATUS, width=80),
-        Column("status_date", "变动日期", "t.status_date", "t.status_date", "date"),
-        Column("phone", "联系电话", "t.phone", None, mask="phone", width=110),
-        ABSENT_COLUMN,
-    ),
-    default_sort="household_no",
-    filters={
-        "village": _eq("t.village_code", "village"),
-        "status": _eq("t.status", "status"),
-        "household_id": _eq("t.household_id", "household_id"),
-        "search": _person_search("t.id"),
-    },
-)
-
-_MEMBERS_SQL = "(SELECT COUNT(*) FROM person m WHERE m.household_id = t.id AND m.status = 'normal')"
-
-HOUSEHOLDS = Dataset(
-    key="household",
-    title="户籍",
-    table="household t",
-    joins={"v": "LEFT JOIN area v ON v.code = t.village_code"},
-    columns=(
-        Column("household_no", "户号", "t.household_no", "t.household_no", width=110),
-        Column(
-            "household_type",
-            "户别",
-            "t.household_type",
-            "t.household_type",
-            "code",
-            codes.HOUSEHOLD_TYPE,
-            width=60,
-        ),
-        Column("head_name", "户主姓名", "t.head_name", "t.head_name", mask="name", width=80),
-        Column(
-            "head_id_number",
-            "户主公民身份号码",
-            "t.head_id_number",
-            "t.head_id_number",
-            mask="id_number",
-            width=170,
-        ),
-        Column("village", "所属村（社区）", "v.name", "t.village_code", width=120),
-        Column(
-            "members",
-            "在册人数",
-            _MEMBERS_SQL,
-            _MEMBERS_SQL,
-            "int",
-            width=70,
-        ),
-        Column("address", "住址", "t.address", "t.address", mask="address", width=260),
-        Column("as_of", "数据时点", "t.as_of", "t.as_of", "date"),
-        ABSENT_COLUMN,
-    ),
-    default_sort="household_no",
-    filters={
-        "village": _eq("t.village_code", "village"),
-        "search": lambda value, dialect: (
-            None
-            if (f := _person_search("m.id")(value, dialect)) is None
-            else (f"t.id IN (SELECT m.household_id FROM person m WHERE {f[0]})", f[1])
-        ),
-    },
-)
-
-ENROLLMENTS = Dataset(
-    key="ss_enrollment",
-    title="参保",
-    table="ss_enrollment t",
-    joins={"v": "LEFT JOIN area v ON v.code = t.village_code"},
-    columns=(
-        Column(
-            "id_number",
-            "社会保障号码",
-            "t.id_number",
-            "t.id_number, t.scheme_code",
-            mask="id_number",
-            width=170,
-        ),
-        Column("name", "姓名", "t.name", "t.name", mask="name", width=80),
-        Column(
-            "scheme", "险种", "t.scheme_code", "t.scheme_code", "code", codes.SS_SCHEME, width=170
-        ),
-        Column(
-            "status",
-            "缴费状态",
-            "t.status_code",
-            "t.status_code",
-            "code",
-            codes.SS_PAYMENT_STATUS,
-            width=80,
-        ),
-        Column("grade", "缴费档次（元/年）", "t.grade_fen", "t.grade_fen", "money", width=110),
-        Column("start_date", "参保日期", "t.start_date", "t.start_date", "date"),
-        Column("receiving", "待遇领取", "t.receiving", "t.receiving", "bool", width=70),
-        Column("village", "所属村（社区）", "v.name", "t.village_code", width=120),
-        Column(
-            "registry",
-            "户籍",
-            "CASE WHEN EXISTS (SELECT 1 FROM person p WHERE p.id_number = t.id_number) THEN '本镇户籍' ELSE '非本镇户籍' END",
-            None,
-            width=90,
-        ),
-    ),
-    default_sort="id_number",
-    filters={
-        "village": _eq("t.village_code", "village"),
-        "scheme": _eq("t.scheme_code", "scheme"),
-        "registry": _registry,
-        "id_number": _eq("t.id_number", "id_number"),
-        "search": _ss_search,
-    },
-)
-
-PAYMENTS = Dataset(
-    key="ss_payment",
-    title="待遇发放",
-    table="ss_payment t",
-    columns=(
-        Column(
-            "id_number", "社会保障号码", "t.id_number", "t.id_number", mask="id_number", width=170
-        ),
-        Column(
-            "name",
-            "姓名",
-            "COALESCE((SELECT p.name FROM person p WHERE p.id_number = t.id_number), (SELECT e.name FROM ss_enrollment e WHERE e.id_number = t.id_number LIMIT 1))",
-            None,
-            mask="name",
-            width=80,
-        ),
-        Column("period", "发放年月", "t.period", "t.period", "period", width=80),
-        Column("basic", "基础养老金（元）", "t.basic_fen", "t.basic_fen", "money", width=110),
-        Column(
-            "account", "个人账户养老金（元）", "t.account_fen", "t.account_fen", "money", width=130
-        ),
-        Column("total", "实发金额（元）", "t.total_fen", "t.total_fen", "money", width=110),
-        Column("paid_date", "发放日期", "t.paid_date", "t.paid_date", "date"),
-    ),
-    default_sort="id_number",
-    totals=("basic", "account", "total"),
-    filters={
-        "period": _eq("t.period", "period"),
-        "id_number": _eq("t.id_number", "id_number"),
-        "search": lambda value, dialect: (
-            None
-            if (f := _ss_search(value, dialect)) is None
-            else (f[0].replace(" OR t.name = :ss_q", ""), f[1])
-        ),
-    },
-)
-
-DATASETS: dict[str, Dataset] = {d.key: d for d in (HOUSEHOLDS, PERSONS, ENROLLMENTS, PAYMENTS)}
-
-
 # ---------------------------------------------------------------- queries
 
 
@@ -390,41 +124,259 @@ class Query:
     def sorted_by(self, key: str, descending: bool = False) -> Query:
         return Query(self.dataset, self.filters, key, descending)
 
-    def where(self, dialect: str = "sqlite") -> tuple[str, Params]:
-        """The filters as a WHERE clause for the database ``dialect``."""
+    def where(self, dialect: str = "sqlite", *, paging: bool = False) -> tuple[str, Params]:
+        """The filters as a WHERE clause for the database ``dialect``. ``paging``: for a page of
+        the sorted list — broad filters and searches are then conditions the rows are checked
+        against while the sort's index drives (see :class:`~govshare_desktop.core.datasets.Eq`), not index lookups."""
         clauses: list[str] = []
         params: Params = {}
+        leading = self.sort_terms()[0][0]
         for name, value in self.filters.items():
             build = self.dataset.filters.get(name)
             if build is None:
                 raise KeyError(f"dataset {self.dataset.key} has no filter {name!r}")
-            built = build(value, dialect)
+            own_order = isinstance(build, Eq) and build.uses_index(leading)
+            built = build(value, dialect, paging and not own_order)
             if built:
                 clauses.append(built[0])
                 params.update(built[1])
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
-    def order_by(self) -> str:
-        """The column's sort terms, flipped for a descending sort, then ``t.id`` as a tie-breaker in
-        the direction of the last term so that an index ending in the rowid covers the whole sort."""
+    def sort_terms(self) -> list[keyset.Term]:
+        """The column's sort terms ``(expression, descending)``, flipped for a descending sort, then
+        ``t.id`` as a tie-breaker in the direction of the last term so that an index ending in the
+        rowid covers the whole sort."""
         column = self.dataset.column(self.sort or self.dataset.default_sort)
-        parts = []
+        terms: list[keyset.Term] = []
         desc = self.descending
         for term in (column.sort or "t.id").split(","):
             term = term.strip()
-            flip = term.endswith(" DESC")
-            base = term.removesuffix(" DESC")
-            desc = flip != self.descending
-            parts.append(f"{base} DESC" if desc else base)
-        parts.append("t.id DESC" if desc else "t.id")
-        return " ORDER BY " + ", ".join(parts)
+            desc = term.endswith(" DESC") != self.descending
+            terms.append((term.removesuffix(" DESC"), desc))
+        terms.append(("t.id", desc))
+        return terms
+
+    def order_by(self) -> str:
+        return " ORDER BY " + ", ".join(f"{e} DESC" if d else e for e, d in self.sort_terms())
+
+
+PAGE = 200  # rows a page query returns
+WALK_MS = 40  # a broad search's walk along the sort's index, before its own index is asked
+
+
+@dataclass(frozen=True)
+class Page:
+    """Rows of a query in its order: ``(id, *column values)``; ``after`` is the last row's sort
+    key (pass it back for the next page), ``None`` when there are no more rows."""
+
+    rows: list[tuple[Any, ...]]
+    after: tuple[Any, ...] | None
+
+
+class Interrupt:
+    """Stops a :class:`Browser` call running on another thread: the statement it is running is
+    interrupted (SQLite: ``Connection.interrupt()``; PostgreSQL: the query is cancelled) and the
+    call raises; one not yet started does not start. Thread-safe; used once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._connection: Any = None
+
+    def __call__(self) -> None:
+        self.requested = True
+        connection = self._connection
+        if connection is not None:
+            stop = getattr(connection, "interrupt", None) or getattr(connection, "cancel", None)
+            if stop is not None:
+                stop()
+
+    def check(self) -> None:
+        if self.requested:
+            raise Interrupted()
+
+
+class Interrupted(Exception):
+    """A :class:`Browser` call was stopped by its :class:`Interrupt`."""
+
+
+class _TooLong(Exception):
+    """A statement ran past its deadline (and was stopped)."""
+
+
+def _not_null(dataset: Dataset) -> frozenset[str]:
+    """The sort expressions of ``dataset`` that cannot be NULL (columns declared NOT NULL)."""
+    table = Base.metadata.tables[dataset.table.split()[0]]
+    return frozenset(f"t.{c.name}" for c in table.columns if not c.nullable)
 
 
 class Browser:
-    """Runs :class:`Query` objects against a store: ids first, then rows for a window of ids."""
+    """Runs :class:`Query` objects against a store: a page of rows at a time, in order."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, small: int = SMALL) -> None:
+        """``small``: a search finding fewer persons is answered from its index (see
+        :mod:`~govshare_desktop.core.store.search`)."""
         self._store = store
+        self._small = small
+
+    @property
+    def dialect(self) -> str:
+        return self._store.engine.dialect.name
+
+    # ---------------------------------------------------------------- pages
+
+    def resolve(self, query: Query, interrupt: Interrupt | None = None) -> Query:
+        """``query`` with its search worked out (:class:`~govshare_desktop.core.store.search.
+        Resolved`): the persons found when they are few, else a broad search checked row by row.
+        A view resolves a query once and pages, counts and sums the resolved one."""
+        value = query.filters.get("search")
+        if "search" not in query.dataset.filters or not isinstance(value, str):
+            return query
+        search = classify(value)
+        if search.kind in (SearchKind.EMPTY, SearchKind.NOTHING):
+            return query
+        if search.kind is SearchKind.ID_EXACT:  # one person at most: its index, as it is
+            return query
+        sql, params = probe_sql(search, self.dialect, self._small)
+        found = [row[0] for row in self._run(sql, params, interrupt)]
+        return query.with_filter(search=resolved(search, found, self._small))
+
+    def page_statements(
+        self, query: Query, after: tuple[Any, ...] | None = None, limit: int = PAGE
+    ) -> list[tuple[str, Params]]:
+        """The statements of a page's ids and sort keys, in order: each returns up to ``limit + 1``
+        rows (one more than asked: is there a next page?) — run the next only while the page is
+        not full. The rows' columns are then read by id (:meth:`rows_sql`): a sort of a few
+        thousand rows carries their ids and keys, not every column (the 户籍 column of 参保 is a
+        subquery)."""
+        dialect = self.dialect
+        where, params = query.where(dialect, paging=True)
+        terms = query.sort_terms()
+        dataset = query.dataset
+        select = ", ".join(["t.id", *(e for e, _ in terms)])
+        order = " ORDER BY " + ", ".join(f"{e} DESC" if d else e for e, d in terms)
+        base = where.removeprefix(" WHERE ")
+        conditions: list[keyset.Condition] = [("", {})]
+        if after is not None:
+            conditions = keyset.after(terms, after, dialect, _not_null(dataset))
+        out = []
+        for condition, values in conditions:
+            clauses = " AND ".join(f"({c})" for c in (base, condition) if c)
+            source = dataset.from_sql_for(clauses, order)
+            sql = f"SELECT {select} FROM {source}{' WHERE ' if clauses else ''}{clauses}"
+            out.append((f"{sql}{order} LIMIT {int(limit) + 1}", {**params, **values}))
+        return out
+
+    def rows_sql(self, dataset: Dataset, ids: Sequence[int]) -> str:
+        """The statement of the rows ``(id, *columns)`` with these ids (in no order)."""
+        select_list = ", ".join(c.sql for c in dataset.columns)
+        placeholders = ", ".join(str(int(i)) for i in ids) or "NULL"  # ints only: safe to inline
+        return f"SELECT t.id, {select_list} FROM {dataset.from_sql} WHERE t.id IN ({placeholders})"
+
+    def page_sql(self, query: Query, limit: int = PAGE) -> list[tuple[str, Params]]:
+        """Every statement the first page of an unresolved ``query`` runs (benchmarks run them
+        raw beside the app): the search's probe, then the page."""
+        statements = []
+        value = query.filters.get("search")
+        search = classify(value) if isinstance(value, str) else None
+        if search is not None and search.kind not in (
+            SearchKind.EMPTY,
+            SearchKind.NOTHING,
+            SearchKind.ID_EXACT,
+        ):
+            statements.append(probe_sql(search, self.dialect, self._small))
+        return [*statements, *self.page_statements(self.resolve(query), None, limit)]
+
+    def page(
+        self,
+        query: Query,
+        after: tuple[Any, ...] | None = None,
+        limit: int = PAGE,
+        interrupt: Interrupt | None = None,
+    ) -> Page:
+        """The ``limit`` rows of ``query`` that follow the row whose sort key is ``after`` (the
+        first rows: ``None``)."""
+        query = self.resolve(query, interrupt)
+        search = query.filters.get("search")
+        if isinstance(search, Resolved) and search.ids is None and self.dialect == "sqlite":
+            # A broad search walks the sort's index. Where its hits are not spread along that
+            # order (「4419001985」 in a list sorted by ID number: together, halfway down), the
+            # walk is stopped after WALK_MS and the search's own index finds them instead.
+            try:
+                return self._page(query, after, limit, interrupt, WALK_MS)
+            except _TooLong:
+                query = query.with_filter(search=search.text)
+        return self._page(query, after, limit, interrupt)
+
+    def _page(
+        self,
+        query: Query,
+        after: tuple[Any, ...] | None,
+        limit: int,
+        interrupt: Interrupt | None,
+        budget_ms: float | None = None,
+    ) -> Page:
+        found: list[tuple[Any, ...]] = []
+        deadline = None if budget_ms is None else time.perf_counter() + budget_ms / 1000
+        for sql, params in self.page_statements(query, after, limit):
+            found.extend(self._run(sql, params, interrupt, limit + 1 - len(found), deadline))
+            if len(found) > limit:
+                break
+        more = len(found) > limit
+        found = found[:limit]
+        by_id = {
+            r[0]: r
+            for r in self._run(self.rows_sql(query.dataset, [r[0] for r in found]), {}, interrupt)
+        }
+        rows = [tuple(by_id[r[0]]) for r in found if r[0] in by_id]
+        return Page(rows, tuple(found[-1][1:]) if more else None)
+
+    def _run(
+        self,
+        sql: str,
+        params: Params,
+        interrupt: Interrupt | None,
+        limit: int | None = None,
+        deadline: float | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Rows of one statement (at most ``limit``), interruptible by ``interrupt``; on SQLite
+        stopped at ``deadline`` (``time.perf_counter()``: raises :class:`_TooLong`)."""
+        if interrupt is not None:
+            interrupt.check()
+        with self._store.engine.connect() as conn:
+            driver: Any = conn.connection.driver_connection
+            if interrupt is not None:
+                interrupt._connection = driver
+            late = False
+
+            def stop() -> int:  # SQLite asks every few thousand steps: stop here?
+                nonlocal late
+                late = deadline is not None and time.perf_counter() > deadline
+                return int(late or (interrupt is not None and interrupt.requested))
+
+            try:
+                if interrupt is not None:
+                    interrupt.check()
+                if conn.dialect.name == "sqlite":  # the DB-API cursor: no Result per row
+                    if deadline is not None or interrupt is not None:
+                        # also catches an interrupt between the check above and the statement
+                        driver.set_progress_handler(stop, 4000)
+                    cursor = driver.execute(sql, params)
+                    return cursor.fetchmany(limit) if limit else cursor.fetchall()
+                result = conn.execute(text(sql), params)
+                return [tuple(r) for r in (result.fetchmany(limit) if limit else result)]
+            except Exception:
+                if interrupt is not None and interrupt.requested:
+                    raise Interrupted() from None
+                if late:
+                    raise _TooLong() from None
+                raise
+            finally:
+                if (
+                    deadline is not None or interrupt is not None
+                ) and conn.dialect.name == "sqlite":
+                    driver.set_progress_handler(None, 0)
+                if interrupt is not None:
+                    interrupt._connection = None
 
     @property
     def store(self) -> Store:
@@ -441,13 +393,12 @@ class Browser:
                 return [row[0] for row in cursor.fetchall()]
             return [row[0] for row in conn.execute(text(sql), params)]
 
-    def count(self, query: Query) -> int:
-        where, params = query.where(self._store.engine.dialect.name)
+    def count(self, query: Query, interrupt: Interrupt | None = None) -> int:
+        where, params = query.where(self.dialect)
         sql = f"SELECT COUNT(*) FROM {query.dataset.from_sql_for(where)}{where}"
-        with self._store.engine.connect() as conn:
-            return int(conn.execute(text(sql), params).scalar() or 0)
+        return int(self._run(sql, params, interrupt)[0][0] or 0)
 
-    def totals(self, query: Query) -> dict[str, int]:
+    def totals(self, query: Query, interrupt: Interrupt | None = None) -> dict[str, int]:
         """合计: the sum of each of the dataset's :attr:`~Dataset.totals` columns (money, in fen)
         over every row ``query`` selects, summed in SQL with the same filters — never by adding
         up what a view has loaded."""
@@ -457,19 +408,14 @@ class Browser:
         where, params = query.where(self._store.engine.dialect.name)
         sums = ", ".join(f"COALESCE(SUM({c.sql}), 0)" for c in money)
         sql = f"SELECT {sums} FROM {query.dataset.from_sql_for(where, sums)}{where}"
-        with self._store.engine.connect() as conn:
-            row = conn.execute(text(sql), params).one()
+        [row] = self._run(sql, params, interrupt)
         return {c.key: int(value) for c, value in zip(money, row, strict=True)}
 
     def rows(self, dataset: Dataset, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
         """Raw column values for the given ids (order not guaranteed; look them up by id)."""
         if not ids:
             return {}
-        select_list = ", ".join(c.sql for c in dataset.columns)
-        placeholders = ", ".join(str(int(i)) for i in ids)  # ints only: safe to inline
-        sql = f"SELECT t.id, {select_list} FROM {dataset.from_sql} WHERE t.id IN ({placeholders})"
-        with self._store.engine.connect() as conn:
-            return {row[0]: tuple(row[1:]) for row in conn.execute(text(sql))}
+        return {row[0]: tuple(row[1:]) for row in self._run(self.rows_sql(dataset, ids), {}, None)}
 
     def iter_rows(self, query: Query, *, chunk: int = 2000) -> Iterable[tuple[Any, ...]]:
         """Every matching row in query order (for list exports): one SELECT, streamed ``chunk``

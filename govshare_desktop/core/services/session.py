@@ -78,20 +78,19 @@ def search_people(
     ctx.principal.require(Action.UNMASK if unmasked else Action.VIEW)
     if unmasked and not reason.strip():
         raise UserError("显示完整的个人信息须说明事由（记入审计日志）")
-    browser = Browser(ctx.store)
-    ids = browser.ids(Query(PERSONS, {"search": text}))[:limit]
-    found = browser.rows(PERSONS, ids)
+    # The first ``limit`` people in the list's order: one page, never every hit (issue 20).
+    found = Browser(ctx.store).page(Query(PERSONS, {"search": text}), limit=limit).rows
     today: date = ctx.now().date()
     shown = [c for c in PERSONS.columns if c.key in SEARCH_COLUMNS]
-    indexes = [PERSONS.columns.index(c) for c in shown]
+    indexes = [PERSONS.columns.index(c) + 1 for c in shown]  # after the row's id
     rows = [
         [
-            format_cell(c, found[i][k], masked=not unmasked, today=today)
+            format_cell(c, row[k], masked=not unmasked, today=today)
             for c, k in zip(shown, indexes, strict=True)
         ]
-        for i in ids
+        for row in found
     ]
-    detail: dict[str, Any] = {"results": len(ids), "where": "search"}
+    detail: dict[str, Any] = {"results": len(found), "where": "search"}
     if unmasked:
         detail["reason"] = reason.strip()
     ctx.audit("unmask" if unmasked else "search", text, detail)

@@ -85,14 +85,21 @@ class Area(Base):
 
 class Household(Provenance, Base):
     __tablename__ = "household"
+    __table_args__ = (
+        Index("ix_household_as_of", "as_of"),  # the list's 数据时点 sort
+        # a village's households by 户号 or 住址 (which begin with the village's: migration 0014)
+        Index("ix_household_village_household_no", "village_code", "household_no"),
+        Index("ix_household_village_address", "village_code", "address"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     household_no: Mapped[str] = mapped_column(String(32), unique=True)
-    household_type: Mapped[str] = mapped_column(String(2), default="1")  # code table household_type
-    address: Mapped[str | None] = mapped_column(String(256))
+    # code table household_type; every sortable column of a list is indexed (migration 0014)
+    household_type: Mapped[str] = mapped_column(String(2), default="1", index=True)
+    address: Mapped[str | None] = mapped_column(String(256), index=True)
     village_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"), index=True)
-    head_id_number: Mapped[str | None] = mapped_column(String(18))
-    head_name: Mapped[str | None] = mapped_column(String(64))
+    head_id_number: Mapped[str | None] = mapped_column(String(18), index=True)
+    head_name: Mapped[str | None] = mapped_column(String(64), index=True)
 
     village: Mapped[Area | None] = relationship()
     members: Mapped[list[Person]] = relationship(
@@ -117,6 +124,10 @@ class Person(Provenance, Base):
         Index("ix_person_household_id_status", "household_id", "status"),
         # The default browse order: households together, 户主 first (covers the sort).
         Index("ix_person_household_no_relationship", "household_no", "relationship_code"),
+        # …and a village's (户号 begins with the village's: migration 0014)
+        Index(
+            "ix_person_village_household_no", "village_code", "household_no", "relationship_code"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -125,16 +136,16 @@ class Person(Provenance, Base):
     # Search keys derived from the name (kept in step by @validates and by the insert defaults).
     name_initials: Mapped[str] = mapped_column(String(64), default=_initials_default)
     name_chars: Mapped[str] = mapped_column(String(160), default=_spaced_default)
-    sex_code: Mapped[str] = mapped_column(String(1))
-    ethnicity_code: Mapped[str | None] = mapped_column(String(2))
+    sex_code: Mapped[str] = mapped_column(String(1), index=True)
+    ethnicity_code: Mapped[str | None] = mapped_column(String(2), index=True)
     birth_date: Mapped[date] = mapped_column(Date, index=True)
     household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"))
     # 户号 as the registry sends it with each person (natural key of the household).
     household_no: Mapped[str | None] = mapped_column(String(32))
-    relationship_code: Mapped[str | None] = mapped_column(String(2))
+    relationship_code: Mapped[str | None] = mapped_column(String(2), index=True)
     village_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"))
     status: Mapped[str] = mapped_column(String(16), default="normal", index=True)
-    status_date: Mapped[date | None] = mapped_column(Date)
+    status_date: Mapped[date | None] = mapped_column(Date, index=True)
     phone: Mapped[str | None] = mapped_column(String(20))
 
     household: Mapped[Household | None] = relationship(back_populates="members")
@@ -163,10 +174,10 @@ class Enrollment(Provenance, Base):
     id_number: Mapped[str] = mapped_column(String(18))  # indexed by the unique constraint
     name: Mapped[str] = mapped_column(String(64), index=True)
     scheme_code: Mapped[str] = mapped_column(String(3), index=True)  # code table ss_scheme
-    status_code: Mapped[str] = mapped_column(String(1))  # code table ss_payment_status (AAC031)
+    status_code: Mapped[str] = mapped_column(String(1), index=True)  # ss_payment_status (AAC031)
     grade_fen: Mapped[int | None] = mapped_column(Integer, index=True)  # 缴费档次, yuan/year × 100
     start_date: Mapped[date | None] = mapped_column(Date, index=True)
-    receiving: Mapped[bool] = mapped_column(Boolean, default=False)  # 待遇领取标志
+    receiving: Mapped[bool] = mapped_column(Boolean, default=False, index=True)  # 待遇领取标志
     person_no: Mapped[str | None] = mapped_column(String(32))  # 个人编号 (AAC001) where sent
     village_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"), index=True)
 
@@ -175,7 +186,14 @@ class Payment(Provenance, Base):
     """A monthly pension payment (待遇发放); amounts in integer fen."""
 
     __tablename__ = "ss_payment"
-    __table_args__ = (UniqueConstraint("id_number", "period"),)
+    __table_args__ = (
+        UniqueConstraint("id_number", "period"),
+        # a month's list sorted by an amount or the date (migration 0014)
+        Index("ix_ss_payment_period_basic_fen", "period", "basic_fen"),
+        Index("ix_ss_payment_period_account_fen", "period", "account_fen"),
+        Index("ix_ss_payment_period_total_fen", "period", "total_fen"),
+        Index("ix_ss_payment_period_paid_date", "period", "paid_date"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     id_number: Mapped[str] = mapped_column(String(18))

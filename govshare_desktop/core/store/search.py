@@ -27,6 +27,18 @@ never wildcards.
 
 Functions return SQL fragments so the browse layer can combine search with village filters and
 sorting in one statement (``person.id IN (<fragment>)``).
+
+The first screenful without every hit (issue 20): a list shows its rows in its own order, and a
+search that matches much of the township (「4」, 「4419」 — a region prefix every resident shares —,
+「王」) would make the index above return hundreds of thousands of ids to be sorted before the
+first row shows. So :func:`resolve` first asks the index for at most :data:`SMALL` ids:
+
+* fewer: those ids *are* the result, exactly; the list sorts them (a few thousand rows at most);
+* as many: the search is *broad* — the list walks its own sort index and checks each row with
+  :func:`inline_sql` (a range on the row's own ``id_number``/``name_initials``, or the fragment's
+  position in its ``id_number``/``name_chars``), which needs about ``page × persons ÷ hits`` rows
+  per page: fewer than ``page × persons ÷ SMALL``. Same rows as the index finds (tested); the count
+  of a broad search still comes from the index, beside the first rows, not before them.
 """
 
 from __future__ import annotations
@@ -37,6 +49,10 @@ from enum import Enum
 
 from govshare_desktop.core.domain import idnumber
 from govshare_desktop.core.domain.text import squeeze
+
+#: A search with fewer hits than this is answered from its index, one with more by walking the
+#: list's sort index (:func:`resolve`). About √(page × persons at 200,000 households).
+SMALL = 10_000
 
 #: The indexes migration 0011 makes on PostgreSQL for :meth:`PersonSearch.sql`.
 SERVER_SEARCH_INDEXES = ("ix_person_id_number_trgm", "ix_person_name_chars")
@@ -145,3 +161,54 @@ def _fts_phrase(text: str) -> str:
 def _prefix_upper(prefix: str) -> str:
     """Smallest string greater than every string starting with ``prefix``."""
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A search worked out against the database (:func:`resolve`): ``ids`` are every person it
+    finds when they are fewer than :data:`SMALL`; ``None`` when it is broad."""
+
+    search: PersonSearch
+    ids: tuple[int, ...] | None
+
+    @property
+    def text(self) -> str:
+        return self.search.text
+
+
+def probe_sql(
+    search: PersonSearch, dialect: str, limit: int = SMALL
+) -> tuple[str, dict[str, object]]:
+    """At most ``limit`` ids of the persons ``search`` finds, from its index."""
+    fragment, params = search.sql(dialect)
+    return f"SELECT * FROM ({fragment}) hits LIMIT {int(limit)}", params
+
+
+def resolved(search: PersonSearch, ids: list[int], limit: int = SMALL) -> Resolved:
+    """The :class:`Resolved` search for the ids :func:`probe_sql` returned."""
+    return Resolved(search, tuple(sorted(ids)) if len(ids) < limit else None)
+
+
+def inline_sql(search: PersonSearch, alias: str, dialect: str) -> tuple[str, dict[str, object]]:
+    """The search as a condition on one person row ``alias`` (no index: checked row by row while
+    a list walks its own sort index), finding the same persons as :meth:`PersonSearch.sql`."""
+    kind, text = search.kind, search.text
+    plus = "+" if dialect == "sqlite" else ""  # SQLite: keep this term off the indexes
+    find = "instr" if dialect == "sqlite" else "strpos"
+    if kind is SearchKind.ID_EXACT:
+        return f"{plus}{alias}.id_number = :sq", {"sq": text}
+    if kind in (SearchKind.ID_PREFIX, SearchKind.INITIALS):
+        column = f"{plus}{alias}.{'id_number' if kind is SearchKind.ID_PREFIX else 'name_initials'}"
+        return f"{column} >= :sq_lo AND {column} < :sq_hi", {
+            "sq_lo": text,
+            "sq_hi": _prefix_upper(text),
+        }
+    if kind is SearchKind.ID_FRAGMENT:  # the trigram index is case-insensitive: x is X
+        return f"{find}(upper({alias}.id_number), :sq) > 0", {"sq": text}
+    if kind is SearchKind.NAME:  # FTS5's phrase: these characters next to one another (a 「·」
+        # is no character to FTS5's unicode61, and it folds the case of Latin letters)
+        spaced = f"lower(replace({alias}.name_chars, ' · ', ' '))"
+        return f"{find}({spaced}, :sq) > 0", {"sq": " ".join(text).lower()}
+    if kind is SearchKind.NOTHING:
+        return "1 = 0", {}
+    return "1 = 1", {}
