@@ -1,5 +1,5 @@
 """The import wizard's pages: the files, the detected dataset and column mapping (editable), the
-preview of a dry run, and the result of the import. Each step runs off the UI thread through
+preview (the import itself, held uncommitted), and the result of the import. Each step runs off the UI thread through
 :func:`run_task`; what the pages show is worked out in :mod:`govshare_desktop.ui.import_results`.
 """
 
@@ -42,6 +42,8 @@ from govshare_desktop.ui import errors
 from govshare_desktop.ui.import_results import (
     SUMMARY_HEADERS,
     Item,
+    commit_items,
+    hold_items,
     import_items,
     preview_rows,
     report_html,
@@ -334,7 +336,10 @@ class PreviewPage(_Page):
     def __init__(self, wizard: ImportWizard) -> None:
         super().__init__(wizard)
         self.setTitle("预览：将要发生的变化")
-        self.setSubTitle("以下是试运行的结果，数据库尚未修改。点“导入”后才会保存。")
+        self.setSubTitle(
+            "以下是导入的结果，尚未保存：其他人看不到这些变化。点“导入”保存；"
+            "点“上一步”或“取消”则放弃，数据库保持原样。"
+        )
         self.summary = _table(SUMMARY_HEADERS, self)
         self.summary.setObjectName("preview_summary")
         self.tabs = QTabWidget(self)
@@ -351,17 +356,25 @@ class PreviewPage(_Page):
     def initializePage(self) -> None:
         self.set_ready(False)
         self.wizard_.mapping_page.remember_confirmed()
+        self.wizard_.let_go()  # a preview held before (the clerk went back): dropped
         store = self.wizard_.store
         items = list(self.wizard_.items)
 
         def work(progress: Progress, cancel: Cancel) -> None:
-            found = import_items(
-                store, items, dry_run=True, now=datetime.now(), progress=progress, cancel=cancel
+            # Table files are imported here and held; 「导入」 commits them (no second run).
+            held, found = hold_items(
+                store, items, now=datetime.now(), progress=progress, cancel=cancel
             )
+            self.wizard_.held = held
             for item, (results, status, _message) in zip(items, found, strict=True):
                 item.preview, item.preview_status = results, status
 
-        self.wizard_.task = run_task(self, "正在试运行……", work, lambda _r: self._done())
+        self.wizard_.task = run_task(self, "正在读取并核对……", work, lambda _r: self._done())
+
+    def cleanupPage(self) -> None:
+        """Back to the mapping: the held import is rolled back (the mapping may change)."""
+        self.wizard_.let_go()
+        super().cleanupPage()
 
     def _done(self) -> None:
         items = self.wizard_.items
@@ -406,10 +419,15 @@ class ResultPage(_Page):
         items = list(self.wizard_.items)
         now = datetime.now()
 
+        held = self.wizard_.held
+
         def work(progress: Progress, cancel: Cancel) -> None:
-            found = import_items(
-                store, items, dry_run=False, now=now, progress=progress, cancel=cancel
-            )
+            if held is not None:  # the preview was the import: kept now
+                found = commit_items(store, held, items, now=now, progress=progress, cancel=cancel)
+            else:
+                found = import_items(
+                    store, items, dry_run=False, now=now, progress=progress, cancel=cancel
+                )
             for item, (results, status, message) in zip(items, found, strict=True):
                 item.results, item.status, item.message = results, status, message
 

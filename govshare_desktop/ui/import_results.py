@@ -1,7 +1,8 @@
 """What the import wizard shows, worked out from its files without Qt: one :class:`Item` per file
 (its plan, the dry run's and the import's results), the summary rows, the preview's changes and
 refusals, and the change report (masked, as everywhere on screen). The import itself is the use
-case ``services.imports.import_back_flow``.
+case ``services.imports.import_back_flow``; the preview of table files is their import held
+uncommitted (``hold_back_flow``), which 「导入」 commits (``commit_held``).
 """
 
 from __future__ import annotations
@@ -14,12 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from govshare_desktop.core.backflow.pipeline import DatasetResult, ImportPlan
-from govshare_desktop.core.backflow.runner import Source
+from govshare_desktop.core.backflow.runner import FileResult, HeldImport, Source
 from govshare_desktop.core.domain.masking import mask_id_number, mask_name
 from govshare_desktop.core.progress import Cancel, Progress
 from govshare_desktop.core.services.checks import after_import
 from govshare_desktop.core.services.context import Context
-from govshare_desktop.core.services.imports import import_back_flow, status_text
+from govshare_desktop.core.services.imports import (
+    commit_held,
+    hold_back_flow,
+    import_back_flow,
+    status_text,
+)
 from govshare_desktop.core.store.engine import Store
 
 
@@ -87,13 +93,51 @@ def import_items(
     """Import (or dry-run) the wizard's files in their order: per file its dataset results, a
     status and a message. The dry run runs them all in one transaction, rolled back, so the
     preview's counts are the import's counts — the second file sees what the first one changed."""
-    sources = [
+    ctx = Context(store, clock=lambda: now, progress=progress, cancel=cancel)
+    done = import_back_flow(ctx, _sources(items), dry_run=dry_run)
+    return _per_item(ctx, items, done, dry_run=dry_run)
+
+
+def hold_items(
+    store: Store, items: Sequence[Item], *, now: datetime, progress: Progress, cancel: Cancel
+) -> tuple[HeldImport | None, list[tuple[list[DatasetResult], str, str]]]:
+    """The preview of table files: their import, done and held uncommitted (what it did, in the
+    preview's words). With a package among the files: (None, the dry run's results) instead."""
+    if any(item.package for item in items):
+        return None, import_items(
+            store, items, dry_run=True, now=now, progress=progress, cancel=cancel
+        )
+    ctx = Context(store, clock=lambda: now, progress=progress, cancel=cancel)
+    held = hold_back_flow(ctx, _sources(items))
+    return held, _per_item(ctx, items, held.results, dry_run=True)
+
+
+def commit_items(
+    store: Store,
+    held: HeldImport,
+    items: Sequence[Item],
+    *,
+    now: datetime,
+    progress: Progress,
+    cancel: Cancel,
+) -> list[tuple[list[DatasetResult], str, str]]:
+    """「导入」 after a held preview: commit it, and say what it did as :func:`import_items`."""
+    ctx = Context(store, clock=lambda: now, progress=progress, cancel=cancel)
+    done = commit_held(ctx, held)
+    return _per_item(ctx, items, done, dry_run=False)
+
+
+def _sources(items: Sequence[Item]) -> list[Source]:
+    return [
         Source(item.path, plan=item.plan, package=item.package)
         for item in items
         if item.package or item.plan is not None
     ]
-    ctx = Context(store, clock=lambda: now, progress=progress, cancel=cancel)
-    done = import_back_flow(ctx, sources, dry_run=dry_run)
+
+
+def _per_item(
+    ctx: Context, items: Sequence[Item], done: Sequence[FileResult], *, dry_run: bool
+) -> list[tuple[list[DatasetResult], str, str]]:
     outcomes = iter(done)
     found: list[tuple[list[DatasetResult], str, str]] = []
     for item in items:
@@ -102,7 +146,7 @@ def import_items(
             continue
         outcome = next(outcomes)
         found.append((outcome.datasets, status_text(outcome, dry_run=dry_run), outcome.message))
-    checked = None if dry_run else after_import(ctx, done)
+    checked = None if dry_run else after_import(ctx, list(done))
     if checked is not None and found:  # said under the last file: the checks ran over all
         datasets, status, message = found[-1]
         found[-1] = (datasets, status, "\n".join(filter(None, [message, checked.summary()])))

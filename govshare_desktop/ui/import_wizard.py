@@ -14,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QWidget, QWizard
 
+from govshare_desktop.core.backflow.runner import HeldImport
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.ui.import_pages import FilesPage, MappingPage, PreviewPage, ResultPage
 from govshare_desktop.ui.import_results import Item
-from govshare_desktop.ui.tasks import Task
+from govshare_desktop.ui.tasks import Task, abandon_tasks
 
 
 class ImportWizard(QWizard):
@@ -33,6 +34,10 @@ class ImportWizard(QWizard):
         self.store = store
         self.items: list[Item] = []
         self.task: Task | None = None  # the step running off the UI thread
+        # The preview's import, held uncommitted until 「导入」 (None: nothing held).
+        self.held: HeldImport | None = None
+        if not store.server:  # one writer to a file: the window waits while a preview is held
+            self.setWindowModality(Qt.WindowModality.WindowModal)
         self.setObjectName("import_wizard")
         self.setWindowTitle("导入回流数据")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
@@ -51,3 +56,15 @@ class ImportWizard(QWizard):
         self.preview_page.setCommitPage(True)
         self.preview_page.setButtonText(QWizard.WizardButton.CommitButton, "导入")
         self.files_page.add_paths(list(paths))
+
+    def let_go(self) -> None:
+        """Roll back a held preview (Back, Cancel, closing the wizard): the database as before."""
+        held, self.held = self.held, None
+        if held is not None and held.state == "held":
+            held.rollback()
+
+    def done(self, result: int) -> None:
+        if self.task is not None and not self.task.done:  # a preview still being made: stopped
+            abandon_tasks([self.task])
+        self.let_go()
+        super().done(result)

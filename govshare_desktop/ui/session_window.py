@@ -107,6 +107,8 @@ class SessionWindow(QMainWindow):
         if tasks:
             self.statusBar().showMessage("正在停止未完成的工作……")
             abandon_tasks(tasks)
+        for dialog in list(self.dialogs):  # e.g. an import wizard's held preview: rolled back
+            dialog.reject()
         self._record_sign_out()
         save_window(self)
         super().closeEvent(event)

@@ -18,6 +18,7 @@ MODULES = (
     "tests.core.test_stats",
     "tests.core.test_chart_export",
     "tests.core.test_laptop",
+    "tests.core.backflow.test_held_import",
 )
 
 

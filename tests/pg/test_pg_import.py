@@ -123,3 +123,26 @@ def test_a_dry_run_through_the_use_case_changes_nothing(township, samples) -> No
     [real] = import_back_flow(ctx, [samples / PERSON_XLSX])
     assert dry.status == real.status == "imported"
     assert dry.datasets[0].inserted == real.datasets[0].inserted == _dump(township)[0] > 1000
+
+
+def test_a_held_preview_is_unseen_until_committed_and_others_work_on(township, samples) -> None:
+    """The wizard's preview holds the import's transaction: on both backends nobody else sees
+    its rows; on the server another clerk's audited work goes on meanwhile (the audit entries
+    wait for the commit); rolled back it leaves nothing, committed it is the import."""
+    from govshare_desktop.core.security.audit import audit_trail
+    from govshare_desktop.core.services.context import Context
+    from govshare_desktop.core.services.imports import commit_held, hold_back_flow
+
+    ctx = Context(township)
+    held = hold_back_flow(ctx, [samples / PERSON_XLSX, samples / ENROLLMENT_CSV])
+    assert _count(township, Person) == 0
+    if township.server:  # another clerk's audited action does not wait for the preview
+        with township.transaction() as session:
+            audit_trail(township).record(session, township.principal, "export", "别的工作")
+    held.rollback()
+    assert _count(township, Person) == 0 and _count(township, Enrollment) == 0
+    held = hold_back_flow(ctx, [samples / PERSON_XLSX, samples / ENROLLMENT_CSV])
+    done = commit_held(ctx, held)
+    assert [r.status for r in done] == ["imported", "imported"]
+    assert _count(township, Person) == done[0].datasets[0].inserted > 1000
+    assert _count(township, Enrollment) == done[1].datasets[0].inserted > 0

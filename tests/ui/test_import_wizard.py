@@ -72,7 +72,7 @@ def test_every_sample_through_the_wizard(qtbot, township, samples) -> None:
             expected[name]["rejected"]
         )
     assert wizard.preview_page.rejections.rowCount() == 2
-    with township.sessions() as session:  # the preview was a dry run
+    with township.sessions() as session:  # the preview is held, not committed
         assert session.scalar(select(func.count()).select_from(Person)) == 0
 
     _next(qtbot, wizard, wizard.result_page)
@@ -191,7 +191,7 @@ def test_preview_of_several_files_is_the_import_and_the_report_shows_the_finding
     _next(qtbot, wizard, wizard.preview_page)
     counted = len(["文件", "数据类型", "读取行数", "新增", "更新", "未变", "拒收", "本次不再包含"])
     preview = _rows(wizard.preview_page.summary, counted)
-    with township.sessions() as session:  # the preview was a dry run
+    with township.sessions() as session:  # the preview is held, not committed
         assert session.scalar(select(func.count()).select_from(Person)) == 0
     _next(qtbot, wizard, wizard.result_page)
     result = _rows(wizard.result_page.summary, counted)
@@ -247,3 +247,55 @@ def test_a_rejected_row_becomes_a_correction_from_the_result_page(
         "draft",
     )
     assert raised.department == "东莞市公安局"  # the workbook's 数据提供单位
+
+
+def test_the_preview_is_the_import_held_back_and_cancel_drop_it(qtbot, township, samples) -> None:
+    """The preview of table files imports them once and holds the transaction: nobody sees the
+    rows meanwhile; Back or Cancel rolls it back; 「导入」 commits it (no second import)."""
+    from govshare_desktop.core.backflow import pipeline
+
+    runs: list[str] = []
+    real_run = pipeline.run_plan
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        runs.append(args[1].file_name)
+        return real_run(*args, **kwargs)
+
+    def persons() -> int:
+        with township.sessions() as session:
+            return session.scalar(select(func.count()).select_from(Person)) or 0
+
+    files = [samples / "青禾镇_户籍人口回流_2026-10.xlsx"]
+    wizard = ImportWizard(township, files)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    _next(qtbot, wizard, wizard.mapping_page)
+    import govshare_desktop.core.backflow.runner as runner
+
+    runner.run_plan = counted  # type: ignore[assignment]
+    try:
+        _next(qtbot, wizard, wizard.preview_page)
+        assert wizard.held is not None and wizard.held.state == "held"
+        assert persons() == 0  # held: not seen outside
+        wizard.back()  # back to the mapping: rolled back
+        assert wizard.held is None and persons() == 0
+        _next(qtbot, wizard, wizard.preview_page)
+        held = wizard.held
+        _next(qtbot, wizard, wizard.result_page)
+        assert held is not None and held.state == "committed"
+        assert persons() == 1042
+        assert len(runs) == 2  # two previews, and the import committed the second: no third run
+    finally:
+        runner.run_plan = real_run  # type: ignore[assignment]
+
+    # Cancel at the preview: nothing kept.
+    again = ImportWizard(township, [samples / "青禾镇_城乡居民养老保险参保_2026-10.csv"])
+    qtbot.addWidget(again)
+    again.show()
+    _next(qtbot, again, again.mapping_page)
+    _next(qtbot, again, again.preview_page)
+    held = again.held
+    again.reject()
+    assert held is not None and held.state == "rolled_back"
+    with township.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Enrollment)) == 0

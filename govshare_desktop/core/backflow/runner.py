@@ -12,6 +12,8 @@ counts are the real run's counts, file by file.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,9 +24,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from govshare_desktop.core.backflow.packages import PackageResult, import_package, is_package
-from govshare_desktop.core.backflow.pipeline import DatasetResult, ImportPlan, plan_file, run_plan
+from govshare_desktop.core.backflow.pipeline import (
+    DatasetResult,
+    ImportPlan,
+    _audit_detail,
+    plan_file,
+    run_plan,
+)
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.progress import Cancel, Cancelled, Progress
+from govshare_desktop.core.security.audit import audit_trail
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.engine import Store
 
@@ -192,3 +201,142 @@ def _begin(session: Session) -> None:
         raw = connection.connection.dbapi_connection
         if raw is not None and not raw.in_transaction:
             connection.exec_driver_sql("BEGIN")
+
+
+class HeldImport:
+    """The real import of table files, done once and held uncommitted until the clerk decides:
+    the wizard's preview shows its results and 「导入」 commits them (:meth:`commit`), so a large
+    file is not imported twice; Back, Cancel or closing the wizard rolls it back
+    (:meth:`rollback`).
+
+    The files run as :func:`import_files` runs them for real (batches, change reports, rejected
+    rows kept, the 预填 summary brought up to date), in ONE transaction, each file in a
+    savepoint (a refused file leaves nothing, the next still goes in), on a thread of its own
+    that keeps the session until the decision (SQLite connections stay on their thread). The
+    audit entries are written at the commit, in the same transaction: the audit chain's row is
+    locked by each entry, and holding it while a clerk reads the preview would stop every other
+    clerk's audited work on a server.
+
+    While held nobody else sees the rows (a killed program commits nothing: the database rolls
+    the transaction back). On SQLite the file has one writer: the program's other writes wait
+    for the decision (the wizard is modal there). On PostgreSQL the other clerks work on; only
+    a write to the same records, or another import's summary refresh, waits for it.
+
+    Packages are not held (their own checks and audit run inside the import): the wizard previews
+    them with a dry run as before.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        sources: Sequence[Source],
+        *,
+        user: str,
+        now: datetime | None = None,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+        plan_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        store.principal.require(Action.IMPORT)
+        self.store = store
+        self.results: list[FileResult] = []
+        self.state = "running"  # → held → committed | rolled_back (| failed)
+        self._now = now or datetime.now()
+        self._plans: list[ImportPlan | None] = []
+        self._decision: queue.Queue[str] = queue.Queue()
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        work = partial(self._hold, list(sources), user, progress, cancel, dict(plan_options or {}))
+        self._thread = threading.Thread(target=work, name="govshare-held-import", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:  # refused before holding (a cancel, a bug): nothing kept
+            self._thread.join()
+            error, self._error = self._error, None
+            raise error
+        self.state = "held"
+
+    def commit(self) -> list[FileResult]:
+        """Write the audit entries and commit: the import is done (its errors raised here)."""
+        self._decide("commit")
+        self.state = "committed"
+        return self.results
+
+    def rollback(self) -> None:
+        """Leave the database as it was (again: nothing)."""
+        if self.state == "held":
+            self._decide("rollback")
+            self.state = "rolled_back"
+
+    def _decide(self, decision: str) -> None:
+        if self.state != "held":
+            raise RuntimeError(f"the import is {self.state}, not held")
+        self._decision.put(decision)
+        self._thread.join()
+        error, self._error = self._error, None
+        if error is not None:
+            self.state = "failed"
+            raise error
+
+    def _hold(
+        self,
+        sources: list[Source],
+        user: str,
+        progress: Progress | None,
+        cancel: Cancel | None,
+        options: dict[str, Any],
+    ) -> None:
+        session = self.store.sessions()
+        try:
+            with session.begin():
+                _begin(session)
+                for source in sources:
+                    self.results.append(self._one(session, source, user, progress, cancel, options))
+                self._ready.set()
+                if self._decision.get() == "commit":
+                    self._audit(session)
+                else:
+                    session.rollback()
+        except BaseException as exc:  # handed to the caller: the constructor, commit()
+            self._error = exc
+        finally:
+            session.close()
+            self._ready.set()
+
+    def _one(
+        self,
+        session: Session,
+        source: Source,
+        user: str,
+        progress: Progress | None,
+        cancel: Cancel | None,
+        options: Mapping[str, Any],
+    ) -> FileResult:
+        plan: list[ImportPlan] = []
+
+        def run() -> FileResult:
+            plan.append(source.plan or plan_file(self.store, Path(source.path), **options))
+            held = Source(source.path, plan=plan[0], package=False)
+            return _one(self.store, held, session, user, False, self._now, progress, cancel, {})
+
+        savepoint = session.begin_nested()
+        result = _guarded(source, run, savepoint.rollback)
+        if savepoint.is_active:
+            savepoint.commit()
+        self._plans.append(plan[0] if plan and not result.refused else None)
+        return result
+
+    def _audit(self, session: Session) -> None:
+        trail = audit_trail(self.store)
+        for plan, outcome in zip(self._plans, self.results, strict=True):
+            if plan is None:
+                continue
+            detail = _audit_detail(plan, outcome.datasets[0])
+            trail.record(
+                session,
+                self.store.principal,
+                "import",
+                plan.file_name,
+                detail=detail,
+                now=self._now,
+            )

@@ -1,6 +1,8 @@
 """Importing back-flowed files, as the wizard and ``govshare import`` both do it: the files in the
 clerk's order (tables and packages mixed), a dry run that is the real run rolled back, the status
-words a clerk reads, and the workbook that goes back to the department that sent a file."""
+words a clerk reads, and the workbook that goes back to the department that sent a file. The
+wizard's preview of table files is the import itself, held uncommitted (:func:`hold_back_flow`)
+until the clerk commits it (:func:`commit_held`) or goes back."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from typing import Any
 
 from govshare_desktop.core.backflow.error_workbook import write_error_workbook
 from govshare_desktop.core.backflow.pipeline import DatasetResult
-from govshare_desktop.core.backflow.runner import FileResult, Source, import_files
+from govshare_desktop.core.backflow.runner import FileResult, HeldImport, Source, import_files
+from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.services.context import Context
 
 # What became of a package, said the same everywhere: (dry run, real run).
@@ -42,6 +45,33 @@ def import_back_flow(
         cancel=ctx.cancel,
         plan_options=plan_options,
     )
+
+
+def hold_back_flow(
+    ctx: Context,
+    sources: Sequence[Source | Path],
+    *,
+    plan_options: Mapping[str, Any] | None = None,
+) -> HeldImport:
+    """Import table files for real and hold the transaction: the preview that is the import
+    (:class:`~govshare_desktop.core.backflow.runner.HeldImport`). :func:`commit_held` keeps it;
+    ``held.rollback()`` leaves the database as it was."""
+    return HeldImport(
+        ctx.store,
+        [s if isinstance(s, Source) else Source(Path(s)) for s in sources],
+        user=ctx.user,
+        now=ctx.now(),
+        progress=ctx.progress,
+        cancel=ctx.cancel,
+        plan_options=plan_options,
+    )
+
+
+def commit_held(ctx: Context, held: HeldImport) -> list[FileResult]:
+    """Keep a held import (its audit entries written, committed): what the import did, as
+    :func:`import_back_flow` says it."""
+    ctx.store.principal.require(Action.IMPORT)
+    return held.commit()
 
 
 def status_text(outcome: FileResult, *, dry_run: bool) -> str:
