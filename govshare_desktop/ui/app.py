@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,7 +47,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quit-after-show",
         action="store_true",
-        help="主窗口显示后立即退出（用于测量启动时间）",
+        help="主窗口第一次绘制后立即退出（用于测量启动时间）",
+    )
+    parser.add_argument(
+        "--quit-after-paint",
+        action="store_true",
+        help="登录（GOVSHARE_USER/GOVSHARE_PASSWORD 或登录对话框）、打开数据库，工作台绘制后"
+        "退出，在标准错误输出上报告各步时刻（用于测量启动时间）",
     )
     parser.add_argument(
         "--quit-after-load",
@@ -96,13 +102,53 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     window = MainWindow()
     settings.restore_window(window)  # as big and where it was when it last closed
+    if args.quit_after_show or args.quit_after_paint:
+        after_paint(window, lambda: _report("painted"))
     window.show()
     if args.quit_after_show:
-        QTimer.singleShot(0, app.quit)
+        after_paint(window, app.quit)
         return int(app.exec())
     keep: list[object] = []  # running tasks
     QTimer.singleShot(0, lambda: _open(app, window, args, keep))
     return int(app.exec())
+
+
+def _report(step: str) -> None:
+    """``govshare-startup <step> <wall-clock seconds> <RSS MB> <peak RSS MB>`` on stderr: when a
+    start-up step was reached, for a benchmark timing the start from outside the process."""
+    import time
+
+    rss = peak = 0.0
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                value = int(rest.split()[0]) / 1024
+                rss, peak = (value, peak) if key == "VmRSS" else (rss, value)
+    except OSError:  # not Linux
+        pass
+    print(f"govshare-startup {step} {time.time():.4f} {rss:.0f} {peak:.0f}", file=sys.stderr)
+
+
+def after_paint(window: MainWindow, then: Callable[[], object]) -> None:
+    """``then()`` once, after the next time ``window`` (or a widget in it) has been painted — not
+    merely shown: a window is shown before the event loop has drawn it."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    class Painted(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if (
+                event.type() == QEvent.Type.Paint
+                and isinstance(watched, QWidget)
+                and watched.window() is window
+            ):
+                QApplication.instance().removeEventFilter(self)  # type: ignore[union-attr]
+                QTimer.singleShot(0, then)  # once this paint is done
+                self.deleteLater()
+            return False
+
+    QApplication.instance().installEventFilter(Painted(window))  # type: ignore[union-attr]
 
 
 def _set_icon(app: QApplication) -> None:
@@ -183,12 +229,17 @@ def _open_server(app: QApplication, window: MainWindow, args: argparse.Namespace
     _sign_in(app, window, args, url)
 
 
+def _scripted(args: argparse.Namespace) -> bool:
+    """Run by a script (a test, a benchmark): messages go to stderr only, no dialog waits."""
+    return bool(args.quit_after_load or getattr(args, "quit_after_paint", False))
+
+
 def _fail(
     app: QApplication, window: MainWindow, args: argparse.Namespace, title: str, message: str
 ) -> None:
     """Say why the program cannot go on (in a dialog, or on stderr when run by a script)."""
     print(f"{title}：{message}", file=sys.stderr)
-    if not args.quit_after_load:
+    if not _scripted(args):
         from PySide6.QtWidgets import QMessageBox
 
         QMessageBox.critical(window, title, message)
@@ -216,7 +267,7 @@ def _first_run(
     notice = setup.clear_interrupted(path)
     if notice:
         print(f"上次设置未完成：{notice}", file=sys.stderr)
-        if not args.quit_after_load:
+        if not _scripted(args):
             from PySide6.QtWidgets import QMessageBox
 
             QMessageBox.information(window, "上次设置未完成", notice)
@@ -342,6 +393,15 @@ def _sign_in(
         _fail(app, window, args, "无法登录", exc.message)
         return
     typed = os.environ.get(ENV_PASSWORD, "")  # what signed in: not asked again below
+    if signed is None and args.quit_after_paint:  # measured from a script: nobody to type
+        _fail(
+            app,
+            window,
+            args,
+            "无法登录",
+            "--quit-after-paint 需要 GOVSHARE_USER 和 GOVSHARE_PASSWORD",
+        )
+        return
     if signed is None:
         dialog = LoginDialog(path, window, title="登录 — govshare-desktop")
         if not dialog.exec() or dialog.signed is None:
@@ -382,6 +442,19 @@ def _sign_in(
         _daily_backup(window, store, args)
     if args.quit_after_load:
         app.quit()
+    if args.quit_after_paint:
+        _report("attached")
+        after_paint(window, lambda: _quit_painted(app, window))
+
+
+def _quit_painted(app: QApplication, window: MainWindow) -> None:
+    """--quit-after-paint: the 工作台 is painted; what still runs beside it (the integrity check,
+    the charts) is stopped, then the program ends."""
+    from govshare_desktop.ui.tasks import abandon_tasks, running_tasks
+
+    _report("home painted")
+    abandon_tasks(running_tasks())
+    app.quit()
 
 
 def _switch_user(
@@ -464,7 +537,7 @@ def _say_damaged(
         + (f"。最近的备份：{newest[0][1]}" if newest else "")
     )
     print(message, file=sys.stderr)
-    if not args.quit_after_load:
+    if not _scripted(args):
         from PySide6.QtWidgets import QMessageBox
 
         QMessageBox.critical(window, "数据库已损坏", message)

@@ -243,11 +243,17 @@ class ChartsPanel(QWidget):
         *,
         today: Callable[[], date] = date.today,
         parent: QWidget | None = None,
+        background: bool = False,
     ) -> None:
+        """``background``: the charts are worked out off the UI thread (the 工作台: at the
+        largest townships they read millions of rows), shown when ready; :attr:`reloaded`
+        says when."""
         super().__init__(parent)
         self.setObjectName("charts_panel")
         self.store = store
         self.today = today
+        self.background = background
+        self.loading: Any = None  # the task working the charts out (background)
         self.chart_set: ChartSet | None = None
         self.ask_path: Callable[[str, str], str] = self._ask_path  # replaced in tests
         self.notify: Callable[[str], Any] = lambda text: QMessageBox.information(
@@ -337,12 +343,36 @@ class ChartsPanel(QWidget):
         """Work the charts out again for the chosen area (after an import, or on another day)."""
         if self.area.count() == 0:
             return
-        try:
-            self.chart_set = stats.charts(self.context(), self.area.currentData())
-        except UserError as exc:
-            self._unavailable(exc.message)
+        ctx, area = self.context(), self.area.currentData()
+        if not self.background:
+            try:
+                self._show(stats.charts(ctx, area))
+            except UserError as exc:
+                self._unavailable(exc.message)
             return
-        for chart in self.chart_set.charts:
+        if self.loading is not None:
+            self.loading.abandon()  # superseded by this area
+        self.message.setText("正在统计……")
+        self.message.show()
+
+        def work(_progress: Progress, cancel: Cancel) -> ChartSet:
+            return stats.charts(ctx.running(None, cancel), area)
+
+        def failed(exc: BaseException) -> None:
+            self.loading = None
+            if isinstance(exc, UserError) and not isinstance(exc, Cancelled):
+                self._unavailable(exc.message)
+
+        def done(chart_set: ChartSet) -> None:
+            self.loading = None
+            self.message.hide()
+            self._show(chart_set)
+
+        self.loading = run_task(self, "正在统计……", work, done, failed, quiet=True)
+
+    def _show(self, chart_set: ChartSet) -> None:
+        self.chart_set = chart_set
+        for chart in chart_set.charts:
             self.views[chart.key].set_chart(chart)
         self.reloaded.emit()
 

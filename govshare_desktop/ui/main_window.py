@@ -362,7 +362,8 @@ class MainWindow(RecordsWindow):
         from govshare_desktop.ui.charts import ChartsPanel
 
         if self.home_view is not None and self.store is not None:
-            self.charts_panel = ChartsPanel(self.store, today=self._today)
+            # Worked out beside the window: at the largest townships they read millions of rows.
+            self.charts_panel = ChartsPanel(self.store, today=self._today, background=True)
             self.home_view.add_panel(self.charts_panel)
 
     def _open_from_home(self, key: str) -> None:

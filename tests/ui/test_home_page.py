@@ -160,7 +160,9 @@ def test_the_window_shows_the_townships_charts_beside_the_cards(qtbot, window) -
     qtbot.waitUntil(lambda: window.charts_panel is not None, timeout=5000)
     panel = window.charts_panel
     assert isinstance(panel, ChartsPanel) and window.home_view.side.isVisible()
-    assert panel.isVisible() and panel.chart_set is not None
+    assert panel.background  # worked out beside the window, shown when ready
+    qtbot.waitUntil(lambda: panel.chart_set is not None, timeout=20000)
+    assert panel.isVisible() and panel.message.isHidden()
     window.resize(1280, 760)  # a small screen: the charts one under another, scrolled
     qtbot.waitUntil(lambda: panel.columns == 1, timeout=3000)
     window.resize(2200, 1000)  # room for two a row

@@ -72,8 +72,7 @@ def audited_write(
     try:
         write(temp, str(head))
         make_private(temp)
-        with open(temp, "rb") as written:  # in pieces: a township's batch is hundreds of MB
-            digest = hashlib.file_digest(written, "sha256").hexdigest()
+        digest = _sha256(temp)
         trail.log(
             store.principal,
             action,
@@ -113,3 +112,12 @@ def read_anchor(path: Path) -> str | None:
     if text and str(text).startswith(ANCHOR_PREFIX):
         return str(text)[len(ANCHOR_PREFIX) :]
     return None
+
+
+def _sha256(path: Path) -> str:
+    """The file's digest, read in pieces: a township's batch of forms is hundreds of MB."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as data:
+        while piece := data.read(1 << 20):
+            digest.update(piece)
+    return digest.hexdigest()

@@ -12,6 +12,7 @@ from govshare_desktop.core.export.audited import ExportedFile
 from govshare_desktop.core.export.charts import FORMATS, export_chart_file
 from govshare_desktop.core.forms.catalog import load_catalog
 from govshare_desktop.core.forms.values import FormValues
+from govshare_desktop.core.progress import check
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.services.context import Context
 from govshare_desktop.core.stats import Chart, ChartSet
@@ -86,17 +87,11 @@ def charts(ctx: Context, area: str | None = None) -> ChartSet:
     township = get_township(ctx.store)
     assert township is not None
     full_name = name if code == township.code else township.name + name
-    return ChartSet(
-        code,
-        full_name,
-        ctx.now().date(),
-        (
-            coverage(ctx, area),
-            population(ctx, area),
-            payments(ctx, area),
-            completion(ctx, area),
-        ),
-    )
+    made = []
+    for chart in (coverage, population, payments, completion):
+        check(ctx.cancel)  # the 工作台 works them out beside the window: it may close meanwhile
+        made.append(chart(ctx, area))
+    return ChartSet(code, full_name, ctx.now().date(), tuple(made))
 
 
 def export_charts(ctx: Context, chart_set: ChartSet, out: Path, *, fmt: str) -> ExportedFile:
