@@ -10,6 +10,8 @@ column widths follow the font (:func:`follow_font`), and the form view lays itse
 
 from __future__ import annotations
 
+import sys
+
 from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QHeaderView, QTableView, QWidget
@@ -113,10 +115,12 @@ class Zoom(QObject):
     def adopt(self, page: QWidget) -> None:
         """Lists on a page built after the zoom was set follow it (their widths were made at
         the program's font)."""
-        from govshare_desktop.ui.sheet_view import SheetView  # lazy: the forms load when used
-
+        # Not imported here: at start (the zoom is set before the window paints) that would load
+        # the forms, SQLAlchemy and the store first (~0.5 s); no form is shown before it loads.
+        sheet_view = sys.modules.get("govshare_desktop.ui.sheet_view")
+        forms = getattr(sheet_view, "SheetView", None)
         for table in page.findChildren(QTableView):
-            if not isinstance(table, SheetView):
+            if forms is None or not isinstance(table, forms):
                 follow_font(table, made_at=base_points())
 
     def zoom_in(self) -> None:
