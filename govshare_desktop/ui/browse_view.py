@@ -6,7 +6,7 @@ while the page shows it, and asked about before a list export
 page is built, when data arrives and when an export starts — never per keystroke).
 
 Signals: ``activated_row(str, int)`` — the clerk opened a row (Enter or double-click): dataset key and
-row id; ``counted(int)`` — the number of matching rows changed; ``exported(object)`` — a list export
+row id; ``counted(int)`` — the first rows arrived (-1: not counted yet) or the exact count did; ``exported(object)`` — a list export
 finished (its :class:`~govshare_desktop.core.export.lists.ExportResult`).
 """
 
@@ -137,8 +137,9 @@ class BrowseView(QWidget):
             load=load,
             parent=self,
         )
-        self.model.queried.connect(self.counted)
-        self.model.queried.connect(lambda _count: self._update_search_hint())
+        # the count label follows the first rows (loaded so far) and then the exact count
+        self.model.arrived.connect(self._arrived)
+        self.model.counted.connect(self.counted)
 
         # The 使用期限 warning (check_use_period): a line, not a dialog, while the page is shown.
         self.use_warning = QLabel(self)
@@ -158,9 +159,7 @@ class BrowseView(QWidget):
         if dataset.totals:
             self.total_row = TotalRow(self.table, dataset, self)
             layout.addWidget(self.total_row)
-            self.model.queried.connect(self._update_totals)
-            if self.model.loaded:
-                self._update_totals(self.model.rowCount())
+            self.model.totalled.connect(self._update_totals)  # summed off the UI thread
 
     def _bar(
         self,
@@ -242,9 +241,14 @@ class BrowseView(QWidget):
 
         return self.table
 
-    def _update_totals(self, count: int) -> None:
-        if self.total_row is not None:
-            totals = self._browser.totals(self.model.query)
+    def _arrived(self) -> None:
+        self._update_search_hint()
+        count = self.model.count
+        self.counted.emit(-1 if count is None else count)
+
+    def _update_totals(self, totals: dict[str, int]) -> None:
+        count = self.model.count
+        if self.total_row is not None and count is not None:
             self.total_row.show_totals(count, totals, self._today)
 
     def set_filter(self, key: str, value: object) -> None:
@@ -289,7 +293,11 @@ class BrowseView(QWidget):
         if self._export_task is not None and not self._export_task.done:
             return None
         self.model.ensure_loaded()
-        if not self.model.rowCount():
+        if self.model.waiting:  # the first rows are on their way: is there one? (a 1-row page)
+            empty = not self._browser.page(self.model.query, limit=1).rows
+        else:
+            empty = not self.model.rowCount()
+        if empty:
             QMessageBox.information(self, "导出 Excel", "本页没有可导出的行。")
             return None
         warning = self.check_use_period()

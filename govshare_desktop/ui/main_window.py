@@ -529,8 +529,12 @@ class MainWindow(RecordsWindow):
         view = self.current_view
         from govshare_desktop.core.services import session  # lazy: after the window shows
 
+        count = view.model.count
         session.searched(
-            self._context(), text, page=view.dataset.key, results=view.model.rowCount()
+            self._context(),
+            text,
+            page=view.dataset.key,
+            results=view.model.rowCount() if count is None else count,
         )
 
     def _search_typed(self, text: str) -> None:
@@ -550,8 +554,13 @@ class MainWindow(RecordsWindow):
                 self.home_view.focus_first()  # Down from the search box: to the 工作台's cards
             return
         view = self.current_view
+        view.model.when_arrived(
+            lambda: self._first_found(view)
+        )  # the search runs off the UI thread
+
+    def _first_found(self, view: BrowseView) -> None:
         view.select_first()
-        if view.model.rowCount() == 1:  # a single match: open it straight away
+        if view.model.count == 1:  # a single match: open it straight away
             view.activated_row.emit(view.dataset.key, view.model.row_id(0))
 
     # ---------------------------------------------------------------- masking
@@ -573,7 +582,7 @@ class MainWindow(RecordsWindow):
             self.open_household(row_id)
             return
         view = self.views[dataset_key]
-        row = view.model.raw_row(view.model.row_of_id(row_id))
+        row = view.model.raw_row_of_id(row_id)
         self.open_person(row[view.dataset.column_index("id_number")])
 
     def _corrections_changed(self) -> None:
@@ -598,4 +607,10 @@ class MainWindow(RecordsWindow):
 
     def _update_count(self, key: str) -> None:
         if key in self.views and key == PAGES[self.nav.currentRow()][0]:
-            self.count_label.setText(f"当前列表：{self.current_view.model.rowCount():,} 条 ")
+            model = self.current_view.model
+            count = model.count
+            self.count_label.setText(
+                f"当前列表：{count:,} 条 "
+                if count is not None
+                else f"当前列表：{model.rowCount():,}+ 条（正在计数…） "
+            )

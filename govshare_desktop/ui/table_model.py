@@ -1,14 +1,22 @@
-"""A windowed table model over SQL: an ordered id list plus a cache of row pages.
+"""A table model over SQL that pages in rows as the view scrolls, with every query off the UI thread.
 
-Filtering and sorting re-run one SQL statement that returns the matching ids in order; cells are
-fetched a page at a time as plain tuples when the view asks for them. Nothing is loaded that is not
-shown, and no ORM objects are held. Measured on 100k persons: every interaction stays far below a
-``QSortFilterProxyModel`` over Python rows (see bench/).
+A query (a search keystroke, a filter, a sort) starts a job on the browse thread pool: the search is
+worked out, the first page read (:meth:`~govshare_desktop.core.browse.Browser.page`) and shown at
+once, then the count and the 合计 follow when their statements finish. The rows shown so far stay
+until the new ones arrive (no blank flash while typing). A new query supersedes the jobs of the
+previous one: their statements are interrupted and whatever they still deliver is dropped. More rows
+come by keyset pages when the view scrolls to the end (``canFetchMore``/``fetchMore``): the row
+numbers in the vertical header are the rows' positions in the order, and ``rowCount`` is the rows
+loaded so far — :attr:`SqlTableModel.count` is the number of matching rows once counted.
+
+Signals: ``arrived()`` — the first rows of the current query are in (also after a sort);
+``counted(int)`` — its exact count; ``totalled(object)`` — its 合计 (dict of fen by column key).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import logging
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -17,28 +25,56 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QRunnable,
     Qt,
+    QThreadPool,
     Signal,
 )
 
-from govshare_desktop.core.browse import Browser, Column, Query, format_cell
+from govshare_desktop.core.browse import PAGE, Browser, Column, Interrupt, Query, format_cell
 
-PAGE_SIZE = 200
-MAX_PAGES = 64
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = PAGE
+FIND_LIMIT = 5000  # after a sort, pages are read until the selected rows are in, up to this many
 
 RowId = Qt.ItemDataRole.UserRole + 1  # the row's primary key
 RawValue = Qt.ItemDataRole.UserRole + 2  # the stored value behind the cell text
 
 _Index = QModelIndex | QPersistentModelIndex
+_POOL: QThreadPool | None = None
+
+
+def pool() -> QThreadPool:
+    """The browse queries' own threads: an export or an import on the global pool never holds up
+    the first rows of a search."""
+    global _POOL
+    if _POOL is None:
+        _POOL = QThreadPool()
+        _POOL.setMaxThreadCount(2)
+        _POOL.setExpiryTimeout(30_000)
+    return _POOL
+
+
+class _Bridge(QObject):
+    delivered = Signal(int, str, object)  # generation, what, payload
+
+
+class _Job(QRunnable):
+    def __init__(self, work: Callable[[], None]) -> None:
+        super().__init__()
+        self._work = work
+
+    def run(self) -> None:
+        self._work()
 
 
 class SqlTableModel(QAbstractTableModel):
-    """Rows of one :class:`~govshare_desktop.core.browse.Dataset`, masked by default.
+    """Rows of one :class:`~govshare_desktop.core.browse.Dataset`, masked by default."""
 
-    Signals: ``queried(int)`` — the query was re-run; the argument is the new row count.
-    """
-
-    queried = Signal(int)
+    arrived = Signal()
+    counted = Signal(int)
+    totalled = Signal(object)
 
     def __init__(
         self,
@@ -55,12 +91,23 @@ class SqlTableModel(QAbstractTableModel):
         self._query = query
         self._today = today
         self._masked = True
-        self._ids: list[int] = []
-        self._pages: OrderedDict[int, dict[int, tuple[Any, ...]]] = OrderedDict()
         self._columns: tuple[Column, ...] = query.dataset.columns
+        self._rows: list[tuple[Any, ...]] = []  # (id, *column values), in order
+        self._row_of: dict[int, int] = {}
+        self._resolved: Query | None = None  # the query with its search worked out
+        self._after: tuple[Any, ...] | None = None  # the last row's sort key: more rows follow
+        self._fetching = False
+        self._generation = 0
+        self._interrupts: list[Interrupt] = []
+        self._count: int | None = None
+        self._totals: dict[str, int] | None = None
+        self._waiting = False
         self._loaded = False
+        self._when_arrived: list[Callable[[], None]] = []
+        self._bridge = _Bridge()
+        self._bridge.delivered.connect(self._deliver)
         if load:
-            self._reload()
+            self._start()
 
     # ---------------------------------------------------------------- state
 
@@ -76,16 +123,39 @@ class SqlTableModel(QAbstractTableModel):
     def loaded(self) -> bool:
         return self._loaded
 
+    @property
+    def waiting(self) -> bool:
+        """The current query's first rows are not in yet."""
+        return self._waiting
+
+    @property
+    def count(self) -> int | None:
+        """Matching rows: exact once counted; known at once when every row is loaded."""
+        if self._count is None and self._loaded and not self._waiting and self._after is None:
+            return len(self._rows)
+        return self._count
+
+    @property
+    def totals(self) -> dict[str, int] | None:
+        return self._totals
+
+    def when_arrived(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the current query's first rows are in (now, if they are)."""
+        if self._loaded and not self._waiting:
+            callback()
+        else:
+            self._when_arrived.append(callback)
+
     def ensure_loaded(self) -> None:
-        if not self._loaded:
-            self._reload()
+        if not self._loaded and not self._waiting:
+            self._start()
 
     def set_query(self, query: Query) -> None:
         if query == self._query:
             return
         self._query = query
-        if self._loaded:
-            self._reload()
+        if self._loaded or self._waiting:
+            self._start()
 
     def set_masked(self, masked: bool) -> None:
         if masked == self._masked:
@@ -98,38 +168,184 @@ class SqlTableModel(QAbstractTableModel):
 
     def refresh(self) -> None:
         """Re-run the query (after new data arrived)."""
-        self._reload()
-
-    def _reload(self) -> None:
-        self.beginResetModel()
-        self._ids = self._browser.ids(self._query)
-        self._pages.clear()
-        self._loaded = True
-        self.endResetModel()
-        self.queried.emit(len(self._ids))
+        self._start()
 
     def row_id(self, row: int) -> int:
-        return self._ids[row]
+        return int(self._rows[row][0])
 
     def row_of_id(self, row_id: int) -> int:
-        try:
-            return self._ids.index(row_id)
-        except ValueError:
-            return -1
+        """The row of a loaded record (-1: not among the rows loaded)."""
+        return self._row_of.get(row_id, -1)
 
     def raw_row(self, row: int) -> tuple[Any, ...]:
-        return self._row(row)
+        return tuple(self._rows[row][1:])
+
+    def raw_row_of_id(self, row_id: int) -> tuple[Any, ...]:
+        """A record's stored values, loaded or not (read by id)."""
+        row = self.row_of_id(row_id)
+        if row >= 0:
+            return self.raw_row(row)
+        return self._browser.rows(self._query.dataset, [row_id])[row_id]
 
     def column_key(self, column: int) -> str:
         return self._columns[column].key
 
+    # ---------------------------------------------------------------- jobs
+
+    def _start(self, keep: list[int] | None = None) -> None:
+        """Supersede every running job and start the current query's."""
+        for interrupt in self._interrupts:
+            interrupt()
+        self._interrupts = []
+        self._generation += 1
+        self._waiting = True
+        self._fetching = False
+        self._count = None
+        self._totals = None
+        self._sort_pending = keep
+        generation, query, browser = self._generation, self._query, self._browser
+        interrupt = Interrupt()
+        self._interrupts.append(interrupt)
+        emit = self._bridge.delivered.emit
+        wanted = set(keep or ())
+        at_least = self.rowCount() if keep is not None else 0
+
+        def work() -> None:
+            try:
+                resolved = browser.resolve(query, interrupt)
+                page = browser.page(resolved, interrupt=interrupt)
+                rows, after = list(page.rows), page.after
+                # after a sort: as many rows as were shown, and the selected ones
+                while after is not None and len(rows) < FIND_LIMIT:
+                    have = {r[0] for r in rows}
+                    if len(rows) >= at_least and wanted <= have:
+                        break
+                    more = browser.page(resolved, after, interrupt=interrupt)
+                    rows += more.rows
+                    after = more.after
+                emit(generation, "first", (resolved, rows, after))
+                count = len(rows) if after is None else browser.count(resolved, interrupt)
+                emit(generation, "count", count)
+                if query.dataset.totals:
+                    emit(generation, "totals", browser.totals(resolved, interrupt))
+            except Exception as exc:  # superseded (interrupted) or failed: said to the model
+                emit(generation, "failed", exc)
+
+        pool().start(_Job(work))
+
+    def _fetch(self) -> None:
+        assert self._resolved is not None and self._after is not None
+        self._fetching = True
+        generation, resolved, after = self._generation, self._resolved, self._after
+        browser, emit = self._browser, self._bridge.delivered.emit
+        interrupt = Interrupt()
+        self._interrupts.append(interrupt)
+
+        def work() -> None:
+            try:
+                page = browser.page(resolved, after, interrupt=interrupt)
+                emit(generation, "more", (page.rows, page.after))
+            except Exception as exc:
+                emit(generation, "failed", exc)
+
+        pool().start(_Job(work))
+
+    def _deliver(self, generation: int, what: str, payload: Any) -> None:
+        if generation != self._generation:
+            return  # a superseded query's
+        if what == "first":
+            self._first_rows(*payload)
+        elif what == "more":
+            self._more_rows(*payload)
+        elif what == "count":
+            self._count = int(payload)
+            self.counted.emit(self._count)
+        elif what == "totals":
+            self._totals = payload
+            self.totalled.emit(payload)
+        elif what == "failed":
+            log.warning("a list query failed: %r", payload)
+            self._fetching = False
+            if self._waiting:  # nothing shown for this query: show no rows rather than stale ones
+                self._first_rows(self._query, [], None)
+
+    def _first_rows(
+        self, resolved: Query, rows: list[tuple[Any, ...]], after: tuple[Any, ...] | None
+    ) -> None:
+        sorting = self._sort_pending is not None and len(rows) >= len(self._rows)
+        if sorting:
+            self._relayout(rows)
+        else:
+            self.beginResetModel()
+            self._set_rows(rows)
+            self.endResetModel()
+        self._sort_pending = None
+        self._resolved, self._after = resolved, after
+        self._waiting, self._loaded, self._fetching = False, True, False
+        self.arrived.emit()
+        callbacks, self._when_arrived = self._when_arrived, []
+        for callback in callbacks:
+            callback()
+
+    def _set_rows(self, rows: list[tuple[Any, ...]]) -> None:
+        self._rows = rows
+        self._row_of = {int(r[0]): i for i, r in enumerate(rows)}
+
+    def _relayout(self, rows: list[tuple[Any, ...]]) -> None:
+        """A sort's rows (at least as many as were shown): the selection and current row stay on
+        the same records, at their new rows."""
+        if len(rows) > len(self._rows):  # first as many rows as will be shown, then reordered
+            start = len(self._rows)
+            self.beginInsertRows(QModelIndex(), start, len(rows) - 1)
+            self._rows = self._rows + rows[start:]
+            self.endInsertRows()
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        kept = [self.row_id(i.row()) if i.isValid() else None for i in persistent]
+        self._set_rows(rows)
+        if persistent:
+            self.changePersistentIndexList(
+                persistent,
+                [
+                    self.index(self._row_of[row_id], old.column())
+                    if row_id in self._row_of
+                    else QModelIndex()
+                    for old, row_id in zip(persistent, kept, strict=True)
+                ],
+            )
+        self.layoutChanged.emit()
+
+    def _more_rows(self, rows: list[tuple[Any, ...]], after: tuple[Any, ...] | None) -> None:
+        if rows:
+            start = len(self._rows)
+            self.beginInsertRows(QModelIndex(), start, start + len(rows) - 1)
+            self._rows = self._rows + list(rows)
+            self._row_of.update({int(r[0]): start + i for i, r in enumerate(rows)})
+            self.endInsertRows()
+        self._after = after
+        self._fetching = False
+
     # ---------------------------------------------------------------- Qt model API
 
+    _sort_pending: list[int] | None = None
+
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._ids)
+        return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._columns)
+
+    def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: B008
+        return (
+            not parent.isValid()
+            and self._after is not None
+            and not self._fetching
+            and not self._waiting
+        )
+
+    def fetchMore(self, parent: _Index = QModelIndex()) -> None:  # noqa: B008
+        if self.canFetchMore(parent):
+            self._fetch()
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -143,16 +359,16 @@ class SqlTableModel(QAbstractTableModel):
                 column = self._columns[section]
                 return column.header + ("（可排序）" if column.sort else "")
             return None
-        if role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self._ids):
+        if role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self._rows):
             return section + 1
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._ids):
+        if not index.isValid() or index.row() >= len(self._rows):
             return None
         column = self._columns[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            value = self._row(index.row())[index.column()]
+            value = self._rows[index.row()][index.column() + 1]
             return format_cell(column, value, masked=self._masked, today=self._today)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             horizontal = (
@@ -160,9 +376,9 @@ class SqlTableModel(QAbstractTableModel):
             )
             return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
         if role == RowId:
-            return self._ids[index.row()]
+            return self.row_id(index.row())
         if role == RawValue:
-            return self._row(index.row())[index.column()]
+            return self._rows[index.row()][index.column() + 1]
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
@@ -178,39 +394,9 @@ class SqlTableModel(QAbstractTableModel):
         current = self._query.sort or self._query.dataset.default_sort
         if (current, self._query.descending) == (key, descending):
             return  # already in this order (a view enabling sorting asks for it once)
-        if not self._loaded:
-            self._query = self._query.sorted_by(key, descending)
-            return
-        self.layoutAboutToBeChanged.emit()
         self._query = self._query.sorted_by(key, descending)
-        persistent = self.persistentIndexList()
-        kept_ids = [self._ids[i.row()] if i.isValid() else None for i in persistent]
-        self._ids = self._browser.ids(self._query)
-        self._pages.clear()
-        # Keep the selection and current row on the same records, now at their new rows.
-        if persistent:
-            row_of = {row_id: row for row, row_id in enumerate(self._ids)}
-            self.changePersistentIndexList(
-                persistent,
-                [
-                    self.index(row_of[row_id], old.column()) if row_id in row_of else QModelIndex()
-                    for old, row_id in zip(persistent, kept_ids, strict=True)
-                ],
-            )
-        self.layoutChanged.emit()
-        self.queried.emit(len(self._ids))
-
-    # ---------------------------------------------------------------- page cache
-
-    def _row(self, row: int) -> tuple[Any, ...]:
-        page_no = row // PAGE_SIZE
-        page = self._pages.get(page_no)
-        if page is None:
-            window = self._ids[page_no * PAGE_SIZE : (page_no + 1) * PAGE_SIZE]
-            page = self._browser.rows(self._query.dataset, window)
-            self._pages[page_no] = page
-            if len(self._pages) > MAX_PAGES:
-                self._pages.popitem(last=False)
-        else:
-            self._pages.move_to_end(page_no)
-        return page[self._ids[row]]
+        if not self._loaded and not self._waiting:
+            return
+        kept = [self.row_id(i.row()) for i in self.persistentIndexList() if i.isValid()]
+        self._sort_pending = kept
+        self._start(keep=kept)

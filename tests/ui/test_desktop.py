@@ -74,7 +74,8 @@ def test_size_page_and_column_widths_are_remembered(qtbot, window: MainWindow) -
     assert PAGES[again.nav.currentRow()][0] == "ss_payment"
     assert "ss_payment" in again.views
     assert again.views["ss_payment"].table.columnWidth(1) == 234
-    assert again.views["ss_payment"].model.rowCount() > 0  # the page is shown, not only chosen
+    # the page is shown, not only chosen (its rows read off the UI thread)
+    qtbot.waitUntil(lambda: again.views["ss_payment"].model.rowCount() > 0, timeout=10000)
 
 
 def test_the_last_page_is_each_users_own(qtbot, window: MainWindow) -> None:
@@ -123,6 +124,7 @@ def test_a_new_window_opens_at_its_default_size_the_first_time(qtbot) -> None:
 def test_zoom_grows_the_lists_and_the_form_and_is_remembered(qtbot, window: MainWindow) -> None:
     window.show_page("person")
     table = window.views["person"].table
+    qtbot.waitUntil(lambda: table.model().rowCount() > 0, timeout=10000)  # read off the UI thread
     points, row, column = table.font().pointSizeF(), table.rowHeight(0), table.columnWidth(1)
     qtbot.keyClick(window, Qt.Key.Key_Equal, CTRL)  # Ctrl+=
     qtbot.keyClick(window, Qt.Key.Key_Equal, CTRL)
@@ -484,11 +486,14 @@ def test_the_payments_list_shows_a_total_row(qtbot, window: MainWindow) -> None:
             ).one()
 
     rows, fen = expected()
+    qtbot.waitUntil(lambda: view.model.totals is not None, timeout=10000)  # off the UI thread
     assert view.model.rowCount() == rows
     assert shown()["total"] == f"{fen / 100:,.2f}" and shown()["id_number"] == f"共 {rows:,} 条"
     # filtered: the sum follows the search (in SQL: far more rows than the view has loaded)
     window.search.setText("王")
-    qtbot.waitUntil(lambda: view.model.rowCount() < rows, timeout=5000)
+    qtbot.waitUntil(
+        lambda: view.model.totals is not None and view.model.rowCount() < rows, timeout=10000
+    )
     some = view.model.rowCount()
     assert shown()["id_number"] == f"共 {some:,} 条"
     total = sum(

@@ -3,7 +3,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 
 from govshare_desktop.core.browse import DATASETS, PAYMENTS, PERSONS, Browser, Query
 from govshare_desktop.ui.table_model import PAGE_SIZE, RowId, SqlTableModel
@@ -47,13 +47,30 @@ def test_every_item_model_is_checked_by_qmodeltester() -> None:
         assert "qtmodeltester.check(" in ast.unparse(function), test
 
 
+def _loaded(qtbot, model: SqlTableModel) -> SqlTableModel:  # type: ignore[no-untyped-def]
+    """Until the model's current query has its first rows (it runs off the UI thread)."""
+    model.ensure_loaded()
+    qtbot.waitUntil(lambda: not model.waiting, timeout=10000)
+    return model
+
+
+def _model(qtbot, store, query: Query) -> SqlTableModel:  # type: ignore[no-untyped-def]
+    return _loaded(qtbot, SqlTableModel(Browser(store), query, today=TODAY))
+
+
 @pytest.mark.parametrize("key", list(DATASETS))
-def test_every_dataset_passes_qmodeltester(qtmodeltester, demo_store, key: str) -> None:
+def test_every_dataset_passes_qmodeltester(qtbot, qtmodeltester, demo_store, key: str) -> None:
     query = Query(DATASETS[key])
     if key == PAYMENTS.key:
         query = query.with_filter(period=202610)
-    model = SqlTableModel(Browser(demo_store), query, today=TODAY)
+    model = _model(qtbot, demo_store, query)
     assert model.rowCount() > 0
+    qtmodeltester.check(model)
+    if model.canFetchMore(QModelIndex()):  # pages coming in, and a new query, watched too
+        model.fetchMore(QModelIndex())
+        qtbot.waitUntil(lambda: model.rowCount() > PAGE_SIZE, timeout=10000)
+    model.set_query(query.with_filter(search="王"))
+    _loaded(qtbot, model)
     qtmodeltester.check(model)
 
 
@@ -61,8 +78,8 @@ def _column(model: SqlTableModel, key: str) -> int:
     return [model.column_key(c) for c in range(model.columnCount())].index(key)
 
 
-def test_masked_by_default_and_unmasked_on_request(demo_store) -> None:
-    model = SqlTableModel(Browser(demo_store), Query(PERSONS), today=TODAY)
+def test_masked_by_default_and_unmasked_on_request(qtbot, demo_store) -> None:
+    model = _model(qtbot, demo_store, Query(PERSONS))
     column = _column(model, "id_number")
     masked = model.data(model.index(0, column))
     assert "********" in masked
@@ -72,58 +89,75 @@ def test_masked_by_default_and_unmasked_on_request(demo_store) -> None:
     assert full[:6] == masked[:6] and full[-4:] == masked[-4:]
 
 
-def test_sort_by_age_is_done_in_sql_and_keeps_row_count(demo_store) -> None:
-    model = SqlTableModel(Browser(demo_store), Query(PERSONS), today=TODAY)
-    count = model.rowCount()
+def test_sort_by_age_is_done_in_sql(qtbot, demo_store) -> None:
+    model = _model(qtbot, demo_store, Query(PERSONS))
     age = _column(model, "age")
     model.sort(age, Qt.SortOrder.DescendingOrder)
-    assert model.rowCount() == count
-    ages = [int(model.data(model.index(r, age))) for r in range(0, count, max(1, count // 50))]
-    assert ages == sorted(ages, reverse=True)
+    _loaded(qtbot, model)
+    ages = [int(model.data(model.index(r, age))) for r in range(model.rowCount())]
+    assert ages == sorted(ages, reverse=True) and len(ages) == PAGE_SIZE
     model.sort(age, Qt.SortOrder.AscendingOrder)
-    first, last = model.data(model.index(0, age)), model.data(model.index(count - 1, age))
-    assert int(first) <= int(last)
+    _loaded(qtbot, model)
+    ages = [int(model.data(model.index(r, age))) for r in range(model.rowCount())]
+    assert ages == sorted(ages)
 
 
-def test_pages_are_fetched_lazily(demo_store) -> None:
-    calls: list[int] = []
-
-    class CountingBrowser(Browser):
-        def rows(self, dataset, ids):  # type: ignore[no-untyped-def]
-            calls.append(len(ids))
-            return super().rows(dataset, ids)
-
-    model = SqlTableModel(CountingBrowser(demo_store), Query(PERSONS), today=TODAY)
-    assert calls == []  # nothing fetched until a cell is shown
-    model.data(model.index(0, 0))
-    model.data(model.index(1, 1))
-    assert calls == [PAGE_SIZE]
-    model.data(model.index(model.rowCount() - 1, 0))  # jump to the end: one more page
-    assert len(calls) == 2
-
-
-def test_filter_by_village_and_row_ids(demo_store) -> None:
+def test_rows_come_a_page_at_a_time_and_the_count_after(qtbot, demo_store) -> None:
     browser = Browser(demo_store)
-    model = SqlTableModel(browser, Query(PERSONS), today=TODAY)
-    everyone = model.rowCount()
+    model = SqlTableModel(browser, Query(PERSONS), today=TODAY, load=False)
+    assert model.rowCount() == 0 and not model.waiting  # nothing asked yet
+    with qtbot.waitSignal(model.counted, timeout=10000) as counted:
+        model.ensure_loaded()
+    everyone = browser.count(Query(PERSONS))
+    assert counted.args == [everyone] and model.count == everyone > 2 * PAGE_SIZE
+    assert model.rowCount() == PAGE_SIZE and model.canFetchMore(QModelIndex())
+    model.fetchMore(QModelIndex())
+    qtbot.waitUntil(lambda: model.rowCount() == 2 * PAGE_SIZE, timeout=10000)
+    vertical = Qt.Orientation.Vertical
+    assert model.headerData(2 * PAGE_SIZE - 1, vertical) == 2 * PAGE_SIZE  # row numbers
+    ids = [model.row_id(r) for r in range(model.rowCount())]
+    assert ids == browser.ids(Query(PERSONS))[: 2 * PAGE_SIZE]
+
+
+def test_filter_by_village_and_row_ids(qtbot, demo_store) -> None:
+    model = _model(qtbot, demo_store, Query(PERSONS))
     model.set_query(model.query.with_filter(village="441900199201"))
-    assert 0 < model.rowCount() < everyone
+    _loaded(qtbot, model)
+    qtbot.waitUntil(lambda: model.count is not None, timeout=10000)
+    assert 0 < model.count < Browser(demo_store).count(Query(PERSONS))
     village = _column(model, "village")
     assert {model.data(model.index(r, village)) for r in range(model.rowCount())} == {"东岭村委会"}
     row_id = model.data(model.index(3, 0), RowId)
     assert model.row_of_id(row_id) == 3
+    assert model.raw_row_of_id(row_id) == model.raw_row(3)
+
+
+def test_each_query_supersedes_the_last(qtbot, demo_store) -> None:
+    """Typed quickly: only the last text's rows are ever shown, whatever the others delivered."""
+    model = _model(qtbot, demo_store, Query(PERSONS))
+    shown: list[str] = []
+    model.arrived.connect(lambda: shown.append(str(model.query.filters.get("search"))))
+    for text in ("4", "44", "441", "4419", "王"):
+        model.set_query(Query(PERSONS, {"search": text}))
+    _loaded(qtbot, model)
+    qtbot.waitUntil(lambda: model.count is not None, timeout=10000)
+    assert shown == ["王"]
+    expected = Browser(demo_store).ids(Query(PERSONS, {"search": "王"}))
+    assert [model.row_id(r) for r in range(model.rowCount())] == expected[:PAGE_SIZE]
+    assert model.count == len(expected)
 
 
 def test_selection_stays_on_the_same_record_after_sorting(qtbot, demo_store) -> None:
     from PySide6.QtWidgets import QTableView
 
-    model = SqlTableModel(Browser(demo_store), Query(PERSONS), today=TODAY)
+    model = _model(qtbot, demo_store, Query(PERSONS))
     view = QTableView()
     qtbot.addWidget(view)
     view.setModel(model)
     view.setCurrentIndex(model.index(5, 1))
     chosen = model.data(model.index(5, 0), RowId)
     model.sort(_column(model, "age"), Qt.SortOrder.DescendingOrder)
+    _loaded(qtbot, model)
     current = view.currentIndex()
     assert current.isValid() and current.column() == 1
     assert model.data(model.index(current.row(), 0), RowId) == chosen
