@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test check lint bench bench-import bench-forms bench-export-forms bench-export-list bench-security bench-report bench-checks bench-office bench-bundle frozen deb check-upgrade clean
+.PHONY: setup run test check lint bench bench-import bench-forms bench-export-forms bench-export-list bench-security bench-report bench-checks bench-office bench-browse bench-bundle frozen deb check-upgrade clean
 
 setup: $(STAMP)
 
@@ -67,6 +67,9 @@ bench-checks: setup
 ## Benchmark: 5 clerks, search and a 1,000,000-row import on a throwaway PostgreSQL beside COPY and a SQLite file.
 bench-office: setup
 	$(BIN)/python bench/bench_office.py $(ARGS)
+
+bench-browse: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/bench_browse.py $(ARGS)
 
 ## Benchmark: size of the frozen bundle and its start-up beside python -m govshare_desktop.
 bench-bundle: frozen
