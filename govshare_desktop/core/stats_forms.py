@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
+
+from sqlalchemy import text
 
 from govshare_desktop.core.domain.period import Period, PeriodKind
+from govshare_desktop.core.forms.templates import Template
 from govshare_desktop.core.forms.values import FormValues
 from govshare_desktop.core.stats import BARS, COMPLETION, PERCENT, Chart, Series
 
@@ -38,10 +42,53 @@ def form_completion(pool: FormValues, area: str, today: date) -> list[FormComple
         period = Period.of_date(today, PeriodKind(newest.period_type))
         if template_id not in pool.templates.in_effect(period):
             continue
+        if newest.kind == "roster":  # counted, not collected: a roster lists the township
+            template = pool.template_for(template_id, period, area)
+            filled, required = roster_completeness(pool, template, area, period)
+            out.append(FormCompletion(template_id, template.title, period, filled, required))
+            continue
         data = pool.collect(template_id, area, period)
         filled, required = data.completeness()
         out.append(FormCompletion(template_id, data.template.title, period, filled, required))
     return out
+
+
+def roster_completeness(
+    pool: FormValues, template: Template, area: str, period: Period
+) -> tuple[int, int]:
+    """(filled, required) of a 花名册 as :meth:`~govshare_desktop.core.forms.values_form.
+    FormData.completeness` counts it — the entered elements of everyone it lists — in two
+    counts instead of collecting the roster (500,000 people at the largest townships)."""
+    from govshare_desktop.core.export.batch import selection  # lazy: the batch's selection SQL
+
+    codes = [c for c in template.elements if not pool.dictionary[c].computed]
+    township_code, _ = pool.township()
+    params: dict[str, Any] = {"period": str(period)}
+    table, key, conditions = selection(template, period, params)
+    if area != township_code:
+        params["village"] = area
+        conditions.append("t.village_code = :village")
+    chosen = f"SELECT {key} FROM {table} t WHERE {' AND '.join(conditions)}"
+    elements = ", ".join(f":e{i}" for i in range(len(codes)))
+    params.update({f"e{i}": code for i, code in enumerate(codes)})
+    with pool.store.engine.connect() as connection:
+        people = int(
+            connection.execute(text(f"SELECT COUNT(*) FROM ({chosen}) s"), params).scalar() or 0
+        )
+        filled = 0
+        if codes and people:
+            filled = int(
+                connection.execute(
+                    text(
+                        "SELECT COUNT(*) FROM form_value v WHERE v.period = :period"
+                        f" AND v.element IN ({elements}) AND v.value IS NOT NULL"
+                        f" AND v.subject IN ({chosen})"
+                    ),
+                    params,
+                ).scalar()
+                or 0
+            )
+    return filled, len(codes) * people
 
 
 def completion_chart(pool: FormValues, area: str, area_name: str, today: date) -> Chart:

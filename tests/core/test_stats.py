@@ -402,3 +402,30 @@ def test_the_charts_text() -> None:
     ]
     assert yuan(5_432_101) == "54,321.01" and yuan(-5) == "-0.05"
     assert short_yuan(6_082_356) == "6.08万" and short_yuan(123_456) == "1,235"
+
+
+def test_a_rosters_completion_is_counted_as_the_collected_roster_counts_it(pool) -> None:  # type: ignore[no-untyped-def]
+    """The 工作台's completion chart counts a 花名册's filled and required values with two SQL
+    counts (a roster at the largest townships lists 500,000 people): the same figures as the
+    collected form's own count, for the township and a village, some values filled (one of them
+    blank, which does not count) and one for someone the roster does not list."""
+    from govshare_desktop.core.stats_forms import roster_completeness
+
+    period = Period.parse("2026-10")
+    township = "441900199000"
+    template_id = "mz_elderly_allowance_roster"
+    listed = [s for s, _ in pool.collect(template_id, township, period).subjects]
+    assert len(listed) > 3
+    when = datetime(2026, 11, 3, 9, 0)
+    for subject, value in ((listed[0], "100"), (listed[1], "250.5"), (listed[2], "")):
+        pool.set("S_ALLOWANCE_AMOUNT", subject, period, value, user="clerk", now=when)
+    pool.set("S_ALLOWANCE_AMOUNT", "441900201501010011", period, "1", user="clerk", now=when)
+    for name in pool.templates:
+        template = pool.template_for(name, period, township)
+        if template.kind != "roster":
+            continue
+        for area in (township, "441900199201"):
+            expected = pool.collect(name, area, period).completeness()
+            assert roster_completeness(pool, template, area, period) == expected, (name, area)
+    filled, required = roster_completeness(pool, pool.templates[template_id], township, period)
+    assert filled == 2 and required == len(listed)

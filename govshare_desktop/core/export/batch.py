@@ -144,7 +144,7 @@ def form_batch(
     return FormBatch(pool, template, period, keys, masked=masked)
 
 
-def _selection(
+def selection(
     template: Template, period: Period, params: dict[str, Any]
 ) -> tuple[str, str, list[str]]:
     """(table, key column, conditions) of the subjects the template selects, as
@@ -160,7 +160,7 @@ def _selection(
 def _keys(pool: FormValues, template: Template, period: Period, village: str | None) -> list[str]:
     """Whom the batch covers, in village/household order (roster_rows' order)."""
     params: dict[str, Any] = {}
-    table, key, conditions = _selection(template, period, params)
+    table, key, conditions = selection(template, period, params)
     if village is not None:
         params["village"] = village
         conditions.append("t.village_code = :village")
@@ -180,7 +180,7 @@ def _rows(
     """``{key: (village code, {element: attribute value})}`` of those of ``keys`` the template
     selects: one query."""
     params: dict[str, Any] = {f"k{i}": k for i, k in enumerate(keys)}
-    table, key, conditions = _selection(template, period, params)
+    table, key, conditions = selection(template, period, params)
     columns = [
         (code, str(computation.column))
         for code in template.elements
