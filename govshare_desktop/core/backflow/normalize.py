@@ -6,6 +6,7 @@ every row, so a million rows cost a few tens of thousands of real conversions.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -80,8 +81,32 @@ def id_number(value: Any) -> str:
     return _id_number(str(value))
 
 
+_CANONICAL_ID = re.compile(r"[0-9]{17}[0-9X]")
+_ID_WEIGHTS = idnumber.WEIGHTS
+_EARLIEST_BIRTH = date(1850, 1, 1)
+
+
+def _canonical_id(raw: str) -> bool:
+    """Whether ``raw`` is already a valid ID number in its canonical form — what
+    :func:`idnumber.validate` would return unchanged — checked without its normalising pass
+    (a person file has a hundred thousand distinct numbers: half the cost of a row). Only a
+    yes is taken from here: anything else goes through ``validate`` for its answer."""
+    if not _CANONICAL_ID.fullmatch(raw):
+        return False
+    try:
+        born = date(int(raw[6:10]), int(raw[10:12]), int(raw[12:14]))
+    except ValueError:
+        return False
+    if born < _EARLIEST_BIRTH or born > date.today():
+        return False
+    total = sum(map(operator.mul, map(int, raw[:17]), _ID_WEIGHTS))
+    return raw[17] == idnumber.CHECK_CHARS[total % 11]
+
+
 @lru_cache(maxsize=200_000)
 def _id_number(raw: str) -> str:
+    if _canonical_id(raw):
+        return raw
     if "E+" in raw.upper() and re.fullmatch(r"[\d.]+E\+\d+", raw.strip().upper()):
         raise FieldError(ID_NOT_TEXT, f"身份证号“{raw}”是科学计数法形式，末几位已经丢失")
     try:
