@@ -161,6 +161,7 @@ class Bench:
         from govshare_desktop.ui.table_model import SqlTableModel
 
         if self.model.query.dataset is not query.dataset:
+            getattr(self.model, "stop", lambda: None)()  # as a window's page would be gone
             self.model = SqlTableModel(self.browser, query, today=TODAY)
             self.view.setModel(self.model)
             self.settle()
@@ -220,6 +221,7 @@ class Bench:
         for _ in range(repeat):
 
             def build(q: Query = query) -> None:
+                getattr(self.model, "stop", lambda: None)()  # the last list's count not wanted
                 self.model = SqlTableModel(self.browser, q, today=TODAY)
                 self.view.setModel(self.model)
 

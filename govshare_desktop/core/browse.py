@@ -7,7 +7,7 @@ the 合计 are separate statements a view runs after the first rows. Every sort 
 delivers its order (migration 0014); on SQLite the filters that match much of a list (village,
 status, 险种, 发放年月) are kept off the indexes while paging (``+column``), so that the sort's
 index drives and the first page needs no sort of every matching row; a search that matches much of
-the township is checked row by row the same way (:func:`~govshare_desktop.core.store.search.resolve`).
+the township is checked row by row the same way (:meth:`Browser.resolve`).
 The same column definitions drive list exports, so what is exported is what is shown.
 """
 

@@ -15,6 +15,7 @@ Signals: ``arrived()`` — the first rows of the current query are in (also afte
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import date
@@ -42,22 +43,33 @@ RowId = Qt.ItemDataRole.UserRole + 1  # the row's primary key
 RawValue = Qt.ItemDataRole.UserRole + 2  # the stored value behind the cell text
 
 _Index = QModelIndex | QPersistentModelIndex
-_POOL: QThreadPool | None = None
+_POOLS: dict[str, QThreadPool] = {}
 
 
-def pool() -> QThreadPool:
-    """The browse queries' own threads: an export or an import on the global pool never holds up
-    the first rows of a search."""
-    global _POOL
-    if _POOL is None:
-        _POOL = QThreadPool()
-        _POOL.setMaxThreadCount(2)
-        _POOL.setExpiryTimeout(30_000)
-    return _POOL
+def pool(kind: str = "rows") -> QThreadPool:
+    """The browse queries' own threads — ``rows``: first rows and further pages; ``counts``: the
+    counts and 合计 (one at a time). A count of 7.5M payments never holds up a search's first rows,
+    and an export or an import on the global pool never holds up either."""
+    found = _POOLS.get(kind)
+    if found is None:
+        found = _POOLS[kind] = QThreadPool()
+        found.setMaxThreadCount(2 if kind == "rows" else 1)
+        found.setExpiryTimeout(30_000)
+    return found
 
 
 class _Bridge(QObject):
     delivered = Signal(int, str, object)  # generation, what, payload
+
+
+def _sender(bridge: _Bridge) -> Callable[[int, str, object], None]:
+    """Emit on ``bridge`` (kept alive by the job); nothing if the model has gone meanwhile."""
+
+    def send(generation: int, what: str, payload: object) -> None:
+        with contextlib.suppress(RuntimeError):  # the model's bridge was deleted: nobody to tell
+            bridge.delivered.emit(generation, what, payload)
+
+    return send
 
 
 class _Job(QRunnable):
@@ -192,11 +204,15 @@ class SqlTableModel(QAbstractTableModel):
 
     # ---------------------------------------------------------------- jobs
 
-    def _start(self, keep: list[int] | None = None) -> None:
-        """Supersede every running job and start the current query's."""
+    def stop(self) -> None:
+        """Interrupt every query this model has running (its rows are no longer wanted)."""
         for interrupt in self._interrupts:
             interrupt()
         self._interrupts = []
+
+    def _start(self, keep: list[int] | None = None) -> None:
+        """Supersede every running job and start the current query's."""
+        self.stop()
         self._generation += 1
         self._waiting = True
         self._fetching = False
@@ -206,7 +222,7 @@ class SqlTableModel(QAbstractTableModel):
         generation, query, browser = self._generation, self._query, self._browser
         interrupt = Interrupt()
         self._interrupts.append(interrupt)
-        emit = self._bridge.delivered.emit
+        emit = _sender(self._bridge)
         wanted = set(keep or ())
         at_least = self.rowCount() if keep is not None else 0
 
@@ -224,12 +240,22 @@ class SqlTableModel(QAbstractTableModel):
                     rows += more.rows
                     after = more.after
                 emit(generation, "first", (resolved, rows, after))
-                count = len(rows) if after is None else browser.count(resolved, interrupt)
-                emit(generation, "count", count)
-                if query.dataset.totals:
-                    emit(generation, "totals", browser.totals(resolved, interrupt))
             except Exception as exc:  # superseded (interrupted) or failed: said to the model
                 emit(generation, "failed", exc)
+                return
+            if after is None and not query.dataset.totals:
+                emit(generation, "count", len(rows))
+                return
+
+            def count() -> None:
+                try:
+                    emit(generation, "count", browser.count(resolved, interrupt))
+                    if query.dataset.totals:
+                        emit(generation, "totals", browser.totals(resolved, interrupt))
+                except Exception as exc:
+                    emit(generation, "failed", exc)
+
+            pool("counts").start(_Job(count))
 
         pool().start(_Job(work))
 
@@ -237,7 +263,7 @@ class SqlTableModel(QAbstractTableModel):
         assert self._resolved is not None and self._after is not None
         self._fetching = True
         generation, resolved, after = self._generation, self._resolved, self._after
-        browser, emit = self._browser, self._bridge.delivered.emit
+        browser, emit = self._browser, _sender(self._bridge)
         interrupt = Interrupt()
         self._interrupts.append(interrupt)
 

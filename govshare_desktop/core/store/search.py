@@ -31,7 +31,8 @@ sorting in one statement (``person.id IN (<fragment>)``).
 The first screenful without every hit (issue 20): a list shows its rows in its own order, and a
 search that matches much of the township (「4」, 「4419」 — a region prefix every resident shares —,
 「王」) would make the index above return hundreds of thousands of ids to be sorted before the
-first row shows. So :func:`resolve` first asks the index for at most :data:`SMALL` ids:
+first row shows. So :func:`resolve` first asks the index for at most :data:`SMALL` ids
+(:meth:`govshare_desktop.core.browse.Browser.resolve`):
 
 * fewer: those ids *are* the result, exactly; the list sorts them (a few thousand rows at most);
 * as many: the search is *broad* — the list walks its own sort index and checks each row with
