@@ -120,9 +120,10 @@ class StreamedDocument(pdfdoc.PDFDocument):
             if number in self.numberToId:
                 self._emit(self.numberToId[number], forget=False)
         count = self.objectcounter
-        lines = [b"xref\n0 %d\n0000000000 65535 f \n" % (count + 1)]
-        lines += [b"%010d 00000 n \n" % self.offsets[n] for n in range(1, count + 1)]
-        start = self._write(b"".join(lines))
+        start = self._write(b"xref\n0 %d\n0000000000 65535 f \n" % (count + 1))
+        for first in range(1, count + 1, 10_000):  # in pieces: 3 objects a page, 500,000 pages
+            last = min(first + 10_000, count + 1)
+            self._write(b"".join(b"%010d 00000 n \n" % self.offsets[n] for n in range(first, last)))
         trailer = pdfdoc.PDFTrailer(
             startxref=start,
             Size=count + 1,
