@@ -39,6 +39,7 @@ from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import Base
 from govshare_desktop.core.store.search import (
     SMALL,
+    PersonSearch,
     Resolved,
     SearchKind,
     classify,
@@ -236,9 +237,26 @@ class Browser:
             return query
         if search.kind is SearchKind.ID_EXACT:  # one person at most: its index, as it is
             return query
+        if search.kind is SearchKind.ID_FRAGMENT and self._prefix_is_broad(search, interrupt):
+            return query.with_filter(search=Resolved(search, None))
         sql, params = probe_sql(search, self.dialect, self._small)
         found = [row[0] for row in self._run(sql, params, interrupt)]
         return query.with_filter(search=resolved(search, found, self._small))
+
+    def _prefix_is_broad(self, search: PersonSearch, interrupt: Interrupt | None) -> bool:
+        """Do at least ``small`` ID numbers *begin* with the fragment? Then it is broad without
+        asking the trigram index (its phrase query for 8–10 digits every resident shares takes
+        ~100 ms at 200,000 households; this range of the ID number's index a few)."""
+        sql, params = self._prefix_sql(search)
+        return int(self._run(sql, params, interrupt)[0][0]) >= self._small
+
+    def _prefix_sql(self, search: PersonSearch) -> tuple[str, Params]:
+        lo, hi = search.text, search.text[:-1] + chr(ord(search.text[-1]) + 1)
+        sql = (
+            "SELECT COUNT(*) FROM (SELECT 1 FROM person WHERE id_number >= :lo"
+            f" AND id_number < :hi LIMIT {int(self._small)}) hits"
+        )
+        return sql, {"lo": lo, "hi": hi}
 
     def page_statements(
         self, query: Query, after: tuple[Any, ...] | None = None, limit: int = PAGE
@@ -283,7 +301,10 @@ class Browser:
             SearchKind.NOTHING,
             SearchKind.ID_EXACT,
         ):
-            statements.append(probe_sql(search, self.dialect, self._small))
+            if search.kind is SearchKind.ID_FRAGMENT:
+                statements.append(self._prefix_sql(search))
+            if search.kind is not SearchKind.ID_FRAGMENT or not self._prefix_is_broad(search, None):
+                statements.append(probe_sql(search, self.dialect, self._small))
         return [*statements, *self.page_statements(self.resolve(query), None, limit)]
 
     def page(

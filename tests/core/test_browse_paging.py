@@ -119,6 +119,8 @@ def test_broad_and_few_hits_are_told_apart(demo_store) -> None:
     broad = browser.resolve(Query(PERSONS, {"search": "4419"})).filters["search"]
     few = browser.resolve(Query(PERSONS, {"search": name})).filters["search"]
     assert broad.ids is None
+    # 「4419」 begins 50 and more ID numbers: broad without asking the trigram index
+    assert Browser(demo_store, small=50)._prefix_is_broad(broad.search, None)
     assert few.ids is not None and 0 < len(few.ids) < 50
     page = browser.page(Query(PERSONS, {"search": "4419"}, sort="id_number"), limit=10)
     assert [r[1][:4] for r in page.rows] == ["4419"] * 10 and page.after is not None
