@@ -121,16 +121,7 @@ def check_out(
     principal.require(Action.EDIT_FORMS)
     out = Path(out).expanduser().resolve()
     _refuse_target(store, out)
-    task_row: dict[str, Any] | None = None
-    if task:
-        with store.sessions() as session:
-            task_row = _task(session, task.strip(), village, period, forms)
-        period, forms = task_row["period"], (task_row["template_id"],)
-    for template_id in forms:
-        if template_id not in templates:
-            raise UserError(f"没有报表“{template_id}”：请用 govshare forms list 查看报表编号")
-    with store.sessions() as session:  # said before the password is checked
-        _township_and_village(session, village)
+    period, forms, task_row = _asked(store, templates, village, period, forms, task)
     _check_password(store, principal.username, password, now)
     scope = Scope.of(village, period, forms, templates)
     checkout_id = str(uuid.uuid4())
@@ -220,6 +211,27 @@ def _mark_out(
             [{"checkout_id": checkout_id, "value_id": v.id, "version": v.version} for v in values],
         )
     return record
+
+
+def _asked(
+    store: Store,
+    templates: TemplateSet,
+    village: str,
+    period: str | None,
+    forms: tuple[str, ...],
+    task: str | None,
+) -> tuple[str | None, tuple[str, ...], dict[str, Any] | None]:
+    """The period, forms and report task asked for, checked — said before the password is."""
+    task_row: dict[str, Any] | None = None
+    with store.sessions() as session:
+        if task:
+            task_row = _task(session, task.strip(), village, period, forms)
+            period, forms = task_row["period"], (task_row["template_id"],)
+        for template_id in forms:
+            if template_id not in templates:
+                raise UserError(f"没有报表“{template_id}”：请用 govshare forms list 查看报表编号")
+        _township_and_village(session, village)
+    return period, forms, task_row
 
 
 def _task(

@@ -15,16 +15,13 @@ migration builds them again the same way.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sqlalchemy as sa
 from alembic import op
 
 from govshare_desktop.core.store.summary import rebuild, unwatch_statements, watch_statements
 
 revision = "0015"
-# 0014 (the browse indexes) is written at the same time: until it is there, this follows 0013.
-down_revision = "0014" if any(Path(__file__).parent.glob("0014_*.py")) else "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
