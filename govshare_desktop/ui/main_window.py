@@ -47,7 +47,9 @@ from govshare_desktop.ui.window_pages import (
     START_PAGE,
     SearchBox,
     browse_filters,
+    count_text,
     replace_placeholder,
+    status_text,
 )
 
 if TYPE_CHECKING:  # the store, SQLAlchemy and the views load after the window is shown
@@ -287,16 +289,10 @@ class MainWindow(RecordsWindow):
         """A package may have brought a task with its form, a reply or a receipt."""
         if self.forms_view is None:
             self._form_pool = None  # read afresh (with any form a task brought) when next needed
-        pages = (
-            self.home_view,
-            self.forms_view,
-            self.tasks_view,
-            self.outbox_view,
-            self.checks_view,  # an import runs the checks, and may correct a 纠错
-            self.corrections_view,
-            self.sharing_view,  # a catalog, an answer, the data a request asked for
-        )
-        for page in pages:
+        # An import runs the checks and may correct a 纠错; a package may bring a catalog, an
+        # answer, or the data a share request asked for.
+        pages = (self.home_view, self.forms_view, self.tasks_view, self.outbox_view)
+        for page in (*pages, self.checks_view, self.corrections_view, self.sharing_view):
             if page is not None:
                 page.refresh()
 
@@ -594,23 +590,9 @@ class MainWindow(RecordsWindow):
     # ---------------------------------------------------------------- status bar
 
     def refresh_status(self) -> None:
-        from govshare_desktop.core.records import summary
-
         assert self.store is not None
-        facts = summary(self.store)
-        where = str(self.store.path) if self.store.path else self.store.url
-        self.statusBar().showMessage(
-            f"数据库：{where}　｜　户籍 {facts.households:,} 户 / {facts.persons:,} 人"
-            f"　｜　参保 {facts.enrollments:,} 条　｜　发放 {facts.payments:,} 条"
-            f"　｜　数据时点：{facts.as_of or '—'}"
-        )
+        self.statusBar().showMessage(status_text(self.store))
 
     def _update_count(self, key: str) -> None:
         if key in self.views and key == PAGES[self.nav.currentRow()][0]:
-            model = self.current_view.model
-            count = model.count
-            self.count_label.setText(
-                f"当前列表：{count:,} 条 "
-                if count is not None
-                else f"当前列表：{model.rowCount():,}+ 条（正在计数…） "
-            )
+            self.count_label.setText(count_text(self.current_view.model))

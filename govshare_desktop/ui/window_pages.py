@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLineEdit, QStackedWidget, QWidget
 
 if TYPE_CHECKING:  # the store loads after the window is shown
     from govshare_desktop.core.store.engine import Store
+    from govshare_desktop.ui.table_model import SqlTableModel
 
 ALL = None  # combo data meaning "no filter"
 
@@ -92,3 +93,24 @@ def replace_placeholder(stack: QStackedWidget, row: int, page: QWidget) -> None:
     stack.insertWidget(row, page)
     stack.removeWidget(placeholder)
     placeholder.deleteLater()
+
+
+def status_text(store: Store) -> str:
+    """The status bar: where the database is and what it holds."""
+    from govshare_desktop.core.records import summary
+
+    facts = summary(store)
+    where = str(store.path) if store.path else store.url
+    return (
+        f"数据库：{where}　｜　户籍 {facts.households:,} 户 / {facts.persons:,} 人"
+        f"　｜　参保 {facts.enrollments:,} 条　｜　发放 {facts.payments:,} 条"
+        f"　｜　数据时点：{facts.as_of or '—'}"
+    )
+
+
+def count_text(model: SqlTableModel) -> str:
+    """The list's count: exact once counted, the rows shown so far until then."""
+    count = model.count
+    if count is None:
+        return f"当前列表：{model.rowCount():,}+ 条（正在计数…） "
+    return f"当前列表：{count:,} 条 "
