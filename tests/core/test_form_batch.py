@@ -237,5 +237,5 @@ def test_writing_a_batch_takes_the_memory_of_a_chunk(store, tmp_path: Path) -> N
     large = _peak(pool, keys[:20_000], tmp_path / "large.pdf")
     print(f"peak: 2,000 forms {small / 1e6:.1f} MB, 20,000 forms {large / 1e6:.1f} MB")
     # What may grow: the keys, two integers a page, and the widths and encoded strings of names,
-    # addresses and numbers remembered (at most 50,000 of each).
-    assert large - small < 8_000_000
+    # addresses and numbers remembered (at most 10,000 strings and 20,000 numbers).
+    assert large - small < 5_000_000

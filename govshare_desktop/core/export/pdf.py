@@ -34,7 +34,7 @@ def measure_with(font_name: str) -> Measure:
     def measure(text: str, size: float) -> float:
         width = widths.get((text, size))
         if width is None:
-            if len(widths) > 50_000:  # names and addresses: bounded, whatever the batch
+            if len(widths) > 10_000:  # names and addresses: bounded, whatever the batch
                 widths.clear()
             width = widths[(text, size)] = stringWidth(text, font_name, size)
         return width
@@ -195,7 +195,7 @@ class _Drawer:
     def fp(self, value: float) -> str:
         text = self.numbers.get(value)
         if text is None:
-            if len(self.numbers) > 100_000:
+            if len(self.numbers) > 20_000:
                 self.numbers.clear()
             text = self.numbers[value] = self._fp_str(value)
         return text
@@ -204,7 +204,7 @@ class _Drawer:
         """(subset, escaped bytes) runs of ``line`` in the embedded font (reportlab's split)."""
         runs = self.strings.get(line)
         if runs is None:
-            if len(self.strings) > 50_000:
+            if len(self.strings) > 10_000:
                 self.strings.clear()
             runs = self.strings[line] = [
                 (subset, self._escape(chunk))
