@@ -198,15 +198,20 @@ class Applier:
         self._select_columns += [target.table.c[c] for c in self.provided]
         self._select_columns.append(target.table.c.absent_batch_id)
         self._postgresql = session.connection().dialect.name == "postgresql"
+        # Make a chunk's rows before waiting for the previous COPY (see apply()).
+        self._ahead = self._inserter.background and self.outcome.table_was_empty
 
     # ---------------------------------------------------------------- chunks
 
     def apply(self, records: Sequence[Record]) -> None:
+        # On PostgreSQL the previous chunk's COPY may still run: the rows to insert are made
+        # while it does, when most of the last chunk was new (not on a re-import: wasted there).
+        made = [self._insert_tuple(r) for r in records] if self._ahead else None
         self._inserter.wait()  # the previous chunk written: the connection is free again
         if not records:
             return
         if self.outcome.table_was_empty:
-            self._all_new(records)
+            self._all_new(records, made)
             return
         target = self.target
         existing = self._existing(records)
@@ -214,11 +219,11 @@ class Applier:
         updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         history: list[dict[str, Any]] = []
         offset = 1 + len(target.key)
-        for record in records:
+        for index, record in enumerate(records):
             key = target.key_of(record)
             row = existing.get(key)
             if row is None:
-                inserts.append(self._insert_tuple(record))
+                inserts.append(made[index] if made else self._insert_tuple(record))
                 self.outcome.counts.inserted += 1
                 self.outcome.note_insert(record)
                 continue
@@ -273,6 +278,7 @@ class Applier:
             updates.setdefault(tuple(sorted(changed)), []).append(changed)
             self.outcome.counts.updated += 1
         self._write(inserts, updates, history)
+        self._ahead = self._inserter.background and len(inserts) * 2 > len(records)
 
     def finish(self, *, quiet: bool = False) -> None:
         """Wait for the last chunk's rows (written in the background on PostgreSQL) and raise its
@@ -280,10 +286,12 @@ class Applier:
         session, and before it commits or rolls back."""
         self._inserter.wait(quiet=quiet)
 
-    def _all_new(self, records: Sequence[Record]) -> None:
+    def _all_new(
+        self, records: Sequence[Record], made: list[tuple[Any, ...]] | None = None
+    ) -> None:
         """Nothing existed before this import and the caller passes each key once: every record
         is new, so there is nothing to look up or compare."""
-        self._inserter([self._insert_tuple(r) for r in records], prepared=True)
+        self._inserter(made or [self._insert_tuple(r) for r in records], prepared=True)
         self.outcome.counts.inserted += len(records)
         room = self.outcome.keep_details - len(self.outcome.inserted)
         if room > 0:
