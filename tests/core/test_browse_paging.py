@@ -190,3 +190,36 @@ def test_an_interrupt_stops_a_running_statement(demo_store) -> None:
     assert not worker.is_alive() and isinstance(outcome[0], Interrupted)
     with pytest.raises(Interrupted):  # once interrupted, nothing more starts
         browser.page(Query(PERSONS), interrupt=interrupt)
+
+
+def test_an_id_fragment_finds_every_number_holding_it(any_demo_store) -> None:
+    """Every fragment of real ID numbers — from the first digit (as typed), from the middle, with
+    a lowercase x, none — finds exactly the persons whose number holds it (a fragment of 10 or
+    more characters is looked up by its part after the region code: search.REGION), through the
+    search's own statement, the probe and the broad walk alike."""
+    from sqlalchemy import text
+
+    from govshare_desktop.core.store.search import SearchKind, classify
+
+    with any_demo_store.engine.connect() as conn:
+        numbers = dict(conn.exec_driver_sql("SELECT id, id_number FROM person").fetchall())
+    sample = sorted(numbers.values())[:: max(1, len(numbers) // 5)]
+    fragments = {"4419001", "99999999999", "1234567890"}
+    for number in sample:
+        fragments |= {number[:n] for n in range(3, 19)}  # typed from the first digit
+        fragments |= {number[s : s + n] for s in (2, 6, 8) for n in (10, 11, 12)}  # the middle
+    with_x = [n for n in numbers.values() if n.endswith("X")]
+    fragments |= {n[-11:].lower() for n in with_x[:2]}
+    for small in (3, 10_000):
+        browser = Browser(any_demo_store, small=small)
+        for fragment in sorted(fragments):
+            if classify(fragment).kind is not SearchKind.ID_FRAGMENT:
+                continue  # 15 or 18 valid digits: the number itself (an old one converted)
+            expected = sorted(i for i, n in numbers.items() if fragment.upper() in n.upper())
+            query = Query(PERSONS, {"search": fragment}, sort="id_number")
+            sql, params = classify(fragment).sql(browser.dialect)
+            with any_demo_store.engine.connect() as conn:
+                direct = sorted(conn.execute(text(sql), params).scalars())
+            assert direct == expected, fragment
+            assert sorted(_paged(browser, query, 150)) == expected, (fragment, small)
+            assert browser.count(browser.resolve(query)) == len(expected), fragment

@@ -69,9 +69,11 @@ def test_every_page_of_every_list_walks_an_index_in_the_sort_order(demo_store) -
     assert checked > 100
 
 
-@pytest.mark.parametrize(
-    "text", ["4", "44", "4419", "441900", "0312", "19", "3X", "王", "王芳", "zs", "z", "zsf"]
-)
+SEARCHED = ["4", "44", "4419", "441900", "0312", "19", "3X", "王", "王芳", "zs", "z", "zsf"]
+LONG_IDS = ["4419001990", "44190019900101", "1990010112"]  # 10+ digits: after the region code
+
+
+@pytest.mark.parametrize("text", [*SEARCHED, *LONG_IDS])
 def test_a_search_uses_an_index_and_sorts_only_its_few_hits(demo_store, text: str) -> None:
     """Few hits: looked up by their ids and sorted (a temporary B-tree of at most search.SMALL
     persons' rows). Broad: the list's sort index drives. Never a full scan."""
