@@ -13,12 +13,11 @@ import re
 
 import pytest
 
-from govshare_desktop.core.browse import DATASETS, HOUSEHOLDS, PAYMENTS, Browser, Query
+from govshare_desktop.core.browse import DATASETS, PAYMENTS, Browser, Query
 from govshare_desktop.core.store.search import Resolved
 
 MONTH = 202610
 UNSORTABLE_BY_INDEX = {
-    (HOUSEHOLDS.key, "members"),
     *((PAYMENTS.key, key) for key in ("basic", "account", "total", "paid_date")),
 }
 

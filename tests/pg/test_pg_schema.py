@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from govshare_desktop.core.errors import UserError
-from govshare_desktop.core.store import migrate
+from govshare_desktop.core.store import members, migrate
 from govshare_desktop.core.store.engine import open_store
 from govshare_desktop.core.store.models import Base
 from govshare_desktop.core.store.search import SERVER_SEARCH_INDEXES
@@ -47,6 +47,7 @@ def test_an_empty_database_migrates_to_head_and_agrees_with_the_models(pg_url) -
             "audit_log_no_truncate",
             "audit_state_no_delete",
             "audit_state_no_truncate",
+            *sorted(members.TRIGGERS),  # 在册人数 (migration 0016)
             *sorted(f"summary_watch_{t}{end}" for t in watched for end in ("", "_delete")),
         ]
     store.dispose()

@@ -100,6 +100,8 @@ class Household(Provenance, Base):
     village_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"), index=True)
     head_id_number: Mapped[str | None] = mapped_column(String(18), index=True)
     head_name: Mapped[str | None] = mapped_column(String(64), index=True)
+    # 在册人数: its persons whose status is normal, kept by triggers (core/store/members.py)
+    member_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0", index=True)
 
     village: Mapped[Area | None] = relationship()
     members: Mapped[list[Person]] = relationship(
