@@ -32,6 +32,7 @@ from govshare_desktop.core.datasets import (
     Column,
     Dataset,
     Eq,
+    Every,
     Params,
 )
 from govshare_desktop.core.domain import codes, idnumber, masking
@@ -210,6 +211,28 @@ def _not_null(dataset: Dataset) -> frozenset[str]:
     return frozenset(f"t.{c.name}" for c in table.columns if not c.nullable)
 
 
+def _merged(
+    source: str, clauses: str, every: Every, terms: list[keyset.Term], limit: int, values: Params
+) -> tuple[str, Params]:
+    """The first ``limit + 1`` ids and sort keys of the rows of ``source`` where ``clauses``, in
+    the order of ``terms``, merged from ``every``'s values: each arm of the ``UNION ALL`` walks
+    the index that pairs its value with the sort ((发放年月, 实发金额): migration 0014) and the
+    database merges the arms as they come (SQLite: ``MERGE (UNION ALL)`` of co-routines;
+    PostgreSQL: a Merge Append), so a page reads about ``limit`` + one row per value, and
+    nothing is sorted."""
+    n = int(limit) + 1
+    select = ", ".join(f"{e} AS c{i}" for i, e in enumerate(["t.id", *(e for e, _ in terms)]))
+    where = " AND ".join(c for c in (clauses, f"{every.column_sql} = :every{{i}}") if c)
+    arms = [
+        f"SELECT {select} FROM {source} WHERE {where.format(i=i)}" for i in range(len(every.values))
+    ]
+    if not arms:  # no rows at all
+        return f"SELECT {select} FROM {source} WHERE 1 = 0", values
+    outer = ", ".join(f"c{i}{' DESC' if d else ''}" for i, (_e, d) in enumerate(terms, start=1))
+    sql = " UNION ALL ".join(arms) + f" ORDER BY {outer} LIMIT {n}"
+    return sql, {**values, **{f"every{i}": v for i, v in enumerate(every.values)}}
+
+
 class Browser:
     """Runs :class:`Query` objects against a store: a page of rows at a time, in order."""
 
@@ -227,8 +250,41 @@ class Browser:
 
     def resolve(self, query: Query, interrupt: Interrupt | None = None) -> Query:
         """``query`` with its search worked out (:class:`~govshare_desktop.core.store.search.
-        Resolved`): the persons found when they are few, else a broad search checked row by row.
-        A view resolves a query once and pages, counts and sums the resolved one."""
+        Resolved`): the persons found when they are few, else a broad search checked row by row;
+        and, sorted by a column an index pairs with a filter left open (待遇发放 of 全部 months by
+        an amount), the filter's values to merge the pages from (:class:`Every`). A view resolves
+        a query once and pages, counts and sums the resolved one."""
+        return self._every(self._search(query, interrupt), interrupt)
+
+    def _every(self, query: Query, interrupt: Interrupt | None) -> Query:
+        leading = query.sort_terms()[0][0]
+        for name, build in query.dataset.filters.items():
+            if not (isinstance(build, Eq) and build.merged and leading in build.indexed_with):
+                continue
+            if query.filters.get(name) not in (None, "") or build.column_sql not in _not_null(
+                query.dataset
+            ):
+                continue
+            found = query.filters.get("search")
+            narrow = [
+                n for n, b in query.dataset.filters.items() if isinstance(b, Eq) and not b.broad
+            ]
+            if any(query.filters.get(n) not in (None, "") for n in narrow) or (
+                isinstance(found, Resolved) and found.ids is not None
+            ):
+                continue  # a few rows found by their own index: sorted as they are
+            table, column = query.dataset.table.split()[0], build.column_sql.removeprefix("t.")
+            values = self._run(
+                f"WITH RECURSIVE v(x) AS (SELECT MIN({column}) FROM {table} UNION ALL SELECT"
+                f" (SELECT MIN({column}) FROM {table} WHERE {column} > v.x) FROM v"
+                " WHERE v.x IS NOT NULL) SELECT x FROM v WHERE x IS NOT NULL",
+                {},
+                interrupt,
+            )
+            return query.with_filter(**{name: Every(build.column_sql, tuple(v[0] for v in values))})
+        return query
+
+    def _search(self, query: Query, interrupt: Interrupt | None) -> Query:
         value = query.filters.get("search")
         if "search" not in query.dataset.filters or not isinstance(value, str):
             return query
@@ -276,11 +332,16 @@ class Browser:
         conditions: list[keyset.Condition] = [("", {})]
         if after is not None:
             conditions = keyset.after(terms, after, dialect, _not_null(dataset))
+        every = next((v for v in query.filters.values() if isinstance(v, Every)), None)
         out = []
         for condition, values in conditions:
             clauses = " AND ".join(f"({c})" for c in (base, condition) if c)
             source = dataset.from_sql_for(clauses, order)
             sql = f"SELECT {select} FROM {source}{' WHERE ' if clauses else ''}{clauses}"
+            if every is not None:
+                merged, values = _merged(source, clauses, every, terms, limit, values)
+                out.append((merged, {**params, **values}))
+                continue
             out.append((f"{sql}{order} LIMIT {int(limit) + 1}", {**params, **values}))
         return out
 

@@ -83,18 +83,33 @@ class Eq:
     name: str
     broad: bool = True
     indexed_with: tuple[str, ...] = ()
+    # No value chosen and the sort is one of ``indexed_with`` (which has no index of its own):
+    # merge the page from each value's index range (see :class:`Every`).
+    merged: bool = False
 
     def uses_index(self, leading: str) -> bool:
         """Is the filter an index's first column when the sort begins with ``leading``?"""
         return leading == self.column_sql or leading in self.indexed_with
 
     def __call__(self, value: Any, dialect: str, paging: bool) -> tuple[str, Params] | None:
-        if value in (None, ""):
+        if value in (None, "") or isinstance(value, Every):
             return None
         column = self.column_sql
         if paging and self.broad and dialect == "sqlite":
             column = "+" + column
         return f"{column} = :{self.name}", {self.name: value}
+
+
+@dataclass(frozen=True)
+class Every:
+    """No filter on an :class:`Eq` column — every one of ``values``, the column's values when the
+    query was resolved. A page sorted by a column an index pairs with it (待遇发放 of 全部 months
+    sorted by an amount or the date) is then merged from each value's own index range
+    (:meth:`govshare_desktop.core.browse.Browser.page_statements`); a count or a sum is not
+    filtered at all."""
+
+    column_sql: str
+    values: tuple[Any, ...]
 
 
 _eq = Eq
@@ -364,7 +379,7 @@ PAYMENTS = Dataset(
     default_sort="id_number",
     totals=("basic", "account", "total"),
     filters={
-        "period": _eq("t.period", "period", indexed_with=PERIOD_INDEXED),
+        "period": _eq("t.period", "period", indexed_with=PERIOD_INDEXED, merged=True),
         "id_number": _eq("t.id_number", "id_number", broad=False),
         "search": _payment_search,
     },
