@@ -314,6 +314,7 @@ def bench(db: Path) -> None:
     b.sort("sort 参保 by each column", Query(ENROLLMENTS))
     if period:
         b.sort("sort 待遇发放 (latest month)", Query(PAYMENTS, {"period": period}))
+    b.sort("sort 待遇发放 (全部)", Query(PAYMENTS))
     b.run("search 王 in 待遇发放 (全部)", [Query(PAYMENTS, {"search": "王"})])
     assert set(DATASETS) == {"person", "household", "ss_enrollment", "ss_payment"}
 
