@@ -50,7 +50,7 @@ from govshare_desktop.ui.import_results import (
     summary_rows,
 )
 from govshare_desktop.ui.rejected_dialog import RejectedRowsDialog
-from govshare_desktop.ui.tasks import run_task
+from govshare_desktop.ui.tasks import abandon_tasks, run_task
 
 if TYPE_CHECKING:
     from govshare_desktop.ui.import_wizard import ImportWizard
@@ -170,6 +170,11 @@ class MappingPage(_Page):
         self.problem.setObjectName("mapping_problem")
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color:#b91c1c;")
+        # What happened while the clerk was away (a preview let go at the screen lock).
+        self.notice = QLabel(self)
+        self.notice.setObjectName("mapping_notice")
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("color:#1d4ed8;")
         self.columns = _table(["文件中的列", "示例", "对应字段"], self)
         self.columns.setObjectName("mapping_columns")
         self.remember = QCheckBox("记住此对应关系，下次同样格式的文件自动使用", self)
@@ -188,6 +193,7 @@ class MappingPage(_Page):
         layout.addLayout(top)
         layout.addWidget(self.info)
         layout.addWidget(self.problem)
+        layout.addWidget(self.notice)
         layout.addWidget(self.columns, 1)
         layout.addWidget(self.delta)
         layout.addWidget(self.remember)
@@ -355,6 +361,7 @@ class PreviewPage(_Page):
 
     def initializePage(self) -> None:
         self.set_ready(False)
+        self.wizard_.mapping_page.notice.clear()
         self.wizard_.mapping_page.remember_confirmed()
         self.wizard_.let_go()  # a preview held before (the clerk went back): dropped
         store = self.wizard_.store
@@ -372,7 +379,11 @@ class PreviewPage(_Page):
         self.wizard_.task = run_task(self, "正在读取并核对……", work, lambda _r: self._done())
 
     def cleanupPage(self) -> None:
-        """Back to the mapping: the held import is rolled back (the mapping may change)."""
+        """Back to the mapping: the preview still being made is stopped and the held import
+        rolled back (the mapping may change)."""
+        task = self.wizard_.task
+        if task is not None and not task.done:  # else it would hold the file after we left
+            abandon_tasks([task])
         self.wizard_.let_go()
         super().cleanupPage()
 

@@ -63,6 +63,19 @@ class ImportWizard(QWizard):
         if held is not None and held.state == "held":
             held.rollback()
 
+    def before_lock(self) -> None:
+        """The screen locks. On a database file a held preview keeps the file's one write
+        transaction, so the lock's audit entry (and every other write) would wait for it and fail:
+        the preview is let go — stopped or rolled back, the database as before — and, shown again
+        after the password, the wizard is back at the mapping and says so. On a server other
+        clerks work on beside a held preview: it stays."""
+        if self.store.server or self.currentPage() is not self.preview_page:
+            return
+        self.back()  # the preview page's cleanup stops and rolls back
+        self.mapping_page.notice.setText(
+            "屏幕锁定时，未保存的导入预览已放弃，数据库保持原样。请点“下一步”重新预览。"
+        )
+
     def done(self, result: int) -> None:
         if self.task is not None and not self.task.done:  # a preview still being made: stopped
             abandon_tasks([self.task])

@@ -107,7 +107,8 @@ class SessionWindow(QMainWindow):
         if tasks:
             self.statusBar().showMessage("正在停止未完成的工作……")
             abandon_tasks(tasks)
-        for dialog in list(self.dialogs):  # e.g. an import wizard's held preview: rolled back
+        # E.g. an import wizard's held preview: rolled back before the sign-out is written.
+        for dialog in {*self.dialogs, *self.findChildren(QDialog)}:
             dialog.reject()
         self._record_sign_out()
         save_window(self)
@@ -202,6 +203,9 @@ class SessionWindow(QMainWindow):
         hidden = [w for w in shown if w is not None and w.isVisible()]
         for widget in hidden:
             widget.hide()
+        for window in windows:  # e.g. an import preview holding a database file's writes
+            if hasattr(window, "before_lock"):
+                window.before_lock()
         # Locking never depends on a write succeeding: see session.lock.
         session.lock(self._context())
         user = self.store.principal.username
