@@ -2,43 +2,37 @@
 printer dialog (no detour through another program).
 
 Printing draws the same A4 pages as the PDF (:mod:`govshare_desktop.core.export.paging`) with
-QPainter, in the same embedded font, so what is previewed is what the PDF holds. Exports run off
-the UI thread with progress and cancel; a form exports as it is shown — masked while the window
-masks personal data.
+QPainter, in the same embedded font (:mod:`~govshare_desktop.ui.page_painting`), so what is
+previewed is what the PDF holds. 「打印…」 opens :class:`~govshare_desktop.ui.print_preview.
+PagedPreview`, which lays out only the page it shows and prints page by page, so a township's
+batch of 登记表 is never held whole. Exports run off the UI thread with progress and cancel; a form
+exports as it is shown — masked while the window masks personal data.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMarginsF, QObject, QRectF, Qt
-from PySide6.QtGui import (
-    QAction,
-    QFont,
-    QFontDatabase,
-    QKeySequence,
-    QPageLayout,
-    QPageSize,
-    QPaintEngine,
-    QPainter,
-    QPen,
-)
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QFileDialog, QMenu, QPushButton, QWidget
 
-from govshare_desktop.core.export import fonts
 from govshare_desktop.core.export.audited import ExportedFile
-from govshare_desktop.core.export.paging import MM, Page, page_label
+from govshare_desktop.core.export.page_source import PageSource
+from govshare_desktop.core.export.paging import Page
 from govshare_desktop.core.export.pdf import Sheets
-from govshare_desktop.core.progress import Cancel, Cancelled, Progress
+from govshare_desktop.core.progress import Cancel, Cancelled, Progress, check
 from govshare_desktop.core.services.output import export_forms, forms_to_print
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.ui.errors import show_error
 from govshare_desktop.ui.exported import ExportedMessage, show_exported
+from govshare_desktop.ui.page_painting import paint_pages
+from govshare_desktop.ui.print_preview import PagedPreview
 from govshare_desktop.ui.settings import export_folder, remember_export
 from govshare_desktop.ui.tasks import run_task
 from govshare_desktop.ui.usecases import context
@@ -51,127 +45,12 @@ SheetsSource = Callable[[Progress], Sheets]
 # ---------------------------------------------------------------- printing
 
 
-@lru_cache(maxsize=1)
-def _qt_family() -> str:
-    """The embedded PDF font, loaded into Qt, so the printout uses the same glyphs."""
-    choice = fonts.register()
-    font_id = QFontDatabase.addApplicationFont(str(choice.path))
-    families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
-    name = choice.name.lower()
-    for family in families:  # a .ttc holds several faces: take the one the PDF uses
-        if family.replace(" ", "").lower() in name or name in family.replace(" ", "").lower():
-            return family
-    return families[0] if families else QFont().family()
-
-
-def paint_pages(printer: QPrinter, pages: Sequence[Page], watermark: str | None = None) -> None:
-    """Draw the pages on ``printer`` (a real printer, the preview or a PDF file).
-
-    The job's orientation is the first page's. Qt lets only a PDF change the page layout once
-    printing has begun (a printer or the preview refuses with a warning), so a later page of the
-    other orientation is drawn turned a quarter on the job's paper there."""
-    family = _qt_family()
-    painter = QPainter()
-    k = 1.0
-    for number, page in enumerate(pages, start=1):
-        orientation = _orientation(page)
-        if number == 1:
-            printer.setFullPage(True)
-            printer.setPageLayout(_a4(orientation))
-            if not painter.begin(printer):
-                raise OSError("打印机无法开始打印")
-            k = printer.resolution() / 72.0
-        else:
-            if printer.paintEngine().type() == QPaintEngine.Type.Pdf:
-                printer.setPageLayout(_a4(orientation))
-            printer.newPage()
-        turned = orientation != printer.pageLayout().orientation()
-        if turned:
-            painter.save()
-            painter.translate(page.height * k, 0)
-            painter.rotate(90)
-        # Page coordinates are points; fonts are sized in points by the device itself, so the
-        # geometry is scaled by hand rather than with a painter transform.
-        _paint_page(painter, page, number, len(pages), family, watermark, k)
-        if turned:
-            painter.restore()
-    if painter.isActive():
-        painter.end()
-
-
-def _orientation(page: Page) -> QPageLayout.Orientation:
-    if page.width > page.height:
-        return QPageLayout.Orientation.Landscape
-    return QPageLayout.Orientation.Portrait
-
-
-def _a4(orientation: QPageLayout.Orientation) -> QPageLayout:
-    return QPageLayout(QPageSize(QPageSize.PageSizeId.A4), orientation, QMarginsF(0, 0, 0, 0))
-
-
-def _paint_page(
-    painter: QPainter,
-    page: Page,
-    number: int,
-    total: int,
-    family: str,
-    watermark: str | None,
-    k: float,
-) -> None:
-    def rect(x: float, y: float, w: float, h: float) -> QRectF:
-        return QRectF(x * k, y * k, w * k, h * k)
-
-    if watermark:
-        painter.save()
-        painter.setPen(QPen(Qt.GlobalColor.lightGray))
-        font = QFont(family)
-        font.setPointSizeF(16)
-        painter.setFont(font)
-        for y in range(0, int(page.height), int(55 * MM)):
-            for x in range(0, int(page.width), int(75 * MM)):
-                painter.save()
-                painter.translate(x * k, y * k)
-                painter.rotate(-30)
-                painter.drawText(0, 0, watermark)
-                painter.restore()
-        painter.restore()
-    painter.setPen(QPen(Qt.GlobalColor.black, 0.6 * k))
-    for box in page.boxes:
-        cell = rect(box.x, box.y, box.w, box.h)
-        if box.border:
-            painter.drawRect(cell)
-        if not box.lines:
-            continue
-        font = QFont(family)
-        font.setPointSizeF(box.size)
-        font.setBold(box.bold)
-        painter.setFont(font)
-        horizontal = {
-            "left": Qt.AlignmentFlag.AlignLeft,
-            "center": Qt.AlignmentFlag.AlignHCenter,
-            "right": Qt.AlignmentFlag.AlignRight,
-        }[box.align]
-        vertical = (
-            Qt.AlignmentFlag.AlignBottom
-            if box.valign == "bottom"
-            else Qt.AlignmentFlag.AlignVCenter
-        )
-        pad = 2.5 * k
-        painter.drawText(
-            cell.adjusted(pad, pad, -pad, -pad), int(horizontal | vertical), "\n".join(box.lines)
-        )
-    font = QFont(family)
-    font.setPointSizeF(9)
-    painter.setFont(font)
-    painter.drawText(
-        rect(0, page.height - 12 * MM, page.width, 6 * MM),
-        int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter),
-        page_label(number, total),
-    )
+__all__ = ["FormOutput", "PagedPreview", "PrintPreview", "paint_pages"]
 
 
 class PrintPreview(QPrintPreviewDialog):
-    """The print preview of some pages; its print button opens the printer dialog.
+    """Qt's own print preview of a few pages held in memory (a single page such as the 账户交接单;
+    the forms use :class:`PagedPreview`); its print button opens the printer dialog.
 
     The dialog does not own the printer it is given (Qt leaves that to the caller), so it keeps
     it here, as ``_printer``: a printer owned by a local variable is deleted when the function
@@ -194,31 +73,6 @@ class PrintPreview(QPrintPreviewDialog):
     def _paint(self, printer: QPrinter) -> None:
         paint_pages(printer, self.pages)
         self.painted += 1
-
-
-def printable(
-    sheets: Sheets, progress: Progress | None = None, cancel: Cancel | None = None
-) -> tuple[str, list[Page]]:
-    """(title, pages) of the sheets: a batch is read and laid out here, form by form (off the UI
-    thread: the preview only paints)."""
-    from govshare_desktop.core.export.forms import describe  # lazy: the exporters, when printing
-    from govshare_desktop.core.export.pdf import iter_pages  # lazy: the PDF layout, when printing
-
-    title = describe(sheets)[0]
-    pages: list[Page] = []
-    for page in iter_pages(sheets):
-        if cancel is not None:
-            cancel.check("已取消打印。")
-        pages.append(page)
-        if progress is not None and len(pages) % 50 == 0:
-            progress(len(pages), len(sheets), f"正在准备打印：{len(pages)} 页")
-    log.info("print preview: %s, %d forms, %d pages", title, len(sheets), len(pages))
-    return title, pages
-
-
-def preview(parent: QWidget | None, sheets: Sheets) -> PrintPreview:
-    """A print preview of the sheets (the pages of their PDF)."""
-    return PrintPreview(parent, *printable(sheets))
 
 
 # ---------------------------------------------------------------- the buttons
@@ -257,7 +111,7 @@ class FormOutput(QObject):
         self.name = name
         self.batch = batch
         self.ask_path: Callable[[str, str], str] = self._ask_path  # replaced in tests
-        self.open_preview: PrintPreview | None = None
+        self.open_preview: PagedPreview | None = None
         self.notify: Callable[[str], Any] = self._show_exported  # replaced in tests
         self.exported_message: ExportedMessage | None = None
         self.last_written: list[Path] = []
@@ -342,10 +196,14 @@ class FormOutput(QObject):
         )
 
     def print_(self) -> None:
-        def work(progress: Progress, cancel: Cancel) -> tuple[str, list[Page]]:
+        """The print preview: whom the forms cover is read off the UI thread (a batch's ID
+        numbers, not its forms), then the preview lays out the page it shows."""
+
+        def work(progress: Progress, cancel: Cancel) -> PageSource:
             # Permission and the audit entry before the preview opens (see forms_to_print).
             sheets = forms_to_print(context(self.store), self.source(progress))
-            return printable(sheets, progress, cancel)
+            check(cancel, "已取消打印。")
+            return PageSource(sheets)
 
         self.task = run_task(
             self.widget,
@@ -355,10 +213,12 @@ class FormOutput(QObject):
             self._failed,
         )
 
-    def _show_preview(self, laid_out: tuple[str, list[Page]]) -> None:
+    def _show_preview(self, source: PageSource) -> None:
         """Open the preview window-modal, without blocking the event loop: the window stays
         responsive (the idle lock still fires) and the dialog deletes itself when closed."""
-        self.open_preview = PrintPreview(self.widget, *laid_out)
+        mark = f"{self.store.principal.username} {datetime.now():%Y-%m-%d %H:%M}"
+        log.info("print preview: %s, %d forms", source.title, source.forms)
+        self.open_preview = PagedPreview(self.widget, source, watermark=mark)
         self.open_preview.destroyed.connect(self._preview_closed)
         self.open_preview.open()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from sqlalchemy import select, text
 
@@ -29,6 +29,9 @@ from govshare_desktop.core.forms.vocabulary import ATTRIBUTES, Computation
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.store.models import FormValue
 from govshare_desktop.core.store.township import villages
+
+if TYPE_CHECKING:  # Unpack is in typing from Python 3.11
+    from typing_extensions import Unpack
 
 CHUNK = 500  # forms read by one query (and SQLite's bound-parameter limit stays far)
 
@@ -60,6 +63,18 @@ class FormBatch:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    def part(self, start: int, stop: int) -> FormBatch:
+        """The forms ``start`` to ``stop`` (exclusive) of this batch, as a batch of their own: a
+        print preview reads the few forms it shows, wherever they are in the batch."""
+        return FormBatch(
+            self.pool,
+            self.template,
+            self.period,
+            self.keys[start:stop],
+            masked=self._mask,
+            chunk=self.chunk,
+        )
 
     def __iter__(self) -> Iterator[Sheet]:
         for data in self.forms():
@@ -106,22 +121,26 @@ class FormBatch:
         return out
 
 
+class Choice(TypedDict, total=False):
+    """Which forms of a template and period: in ``area`` (a village; default the whole township),
+    or for exactly ``subjects`` (ID numbers or 户号); ``masked`` as the window shows them."""
+
+    area: str | None
+    subjects: Sequence[str] | None
+    masked: bool
+
+
 def form_batch(
-    pool: FormValues,
-    template_id: str,
-    period: Period,
-    *,
-    area: str | None = None,
-    subjects: Sequence[str] | None = None,
-    masked: bool = False,
+    pool: FormValues, template_id: str, period: Period, **choice: Unpack[Choice]
 ) -> FormBatch:
-    """The batch of individual forms ``template_id`` selects in ``area`` (default: the whole
-    township), or for exactly ``subjects`` — refused, naming them, if the template does not
-    allow some; refused too when it covers no one."""
+    """The batch of individual forms ``template_id`` selects (see :class:`Choice`) — refused,
+    naming them, if the template does not allow some of the ``subjects``; refused too when it
+    covers no one."""
     pool.store.principal.require(Action.VIEW)
     template = pool.template_for(template_id, period) if template_id in pool.templates else None
     if template is None or template.kind != "individual":
         raise UserError(f"“{template_id}”不是登记表/申请表模板")
+    area, subjects = choice.get("area"), choice.get("subjects")
     township_code, _ = pool.township()
     if subjects is not None:
         wanted = list(dict.fromkeys(subjects))
@@ -141,7 +160,7 @@ def form_batch(
         keys = _keys(pool, template, period, village)
     if not keys:
         raise UserError(f"“{template.title}”在所选范围内没有符合条件的对象")
-    return FormBatch(pool, template, period, keys, masked=masked)
+    return FormBatch(pool, template, period, keys, masked=choice.get("masked", False))
 
 
 def selection(

@@ -7,15 +7,15 @@ chunk by chunk as it is written: :mod:`govshare_desktop.core.export.batch`), wri
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.export import CANCELLED
 from govshare_desktop.core.export.audited import ExportedFile, audited_write, require_reason
-from govshare_desktop.core.export.batch import FormBatch, form_batch
+from govshare_desktop.core.export.batch import Choice, FormBatch, form_batch
 from govshare_desktop.core.export.form_xlsx import write_xlsx
 from govshare_desktop.core.export.pdf import Sheets, write_pdf
 from govshare_desktop.core.forms.sheet import Sheet, build_sheet
@@ -23,30 +23,21 @@ from govshare_desktop.core.forms.values import FormValues
 from govshare_desktop.core.progress import Cancel, Progress
 from govshare_desktop.core.store.engine import Store
 
+if TYPE_CHECKING:  # Unpack is in typing from Python 3.11
+    from typing_extensions import Unpack
+
 FORMATS = ("xlsx", "pdf")
 
 
 def form_sheets(
-    pool: FormValues,
-    template_id: str,
-    period: Period,
-    *,
-    area: str | None = None,
-    subjects: Sequence[str] | None = None,
-    masked: bool = False,
+    pool: FormValues, template_id: str, period: Period, **choice: Unpack[Choice]
 ) -> list[Sheet]:
     """The sheets to export, all of them built: see :func:`form_stream`."""
-    return list(form_stream(pool, template_id, period, area=area, subjects=subjects, masked=masked))
+    return list(form_stream(pool, template_id, period, **choice))
 
 
 def form_stream(
-    pool: FormValues,
-    template_id: str,
-    period: Period,
-    *,
-    area: str | None = None,
-    subjects: Sequence[str] | None = None,
-    masked: bool = False,
+    pool: FormValues, template_id: str, period: Period, **choice: Unpack[Choice]
 ) -> Sheets:
     """The sheets to export: one for a 统计表/花名册 (``area``: the township by default, or a
     village); one per subject for a 登记表 — ``subjects``, or everyone the template selects —
@@ -54,12 +45,13 @@ def form_stream(
     if template_id not in pool.templates:
         known = "、".join(sorted(pool.templates))
         raise UserError(f"没有报表模板“{template_id}”。可用：{known}")
+    area, masked = choice.get("area"), choice.get("masked", False)
     township_code, _ = pool.township()
     # The version the form of this period is filled with (collect resolves it the same way).
     template = pool.template_for(template_id, period, area or township_code)
     if template.kind == "individual":
-        return form_batch(pool, template_id, period, area=area, subjects=subjects, masked=masked)
-    if subjects:
+        return form_batch(pool, template_id, period, **choice)
+    if choice.get("subjects"):
         raise UserError(f"“{template.title}”不是登记表，不能按人导出（去掉 --subject）")
     return [build_sheet(pool.collect(template_id, area or township_code, period), masked=masked)]
 
