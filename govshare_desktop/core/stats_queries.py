@@ -25,7 +25,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from govshare_desktop.core.stats import (
     COLUMNS,
@@ -43,6 +43,12 @@ from govshare_desktop.core.stats import (
     short_name,
 )
 from govshare_desktop.core.store.models import Enrollment, Payment, Person
+from govshare_desktop.core.store.models_summary import (
+    SummaryCoverage,
+    SummaryPayment,
+    SummaryPerson,
+)
+from govshare_desktop.core.store.summary import is_fresh
 from govshare_desktop.core.store.township import villages
 
 RESIDENT_PENSION = "170"
@@ -62,6 +68,20 @@ def years_before(day: date, years: int) -> date:
     if day.month == 2 and day.day == 29 and not calendar.isleap(year):
         return date(year, 2, 28)
     return day.replace(year=year)
+
+
+def month_of(day: date) -> tuple[date, date]:
+    """The first and the last day of ``day``'s month."""
+    return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def _in_months(column: Any, months: Iterable[tuple[date, date]]) -> ColumnElement[bool]:
+    return or_(*(column.between(first, last) for first, last in months))
+
+
+def _summarised(session: Session, summary: bool | None) -> bool:
+    """Whether to read the summary (None: when it was made from the records as they are)."""
+    return is_fresh(session) if summary is None else summary
 
 
 def _day(day: date) -> str:
@@ -84,8 +104,18 @@ def _enrolled(schemes: tuple[str, ...], *, paying_pension: bool = False) -> Colu
     )
 
 
-def _registered() -> tuple[ColumnElement[bool], ...]:
-    return Person.status == "normal", Person.absent_batch_id.is_(None)
+def _registered(*, by_birth: bool = False) -> tuple[ColumnElement[bool], ...]:
+    """In the registry. ``by_birth``: the persons are found through the birth date index (a few
+    months of births), so the status is not compared through its index (:func:`_unindexed`)."""
+    status = _unindexed(Person.status) if by_birth else Person.status
+    return status == "normal", Person.absent_batch_id.is_(None)
+
+
+def _unindexed(column: Any) -> Any:
+    """``column || ''``: the same value, which SQLite cannot look up in the column's index — it
+    would otherwise walk the status or village index over most of the registry rather than the
+    birth date index over a few months of births (it has no statistics to tell them apart)."""
+    return column.concat("")
 
 
 def _count(condition: ColumnElement[bool]) -> Any:
@@ -110,8 +140,44 @@ class Coverage:
         )
 
 
-def coverage_by_village(session: Session, today: date) -> dict[str | None, Coverage]:
-    """``{village code (None: no village): Coverage}`` on ``today``."""
+def coverage_by_village(
+    session: Session, today: date, *, summary: bool | None = None
+) -> dict[str | None, Coverage]:
+    """``{village code (None: no village): Coverage}`` on ``today``. Read from ``summary_coverage``
+    (``summary``: None — when it is fresh), where the persons are kept by birth month: every month
+    but the two that hold an age cut (16 and 60 years before ``today``) lies wholly on one side of
+    both, and the persons born in those two months are counted from the registry (the birth date
+    index: a few thousand rows). Else everybody is counted from the registry."""
+    if not _summarised(session, summary):
+        return _coverage_counted(session, today)
+    cut16, cut60 = years_before(today, ELIGIBLE_AGE), years_before(today, PENSION_AGE)
+    month16, month60 = month_of(cut16), month_of(cut60)
+    out = _coverage_counted(session, today, (month16, month60))
+    s = SummaryCoverage
+    old = s.birth_date < month60[0]
+    query = (
+        select(
+            s.village_code,
+            func.sum(s.n),
+            func.sum(case((s.enrolled.is_(True), s.n), else_=0)),
+            func.sum(case((old, s.n), else_=0)),
+            func.sum(case((and_(old, s.receiving.is_(True)), s.n), else_=0)),
+        )
+        .where(s.birth_date < month16[0], ~_in_months(s.birth_date, [month60]))
+        .group_by(s.village_code)
+    )
+    for village, eligible, enrolled, elderly, receiving in session.execute(query):
+        key = village or None
+        counted = Coverage(int(eligible), int(enrolled), int(elderly), int(receiving))
+        out[key] = out.get(key, Coverage()) + counted
+    return out
+
+
+def _coverage_counted(
+    session: Session, today: date, months: tuple[tuple[date, date], ...] | None = None
+) -> dict[str | None, Coverage]:
+    """:func:`coverage_by_village` counted from the registry: everybody, or those born in
+    ``months`` (first and last days)."""
     elderly = Person.birth_date <= years_before(today, PENSION_AGE)
     query = (
         select(
@@ -122,12 +188,14 @@ def coverage_by_village(session: Session, today: date) -> dict[str | None, Cover
             _count(and_(elderly, _enrolled((RESIDENT_PENSION,), paying_pension=True))),
         )
         .where(
-            *_registered(),
+            *_registered(by_birth=months is not None),
             Person.birth_date <= years_before(today, ELIGIBLE_AGE),
             ~_enrolled(EMPLOYEE_PENSIONS),
         )
         .group_by(Person.village_code)
     )
+    if months is not None:
+        query = query.where(_in_months(Person.birth_date, months))
     return {
         village: Coverage(int(eligible), int(enrolled), int(old), int(receiving))
         for village, eligible, enrolled, old, receiving in session.execute(query)
@@ -209,22 +277,46 @@ def band_labels() -> tuple[str, ...]:
     )
 
 
-def population_by_band(
-    session: Session, today: date, area: str | None
-) -> dict[tuple[int, str], int]:
-    """``{(age band, sex code): persons}`` of the registry on ``today`` (band 0: under 10)."""
-    band = case(
-        *(
-            (Person.birth_date > years_before(today, BAND_YEARS * (n + 1)), n)
-            for n in range(BANDS - 1)
-        ),
+def _band(birth_date: InstrumentedAttribute[date], today: date) -> Any:
+    return case(
+        *((birth_date > years_before(today, BAND_YEARS * (n + 1)), n) for n in range(BANDS - 1)),
         else_=BANDS - 1,
     ).label("band")
-    query = select(band, Person.sex_code, func.count()).where(*_registered())
+
+
+def population_by_band(
+    session: Session, today: date, area: str | None, *, summary: bool | None = None
+) -> dict[tuple[int, str], int]:
+    """``{(age band, sex code): persons}`` of the registry on ``today`` (band 0: under 10). Read
+    from ``summary_person`` (by birth month) when it is fresh, but for the persons born in the
+    nine months that hold a band's cut, who are counted from the registry (as in
+    :func:`coverage_by_village`)."""
+    cuts = tuple(month_of(years_before(today, BAND_YEARS * (n + 1))) for n in range(BANDS - 1))
+    fast = _summarised(session, summary)
+    band = _band(Person.birth_date, today)
+    query = select(band, Person.sex_code, func.count()).where(*_registered(by_birth=fast))
     if area is not None:
-        query = query.where(Person.village_code == area)
-    query = query.group_by(band, Person.sex_code)
-    return {(int(b), str(sex)): int(n) for b, sex, n in session.execute(query)}
+        query = query.where(
+            (_unindexed(Person.village_code) if fast else Person.village_code) == area
+        )
+    if fast:
+        query = query.where(_in_months(Person.birth_date, cuts))
+    out = {
+        (int(b), str(sex)): int(n)
+        for b, sex, n in session.execute(query.group_by(band, Person.sex_code))
+    }
+    if fast:
+        s = SummaryPerson
+        band = _band(s.birth_date, today)
+        summed = select(band, s.sex_code, func.sum(s.n)).where(
+            s.status == "normal", ~_in_months(s.birth_date, cuts)
+        )
+        if area is not None:
+            summed = summed.where(s.village_code == area)
+        for b, sex, n in session.execute(summed.group_by(band, s.sex_code)):
+            key = (int(b), str(sex))
+            out[key] = out.get(key, 0) + int(n)
+    return out
 
 
 def population_chart(session: Session, today: date, area: str | None, area_name: str) -> Chart:
@@ -250,14 +342,20 @@ def population_chart(session: Session, today: date, area: str | None, area_name:
     )
 
 
-def month_window(session: Session, today: date) -> list[int]:
+def month_window(session: Session, today: date, *, summary: bool | None = None) -> list[int]:
     """The last :data:`MONTHS` months (YYYYMM) up to the newest month paid (not after today's);
     none when nothing was paid."""
-    newest = session.scalar(
-        select(func.max(Payment.period)).where(
-            Payment.absent_batch_id.is_(None), Payment.period <= today.year * 100 + today.month
+    this_month = today.year * 100 + today.month
+    if _summarised(session, summary):
+        newest = session.scalar(
+            select(func.max(SummaryPayment.period)).where(SummaryPayment.period <= this_month)
         )
-    )
+    else:
+        newest = session.scalar(
+            select(func.max(Payment.period)).where(
+                Payment.absent_batch_id.is_(None), Payment.period <= this_month
+            )
+        )
     if newest is None:
         return []
     index = (int(newest) // 100) * 12 + int(newest) % 100 - 1
@@ -265,21 +363,32 @@ def month_window(session: Session, today: date) -> list[int]:
 
 
 def payments_by_month(
-    session: Session, months: Iterable[int], area: str | None
+    session: Session, months: Iterable[int], area: str | None, *, summary: bool | None = None
 ) -> dict[int, tuple[int, int]]:
     """``{YYYYMM: (total fen, payments)}``; for a village, the payments to persons of its
-    registry (whatever their status now: the dead were paid while alive)."""
+    registry (whatever their status now: the dead were paid while alive). Read from
+    ``summary_payment`` (per village and month, under the paid person's village in the
+    registry) when it is fresh, else counted from the payments."""
     months = list(months)
     if not months:
         return {}
-    query = select(Payment.period, func.sum(Payment.total_fen), func.count()).where(
-        Payment.absent_batch_id.is_(None), Payment.period.between(months[0], months[-1])
-    )
-    if area is not None:
-        query = query.where(
-            Payment.id_number.in_(select(Person.id_number).where(Person.village_code == area))
+    if _summarised(session, summary):
+        s = SummaryPayment
+        query = select(s.period, func.sum(s.total_fen), func.sum(s.payments)).where(
+            s.period.between(months[0], months[-1])
         )
-    query = query.group_by(Payment.period)
+        if area is not None:
+            query = query.where(s.village_code == area)
+        query = query.group_by(s.period)
+    else:
+        query = select(Payment.period, func.sum(Payment.total_fen), func.count()).where(
+            Payment.absent_batch_id.is_(None), Payment.period.between(months[0], months[-1])
+        )
+        if area is not None:
+            query = query.where(
+                Payment.id_number.in_(select(Person.id_number).where(Person.village_code == area))
+            )
+        query = query.group_by(Payment.period)
     return {int(p): (int(fen or 0), int(n)) for p, fen, n in session.execute(query)}
 
 

@@ -88,6 +88,24 @@ class SummaryPayee(Base):
     months: Mapped[int] = mapped_column(Integer)
 
 
+class SummaryCoverage(Base):
+    """The persons the 工作台's 参保率 counts (户籍状态正常, in the latest back-flow, not covered by
+    企业职工 or 机关事业单位 养老保险) by village, birth month (stored as :class:`SummaryPerson`
+    stores it) and their 城乡居民养老保险: ``enrolled`` (参保缴费, 暂停缴费 or paying a pension),
+    ``receiving`` (paying a pension). Ages on any day are exact: only the months of the two age
+    cuts (16 and 60 years before the day) are read from the registry itself
+    (:func:`govshare_desktop.core.stats_queries.coverage_by_village`)."""
+
+    __tablename__ = "summary_coverage"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    village_code: Mapped[str] = mapped_column(String(12))
+    birth_date: Mapped[date] = mapped_column(Date)  # the last day of the birth month
+    enrolled: Mapped[bool] = mapped_column(Boolean)
+    receiving: Mapped[bool] = mapped_column(Boolean)
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class SummaryState(Base):
     """What the summary was last made from: the highest id of the batches and of each summarised
     table. A summary whose state differs from the tables' is not read (the elements are computed
