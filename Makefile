@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test check lint bench bench-import bench-forms bench-export-forms bench-export-list bench-security bench-report bench-checks bench-office bench-browse bench-bundle frozen deb check-upgrade clean
+.PHONY: setup run test check lint bench bench-import bench-forms bench-export-forms bench-export-list bench-security bench-report bench-checks bench-office bench-browse bench-print bench-bundle frozen deb check-upgrade clean
 
 setup: $(STAMP)
 
@@ -70,6 +70,10 @@ bench-office: setup
 
 bench-browse: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/bench_browse.py $(ARGS)
+
+## Benchmark: print preview and printing of 1,000 and 20,000 登记表 (ARGS="--db PATH --every" for a whole township), beside the old preview and the streamed PDF.
+bench-print: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/bench_print.py $(ARGS)
 
 ## Benchmark: size of the frozen bundle and its start-up beside python -m govshare_desktop.
 bench-bundle: frozen
