@@ -9,7 +9,7 @@ Everything runs on the caller's session, inside the caller's one transaction. Wo
 from __future__ import annotations
 
 import operator
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -157,7 +157,11 @@ class Applier:
         *,
         batch_id: int,
         as_of: date | None,
+        hold: bool = False,
     ) -> None:
+        """``hold``: on SQLite, rows for a table that was empty wait in the staging table until
+        :meth:`move_held` (the caller must call it): a person file's households are written
+        first, so that its persons go in pointing at them (not linked by an update after)."""
         self.session = session
         self.target = target
         self.provided = tuple(c for c in target.columns if c in provided)
@@ -200,6 +204,7 @@ class Applier:
         self._postgresql = session.connection().dialect.name == "postgresql"
         # Make a chunk's rows before waiting for the previous COPY (see apply()).
         self._ahead = self._inserter.background and self.outcome.table_was_empty
+        self._hold = hold and self._inserter.staged and self.outcome.table_was_empty
 
     # ---------------------------------------------------------------- chunks
 
@@ -291,11 +296,20 @@ class Applier:
     ) -> None:
         """Nothing existed before this import and the caller passes each key once: every record
         is new, so there is nothing to look up or compare."""
-        self._inserter(made or [self._insert_tuple(r) for r in records], prepared=True)
+        rows = made or [self._insert_tuple(r) for r in records]
+        if self._hold:
+            self._inserter.hold(rows, prepared=True)
+        else:
+            self._inserter(rows, prepared=True)
         self.outcome.counts.inserted += len(records)
         room = self.outcome.keep_details - len(self.outcome.inserted)
         if room > 0:
             self.outcome.inserted.extend(records[:room])
+
+    def move_held(self, computed: Mapping[str, str] | None = None) -> None:
+        """The rows held for an empty table (``hold``) into it, in one statement; ``computed``:
+        columns set by SQL over the staged row ``s`` (see :meth:`TupleInserter.move`)."""
+        self._inserter.move(computed)
 
     def _existing(self, records: Sequence[Record]) -> dict[tuple[Any, ...], Any]:
         """The stored rows of these records, by natural key (one SELECT per 900 first keys).
@@ -467,14 +481,16 @@ def link_households(session: Session, household_numbers: Iterable[str]) -> None:
     numbers = list(household_numbers)
     person = table_of(Person)
     household = table_of(Household)
+    # Only persons not yet pointing at it (the others would be written again for nothing).
+    found = (
+        select(household.c.id)
+        .where(household.c.household_no == person.c.household_no)
+        .scalar_subquery()
+    )
     for start in range(0, len(numbers), 900):
         chunk = numbers[start : start + 900]
         session.execute(
             update(person)
-            .where(person.c.household_no.in_(chunk))
-            .values(
-                household_id=select(household.c.id)
-                .where(household.c.household_no == person.c.household_no)
-                .scalar_subquery()
-            )
+            .where(person.c.household_no.in_(chunk), person.c.household_id.is_distinct_from(found))
+            .values(household_id=found)
         )

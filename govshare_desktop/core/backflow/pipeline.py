@@ -72,6 +72,8 @@ __all__ = [
 
 
 CHUNK = 5_000
+# A staged person's household: the row of its 户号 (as link_households would set it).
+HOUSEHOLD_OF_STAGED = "(SELECT h.id FROM household AS h WHERE h.household_no = s.household_no)"
 CANCELLED = "已取消导入，数据库未作任何修改。"
 
 
@@ -151,7 +153,12 @@ def _run(
         villages = VillageResolver(session)
         builder = RecordBuilder(plan, villages, today=(now or datetime.now()).date())
         applier = Applier(
-            session, TARGETS[dataset], sorted(builder.provided), batch_id=batch.id, as_of=plan.as_of
+            session,
+            TARGETS[dataset],
+            sorted(builder.provided),
+            batch_id=batch.id,
+            as_of=plan.as_of,
+            hold=dataset == "person",
         )
         seen: dict[Any, int] = {}
         facts = _Facts(dataset)
@@ -163,6 +170,8 @@ def _run(
             household_outcome = _apply_households(
                 session, builder.households, batch.id, plan, villages, spare
             )
+        if dataset == "person":  # into an empty table: held until their households exist
+            applier.move_held({"household_id": HOUSEHOLD_OF_STAGED} if builder.households else None)
         if plan.full_snapshot and not applier.outcome.table_was_empty:
             snapshot_scope = facts.scope if TARGETS[dataset].scope_width else None
             applier.mark_absent(seen.keys(), snapshot_scope, _key_encoder(dataset), spare)

@@ -4,7 +4,7 @@ processing, and a bigger SQLite page cache while a large transaction runs."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -78,6 +78,7 @@ class TupleInserter:
         self.background = background and self.copy
         self.staged = staged and self.fast
         self._writer: threading.Thread | None = None
+        self._held = False  # rows in the staging table waiting for move()
         self._error: BaseException | None = None
         if self._direct:
             # Column order as given (insert().values() would follow the table's order instead).
@@ -90,7 +91,7 @@ class TupleInserter:
                 else f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
             )
             if self.staged:
-                stage = f"govshare_stage_{table.name}"
+                self._stage = stage = f"govshare_stage_{table.name}"
                 self.connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{quote(stage)}")
                 self.connection.exec_driver_sql(f"CREATE TEMP TABLE {quote(stage)} ({names})")
                 self.sql = f"INSERT INTO temp.{quote(stage)} ({names}) VALUES ({marks})"
@@ -122,14 +123,7 @@ class TupleInserter:
                 insert(self.table), [dict(zip(self.columns, r, strict=True)) for r in rows]
             )
             return
-        if self.processors and not prepared:
-            processed = []
-            for row in rows:
-                values = list(row)
-                for i, proc in self.processors:
-                    values[i] = proc(values[i])
-                processed.append(tuple(values))
-            rows = processed
+        rows = self._processed(rows, prepared)
         if self.background:
             self.wait()
             self._start(rows)
@@ -141,6 +135,43 @@ class TupleInserter:
         if self.staged:
             self.connection.exec_driver_sql(self._move)
             self.connection.exec_driver_sql(self._empty)
+
+    def hold(self, rows: Sequence[tuple[Any, ...]], *, prepared: bool = False) -> None:
+        """``staged`` only: the rows into the staging table, kept there until :meth:`move`."""
+        if not self.staged:
+            raise RuntimeError("hold() needs a staged inserter")
+        self.connection.exec_driver_sql(self.sql, list(self._processed(rows, prepared)))
+        self._held = True
+
+    def move(self, computed: Mapping[str, str] | None = None) -> None:
+        """The rows held so far into the table, in one ``INSERT … SELECT`` (one FTS5 flush for them
+        all). ``computed``: more columns of the table, each an SQL expression over the staged
+        row ``s`` (a column looked up in another table by one of the row's own)."""
+        if not self._held:
+            return
+        extra = dict(computed or {})
+        quote = self.connection.dialect.identifier_preparer.quote
+        names = ", ".join(quote(c) for c in (*self.columns, *extra))
+        values = ", ".join([*(f"s.{quote(c)}" for c in self.columns), *extra.values()])
+        self.connection.exec_driver_sql(
+            f"INSERT INTO {quote(self.table.name)} ({names}) SELECT {values} "
+            f"FROM temp.{quote(self._stage)} AS s ORDER BY s.rowid"
+        )
+        self.connection.exec_driver_sql(self._empty)
+        self._held = False
+
+    def _processed(
+        self, rows: Sequence[tuple[Any, ...]], prepared: bool
+    ) -> Sequence[tuple[Any, ...]]:
+        if not self.processors or prepared:
+            return rows
+        processed = []
+        for row in rows:
+            values = list(row)
+            for i, proc in self.processors:
+                values[i] = proc(values[i])
+            processed.append(tuple(values))
+        return processed
 
     def wait(self, *, quiet: bool = False) -> None:
         """Until the batch handed to the thread is written; its error is raised here (``quiet``:
