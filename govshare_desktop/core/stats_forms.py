@@ -18,6 +18,7 @@ from sqlalchemy import text
 from govshare_desktop.core.domain.period import Period, PeriodKind
 from govshare_desktop.core.forms.templates import Template
 from govshare_desktop.core.forms.values import FormValues
+from govshare_desktop.core.progress import Cancel, check
 from govshare_desktop.core.stats import BARS, COMPLETION, PERCENT, Chart, Series
 
 KINDS = ("table", "roster")
@@ -32,11 +33,14 @@ class FormCompletion:
     required: int
 
 
-def form_completion(pool: FormValues, area: str, today: date) -> list[FormCompletion]:
+def form_completion(
+    pool: FormValues, area: str, today: date, cancel: Cancel | None = None
+) -> list[FormCompletion]:
     """Each 统计表 and 花名册 in effect, for ``area`` (the township or one village) in its
-    current period, in the catalog's order."""
+    current period, in the catalog's order (``cancel`` looked at before each form)."""
     out = []
     for template_id, newest in pool.templates.items():
+        check(cancel)
         if newest.kind not in KINDS or newest.period_type not in {k.value for k in PeriodKind}:
             continue
         period = Period.of_date(today, PeriodKind(newest.period_type))
@@ -91,8 +95,10 @@ def roster_completeness(
     return filled, len(codes) * people
 
 
-def completion_chart(pool: FormValues, area: str, area_name: str, today: date) -> Chart:
-    rows = form_completion(pool, area, today)
+def completion_chart(
+    pool: FormValues, area: str, area_name: str, today: date, cancel: Cancel | None = None
+) -> Chart:
+    rows = form_completion(pool, area, today, cancel)
     return Chart(
         COMPLETION,
         f"{area_name}一表通本期填报完成情况",

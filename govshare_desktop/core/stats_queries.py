@@ -19,14 +19,16 @@ date, the same on SQLite and PostgreSQL). Records a full back-flow no longer car
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from govshare_desktop.core.progress import Cancel, Cancelled
 from govshare_desktop.core.stats import (
     COLUMNS,
     COVERAGE,
@@ -50,6 +52,9 @@ from govshare_desktop.core.store.models_summary import (
 )
 from govshare_desktop.core.store.summary import is_fresh
 from govshare_desktop.core.store.township import villages
+
+if TYPE_CHECKING:
+    from govshare_desktop.core.browse import Interrupt
 
 RESIDENT_PENSION = "170"
 EMPLOYEE_PENSIONS = ("110", "120")
@@ -82,6 +87,48 @@ def _in_months(column: Any, months: Iterable[tuple[date, date]]) -> ColumnElemen
 def _summarised(session: Session, summary: bool | None) -> bool:
     """Whether to read the summary (None: when it was made from the records as they are)."""
     return is_fresh(session) if summary is None else summary
+
+
+STOPPED = "统计已停止。"
+
+
+@contextmanager
+def interruptible(
+    session: Session, interrupt: Interrupt | None, cancel: Cancel | None = None
+) -> Iterator[None]:
+    """The statements ``session`` runs meanwhile stop as soon as ``interrupt`` is called (SQLite:
+    ``Connection.interrupt()``; PostgreSQL: the query is cancelled) or ``cancel`` is set (SQLite
+    asks every few thousand steps), and the block raises :class:`~govshare_desktop.core.
+    progress.Cancelled` — a window that closes while a chart is counted does not wait for it."""
+
+    def stopped() -> bool:
+        return bool(
+            (interrupt is not None and interrupt.requested)
+            or (cancel is not None and cancel.cancelled)
+        )
+
+    if interrupt is None and cancel is None:
+        yield
+        return
+    driver: Any = session.connection().connection.driver_connection
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if interrupt is not None:
+        interrupt._connection = driver
+    if sqlite:  # also catches a stop between the look below and the statement
+        driver.set_progress_handler(lambda: int(stopped()), 4000)
+    try:
+        if stopped():
+            raise Cancelled(STOPPED)
+        yield
+    except Exception:
+        if stopped():
+            raise Cancelled(STOPPED) from None
+        raise
+    finally:
+        if sqlite:
+            driver.set_progress_handler(None, 0)
+        if interrupt is not None:
+            interrupt._connection = None
 
 
 def _day(day: date) -> str:

@@ -6,19 +6,29 @@ PDF and Excel (aggregates only: no personal data leaves, but the export is audit
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from govshare_desktop.core.errors import UserError
 from govshare_desktop.core.export.audited import ExportedFile
 from govshare_desktop.core.export.charts import FORMATS, export_chart_file
 from govshare_desktop.core.forms.catalog import load_catalog
 from govshare_desktop.core.forms.values import FormValues
-from govshare_desktop.core.progress import check
+from govshare_desktop.core.progress import Cancelled, check
 from govshare_desktop.core.security.permissions import Action
 from govshare_desktop.core.services.context import Context
 from govshare_desktop.core.stats import Chart, ChartSet
 from govshare_desktop.core.stats_forms import completion_chart
-from govshare_desktop.core.stats_queries import coverage_chart, payments_chart, population_chart
+from govshare_desktop.core.stats_queries import (
+    STOPPED,
+    coverage_chart,
+    interruptible,
+    payments_chart,
+    population_chart,
+)
 from govshare_desktop.core.store.township import get_township, villages
+
+if TYPE_CHECKING:
+    from govshare_desktop.core.browse import Interrupt
 
 
 def areas(ctx: Context) -> list[tuple[str, str]]:
@@ -47,42 +57,46 @@ def _area(ctx: Context, area: str | None) -> tuple[str | None, str, str]:
     return area, names[area], area
 
 
-def coverage(ctx: Context, area: str | None = None) -> Chart:
+def coverage(ctx: Context, area: str | None = None, interrupt: Interrupt | None = None) -> Chart:
     """城乡居民养老保险 参保率 and 领取率: per village with the township's lines, or one village
-    beside the township."""
+    beside the township. ``interrupt`` (or ``ctx.cancel``) stops its statement midway."""
     ctx.principal.require(Action.VIEW)
     village, name, _ = _area(ctx, area)
-    with ctx.store.sessions() as session:
+    with ctx.store.sessions() as session, interruptible(session, interrupt, ctx.cancel):
         return coverage_chart(session, ctx.now().date(), village, name)
 
 
-def population(ctx: Context, area: str | None = None) -> Chart:
+def population(ctx: Context, area: str | None = None, interrupt: Interrupt | None = None) -> Chart:
     """The population pyramid (age band × sex) of the township's or a village's registry."""
     ctx.principal.require(Action.VIEW)
     village, name, _ = _area(ctx, area)
-    with ctx.store.sessions() as session:
+    with ctx.store.sessions() as session, interruptible(session, interrupt, ctx.cancel):
         return population_chart(session, ctx.now().date(), village, name)
 
 
-def payments(ctx: Context, area: str | None = None) -> Chart:
+def payments(ctx: Context, area: str | None = None, interrupt: Interrupt | None = None) -> Chart:
     """城乡居民养老保险 paid in each of the last twelve months (yuan)."""
     ctx.principal.require(Action.VIEW)
     village, name, _ = _area(ctx, area)
-    with ctx.store.sessions() as session:
+    with ctx.store.sessions() as session, interruptible(session, interrupt, ctx.cancel):
         return payments_chart(session, ctx.now().date(), village, name)
 
 
-def completion(ctx: Context, area: str | None = None) -> Chart:
-    """一表通: filled / required values of each form for its current period."""
+def completion(ctx: Context, area: str | None = None, interrupt: Interrupt | None = None) -> Chart:
+    """一表通: filled / required values of each form for its current period (its few short
+    statements are not interrupted: the cancel is looked at between the forms)."""
     ctx.principal.require(Action.VIEW)
     _, name, code = _area(ctx, area)
     catalog = load_catalog(ctx.store)
     pool = FormValues(ctx.store, catalog.dictionary, catalog.templates)
-    return completion_chart(pool, code, name, ctx.now().date())
+    return completion_chart(pool, code, name, ctx.now().date(), ctx.cancel)
 
 
-def charts(ctx: Context, area: str | None = None) -> ChartSet:
-    """The four charts of the township (``area`` None or its code) or of one village."""
+def charts(ctx: Context, area: str | None = None, interrupt: Interrupt | None = None) -> ChartSet:
+    """The four charts of the township (``area`` None or its code) or of one village. Once
+    ``interrupt`` is called or ``ctx.cancel`` set, the statement running is stopped and
+    :class:`~govshare_desktop.core.progress.Cancelled` raised (the window is closing, or another
+    area was chosen)."""
     _, name, code = _area(ctx, area)
     township = get_township(ctx.store)
     assert township is not None
@@ -90,7 +104,9 @@ def charts(ctx: Context, area: str | None = None) -> ChartSet:
     made = []
     for chart in (coverage, population, payments, completion):
         check(ctx.cancel)  # the 工作台 works them out beside the window: it may close meanwhile
-        made.append(chart(ctx, area))
+        if interrupt is not None and interrupt.requested:
+            raise Cancelled(STOPPED)
+        made.append(chart(ctx, area, interrupt))
     return ChartSet(code, full_name, ctx.now().date(), tuple(made))
 
 
