@@ -75,6 +75,10 @@ bench-browse: setup
 bench-print: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/bench_print.py $(ARGS)
 
+## Benchmark: the 工作台's charts at the township's size, beside the plain queries (--db PATH).
+bench-charts: setup
+	$(BIN)/python bench/bench_charts.py $(ARGS)
+
 ## Benchmark: size of the frozen bundle and its start-up beside python -m govshare_desktop.
 bench-bundle: frozen
 	$(BIN)/python bench/bench_bundle.py --app dist/govshare-desktop $(ARGS)
