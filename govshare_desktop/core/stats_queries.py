@@ -19,7 +19,8 @@ date, the same on SQLite and PostgreSQL). Records a full back-flow no longer car
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -114,8 +115,13 @@ def interruptible(
     sqlite = session.get_bind().dialect.name == "sqlite"
     if interrupt is not None:
         interrupt._connection = driver
+    finished = threading.Event()
     if sqlite:  # also catches a stop between the look below and the statement
         driver.set_progress_handler(lambda: int(stopped()), 4000)
+    else:  # a cancel sent before a statement starts is lost: sent again until the block ends
+        threading.Thread(
+            target=_cancel_while, args=(driver, stopped, finished), daemon=True
+        ).start()
     try:
         if stopped():
             raise Cancelled(STOPPED)
@@ -125,10 +131,19 @@ def interruptible(
             raise Cancelled(STOPPED) from None
         raise
     finally:
+        finished.set()
         if sqlite:
             driver.set_progress_handler(None, 0)
         if interrupt is not None:
             interrupt._connection = None
+
+
+def _cancel_while(driver: Any, stopped: Callable[[], bool], finished: threading.Event) -> None:
+    """PostgreSQL: the query running on ``driver`` cancelled every 50 ms once ``stopped()``, until
+    ``finished`` (a cancel while no query runs is ignored by the server)."""
+    while not finished.wait(0.05):
+        if stopped():
+            driver.cancel()
 
 
 def _day(day: date) -> str:

@@ -39,3 +39,17 @@ def test_an_enrollment_given_to_another_person_marks_the_summary(pg_demo_store) 
             )
         )
         assert not is_fresh(session)
+
+
+def test_a_chart_stops_midway_on_the_server(pg_demo_store, monkeypatch) -> None:
+    """The chart's query is cancelled on the server (psycopg's cancel) and the store goes on."""
+    from govshare_desktop.core.browse import Interrupt
+    from govshare_desktop.core.progress import Cancelled
+    from tests.core.test_stats_interrupt import run_stopped, slow_coverage
+
+    started = slow_coverage(monkeypatch, "SELECT pg_sleep(120)")
+    interrupt = Interrupt()
+    raised = run_stopped(pg_demo_store, started, interrupt, interrupt=interrupt)
+    assert isinstance(raised, Cancelled)
+    monkeypatch.undo()
+    _assert_same_charts(pg_demo_store, monkeypatch, DAYS[:1])
