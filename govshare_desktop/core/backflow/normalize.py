@@ -252,12 +252,16 @@ def code_converter(table_key: str) -> Callable[[Any], str]:
     return convert
 
 
+_PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
+_PHONE_DIGITS = re.compile(r"\d{5,20}")
+
+
 def to_phone(value: Any) -> str:
-    digits = re.sub(r"[\s\-()（）]", "", text(value))
+    digits = _PHONE_SEPARATORS.sub("", text(value))
     for prefix in ("+86", "0086"):
         if digits.startswith(prefix):
             digits = digits[len(prefix) :]
-    if not re.fullmatch(r"\d{5,20}", digits):
+    if not _PHONE_DIGITS.fullmatch(digits):
         raise FieldError(BAD_VALUE, f"联系电话“{value}”含有非数字字符")
     return digits
 

@@ -256,12 +256,8 @@ def _read_chunks(
         rows_read += 1
         try:
             # No text field of any reader may hold a control character: one search over the
-            # row's text (all-text rows, CSV, joined at once; a sheet's with its text cells).
-            try:
-                bad: object = control(join(filter(None, raw.values)))
-            except TypeError:
-                bad = control(join([v for v in raw.values if v.__class__ is str]))
-            if bad:
+            # row's text cells joined (a sheet's numbers and dates left out).
+            if control(join([v for v in raw.values if v.__class__ is str])):
                 raise _control_character(builder, raw)
             record = build(raw)
         except RowRejected as exc:

@@ -193,20 +193,11 @@ class RecordBuilder:
         number = v["id_number"]
         sex_code = "1" if int(number[16]) % 2 == 1 else "2"
         birth_date = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-        for key, derived, what in (
-            ("sex", sex_code, "性别"),
-            ("birth_date", birth_date, "出生日期"),
-        ):
-            if (
-                v.get(key) is not None
-                and v[key] != derived
-                and not (key == "sex" and v[key] in "09")
-            ):
-                raise RowRejected(
-                    self.header_of(key),
-                    nz.INCONSISTENT_WITH_ID,
-                    f"{what}“{v[key]}”与公民身份号码不一致（号码中为“{derived}”）",
-                )
+        sex, birth = v.get("sex"), v.get("birth_date")
+        if sex is not None and sex != sex_code and sex not in "09":
+            self._inconsistent("sex", "性别", sex, sex_code)
+        if birth is not None and birth != birth_date:
+            self._inconsistent("birth_date", "出生日期", birth, birth_date)
         record = {
             "id_number": v["id_number"],
             "name": v["name"],
@@ -233,6 +224,13 @@ class RecordBuilder:
                 household["head_id_number"] = record["id_number"]
                 household["head_name"] = record["name"]
         return record
+
+    def _inconsistent(self, key: str, what: str, given: Any, derived: Any) -> NoReturn:
+        raise RowRejected(
+            self.header_of(key),
+            nz.INCONSISTENT_WITH_ID,
+            f"{what}“{given}”与公民身份号码不一致（号码中为“{derived}”）",
+        )
 
     def _household(self, v: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -283,24 +281,31 @@ MEMO_LIMIT = 200_000  # distinct values remembered per column
 def _memo_filler(convert: Callable[[Any], Any], memo: dict[Any, Any]) -> Callable[[Any], Any]:
     """Convert a value the memo does not hold yet and remember the result — or the refusal, as a
     :class:`FieldError` instance (the caller raises it). Text is its own key; other types keep
-    their class so that 1, 1.0 and True stay apart."""
+    their class so that 1, 1.0 and True stay apart.
+
+    Called by the row converter only after ``memo.get(value)`` missed: text is not looked up
+    again (it is its own key), other values are, under their (class, value) key."""
 
     def slow(value: Any) -> Any:
-        key = value if value.__class__ is str else (value.__class__, value)
+        if value.__class__ is str:
+            key: Any = value
+        else:
+            key = (value.__class__, value)
+            try:
+                found = memo.get(key, _MISS)
+            except TypeError:  # an unhashable value: convert without remembering
+                try:
+                    return convert(value)
+                except nz.FieldError as exc:
+                    return exc
+            if found is not _MISS:
+                return found
         try:
-            found = memo[key]
-        except KeyError:
-            try:
-                found = convert(value)
-            except nz.FieldError as exc:
-                found = exc
-            if len(memo) < MEMO_LIMIT:
-                memo[key] = found
-        except TypeError:  # an unhashable value: convert without remembering
-            try:
-                found = convert(value)
-            except nz.FieldError as exc:
-                found = exc
+            found = convert(value)
+        except nz.FieldError as exc:
+            found = exc
+        if len(memo) < MEMO_LIMIT:
+            memo[key] = found
         return found
 
     return slow
