@@ -147,38 +147,43 @@ def paint_page(
     if watermark:
         _watermark(painter, page, family, watermark, k)
     painter.setPen(QPen(Qt.GlobalColor.black, 0.6 * k))
+    pad = 2.5 * k
     for box in page.boxes:
         cell = rect(box.x, box.y, box.w, box.h)
         if box.border:
             painter.drawRect(cell)
         if not box.lines:
             continue
-        font = QFont(family)
-        font.setPointSizeF(box.size)
-        font.setBold(box.bold)
-        painter.setFont(font)
-        horizontal = {
-            "left": Qt.AlignmentFlag.AlignLeft,
-            "center": Qt.AlignmentFlag.AlignHCenter,
-            "right": Qt.AlignmentFlag.AlignRight,
-        }[box.align]
-        vertical = (
-            Qt.AlignmentFlag.AlignBottom
-            if box.valign == "bottom"
-            else Qt.AlignmentFlag.AlignVCenter
-        )
-        pad = 2.5 * k
+        painter.setFont(_font(family, box.size, box.bold))
         painter.drawText(
-            cell.adjusted(pad, pad, -pad, -pad), int(horizontal | vertical), "\n".join(box.lines)
+            cell.adjusted(pad, pad, -pad, -pad), _FLAGS[box.align, box.valign], "\n".join(box.lines)
         )
-    font = QFont(family)
-    font.setPointSizeF(9)
-    painter.setFont(font)
+    painter.setFont(_font(family, 9, False))
     painter.drawText(
         rect(0, page.height - 12 * MM, page.width, 6 * MM),
-        int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter),
+        _FLAGS["center", "middle"],
         page_label(number, total),
     )
+
+
+_HORIZONTAL = {
+    "left": Qt.AlignmentFlag.AlignLeft,
+    "center": Qt.AlignmentFlag.AlignHCenter,
+    "right": Qt.AlignmentFlag.AlignRight,
+}
+_VERTICAL = {"middle": Qt.AlignmentFlag.AlignVCenter, "bottom": Qt.AlignmentFlag.AlignBottom}
+# A box's alignment as drawText's flags, made once (a batch draws thousands of boxes a second).
+_FLAGS = {(h, v): int(ha | va) for h, ha in _HORIZONTAL.items() for v, va in _VERTICAL.items()}
+
+
+@lru_cache(maxsize=64)
+def _font(family: str, size: float, bold: bool) -> QFont:
+    """The font of a box (a form uses a handful of sizes: made once, not once a box). Used on
+    the UI thread only; a QFont is a value, sized in points by the device it draws on."""
+    font = QFont(family)
+    font.setPointSizeF(size)
+    font.setBold(bold)
+    return font
 
 
 def _watermark(painter: QPainter, page: Page, family: str, text: str, k: float) -> None:
