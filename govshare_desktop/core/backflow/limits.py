@@ -72,6 +72,8 @@ MAX_LINE_CHARS = 2**20
 MAX_XLS_BYTES = 512 * 2**20
 
 _CHUNK = 2**20
+#: How much of a worksheet is read tag by tag before the quick scan takes over (see _Extent).
+_HEAD_BYTES = 64 * 2**10
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 # The start of a cell (<c …>) or shared string (<si …>), with or without a namespace prefix.
 _ITEM_START = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(?:c|si)(?=[\s/>])")
@@ -307,6 +309,13 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
         if run > MAX_CELL_BYTES:
             raise _too_long(name, part, shared)
         if cells:
+            if not extent.columns and len(body) > _HEAD_BYTES:
+                # Tag by tag only as far as needed to know the sheet's width: the rest of the
+                # first chunk is taken like any later one (tokenised if it reaches further).
+                cut = body.rfind(b"<", 0, _HEAD_BYTES)
+                if cut > 0:
+                    extent.add(body[:cut], name, part)
+                    body = body[cut:]
             extent.add(body, name, part)
     if first and carry:
         _check_declared(carry, name, shared)

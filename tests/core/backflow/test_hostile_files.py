@@ -287,3 +287,29 @@ def test_error_workbook_shows_the_control_character(township, tmp_path) -> None:
     from govshare_desktop.core.backflow.error_workbook import safe_text
 
     assert safe_text("王\0芳") == "王<U+0000>芳"
+
+
+@pytest.mark.parametrize(
+    ("far", "said"),
+    [
+        ("ALM{row}", "第 1,001 列"),
+        ("B1048577", "第 1,048,577 行"),
+        ("ALM{row}:cell", "第 1,001 列"),
+    ],
+)
+def test_a_far_cell_after_the_head_read_tag_by_tag_is_found(tmp_path, far, said) -> None:
+    """The scan reads the first 64 KiB of a sheet tag by tag and the rest quickly: a cell past
+    the head that reaches further (a wider column, a later row, one without a reference in a
+    wide row) is still seen, in the first MiB as later."""
+    rows = [[f"名字{r}", r] for r in range(1, 4000)]  # ~200 KiB of ordinary narrow rows
+    head = b"".join(sheet_xml(rows))[: -len(b"</sheetData></worksheet>")]
+    assert len(head) > 2 * limits._HEAD_BYTES
+    row = len(rows) + 1
+    if far.endswith(":cell"):  # cells placed by position, one past the limit
+        tail = f'<row r="{row}">'.encode() + b"<c><v>1</v></c>" * (limits.MAX_COLUMNS + 1)
+        tail += b"</row>"
+    else:
+        ref = far.format(row=row)
+        tail = f'<row r="{ref.lstrip("ABLM")}"><c r="{ref}"><v>1</v></c></row>'.encode()
+    path = write_xlsx(tmp_path / "far.xlsx", [head, tail, b"</sheetData></worksheet>"])
+    assert said in _refusal(path)
