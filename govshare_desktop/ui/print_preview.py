@@ -112,6 +112,8 @@ class PagedPreview(QDialog):
         self.page_box.setPrefix("第 ")
         self.page_box.setSuffix(" 页")
         self.page_box.setKeyboardTracking(False)  # 跳到: typed, then Enter
+        wide = self.page_box.fontMetrics().horizontalAdvance("第 8,888,888 页")
+        self.page_box.setMinimumWidth(wide + 24)
         self.page_box.setToolTip("输入页码后按回车跳到该页")
         self.page_box.valueChanged.connect(lambda value: self.show_page(value - 1))
         bar.addWidget(self.page_box)
@@ -200,10 +202,13 @@ class PagedPreview(QDialog):
         viewport = self.scroller.viewport().size()
         dpi = self.logicalDpiX()
         width_px, height_px = page_width / 72 * dpi, page_height / 72 * dpi
-        fit_width = max(0.1, (viewport.width() - 2 * MARGIN) / width_px)
+        room = viewport.width() - 2 * MARGIN
+        if not self.scroller.verticalScrollBar().isVisible():
+            room -= self.scroller.verticalScrollBar().sizeHint().width()  # it will be, when wider
         if value == FIT_WIDTH:
-            return fit_width
+            return max(0.1, room / width_px)
         if value == FIT_PAGE:
+            fit_width = (viewport.width() - 2 * MARGIN) / width_px
             return max(0.1, min(fit_width, (viewport.height() - 2 * MARGIN) / height_px))
         return float(value) / 100
 
