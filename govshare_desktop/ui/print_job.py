@@ -137,6 +137,9 @@ class StreamedPrint(QObject):
             try:
                 item = self.pages.get_nowait()
             except queue.Empty:
+                if self.task is not None and self.task.done:  # stopped without a last page:
+                    self._abort(Cancelled(PRINT_CANCELLED))  # the window closing cancelled it
+                    return
                 self.timer.setInterval(10)  # the worker is behind: do not spin
                 self._say()
                 return

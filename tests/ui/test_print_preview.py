@@ -172,4 +172,13 @@ def test_printing_a_page_range_and_cancelling(qtbot, pool: FormValues, tmp_path:
     assert not cancelled.exists() and not list(tmp_path.glob(".govshare-*"))
     assert job.max_queued <= 32 and preview.isVisible() and preview.job is None
     assert "已取消打印" in preview.status.text() and preview.print_action.isEnabled()
+
+    # The window closing abandons the worker (abandon_tasks): the printout stops the same way.
+    preview.print_action.trigger()
+    job = preview.job
+    assert job is not None and job.task is not None
+    qtbot.waitUntil(lambda: job.printed >= 1, timeout=60000)
+    with qtbot.waitSignal(job.failed, timeout=10000):
+        job.task.abandon()
+    assert not cancelled.exists() and not list(tmp_path.glob(".govshare-*"))
     preview.close()
