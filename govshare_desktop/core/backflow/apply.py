@@ -9,6 +9,7 @@ Everything runs on the caller's session, inside the caller's one transaction. Wo
 from __future__ import annotations
 
 import operator
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -132,8 +133,14 @@ class Outcome:
     kept: list[tuple[str, str, tuple[int, ...]]] = field(default_factory=list)
     table_was_empty: bool = False
     keep_details: int = 5000  # per list; counts are always exact
+    # Every inserted record's 出生日期 (persons), counted: the report's 新出生/新迁入 are exact
+    # where ``inserted`` keeps only the first ``keep_details``.
+    inserted_births: Counter[date] = field(default_factory=Counter)
 
     def note_insert(self, record: Record) -> None:
+        born = record.get("birth_date")
+        if isinstance(born, date):
+            self.inserted_births[born] += 1
         if len(self.inserted) < self.keep_details:
             self.inserted.append(record)
 

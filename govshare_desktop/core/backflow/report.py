@@ -83,13 +83,18 @@ class ChangeReport:
     amount_changes: list[dict[str, Any]] = field(default_factory=list)
     amount_change_count: int = 0
     amount_change_total_fen: int = 0  # new minus old 实发金额, summed (signed)
+    # Exact counts: the lists of births, move-ins and absent records keep only the first few
+    # thousand (``Outcome.keep_details``).
+    births_count: int = 0
+    move_ins_count: int = 0
+    absent_count: int = 0
 
     def summary_counts(self) -> dict[str, int]:
         return {
             "deaths_reported": len(self.deaths),
             "moved_out_reported": len(self.moved_out),
-            "births": len(self.births),
-            "move_ins": len(self.move_ins),
+            "births": self.births_count,
+            "move_ins": self.move_ins_count,
             "ss_status_changes": len(self.ss_changes),
             "new_villages": len(self.new_villages),
             "kept_for_rejected_rows": self.kept_count,
@@ -110,6 +115,9 @@ class ChangeReport:
             "move_ins": cut(self.move_ins),
             "ss_changes": cut(self.ss_changes),
             "absent": cut(self.absent),
+            "births_count": self.births_count,
+            "move_ins_count": self.move_ins_count,
+            "absent_count": self.absent_count,
             "deceased_still_paid": cut(self.deceased_still_paid),
             "new_villages": cut(self.new_villages),
             "kept": cut(self.kept),
@@ -125,17 +133,17 @@ class ChangeReport:
         out = []
         if self.first_import:
             out.append("首次导入该类数据：全部记录均为新增。")
-        for items, title in (
-            (self.deaths, "新增死亡注销"),
-            (self.moved_out, "新增迁出注销"),
-            (self.births, "新出生"),
-            (self.move_ins, "新迁入"),
-            (self.ss_changes, "社保状态变化"),
-            (self.absent, "本次回流中不再包含（已标记，未删除）"),
-            (self.new_villages, "新出现的村（社区），请核实"),
+        for count, title in (
+            (len(self.deaths), "新增死亡注销"),
+            (len(self.moved_out), "新增迁出注销"),
+            (self.births_count, "新出生"),
+            (self.move_ins_count, "新迁入"),
+            (len(self.ss_changes), "社保状态变化"),
+            (self.absent_count, "本次回流中不再包含（已标记，未删除）"),
+            (len(self.new_villages), "新出现的村（社区），请核实"),
         ):
-            if items:
-                out.append(f"{title}：{len(items)} 条")
+            if count:
+                out.append(f"{title}：{count:,} 条")
         if self.rejected_rows:
             rows = _rows_text(self.rejected_rows)
             if self.kept_count:
@@ -222,6 +230,7 @@ def build_report(
     ]
     report.kept_count = len(report.kept)
     report.absent = [{"key": k, "name": n} for k, n in outcome.absent]
+    report.absent_count = outcome.counts.absent
     labels = _column_labels(dataset)
     report.field_changes = [
         {
@@ -284,6 +293,11 @@ def _person_changes(
     if outcome.table_was_empty:
         return
     reference = as_of or date.today()
+    for born, n in outcome.inserted_births.items():
+        if born >= reference - BIRTH_WINDOW:
+            report.births_count += n
+        else:
+            report.move_ins_count += n
     for record in outcome.inserted:
         item = {
             "id_number": record["id_number"],

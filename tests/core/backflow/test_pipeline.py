@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -393,3 +393,37 @@ def test_error_workbook_neutralises_formulas(township, tmp_path) -> None:
 )
 def test_as_of_from_file_name(name: str, expected: date | None) -> None:
     assert as_of_from_name(name) == expected
+
+
+def test_the_report_counts_every_birth_move_in_and_absence_past_the_kept_details(
+    township, tmp_path
+) -> None:
+    """The report keeps the first 5,000 of each list (names to show), but its lines and counts
+    are exact: 6,000 new persons (100 born within the year) and 5,500 no longer in the file."""
+    header = "公民身份号码,姓名,户号,与户主关系,所属村（社区）,人员状态,变动日期"
+
+    def people(first: date, count: int, start: int) -> list[str]:
+        return [
+            f"{idnumber.make('441900', first + timedelta(days=i), (start + i) % 499 + 1, male=i % 2 == 0)},"
+            f"张{i},1992{start + i:07d},户主,东岭村,正常,"
+            for i in range(count)
+        ]
+
+    old = people(date(1940, 1, 1), 5_500, 0)
+    import_file(township, write_csv(tmp_path / "p1.csv", header, *old), user="test")
+    born = people(date(2025, 12, 1), 100, 10_000)
+    moved_in = people(date(1960, 1, 1), 5_900, 20_000)
+    result = import_file(
+        township,
+        write_csv(tmp_path / "p2.csv", header, *moved_in, *born),
+        user="test",
+        as_of=date(2026, 10, 31),
+    )
+    assert (result.inserted, result.absent) == (6_000, 5_500)
+    report = result.report
+    assert len(report.births) + len(report.move_ins) == 5_000  # the names kept to show
+    assert (report.births_count, report.move_ins_count, report.absent_count) == (100, 5_900, 5_500)
+    lines = report.lines()
+    assert "新出生：100 条" in lines and "新迁入：5,900 条" in lines
+    assert "本次回流中不再包含（已标记，未删除）：5,500 条" in lines
+    assert result.summary["births"] == 100 and result.summary["move_ins"] == 5_900
