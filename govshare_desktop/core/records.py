@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from govshare_desktop.core.progress import Cancel, check
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.models import (
     AllowancePayment,
@@ -145,6 +146,40 @@ def _summary(session: Session) -> StoreSummary:
         last_import=last.date() if last else None,
         departments=tuple((label, count(model)) for label, model in DEPARTMENT_COUNTS),
     )
+
+
+@dataclass(frozen=True)
+class RecordCounts:
+    """What the window's status bar says the database holds."""
+
+    households: int
+    persons: int
+    enrollments: int
+    payments: int
+
+
+COUNTED: tuple[type[Base], ...] = (Household, Person, Enrollment, Payment)  # RecordCounts order
+COUNTS_CANCELLED = "已停止统计。"
+
+
+def latest_as_of(store: Store) -> date | None:
+    """The newest 数据时点 of the batches imported (a few rows per import: cheap at any size)."""
+    with store.sessions() as session:
+        return session.scalar(select(func.max(Batch.as_of)))
+
+
+def record_counts(store: Store, *, cancel: Cancel | None = None) -> RecordCounts:
+    """Households, persons, enrollments and payments, each an exact ``COUNT(*)``. They grow with
+    the township (7.5M payments at 200,000 households: 0.1 s from the page cache, 0.7 s from the
+    disk), so the window runs this on a worker; ``cancel`` is looked at before each count
+    (SQLite counts a table in one step: a count begun runs to its end) and raises
+    :class:`Cancelled`."""
+    counted: list[int] = []
+    with store.engine.connect() as conn:
+        for model in COUNTED:
+            check(cancel, COUNTS_CANCELLED)
+            counted.append(int(conn.scalar(select(func.count()).select_from(model)) or 0))
+    return RecordCounts(*counted)
 
 
 def payment_periods(store: Store) -> list[int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,11 +19,13 @@ if TYPE_CHECKING:  # Qt, the store and the window load inside main(), in start-u
     from PySide6.QtWidgets import QApplication
 
     from govshare_desktop.core.progress import Cancel, Progress
+    from govshare_desktop.core.security.signin import SignedIn
     from govshare_desktop.core.services.setup import Prepared
     from govshare_desktop.core.store.engine import Store
     from govshare_desktop.ui.main_window import MainWindow
 
 DEFAULT_DEMO_HOUSEHOLDS = 500
+OPEN_AT_LATEST_MS = 500
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -56,6 +58,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "退出，在标准错误输出上报告各步时刻（用于测量启动时间）",
     )
     parser.add_argument(
+        "--login-after",
+        type=float,
+        metavar="SECONDS",
+        help="与 --quit-after-paint 一起用：显示登录对话框，SECONDS 秒后填入 GOVSHARE_USER/"
+        "GOVSHARE_PASSWORD 并按「登录」，如同办事员输入（测量按登录后要等多久）",
+    )
+    parser.add_argument(
         "--quit-after-load",
         action="store_true",
         help="打开数据库并显示第一页数据后退出（用于测量启动时间和冒烟测试）",
@@ -84,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from govshare_desktop.ui import settings
     from govshare_desktop.ui.i18n import chinese_dates, install_chinese
     from govshare_desktop.ui.main_window import MainWindow
+    from govshare_desktop.ui.painted import after_paint, once, report_step
     from govshare_desktop.ui.zoom import apply_default_font
 
     chinese_dates()  # before the application: Qt reads LC_TIME as it starts
@@ -103,52 +113,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow()
     settings.restore_window(window)  # as big and where it was when it last closed
     if args.quit_after_show or args.quit_after_paint:
-        after_paint(window, lambda: _report("painted"))
+        after_paint(window, lambda: report_step("painted"))
     window.show()
     if args.quit_after_show:
         after_paint(window, app.quit)
         return int(app.exec())
     keep: list[object] = []  # running tasks
-    QTimer.singleShot(0, lambda: _open(app, window, args, keep))
+    opening = once(lambda: _open(app, window, args, keep))
+    after_paint(window, lambda: QTimer.singleShot(0, opening))  # the shell on screen first
+    QTimer.singleShot(OPEN_AT_LATEST_MS, opening)  # (a window never painted: minimised)
     return int(app.exec())
-
-
-def _report(step: str) -> None:
-    """``govshare-startup <step> <wall-clock seconds> <RSS MB> <peak RSS MB>`` on stderr: when a
-    start-up step was reached, for a benchmark timing the start from outside the process."""
-    import time
-
-    rss = peak = 0.0
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            key, _, rest = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                value = int(rest.split()[0]) / 1024
-                rss, peak = (value, peak) if key == "VmRSS" else (rss, value)
-    except OSError:  # not Linux
-        pass
-    print(f"govshare-startup {step} {time.time():.4f} {rss:.0f} {peak:.0f}", file=sys.stderr)
-
-
-def after_paint(window: MainWindow, then: Callable[[], object]) -> None:
-    """``then()`` once, after the next time ``window`` (or a widget in it) has been painted — not
-    merely shown: a window is shown before the event loop has drawn it."""
-    from PySide6.QtCore import QEvent, QObject, QTimer
-    from PySide6.QtWidgets import QApplication, QWidget
-
-    class Painted(QObject):
-        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-            if (
-                event.type() == QEvent.Type.Paint
-                and isinstance(watched, QWidget)
-                and watched.window() is window
-            ):
-                QApplication.instance().removeEventFilter(self)  # type: ignore[union-attr]
-                QTimer.singleShot(0, then)  # once this paint is done
-                self.deleteLater()
-            return False
-
-    QApplication.instance().installEventFilter(Painted(window))  # type: ignore[union-attr]
 
 
 def _set_icon(app: QApplication) -> None:
@@ -383,17 +357,17 @@ def _sign_in(
     from govshare_desktop.ui.signin import (
         ENV_PASSWORD,
         ChangePasswordDialog,
-        LoginDialog,
         sign_in_quietly,
     )
 
+    login_after = getattr(args, "login_after", None)  # measured: the dialog, typed in by itself
     try:
-        signed = sign_in_quietly(path) if quietly else None
+        signed = sign_in_quietly(path) if quietly and login_after is None else None
     except UserError as exc:
         _fail(app, window, args, "无法登录", exc.message)
         return
     typed = os.environ.get(ENV_PASSWORD, "")  # what signed in: not asked again below
-    if signed is None and args.quit_after_paint:  # measured from a script: nobody to type
+    if signed is None and args.quit_after_paint and login_after is None:  # nobody to type
         _fail(
             app,
             window,
@@ -403,11 +377,11 @@ def _sign_in(
         )
         return
     if signed is None:
-        dialog = LoginDialog(path, window, title="登录 — govshare-desktop")
-        if not dialog.exec() or dialog.signed is None:
+        asked = _login_dialog(window, path, login_after)
+        if asked is None:
             app.quit()
             return
-        signed, typed = dialog.signed, dialog.typed
+        signed, typed = asked
     if signed.must_change_password:
         change = ChangePasswordDialog(signed.store, forced=True, old=typed, parent=window)
         if not change.exec():
@@ -443,16 +417,38 @@ def _sign_in(
     if args.quit_after_load:
         app.quit()
     if args.quit_after_paint:
-        _report("attached")
+        from govshare_desktop.ui.painted import after_paint, report_step
+
+        report_step("attached")
         after_paint(window, lambda: _quit_painted(app, window))
+
+
+def _login_dialog(
+    window: MainWindow, path: Path | str, login_after: float | None
+) -> tuple[SignedIn, str] | None:
+    """The login dialog (the signed-in session and the password typed), or None: 退出. What
+    the window needs loads beside it while the clerk types (:mod:`~govshare_desktop.ui.preload`);
+    a measured start (``--login-after``) types into it by itself."""
+    from govshare_desktop.ui import preload
+    from govshare_desktop.ui.painted import report_step
+    from govshare_desktop.ui.signin import LoginDialog, type_in_later
+
+    preload.start()
+    dialog = LoginDialog(path, window, title="登录 — govshare-desktop")
+    if login_after is not None:
+        type_in_later(dialog, login_after, lambda: report_step("login pressed"))
+    if not dialog.exec() or dialog.signed is None:
+        return None
+    return dialog.signed, dialog.typed
 
 
 def _quit_painted(app: QApplication, window: MainWindow) -> None:
     """--quit-after-paint: the 工作台 is painted; what still runs beside it (the integrity check,
     the charts) is stopped, then the program ends."""
+    from govshare_desktop.ui.painted import report_step
     from govshare_desktop.ui.tasks import abandon_tasks, running_tasks
 
-    _report("home painted")
+    report_step("home painted")
     abandon_tasks(running_tasks())
     app.quit()
 
@@ -504,7 +500,7 @@ def _checked(window: MainWindow, store: Store, args: argparse.Namespace) -> Stor
     gated = store.acting(replace(store.principal, gate=gate))
 
     def done(problems: list[str]) -> None:
-        window.statusBar().clearMessage()
+        window.status_line.set_notice("")
         if problems:
             gate.failed(problems)
             _say_damaged(window, store, problems, args)
@@ -512,7 +508,8 @@ def _checked(window: MainWindow, store: Store, args: argparse.Namespace) -> Stor
         gate.passed()
         _daily_backup(window, gated, args)
 
-    window.statusBar().showMessage("正在检查数据库是否完好（检查完成前不能保存）……")
+    # In front of the status bar's facts, whether they are counted before or after it ends.
+    window.status_line.set_notice("正在检查数据库是否完好（检查完成前不能保存）……")
     window.integrity_task = run_task(
         window,
         "正在检查数据库……",

@@ -46,10 +46,10 @@ from govshare_desktop.ui.window_pages import (
     SHORTCUT_PAGES,
     START_PAGE,
     SearchBox,
+    StatusLine,
     browse_filters,
     count_text,
     replace_placeholder,
-    status_text,
 )
 
 if TYPE_CHECKING:  # the store, SQLAlchemy and the views load after the window is shown
@@ -95,7 +95,7 @@ class MainWindow(RecordsWindow):
         self.count_label = QLabel(self)
         self.count_label.setObjectName("count_label")
         self.statusBar().addPermanentWidget(self.count_label)
-        self.statusBar().showMessage("正在打开数据库……")
+        self.status_line = StatusLine(self, "正在打开数据库……")  # ui/window_pages.py
         self.nav.setCurrentRow(PAGE_KEYS.index(START_PAGE))
         self.nav.currentRowChanged.connect(self._page_changed)
         if store is not None:
@@ -590,8 +590,9 @@ class MainWindow(RecordsWindow):
     # ---------------------------------------------------------------- status bar
 
     def refresh_status(self) -> None:
+        """The status bar: the path and 数据时点 at once, the counts from a worker."""
         assert self.store is not None
-        self.statusBar().showMessage(status_text(self.store))
+        self.status_line.refresh(self.store)
 
     def _update_count(self, key: str) -> None:
         if key in self.views and key == PAGES[self.nav.currentRow()][0]:

@@ -150,7 +150,7 @@ class LoginDialog(QDialog):
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
         buttons = QDialogButtonBox(self)
-        buttons.addButton("登录", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.login_button = buttons.addButton("登录", QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.addButton("退出", QDialogButtonBox.ButtonRole.RejectRole)
         # Shown only when the database cannot be read at all: nobody can sign in to restore it
         # from the window, so a 系统管理员 restores it from here.
@@ -167,6 +167,9 @@ class LoginDialog(QDialog):
         (self.password if user else self.user).setFocus()
 
     def try_sign_in(self) -> None:
+        from govshare_desktop.ui import preload
+
+        preload.wait()  # what loads beside the dialog has loaded: one thread imports at a time
         user, password = self.user.text().strip(), self.password.text()
         try:
             self.signed = signin.sign_in(self.db, user, password)
@@ -315,6 +318,23 @@ def sign_in_quietly(db: Path | str) -> signin.SignedIn | None:
     if not user or not password:
         return None
     return signin.sign_in(db, user, password)
+
+
+def type_in_later(dialog: LoginDialog, seconds: float, pressed: Callable[[], None]) -> None:
+    """A measured start (``--login-after``): after ``seconds``, ``GOVSHARE_USER`` and
+    ``GOVSHARE_PASSWORD`` typed into ``dialog`` and 登录 pressed, as a clerk would — ``pressed()``
+    as it is pressed; a refused sign-in closes the dialog (nobody is there to try again)."""
+
+    def press() -> None:
+        dialog.user.setText(os.environ.get(ENV_USER, ""))
+        dialog.password.setText(os.environ.get(ENV_PASSWORD, ""))
+        pressed()
+        dialog.login_button.click()
+        if dialog.signed is None:
+            log.error("measured sign-in refused: %s", dialog.message.text())
+            dialog.reject()
+
+    QTimer.singleShot(int(seconds * 1000), press)
 
 
 class IdleLock(QObject):

@@ -8,16 +8,23 @@ Like :mod:`~govshare_desktop.ui.main_window`, this module loads only Qt at impor
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Callable
+from datetime import date
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QLineEdit, QStackedWidget, QWidget
+from PySide6.QtWidgets import QLineEdit, QMainWindow, QStackedWidget, QWidget
 
 if TYPE_CHECKING:  # the store loads after the window is shown
+    from govshare_desktop.core.records import RecordCounts
     from govshare_desktop.core.store.engine import Store
     from govshare_desktop.ui.table_model import SqlTableModel
+    from govshare_desktop.ui.tasks import Task
+
+log = logging.getLogger(__name__)
 
 ALL = None  # combo data meaning "no filter"
 
@@ -95,17 +102,88 @@ def replace_placeholder(stack: QStackedWidget, row: int, page: QWidget) -> None:
     placeholder.deleteLater()
 
 
-def status_text(store: Store) -> str:
-    """The status bar: where the database is and what it holds."""
-    from govshare_desktop.core.records import summary
+COUNTING = "户籍、参保、发放：正在统计……"
+NOT_COUNTED = "户籍、参保、发放：无法统计"
 
-    facts = summary(store)
-    where = str(store.path) if store.path else store.url
-    return (
-        f"数据库：{where}　｜　户籍 {facts.households:,} 户 / {facts.persons:,} 人"
-        f"　｜　参保 {facts.enrollments:,} 条　｜　发放 {facts.payments:,} 条"
-        f"　｜　数据时点：{facts.as_of or '—'}"
-    )
+
+def status_text(where: str, as_of: date | None, counts: RecordCounts | str = COUNTING) -> str:
+    """The status bar: where the database is and what it holds (or that it is being counted)."""
+    held = counts
+    if not isinstance(counts, str):
+        held = (
+            f"户籍 {counts.households:,} 户 / {counts.persons:,} 人"
+            f"　｜　参保 {counts.enrollments:,} 条　｜　发放 {counts.payments:,} 条"
+        )
+    return f"数据库：{where}　｜　{held}　｜　数据时点：{as_of or '—'}"
+
+
+class StatusLine(QObject):
+    """The status bar's message: where the database is and what it holds. What is known at once
+    (the path, the 数据时点) shows at once; the counts, which grow with the township (7.5M payments
+    at the largest), are counted on a worker and fill in when they arrive. A notice (the integrity
+    check's) stands in front of them while it is up, whichever comes first; a message shown for a
+    while (the daily backup's) gives the line back when it times out."""
+
+    def __init__(self, window: QMainWindow, text: str) -> None:
+        super().__init__(window)
+        self._window = window
+        self.notice = ""
+        self.facts = text
+        self.counting: Task | None = None
+        window.statusBar().messageChanged.connect(self._message_changed)
+        self._show()
+
+    @property
+    def text(self) -> str:
+        return "　｜　".join(part for part in (self.notice, self.facts) if part)
+
+    def set_notice(self, notice: str) -> None:
+        """A notice in front of the facts ("" takes it away)."""
+        self.notice = notice
+        self._show()
+
+    def refresh(self, store: Store) -> None:
+        """The facts read afresh: the path and the 数据时点 now, the counts from a worker (a count
+        still running for an earlier refresh is stopped)."""
+        from govshare_desktop.core.records import latest_as_of, record_counts
+        from govshare_desktop.ui.tasks import run_task
+
+        where = str(store.path) if store.path else store.url
+        as_of = latest_as_of(store)
+        self.facts = status_text(where, as_of)
+        self._show()
+        if self.counting is not None and not self.counting.done:
+            self.counting.abandon()
+
+        def counted(counts: RecordCounts) -> None:
+            self.facts = status_text(where, as_of, counts)
+            self._show()
+
+        def failed(exc: BaseException) -> None:
+            log.warning("the status bar's counts failed: %r", exc)
+            self.facts = status_text(where, as_of, NOT_COUNTED)
+            self._show()
+
+        # Nobody's but the program's (not the window's): a count never holds up closing the window,
+        # and one left running is abandoned with the rest when the program quits.
+        self.counting = run_task(
+            None,
+            "正在统计……",
+            lambda _progress, cancel: record_counts(store, cancel=cancel),
+            counted,
+            failed,
+            quiet=True,
+        )
+
+    def _show(self) -> None:
+        with contextlib.suppress(
+            RuntimeError
+        ):  # counted after the window was deleted: nobody to tell
+            self._window.statusBar().showMessage(self.text)
+
+    def _message_changed(self, message: str) -> None:
+        if not message:  # cleared, or a timed message gone: the line again
+            self._show()
 
 
 def count_text(model: SqlTableModel) -> str:

@@ -2,12 +2,14 @@
 
 from datetime import date
 
+import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import select
 
 from govshare_desktop.core.domain import masking
 from govshare_desktop.core.store.models import Enrollment, Person
 from govshare_desktop.ui.records import HouseholdDialog, PersonCardDialog
+from tests.conftest import TODAY
 
 
 def _a_person(store, **where) -> Person:
@@ -18,11 +20,103 @@ def _a_person(store, **where) -> Person:
         return session.scalars(stmt).first()
 
 
-def test_demo_data_is_labelled(window) -> None:
+def _counted(window) -> bool:  # type: ignore[no-untyped-def]
+    return "正在统计" not in window.statusBar().currentMessage()
+
+
+def test_demo_data_is_labelled(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     assert "演示数据" in window.windowTitle()
     assert window.findChild(type(window.count_label), "demo_banner").isVisible()
+    qtbot.waitUntil(lambda: _counted(window), timeout=10000)  # counted off the UI thread
     assert "户籍" in window.statusBar().currentMessage()
     assert "数据时点" in window.statusBar().currentMessage()
+
+
+def _message_counts(store) -> str:  # type: ignore[no-untyped-def]
+    """What the status bar should say the demo township holds, counted here by hand."""
+    with store.engine.connect() as conn:
+        n = {
+            table: conn.exec_driver_sql(f"SELECT COUNT(*) FROM {table}").scalar()
+            for table in ("household", "person", "ss_enrollment", "ss_payment")
+        }
+    return (
+        f"户籍 {n['household']:,} 户 / {n['person']:,} 人　｜　参保 {n['ss_enrollment']:,} 条"
+        f"　｜　发放 {n['ss_payment']:,} 条"
+    )
+
+
+def test_the_status_bar_shows_where_at_once_and_the_counts_from_a_worker(
+    qtbot, demo_store, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The path and 数据时点 as the window attaches; the counts, counted on a worker thread,
+    when they arrive — the integrity check's notice in front of them in either order."""
+    import threading
+
+    from govshare_desktop.core import records
+    from govshare_desktop.ui.main_window import MainWindow
+
+    threads: list[threading.Thread] = []
+    real = records.record_counts
+
+    def counting(store, **kw):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread())
+        return real(store, **kw)
+
+    monkeypatch.setattr(records, "record_counts", counting)
+    window = MainWindow(demo_store, today=lambda: TODAY)
+    qtbot.addWidget(window)
+    message = window.statusBar().currentMessage
+    as_of = records.latest_as_of(demo_store)
+    assert as_of is not None
+    # At once: where and when (no event has been processed, so no count can have arrived).
+    assert f"数据库：{demo_store.path}" in message() and f"数据时点：{as_of}" in message()
+    assert "户籍、参保、发放：正在统计……" in message()
+    window.status_line.set_notice("正在检查数据库是否完好（检查完成前不能保存）……")
+    assert message().startswith("正在检查数据库是否完好") and "正在统计" in message()
+    qtbot.waitUntil(lambda: _counted(window), timeout=10000)
+    assert threads and threads[0] is not threading.main_thread()
+    assert message().startswith("正在检查数据库是否完好")  # the check's notice stays in front
+    assert _message_counts(demo_store) in message() and f"数据时点：{as_of}" in message()
+    window.status_line.set_notice("")  # the check has passed
+    assert "正在检查" not in message() and _message_counts(demo_store) in message()
+    window.status_line.set_notice("正在检查数据库是否完好（检查完成前不能保存）……")  # counts first
+    assert "正在检查" in message() and _message_counts(demo_store) in message()
+    window.status_line.set_notice("")
+    window.statusBar().showMessage("已自动备份", 50)  # a message for a while gives the line back
+    qtbot.waitUntil(lambda: _message_counts(demo_store) in message(), timeout=5000)
+
+
+def test_the_counts_are_read_again_after_new_data(qtbot, window, demo_store) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: _counted(window), timeout=10000)
+    before = _message_counts(demo_store)
+    assert before in window.statusBar().currentMessage()
+    with demo_store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "DELETE FROM ss_payment WHERE id IN (SELECT id FROM ss_payment LIMIT 3)"
+        )
+    after = _message_counts(demo_store)
+    assert after != before
+    window.data_changed()  # as the import wizard does
+    qtbot.waitUntil(lambda: after in window.statusBar().currentMessage(), timeout=10000)
+
+
+def test_a_count_stops_when_cancelled(demo_store) -> None:  # type: ignore[no-untyped-def]
+    from govshare_desktop.core import records
+    from govshare_desktop.core.progress import Cancel, Cancelled
+
+    counts = records.record_counts(demo_store, cancel=Cancel())
+    facts = records.summary(demo_store)
+    assert (counts.households, counts.persons, counts.enrollments, counts.payments) == (
+        facts.households,
+        facts.persons,
+        facts.enrollments,
+        facts.payments,
+    )
+    assert counts.payments > 0
+    cancel = Cancel()
+    cancel.cancel()
+    with pytest.raises(Cancelled, match="已停止统计"):
+        records.record_counts(demo_store, cancel=cancel)
 
 
 def _shown(qtbot, view) -> int:  # type: ignore[no-untyped-def]
