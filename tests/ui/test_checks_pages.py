@@ -44,6 +44,10 @@ def _checks_page(qtbot, window):  # type: ignore[no-untyped-def]
     assert view is not None and view.isVisible()
     _click(qtbot, view.run_button)
     qtbot.waitUntil(lambda: view.model.rowCount() > 0, timeout=10000)
+    # The run's progress dialog had the activation; the keyboard tests need the window's back
+    # (offscreen, it does not always return by itself when the dialog closes).
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
     return view
 
 
