@@ -14,15 +14,15 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLineEdit, QMainWindow, QStackedWidget, QWidget
 
 if TYPE_CHECKING:  # the store loads after the window is shown
+    from govshare_desktop.core.progress import Cancel
     from govshare_desktop.core.records import RecordCounts
     from govshare_desktop.core.store.engine import Store
     from govshare_desktop.ui.table_model import SqlTableModel
-    from govshare_desktop.ui.tasks import Task
 
 log = logging.getLogger(__name__)
 
@@ -117,20 +117,43 @@ def status_text(where: str, as_of: date | None, counts: RecordCounts | str = COU
     return f"数据库：{where}　｜　{held}　｜　数据时点：{as_of or '—'}"
 
 
+class _Delivered(QObject):
+    counted = Signal(object)  # RecordCounts, or the exception the count raised
+
+
+class _Count(QRunnable):
+    def __init__(self, work: Callable[[], object], bridge: _Delivered) -> None:
+        super().__init__()
+        self._work, self._bridge = work, bridge
+
+    def run(self) -> None:
+        try:
+            result = self._work()
+        except Exception as exc:  # said on the GUI thread
+            result = exc
+        with contextlib.suppress(RuntimeError):  # the window has gone: nobody to tell
+            self._bridge.counted.emit(result)
+
+
 class StatusLine(QObject):
     """The status bar's message: where the database is and what it holds. What is known at once
     (the path, the 数据时点) shows at once; the counts, which grow with the township (7.5M payments
     at the largest), are counted on a worker and fill in when they arrive. A notice (the integrity
     check's) stands in front of them while it is up, whichever comes first; a message shown for a
-    while (the daily backup's) gives the line back when it times out."""
+    while (the daily backup's) gives the line back when it times out.
+
+    The count is the window's own business, like a list's count (ui/table_model.py): not a task
+    that closing the window waits for; a newer refresh, or the window closing, cancels it."""
 
     def __init__(self, window: QMainWindow, text: str) -> None:
         super().__init__(window)
         self._window = window
         self.notice = ""
         self.facts = text
-        self.counting: Task | None = None
+        self.counting: Cancel | None = None  # the count running, if one is
+        self._bridge: _Delivered | None = None
         window.statusBar().messageChanged.connect(self._message_changed)
+        window.destroyed.connect(self.stop)
         self._show()
 
     @property
@@ -142,43 +165,44 @@ class StatusLine(QObject):
         self.notice = notice
         self._show()
 
+    def stop(self) -> None:
+        """Cancel the count running (its result, if it still comes, is dropped)."""
+        if self.counting is not None:
+            self.counting.cancel()
+        self.counting = None
+
     def refresh(self, store: Store) -> None:
         """The facts read afresh: the path and the 数据时点 now, the counts from a worker (a count
         still running for an earlier refresh is stopped)."""
+        from govshare_desktop.core.progress import Cancel
         from govshare_desktop.core.records import latest_as_of, record_counts
-        from govshare_desktop.ui.tasks import run_task
 
         where = str(store.path) if store.path else store.url
         as_of = latest_as_of(store)
         self.facts = status_text(where, as_of)
         self._show()
-        if self.counting is not None and not self.counting.done:
-            self.counting.abandon()
+        self.stop()
+        cancel = self.counting = Cancel()
+        bridge = _Delivered(self)
 
-        def counted(counts: RecordCounts) -> None:
-            self.facts = status_text(where, as_of, counts)
+        def delivered(result: object) -> None:
+            bridge.deleteLater()
+            if cancel.cancelled:
+                return  # superseded
+            self.counting = None
+            if isinstance(result, BaseException):
+                log.warning("the status bar's counts failed: %r", result)
+                self.facts = status_text(where, as_of, NOT_COUNTED)
+            else:
+                self.facts = status_text(where, as_of, result)  # type: ignore[arg-type]
             self._show()
 
-        def failed(exc: BaseException) -> None:
-            log.warning("the status bar's counts failed: %r", exc)
-            self.facts = status_text(where, as_of, NOT_COUNTED)
-            self._show()
-
-        # Nobody's but the program's (not the window's): a count never holds up closing the window,
-        # and one left running is abandoned with the rest when the program quits.
-        self.counting = run_task(
-            None,
-            "正在统计……",
-            lambda _progress, cancel: record_counts(store, cancel=cancel),
-            counted,
-            failed,
-            quiet=True,
-        )
+        bridge.counted.connect(delivered)
+        work = _Count(lambda: record_counts(store, cancel=cancel), bridge)
+        QThreadPool.globalInstance().start(work)
 
     def _show(self) -> None:
-        with contextlib.suppress(
-            RuntimeError
-        ):  # counted after the window was deleted: nobody to tell
+        with contextlib.suppress(RuntimeError):  # during the window's deletion: nobody to tell
             self._window.statusBar().showMessage(self.text)
 
     def _message_changed(self, message: str) -> None:
