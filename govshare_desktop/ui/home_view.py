@@ -132,6 +132,14 @@ class DueCard(QFrame):
     def overdue(self) -> bool:
         return self.item.overdue
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """As tall as its wrapped detail needs at this width: the scroll area scrolls rather than
+        squeeze the cards (a wrapped label's minimum height ignores its width)."""
+        super().resizeEvent(event)
+        layout = self.layout()
+        if layout is not None and layout.hasHeightForWidth():
+            self.setMinimumHeight(layout.heightForWidth(self.width()))
+
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(
             event.position().toPoint()
