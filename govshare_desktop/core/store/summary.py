@@ -11,10 +11,13 @@ application role on a server may not create them); only the date arithmetic diff
 
 What a refresh costs (:mod:`bench.bench_forms` measures it):
 
-* persons (a registry import): the person summary is counted again from the whole table (one
-  plain scan), households likewise, and the payments of people whose village changed (or who
-  newly joined the registry) move to their new village;
-* households, enrollments: counted again from the table (a plain scan; the tables are small);
+* persons, households, enrollments: each row the batch touched (inserted, changed in a field the
+  summary reads, marked absent, come back) takes its old contribution away and adds its new one
+  (:mod:`govshare_desktop.core.store.summary_delta`: time in proportion to the batch, read from
+  ``record_history`` and the rows' ids); the payments of people whose village changed (or who
+  newly joined the registry) move to their new village. A batch that touched more than a fifth
+  of a table (a first import, a full snapshot that changed most rows), or whose record does not
+  add up, has the table counted again from the records (one plain scan);
 * payments: the months the file covered are counted again (the month index), and the months of
   the people paid in those months are set in ``summary_payee``.
 """
@@ -25,6 +28,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import BindParameter, bindparam, text
+
+from govshare_desktop.core.store import summary_delta
 
 # The records the summary counts, and the tables a back-flow of each dataset writes.
 SUMMARISED = ("person", "household", "ss_enrollment", "ss_payment")
@@ -212,16 +217,22 @@ def refresh_after_import(
     if not _only_this_batch_since(session, dataset, batch_id):
         rebuild(session)
         return
+    before = _stored_state(session)  # the highest ids when the summary was last made
     if dataset == "person":
-        _persons(session)
-        _households(session)
-        coverage_rebuild(session)
-        _move_payees(session, batch_id)
+        moved = summary_delta.persons(session, batch_id, before["person"])
+        if moved is None:
+            _persons(session)
+            coverage_rebuild(session)
+        if not summary_delta.households(session, batch_id, before["household"]):
+            _households(session)
+        _move_payees(session, batch_id, moved)
     elif dataset == "household":
-        _households(session)
+        if not summary_delta.households(session, batch_id, before["household"]):
+            _households(session)
     elif dataset == "ss_enrollment":
-        _enrollments(session)
-        coverage_rebuild(session)
+        if not summary_delta.enrollments(session, batch_id, before["ss_enrollment"]):
+            _enrollments(session)
+            coverage_rebuild(session)
     elif dataset == "ss_payment":
         periods = {int(p) for p in scope} if scope is not None else None
         if periods is None:
@@ -413,19 +424,30 @@ def _payees(db: Any, periods: set[int]) -> None:
         )
 
 
-def _move_payees(db: Any, batch_id: int) -> None:
+def _move_payees(db: Any, batch_id: int, people: list[str] | None = None) -> None:
     """Payments follow their person's village: those of people this batch moved to another
-    village, or brought into the registry, move with them in ``summary_payment``."""
+    village, or brought into the registry, move with them in ``summary_payment``. ``people``:
+    the ID numbers of those persons, if known (:func:`summary_delta.persons`); else every person
+    the batch wrote is looked at."""
     # The batch's persons first (a plain scan), then their summary rows: CROSS JOIN keeps that
     # order on SQLite, which would otherwise walk every payee and every payment.
-    moved = db.execute(
-        text(
-            "SELECT DISTINCT y.id_number, y.village_code, COALESCE(p.village_code, '')"
-            " FROM person p CROSS JOIN summary_payee y WHERE y.id_number = p.id_number"
-            " AND p.batch_id = :b AND COALESCE(p.village_code, '') <> y.village_code"
-        ),
-        {"b": batch_id},
-    ).all()
+    select_moved = (
+        "SELECT DISTINCT y.id_number, y.village_code, COALESCE(p.village_code, '')"
+        " FROM person p CROSS JOIN summary_payee y WHERE y.id_number = p.id_number"
+        " AND COALESCE(p.village_code, '') <> y.village_code AND "
+    )
+    if people is None:
+        moved = db.execute(text(select_moved + "p.batch_id = :b"), {"b": batch_id}).all()
+    else:
+        named: BindParameter[Any] = bindparam("who", expanding=True)
+        moved = [
+            row
+            for start in range(0, len(people), 900)
+            for row in db.execute(
+                text(select_moved + "p.id_number IN :who").bindparams(named),
+                {"who": people[start : start + 900]},
+            )
+        ]
     if len(moved) > MOVES_COUNTED_AGAIN:  # half the township moved (new village codes?)
         _payees_rebuild(db)
         _payments(db, None)
