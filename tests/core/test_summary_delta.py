@@ -188,7 +188,8 @@ def enrollments_changed(store: Store, counts: FullCounts, tmp_path: Path) -> Non
     without = rows(
         store,
         "SELECT id_number, name FROM person WHERE status = 'normal' AND absent_batch_id IS NULL"
-        " AND birth_date < '2000-01-01' AND id_number NOT IN (SELECT id_number FROM ss_enrollment)"
+        " AND birth_date < '2000-01-01' AND id_number NOT IN (SELECT id_number FROM ss_enrollment"
+        " WHERE scheme_code IN ('170', '120'))"
         " ORDER BY id_number LIMIT 12",
     )
     lines = [f"{w},{n},170,3,0" for w, n, *_ in held[:10]]  # stopped
@@ -198,7 +199,7 @@ def enrollments_changed(store: Store, counts: FullCounts, tmp_path: Path) -> Non
     lines += [f"{w},{n},120,3,0" for w, n in without[8:]]  # stopped 机关: in it
     result = counts.run(store, _write(tmp_path / "enrollments.csv", ENROLLMENT_HEADER, lines),
                         full_snapshot=False)  # fmt: skip
-    assert result.inserted >= 12 and result.updated >= 15
+    assert len(without) == 12 and result.inserted == 18 and result.updated == 20
     assert counts.called == [], counts.called
     assert_as_rebuilt(store)
 
