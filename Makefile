@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test check lint bench bench-import bench-forms bench-export-forms bench-export-list bench-security bench-report bench-checks bench-office bench-browse bench-print bench-bundle frozen deb check-upgrade clean
+.PHONY: setup run test check lint bench bench-import bench-forms bench-export-forms bench-export-list bench-security bench-report bench-checks bench-office bench-browse bench-print bench-summary bench-bundle frozen deb check-upgrade clean
 
 setup: $(STAMP)
 
@@ -78,6 +78,10 @@ bench-print: setup
 ## Benchmark: the 工作台's charts at the township's size, beside the plain queries (--db PATH).
 bench-charts: setup
 	$(BIN)/python bench/bench_charts.py $(ARGS)
+
+## Benchmark: the summary refresh of a changes-only import of persons / enrollments, beside the full recount (ARGS="--db PATH [--in-place] --full").
+bench-summary: setup
+	$(BIN)/python bench/bench_summary.py $(ARGS)
 
 ## Benchmark: size of the frozen bundle and its start-up beside python -m govshare_desktop.
 bench-bundle: frozen

@@ -98,28 +98,36 @@ def _parse(column: Any, value: str | None) -> Any:
 
 
 def _history(
-    db: Any, dataset: str, batch_id: int, fields: Iterable[str]
-) -> tuple[dict[str, dict[str, str | None]], list[int], int]:
+    db: Any, dataset: str, batch_id: int, fields: Iterable[str], room: int
+) -> tuple[dict[str, dict[str, str | None]], list[int]] | None:
     """The batch's entries for these fields: the first old value of each field by natural key,
-    the ids of the rows it marked absent, and how many entries there were."""
+    and the ids of the rows it marked absent; None if there are more than ``room`` of them
+    (counted no further than that: a batch that changed most of the township is not read)."""
+    names: Any = bindparam("fields", expanding=True)
+    where = " WHERE batch_id = :b AND dataset = :d AND field IN :fields"
+    params = {"b": batch_id, "d": dataset, "fields": sorted({*fields, "absent_batch_id"})}
+    entries = db.execute(
+        text(f"SELECT COUNT(*) FROM (SELECT 1 FROM record_history{where} LIMIT :cap) x").bindparams(
+            names
+        ),
+        {**params, "cap": room + 1},
+    ).scalar_one()
+    if entries > room:
+        return None
     olds: dict[str, dict[str, str | None]] = {}
     marked: list[int] = []
-    names: Any = bindparam("fields", expanding=True)
-    rows = db.execute(
-        text(
-            "SELECT record_key, field, old_value, new_value FROM record_history"
-            " WHERE batch_id = :b AND dataset = :d AND field IN :fields ORDER BY id"
-        ).bindparams(names),
-        {"b": batch_id, "d": dataset, "fields": sorted({*fields, "absent_batch_id"})},
-    ).all()
-    for key, field, old, new in rows:
+    for key, field, old, new in db.execute(
+        text(f"SELECT record_key, field, old_value, new_value FROM record_history{where}"
+             " ORDER BY id").bindparams(names),
+        params,
+    ):  # fmt: skip
         if field == "absent_batch_id" and new is not None:
             if new != str(batch_id):
                 raise Mismatch(key)
             marked.append(int(key))
             continue
         olds.setdefault(key, {}).setdefault(field, old)
-    return olds, marked, len(rows)
+    return olds, marked
 
 
 def _touched(
@@ -134,9 +142,11 @@ def _touched(
     now and before; None when the batch touched too many rows to be worth it."""
     dataset = table.name
     size = db.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {dataset}")).scalar_one()
-    olds, marked, entries = _history(db, dataset, batch_id, columns)
-    if entries + (size - before_max) > FULL_SHARE * max(before_max, 1):
+    room = int(FULL_SHARE * before_max) - (size - before_max)  # rows inserted: size - before_max
+    history = _history(db, dataset, batch_id, columns, room) if room >= 0 else None
+    if history is None:
         return None
+    olds, marked = history
     wanted = [table.c.id, table.c.batch_id, table.c.absent_batch_id]
     wanted += [table.c[c] for c in dict.fromkeys((*key, *columns)) if c != "id"]
     touched: list[_Touched] = []
