@@ -1,7 +1,9 @@
 """``govshare-desktop`` / ``python -m govshare_desktop``: show the window, open the database, fill it.
 
-Start-up order matters for how fast the program feels: the window shell (Qt only) is shown first;
-SQLAlchemy, the schema check and the first page's query run right after, on the next event-loop turn.
+Start-up order matters for how fast the program feels: the window shell (Qt only) is shown and
+painted first; SQLAlchemy, the sign-in and the first page follow once it has been painted. While
+the login dialog waits for the clerk, what the signed-in window needs loads beside it
+(:mod:`~govshare_desktop.ui.preload`).
 """
 
 # Imports inside functions — lazy: the window paints before SQLAlchemy and the core load (start-up time).
