@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -58,27 +59,40 @@ def store(tmp_path: Path) -> Store:
     s.dispose()
 
 
-@pytest.fixture(scope="session")
-def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def township_template(
+    factory: pytest.TempPathFactory, name: str, *, households: int, seed: int
+) -> Path:
+    """A generated township written once (for a session or a module), to be copied by each test
+    that writes to it (:func:`copy_of`)."""
     from govshare_desktop.core.demo import generate
 
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    path = factory.mktemp(name) / f"{name}.db"
     s = open_store(path)
-    generate(s, households=DEMO_HOUSEHOLDS, seed=7)
+    generate(s, households=households, seed=seed)
     with s.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     s.dispose()
     return path
 
 
-@pytest.fixture
-def demo_store(_demo_template: Path, tmp_path: Path) -> Store:
-    """A private copy of a 300-household demo township (generated once per test session)."""
-    path = tmp_path / "demo.db"
-    shutil.copyfile(_demo_template, path)
+def copy_of(template: Path, tmp_path: Path) -> Iterator[Store]:
+    """A test's private copy of ``template``, used as a signed-in 经办人; disposed of after."""
+    path = tmp_path / template.name
+    shutil.copyfile(template, path)
     s = as_clerk(open_store(path))
     yield s
     s.dispose()
+
+
+@pytest.fixture(scope="session")
+def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return township_template(tmp_path_factory, "demo", households=DEMO_HOUSEHOLDS, seed=7)
+
+
+@pytest.fixture
+def demo_store(_demo_template: Path, tmp_path: Path) -> Iterator[Store]:
+    """A private copy of a 300-household demo township (generated once per test session)."""
+    yield from copy_of(_demo_template, tmp_path)
 
 
 @pytest.fixture

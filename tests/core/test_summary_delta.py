@@ -10,8 +10,7 @@ have counted it again. The same scenario runs on PostgreSQL in tests/pg/test_pg_
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,13 +19,12 @@ import pytest
 from sqlalchemy import text
 
 from govshare_desktop.core.backflow.pipeline import import_file
-from govshare_desktop.core.demo import generate
 from govshare_desktop.core.domain import idnumber
 from govshare_desktop.core.store import summary
-from govshare_desktop.core.store.engine import Store, open_store
+from govshare_desktop.core.store.engine import Store
 from govshare_desktop.core.store.summary import is_fresh, rebuild
 from govshare_desktop.core.store.township import add_village, init_township
-from tests.conftest import as_clerk
+from tests.conftest import copy_of, township_template
 from tests.core.forms.test_prefill_summary import NOW, SUMMARY_TABLES
 
 TABLES = {**SUMMARY_TABLES, "summary_coverage": "village_code, birth_date, enrolled, receiving, n"}
@@ -251,22 +249,12 @@ def scenario(store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 
 @pytest.fixture(scope="module")
 def _template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("delta") / "township.db"
-    store = open_store(path)
-    generate(store, households=1_000, seed=11)
-    with store.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.dispose()
-    return path
+    return township_template(tmp_path_factory, "delta", households=1_000, seed=11)
 
 
 @pytest.fixture
-def township(_template: Path, tmp_path: Path) -> Store:
-    path = tmp_path / "township.db"
-    shutil.copyfile(_template, path)
-    store = as_clerk(open_store(path))
-    yield store
-    store.dispose()
+def township(_template: Path, tmp_path: Path) -> Iterator[Store]:
+    yield from copy_of(_template, tmp_path)
 
 
 def test_each_kind_of_batch_is_summarised_as_a_full_count_would(

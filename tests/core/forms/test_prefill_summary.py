@@ -6,7 +6,7 @@ from the records would."""
 
 from __future__ import annotations
 
-import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -23,7 +23,7 @@ from govshare_desktop.core.forms.dictionary import load_dictionary
 from govshare_desktop.core.forms.vocabulary import Computation
 from govshare_desktop.core.store.engine import Store, open_store
 from govshare_desktop.core.store.summary import is_fresh, rebuild
-from tests.conftest import as_clerk
+from tests.conftest import as_clerk, copy_of, township_template
 
 T = "441900199000"
 NOW = datetime(2026, 12, 2, 9, 0)
@@ -118,22 +118,12 @@ def _assert_as_rebuilt(store: Store) -> None:
 
 @pytest.fixture(scope="module")
 def _township_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("summary") / "township.db"
-    store = open_store(path)
-    generate(store, households=1_500, seed=5)
-    with store.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.dispose()
-    return path
+    return township_template(tmp_path_factory, "summary", households=1_500, seed=5)
 
 
 @pytest.fixture
-def township(_township_template: Path, tmp_path: Path) -> Store:
-    path = tmp_path / "township.db"
-    shutil.copyfile(_township_template, path)
-    store = as_clerk(open_store(path))
-    yield store
-    store.dispose()
+def township(_township_template: Path, tmp_path: Path) -> Iterator[Store]:
+    yield from copy_of(_township_template, tmp_path)
 
 
 def _people(store: Store, sql: str) -> list[tuple]:
