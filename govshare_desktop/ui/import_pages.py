@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -355,7 +355,18 @@ class PreviewPage(_Page):
         self.rejections.setObjectName("preview_rejections")
         self.tabs.addTab(self.changes, "变化明细")
         self.tabs.addTab(self.rejections, "将被拒收的行")
+        # Work of the window's that writes when it ends, waited for before a preview is held.
+        self.waiting = QLabel(self)
+        self.waiting.setObjectName("preview_waiting")
+        self.waiting.setWordWrap(True)
+        self.waiting.setStyleSheet("color:#1d4ed8;")
+        self.waiting.hide()
+        self._recheck = QTimer(self)
+        self._recheck.setSingleShot(True)
+        self._recheck.setInterval(200)
+        self._recheck.timeout.connect(self._start_when_free)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.waiting)
         layout.addWidget(self.summary)
         layout.addWidget(self.tabs, 1)
 
@@ -364,6 +375,24 @@ class PreviewPage(_Page):
         self.wizard_.mapping_page.notice.clear()
         self.wizard_.mapping_page.remember_confirmed()
         self.wizard_.let_go()  # a preview held before (the clerk went back): dropped
+        self._start_when_free()
+
+    def _start_when_free(self) -> None:
+        """On a database file the preview holds the file's one write transaction until 「导入」:
+        the window's work that writes when it ends (the daily backup's audit entry, an export's)
+        would wait for it and fail, so the preview waits for that work first, and says so."""
+        if self.wizard_.currentPage() is not self:  # the clerk went back meanwhile
+            return
+        busy = self.wizard_.writers_at_work()
+        if busy:
+            self.waiting.setText(
+                f"正在等待「{'」「'.join(busy)}」完成，然后预览"
+                "（数据库文件同一时间只能由一项工作写入）……"
+            )
+            self.waiting.show()
+            self._recheck.start()
+            return
+        self.waiting.hide()
         store = self.wizard_.store
         items = list(self.wizard_.items)
 

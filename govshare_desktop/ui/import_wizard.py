@@ -21,7 +21,7 @@ from govshare_desktop.core.backflow.runner import HeldImport
 from govshare_desktop.core.store.engine import Store
 from govshare_desktop.ui.import_pages import FilesPage, MappingPage, PreviewPage, ResultPage
 from govshare_desktop.ui.import_results import Item
-from govshare_desktop.ui.tasks import Task, abandon_tasks
+from govshare_desktop.ui.tasks import Task, abandon_tasks, running_tasks
 
 
 class ImportWizard(QWizard):
@@ -62,6 +62,20 @@ class ImportWizard(QWizard):
         held, self.held = self.held, None
         if held is not None and held.state == "held":
             held.rollback()
+
+    def writers_at_work(self) -> list[str]:
+        """What of the window's work (not this wizard's, not the quiet reading beside the window)
+        is still running — on a database file, where a held preview would keep it from writing
+        when it ends; nothing on a server."""
+        window = self.parentWidget()
+        if self.store.server or window is None:
+            return []
+        mine = {id(t) for t in running_tasks(self)}
+        return [
+            t.title.removeprefix("正在").removeprefix("进行").rstrip("…. ")
+            for t in running_tasks(window)
+            if not t.quiet and id(t) not in mine
+        ]
 
     def before_lock(self) -> None:
         """The screen locks. On a database file a held preview keeps the file's one write

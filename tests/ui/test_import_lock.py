@@ -121,3 +121,43 @@ def test_a_preview_still_being_made_is_stopped_and_leaves_the_file_free(
         add_village(session, "441900199202", "西岭村委会")
     assert time.monotonic() - started < 3.0
     store.dispose()
+
+
+def test_the_preview_waits_for_the_windows_work_that_writes_when_it_ends(
+    qtbot, window, samples: Path
+) -> None:
+    """The daily backup still running when the clerk previews an import on a PC: its audit entry
+    at the end would wait for the held preview and fail, so the preview waits for it, saying so."""
+    import threading
+
+    from govshare_desktop.core.services import session
+    from govshare_desktop.core.services.context import Context
+    from govshare_desktop.ui.tasks import run_task, running_tasks
+
+    qtbot.waitUntil(lambda: not running_tasks(window), timeout=20_000)  # the charts, the counts
+    store = window.store
+    release = threading.Event()
+    ended: list[object] = []
+
+    def backup(_progress, cancel) -> str:  # type: ignore[no-untyped-def]
+        while not release.wait(0.02):
+            cancel.check()
+        session.searched(Context(store), "每日自动备份", page="test", results=0)  # an entry
+        return "backed up"
+
+    task = run_task(window, "正在进行每日自动备份……", backup, ended.append, ended.append)
+    wizard = ImportWizard(store, [samples / "青禾镇_户籍人口回流_2026-10.xlsx"], window)
+    wizard.show()
+    _next(qtbot, wizard, wizard.mapping_page)
+    wizard.next()
+    assert wizard.currentPage() is wizard.preview_page
+    qtbot.wait(600)
+    assert wizard.held is None and not wizard.preview_page.isComplete()  # not yet held
+    assert "正在等待「每日自动备份」完成" in wizard.preview_page.waiting.text()
+    release.set()
+    qtbot.waitUntil(lambda: task.done, timeout=10_000)
+    assert ended == ["backed up"]  # its entry written: nothing held the file
+    qtbot.waitUntil(wizard.preview_page.isComplete, timeout=30_000)
+    assert wizard.held is not None and wizard.held.state == "held"
+    assert wizard.preview_page.waiting.isHidden()
+    wizard.reject()
