@@ -86,8 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from govshare_desktop.ui.logs import install_excepthook, setup_logging
 
-    setup_logging()
-    install_excepthook()
+    install_excepthook()  # the log file itself after the first paint (its folder: ~10 ms)
 
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -110,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.smoke:
         from govshare_desktop.ui import smoke
 
+        setup_logging()
         return smoke.run(args.db)
 
     window = MainWindow()
@@ -121,7 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         after_paint(window, app.quit)
         return int(app.exec())
     keep: list[object] = []  # running tasks
-    opening = once(lambda: _open(app, window, args, keep))
+
+    def open_() -> None:
+        setup_logging()  # before the database: migrations and sign-in are logged
+        _open(app, window, args, keep)
+
+    opening = once(open_)
     after_paint(window, lambda: QTimer.singleShot(0, opening))  # the shell on screen first
     QTimer.singleShot(OPEN_AT_LATEST_MS, opening)  # (a window never painted: minimised)
     return int(app.exec())

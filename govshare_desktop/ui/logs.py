@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
 
@@ -35,6 +34,8 @@ def setup_logging() -> Path | None:
     root.addHandler(stderr)
     path = log_dir() / "govshare-desktop.log"
     try:
+        from logging.handlers import RotatingFileHandler  # lazy: after the first paint
+
         from govshare_desktop.core.private_files import private_dir
 
         private_dir(path.parent)  # errors may quote file names: the owner's only (0700)
