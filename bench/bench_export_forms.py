@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from townships import township
+
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.export import fonts
 from govshare_desktop.core.export.batch import form_batch
@@ -197,19 +199,6 @@ def every(db: Path, work: Path) -> dict[str, float]:
     }
 
 
-def township(args: argparse.Namespace, work: Path) -> Path:
-    db = work / "bench.sqlite"
-    if args.db:
-        shutil.copyfile(args.db, db)
-        return db
-    from govshare_desktop.core.demo import generate
-
-    store = open_tool_store(db)
-    generate(store, households=args.households, seed=1)
-    store.dispose()
-    return db
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--households", type=int, default=3000)
@@ -224,7 +213,7 @@ def main() -> int:
         return 0
     work = Path(tempfile.mkdtemp(prefix="bench-export-forms-"))
     try:
-        db = township(args, work)
+        db = township(args.db, args.households, work)
         pool = open_pool(db)
         fonts.register()
         print(

@@ -39,6 +39,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from townships import township
+
 TEMPLATE = "rs_resident_pension_registration"
 MODES = ("old", "preview", "print", "pdf")
 
@@ -220,20 +222,6 @@ def _old(app: Any, batch: Any, start: float, target: Path, out: dict[str, Any]) 
     app.processEvents()
 
 
-def township(args: argparse.Namespace, work: Path) -> Path:
-    db = work / "bench.sqlite"
-    if args.db:
-        shutil.copyfile(args.db, db)
-        return db
-    from govshare_desktop.core.demo import generate
-    from govshare_desktop.core.store.engine import open_tool_store
-
-    store = open_tool_store(db)
-    generate(store, households=args.households, seed=1)
-    store.dispose()
-    return db
-
-
 def run_child(mode: str, db: Path, forms: int) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, __file__, "--child", mode, "--db", str(db), "--forms", str(forms)],
@@ -317,7 +305,7 @@ def main() -> int:
         return 0
     work = Path(tempfile.mkdtemp(prefix="bench-print-"))
     try:
-        db = township(args, work)
+        db = township(args.db, args.households, work)
         print(f"township: {args.db or f'{args.households:,} households (generated)'}")
         sizes = list(args.forms) + ([0] if args.every else [])
         for forms in sizes:

@@ -1,0 +1,25 @@
+"""The township a bench measures on, shared by the benches: a copy of the one given (never the
+original: opening it migrates it), or a demo township generated for the run."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+
+def township(db: str | Path | None, households: int, work: Path) -> Path:
+    """``work``/bench.sqlite: a copy of ``db`` (its write-ahead log too, if one was left beside
+    it), or, without one, a demo township of ``households`` (seed 1)."""
+    target = work / "bench.sqlite"
+    if db:
+        for suffix in ("", "-wal"):
+            if Path(f"{db}{suffix}").exists():
+                shutil.copyfile(f"{db}{suffix}", f"{target}{suffix}")
+        return target
+    from govshare_desktop.core.demo import generate
+    from govshare_desktop.core.store.engine import open_tool_store
+
+    store = open_tool_store(target)
+    generate(store, households=households, seed=1)
+    store.dispose()
+    return target
