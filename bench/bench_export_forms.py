@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from townships import township
+from common import rss_mb, township
 
 from govshare_desktop.core.domain.period import Period
 from govshare_desktop.core.export import fonts
@@ -60,16 +60,6 @@ FIELDS = {
     "I_REG_IDENTITY": "''",
     "I_REG_GRADE": "''",
 }
-
-
-def rss_mb() -> tuple[float, float]:
-    """(current RSS, peak RSS) of this process in MB, from /proc."""
-    values = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        key, _, rest = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            values[key] = int(rest.split()[0]) / 1024
-    return values["VmRSS"], values["VmHWM"]
 
 
 def open_pool(db: Path) -> FormValues:

@@ -39,20 +39,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from townships import township
+from common import rss_mb, township
 
 TEMPLATE = "rs_resident_pension_registration"
 MODES = ("old", "preview", "print", "pdf")
-
-
-def rss_mb() -> tuple[float, float]:
-    """(current RSS, peak RSS) of this process in MB, from /proc."""
-    values = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        key, _, rest = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            values[key] = int(rest.split()[0]) / 1024
-    return values["VmRSS"], values["VmHWM"]
 
 
 def _pool(db: Path) -> Any:

@@ -1,5 +1,6 @@
-"""The township a bench measures on, shared by the benches: a copy of the one given (never the
-original: opening it migrates it), or a demo township generated for the run."""
+"""What the benches share: the township a bench measures on (a copy of the one given — never the
+original: opening it migrates it — or a demo township generated for the run), and the process's
+memory."""
 
 from __future__ import annotations
 
@@ -23,3 +24,13 @@ def township(db: str | Path | None, households: int, work: Path) -> Path:
     generate(store, households=households, seed=1)
     store.dispose()
     return target
+
+
+def rss_mb() -> tuple[float, float]:
+    """(current RSS, peak RSS) of this process in MB, from /proc."""
+    values = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0]) / 1024
+    return values["VmRSS"], values["VmHWM"]
